@@ -1,0 +1,3 @@
+"""connectfed: Amazon Connect SAML federation outside AWS."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,11 @@
+"""Persistence: the :class:`~connectfed.store.protocol.Store` interface and its backends.
+
+``records`` holds the frozen dataclasses every backend stores; ``protocol`` the interface;
+``sql`` the one SQL implementation, with ``sqlite`` (embedded default) and ``postgres`` adapting
+it to their drivers; ``schema`` the migrations. Backends import only the protocol, the records and
+the schema; nothing here imports a domain package.
+"""
+
+from connectfed.store.protocol import Conflict, NotFound, Store, open_store
+
+__all__ = ["Conflict", "NotFound", "Store", "open_store"]

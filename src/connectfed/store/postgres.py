@@ -1,0 +1,88 @@
+"""The PostgreSQL backend: many stateless servers, one database.
+
+Uses psycopg 3 with a connection pool. Statements run at READ COMMITTED; every multi-statement
+change in :mod:`connectfed.store.sql` is written to be correct there (single-statement
+conditional inserts, unique keys), so no serialisation retries are needed. Store calls block, so
+the server runs them in worker threads (``inline = False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool
+
+from connectfed.store.protocol import Conflict
+from connectfed.store.schema import MIGRATIONS
+from connectfed.store.sql import Row, SqlStore, migrate
+
+_MIGRATION_LOCK = 0x636F6E6E  # "conn"
+_PLACEHOLDER_CACHE: dict[str, str] = {}
+
+
+def _pg(sql: str) -> str:
+    converted = _PLACEHOLDER_CACHE.get(sql)
+    if converted is None:
+        # No statement in the store has a literal '?' or '%', so this is a plain substitution.
+        converted = sql.replace("?", "%s")
+        _PLACEHOLDER_CACHE[sql] = converted
+    return converted
+
+
+class _Transaction:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(_pg(sql), params, prepare=False)
+                return cur.rowcount
+        except pg_errors.UniqueViolation as exc:
+            raise Conflict(str(exc)) from None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._conn.cursor() as cur:
+            cur.execute(_pg(sql), params)
+            return cur.fetchall()
+
+
+class PostgresDatabase:
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self._pool = ConnectionPool(
+            url, min_size=min_size, max_size=max_size, open=True,
+            kwargs={"autocommit": True},
+        )
+        self._pool.wait(timeout=10.0)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Transaction]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield _Transaction(conn)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(_pg(sql), params)
+            return cur.fetchall()
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class PostgresStore(SqlStore):
+    inline = False
+
+    def __init__(self, url: str) -> None:
+        db = PostgresDatabase(url)
+        # Servers starting together must not race on DDL: migrate under an advisory lock.
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+            try:
+                migrate(db, MIGRATIONS)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+        super().__init__(db)

@@ -1,0 +1,129 @@
+"""Frozen records persisted by every store backend. Times are epoch seconds (float, UTC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    access_key_id: str
+    secret_access_key: str
+    account_id: str
+    user_name: str | None  # None: the account's root credentials
+    status: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class IamUser:
+    account_id: str
+    user_name: str
+    user_id: str
+    path: str
+    arn: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    account_id: str
+    role_name: str
+    role_id: str
+    path: str
+    arn: str
+    trust_policy: str
+    max_session_duration: int
+    description: str | None
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class InlinePolicy:
+    owner_kind: str  # "user" | "role"
+    account_id: str
+    owner_name: str
+    policy_name: str
+    document: str
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """Temporary credentials issued by STS (``ASIA…`` keys)."""
+
+    access_key_id: str
+    secret_access_key: str
+    token_hash: str  # keyed hash of the session token; the token itself is never stored
+    account_id: str
+    role_arn: str
+    role_id: str
+    role_name: str
+    session_name: str
+    source: str  # "AssumeRole" | "AssumeRoleWithSAML"
+    created: float
+    expiration: float
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    instance_id: str
+    account_id: str
+    region: str
+    arn: str
+    alias: str | None
+    identity_management_type: str
+    status: str
+    inbound_calls: bool
+    outbound_calls: bool
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A security profile or a routing profile of an instance."""
+
+    instance_id: str
+    kind: str  # "security" | "routing"
+    profile_id: str
+    name: str
+    arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectUser:
+    instance_id: str
+    user_id: str
+    username: str
+    arn: str
+    security_profile_ids: tuple[str, ...]
+    routing_profile_id: str
+    identity_info: str  # JSON object text
+    phone_config: str  # JSON object text
+    directory_user_id: str | None
+    hierarchy_group_id: str | None
+    created: float
+    modified: float
+
+
+@dataclass(frozen=True, slots=True)
+class RoleBinding:
+    instance_id: str
+    user_id: str
+    role_arn: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One issued Connect token; only its keyed hash is stored."""
+
+    token_hash: str
+    kind: str  # "access" | "refresh"
+    family_id: str
+    instance_id: str
+    user_id: str
+    session_key_id: str | None  # the STS/IAM access key the token was issued from
+    created: float
+    expires: float
+    revoked: bool = False

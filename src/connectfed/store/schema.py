@@ -1,0 +1,130 @@
+"""Schema migrations, shared by every SQL backend.
+
+Each entry of :data:`MIGRATIONS` is applied once, in order, inside a transaction, and recorded in
+``schema_version``. The DDL sticks to types both SQLite and PostgreSQL understand. Hand-written:
+the store uses plain SQL without an ORM, so Alembic would bring SQLAlchemy for one small loop.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE access_keys (
+        access_key_id TEXT PRIMARY KEY,
+        secret_access_key TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        user_name TEXT,
+        status TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX access_keys_owner ON access_keys (account_id, user_name);
+    CREATE TABLE iam_users (
+        account_id TEXT NOT NULL,
+        user_name_key TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        user_id TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (account_id, user_name_key)
+    );
+    CREATE TABLE roles (
+        account_id TEXT NOT NULL,
+        role_name_key TEXT NOT NULL,
+        role_name TEXT NOT NULL,
+        role_id TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        trust_policy TEXT NOT NULL,
+        max_session_duration INTEGER NOT NULL,
+        description TEXT,
+        created DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (account_id, role_name_key)
+    );
+    CREATE TABLE inline_policies (
+        owner_kind TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        owner_key TEXT NOT NULL,
+        owner_name TEXT NOT NULL,
+        policy_name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (owner_kind, account_id, owner_key, policy_name)
+    );
+    CREATE TABLE sts_sessions (
+        access_key_id TEXT PRIMARY KEY,
+        secret_access_key TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        role_id TEXT NOT NULL,
+        role_name TEXT NOT NULL,
+        session_name TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        expiration DOUBLE PRECISION NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE instances (
+        instance_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        alias TEXT UNIQUE,
+        identity_management_type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        inbound_calls INTEGER NOT NULL,
+        outbound_calls INTEGER NOT NULL,
+        created DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX instances_account ON instances (account_id, created);
+    CREATE TABLE profiles (
+        instance_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        PRIMARY KEY (instance_id, kind, profile_id)
+    );
+    CREATE TABLE connect_users (
+        instance_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        username TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        security_profile_ids TEXT NOT NULL,
+        routing_profile_id TEXT NOT NULL,
+        identity_info TEXT NOT NULL,
+        phone_config TEXT NOT NULL,
+        directory_user_id TEXT,
+        hierarchy_group_id TEXT,
+        created DOUBLE PRECISION NOT NULL,
+        modified DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (instance_id, user_id),
+        UNIQUE (instance_id, username)
+    );
+    CREATE TABLE role_bindings (
+        instance_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (instance_id, user_id, role_arn)
+    );
+    CREATE TABLE tokens (
+        token_hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        family_id TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        session_key_id TEXT,
+        created DOUBLE PRECISION NOT NULL,
+        expires DOUBLE PRECISION NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX tokens_family ON tokens (family_id);
+    CREATE INDEX tokens_expires ON tokens (expires);
+    """,
+)

@@ -1,0 +1,165 @@
+"""awsQuery (STS, IAM), server side: form-encoded input, XML output and errors.
+
+Input keys follow botocore's query serializer: ``Member``, ``List.member.N``,
+``Map.entry.N.key``/``.value`` (``Name.N`` when flattened), ``Struct.Member``. Output is
+``<OpResponse><OpResult>…</OpResult><ResponseMetadata>…`` in the service's XML namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+
+from connectfed.errors import ServiceError, client_error
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond // 1000:03d}Z"
+
+
+def _scalar(shape: Shape, raw: str, where: str) -> Any:
+    kind = shape.type_name
+    try:
+        if kind in ("integer", "long"):
+            return int(raw)
+        if kind in ("float", "double"):
+            return float(raw)
+        if kind == "timestamp":
+            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise client_error(
+            "ValidationError", f"Value '{raw}' at '{where}' failed to satisfy constraint: "
+            f"Member must be a valid {kind}"
+        ) from None
+    if kind == "boolean":
+        lowered = raw.lower()
+        if lowered not in ("true", "false"):
+            raise client_error("ValidationError", f"Value '{raw}' at '{where}' is not a boolean")
+        return lowered == "true"
+    return raw
+
+
+def _indices(params: Mapping[str, str], prefix: str) -> list[int]:
+    found: set[int] = set()
+    for key in params:
+        if key.startswith(prefix):
+            head = key[len(prefix):].split(".", 1)[0]
+            if head.isdigit():
+                found.add(int(head))
+    return sorted(found)
+
+
+def _has_prefix(params: Mapping[str, str], prefix: str) -> bool:
+    return any(key == prefix or key.startswith(prefix + ".") for key in params)
+
+
+def _read(shape: Shape, params: Mapping[str, str], key: str) -> Any:
+    if isinstance(shape, StructureShape):
+        out: dict[str, Any] = {}
+        for name, member in shape.members.items():
+            wire = member.serialization.get("name", name)
+            child = f"{key}.{wire}" if key else wire
+            if _has_prefix(params, child):
+                value = _read(member, params, child)
+                if value is not None:
+                    out[name] = value
+        return out
+    if isinstance(shape, ListShape):
+        if params.get(key) == "":
+            return []
+        flattened = shape.serialization.get("flattened")
+        item = shape.member.serialization.get("name", "member")
+        prefix = f"{key}." if flattened else f"{key}.{item}."
+        return [_read(shape.member, params, f"{prefix}{i}") for i in _indices(params, prefix)]
+    if isinstance(shape, MapShape):
+        flattened = shape.serialization.get("flattened")
+        prefix = f"{key}." if flattened else f"{key}.entry."
+        key_name = shape.key.serialization.get("name", "key")
+        value_name = shape.value.serialization.get("name", "value")
+        result: dict[str, Any] = {}
+        for i in _indices(params, prefix):
+            entry_key = params.get(f"{prefix}{i}.{key_name}")
+            if entry_key is not None:
+                result[entry_key] = _read(shape.value, params, f"{prefix}{i}.{value_name}")
+        return result
+    raw = params.get(key)
+    return None if raw is None else _scalar(shape, raw, key)
+
+
+def parse_input(operation: OperationModel, params: Mapping[str, str]) -> dict[str, Any]:
+    shape = operation.input_shape
+    if shape is None:
+        return {}
+    result = _read(shape, params, "")
+    assert isinstance(result, dict)
+    return result
+
+
+def _xml(shape: Shape, value: Any, name: str, out: list[str]) -> None:
+    if value is None:
+        return
+    if isinstance(shape, StructureShape):
+        out.append(f"<{name}>")
+        for member_name, member in shape.members.items():
+            if member_name in value:
+                _xml(member, value[member_name], member.serialization.get("name", member_name),
+                     out)
+        out.append(f"</{name}>")
+    elif isinstance(shape, ListShape):
+        item = shape.member.serialization.get("name", "member")
+        if shape.serialization.get("flattened"):
+            for entry in value:
+                _xml(shape.member, entry, name, out)
+            return
+        out.append(f"<{name}>")
+        for entry in value:
+            _xml(shape.member, entry, item, out)
+        out.append(f"</{name}>")
+    elif isinstance(shape, MapShape):
+        out.append(f"<{name}>")
+        for key, entry in value.items():
+            out.append(f"<entry><key>{escape(str(key))}</key>")
+            _xml(shape.value, entry, "value", out)
+            out.append("</entry>")
+        out.append(f"</{name}>")
+    elif shape.type_name == "timestamp":
+        out.append(f"<{name}>{_iso(value)}</{name}>")
+    elif shape.type_name == "boolean":
+        out.append(f"<{name}>{'true' if value else 'false'}</{name}>")
+    else:
+        out.append(f"<{name}>{escape(str(value))}</{name}>")
+
+
+def serialize_output(
+    operation: OperationModel, namespace: str, result: Mapping[str, Any] | None, request_id: str
+) -> tuple[int, dict[str, str], bytes]:
+    name = operation.name
+    out = [f'<{name}Response xmlns="{namespace}">']
+    shape = operation.output_shape
+    if shape is not None:
+        wrapper = shape.serialization.get("resultWrapper", f"{name}Result")
+        out.append(f"<{wrapper}>")
+        for member_name, member in shape.members.items():
+            if result and result.get(member_name) is not None:
+                _xml(member, result[member_name], member.serialization.get("name", member_name),
+                     out)
+        out.append(f"</{wrapper}>")
+    out.append(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>")
+    out.append(f"</{name}Response>")
+    return 200, {"Content-Type": "text/xml"}, "".join(out).encode()
+
+
+def serialize_error(
+    error: ServiceError, namespace: str, request_id: str
+) -> tuple[int, dict[str, str], bytes]:
+    fault = "Sender" if error.sender_fault else "Receiver"
+    body = (
+        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{fault}</Type>'
+        f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
+        f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
+    return error.status, {"Content-Type": "text/xml"}, body.encode()

@@ -1,0 +1,277 @@
+"""restJson1 (Smithy's AWS restJson1 protocol), server side.
+
+Routes a request to an operation from the model's ``http.method``/``requestUri``, binds URI
+labels, query parameters, headers and the JSON body to the input shape, and serialises output
+structures and errors. Timestamps in bodies are epoch seconds; in headers, HTTP dates.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import unquote
+
+from botocore.model import OperationModel, Shape, StructureShape
+
+from connectfed.errors import ServiceError, client_error
+
+
+class SerializationError(ServiceError):
+    code = "SerializationException"
+    status = 400
+    sender_fault = True
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    operation: OperationModel
+    method: str
+    pattern: re.Pattern[str]
+    labels: tuple[str, ...]
+    static_query: tuple[tuple[str, str], ...]
+
+
+def _compile(operation: OperationModel) -> Route:
+    uri = operation.http["requestUri"]
+    path, _, literal_query = uri.partition("?")
+    labels: list[str] = []
+
+    def label(match: re.Match[str]) -> str:
+        name = match.group(1)
+        greedy = name.endswith("+")
+        name = name.rstrip("+")
+        labels.append(name)
+        return f"(?P<{name}>.+)" if greedy else f"(?P<{name}>[^/]+)"
+
+    regex = re.sub(r"\\\{([^}]+)\\\}", label, re.escape(path))
+    static = tuple(
+        (key, value)
+        for key, _, value in (part.partition("=") for part in literal_query.split("&") if part)
+    )
+    return Route(operation, operation.http["method"], re.compile(f"^{regex}/?$"), tuple(labels),
+                 static)
+
+
+class Router:
+    """Finds the operation for (method, raw path) among the registered operations."""
+
+    def __init__(self, operations: Iterable[OperationModel]) -> None:
+        routes = [_compile(op) for op in operations]
+        # More literal characters first, so /instance/{Id}/x wins over /instance/{Id}.
+        routes.sort(key=lambda r: -len(r.pattern.pattern.replace("[^/]+", "")))
+        self._routes = routes
+
+    def match(
+        self, method: str, raw_path: str, query: Mapping[str, list[str]]
+    ) -> tuple[OperationModel, dict[str, str]] | None:
+        for route in self._routes:
+            if route.method != method:
+                continue
+            found = route.pattern.match(raw_path)
+            if not found:
+                continue
+            if not all(k in query and (not v or query[k][0] == v) for k, v in route.static_query):
+                continue
+            return route.operation, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None
+
+
+def _scalar(shape: Shape, raw: str, where: str) -> Any:
+    kind = shape.type_name
+    try:
+        if kind in ("integer", "long"):
+            return int(raw)
+        if kind in ("float", "double"):
+            return float(raw)
+    except ValueError:
+        raise SerializationError(f"Value '{raw}' at '{where}' is not a valid number") from None
+    if kind == "boolean":
+        if raw not in ("true", "false"):
+            raise SerializationError(f"Value '{raw}' at '{where}' is not a valid boolean")
+        return raw == "true"
+    if kind == "timestamp":
+        try:
+            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise SerializationError(f"Value '{raw}' at '{where}' is not a valid timestamp") from None
+    return raw
+
+
+def _from_json(shape: Shape, value: Any, where: str) -> Any:
+    kind = shape.type_name
+    bad = SerializationError(
+        f"Value of '{where}' has the wrong type: expected {kind}"
+    )
+    if value is None:
+        return None
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise bad
+        assert isinstance(shape, StructureShape)
+        result: dict[str, Any] = {}
+        for name, member in shape.members.items():
+            key = member.serialization.get("name", name)
+            if key in value and value[key] is not None:
+                result[name] = _from_json(member, value[key], f"{where}.{name}".lstrip("."))
+        return result
+    if kind == "list":
+        if not isinstance(value, list):
+            raise bad
+        return [_from_json(shape.member, item, where) for item in value]  # type: ignore[attr-defined]
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise bad
+        return {
+            _from_json(shape.key, k, where): _from_json(shape.value, v, where)  # type: ignore[attr-defined]
+            for k, v in value.items()
+        }
+    if kind == "string":
+        if not isinstance(value, str):
+            raise bad
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad
+        return value
+    if kind in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad
+        return float(value)
+    if kind == "timestamp":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad
+        return datetime.fromtimestamp(value, UTC)
+    if kind == "blob":
+        if not isinstance(value, str):
+            raise bad
+        try:
+            return base64.b64decode(value, validate=True)
+        except ValueError:
+            raise bad from None
+    return value
+
+
+def parse_input(
+    operation: OperationModel,
+    labels: Mapping[str, str],
+    query: Mapping[str, list[str]],
+    headers: Mapping[str, str],
+    body: bytes,
+) -> dict[str, Any]:
+    shape = operation.input_shape
+    if shape is None:
+        return {}
+    params: dict[str, Any] = {}
+    body_members: dict[str, Shape] = {}
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire_name = member.serialization.get("name", name)
+        if location == "uri":
+            if wire_name in labels:
+                params[name] = _scalar(member, labels[wire_name], name)
+        elif location == "querystring":
+            if member.type_name == "list" and wire_name in query:
+                params[name] = [_scalar(member.member, v, name) for v in query[wire_name]]  # type: ignore[attr-defined]
+            elif wire_name in query:
+                params[name] = _scalar(member, query[wire_name][0], name)
+        elif location == "header":
+            value = headers.get(wire_name.lower())
+            if value is not None:
+                params[name] = _scalar(member, value, name)
+        elif location is None:
+            body_members[name] = member
+    if body_members and body.strip():
+        try:
+            document = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise SerializationError("Request body is not valid JSON") from None
+        if not isinstance(document, dict):
+            raise SerializationError("Request body must be a JSON object")
+        for name, member in body_members.items():
+            key = member.serialization.get("name", name)
+            if document.get(key) is not None:
+                params[name] = _from_json(member, document[key], name)
+    return params
+
+
+def _epoch(moment: datetime) -> int | float:
+    value = moment.timestamp()
+    return int(value) if value == int(value) else round(value, 3)
+
+
+def _to_json(shape: Shape, value: Any) -> Any:
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(shape, StructureShape)
+        out: dict[str, Any] = {}
+        for name, member in shape.members.items():
+            if name in value and value[name] is not None:
+                out[member.serialization.get("name", name)] = _to_json(member, value[name])
+        return out
+    if kind == "list":
+        return [_to_json(shape.member, item) for item in value]  # type: ignore[attr-defined]
+    if kind == "map":
+        return {k: _to_json(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if kind == "timestamp":
+        return _epoch(value)
+    if kind == "blob":
+        return base64.b64encode(value).decode()
+    return value
+
+
+def serialize_output(
+    operation: OperationModel, result: Mapping[str, Any] | None
+) -> tuple[int, dict[str, str], bytes]:
+    shape = operation.output_shape
+    headers = {"Content-Type": "application/json"}
+    if shape is None or result is None:
+        return 200, headers, b"{}"
+    body: dict[str, Any] = {}
+    status = 200
+    for name, member in shape.members.items():
+        value = result.get(name)
+        if value is None:
+            continue
+        location = member.serialization.get("location")
+        wire_name = member.serialization.get("name", name)
+        if location == "header":
+            headers[wire_name] = (
+                format_datetime(value, usegmt=True) if isinstance(value, datetime) else str(value)
+            )
+        elif location == "statusCode":
+            status = int(value)
+        else:
+            body[wire_name] = _to_json(member, value)
+    return status, headers, json.dumps(body, separators=(",", ":")).encode()
+
+
+def serialize_error(error: ServiceError) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": error.code}
+    body = json.dumps({error.message_key: error.message}, separators=(",", ":")).encode()
+    return error.status, headers, body
+
+
+def modelled_error_status(operation: OperationModel, code: str) -> int | None:
+    for shape in operation.error_shapes:
+        if shape.name == code:
+            return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
+    return None
+
+
+def validation_error(operation: OperationModel, message: str) -> ServiceError:
+    """Connect has no ValidationException: use the operation's parameter error (documented)."""
+    names = {shape.name for shape in operation.error_shapes}
+    code = "InvalidParameterException" if "InvalidParameterException" in names else (
+        "InvalidRequestException"
+    )
+    return client_error(code, message)

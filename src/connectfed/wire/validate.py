@@ -1,0 +1,115 @@
+"""Input validation from a botocore shape: required, length/count/value ranges, pattern, enum.
+
+Produces AWS's message form: ``1 validation error detected: Value 'x' at 'roleSessionName' failed
+to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*``. AWS services
+apply patterns to the whole value (Java's ``String.matches``), so we use ``fullmatch``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+
+@cache
+def _pattern(source: str) -> re.Pattern[str] | None:
+    text = source
+    if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
+        text = text[1:-1]  # a JavaScript-style literal in the model, e.g. Connect's Password
+    text = text.replace("\\\\", "\\")  # doubly escaped in a few models (Connect's PhoneNumber)
+    try:
+        return re.compile(text)
+    except re.error:
+        return None  # Java-only syntax (\p{...}, possessive quantifiers): not enforced
+
+
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | dict):
+        return str(value)
+    return str(value)
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def fail(self, shape: Shape, value: Any, path: str, constraint: str) -> None:
+        if value is None:
+            shown = "Value null"
+        elif shape.metadata.get("sensitive"):
+            shown = "Value"
+        else:
+            shown = f"Value '{_show(value)}'"
+        self.errors.append(f"{shown} at '{path}' failed to satisfy constraint: {constraint}")
+
+
+def _check(shape: Shape, value: Any, path: str, out: _Collector) -> None:
+    meta = shape.metadata
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(shape, StructureShape)
+        for name in shape.required_members:
+            if value.get(name) is None:
+                out.fail(shape.members[name], None, f"{path}.{_camel(name)}".lstrip("."),
+                         "Member must not be null")
+        for name, member in shape.members.items():
+            if value.get(name) is not None:
+                _check(member, value[name], f"{path}.{_camel(name)}".lstrip("."), out)
+        return
+    if kind == "string":
+        length = len(value)
+        if "max" in meta and length > meta["max"]:
+            out.fail(shape, value, path,
+                     f"Member must have length less than or equal to {meta['max']}")
+        if "min" in meta and length < meta["min"]:
+            out.fail(shape, value, path,
+                     f"Member must have length greater than or equal to {meta['min']}")
+        if "pattern" in meta:
+            compiled = _pattern(meta["pattern"])
+            if compiled is not None and not compiled.fullmatch(value):
+                out.fail(shape, value, path,
+                         f"Member must satisfy regular expression pattern: {meta['pattern']}")
+        if shape.enum and value not in shape.enum:
+            out.fail(shape, value, path,
+                     f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
+        return
+    if kind in ("integer", "long", "float", "double"):
+        if "max" in meta and value > meta["max"]:
+            out.fail(shape, value, path, f"Member must have value less than or equal to {meta['max']}")
+        if "min" in meta and value < meta["min"]:
+            out.fail(shape, value, path,
+                     f"Member must have value greater than or equal to {meta['min']}")
+        return
+    if kind in ("list", "map"):
+        count = len(value)
+        if "max" in meta and count > meta["max"]:
+            out.fail(shape, value, path,
+                     f"Member must have length less than or equal to {meta['max']}")
+        if "min" in meta and count < meta["min"]:
+            out.fail(shape, value, path,
+                     f"Member must have length greater than or equal to {meta['min']}")
+        if isinstance(shape, ListShape):
+            for index, item in enumerate(value, start=1):
+                _check(shape.member, item, f"{path}.{index}.member", out)
+        elif isinstance(shape, MapShape):
+            for key, item in value.items():
+                _check(shape.key, key, f"{path}.{key}.key", out)
+                _check(shape.value, item, f"{path}.{key}.value", out)
+
+
+def validation_message(shape: StructureShape, params: dict[str, Any]) -> str | None:
+    """The AWS validation message for ``params``, or None when they satisfy ``shape``."""
+    out = _Collector()
+    _check(shape, params, "", out)
+    if not out.errors:
+        return None
+    count = len(out.errors)
+    head = f"{count} validation error{'s' if count > 1 else ''} detected: "
+    return head + "; ".join(out.errors)
