@@ -1,0 +1,17 @@
+"""AWS STS operations (awsQuery)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectfed.wire.registry import Params, RequestContext, operation
+
+
+@operation("sts", "GetCallerIdentity")
+def get_caller_identity(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return ctx.services.sts.get_caller_identity(ctx.principal)
+
+
+@operation("sts", "AssumeRole")
+def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return ctx.services.sts.assume_role(ctx.principal, params)

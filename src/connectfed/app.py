@@ -1,0 +1,212 @@
+"""Composition root: settings -> store -> services -> dispatcher -> ASGI app.
+
+The ASGI layer is deliberately thin: it reads the request (bounded body), hands the raw path,
+query, headers and body to the :class:`~connectfed.wire.dispatch.Dispatcher`, and writes the
+response. Store calls run on the event loop for SQLite (microseconds each) and in worker
+threads for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import connectfed.api  # noqa: F401  (registers every operation handler)
+from connectfed.auth.verify import (
+    ReceivedRequest,
+    SignatureClaim,
+    SigningKeyCache,
+    check_scope,
+    verify,
+)
+from connectfed.clock import Clock, SystemClock
+from connectfed.connect.federation import FederationService
+from connectfed.connect.instances import InstanceService
+from connectfed.identity import ids
+from connectfed.identity.authorize import Authorizer
+from connectfed.identity.credentials import CredentialResolver
+from connectfed.identity.iam import IamService
+from connectfed.identity.principal import Principal
+from connectfed.identity.sts import StsService
+from connectfed.settings import Settings
+from connectfed.store import Store, open_store
+from connectfed.store.records import AccessKey
+from connectfed.tokens import TokenMinter
+from connectfed.wire.dispatch import Dispatcher, Response
+from connectfed.wire.registry import REGISTRY
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    account_id: str
+    root_access_key_id: str
+    root_secret_access_key: str
+    created: bool  # generated on this start (print once)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    clock: Clock
+    resolver: CredentialResolver
+    authz: Authorizer
+    iam: IamService
+    sts: StsService
+    instances: InstanceService
+    federation: FederationService
+    bootstrap: Bootstrap
+
+
+def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
+    env_account = os.environ.get("CONNECTFED_ACCOUNT_ID")
+    env_key = os.environ.get("CONNECTFED_ROOT_ACCESS_KEY_ID")
+    env_secret = os.environ.get("CONNECTFED_ROOT_SECRET_ACCESS_KEY")
+    stored = store.meta_get("bootstrap")
+    if env_account and env_key and env_secret:
+        if store.get_access_key(env_key) is None:
+            store.create_access_key(AccessKey(env_key, env_secret, env_account, None, "Active",
+                                              clock.now().timestamp()))
+        store.meta_setdefault("bootstrap", json.dumps({"account_id": env_account,
+                                                       "access_key_id": env_key}))
+        return Bootstrap(env_account, env_key, env_secret, created=False)
+    if stored is not None:
+        info = json.loads(stored)
+        key = store.get_access_key(info["access_key_id"])
+        if key is not None:
+            return Bootstrap(info["account_id"], key.access_key_id, key.secret_access_key, False)
+    key = AccessKey(ids.long_term_access_key_id(), ids.secret_access_key(), ids.account_id(),
+                    None, "Active", clock.now().timestamp())
+    won = store.meta_setdefault("bootstrap", json.dumps({"account_id": key.account_id,
+                                                         "access_key_id": key.access_key_id}))
+    info = json.loads(won)
+    if info["access_key_id"] == key.access_key_id:
+        store.create_access_key(key)
+        return Bootstrap(key.account_id, key.access_key_id, key.secret_access_key, True)
+    return _bootstrap(store, clock)  # another process bootstrapped first
+
+
+def build_services(settings: Settings, clock: Clock | None = None,
+                   store: Store | None = None) -> Services:
+    clock = clock or SystemClock()
+    store = store or open_store(settings.database_url)
+    hmac_key = bytes.fromhex(store.meta_setdefault("token_hmac_key", secrets.token_hex(32)))
+    ttl = settings.cache_ttl_seconds
+    resolver = CredentialResolver(store, clock, hmac_key, ttl)
+    authz = Authorizer(store, clock, settings.region, ttl)
+    instances = InstanceService(store, clock, authz, settings.region, ttl)
+    return Services(
+        settings=settings,
+        store=store,
+        clock=clock,
+        resolver=resolver,
+        authz=authz,
+        iam=IamService(store, clock, authz, resolver),
+        sts=StsService(store, clock, authz, hmac_key, settings.region),
+        instances=instances,
+        federation=FederationService(store, clock, authz, instances, TokenMinter(hmac_key),
+                                     settings),
+        bootstrap=_bootstrap(store, clock),
+    )
+
+
+def make_authenticate(services: Services) -> Any:
+    keys = SigningKeyCache()
+    skew = timedelta(seconds=services.settings.clock_skew_seconds)
+    region = services.settings.region
+
+    def authenticate(request: ReceivedRequest, claim: SignatureClaim, service: str) -> Principal:
+        # IAM is a global service: clients sign it for us-east-1 whatever the Region.
+        regions = (region, "us-east-1") if service == "iam" else (region,)
+        check_scope(claim, service=service, regions=regions)
+        secret, principal = services.resolver.resolve(claim)
+        verify(request, claim, secret, now=services.clock.now(), keys=keys, skew=skew)
+        return principal
+
+    return authenticate
+
+
+_HEALTH = b'{"status":"ok"}'
+
+
+class ConnectfedApp:
+    """The ASGI application."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.dispatcher = Dispatcher(REGISTRY, make_authenticate(services), services)
+        self._max_body = services.settings.max_body_bytes
+        self._inline = services.store.inline
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/_connectfed/health":
+            await self._send(send, Response(200, {"Content-Type": "application/json"}, _HEALTH))
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self._max_body:
+                await self._send(send, Response(
+                    413, {"Content-Type": "application/json",
+                          "x-amzn-ErrorType": "RequestEntityTooLargeException"},
+                    b'{"message":"Request Entity Too Large"}'))
+                return
+        try:
+            raw_path = scope.get("raw_path", scope["path"].encode())
+            request = ReceivedRequest(
+                method=scope["method"],
+                raw_path=raw_path.decode("utf-8"),
+                raw_query=scope.get("query_string", b"").decode("utf-8"),
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+                body=bytes(body),
+            )
+        except UnicodeDecodeError:
+            await self._send(send, Response(
+                400, {"Content-Type": "application/json",
+                      "x-amzn-ErrorType": "SerializationException"},
+                b'{"message":"The request URI is not valid UTF-8"}'))
+            return
+        if self._inline:
+            response = self.dispatcher.handle(request)
+        else:
+            response = await asyncio.get_running_loop().run_in_executor(
+                None, self.dispatcher.handle, request)
+        await self._send(send, response)
+
+    async def _send(self, send: Any, response: Response) -> None:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+        if "x-amzn-RequestId" not in response.headers:
+            headers.append((b"x-amzn-RequestId", str(uuid.uuid4()).encode()))
+        headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.services.store.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> ConnectfedApp:
+    return ConnectfedApp(build_services(settings, clock))

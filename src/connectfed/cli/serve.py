@@ -1,0 +1,75 @@
+"""``connectfed serve``: build the app from options and run it under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import platformdirs
+import uvicorn
+
+from connectfed.app import ConnectfedApp, build_services
+from connectfed.demo import ensure_demo
+from connectfed.settings import Settings
+from connectfed.tls import write_self_signed
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    data_dir: Path = args.data_dir or Path(platformdirs.user_data_dir("connectfed"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = args.database_url or f"sqlite://{(data_dir / 'connectfed.db').resolve()}"
+    ssl: dict[str, str] = {}
+    ca_bundle = None
+    if args.tls_self_signed:
+        ca_bundle, cert, key = write_self_signed(data_dir / "tls", args.host)
+        ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    elif args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            _print("error: --tls-cert and --tls-key go together")
+            return 2
+        ssl = {"ssl_certfile": str(args.tls_cert), "ssl_keyfile": str(args.tls_key)}
+    scheme = "https" if ssl else "http"
+    public_url = args.public_url or f"{scheme}://{args.host}:{args.port}"
+    settings = Settings(
+        database_url=database_url, region=args.region, public_url=public_url,
+        allow_multiple_roles_per_user=args.allow_multiple_roles_per_user,
+        throttle_rate=args.throttle_rate, throttle_burst=args.throttle_burst,
+        access_token_seconds=args.access_token_seconds,
+        refresh_token_seconds=args.refresh_token_seconds,
+    )
+    services = build_services(settings)
+    boot = services.bootstrap
+    _print(f"connectfed listening on {public_url} (region {settings.region}, "
+           f"account {boot.account_id})")
+    if boot.created:
+        _print("Root credentials (generated now, shown once):")
+        _print(f"  CONNECTFED_ACCOUNT_ID={boot.account_id}")
+        _print(f"  CONNECTFED_ROOT_ACCESS_KEY_ID={boot.root_access_key_id}")
+        _print(f"  CONNECTFED_ROOT_SECRET_ACCESS_KEY={boot.root_secret_access_key}")
+    if ca_bundle is not None:
+        _print(f"CA bundle for clients: {ca_bundle}  (aws ... --ca-bundle {ca_bundle})")
+    if args.demo:
+        demo = ensure_demo(services)
+        tls = f" --ca-bundle {ca_bundle}" if ca_bundle else ""
+        ep = f"--endpoint-url {public_url} --region {settings.region}{tls}"
+        _print("Demo dataset ready. Paste into a shell:")
+        _print(f"  export AWS_ACCESS_KEY_ID={demo.access_key_id}")
+        _print(f"  export AWS_SECRET_ACCESS_KEY={demo.secret_access_key}")
+        _print("  unset AWS_SESSION_TOKEN AWS_PROFILE")
+        _print(f"  aws sts assume-role --role-arn {demo.role_arn} --role-session-name agent1 {ep}")
+        _print("  # export the returned AccessKeyId, SecretAccessKey and SessionToken as")
+        _print("  # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, then:")
+        _print(f"  aws connect get-federation-token --instance-id {demo.instance_id} {ep}")
+    _print("READY")
+    app = ConnectfedApp(services)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                access_log=False, lifespan="on", server_header=False, **ssl)  # type: ignore[arg-type]
+    return 0

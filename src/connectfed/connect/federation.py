@@ -1,0 +1,128 @@
+"""GetFederationToken: an authenticated principal becomes tokens for its Connect user.
+
+Steps (AWS-BEHAVIOUR.md, "GetFederationToken"): throttle per account and Region; refuse root;
+authorise ``connect:GetFederationToken`` on ``instance/<id>/user/${aws:userid}`` with the
+``connect:InstanceId`` condition key; find the SAML instance; map the caller to a username (the
+role session name, exactly; an IAM user's name); bind the caller's role to the user (one role per
+user unless configured otherwise); mint an access and a refresh token whose lifetimes never
+outlast the caller's session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from connectfed.cache import TtlCache
+from connectfed.clock import Clock
+from connectfed.connect.instances import InstanceService
+from connectfed.connect.throttle import TokenBucket
+from connectfed.errors import client_error
+from connectfed.identity.authorize import Authorizer
+from connectfed.identity.principal import Principal
+from connectfed.settings import Settings
+from connectfed.store import Store
+from connectfed.store.records import ConnectUser, RoleBinding, Token
+from connectfed.tokens import TokenMinter
+
+
+class FederationService:
+    def __init__(self, store: Store, clock: Clock, authz: Authorizer,
+                 instances: InstanceService, minter: TokenMinter, settings: Settings) -> None:
+        self._store = store
+        self._clock = clock
+        self._authz = authz
+        self._instances = instances
+        self._minter = minter
+        self._settings = settings
+        self._throttle = TokenBucket(settings.throttle_rate, settings.throttle_burst,
+                                     clock.monotonic)
+        # Bindings only grow while a user exists, so a known one may be remembered.
+        self._bound: TtlCache[bool] = TtlCache(settings.cache_ttl_seconds, clock.monotonic)
+
+    def _username(self, caller: Principal) -> str:
+        if caller.kind == "assumed-role":
+            assert caller.session_name is not None
+            return caller.session_name
+        return caller.name  # IAM user: its user name (our documented choice)
+
+    def _bind(self, instance_id: str, user: ConnectUser, role_arn: str, username: str) -> None:
+        key = (instance_id, user.user_id, role_arn)
+
+        def load() -> bool:
+            return any(b.role_arn == role_arn
+                       for b in self._store.list_role_bindings(instance_id, user.user_id))
+
+        if self._bound.get(key, load):
+            return
+        binding = RoleBinding(instance_id, user.user_id, role_arn, self._clock.now().timestamp())
+        if not self._store.bind_role(binding,
+                                     allow_many=self._settings.allow_multiple_roles_per_user):
+            raise client_error(
+                "DuplicateResourceException",
+                f"The user {username} is already associated with the Amazon Connect instance "
+                f"{instance_id}",
+                409,
+            )
+        self._bound.invalidate(key)
+
+    def federate(self, caller: Principal, instance_id: str) -> dict[str, Any]:
+        self._throttle.take((caller.account_id, self._settings.region))
+        if caller.is_root:
+            raise client_error(
+                "InvalidRequestException",
+                f"Provided identity: Principal: {caller.arn} User: {caller.user_id} cannot be "
+                "used for federation with Amazon Connect",
+            )
+        instance_arn = self._instances.instance_arn(caller.account_id, instance_id)
+        self._authz.require(
+            caller, "connect:GetFederationToken", f"{instance_arn}/user/{caller.user_id}",
+            {"connect:InstanceId": instance_id},
+        )
+        instance = self._instances.lookup(caller, instance_id)
+        if instance.identity_management_type != "SAML":
+            raise client_error(
+                "InvalidRequestException",
+                f"Instance {instance_id} does not use SAML 2.0-based authentication; "
+                "GetFederationToken supports SAML instances only.",
+            )
+        username = self._username(caller)
+        user = self._store.find_connect_user(instance_id, username)
+        if user is None:
+            raise client_error(
+                "UserNotFoundException",
+                "No user with the specified credentials was found in the Amazon Connect "
+                "instance.",
+                404,
+            )
+        self._bind(instance_id, user, caller.role_arn or caller.arn, username)
+        return self._issue(caller, instance_id, user)
+
+    def _issue(self, caller: Principal, instance_id: str, user: ConnectUser) -> dict[str, Any]:
+        now = self._clock.now().replace(microsecond=0)
+        access_expiry = now + timedelta(seconds=self._settings.access_token_seconds)
+        refresh_expiry = now + timedelta(seconds=self._settings.refresh_token_seconds)
+        if caller.session_expiration is not None:
+            access_expiry = min(access_expiry, caller.session_expiration)
+            refresh_expiry = min(refresh_expiry, caller.session_expiration)
+        access, access_hash = self._minter.mint("access")
+        refresh, refresh_hash = self._minter.mint("refresh")
+        family = str(uuid.uuid4())
+        self._store.insert_tokens([
+            Token(access_hash, "access", family, instance_id, user.user_id,
+                  caller.access_key_id, now.timestamp(), access_expiry.timestamp()),
+            Token(refresh_hash, "refresh", family, instance_id, user.user_id,
+                  caller.access_key_id, now.timestamp(), refresh_expiry.timestamp()),
+        ])
+        return {
+            "Credentials": {
+                "AccessToken": access,
+                "AccessTokenExpiration": access_expiry,
+                "RefreshToken": refresh,
+                "RefreshTokenExpiration": refresh_expiry,
+            },
+            "SignInUrl": f"{self._settings.public_url}/connect/{instance_id}/auth/sign-in",
+            "UserArn": user.arn,
+            "UserId": user.user_id,
+        }

@@ -1,0 +1,96 @@
+"""Resolve the access key a request was signed with to its secret and its :class:`Principal`.
+
+Temporary keys (``ASIA…``) must come with their session token, bound to that key (compared as a
+keyed hash in constant time), from a session that is neither expired nor revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+from connectfed.auth.verify import SignatureClaim
+from connectfed.cache import TtlCache
+from connectfed.clock import Clock
+from connectfed.errors import ExpiredToken, UnrecognizedClient
+from connectfed.identity.principal import Principal
+from connectfed.store import Store
+from connectfed.store.records import AccessKey, IamUser, Session
+
+
+def token_digest(key: bytes, token: str) -> str:
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+
+
+class CredentialResolver:
+    def __init__(self, store: Store, clock: Clock, hmac_key: bytes, ttl: float) -> None:
+        self._store = store
+        self._clock = clock
+        self._key = hmac_key
+        self._keys: TtlCache[tuple[AccessKey | None, IamUser | None]] = TtlCache(
+            ttl, clock.monotonic
+        )
+        self._sessions: TtlCache[Session | None] = TtlCache(ttl, clock.monotonic)
+
+    def invalidate(self) -> None:
+        self._keys.invalidate()
+        self._sessions.invalidate()
+
+    def resolve(self, claim: SignatureClaim) -> tuple[str, Principal]:
+        key_id = claim.access_key_id
+        if key_id.startswith("ASIA"):
+            return self._temporary(claim)
+        if claim.security_token:
+            raise UnrecognizedClient()
+        key, user = self._keys.get(key_id, lambda: self._load_key(key_id))
+        if key is None or key.status != "Active":
+            raise UnrecognizedClient()
+        if key.user_name is None:
+            principal = Principal(
+                kind="root", account_id=key.account_id, arn=f"arn:aws:iam::{key.account_id}:root",
+                user_id=key.account_id, name="root", access_key_id=key_id,
+            )
+        else:
+            if user is None:
+                raise UnrecognizedClient()
+            principal = Principal(
+                kind="user", account_id=key.account_id, arn=user.arn, user_id=user.user_id,
+                name=user.user_name, access_key_id=key_id,
+            )
+        return key.secret_access_key, principal
+
+    def _load_key(self, key_id: str) -> tuple[AccessKey | None, IamUser | None]:
+        key = self._store.get_access_key(key_id)
+        user = None
+        if key is not None and key.user_name is not None:
+            user = self._store.get_user(key.account_id, key.user_name)
+        return key, user
+
+    def _temporary(self, claim: SignatureClaim) -> tuple[str, Principal]:
+        session = self._sessions.get(
+            claim.access_key_id, lambda: self._store.get_session(claim.access_key_id)
+        )
+        if session is None or session.revoked or not claim.security_token:
+            raise UnrecognizedClient()
+        if not hmac.compare_digest(token_digest(self._key, claim.security_token),
+                                   session.token_hash):
+            raise UnrecognizedClient()
+        if self._clock.now().timestamp() >= session.expiration:
+            raise ExpiredToken()
+        principal = Principal(
+            kind="assumed-role",
+            account_id=session.account_id,
+            arn=f"arn:aws:sts::{session.account_id}:assumed-role/{session.role_name}/"
+            f"{session.session_name}",
+            user_id=f"{session.role_id}:{session.session_name}",
+            name=session.role_name,
+            access_key_id=session.access_key_id,
+            role_arn=session.role_arn,
+            role_id=session.role_id,
+            session_name=session.session_name,
+            session_expiration=datetime.fromtimestamp(session.expiration, UTC),
+            session_issued=datetime.fromtimestamp(session.created, UTC),
+            session_source=session.source,
+        )
+        return session.secret_access_key, principal

@@ -1,0 +1,30 @@
+"""Who signed a request: root, an IAM user, or an assumed-role session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: str  # "root" | "user" | "assumed-role"
+    account_id: str
+    arn: str  # arn:aws:iam::<acct>:root | …:user/<path><name> | arn:aws:sts::<acct>:assumed-role/<role>/<session>
+    user_id: str  # aws:userid — account id | AIDA… | AROA…:<session>
+    name: str  # IAM user name, role name, or "root"
+    access_key_id: str
+    role_arn: str | None = None
+    role_id: str | None = None
+    session_name: str | None = None
+    session_expiration: datetime | None = None
+    session_issued: datetime | None = None
+    session_source: str | None = None
+
+    @property
+    def is_root(self) -> bool:
+        return self.kind == "root"
+
+    @property
+    def is_temporary(self) -> bool:
+        return self.kind == "assumed-role"

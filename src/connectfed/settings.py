@@ -1,0 +1,24 @@
+"""One settings object, passed down from the composition root (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    region: str = "us-east-1"
+    public_url: str = "http://127.0.0.1:8000"
+    # SigV4
+    clock_skew_seconds: int = 300
+    # Hot-path caches: how long a change made by another process may take to be seen.
+    cache_ttl_seconds: float = 2.0
+    # GetFederationToken
+    access_token_seconds: int = 3600
+    refresh_token_seconds: int = 12 * 3600
+    allow_multiple_roles_per_user: bool = False
+    throttle_rate: float = 2.0  # per second, per account and Region; 0 turns throttling off
+    throttle_burst: int = 5
+    # HTTP
+    max_body_bytes: int = 1024 * 1024

@@ -1,0 +1,174 @@
+"""The dispatcher: route, authenticate, parse, validate, call, serialise, map errors — once.
+
+Requests are routed by the SigV4 credential scope's service (``connect`` → restJson1, ``sts`` and
+``iam`` → awsQuery), as moto's server does; unsigned requests by their shape (an awsQuery form
+with ``Action``, else restJson1). Authentication is injected (:data:`Authenticate`) so this
+module knows no IAM rule. Every response carries ``x-amzn-RequestId``; an unexpected exception is
+logged with its request id and answered with a 500 in the protocol's form, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from botocore.model import OperationModel
+
+from connectfed.auth.verify import ReceivedRequest, SignatureClaim, read_claim
+from connectfed.errors import MissingAuthenticationToken, ServiceError, client_error
+from connectfed.wire import query, restjson
+from connectfed.wire.model import service_model
+from connectfed.wire.registry import Registry, RequestContext
+from connectfed.wire.validate import validation_message
+
+log = logging.getLogger("connectfed.wire")
+
+PROTOCOL = {"connect": "rest-json", "sts": "query", "iam": "query"}
+
+# awsQuery services name the auth-layer errors differently from restJson1 services.
+_QUERY_ERRORS = {
+    "UnrecognizedClientException": ("InvalidClientTokenId", 403),
+    "InvalidSignatureException": ("SignatureDoesNotMatch", 403),
+    "IncompleteSignatureException": ("IncompleteSignature", 403),
+    "MissingAuthenticationTokenException": ("MissingAuthenticationToken", 403),
+    "ExpiredTokenException": ("ExpiredToken", 400),
+    "AccessDeniedException": ("AccessDenied", 403),
+}
+
+Authenticate = Callable[[ReceivedRequest, SignatureClaim, str], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _form(request: ReceivedRequest) -> dict[str, str] | None:
+    """The awsQuery parameters of a request, or None when it is not an awsQuery request."""
+    content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+    if request.method == "POST" and content_type == "application/x-www-form-urlencoded":
+        try:
+            pairs = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True,
+                              strict_parsing=False)
+        except UnicodeDecodeError:
+            return None
+    elif request.method == "GET" and "Action=" in request.raw_query:
+        pairs = parse_qsl(request.raw_query, keep_blank_values=True)
+    else:
+        return None
+    params = {k: v for k, v in pairs if not k.startswith("X-Amz-")}
+    return params if "Action" in params else None
+
+
+class Dispatcher:
+    def __init__(self, registry: Registry, authenticate: Authenticate, services: Any) -> None:
+        self._registry = registry
+        self._authenticate = authenticate
+        self._services = services
+        connect = service_model("connect")
+        self._router = restjson.Router(
+            connect.operation_model(name) for name in registry.operations("connect")
+        )
+
+    def handle(self, request: ReceivedRequest) -> Response:
+        request_id = str(uuid.uuid4())
+        form = _form(request)
+        service = "sts" if form is not None else "connect"
+        try:
+            claim = read_claim(request)
+            if claim is not None and claim.service in PROTOCOL:
+                service = claim.service
+            elif claim is not None:
+                raise ServiceError(
+                    f"Credential should be scoped to correct service: '{service}'. ",
+                    code="InvalidSignatureException", status=403,
+                )
+            if PROTOCOL[service] == "query":
+                return self._query(request, request_id, service, claim, form or {})
+            return self._restjson(request, request_id, claim)
+        except ServiceError as error:
+            return self._error(service, error, request_id)
+        except Exception:
+            log.exception("internal error handling request %s", request_id)
+            internal = ServiceError("An internal error occurred. Request id " + request_id,
+                                    code="InternalServiceException" if service == "connect"
+                                    else "InternalFailure", status=500)
+            return self._error(service, internal, request_id)
+
+    def _error(self, service: str, error: ServiceError, request_id: str) -> Response:
+        if PROTOCOL[service] == "query":
+            if error.code in _QUERY_ERRORS:
+                code, status = _QUERY_ERRORS[error.code]
+                error = ServiceError(error.message, code=code, status=status,
+                                     sender_fault=True)
+            namespace = service_model(service).metadata["xmlNamespace"]
+            status, headers, body = query.serialize_error(error, namespace, request_id)
+        else:
+            status, headers, body = restjson.serialize_error(error)
+        headers["x-amzn-RequestId"] = request_id
+        return Response(status, headers, body)
+
+    def _context(self, request_id: str, service: str, name: str, principal: Any) -> RequestContext:
+        return RequestContext(request_id, service, name, principal, self._services)
+
+    def _validate(self, operation: OperationModel, params: dict[str, Any],
+                  make_error: Callable[[str], ServiceError]) -> None:
+        shape = operation.input_shape
+        if shape is not None:
+            message = validation_message(shape, params)
+            if message is not None:
+                raise make_error(message)
+
+    def _restjson(self, request: ReceivedRequest, request_id: str,
+                  claim: SignatureClaim | None) -> Response:
+        query_params: dict[str, list[str]] = {}
+        for key, value in parse_qsl(request.raw_query, keep_blank_values=True):
+            query_params.setdefault(key, []).append(value)
+        if claim is None:
+            raise MissingAuthenticationToken()
+        principal = self._authenticate(request, claim, "connect")
+        found = self._router.match(request.method, request.raw_path, query_params)
+        if found is None:
+            raise client_error("UnknownOperationException",
+                               "The requested operation is not supported by this endpoint.", 404)
+        operation, labels = found
+        headers = {name.lower(): value for name, value in request.headers}
+        params = restjson.parse_input(operation, labels, query_params, headers, request.body)
+        self._validate(operation, params, lambda m: restjson.validation_error(operation, m))
+        handler = self._registry.get("connect", operation.name)
+        assert handler is not None
+        result = handler(self._context(request_id, "connect", operation.name, principal), params)
+        status, out_headers, body = restjson.serialize_output(operation, result)
+        out_headers["x-amzn-RequestId"] = request_id
+        return Response(status, out_headers, body)
+
+    def _query(self, request: ReceivedRequest, request_id: str, service: str,
+               claim: SignatureClaim | None, form: dict[str, str]) -> Response:
+        action = form.get("Action", "")
+        model = service_model(service)
+        handler = self._registry.get(service, action)
+        if claim is None and (service, action) not in self._registry.unsigned:
+            raise MissingAuthenticationToken(
+                "Request is missing Authentication Token" if action else
+                "Missing Authentication Token"
+            )
+        principal = None if claim is None else self._authenticate(request, claim, service)
+        if handler is None or action not in model.operation_names:
+            raise client_error(
+                "InvalidAction",
+                f"Could not find operation {action} for version {model.api_version}",
+            )
+        operation = model.operation_model(action)
+        params = query.parse_input(operation, form)
+        self._validate(operation, params, lambda m: client_error("ValidationError", m))
+        result = handler(self._context(request_id, service, action, principal), params)
+        namespace = model.metadata["xmlNamespace"]
+        status, headers, body = query.serialize_output(operation, namespace, result, request_id)
+        headers["x-amzn-RequestId"] = request_id
+        return Response(status, headers, body)

@@ -1,0 +1,54 @@
+"""The operation registry: ``@operation("connect", "GetFederationToken")`` marks a handler.
+
+A handler takes the :class:`RequestContext` and the parsed, validated input (member names as in
+the botocore model) and returns data shaped like the output shape, or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    request_id: str
+    service: str
+    operation: str
+    principal: Any  # the authenticated principal; None for unsigned operations
+    services: Any  # the composition root's service container
+    source_ip: str | None = None
+
+
+Handler = Callable[[RequestContext, Params], dict[str, Any] | None]
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._handlers: dict[tuple[str, str], Handler] = {}
+        self.unsigned: set[tuple[str, str]] = set()
+
+    def add(self, service: str, name: str, handler: Handler, *, unsigned: bool = False) -> None:
+        self._handlers[(service, name)] = handler
+        if unsigned:
+            self.unsigned.add((service, name))
+
+    def get(self, service: str, name: str) -> Handler | None:
+        return self._handlers.get((service, name))
+
+    def operations(self, service: str) -> list[str]:
+        return [name for (svc, name) in self._handlers if svc == service]
+
+
+REGISTRY = Registry()
+
+
+def operation(service: str, name: str, *, unsigned: bool = False) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        REGISTRY.add(service, name, handler, unsigned=unsigned)
+        return handler
+
+    return register
