@@ -1,0 +1,90 @@
+"""Run a real connectfed server (``connectfed serve``) on a free port for a test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ACCOUNT_ID = "123456789012"
+ROOT_KEY = "AKIAROOTEXAMPLE00001"
+ROOT_SECRET = "rootSecretExample/abcdefghijklmnopqrstuv"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[str]
+    data_dir: Path
+    region: str = "us-east-1"
+    ca_bundle: str | None = None
+    output: list[str] = field(default_factory=list)
+
+    def client(self, service: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET,
+               token: str | None = None, **config: Any) -> Any:
+        return boto3.client(
+            service, endpoint_url=self.url, region_name=self.region,
+            aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+            verify=self.ca_bundle if self.ca_bundle else None,
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config),
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_server(data_dir: Path, *args: str, database_url: str | None = None,
+                 scheme: str = "http") -> Server:
+    port = free_port()
+    command = [sys.executable, "-m", "connectfed.cli.main", "serve", "--port", str(port),
+               "--data-dir", str(data_dir), *args]
+    if database_url:
+        command += ["--database-url", database_url]
+    env = dict(os.environ, CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
+               CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_KEY,
+               CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=env)
+    server = Server(f"{scheme}://127.0.0.1:{port}", process, data_dir)
+    assert process.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError("server exited:\n" + "".join(server.output))
+        server.output.append(line)
+        if line.startswith("CA bundle for clients:"):
+            server.ca_bundle = line.split(":", 1)[1].split()[0]
+        if line.strip() == "READY":
+            break
+    import ssl
+
+    context = ssl.create_default_context(cafile=server.ca_bundle) if server.ca_bundle else None
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{server.url}/_connectfed/health", timeout=1,  # noqa: S310
+                                   context=context)
+            return server
+        except OSError:
+            time.sleep(0.05)
+    server.stop()
+    raise RuntimeError("server did not become ready")
