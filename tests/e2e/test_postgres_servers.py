@@ -1,0 +1,51 @@
+"""PostgreSQL as the store: the federation flow, and several stateless servers on one database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import postgres_or_skip
+from tests.support.server import Server, start_server
+from tests.support.world import build_world, federate_policy, make_role
+
+
+@pytest.fixture
+def two_servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    url = postgres_or_skip()
+    first = start_server(tmp_path / "a", "--throttle-rate", "0", database_url=url)
+    second = start_server(tmp_path / "b", "--throttle-rate", "0", database_url=url)
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+def test_federation_across_servers_sharing_one_postgres(two_servers: tuple[Server, Server]) -> None:
+    first, second = two_servers
+    world = build_world(first, "pg")
+    creds = world.assume("agent1")
+    # A session issued by one server is honoured by the other.
+    connect = second.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
+                            creds["SessionToken"])
+    result = connect.get_federation_token(InstanceId=world.instance_id)
+    assert result["Credentials"]["AccessToken"].startswith("cfa_")
+    # The role binding made through the second server is seen by the first.
+    other = make_role(first, "PgSecond", federate_policy("*"))
+    via_first = world.connect_as("agent1", other)
+    with pytest.raises(via_first.exceptions.DuplicateResourceException):
+        via_first.get_federation_token(InstanceId=world.instance_id)
+
+
+def test_restart_keeps_data(tmp_path: Path) -> None:
+    url = postgres_or_skip()
+    srv = start_server(tmp_path / "one", "--throttle-rate", "0", database_url=url)
+    world = build_world(srv, "restart")
+    srv.stop()
+    again = start_server(tmp_path / "two", "--throttle-rate", "0", database_url=url)
+    try:
+        world.server = again
+        assert world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
+    finally:
+        again.stop()
