@@ -71,20 +71,29 @@ def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
     stored = store.meta_get("bootstrap")
     if env_account and env_key and env_secret:
         if store.get_access_key(env_key) is None:
-            store.create_access_key(AccessKey(env_key, env_secret, env_account, None, "Active",
-                                              clock.now().timestamp()))
-        store.meta_setdefault("bootstrap", json.dumps({"account_id": env_account,
-                                                       "access_key_id": env_key}))
+            store.create_access_key(
+                AccessKey(env_key, env_secret, env_account, None, "Active", clock.now().timestamp())
+            )
+        store.meta_setdefault(
+            "bootstrap", json.dumps({"account_id": env_account, "access_key_id": env_key})
+        )
         return Bootstrap(env_account, env_key, env_secret, created=False)
     if stored is not None:
         info = json.loads(stored)
         key = store.get_access_key(info["access_key_id"])
         if key is not None:
             return Bootstrap(info["account_id"], key.access_key_id, key.secret_access_key, False)
-    key = AccessKey(ids.long_term_access_key_id(), ids.secret_access_key(), ids.account_id(),
-                    None, "Active", clock.now().timestamp())
-    won = store.meta_setdefault("bootstrap", json.dumps({"account_id": key.account_id,
-                                                         "access_key_id": key.access_key_id}))
+    key = AccessKey(
+        ids.long_term_access_key_id(),
+        ids.secret_access_key(),
+        ids.account_id(),
+        None,
+        "Active",
+        clock.now().timestamp(),
+    )
+    won = store.meta_setdefault(
+        "bootstrap", json.dumps({"account_id": key.account_id, "access_key_id": key.access_key_id})
+    )
     info = json.loads(won)
     if info["access_key_id"] == key.access_key_id:
         store.create_access_key(key)
@@ -92,8 +101,9 @@ def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
     return _bootstrap(store, clock)  # another process bootstrapped first
 
 
-def build_services(settings: Settings, clock: Clock | None = None,
-                   store: Store | None = None) -> Services:
+def build_services(
+    settings: Settings, clock: Clock | None = None, store: Store | None = None
+) -> Services:
     clock = clock or SystemClock()
     store = store or open_store(settings.database_url)
     hmac_key = bytes.fromhex(store.meta_setdefault("token_hmac_key", secrets.token_hex(32)))
@@ -110,8 +120,9 @@ def build_services(settings: Settings, clock: Clock | None = None,
         iam=IamService(store, clock, authz, resolver),
         sts=StsService(store, clock, authz, hmac_key, settings.region),
         instances=instances,
-        federation=FederationService(store, clock, authz, instances, TokenMinter(hmac_key),
-                                     settings),
+        federation=FederationService(
+            store, clock, authz, instances, TokenMinter(hmac_key), settings
+        ),
         bootstrap=_bootstrap(store, clock),
     )
 
@@ -162,10 +173,17 @@ class ConnectfedApp:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self._max_body:
-                await self._send(send, Response(
-                    413, {"Content-Type": "application/json",
-                          "x-amzn-ErrorType": "RequestEntityTooLargeException"},
-                    b'{"message":"Request Entity Too Large"}'))
+                await self._send(
+                    send,
+                    Response(
+                        413,
+                        {
+                            "Content-Type": "application/json",
+                            "x-amzn-ErrorType": "RequestEntityTooLargeException",
+                        },
+                        b'{"message":"Request Entity Too Large"}',
+                    ),
+                )
                 return
         try:
             raw_path = scope.get("raw_path", scope["path"].encode())
@@ -177,16 +195,24 @@ class ConnectfedApp:
                 body=bytes(body),
             )
         except UnicodeDecodeError:
-            await self._send(send, Response(
-                400, {"Content-Type": "application/json",
-                      "x-amzn-ErrorType": "SerializationException"},
-                b'{"message":"The request URI is not valid UTF-8"}'))
+            await self._send(
+                send,
+                Response(
+                    400,
+                    {
+                        "Content-Type": "application/json",
+                        "x-amzn-ErrorType": "SerializationException",
+                    },
+                    b'{"message":"The request URI is not valid UTF-8"}',
+                ),
+            )
             return
         if self._inline:
             response = self.dispatcher.handle(request)
         else:
             response = await asyncio.get_running_loop().run_in_executor(
-                None, self.dispatcher.handle, request)
+                None, self.dispatcher.handle, request
+            )
         await self._send(send, response)
 
     async def _send(self, send: Any, response: Response) -> None:

@@ -29,9 +29,14 @@ class DemoData:
 
 def _root(services: Services) -> Principal:
     boot = services.bootstrap
-    return Principal(kind="root", account_id=boot.account_id,
-                     arn=f"arn:aws:iam::{boot.account_id}:root", user_id=boot.account_id,
-                     name="root", access_key_id=boot.root_access_key_id)
+    return Principal(
+        kind="root",
+        account_id=boot.account_id,
+        arn=f"arn:aws:iam::{boot.account_id}:root",
+        user_id=boot.account_id,
+        name="root",
+        access_key_id=boot.root_access_key_id,
+    )
 
 
 def ensure_demo(services: Services) -> DemoData:
@@ -40,46 +45,90 @@ def ensure_demo(services: Services) -> DemoData:
         info = json.loads(stored)
         key = services.store.get_access_key(info["access_key_id"])
         if key is not None and services.store.get_instance(info["instance_id"]) is not None:
-            return DemoData(info["instance_id"], info["role_arn"], key.access_key_id,
-                            key.secret_access_key, DEMO_AGENTS)
+            return DemoData(
+                info["instance_id"],
+                info["role_arn"],
+                key.access_key_id,
+                key.secret_access_key,
+                DEMO_AGENTS,
+            )
     root = _root(services)
     account, region = root.account_id, services.settings.region
-    created = services.instances.create_instance(root, {
-        "IdentityManagementType": "SAML", "InstanceAlias": f"{DEMO_ALIAS}-{account}",
-        "InboundCallsEnabled": True, "OutboundCallsEnabled": True})
+    created = services.instances.create_instance(
+        root,
+        {
+            "IdentityManagementType": "SAML",
+            "InstanceAlias": f"{DEMO_ALIAS}-{account}",
+            "InboundCallsEnabled": True,
+            "OutboundCallsEnabled": True,
+        },
+    )
     instance_id = created["Id"]
     profiles = services.instances.list_profiles(root, "security", {"InstanceId": instance_id})
-    agent_profile = next(p["Id"] for p in profiles["SecurityProfileSummaryList"]
-                         if p["Name"] == "Agent")
+    agent_profile = next(
+        p["Id"] for p in profiles["SecurityProfileSummaryList"] if p["Name"] == "Agent"
+    )
     routing = services.instances.list_profiles(root, "routing", {"InstanceId": instance_id})
     routing_id = routing["RoutingProfileSummaryList"][0]["Id"]
     for agent in DEMO_AGENTS:
-        services.instances.create_user(root, {
-            "InstanceId": instance_id, "Username": agent,
-            "PhoneConfig": {"PhoneType": "SOFT_PHONE"},
-            "SecurityProfileIds": [agent_profile], "RoutingProfileId": routing_id,
-            "IdentityInfo": {"FirstName": agent.title(), "LastName": "Demo"}})
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-        "Action": "sts:AssumeRole"}]}
+        services.instances.create_user(
+            root,
+            {
+                "InstanceId": instance_id,
+                "Username": agent,
+                "PhoneConfig": {"PhoneType": "SOFT_PHONE"},
+                "SecurityProfileIds": [agent_profile],
+                "RoutingProfileId": routing_id,
+                "IdentityInfo": {"FirstName": agent.title(), "LastName": "Demo"},
+            },
+        )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
     if services.store.get_role(account, DEMO_ROLE) is None:
-        services.iam.create_role(root, {"RoleName": DEMO_ROLE,
-                                        "AssumeRolePolicyDocument": json.dumps(trust)})
+        services.iam.create_role(
+            root, {"RoleName": DEMO_ROLE, "AssumeRolePolicyDocument": json.dumps(trust)}
+        )
     role_arn = f"arn:aws:iam::{account}:role/{DEMO_ROLE}"
-    federate = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": "connect:GetFederationToken",
-        "Resource": f"arn:aws:connect:{region}:{account}:instance/{instance_id}"
-                    "/user/${aws:userid}"}]}
-    services.iam.put_policy(root, "role", {"RoleName": DEMO_ROLE, "PolicyName": "federate",
-                                           "PolicyDocument": json.dumps(federate)})
+    federate = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "connect:GetFederationToken",
+                "Resource": f"arn:aws:connect:{region}:{account}:instance/{instance_id}"
+                "/user/${aws:userid}",
+            }
+        ],
+    }
+    services.iam.put_policy(
+        root,
+        "role",
+        {"RoleName": DEMO_ROLE, "PolicyName": "federate", "PolicyDocument": json.dumps(federate)},
+    )
     if services.store.get_user(account, DEMO_USER) is None:
         services.iam.create_user(root, {"UserName": DEMO_USER})
-    assume = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}
-    services.iam.put_policy(root, "user", {"UserName": DEMO_USER, "PolicyName": "assume-agent",
-                                           "PolicyDocument": json.dumps(assume)})
+    assume = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}],
+    }
+    services.iam.put_policy(
+        root,
+        "user",
+        {"UserName": DEMO_USER, "PolicyName": "assume-agent", "PolicyDocument": json.dumps(assume)},
+    )
     key = services.iam.create_access_key(root, {"UserName": DEMO_USER})["AccessKey"]
-    services.store.meta_setdefault("demo", json.dumps({
-        "instance_id": instance_id, "role_arn": role_arn, "access_key_id": key["AccessKeyId"]}))
-    return DemoData(instance_id, role_arn, key["AccessKeyId"], key["SecretAccessKey"],
-                    DEMO_AGENTS)
+    services.store.meta_setdefault(
+        "demo",
+        json.dumps(
+            {"instance_id": instance_id, "role_arn": role_arn, "access_key_id": key["AccessKeyId"]}
+        ),
+    )
+    return DemoData(instance_id, role_arn, key["AccessKeyId"], key["SecretAccessKey"], DEMO_AGENTS)

@@ -8,9 +8,14 @@ from tests.support.server import ACCOUNT_ID, Server
 
 
 def _instance(server: Server, alias: str, kind: str = "SAML") -> str:
-    return str(server.client("connect").create_instance(
-        IdentityManagementType=kind, InstanceAlias=alias, InboundCallsEnabled=True,
-        OutboundCallsEnabled=False)["Id"])
+    return str(
+        server.client("connect").create_instance(
+            IdentityManagementType=kind,
+            InstanceAlias=alias,
+            InboundCallsEnabled=True,
+            OutboundCallsEnabled=False,
+        )["Id"]
+    )
 
 
 def test_instance_lifecycle_and_default_profiles(server: Server) -> None:
@@ -20,13 +25,22 @@ def test_instance_lifecycle_and_default_profiles(server: Server) -> None:
     assert described["Arn"] == f"arn:aws:connect:us-east-1:{ACCOUNT_ID}:instance/{instance_id}"
     assert described["IdentityManagementType"] == "SAML"
     assert described["InstanceStatus"] == "ACTIVE"
-    names = {p["Name"] for p in connect.list_security_profiles(
-        InstanceId=instance_id)["SecurityProfileSummaryList"]}
+    names = {
+        p["Name"]
+        for p in connect.list_security_profiles(InstanceId=instance_id)[
+            "SecurityProfileSummaryList"
+        ]
+    }
     assert names == {"Admin", "Agent", "CallCenterManager", "QualityAnalyst"}
     routing = connect.list_routing_profiles(InstanceId=instance_id)["RoutingProfileSummaryList"]
     assert [r["Name"] for r in routing] == ["Basic Routing Profile"]
-    ids = [i["Id"] for page in connect.get_paginator("list_instances").paginate(
-        PaginationConfig={"PageSize": 1}) for i in page["InstanceSummaryList"]]
+    ids = [
+        i["Id"]
+        for page in connect.get_paginator("list_instances").paginate(
+            PaginationConfig={"PageSize": 1}
+        )
+        for i in page["InstanceSummaryList"]
+    ]
     assert instance_id in ids and len(ids) == len(set(ids))
     connect.delete_instance(InstanceId=instance_id)
     with pytest.raises(connect.exceptions.ResourceNotFoundException):
@@ -36,26 +50,45 @@ def test_instance_lifecycle_and_default_profiles(server: Server) -> None:
 def test_users_create_describe_list_paginate_update_delete(server: Server) -> None:
     connect = server.client("connect")
     instance_id = _instance(server, "users")
-    sp = connect.list_security_profiles(InstanceId=instance_id)["SecurityProfileSummaryList"][0]["Id"]
+    sp = connect.list_security_profiles(InstanceId=instance_id)["SecurityProfileSummaryList"][0][
+        "Id"
+    ]
     rp = connect.list_routing_profiles(InstanceId=instance_id)["RoutingProfileSummaryList"][0]["Id"]
     made = {}
     for name in ("dave", "alice", "carol", "bob", "eve"):
         made[name] = connect.create_user(
-            InstanceId=instance_id, Username=name, PhoneConfig={"PhoneType": "SOFT_PHONE"},
-            SecurityProfileIds=[sp], RoutingProfileId=rp)
+            InstanceId=instance_id,
+            Username=name,
+            PhoneConfig={"PhoneType": "SOFT_PHONE"},
+            SecurityProfileIds=[sp],
+            RoutingProfileId=rp,
+        )
     assert made["alice"]["UserArn"].endswith(f"/agent/{made['alice']['UserId']}")
     with pytest.raises(connect.exceptions.DuplicateResourceException):
-        connect.create_user(InstanceId=instance_id, Username="alice",
-                            PhoneConfig={"PhoneType": "SOFT_PHONE"}, SecurityProfileIds=[sp],
-                            RoutingProfileId=rp)
-    pages = list(connect.get_paginator("list_users").paginate(
-        InstanceId=instance_id, PaginationConfig={"PageSize": 2}))
+        connect.create_user(
+            InstanceId=instance_id,
+            Username="alice",
+            PhoneConfig={"PhoneType": "SOFT_PHONE"},
+            SecurityProfileIds=[sp],
+            RoutingProfileId=rp,
+        )
+    pages = list(
+        connect.get_paginator("list_users").paginate(
+            InstanceId=instance_id, PaginationConfig={"PageSize": 2}
+        )
+    )
     assert len(pages) == 3
     assert [u["Username"] for p in pages for u in p["UserSummaryList"]] == [
-        "alice", "bob", "carol", "dave", "eve"]
+        "alice",
+        "bob",
+        "carol",
+        "dave",
+        "eve",
+    ]
     uid = made["bob"]["UserId"]
-    connect.update_user_identity_info(InstanceId=instance_id, UserId=uid,
-                                      IdentityInfo={"FirstName": "Bob", "LastName": "B"})
+    connect.update_user_identity_info(
+        InstanceId=instance_id, UserId=uid, IdentityInfo={"FirstName": "Bob", "LastName": "B"}
+    )
     user = connect.describe_user(InstanceId=instance_id, UserId=uid)["User"]
     assert user["IdentityInfo"] == {"FirstName": "Bob", "LastName": "B"}
     assert user["SecurityProfileIds"] == [sp] and user["RoutingProfileId"] == rp
@@ -64,18 +97,26 @@ def test_users_create_describe_list_paginate_update_delete(server: Server) -> No
         connect.describe_user(InstanceId=instance_id, UserId=uid)
 
 
-@pytest.mark.parametrize("username,ok", [("a" * 64, True), ("a" * 65, False),
-                                         ("first.last@example.com", True), ("no spaces", False)])
+@pytest.mark.parametrize(
+    "username,ok",
+    [("a" * 64, True), ("a" * 65, False), ("first.last@example.com", True), ("no spaces", False)],
+)
 def test_saml_usernames_follow_connects_rule(server: Server, username: str, ok: bool) -> None:
     connect = server.client("connect")
     instance_id = _instance(server, f"names-{len(username)}-{ok}-{username[:3].strip()}")
-    sp = connect.list_security_profiles(InstanceId=instance_id)["SecurityProfileSummaryList"][0]["Id"]
+    sp = connect.list_security_profiles(InstanceId=instance_id)["SecurityProfileSummaryList"][0][
+        "Id"
+    ]
     rp = connect.list_routing_profiles(InstanceId=instance_id)["RoutingProfileSummaryList"][0]["Id"]
 
     def create() -> None:
-        connect.create_user(InstanceId=instance_id, Username=username,
-                            PhoneConfig={"PhoneType": "SOFT_PHONE"}, SecurityProfileIds=[sp],
-                            RoutingProfileId=rp)
+        connect.create_user(
+            InstanceId=instance_id,
+            Username=username,
+            PhoneConfig={"PhoneType": "SOFT_PHONE"},
+            SecurityProfileIds=[sp],
+            RoutingProfileId=rp,
+        )
 
     if ok:
         create()
@@ -89,19 +130,29 @@ def test_create_user_checks_referenced_profiles(server: Server) -> None:
     instance_id = _instance(server, "refs")
     rp = connect.list_routing_profiles(InstanceId=instance_id)["RoutingProfileSummaryList"][0]["Id"]
     with pytest.raises(connect.exceptions.InvalidParameterException) as caught:
-        connect.create_user(InstanceId=instance_id, Username="x1",
-                            PhoneConfig={"PhoneType": "SOFT_PHONE"},
-                            SecurityProfileIds=["not-a-profile"], RoutingProfileId=rp)
+        connect.create_user(
+            InstanceId=instance_id,
+            Username="x1",
+            PhoneConfig={"PhoneType": "SOFT_PHONE"},
+            SecurityProfileIds=["not-a-profile"],
+            RoutingProfileId=rp,
+        )
     assert "not-a-profile" in str(caught.value)
 
 
 def test_model_enums_are_validated(server: Server) -> None:
     connect = server.client("connect")
     instance_id = _instance(server, "enums")
-    sp = connect.list_security_profiles(InstanceId=instance_id)["SecurityProfileSummaryList"][0]["Id"]
+    sp = connect.list_security_profiles(InstanceId=instance_id)["SecurityProfileSummaryList"][0][
+        "Id"
+    ]
     rp = connect.list_routing_profiles(InstanceId=instance_id)["RoutingProfileSummaryList"][0]["Id"]
     with pytest.raises(connect.exceptions.InvalidParameterException) as caught:
-        connect.create_user(InstanceId=instance_id, Username="x1",
-                            PhoneConfig={"PhoneType": "CARRIER_PIGEON"},
-                            SecurityProfileIds=[sp], RoutingProfileId=rp)
+        connect.create_user(
+            InstanceId=instance_id,
+            Username="x1",
+            PhoneConfig={"PhoneType": "CARRIER_PIGEON"},
+            SecurityProfileIds=[sp],
+            RoutingProfileId=rp,
+        )
     assert "Member must satisfy enum value set" in str(caught.value)

@@ -27,7 +27,9 @@ def world(server: Server) -> World:
     return build_world(server, f"b{next(_names)}")
 
 
-def test_assumed_role_session_federates_as_the_connect_user_named_by_the_session(world: World) -> None:
+def test_assumed_role_session_federates_as_the_connect_user_named_by_the_session(
+    world: World,
+) -> None:
     connect = world.connect_as("agent1")
     before = datetime.now(UTC)
     result = connect.get_federation_token(InstanceId=world.instance_id)
@@ -49,8 +51,9 @@ def test_assumed_role_session_federates_as_the_connect_user_named_by_the_session
 
 def test_tokens_never_outlive_the_callers_session(world: World) -> None:
     creds = world.assume("agent1", DurationSeconds=900)
-    connect = world.server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                                  creds["SessionToken"])
+    connect = world.server.client(
+        "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
     result = connect.get_federation_token(InstanceId=world.instance_id)["Credentials"]
     assert result["AccessTokenExpiration"] <= creds["Expiration"]
     assert result["RefreshTokenExpiration"] <= creds["Expiration"]
@@ -89,9 +92,13 @@ def test_instance_id_longer_than_100_is_invalid_parameter(world: World) -> None:
 def test_non_saml_instance_is_invalid_request(server: Server) -> None:
     world = build_world(server, f"m{next(_names)}", identity="CONNECT_MANAGED")
     server.client("connect").create_user(
-        InstanceId=world.instance_id, Username="agent1", Password="Passw0rd!x",
-        PhoneConfig={"PhoneType": "SOFT_PHONE"}, SecurityProfileIds=[world.security_profile],
-        RoutingProfileId=world.routing_profile)
+        InstanceId=world.instance_id,
+        Username="agent1",
+        Password="Passw0rd!x",
+        PhoneConfig={"PhoneType": "SOFT_PHONE"},
+        SecurityProfileIds=[world.security_profile],
+        RoutingProfileId=world.routing_profile,
+    )
     connect = world.connect_as("agent1")
     with pytest.raises(connect.exceptions.InvalidRequestException) as caught:
         connect.get_federation_token(InstanceId=world.instance_id)
@@ -131,12 +138,23 @@ def test_explicit_deny_wins_over_allow(world: World) -> None:
 
 
 def test_documented_condition_policies(world: World) -> None:
-    single = make_role(world.server, f"CondOne-{next(_names)}", federate_policy(
-        "*", {"StringEquals": {"connect:InstanceId": world.instance_id}}))
-    many = make_role(world.server, f"CondMany-{next(_names)}", federate_policy(
-        "*", {"StringEquals": {"connect:InstanceId": ["other", world.instance_id]}}))
-    wrong = make_role(world.server, f"CondWrong-{next(_names)}", federate_policy(
-        "*", {"StringEquals": {"connect:InstanceId": "another-instance"}}))
+    single = make_role(
+        world.server,
+        f"CondOne-{next(_names)}",
+        federate_policy("*", {"StringEquals": {"connect:InstanceId": world.instance_id}}),
+    )
+    many = make_role(
+        world.server,
+        f"CondMany-{next(_names)}",
+        federate_policy(
+            "*", {"StringEquals": {"connect:InstanceId": ["other", world.instance_id]}}
+        ),
+    )
+    wrong = make_role(
+        world.server,
+        f"CondWrong-{next(_names)}",
+        federate_policy("*", {"StringEquals": {"connect:InstanceId": "another-instance"}}),
+    )
     world.add_agent("cond1")
     world.add_agent("cond2")
     world.add_agent("cond3")
@@ -179,7 +197,8 @@ def test_server_setting_allows_several_roles_per_user(tmp_path: Path) -> None:
         world.connect_as("agent1").get_federation_token(InstanceId=world.instance_id)
         other = make_role(srv, "SecondRole", federate_policy("*"))
         result = world.connect_as("agent1", other).get_federation_token(
-            InstanceId=world.instance_id)
+            InstanceId=world.instance_id
+        )
         assert result["Credentials"]["AccessToken"]
     finally:
         srv.stop()
@@ -208,8 +227,13 @@ def test_iam_user_federates_as_connect_user_with_its_name(world: World) -> None:
     iam = world.server.client("iam")
     iam.create_user(UserName="agent1-iam")
     world.add_agent("agent1-iam")
-    iam.put_user_policy(UserName="agent1-iam", PolicyName="f", PolicyDocument=json.dumps(
-        federate_policy("*", {"StringEquals": {"connect:InstanceId": world.instance_id}})))
+    iam.put_user_policy(
+        UserName="agent1-iam",
+        PolicyName="f",
+        PolicyDocument=json.dumps(
+            federate_policy("*", {"StringEquals": {"connect:InstanceId": world.instance_id}})
+        ),
+    )
     key = iam.create_access_key(UserName="agent1-iam")["AccessKey"]
     connect = world.server.client("connect", key["AccessKeyId"], key["SecretAccessKey"])
     result = connect.get_federation_token(InstanceId=world.instance_id)
@@ -218,8 +242,9 @@ def test_iam_user_federates_as_connect_user_with_its_name(world: World) -> None:
 
 def test_bad_secret_is_invalid_signature(world: World) -> None:
     creds = world.assume("agent1")
-    connect = world.server.client("connect", creds["AccessKeyId"], "wrong" + creds["SecretAccessKey"],
-                                  creds["SessionToken"])
+    connect = world.server.client(
+        "connect", creds["AccessKeyId"], "wrong" + creds["SecretAccessKey"], creds["SessionToken"]
+    )
     with pytest.raises(ClientError) as caught:
         connect.get_federation_token(InstanceId=world.instance_id)
     assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"
@@ -246,8 +271,9 @@ def test_session_key_without_its_token_is_refused(world: World) -> None:
 
 def test_session_token_of_another_session_is_refused(world: World) -> None:
     one, two = world.assume("agent1"), world.assume("agent2")
-    connect = world.server.client("connect", one["AccessKeyId"], one["SecretAccessKey"],
-                                  two["SessionToken"])
+    connect = world.server.client(
+        "connect", one["AccessKeyId"], one["SecretAccessKey"], two["SessionToken"]
+    )
     with pytest.raises(ClientError) as caught:
         connect.get_federation_token(InstanceId=world.instance_id)
     assert caught.value.response["Error"]["Code"] == "UnrecognizedClientException"

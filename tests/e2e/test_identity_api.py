@@ -20,8 +20,10 @@ def test_iam_users_keys_and_policies_round_trip(server: Server) -> None:
         iam.create_user(UserName="ROUND-TRIP")
     key = iam.create_access_key(UserName="round-trip")["AccessKey"]
     assert key["AccessKeyId"].startswith("AKIA") and len(key["SecretAccessKey"]) == 40
-    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:*",
-                                                    "Resource": "*"}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}],
+    }
     iam.put_user_policy(UserName="round-trip", PolicyName="p", PolicyDocument=json.dumps(doc))
     assert iam.list_user_policies(UserName="round-trip")["PolicyNames"] == ["p"]
     assert iam.get_user_policy(UserName="round-trip", PolicyName="p")["PolicyDocument"] == doc
@@ -41,8 +43,9 @@ def test_iam_users_keys_and_policies_round_trip(server: Server) -> None:
 
 def test_roles_and_trust_policies(server: Server) -> None:
     iam = server.client("iam")
-    role = iam.create_role(RoleName="TrustMe", AssumeRolePolicyDocument=trust_account(),
-                           MaxSessionDuration=7200)["Role"]
+    role = iam.create_role(
+        RoleName="TrustMe", AssumeRolePolicyDocument=trust_account(), MaxSessionDuration=7200
+    )["Role"]
     assert role["RoleId"].startswith("AROA")
     assert iam.get_role(RoleName="TrustMe")["Role"]["MaxSessionDuration"] == 7200
     with pytest.raises(iam.exceptions.MalformedPolicyDocumentException):
@@ -52,7 +55,9 @@ def test_roles_and_trust_policies(server: Server) -> None:
 
 def test_root_cannot_assume_roles(server: Server) -> None:
     iam = server.client("iam")
-    arn = iam.create_role(RoleName="NoRoot", AssumeRolePolicyDocument=trust_account())["Role"]["Arn"]
+    arn = iam.create_role(RoleName="NoRoot", AssumeRolePolicyDocument=trust_account())["Role"][
+        "Arn"
+    ]
     with pytest.raises(ClientError) as caught:
         server.client("sts").assume_role(RoleArn=arn, RoleSessionName="s1")
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
@@ -61,20 +66,30 @@ def test_root_cannot_assume_roles(server: Server) -> None:
 def _caller(server: Server, name: str, actions: str = "sts:AssumeRole") -> tuple[str, str]:
     iam = server.client("iam")
     iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+    iam.put_user_policy(
+        UserName=name,
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+            }
+        ),
+    )
     key = iam.create_access_key(UserName=name)["AccessKey"]
     return key["AccessKeyId"], key["SecretAccessKey"]
 
 
 def test_assume_role_needs_trust_and_identity_permission(server: Server) -> None:
     iam = server.client("iam")
-    arn = iam.create_role(RoleName="Guarded", AssumeRolePolicyDocument=trust_account())["Role"]["Arn"]
+    arn = iam.create_role(RoleName="Guarded", AssumeRolePolicyDocument=trust_account())["Role"][
+        "Arn"
+    ]
     allowed = server.client("sts", *_caller(server, "may-assume"))
     result = allowed.assume_role(RoleArn=arn, RoleSessionName="sess-1")
     assert result["AssumedRoleUser"]["Arn"] == (
-        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/Guarded/sess-1")
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/Guarded/sess-1"
+    )
     assert result["Credentials"]["AccessKeyId"].startswith("ASIA")
     refused = server.client("sts", *_caller(server, "may-not", "iam:GetUser"))
     with pytest.raises(ClientError) as caught:
@@ -95,8 +110,7 @@ def test_duration_is_bounded_by_the_roles_maximum(server: Server) -> None:
 def test_session_name_pattern_is_validated(server: Server) -> None:
     sts = server.client("sts", *_caller(server, "bad-names"))
     with pytest.raises(ClientError) as caught:
-        sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/Any",
-                        RoleSessionName="has space")
+        sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/Any", RoleSessionName="has space")
     error = caught.value.response["Error"]
     assert error["Code"] == "ValidationError"
     assert "at 'roleSessionName' failed to satisfy constraint" in error["Message"]
@@ -104,9 +118,19 @@ def test_session_name_pattern_is_validated(server: Server) -> None:
 
 def test_trust_policy_naming_the_user_needs_no_identity_permission(server: Server) -> None:
     key, secret = _caller(server, "named-one", "iam:GetUser")
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/named-one"},
-        "Action": "sts:AssumeRole"}]})
-    arn = server.client("iam").create_role(RoleName="Named",
-                                           AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/named-one"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    arn = server.client("iam").create_role(RoleName="Named", AssumeRolePolicyDocument=trust)[
+        "Role"
+    ]["Arn"]
     assert server.client("sts", key, secret).assume_role(RoleArn=arn, RoleSessionName="ok1")

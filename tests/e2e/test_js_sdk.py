@@ -23,8 +23,9 @@ def _node_or_skip() -> str:
     ready = node is not None and (JS / "node_modules" / "@aws-sdk" / "client-connect").is_dir()
     if not ready:
         if IN_CI:
-            raise RuntimeError("node and tests/js/node_modules are required in CI "
-                               "(scripts/test installs them)")
+            raise RuntimeError(
+                "node and tests/js/node_modules are required in CI (scripts/test installs them)"
+            )
         pytest.skip("node or tests/js/node_modules missing: run scripts/test to install them")
     assert node is not None
     return node
@@ -33,18 +34,26 @@ def _node_or_skip() -> str:
 def test_js_sdk_federation_flow_and_errors(server: Server) -> None:
     node = _node_or_skip()
     world = build_world(server, "js")
-    env = dict(os.environ, ENDPOINT=server.url, CALLER_KEY=world.caller_key,
-               CALLER_SECRET=world.caller_secret, ROLE_ARN=world.role_arn,
-               INSTANCE_ID=world.instance_id, AWS_CONFIG_FILE="/nonexistent",
-               AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
-    result = subprocess.run([node, "flow.mjs"], cwd=JS, env=env, capture_output=True, text=True,
-                            timeout=120)
+    env = dict(
+        os.environ,
+        ENDPOINT=server.url,
+        CALLER_KEY=world.caller_key,
+        CALLER_SECRET=world.caller_secret,
+        ROLE_ARN=world.role_arn,
+        INSTANCE_ID=world.instance_id,
+        AWS_CONFIG_FILE="/nonexistent",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+    )
+    result = subprocess.run(
+        [node, "flow.mjs"], cwd=JS, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["accessToken"].startswith("cfa_")
     assert out["userArn"].endswith("/agent/" + out["userId"])
-    assert datetime.fromisoformat(out["accessExpiration"].replace("Z", "+00:00")) <= \
-        datetime.fromisoformat(out["refreshExpiration"].replace("Z", "+00:00"))
+    assert datetime.fromisoformat(
+        out["accessExpiration"].replace("Z", "+00:00")
+    ) <= datetime.fromisoformat(out["refreshExpiration"].replace("Z", "+00:00"))
     assert out["notFound"]["name"] == "UserNotFoundException"
     assert out["notFound"]["status"] == 404 and out["notFound"]["typed"]
     assert out["notFound"]["requestId"]

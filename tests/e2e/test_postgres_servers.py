@@ -27,8 +27,9 @@ def test_federation_across_servers_sharing_one_postgres(two_servers: tuple[Serve
     world = build_world(first, "pg")
     creds = world.assume("agent1")
     # A session issued by one server is honoured by the other.
-    connect = second.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                            creds["SessionToken"])
+    connect = second.client(
+        "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
     result = connect.get_federation_token(InstanceId=world.instance_id)
     assert result["Credentials"]["AccessToken"].startswith("cfa_")
     # The role binding made through the second server is seen by the first.

@@ -15,8 +15,9 @@ from botocore.credentials import Credentials
 from tests.support.server import ROOT_KEY, ROOT_SECRET, Server
 
 
-def send(server: Server, method: str, path: str, headers: dict[str, str] | None = None,
-         body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+def send(
+    server: Server, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
     parts = urlsplit(server.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     conn.request(method, path, body=body, headers=headers or {})
@@ -26,19 +27,28 @@ def send(server: Server, method: str, path: str, headers: dict[str, str] | None 
     return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
 
-def signed(server: Server, method: str, path: str, *, service: str = "connect",
-           body: bytes = b"", headers: dict[str, str] | None = None,
-           key: str = ROOT_KEY, secret: str = ROOT_SECRET, region: str = "us-east-1",
-           when: datetime | None = None) -> dict[str, str]:
+def signed(
+    server: Server,
+    method: str,
+    path: str,
+    *,
+    service: str = "connect",
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    key: str = ROOT_KEY,
+    secret: str = ROOT_SECRET,
+    region: str = "us-east-1",
+    when: datetime | None = None,
+) -> dict[str, str]:
     request = AWSRequest(method=method, url=server.url + path, data=body, headers=headers or {})
     auth = SigV4Auth(Credentials(key, secret), service, region)
     if when is not None:
         request.context["timestamp"] = when.strftime("%Y%m%dT%H%M%SZ")
-        auth._modify_request_before_signing(request)  # noqa: SLF001
+        auth._modify_request_before_signing(request)
         creq = auth.canonical_request(request)
         sts = auth.string_to_sign(request, creq)
         sig = auth.signature(sts, request)
-        auth._inject_signature_to_request(request, sig)  # noqa: SLF001
+        auth._inject_signature_to_request(request, sig)
     else:
         auth.add_auth(request)
     return dict(request.headers.items())
@@ -57,12 +67,16 @@ def test_every_response_has_a_request_id(server: Server) -> None:
         assert send(server, "GET", path)[1]["x-amzn-requestid"]
 
 
-@pytest.mark.parametrize("offset,prefix", [
-    (timedelta(minutes=-10), "Signature expired: "),
-    (timedelta(minutes=10), "Signature not yet current: "),
-])
-def test_skewed_signature_is_rejected_with_aws_message(server: Server, offset: timedelta,
-                                                       prefix: str) -> None:
+@pytest.mark.parametrize(
+    "offset,prefix",
+    [
+        (timedelta(minutes=-10), "Signature expired: "),
+        (timedelta(minutes=10), "Signature not yet current: "),
+    ],
+)
+def test_skewed_signature_is_rejected_with_aws_message(
+    server: Server, offset: timedelta, prefix: str
+) -> None:
     headers = signed(server, "GET", "/instance", when=datetime.now(UTC) + offset)
     status, out, body = send(server, "GET", "/instance", headers)
     assert status == 403
@@ -75,14 +89,20 @@ def test_skewed_signature_is_rejected_with_aws_message(server: Server, offset: t
 def test_unsigned_amz_header_is_rejected(server: Server) -> None:
     headers = signed(server, "GET", "/instance")
     headers["X-Amz-Extra"] = "sneaky"
-    status, out, body = send(server, "GET", "/instance", headers)
+    status, out, _ = send(server, "GET", "/instance", headers)
     assert status == 403
     assert out["x-amzn-errortype"] == "InvalidSignatureException"
 
 
 def test_body_hash_is_computed_not_trusted(server: Server) -> None:
-    body = json.dumps({"IdentityManagementType": "SAML", "InstanceAlias": "x",
-                       "InboundCallsEnabled": True, "OutboundCallsEnabled": True}).encode()
+    body = json.dumps(
+        {
+            "IdentityManagementType": "SAML",
+            "InstanceAlias": "x",
+            "InboundCallsEnabled": True,
+            "OutboundCallsEnabled": True,
+        }
+    ).encode()
     headers = signed(server, "PUT", "/instance", body=body)
     status, out, _ = send(server, "PUT", "/instance", headers, body.replace(b"x", b"y"))
     assert status == 403 and out["x-amzn-errortype"] == "InvalidSignatureException"
@@ -90,14 +110,16 @@ def test_body_hash_is_computed_not_trusted(server: Server) -> None:
 
 def test_wrong_region_scope_is_rejected(server: Server) -> None:
     headers = signed(server, "GET", "/instance", region="eu-west-1")
-    status, out, body = send(server, "GET", "/instance", headers)
+    status, _, body = send(server, "GET", "/instance", headers)
     assert status == 403
     assert "region" in json.loads(body)["message"]
 
 
 def test_missing_signature_part_is_incomplete_signature(server: Server) -> None:
-    headers = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIA/20200101/us-east-1/connect/"
-                                "aws4_request", "X-Amz-Date": "20200101T000000Z"}
+    headers = {
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIA/20200101/us-east-1/connect/aws4_request",
+        "X-Amz-Date": "20200101T000000Z",
+    }
     status, out, body = send(server, "GET", "/instance", headers)
     assert status == 403
     assert out["x-amzn-errortype"] == "IncompleteSignatureException"
@@ -106,15 +128,17 @@ def test_missing_signature_part_is_incomplete_signature(server: Server) -> None:
 
 def test_malformed_json_body_is_serialization_exception(server: Server) -> None:
     body = b"{not json"
-    headers = signed(server, "PUT", "/instance", body=body,
-                     headers={"Content-Type": "application/json"})
+    headers = signed(
+        server, "PUT", "/instance", body=body, headers={"Content-Type": "application/json"}
+    )
     status, out, _ = send(server, "PUT", "/instance", headers, body)
     assert status == 400 and out["x-amzn-errortype"] == "SerializationException"
 
 
 def test_wrong_json_type_is_serialization_exception(server: Server) -> None:
-    body = json.dumps({"IdentityManagementType": 5, "InboundCallsEnabled": "yes",
-                       "OutboundCallsEnabled": True}).encode()
+    body = json.dumps(
+        {"IdentityManagementType": 5, "InboundCallsEnabled": "yes", "OutboundCallsEnabled": True}
+    ).encode()
     headers = signed(server, "PUT", "/instance", body=body)
     status, out, _ = send(server, "PUT", "/instance", headers, body)
     assert status == 400 and out["x-amzn-errortype"] == "SerializationException"
@@ -129,8 +153,16 @@ def test_unknown_connect_path_is_404(server: Server) -> None:
 def test_sts_errors_are_xml_with_query_codes(server: Server) -> None:
     body = b"Action=GetCallerIdentity&Version=2011-06-15"
     form = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
-    headers = signed(server, "POST", "/", service="sts", body=body, headers=form,
-                     key="AKIANOSUCHKEY0000000", secret="x" * 40)
+    headers = signed(
+        server,
+        "POST",
+        "/",
+        service="sts",
+        body=body,
+        headers=form,
+        key="AKIANOSUCHKEY0000000",
+        secret="x" * 40,
+    )
     status, _, data = send(server, "POST", "/", headers, body)
     assert status == 403
     assert b"<Code>InvalidClientTokenId</Code>" in data and b"<Type>Sender</Type>" in data
@@ -148,6 +180,7 @@ def test_unknown_query_action_is_invalid_action(server: Server) -> None:
 
 def test_oversized_body_is_refused_before_parsing(server: Server) -> None:
     body = b"x" * (1024 * 1024 + 10)
-    status, headers, _ = send(server, "PUT", "/instance", {"Content-Type": "application/json"},
-                              body)
+    status, headers, _ = send(
+        server, "PUT", "/instance", {"Content-Type": "application/json"}, body
+    )
     assert status == 413 and headers["x-amzn-requestid"]

@@ -39,14 +39,35 @@ def store(store_url: str) -> Iterator[Store]:
 
 
 def _instance(instance_id: str = "i-1", alias: str = "a1") -> Instance:
-    return Instance(instance_id, "123456789012", "us-east-1", f"arn:i/{instance_id}", alias,
-                    "SAML", "ACTIVE", True, False, 1.0)
+    return Instance(
+        instance_id,
+        "123456789012",
+        "us-east-1",
+        f"arn:i/{instance_id}",
+        alias,
+        "SAML",
+        "ACTIVE",
+        True,
+        False,
+        1.0,
+    )
 
 
 def _user(username: str, user_id: str | None = None, instance_id: str = "i-1") -> ConnectUser:
-    return ConnectUser(instance_id, user_id or f"u-{username}", username, f"arn:u/{username}",
-                       ("sp-1",), "rp-1", '{"FirstName": "A"}', '{"PhoneType": "SOFT_PHONE"}',
-                       None, None, 1.0, 1.0)
+    return ConnectUser(
+        instance_id,
+        user_id or f"u-{username}",
+        username,
+        f"arn:u/{username}",
+        ("sp-1",),
+        "rp-1",
+        '{"FirstName": "A"}',
+        '{"PhoneType": "SOFT_PHONE"}',
+        None,
+        None,
+        1.0,
+        1.0,
+    )
 
 
 def test_meta_setdefault_keeps_the_first_value(store: Store) -> None:
@@ -100,8 +121,9 @@ def test_inline_policies_upsert_list_delete(store: Store) -> None:
 
 
 def test_sessions_round_trip(store: Store) -> None:
-    session = Session("ASIA1", "s", "h", "123456789012", "arn:r", "AROA1", "R", "agent1",
-                      "AssumeRole", 1.0, 2.0)
+    session = Session(
+        "ASIA1", "s", "h", "123456789012", "arn:r", "AROA1", "R", "agent1", "AssumeRole", 1.0, 2.0
+    )
     store.create_session(session)
     assert store.get_session("ASIA1") == session
     assert store.get_session("ASIA2") is None
@@ -165,7 +187,9 @@ def test_one_role_per_user_unless_many_allowed(store: Store) -> None:
     assert not store.bind_role(second, allow_many=False)
     assert store.bind_role(second, allow_many=True)
     assert [b.role_arn for b in store.list_role_bindings("i-1", "u-agent1")] == [
-        "arn:role/a", "arn:role/b"]
+        "arn:role/a",
+        "arn:role/b",
+    ]
 
 
 def test_concurrent_first_bindings_have_one_winner(store_url: str) -> None:
@@ -178,8 +202,11 @@ def test_concurrent_first_bindings_have_one_winner(store_url: str) -> None:
 
         def bind(index: int) -> None:
             barrier.wait()
-            results.append(stores[index].bind_role(
-                RoleBinding("i-1", "u-agent1", f"arn:role/{index}", 1.0), allow_many=False))
+            results.append(
+                stores[index].bind_role(
+                    RoleBinding("i-1", "u-agent1", f"arn:role/{index}", 1.0), allow_many=False
+                )
+            )
 
         threads = [threading.Thread(target=bind, args=(i,)) for i in range(len(stores))]
         for thread in threads:
@@ -194,8 +221,10 @@ def test_concurrent_first_bindings_have_one_winner(store_url: str) -> None:
 
 
 def test_tokens_are_stored_by_hash(store: Store) -> None:
-    tokens = [Token("h1", "access", "f", "i-1", "u", "ASIA1", 1.0, 2.0),
-              Token("h2", "refresh", "f", "i-1", "u", "ASIA1", 1.0, 3.0)]
+    tokens = [
+        Token("h1", "access", "f", "i-1", "u", "ASIA1", 1.0, 2.0),
+        Token("h2", "refresh", "f", "i-1", "u", "ASIA1", 1.0, 3.0),
+    ]
     store.insert_tokens(tokens)
     assert store.get_token("h1") == tokens[0]
     assert store.get_token("h2") == tokens[1]

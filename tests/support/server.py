@@ -35,11 +35,21 @@ class Server:
     ca_bundle: str | None = None
     output: list[str] = field(default_factory=list)
 
-    def client(self, service: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET,
-               token: str | None = None, **config: Any) -> Any:
+    def client(
+        self,
+        service: str,
+        key: str = ROOT_KEY,
+        secret: str = ROOT_SECRET,
+        token: str | None = None,
+        **config: Any,
+    ) -> Any:
         return boto3.client(
-            service, endpoint_url=self.url, region_name=self.region,
-            aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+            service,
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
             verify=self.ca_bundle if self.ca_bundle else None,
             config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config),
         )
@@ -52,18 +62,33 @@ class Server:
             self.process.kill()
 
 
-def start_server(data_dir: Path, *args: str, database_url: str | None = None,
-                 scheme: str = "http") -> Server:
+def start_server(
+    data_dir: Path, *args: str, database_url: str | None = None, scheme: str = "http"
+) -> Server:
     port = free_port()
-    command = [sys.executable, "-m", "connectfed.cli.main", "serve", "--port", str(port),
-               "--data-dir", str(data_dir), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "connectfed.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        *args,
+    ]
     if database_url:
         command += ["--database-url", database_url]
-    env = dict(os.environ, CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
-               CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_KEY,
-               CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env=env)
+    env = dict(
+        os.environ,
+        CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
+        CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_KEY,
+        CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET,
+        PYTHONUNBUFFERED="1",
+    )
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     server = Server(f"{scheme}://127.0.0.1:{port}", process, data_dir)
     assert process.stdout is not None
     deadline = time.monotonic() + 30
@@ -81,8 +106,11 @@ def start_server(data_dir: Path, *args: str, database_url: str | None = None,
     context = ssl.create_default_context(cafile=server.ca_bundle) if server.ca_bundle else None
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"{server.url}/_connectfed/health", timeout=1,  # noqa: S310
-                                   context=context)
+            urllib.request.urlopen(
+                f"{server.url}/_connectfed/health",
+                timeout=1,
+                context=context,
+            )
             return server
         except OSError:
             time.sleep(0.05)

@@ -55,8 +55,13 @@ def test_botocore_suite_canonical_request_string_to_sign_and_acceptance(case: Pa
     sent = parse_http(case.with_suffix(".sreq").read_text())
     authorization = case.with_suffix(".authz").read_text().strip()
     headers = [(k, v) for k, v in sent.headers if k.lower() != "authorization"]
-    signed = ReceivedRequest(sent.method, sent.raw_path, sent.raw_query,
-                             [*headers, ("Authorization", authorization)], sent.body)
+    signed = ReceivedRequest(
+        sent.method,
+        sent.raw_path,
+        sent.raw_query,
+        [*headers, ("Authorization", authorization)],
+        sent.body,
+    )
     claim = read_claim(signed)
     assert claim is not None
     keys = SigningKeyCache()
@@ -73,11 +78,16 @@ def test_botocore_suite_canonical_request_string_to_sign_and_acceptance(case: Pa
 
 
 def crt_cases() -> list[tuple[Path, str]]:
-    return [(case, form) for case in sorted(p for p in CRT_SUITE.iterdir() if p.is_dir())
-            for form in ("header", "query")]
+    return [
+        (case, form)
+        for case in sorted(p for p in CRT_SUITE.iterdir() if p.is_dir())
+        for form in ("header", "query")
+    ]
 
 
-@pytest.mark.parametrize("case,form", crt_cases(), ids=lambda v: v.name if isinstance(v, Path) else v)
+@pytest.mark.parametrize(
+    "case,form", crt_cases(), ids=lambda v: v.name if isinstance(v, Path) else v
+)
 def test_aws_c_auth_suite_header_and_presigned(case: Path, form: str) -> None:
     context = json.loads((case / "context.json").read_text())
     signed = parse_http((case / f"{form}-signed-request.txt").read_text())
@@ -107,5 +117,4 @@ def test_aws_c_auth_suite_header_and_presigned(case: Path, form: str) -> None:
     verify(signed, claim, secret, now=now, keys=keys)
     if form == "query":
         with pytest.raises(AuthError, match="Signature expired"):
-            verify(signed, claim, secret, keys=keys,
-                   now=now.replace(hour=now.hour + 1, second=1))
+            verify(signed, claim, secret, keys=keys, now=now.replace(hour=now.hour + 1, second=1))

@@ -73,9 +73,7 @@ def parse_raw_query(raw_query: str) -> list[tuple[str, str]]:
 
 def canonical_query(pairs: Iterable[tuple[str, str]], *, exclude: str | None = None) -> str:
     """Sorted by encoded key then value; repeated keys kept; empty values as ``k=``."""
-    encoded = sorted(
-        (uri_encode(key), uri_encode(value)) for key, value in pairs if key != exclude
-    )
+    encoded = sorted((uri_encode(key), uri_encode(value)) for key, value in pairs if key != exclude)
     return "&".join(f"{key}={value}" for key, value in encoded)
 
 
@@ -83,9 +81,7 @@ def _trim(value: str) -> str:
     return " ".join(value.split())
 
 
-def canonical_headers(
-    headers: Sequence[tuple[str, str]], signed: Sequence[str]
-) -> str:
+def canonical_headers(headers: Sequence[tuple[str, str]], signed: Sequence[str]) -> str:
     """``name:value\\n`` for each signed header, repeated headers joined with ``,``."""
     wanted = set(signed)
     collected: dict[str, list[str]] = {}
@@ -145,8 +141,15 @@ class Credentials:
 
 # Headers a signer leaves out: they are changed by proxies or added by the transport.
 UNSIGNABLE = frozenset(
-    {"authorization", "user-agent", "expect", "x-amzn-trace-id", "transfer-encoding",
-     "connection", "content-length"}
+    {
+        "authorization",
+        "user-agent",
+        "expect",
+        "x-amzn-trace-id",
+        "transfer-encoding",
+        "connection",
+        "content-length",
+    }
 )
 
 

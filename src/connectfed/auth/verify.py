@@ -80,7 +80,8 @@ def _parse_authorization(value: str) -> dict[str, str]:
     algorithm, _, rest = value.strip().partition(" ")
     if algorithm != sigv4.ALGORITHM:
         raise IncompleteSignature(
-            f"Unsupported AWS 'algorithm': '{algorithm}'" if algorithm.startswith("AWS4")
+            f"Unsupported AWS 'algorithm': '{algorithm}'"
+            if algorithm.startswith("AWS4")
             else "Authorization header requires existence of either a 'X-Amz-Date' or a"
             " 'Date' header. Authorization=" + value
         )
@@ -111,8 +112,7 @@ def _signed_header_list(value: str) -> tuple[str, ...]:
     names = tuple(value.split(";"))
     if not value or any(n != n.lower() or not n for n in names) or list(names) != sorted(names):
         raise IncompleteSignature(
-            "SignedHeaders must be lower-case, sorted and separated by ';'. "
-            f"SignedHeaders={value}"
+            f"SignedHeaders must be lower-case, sorted and separated by ';'. SignedHeaders={value}"
         )
     return names
 
@@ -143,7 +143,9 @@ def read_claim(request: ReceivedRequest) -> SignatureClaim | None:
             try:
                 amz_date = _fmt(datetime.strptime(http_date, _HTTP_DATE).replace(tzinfo=UTC))
             except ValueError:
-                raise IncompleteSignature(f"Date must be in ISO-8601 'basic format'. Got '{http_date}'.") from None
+                raise IncompleteSignature(
+                    f"Date must be in ISO-8601 'basic format'. Got '{http_date}'."
+                ) from None
         return SignatureClaim(
             access_key_id=key_id,
             date=date,
@@ -164,9 +166,7 @@ def read_claim(request: ReceivedRequest) -> SignatureClaim | None:
                 + " Re-examine the query-string parameters."
             )
         if query["X-Amz-Algorithm"] != sigv4.ALGORITHM:
-            raise IncompleteSignature(
-                f"X-Amz-Algorithm only supports \"{sigv4.ALGORITHM}\""
-            )
+            raise IncompleteSignature(f'X-Amz-Algorithm only supports "{sigv4.ALGORITHM}"')
         key_id, date, region, service = _split_credential(query["X-Amz-Credential"])
         try:
             expires = int(query["X-Amz-Expires"])
@@ -214,9 +214,7 @@ def check_scope(claim: SignatureClaim, *, service: str, regions: Sequence[str]) 
     if claim.service != service:
         raise InvalidSignature(f"Credential should be scoped to correct service: '{service}'. ")
     if claim.region not in regions:
-        raise InvalidSignature(
-            f"Credential should be scoped to a valid region. "
-        )
+        raise InvalidSignature("Credential should be scoped to a valid region. ")
 
 
 def check_time(claim: SignatureClaim, now: datetime, skew: timedelta) -> None:

@@ -15,22 +15,38 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve = sub.add_parser("serve", help="run the connectfed server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--data-dir", type=Path, default=None,
-                       help="where the SQLite database and TLS files live "
-                            "(default: a per-user data folder)")
-    serve.add_argument("--database-url", default=None,
-                       help="sqlite:///path or postgresql://... (overrides the SQLite file)")
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the SQLite database and TLS files live (default: a per-user data folder)",
+    )
+    serve.add_argument(
+        "--database-url",
+        default=None,
+        help="sqlite:///path or postgresql://... (overrides the SQLite file)",
+    )
     serve.add_argument("--region", default="us-east-1")
-    serve.add_argument("--public-url", default=None,
-                       help="the URL clients reach this server at (default: from host/port)")
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        help="the URL clients reach this server at (default: from host/port)",
+    )
     serve.add_argument("--demo", action="store_true", help="create and print a demo dataset")
     serve.add_argument("--tls-cert", type=Path)
     serve.add_argument("--tls-key", type=Path)
-    serve.add_argument("--tls-self-signed", action="store_true",
-                       help="serve HTTPS with a generated CA; prints the CA bundle path")
+    serve.add_argument(
+        "--tls-self-signed",
+        action="store_true",
+        help="serve HTTPS with a generated CA; prints the CA bundle path",
+    )
     serve.add_argument("--allow-multiple-roles-per-user", action="store_true")
-    serve.add_argument("--throttle-rate", type=float, default=2.0,
-                       help="GetFederationToken requests/s per account and Region (0: off)")
+    serve.add_argument(
+        "--throttle-rate",
+        type=float,
+        default=2.0,
+        help="GetFederationToken requests/s per account and Region (0: off)",
+    )
     serve.add_argument("--throttle-burst", type=int, default=5)
     serve.add_argument("--access-token-seconds", type=int, default=3600)
     serve.add_argument("--refresh-token-seconds", type=int, default=12 * 3600)

@@ -39,16 +39,21 @@ def serve(args: argparse.Namespace) -> int:
     scheme = "https" if ssl else "http"
     public_url = args.public_url or f"{scheme}://{args.host}:{args.port}"
     settings = Settings(
-        database_url=database_url, region=args.region, public_url=public_url,
+        database_url=database_url,
+        region=args.region,
+        public_url=public_url,
         allow_multiple_roles_per_user=args.allow_multiple_roles_per_user,
-        throttle_rate=args.throttle_rate, throttle_burst=args.throttle_burst,
+        throttle_rate=args.throttle_rate,
+        throttle_burst=args.throttle_burst,
         access_token_seconds=args.access_token_seconds,
         refresh_token_seconds=args.refresh_token_seconds,
     )
     services = build_services(settings)
     boot = services.bootstrap
-    _print(f"connectfed listening on {public_url} (region {settings.region}, "
-           f"account {boot.account_id})")
+    _print(
+        f"connectfed listening on {public_url} (region {settings.region}, "
+        f"account {boot.account_id})"
+    )
     if boot.created:
         _print("Root credentials (generated now, shown once):")
         _print(f"  CONNECTFED_ACCOUNT_ID={boot.account_id}")
@@ -70,6 +75,14 @@ def serve(args: argparse.Namespace) -> int:
         _print(f"  aws connect get-federation-token --instance-id {demo.instance_id} {ep}")
     _print("READY")
     app = ConnectfedApp(services)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=False, lifespan="on", server_header=False, **ssl)  # type: ignore[arg-type]
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        **ssl,
+    )  # type: ignore[arg-type]
     return 0

@@ -28,16 +28,24 @@ from connectfed.tokens import TokenMinter
 
 
 class FederationService:
-    def __init__(self, store: Store, clock: Clock, authz: Authorizer,
-                 instances: InstanceService, minter: TokenMinter, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        authz: Authorizer,
+        instances: InstanceService,
+        minter: TokenMinter,
+        settings: Settings,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._authz = authz
         self._instances = instances
         self._minter = minter
         self._settings = settings
-        self._throttle = TokenBucket(settings.throttle_rate, settings.throttle_burst,
-                                     clock.monotonic)
+        self._throttle = TokenBucket(
+            settings.throttle_rate, settings.throttle_burst, clock.monotonic
+        )
         # Bindings only grow while a user exists, so a known one may be remembered.
         self._bound: TtlCache[bool] = TtlCache(settings.cache_ttl_seconds, clock.monotonic)
 
@@ -51,14 +59,17 @@ class FederationService:
         key = (instance_id, user.user_id, role_arn)
 
         def load() -> bool:
-            return any(b.role_arn == role_arn
-                       for b in self._store.list_role_bindings(instance_id, user.user_id))
+            return any(
+                b.role_arn == role_arn
+                for b in self._store.list_role_bindings(instance_id, user.user_id)
+            )
 
         if self._bound.get(key, load):
             return
         binding = RoleBinding(instance_id, user.user_id, role_arn, self._clock.now().timestamp())
-        if not self._store.bind_role(binding,
-                                     allow_many=self._settings.allow_multiple_roles_per_user):
+        if not self._store.bind_role(
+            binding, allow_many=self._settings.allow_multiple_roles_per_user
+        ):
             raise client_error(
                 "DuplicateResourceException",
                 f"The user {username} is already associated with the Amazon Connect instance "
@@ -77,7 +88,9 @@ class FederationService:
             )
         instance_arn = self._instances.instance_arn(caller.account_id, instance_id)
         self._authz.require(
-            caller, "connect:GetFederationToken", f"{instance_arn}/user/{caller.user_id}",
+            caller,
+            "connect:GetFederationToken",
+            f"{instance_arn}/user/{caller.user_id}",
             {"connect:InstanceId": instance_id},
         )
         instance = self._instances.lookup(caller, instance_id)
@@ -92,8 +105,7 @@ class FederationService:
         if user is None:
             raise client_error(
                 "UserNotFoundException",
-                "No user with the specified credentials was found in the Amazon Connect "
-                "instance.",
+                "No user with the specified credentials was found in the Amazon Connect instance.",
                 404,
             )
         self._bind(instance_id, user, caller.role_arn or caller.arn, username)
@@ -109,12 +121,30 @@ class FederationService:
         access, access_hash = self._minter.mint("access")
         refresh, refresh_hash = self._minter.mint("refresh")
         family = str(uuid.uuid4())
-        self._store.insert_tokens([
-            Token(access_hash, "access", family, instance_id, user.user_id,
-                  caller.access_key_id, now.timestamp(), access_expiry.timestamp()),
-            Token(refresh_hash, "refresh", family, instance_id, user.user_id,
-                  caller.access_key_id, now.timestamp(), refresh_expiry.timestamp()),
-        ])
+        self._store.insert_tokens(
+            [
+                Token(
+                    access_hash,
+                    "access",
+                    family,
+                    instance_id,
+                    user.user_id,
+                    caller.access_key_id,
+                    now.timestamp(),
+                    access_expiry.timestamp(),
+                ),
+                Token(
+                    refresh_hash,
+                    "refresh",
+                    family,
+                    instance_id,
+                    user.user_id,
+                    caller.access_key_id,
+                    now.timestamp(),
+                    refresh_expiry.timestamp(),
+                ),
+            ]
+        )
         return {
             "Credentials": {
                 "AccessToken": access,

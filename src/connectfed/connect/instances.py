@@ -54,8 +54,9 @@ def decode_page_token(token: str | None) -> str | None:
 
 
 class InstanceService:
-    def __init__(self, store: Store, clock: Clock, authz: Authorizer, region: str,
-                 cache_ttl: float) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, authz: Authorizer, region: str, cache_ttl: float
+    ) -> None:
         self._store = store
         self._clock = clock
         self._authz = authz
@@ -68,13 +69,17 @@ class InstanceService:
     def lookup(self, caller: Principal, instance_id: str) -> Instance:
         """The caller's instance, or ResourceNotFoundException (another account's is not found)."""
         instance = self._instances.get(instance_id, lambda: self._store.get_instance(instance_id))
-        if instance is None or instance.account_id != caller.account_id or \
-                instance.region != self._region:
+        if (
+            instance is None
+            or instance.account_id != caller.account_id
+            or instance.region != self._region
+        ):
             raise not_found(f"Instance not found: {instance_id}")
         return instance
 
-    def _authorize(self, caller: Principal, action: str, resource: str,
-                   instance_id: str | None = None) -> None:
+    def _authorize(
+        self, caller: Principal, action: str, resource: str, instance_id: str | None = None
+    ) -> None:
         context = {"connect:InstanceId": instance_id} if instance_id else None
         self._authz.require(caller, f"connect:{action}", resource, context)
 
@@ -83,39 +88,60 @@ class InstanceService:
         self._authorize(caller, "CreateInstance", self.instance_arn(caller.account_id, "*"))
         kind = params["IdentityManagementType"]
         if kind not in SUPPORTED_TYPES:
-            raise client_error("InvalidRequestException",
-                               f"IdentityManagementType {kind} is not supported by connectfed; "
-                               "use SAML or CONNECT_MANAGED.")
+            raise client_error(
+                "InvalidRequestException",
+                f"IdentityManagementType {kind} is not supported by connectfed; "
+                "use SAML or CONNECT_MANAGED.",
+            )
         alias = params.get("InstanceAlias")
         if alias is None:
-            raise client_error("InvalidRequestException",
-                               f"InstanceAlias is required for IdentityManagementType {kind}.")
+            raise client_error(
+                "InvalidRequestException",
+                f"InstanceAlias is required for IdentityManagementType {kind}.",
+            )
         instance_id = str(uuid.uuid4())
         arn = self.instance_arn(caller.account_id, instance_id)
         now = self._clock.now().timestamp()
-        instance = Instance(instance_id, caller.account_id, self._region, arn, alias, kind,
-                            "ACTIVE", params["InboundCallsEnabled"],
-                            params["OutboundCallsEnabled"], now)
-        profiles = [Profile(instance_id, "security", pid, name,
-                            f"{arn}/security-profile/{pid}")
-                    for name in DEFAULT_SECURITY_PROFILES for pid in [str(uuid.uuid4())]]
+        instance = Instance(
+            instance_id,
+            caller.account_id,
+            self._region,
+            arn,
+            alias,
+            kind,
+            "ACTIVE",
+            params["InboundCallsEnabled"],
+            params["OutboundCallsEnabled"],
+            now,
+        )
+        profiles = [
+            Profile(instance_id, "security", pid, name, f"{arn}/security-profile/{pid}")
+            for name in DEFAULT_SECURITY_PROFILES
+            for pid in [str(uuid.uuid4())]
+        ]
         rid = str(uuid.uuid4())
-        profiles.append(Profile(instance_id, "routing", rid, DEFAULT_ROUTING_PROFILE,
-                                f"{arn}/routing-profile/{rid}"))
+        profiles.append(
+            Profile(
+                instance_id, "routing", rid, DEFAULT_ROUTING_PROFILE, f"{arn}/routing-profile/{rid}"
+            )
+        )
         try:
             self._store.create_instance(instance, profiles)
         except Conflict:
-            raise client_error("InvalidRequestException",
-                               f"The alias {alias} is already in use.") from None
+            raise client_error(
+                "InvalidRequestException", f"The alias {alias} is already in use."
+            ) from None
         return {"Id": instance_id, "Arn": arn}
 
     def _instance_out(self, instance: Instance) -> dict[str, Any]:
         return {
-            "Id": instance.instance_id, "Arn": instance.arn,
+            "Id": instance.instance_id,
+            "Arn": instance.arn,
             "IdentityManagementType": instance.identity_management_type,
-            "InstanceAlias": instance.alias, "CreatedTime": _time(instance.created),
+            "InstanceAlias": instance.alias,
+            "CreatedTime": _time(instance.created),
             "ServiceRole": f"arn:aws:iam::{instance.account_id}:role/aws-service-role/"
-                           "connect.amazonaws.com/AWSServiceRoleForAmazonConnect",
+            "connect.amazonaws.com/AWSServiceRoleForAmazonConnect",
             "InstanceStatus": instance.status,
             "InboundCallsEnabled": instance.inbound_calls,
             "OutboundCallsEnabled": instance.outbound_calls,
@@ -124,16 +150,23 @@ class InstanceService:
 
     def describe_instance(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         instance_id = params["InstanceId"]
-        self._authorize(caller, "DescribeInstance",
-                        self.instance_arn(caller.account_id, instance_id), instance_id)
+        self._authorize(
+            caller,
+            "DescribeInstance",
+            self.instance_arn(caller.account_id, instance_id),
+            instance_id,
+        )
         return {"Instance": self._instance_out(self.lookup(caller, instance_id))}
 
     def list_instances(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         self._authorize(caller, "ListInstances", self.instance_arn(caller.account_id, "*"))
         after = decode_page_token(params.get("NextToken"))
         limit = params.get("MaxResults", 10)
-        mine = [i for i in self._store.list_instances(caller.account_id)
-                if i.region == self._region and (after is None or i.instance_id > after)]
+        mine = [
+            i
+            for i in self._store.list_instances(caller.account_id)
+            if i.region == self._region and (after is None or i.instance_id > after)
+        ]
         mine.sort(key=lambda i: i.instance_id)
         page = mine[:limit]
         out: dict[str, Any] = {"InstanceSummaryList": [self._instance_out(i) for i in page]}
@@ -143,8 +176,9 @@ class InstanceService:
 
     def delete_instance(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         instance_id = params["InstanceId"]
-        self._authorize(caller, "DeleteInstance",
-                        self.instance_arn(caller.account_id, instance_id), instance_id)
+        self._authorize(
+            caller, "DeleteInstance", self.instance_arn(caller.account_id, instance_id), instance_id
+        )
         self.lookup(caller, instance_id)
         try:
             self._store.delete_instance(instance_id)
@@ -157,18 +191,22 @@ class InstanceService:
     def list_profiles(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
         instance_id = params["InstanceId"]
         action = "ListSecurityProfiles" if kind == "security" else "ListRoutingProfiles"
-        self._authorize(caller, action,
-                        self.instance_arn(caller.account_id, instance_id) + "/*", instance_id)
+        self._authorize(
+            caller, action, self.instance_arn(caller.account_id, instance_id) + "/*", instance_id
+        )
         self.lookup(caller, instance_id)
         after = decode_page_token(params.get("NextToken"))
         limit = params.get("MaxResults", 100)
-        profiles = [p for p in self._store.list_profiles(instance_id, kind)
-                    if after is None or p.name > after]
+        profiles = [
+            p
+            for p in self._store.list_profiles(instance_id, kind)
+            if after is None or p.name > after
+        ]
         page = profiles[:limit]
         key = "SecurityProfileSummaryList" if kind == "security" else "RoutingProfileSummaryList"
-        out: dict[str, Any] = {key: [
-            {"Id": p.profile_id, "Arn": p.arn, "Name": p.name} for p in page
-        ]}
+        out: dict[str, Any] = {
+            key: [{"Id": p.profile_id, "Arn": p.arn, "Name": p.name} for p in page]
+        }
         if len(profiles) > limit:
             out["NextToken"] = encode_page_token(page[-1].name)
         return out
@@ -179,9 +217,12 @@ class InstanceService:
 
     def create_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         instance_id = params["InstanceId"]
-        self._authorize(caller, "CreateUser",
-                        self.instance_arn(caller.account_id, instance_id) + "/agent/*",
-                        instance_id)
+        self._authorize(
+            caller,
+            "CreateUser",
+            self.instance_arn(caller.account_id, instance_id) + "/agent/*",
+            instance_id,
+        )
         instance = self.lookup(caller, instance_id)
         username = params["Username"]
         if instance.identity_management_type == "SAML":
@@ -189,27 +230,35 @@ class InstanceService:
                 raise client_error(
                     "InvalidParameterException",
                     "For SAML instances the username can include up to 64 characters from "
-                    "[a-zA-Z0-9_-.@].")
+                    "[a-zA-Z0-9_-.@].",
+                )
             if "Password" in params:
-                raise client_error("InvalidParameterException",
-                                   "Password is not supported for SAML instances.")
+                raise client_error(
+                    "InvalidParameterException", "Password is not supported for SAML instances."
+                )
         elif "Password" not in params:
-            raise client_error("InvalidParameterException",
-                               "Password is required for CONNECT_MANAGED instances.")
+            raise client_error(
+                "InvalidParameterException", "Password is required for CONNECT_MANAGED instances."
+            )
         known_security = {p.profile_id for p in self._store.list_profiles(instance_id, "security")}
         for pid in params["SecurityProfileIds"]:
             if pid not in known_security:
-                raise client_error("InvalidParameterException",
-                                   f"Security profile {pid} does not exist in this instance.")
+                raise client_error(
+                    "InvalidParameterException",
+                    f"Security profile {pid} does not exist in this instance.",
+                )
         known_routing = {p.profile_id for p in self._store.list_profiles(instance_id, "routing")}
         if params["RoutingProfileId"] not in known_routing:
-            raise client_error("InvalidParameterException",
-                               f"Routing profile {params['RoutingProfileId']} does not exist in "
-                               "this instance.")
+            raise client_error(
+                "InvalidParameterException",
+                f"Routing profile {params['RoutingProfileId']} does not exist in this instance.",
+            )
         user_id = str(uuid.uuid4())
         now = self._clock.now().timestamp()
         user = ConnectUser(
-            instance_id=instance_id, user_id=user_id, username=username,
+            instance_id=instance_id,
+            user_id=user_id,
+            username=username,
             arn=self.user_arn(instance, user_id),
             security_profile_ids=tuple(params["SecurityProfileIds"]),
             routing_profile_id=params["RoutingProfileId"],
@@ -217,20 +266,26 @@ class InstanceService:
             phone_config=json.dumps(params["PhoneConfig"]),
             directory_user_id=params.get("DirectoryUserId"),
             hierarchy_group_id=params.get("HierarchyGroupId"),
-            created=now, modified=now,
+            created=now,
+            modified=now,
         )
         try:
             self._store.create_connect_user(user)
         except Conflict:
-            raise client_error("DuplicateResourceException",
-                               f"User with username {username} already exists.", 409) from None
+            raise client_error(
+                "DuplicateResourceException", f"User with username {username} already exists.", 409
+            ) from None
         return {"UserId": user_id, "UserArn": user.arn}
 
-    def _user(self, caller: Principal, action: str, instance_id: str,
-              user_id: str) -> tuple[Instance, ConnectUser]:
-        self._authorize(caller, action,
-                        self.instance_arn(caller.account_id, instance_id) + f"/agent/{user_id}",
-                        instance_id)
+    def _user(
+        self, caller: Principal, action: str, instance_id: str, user_id: str
+    ) -> tuple[Instance, ConnectUser]:
+        self._authorize(
+            caller,
+            action,
+            self.instance_arn(caller.account_id, instance_id) + f"/agent/{user_id}",
+            instance_id,
+        )
         instance = self.lookup(caller, instance_id)
         user = self._store.get_connect_user(instance_id, user_id)
         if user is None:
@@ -240,12 +295,16 @@ class InstanceService:
     def describe_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         _, user = self._user(caller, "DescribeUser", params["InstanceId"], params["UserId"])
         out: dict[str, Any] = {
-            "Id": user.user_id, "Arn": user.arn, "Username": user.username,
+            "Id": user.user_id,
+            "Arn": user.arn,
+            "Username": user.username,
             "IdentityInfo": json.loads(user.identity_info),
             "PhoneConfig": json.loads(user.phone_config),
             "SecurityProfileIds": list(user.security_profile_ids),
-            "RoutingProfileId": user.routing_profile_id, "Tags": {},
-            "LastModifiedTime": _time(user.modified), "LastModifiedRegion": self._region,
+            "RoutingProfileId": user.routing_profile_id,
+            "Tags": {},
+            "LastModifiedTime": _time(user.modified),
+            "LastModifiedRegion": self._region,
         }
         if user.directory_user_id:
             out["DirectoryUserId"] = user.directory_user_id
@@ -255,19 +314,29 @@ class InstanceService:
 
     def list_users(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         instance_id = params["InstanceId"]
-        self._authorize(caller, "ListUsers",
-                        self.instance_arn(caller.account_id, instance_id) + "/agent/*",
-                        instance_id)
+        self._authorize(
+            caller,
+            "ListUsers",
+            self.instance_arn(caller.account_id, instance_id) + "/agent/*",
+            instance_id,
+        )
         self.lookup(caller, instance_id)
         after = decode_page_token(params.get("NextToken"))
         limit = params.get("MaxResults", 100)
         users = self._store.list_connect_users(instance_id, after, limit + 1)
         page = users[:limit]
-        out: dict[str, Any] = {"UserSummaryList": [
-            {"Id": u.user_id, "Arn": u.arn, "Username": u.username,
-             "LastModifiedTime": _time(u.modified), "LastModifiedRegion": self._region}
-            for u in page
-        ]}
+        out: dict[str, Any] = {
+            "UserSummaryList": [
+                {
+                    "Id": u.user_id,
+                    "Arn": u.arn,
+                    "Username": u.username,
+                    "LastModifiedTime": _time(u.modified),
+                    "LastModifiedRegion": self._region,
+                }
+                for u in page
+            ]
+        }
         if len(users) > limit:
             out["NextToken"] = encode_page_token(page[-1].username)
         return out
@@ -281,9 +350,13 @@ class InstanceService:
         return {}
 
     def update_identity_info(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        _, user = self._user(caller, "UpdateUserIdentityInfo", params["InstanceId"],
-                             params["UserId"])
+        _, user = self._user(
+            caller, "UpdateUserIdentityInfo", params["InstanceId"], params["UserId"]
+        )
         self._store.update_connect_user_identity(
-            user.instance_id, user.user_id, json.dumps(params["IdentityInfo"]),
-            self._clock.now().timestamp())
+            user.instance_id,
+            user.user_id,
+            json.dumps(params["IdentityInfo"]),
+            self._clock.now().timestamp(),
+        )
         return {}

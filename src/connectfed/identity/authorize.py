@@ -31,8 +31,7 @@ def principal_context(principal: Principal, clock: Clock, region: str) -> dict[s
         "aws:userid": principal.user_id,
         "aws:principalarn": principal.role_arn or principal.arn,
         "aws:principalaccount": principal.account_id,
-        "aws:principaltype": {"root": "Account", "user": "User"}.get(principal.kind,
-                                                                       "AssumedRole"),
+        "aws:principaltype": {"root": "Account", "user": "User"}.get(principal.kind, "AssumedRole"),
         "aws:currenttime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "aws:epochtime": str(int(now.timestamp())),
         "aws:requestedregion": region,
@@ -56,7 +55,9 @@ class Authorizer:
     def invalidate(self, owner_kind: str, account_id: str, owner_name: str) -> None:
         self._policies.invalidate((owner_kind, account_id, owner_name.lower()))
 
-    def policies(self, owner_kind: str, account_id: str, owner_name: str) -> tuple[PolicyDocument, ...]:
+    def policies(
+        self, owner_kind: str, account_id: str, owner_name: str
+    ) -> tuple[PolicyDocument, ...]:
         def load() -> tuple[PolicyDocument, ...]:
             docs = []
             for policy in self._store.list_policies(owner_kind, account_id, owner_name):
@@ -76,7 +77,10 @@ class Authorizer:
         return ()
 
     def decide(
-        self, principal: Principal, action: str, resource: str,
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
         context: Mapping[str, ContextValue] | None = None,
     ) -> Decision:
         if principal.is_root:
@@ -84,11 +88,16 @@ class Authorizer:
         facts_context = principal_context(principal, self._clock, self._region)
         if context:
             facts_context.update({k.lower(): v for k, v in context.items()})
-        return evaluate(self.identity_policies(principal),
-                        RequestFacts(action=action, resource=resource, context=facts_context))
+        return evaluate(
+            self.identity_policies(principal),
+            RequestFacts(action=action, resource=resource, context=facts_context),
+        )
 
     def require(
-        self, principal: Principal, action: str, resource: str,
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
         context: Mapping[str, ContextValue] | None = None,
     ) -> None:
         if self.decide(principal, action, resource, context) is not Decision.ALLOW:

@@ -48,15 +48,23 @@ class CredentialResolver:
             raise UnrecognizedClient()
         if key.user_name is None:
             principal = Principal(
-                kind="root", account_id=key.account_id, arn=f"arn:aws:iam::{key.account_id}:root",
-                user_id=key.account_id, name="root", access_key_id=key_id,
+                kind="root",
+                account_id=key.account_id,
+                arn=f"arn:aws:iam::{key.account_id}:root",
+                user_id=key.account_id,
+                name="root",
+                access_key_id=key_id,
             )
         else:
             if user is None:
                 raise UnrecognizedClient()
             principal = Principal(
-                kind="user", account_id=key.account_id, arn=user.arn, user_id=user.user_id,
-                name=user.user_name, access_key_id=key_id,
+                kind="user",
+                account_id=key.account_id,
+                arn=user.arn,
+                user_id=user.user_id,
+                name=user.user_name,
+                access_key_id=key_id,
             )
         return key.secret_access_key, principal
 
@@ -73,8 +81,9 @@ class CredentialResolver:
         )
         if session is None or session.revoked or not claim.security_token:
             raise UnrecognizedClient()
-        if not hmac.compare_digest(token_digest(self._key, claim.security_token),
-                                   session.token_hash):
+        if not hmac.compare_digest(
+            token_digest(self._key, claim.security_token), session.token_hash
+        ):
             raise UnrecognizedClient()
         if self._clock.now().timestamp() >= session.expiration:
             raise ExpiredToken()

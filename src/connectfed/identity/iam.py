@@ -41,14 +41,23 @@ def _document(text: str, *, trust: bool) -> str:
 
 
 def _user_out(user: IamUser) -> dict[str, Any]:
-    return {"Path": user.path, "UserName": user.user_name, "UserId": user.user_id,
-            "Arn": user.arn, "CreateDate": _time(user.created)}
+    return {
+        "Path": user.path,
+        "UserName": user.user_name,
+        "UserId": user.user_id,
+        "Arn": user.arn,
+        "CreateDate": _time(user.created),
+    }
 
 
 def _role_out(role: Role) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "Path": role.path, "RoleName": role.role_name, "RoleId": role.role_id, "Arn": role.arn,
-        "CreateDate": _time(role.created), "AssumeRolePolicyDocument": role.trust_policy,
+        "Path": role.path,
+        "RoleName": role.role_name,
+        "RoleId": role.role_id,
+        "Arn": role.arn,
+        "CreateDate": _time(role.created),
+        "AssumeRolePolicyDocument": role.trust_policy,
         "MaxSessionDuration": role.max_session_duration,
     }
     if role.description is not None:
@@ -57,8 +66,9 @@ def _role_out(role: Role) -> dict[str, Any]:
 
 
 class IamService:
-    def __init__(self, store: Store, clock: Clock, authz: Authorizer,
-                 resolver: CredentialResolver) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, authz: Authorizer, resolver: CredentialResolver
+    ) -> None:
         self._store = store
         self._clock = clock
         self._authz = authz
@@ -87,13 +97,15 @@ class IamService:
         name, path = params["UserName"], params.get("Path", "/")
         arn = self._arn(caller.account_id, "user", path, name)
         self._require(caller, "CreateUser", arn)
-        user = IamUser(caller.account_id, name, ids.user_unique_id(), path, arn,
-                       self._clock.now().timestamp())
+        user = IamUser(
+            caller.account_id, name, ids.user_unique_id(), path, arn, self._clock.now().timestamp()
+        )
         try:
             self._store.create_user(user)
         except Conflict:
-            raise client_error("EntityAlreadyExists", f"User with name {name} already exists.",
-                               409) from None
+            raise client_error(
+                "EntityAlreadyExists", f"User with name {name} already exists.", 409
+            ) from None
         return {"User": _user_out(user)}
 
     def get_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
@@ -101,11 +113,19 @@ class IamService:
         if name is None:
             if caller.kind != "user":
                 if caller.is_root:
-                    return {"User": {"UserId": caller.account_id, "Arn": caller.arn,
-                                     "CreateDate": self._clock.now(), "Path": "/",
-                                     "UserName": "root"}}
-                raise client_error("ValidationError", "Must specify userName when calling with "
-                                   "non-User credentials")
+                    return {
+                        "User": {
+                            "UserId": caller.account_id,
+                            "Arn": caller.arn,
+                            "CreateDate": self._clock.now(),
+                            "Path": "/",
+                            "UserName": "root",
+                        }
+                    }
+                raise client_error(
+                    "ValidationError",
+                    "Must specify userName when calling with non-User credentials",
+                )
             name = caller.name
         user = self._user(caller.account_id, name)
         self._require(caller, "GetUser", user.arn)
@@ -120,11 +140,14 @@ class IamService:
     def delete_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         user = self._user(caller.account_id, params["UserName"])
         self._require(caller, "DeleteUser", user.arn)
-        if self._store.list_access_keys(caller.account_id, user.user_name) or \
-                self._store.list_policies("user", caller.account_id, user.user_name):
-            raise client_error("DeleteConflict",
-                               "Cannot delete entity, must delete policies and access keys first.",
-                               409)
+        if self._store.list_access_keys(
+            caller.account_id, user.user_name
+        ) or self._store.list_policies("user", caller.account_id, user.user_name):
+            raise client_error(
+                "DeleteConflict",
+                "Cannot delete entity, must delete policies and access keys first.",
+                409,
+            )
         self._store.delete_user(caller.account_id, user.user_name)
         self._resolver.invalidate()
         return {}
@@ -137,48 +160,81 @@ class IamService:
                 return self._user(caller.account_id, caller.name)
             if caller.is_root:
                 return None
-            raise client_error("ValidationError", "Must specify userName when calling with "
-                               "non-User credentials")
+            raise client_error(
+                "ValidationError", "Must specify userName when calling with non-User credentials"
+            )
         return self._user(caller.account_id, name)
 
     def create_access_key(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         owner = self._key_owner(caller, params)
-        self._require(caller, "CreateAccessKey",
-                      owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root")
-        existing = self._store.list_access_keys(caller.account_id,
-                                                owner.user_name if owner else None)
+        self._require(
+            caller,
+            "CreateAccessKey",
+            owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
+        )
+        existing = self._store.list_access_keys(
+            caller.account_id, owner.user_name if owner else None
+        )
         if len(existing) >= 2:
-            raise client_error("LimitExceeded",
-                               "Cannot exceed quota for AccessKeysPerUser: 2", 409)
-        key = AccessKey(ids.long_term_access_key_id(), ids.secret_access_key(),
-                        caller.account_id, owner.user_name if owner else None, "Active",
-                        self._clock.now().timestamp())
+            raise client_error("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2", 409)
+        key = AccessKey(
+            ids.long_term_access_key_id(),
+            ids.secret_access_key(),
+            caller.account_id,
+            owner.user_name if owner else None,
+            "Active",
+            self._clock.now().timestamp(),
+        )
         self._store.create_access_key(key)
-        return {"AccessKey": {"UserName": owner.user_name if owner else "root",
-                              "AccessKeyId": key.access_key_id, "Status": key.status,
-                              "SecretAccessKey": key.secret_access_key,
-                              "CreateDate": _time(key.created)}}
+        return {
+            "AccessKey": {
+                "UserName": owner.user_name if owner else "root",
+                "AccessKeyId": key.access_key_id,
+                "Status": key.status,
+                "SecretAccessKey": key.secret_access_key,
+                "CreateDate": _time(key.created),
+            }
+        }
 
     def list_access_keys(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         owner = self._key_owner(caller, params)
-        self._require(caller, "ListAccessKeys",
-                      owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root")
+        self._require(
+            caller,
+            "ListAccessKeys",
+            owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
+        )
         keys = self._store.list_access_keys(caller.account_id, owner.user_name if owner else None)
-        return {"AccessKeyMetadata": [
-            {"UserName": k.user_name or "root", "AccessKeyId": k.access_key_id,
-             "Status": k.status, "CreateDate": _time(k.created)} for k in keys
-        ], "IsTruncated": False}
+        return {
+            "AccessKeyMetadata": [
+                {
+                    "UserName": k.user_name or "root",
+                    "AccessKeyId": k.access_key_id,
+                    "Status": k.status,
+                    "CreateDate": _time(k.created),
+                }
+                for k in keys
+            ],
+            "IsTruncated": False,
+        }
 
     def delete_access_key(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         owner = self._key_owner(caller, params)
-        self._require(caller, "DeleteAccessKey",
-                      owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root")
+        self._require(
+            caller,
+            "DeleteAccessKey",
+            owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
+        )
         key = self._store.get_access_key(params["AccessKeyId"])
-        if key is None or key.account_id != caller.account_id or \
-                key.user_name != (owner.user_name if owner else None):
-            raise client_error("NoSuchEntity",
-                               f"The Access Key with id {params['AccessKeyId']} cannot be found.",
-                               404)
+        if (
+            key is None
+            or key.account_id != caller.account_id
+            or key.user_name != (owner.user_name if owner else None)
+        ):
+            raise client_error(
+                "NoSuchEntity",
+                f"The Access Key with id {params['AccessKeyId']} cannot be found.",
+                404,
+            )
         self._store.delete_access_key(key.access_key_id)
         self._resolver.invalidate()
         return {}
@@ -189,14 +245,23 @@ class IamService:
         arn = self._arn(caller.account_id, "role", path, name)
         self._require(caller, "CreateRole", arn)
         document = _document(params["AssumeRolePolicyDocument"], trust=True)
-        role = Role(caller.account_id, name, ids.role_unique_id(), path, arn, document,
-                    params.get("MaxSessionDuration", 3600), params.get("Description"),
-                    self._clock.now().timestamp())
+        role = Role(
+            caller.account_id,
+            name,
+            ids.role_unique_id(),
+            path,
+            arn,
+            document,
+            params.get("MaxSessionDuration", 3600),
+            params.get("Description"),
+            self._clock.now().timestamp(),
+        )
         try:
             self._store.create_role(role)
         except Conflict:
-            raise client_error("EntityAlreadyExists", f"Role with name {name} already exists.",
-                               409) from None
+            raise client_error(
+                "EntityAlreadyExists", f"Role with name {name} already exists.", 409
+            ) from None
         return {"Role": _role_out(role)}
 
     def get_role(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
@@ -214,12 +279,15 @@ class IamService:
         role = self._role(caller.account_id, params["RoleName"])
         self._require(caller, "DeleteRole", role.arn)
         if self._store.list_policies("role", caller.account_id, role.role_name):
-            raise client_error("DeleteConflict", "Cannot delete entity, must delete policies first.",
-                               409)
+            raise client_error(
+                "DeleteConflict", "Cannot delete entity, must delete policies first.", 409
+            )
         self._store.delete_role(caller.account_id, role.role_name)
         return {}
 
-    def update_assume_role_policy(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    def update_assume_role_policy(
+        self, caller: Principal, params: dict[str, Any]
+    ) -> dict[str, Any]:
         role = self._role(caller.account_id, params["RoleName"])
         self._require(caller, "UpdateAssumeRolePolicy", role.arn)
         document = _document(params["PolicyDocument"], trust=True)
@@ -238,8 +306,9 @@ class IamService:
         owner_name, arn = self._owner(caller, kind, params[f"{kind.title()}Name"])
         self._require(caller, f"Put{kind.title()}Policy", arn)
         document = _document(params["PolicyDocument"], trust=False)
-        self._store.put_policy(InlinePolicy(kind, caller.account_id, owner_name,
-                                            params["PolicyName"], document))
+        self._store.put_policy(
+            InlinePolicy(kind, caller.account_id, owner_name, params["PolicyName"], document)
+        )
         self._authz.invalidate(kind, caller.account_id, owner_name)
         return {}
 
@@ -250,15 +319,21 @@ class IamService:
         if policy is None:
             raise client_error(
                 "NoSuchEntity",
-                f"The {kind} policy with name {params['PolicyName']} cannot be found.", 404)
-        return {f"{kind.title()}Name": owner_name, "PolicyName": policy.policy_name,
-                "PolicyDocument": json.dumps(json.loads(policy.document))}
+                f"The {kind} policy with name {params['PolicyName']} cannot be found.",
+                404,
+            )
+        return {
+            f"{kind.title()}Name": owner_name,
+            "PolicyName": policy.policy_name,
+            "PolicyDocument": json.dumps(json.loads(policy.document)),
+        }
 
     def list_policies(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
         owner_name, arn = self._owner(caller, kind, params[f"{kind.title()}Name"])
         self._require(caller, f"List{kind.title()}Policies", arn)
-        names = [p.policy_name for p in self._store.list_policies(kind, caller.account_id,
-                                                                  owner_name)]
+        names = [
+            p.policy_name for p in self._store.list_policies(kind, caller.account_id, owner_name)
+        ]
         return {"PolicyNames": names, "IsTruncated": False}
 
     def delete_policy(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -269,7 +344,8 @@ class IamService:
         except NotFound:
             raise client_error(
                 "NoSuchEntity",
-                f"The {kind} policy with name {params['PolicyName']} cannot be found.", 404
+                f"The {kind} policy with name {params['PolicyName']} cannot be found.",
+                404,
             ) from None
         self._authz.invalidate(kind, caller.account_id, owner_name)
         return {}

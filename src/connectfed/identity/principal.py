@@ -10,7 +10,7 @@ from datetime import datetime
 class Principal:
     kind: str  # "root" | "user" | "assumed-role"
     account_id: str
-    arn: str  # arn:aws:iam::<acct>:root | …:user/<path><name> | arn:aws:sts::<acct>:assumed-role/<role>/<session>
+    arn: str  # …:root, …:user/<path><name>, or arn:aws:sts::<acct>:assumed-role/<role>/<session>
     user_id: str  # aws:userid — account id | AIDA… | AROA…:<session>
     name: str  # IAM user name, role name, or "root"
     access_key_id: str

@@ -31,15 +31,20 @@ ROLE_CHAINING_MAX = 3600
 
 def _role_name_from_arn(arn: str) -> tuple[str, str] | None:
     parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or \
-            not parts[5].startswith("role/"):
+    if (
+        len(parts) != 6
+        or parts[0] != "arn"
+        or parts[2] != "iam"
+        or not parts[5].startswith("role/")
+    ):
         return None
     return parts[4], parts[5].rsplit("/", 1)[-1]
 
 
 class StsService:
-    def __init__(self, store: Store, clock: Clock, authz: Authorizer, hmac_key: bytes,
-                 region: str) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, authz: Authorizer, hmac_key: bytes, region: str
+    ) -> None:
         self._store = store
         self._clock = clock
         self._authz = authz
@@ -49,21 +54,25 @@ class StsService:
     def get_caller_identity(self, caller: Principal) -> dict[str, Any]:
         return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
 
-    def _trust_allows(self, role: Role, caller: Principal, action: str,
-                      context: dict[str, Any]) -> tuple[bool, bool]:
+    def _trust_allows(
+        self, role: Role, caller: Principal, action: str, context: dict[str, Any]
+    ) -> tuple[bool, bool]:
         """(trust policy allows, trust policy names the caller itself)."""
         try:
             trust = parse_policy(role.trust_policy, trust=True)
         except MalformedPolicy:
             return False, False
         arns = tuple(a for a in (caller.arn, caller.role_arn) if a)
-        facts = RequestFacts(action=action, resource=role.arn, context=context,
-                             principal_arns=arns)
+        facts = RequestFacts(action=action, resource=role.arn, context=context, principal_arns=arns)
         allowed = evaluate((trust,), facts) is Decision.ALLOW
         named = any(
             caller.arn in (s.principals or {}).get("AWS", ())
-            or (caller.role_arn is not None and caller.role_arn in (s.principals or {}).get("AWS", ()))
-            for s in trust.statements if s.effect == "Allow"
+            or (
+                caller.role_arn is not None
+                and caller.role_arn in (s.principals or {}).get("AWS", ())
+            )
+            for s in trust.statements
+            if s.effect == "Allow"
         )
         return allowed, named
 
@@ -89,9 +98,14 @@ class StsService:
         trusted, named = self._trust_allows(role, caller, "sts:AssumeRole", context)
         if not trusted:
             raise denied
-        if not named and account == caller.account_id and self._authz.decide(
-            caller, "sts:AssumeRole", role.arn, {"sts:RoleSessionName": session_name}
-        ) is not Decision.ALLOW:
+        if (
+            not named
+            and account == caller.account_id
+            and self._authz.decide(
+                caller, "sts:AssumeRole", role.arn, {"sts:RoleSessionName": session_name}
+            )
+            is not Decision.ALLOW
+        ):
             raise denied
         duration = params.get("DurationSeconds", 3600)
         if caller.is_temporary and duration > ROLE_CHAINING_MAX:
@@ -107,8 +121,9 @@ class StsService:
             )
         return self.issue_session(role, session_name, duration, source="AssumeRole")
 
-    def issue_session(self, role: Role, session_name: str, duration: int, *,
-                      source: str) -> dict[str, Any]:
+    def issue_session(
+        self, role: Role, session_name: str, duration: int, *, source: str
+    ) -> dict[str, Any]:
         now = self._clock.now().replace(microsecond=0)
         expiration = now + timedelta(seconds=duration)
         token = ids.session_token()
@@ -136,6 +151,6 @@ class StsService:
             "AssumedRoleUser": {
                 "AssumedRoleId": f"{role.role_id}:{session_name}",
                 "Arn": f"arn:aws:sts::{role.account_id}:assumed-role/{role.role_name}/"
-                       f"{session_name}",
+                f"{session_name}",
             },
         }

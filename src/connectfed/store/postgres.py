@@ -54,7 +54,10 @@ class _Transaction:
 class PostgresDatabase:
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self._pool = ConnectionPool(
-            url, min_size=min_size, max_size=max_size, open=True,
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            open=True,
             kwargs={"autocommit": True},
         )
         self._pool.wait(timeout=10.0)

@@ -119,4 +119,6 @@ def open_store(url: str) -> Store:
         from connectfed.store.postgres import PostgresStore
 
         return PostgresStore(url)
-    raise ValueError(f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite: or postgresql:")
+    raise ValueError(
+        f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite: or postgresql:"
+    )

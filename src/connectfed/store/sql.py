@@ -133,8 +133,14 @@ class SqlStore:
         self._write(
             "INSERT INTO access_keys (access_key_id, secret_access_key, account_id, user_name,"
             " status, created) VALUES (?, ?, ?, ?, ?, ?)",
-            (key.access_key_id, key.secret_access_key, key.account_id, key.user_name,
-             key.status, key.created),
+            (
+                key.access_key_id,
+                key.secret_access_key,
+                key.account_id,
+                key.user_name,
+                key.status,
+                key.created,
+            ),
         )
 
     def get_access_key(self, access_key_id: str) -> AccessKey | None:
@@ -168,8 +174,15 @@ class SqlStore:
         self._write(
             "INSERT INTO iam_users (account_id, user_name_key, user_name, user_id, path, arn,"
             " created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (user.account_id, user.user_name.lower(), user.user_name, user.user_id, user.path,
-             user.arn, user.created),
+            (
+                user.account_id,
+                user.user_name.lower(),
+                user.user_name,
+                user.user_id,
+                user.path,
+                user.arn,
+                user.created,
+            ),
         )
 
     def get_user(self, account_id: str, user_name: str) -> IamUser | None:
@@ -200,9 +213,18 @@ class SqlStore:
             "INSERT INTO roles (account_id, role_name_key, role_name, role_id, path, arn,"
             " trust_policy, max_session_duration, description, created)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (role.account_id, role.role_name.lower(), role.role_name, role.role_id, role.path,
-             role.arn, role.trust_policy, role.max_session_duration, role.description,
-             role.created),
+            (
+                role.account_id,
+                role.role_name.lower(),
+                role.role_name,
+                role.role_id,
+                role.path,
+                role.arn,
+                role.trust_policy,
+                role.max_session_duration,
+                role.description,
+                role.created,
+            ),
         )
 
     def get_role(self, account_id: str, role_name: str) -> Role | None:
@@ -238,8 +260,14 @@ class SqlStore:
             " policy_name, document) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (owner_kind, account_id, owner_key, policy_name)"
             " DO UPDATE SET document = excluded.document",
-            (policy.owner_kind, policy.account_id, policy.owner_name.lower(),
-             policy.owner_name, policy.policy_name, policy.document),
+            (
+                policy.owner_kind,
+                policy.account_id,
+                policy.owner_name.lower(),
+                policy.owner_name,
+                policy.policy_name,
+                policy.document,
+            ),
         )
 
     def get_policy(
@@ -276,11 +304,22 @@ class SqlStore:
     # -- STS sessions --------------------------------------------------------------------------
     def create_session(self, session: Session) -> None:
         self._write(
-            f"INSERT INTO sts_sessions ({_SESSION_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (session.access_key_id, session.secret_access_key, session.token_hash,
-             session.account_id, session.role_arn, session.role_id, session.role_name,
-             session.session_name, session.source, session.created, session.expiration,
-             int(session.revoked)),
+            f"INSERT INTO sts_sessions ({_SESSION_COLS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                session.access_key_id,
+                session.secret_access_key,
+                session.token_hash,
+                session.account_id,
+                session.role_arn,
+                session.role_id,
+                session.role_name,
+                session.session_name,
+                session.source,
+                session.created,
+                session.expiration,
+                int(session.revoked),
+            ),
         )
 
     def get_session(self, access_key_id: str) -> Session | None:
@@ -294,16 +333,30 @@ class SqlStore:
         with self._db.transaction() as tx:
             tx.execute(
                 f"INSERT INTO instances ({_INSTANCE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (instance.instance_id, instance.account_id, instance.region, instance.arn,
-                 instance.alias, instance.identity_management_type, instance.status,
-                 int(instance.inbound_calls), int(instance.outbound_calls), instance.created),
+                (
+                    instance.instance_id,
+                    instance.account_id,
+                    instance.region,
+                    instance.arn,
+                    instance.alias,
+                    instance.identity_management_type,
+                    instance.status,
+                    int(instance.inbound_calls),
+                    int(instance.outbound_calls),
+                    instance.created,
+                ),
             )
             for profile in profiles:
                 tx.execute(
                     "INSERT INTO profiles (instance_id, kind, profile_id, name, arn)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (profile.instance_id, profile.kind, profile.profile_id, profile.name,
-                     profile.arn),
+                    (
+                        profile.instance_id,
+                        profile.kind,
+                        profile.profile_id,
+                        profile.name,
+                        profile.arn,
+                    ),
                 )
 
     def get_instance(self, instance_id: str) -> Instance | None:
@@ -339,10 +392,20 @@ class SqlStore:
     def create_connect_user(self, user: ConnectUser) -> None:
         self._write(
             f"INSERT INTO connect_users ({_USER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (user.instance_id, user.user_id, user.username, user.arn,
-             json.dumps(list(user.security_profile_ids)), user.routing_profile_id,
-             user.identity_info, user.phone_config, user.directory_user_id,
-             user.hierarchy_group_id, user.created, user.modified),
+            (
+                user.instance_id,
+                user.user_id,
+                user.username,
+                user.arn,
+                json.dumps(list(user.security_profile_ids)),
+                user.routing_profile_id,
+                user.identity_info,
+                user.phone_config,
+                user.directory_user_id,
+                user.hierarchy_group_id,
+                user.created,
+                user.modified,
+            ),
         )
 
     def get_connect_user(self, instance_id: str, user_id: str) -> ConnectUser | None:
@@ -409,15 +472,22 @@ class SqlStore:
             # SQLite's write transactions are serial anyway), so two concurrent first
             # federations through different roles cannot both find the user unbound.
             tx.execute(
-                "UPDATE connect_users SET modified = modified WHERE instance_id = ? AND user_id = ?",
+                "UPDATE connect_users SET modified = modified"
+                " WHERE instance_id = ? AND user_id = ?",
                 (binding.instance_id, binding.user_id),
             )
             tx.execute(
                 "INSERT INTO role_bindings (instance_id, user_id, role_arn, created)"
                 " SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM role_bindings"
                 " WHERE instance_id = ? AND user_id = ?) ON CONFLICT DO NOTHING",
-                (binding.instance_id, binding.user_id, binding.role_arn, binding.created,
-                 binding.instance_id, binding.user_id),
+                (
+                    binding.instance_id,
+                    binding.user_id,
+                    binding.role_arn,
+                    binding.created,
+                    binding.instance_id,
+                    binding.user_id,
+                ),
             )
             rows = tx.query(
                 "SELECT 1 FROM role_bindings WHERE instance_id = ? AND user_id = ?"
@@ -440,10 +510,19 @@ class SqlStore:
             for token in tokens:
                 tx.execute(
                     "INSERT INTO tokens (token_hash, kind, family_id, instance_id, user_id,"
-                    " session_key_id, created, expires, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (token.token_hash, token.kind, token.family_id, token.instance_id,
-                     token.user_id, token.session_key_id, token.created, token.expires,
-                     int(token.revoked)),
+                    " session_key_id, created, expires, revoked)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        token.token_hash,
+                        token.kind,
+                        token.family_id,
+                        token.instance_id,
+                        token.user_id,
+                        token.session_key_id,
+                        token.created,
+                        token.expires,
+                        int(token.revoked),
+                    ),
                 )
 
     def get_token(self, token_hash: str) -> Token | None:

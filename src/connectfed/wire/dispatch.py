@@ -54,8 +54,9 @@ def _form(request: ReceivedRequest) -> dict[str, str] | None:
     content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
     if request.method == "POST" and content_type == "application/x-www-form-urlencoded":
         try:
-            pairs = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True,
-                              strict_parsing=False)
+            pairs = parse_qsl(
+                request.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False
+            )
         except UnicodeDecodeError:
             return None
     elif request.method == "GET" and "Action=" in request.raw_query:
@@ -87,7 +88,8 @@ class Dispatcher:
             elif claim is not None:
                 raise ServiceError(
                     f"Credential should be scoped to correct service: '{service}'. ",
-                    code="InvalidSignatureException", status=403,
+                    code="InvalidSignatureException",
+                    status=403,
                 )
             if PROTOCOL[service] == "query":
                 return self._query(request, request_id, service, claim, form or {})
@@ -96,17 +98,18 @@ class Dispatcher:
             return self._error(service, error, request_id)
         except Exception:
             log.exception("internal error handling request %s", request_id)
-            internal = ServiceError("An internal error occurred. Request id " + request_id,
-                                    code="InternalServiceException" if service == "connect"
-                                    else "InternalFailure", status=500)
+            internal = ServiceError(
+                "An internal error occurred. Request id " + request_id,
+                code="InternalServiceException" if service == "connect" else "InternalFailure",
+                status=500,
+            )
             return self._error(service, internal, request_id)
 
     def _error(self, service: str, error: ServiceError, request_id: str) -> Response:
         if PROTOCOL[service] == "query":
             if error.code in _QUERY_ERRORS:
                 code, status = _QUERY_ERRORS[error.code]
-                error = ServiceError(error.message, code=code, status=status,
-                                     sender_fault=True)
+                error = ServiceError(error.message, code=code, status=status, sender_fault=True)
             namespace = service_model(service).metadata["xmlNamespace"]
             status, headers, body = query.serialize_error(error, namespace, request_id)
         else:
@@ -117,16 +120,21 @@ class Dispatcher:
     def _context(self, request_id: str, service: str, name: str, principal: Any) -> RequestContext:
         return RequestContext(request_id, service, name, principal, self._services)
 
-    def _validate(self, operation: OperationModel, params: dict[str, Any],
-                  make_error: Callable[[str], ServiceError]) -> None:
+    def _validate(
+        self,
+        operation: OperationModel,
+        params: dict[str, Any],
+        make_error: Callable[[str], ServiceError],
+    ) -> None:
         shape = operation.input_shape
         if shape is not None:
             message = validation_message(shape, params)
             if message is not None:
                 raise make_error(message)
 
-    def _restjson(self, request: ReceivedRequest, request_id: str,
-                  claim: SignatureClaim | None) -> Response:
+    def _restjson(
+        self, request: ReceivedRequest, request_id: str, claim: SignatureClaim | None
+    ) -> Response:
         query_params: dict[str, list[str]] = {}
         for key, value in parse_qsl(request.raw_query, keep_blank_values=True):
             query_params.setdefault(key, []).append(value)
@@ -135,8 +143,11 @@ class Dispatcher:
         principal = self._authenticate(request, claim, "connect")
         found = self._router.match(request.method, request.raw_path, query_params)
         if found is None:
-            raise client_error("UnknownOperationException",
-                               "The requested operation is not supported by this endpoint.", 404)
+            raise client_error(
+                "UnknownOperationException",
+                "The requested operation is not supported by this endpoint.",
+                404,
+            )
         operation, labels = found
         headers = {name.lower(): value for name, value in request.headers}
         params = restjson.parse_input(operation, labels, query_params, headers, request.body)
@@ -148,15 +159,22 @@ class Dispatcher:
         out_headers["x-amzn-RequestId"] = request_id
         return Response(status, out_headers, body)
 
-    def _query(self, request: ReceivedRequest, request_id: str, service: str,
-               claim: SignatureClaim | None, form: dict[str, str]) -> Response:
+    def _query(
+        self,
+        request: ReceivedRequest,
+        request_id: str,
+        service: str,
+        claim: SignatureClaim | None,
+        form: dict[str, str],
+    ) -> Response:
         action = form.get("Action", "")
         model = service_model(service)
         handler = self._registry.get(service, action)
         if claim is None and (service, action) not in self._registry.unsigned:
             raise MissingAuthenticationToken(
-                "Request is missing Authentication Token" if action else
-                "Missing Authentication Token"
+                "Request is missing Authentication Token"
+                if action
+                else "Missing Authentication Token"
             )
         principal = None if claim is None else self._authenticate(request, claim, service)
         if handler is None or action not in model.operation_names:

@@ -32,8 +32,9 @@ def _scalar(shape: Shape, raw: str, where: str) -> Any:
             return datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise client_error(
-            "ValidationError", f"Value '{raw}' at '{where}' failed to satisfy constraint: "
-            f"Member must be a valid {kind}"
+            "ValidationError",
+            f"Value '{raw}' at '{where}' failed to satisfy constraint: "
+            f"Member must be a valid {kind}",
         ) from None
     if kind == "boolean":
         lowered = raw.lower()
@@ -47,7 +48,7 @@ def _indices(params: Mapping[str, str], prefix: str) -> list[int]:
     found: set[int] = set()
     for key in params:
         if key.startswith(prefix):
-            head = key[len(prefix):].split(".", 1)[0]
+            head = key[len(prefix) :].split(".", 1)[0]
             if head.isdigit():
                 found.add(int(head))
     return sorted(found)
@@ -106,8 +107,7 @@ def _xml(shape: Shape, value: Any, name: str, out: list[str]) -> None:
         out.append(f"<{name}>")
         for member_name, member in shape.members.items():
             if member_name in value:
-                _xml(member, value[member_name], member.serialization.get("name", member_name),
-                     out)
+                _xml(member, value[member_name], member.serialization.get("name", member_name), out)
         out.append(f"</{name}>")
     elif isinstance(shape, ListShape):
         item = shape.member.serialization.get("name", "member")
@@ -145,8 +145,9 @@ def serialize_output(
         out.append(f"<{wrapper}>")
         for member_name, member in shape.members.items():
             if result and result.get(member_name) is not None:
-                _xml(member, result[member_name], member.serialization.get("name", member_name),
-                     out)
+                _xml(
+                    member, result[member_name], member.serialization.get("name", member_name), out
+                )
         out.append(f"</{wrapper}>")
     out.append(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>")
     out.append(f"</{name}Response>")

@@ -54,8 +54,9 @@ def _compile(operation: OperationModel) -> Route:
         (key, value)
         for key, _, value in (part.partition("=") for part in literal_query.split("&") if part)
     )
-    return Route(operation, operation.http["method"], re.compile(f"^{regex}/?$"), tuple(labels),
-                 static)
+    return Route(
+        operation, operation.http["method"], re.compile(f"^{regex}/?$"), tuple(labels), static
+    )
 
 
 class Router:
@@ -99,15 +100,15 @@ def _scalar(shape: Shape, raw: str, where: str) -> Any:
         try:
             return datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            raise SerializationError(f"Value '{raw}' at '{where}' is not a valid timestamp") from None
+            raise SerializationError(
+                f"Value '{raw}' at '{where}' is not a valid timestamp"
+            ) from None
     return raw
 
 
 def _from_json(shape: Shape, value: Any, where: str) -> Any:
     kind = shape.type_name
-    bad = SerializationError(
-        f"Value of '{where}' has the wrong type: expected {kind}"
-    )
+    bad = SerializationError(f"Value of '{where}' has the wrong type: expected {kind}")
     if value is None:
         return None
     if kind == "structure":
@@ -271,7 +272,9 @@ def modelled_error_status(operation: OperationModel, code: str) -> int | None:
 def validation_error(operation: OperationModel, message: str) -> ServiceError:
     """Connect has no ValidationException: use the operation's parameter error (documented)."""
     names = {shape.name for shape in operation.error_shapes}
-    code = "InvalidParameterException" if "InvalidParameterException" in names else (
-        "InvalidRequestException"
+    code = (
+        "InvalidParameterException"
+        if "InvalidParameterException" in names
+        else ("InvalidRequestException")
     )
     return client_error(code, message)

@@ -57,8 +57,12 @@ def _check(shape: Shape, value: Any, path: str, out: _Collector) -> None:
         assert isinstance(shape, StructureShape)
         for name in shape.required_members:
             if value.get(name) is None:
-                out.fail(shape.members[name], None, f"{path}.{_camel(name)}".lstrip("."),
-                         "Member must not be null")
+                out.fail(
+                    shape.members[name],
+                    None,
+                    f"{path}.{_camel(name)}".lstrip("."),
+                    "Member must not be null",
+                )
         for name, member in shape.members.items():
             if value.get(name) is not None:
                 _check(member, value[name], f"{path}.{_camel(name)}".lstrip("."), out)
@@ -66,35 +70,53 @@ def _check(shape: Shape, value: Any, path: str, out: _Collector) -> None:
     if kind == "string":
         length = len(value)
         if "max" in meta and length > meta["max"]:
-            out.fail(shape, value, path,
-                     f"Member must have length less than or equal to {meta['max']}")
+            out.fail(
+                shape, value, path, f"Member must have length less than or equal to {meta['max']}"
+            )
         if "min" in meta and length < meta["min"]:
-            out.fail(shape, value, path,
-                     f"Member must have length greater than or equal to {meta['min']}")
+            out.fail(
+                shape,
+                value,
+                path,
+                f"Member must have length greater than or equal to {meta['min']}",
+            )
         if "pattern" in meta:
             compiled = _pattern(meta["pattern"])
             if compiled is not None and not compiled.fullmatch(value):
-                out.fail(shape, value, path,
-                         f"Member must satisfy regular expression pattern: {meta['pattern']}")
+                out.fail(
+                    shape,
+                    value,
+                    path,
+                    f"Member must satisfy regular expression pattern: {meta['pattern']}",
+                )
         if shape.enum and value not in shape.enum:
-            out.fail(shape, value, path,
-                     f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
+            out.fail(
+                shape, value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
+            )
         return
     if kind in ("integer", "long", "float", "double"):
         if "max" in meta and value > meta["max"]:
-            out.fail(shape, value, path, f"Member must have value less than or equal to {meta['max']}")
+            out.fail(
+                shape, value, path, f"Member must have value less than or equal to {meta['max']}"
+            )
         if "min" in meta and value < meta["min"]:
-            out.fail(shape, value, path,
-                     f"Member must have value greater than or equal to {meta['min']}")
+            out.fail(
+                shape, value, path, f"Member must have value greater than or equal to {meta['min']}"
+            )
         return
     if kind in ("list", "map"):
         count = len(value)
         if "max" in meta and count > meta["max"]:
-            out.fail(shape, value, path,
-                     f"Member must have length less than or equal to {meta['max']}")
+            out.fail(
+                shape, value, path, f"Member must have length less than or equal to {meta['max']}"
+            )
         if "min" in meta and count < meta["min"]:
-            out.fail(shape, value, path,
-                     f"Member must have length greater than or equal to {meta['min']}")
+            out.fail(
+                shape,
+                value,
+                path,
+                f"Member must have length greater than or equal to {meta['min']}",
+            )
         if isinstance(shape, ListShape):
             for index, item in enumerate(value, start=1):
                 _check(shape.member, item, f"{path}.{index}.member", out)

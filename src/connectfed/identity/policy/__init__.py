@@ -8,4 +8,11 @@ of the IAM User Guide: explicit deny wins, then any allow, else implicit deny.
 from connectfed.identity.policy.document import MalformedPolicy, PolicyDocument, parse_policy
 from connectfed.identity.policy.evaluate import Decision, RequestFacts, evaluate
 
-__all__ = ["Decision", "MalformedPolicy", "PolicyDocument", "RequestFacts", "evaluate", "parse_policy"]
+__all__ = [
+    "Decision",
+    "MalformedPolicy",
+    "PolicyDocument",
+    "RequestFacts",
+    "evaluate",
+    "parse_policy",
+]

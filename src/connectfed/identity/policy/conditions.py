@@ -17,9 +17,7 @@ ContextValue = str | Sequence[str]
 
 @cache
 def _glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    regex = "".join(
-        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
-    )
+    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
     return re.compile(regex, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
@@ -92,7 +90,11 @@ class UnknownOperator(ValueError):
 
 
 def known_operator(operator: str) -> bool:
-    name = operator.split(":", 1)[1] if operator.startswith(("ForAnyValue:", "ForAllValues:")) else operator
+    name = (
+        operator.split(":", 1)[1]
+        if operator.startswith(("ForAnyValue:", "ForAllValues:"))
+        else operator
+    )
     name = name.removesuffix("IfExists")
     return name in _OPS or name == "Null"
 

@@ -40,7 +40,9 @@ def _strings(value: Any, element: str) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise MalformedPolicy(f"Syntax errors in policy. {element} must be a string or list of strings.")
+    raise MalformedPolicy(
+        f"Syntax errors in policy. {element} must be a string or list of strings."
+    )
 
 
 def _principal(value: Any) -> dict[str, tuple[str, ...]]:
@@ -51,7 +53,7 @@ def _principal(value: Any) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for kind, ids in value.items():
         if kind not in ("AWS", "Service", "Federated", "CanonicalUser"):
-            raise MalformedPolicy(f"Invalid principal in policy: \"{kind}\"")
+            raise MalformedPolicy(f'Invalid principal in policy: "{kind}"')
         out[kind] = _strings(ids, "Principal")
     return out
 
@@ -80,8 +82,11 @@ def _statement(raw: Any, *, trust: bool) -> Statement:
     if not trust and ("Resource" in raw) == ("NotResource" in raw):
         raise MalformedPolicy("Policy statement must contain resources.")
     if trust and "Principal" not in raw and "NotPrincipal" not in raw:
-        raise MalformedPolicy("Has prohibited field Resource." if "Resource" in raw
-                              else "Missing required field Principal")
+        raise MalformedPolicy(
+            "Has prohibited field Resource."
+            if "Resource" in raw
+            else "Missing required field Principal"
+        )
     if not trust and ("Principal" in raw or "NotPrincipal" in raw):
         raise MalformedPolicy("Policy document should not specify a principal.")
     conditions: list[tuple[str, str, tuple[str, ...]]] = []

@@ -1,4 +1,4 @@
-"""Evaluating identity and trust policies for one request (explicit deny > allow > implicit deny)."""
+"""Evaluating identity and trust policies (explicit deny, then allow, else implicit deny)."""
 
 from __future__ import annotations
 
@@ -56,8 +56,14 @@ def _substitute(text: str, context: Mapping[str, ContextValue]) -> str:
     return _VARIABLE.sub(replace, text)
 
 
-def _any_glob(patterns: Iterable[str], value: str, *, ignore_case: bool,
-              doc: PolicyDocument, context: Mapping[str, ContextValue]) -> bool:
+def _any_glob(
+    patterns: Iterable[str],
+    value: str,
+    *,
+    ignore_case: bool,
+    doc: PolicyDocument,
+    context: Mapping[str, ContextValue],
+) -> bool:
     for pattern in patterns:
         if doc.substitutes_variables and "${" in pattern:
             try:
@@ -69,9 +75,7 @@ def _any_glob(patterns: Iterable[str], value: str, *, ignore_case: bool,
     return False
 
 
-def _principal_matches(
-    principals: Mapping[str, tuple[str, ...]], facts: RequestFacts
-) -> bool:
+def _principal_matches(principals: Mapping[str, tuple[str, ...]], facts: RequestFacts) -> bool:
     ids = principals.get(facts.principal_kind, ())
     for candidate in ids:
         if candidate == "*":
@@ -86,21 +90,21 @@ def _principal_matches(
     return False
 
 
-def _statement_applies(
-    statement: Statement, facts: RequestFacts, doc: PolicyDocument
-) -> bool:
+def _statement_applies(statement: Statement, facts: RequestFacts, doc: PolicyDocument) -> bool:
     context = facts.context
     if statement.actions is not None:
-        if not _any_glob(statement.actions, facts.action, ignore_case=True, doc=doc,
-                         context=context):
+        if not _any_glob(
+            statement.actions, facts.action, ignore_case=True, doc=doc, context=context
+        ):
             return False
     elif statement.not_actions is not None and _any_glob(
         statement.not_actions, facts.action, ignore_case=True, doc=doc, context=context
     ):
         return False
     if statement.resources is not None:
-        if not _any_glob(statement.resources, facts.resource, ignore_case=False, doc=doc,
-                         context=context):
+        if not _any_glob(
+            statement.resources, facts.resource, ignore_case=False, doc=doc, context=context
+        ):
             return False
     elif statement.not_resources is not None and _any_glob(
         statement.not_resources, facts.resource, ignore_case=False, doc=doc, context=context
@@ -108,9 +112,7 @@ def _statement_applies(
         return False
     if statement.principals is not None and not _principal_matches(statement.principals, facts):
         return False
-    if statement.not_principals is not None and _principal_matches(
-        statement.not_principals, facts
-    ):
+    if statement.not_principals is not None and _principal_matches(statement.not_principals, facts):
         return False
     for operator, key, values in statement.conditions:
         expected = values
