@@ -67,6 +67,10 @@ class PostgresDatabase:
         with self._pool.connection() as conn, conn.transaction():
             yield _Transaction(conn)
 
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        with self._pool.connection() as conn:
+            return _Transaction(conn).execute(sql, params)
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._pool.connection() as conn, conn.cursor() as cur:
             cur.execute(_pg(sql), params)

@@ -46,6 +46,10 @@ class Database(Protocol):
         """A read outside any explicit transaction."""
         ...
 
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement in its own (implicit, atomic) transaction; returns rows changed."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -108,8 +112,7 @@ class SqlStore:
         return rows[0] if rows else None
 
     def _write(self, sql: str, params: Sequence[Any]) -> int:
-        with self._db.transaction() as tx:
-            return tx.execute(sql, params)
+        return self._db.execute(sql, params)
 
     def _must_change(self, sql: str, params: Sequence[Any]) -> None:
         if self._write(sql, params) == 0:
@@ -506,24 +509,20 @@ class SqlStore:
 
     # -- tokens ----------------------------------------------------------------------------------
     def insert_tokens(self, tokens: Sequence[Token]) -> None:
-        with self._db.transaction() as tx:
-            for token in tokens:
-                tx.execute(
-                    "INSERT INTO tokens (token_hash, kind, family_id, instance_id, user_id,"
-                    " session_key_id, created, expires, revoked)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        token.token_hash,
-                        token.kind,
-                        token.family_id,
-                        token.instance_id,
-                        token.user_id,
-                        token.session_key_id,
-                        token.created,
-                        token.expires,
-                        int(token.revoked),
-                    ),
-                )
+        if not tokens:
+            return
+        rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(tokens))
+        params: list[Any] = []
+        for token in tokens:
+            params += [token.token_hash, token.kind, token.family_id, token.instance_id,
+                       token.user_id, token.session_key_id, token.created, token.expires,
+                       int(token.revoked)]
+        # One statement: its own implicit transaction, so the tokens land together or not at all.
+        self._write(
+            "INSERT INTO tokens (token_hash, kind, family_id, instance_id, user_id,"
+            f" session_key_id, created, expires, revoked) VALUES {rows}",
+            params,
+        )
 
     def get_token(self, token_hash: str) -> Token | None:
         row = self._one(

@@ -58,6 +58,10 @@ class SqliteDatabase:
                 raise
             self._conn.execute("COMMIT")
 
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        with self._lock:
+            return _Transaction(self._conn).execute(sql, params)
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
