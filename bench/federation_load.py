@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-
 from tests.support.server import start_server
 from tests.support.world import build_world
 
@@ -34,8 +33,14 @@ def _raw_request(host: str, path: str, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-async def _connection(host: str, port: int, payload: bytes, stop_at: float,
-                      latencies: list[float], statuses: dict[int, int]) -> None:
+async def _connection(
+    host: str,
+    port: int,
+    payload: bytes,
+    stop_at: float,
+    latencies: list[float],
+    statuses: dict[int, int],
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < stop_at:
@@ -54,8 +59,14 @@ async def _connection(host: str, port: int, payload: bytes, stop_at: float,
         writer.close()
 
 
-def _drive(url: str, path: str, headers: dict[str, str], connections: int, seconds: float,
-           out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _drive(
+    url: str,
+    path: str,
+    headers: dict[str, str],
+    connections: int,
+    seconds: float,
+    out: multiprocessing.Queue,
+) -> None:  # type: ignore[type-arg]
     parts = urlsplit(url)
     payload = _raw_request(parts.netloc, path, headers)
     latencies: list[float] = []
@@ -63,22 +74,40 @@ def _drive(url: str, path: str, headers: dict[str, str], connections: int, secon
 
     async def main() -> None:
         stop_at = time.perf_counter() + seconds
-        await asyncio.gather(*(_connection(parts.hostname or "127.0.0.1", parts.port or 80,
-                                           payload, stop_at, latencies, statuses)
-                               for _ in range(connections)))
+        await asyncio.gather(
+            *(
+                _connection(
+                    parts.hostname or "127.0.0.1",
+                    parts.port or 80,
+                    payload,
+                    stop_at,
+                    latencies,
+                    statuses,
+                )
+                for _ in range(connections)
+            )
+        )
 
     began = time.perf_counter()
     asyncio.run(main())
     elapsed = time.perf_counter() - began
-    out.put({"requests": len(latencies), "elapsed": elapsed, "statuses": statuses,
-             "latencies": latencies})
+    out.put(
+        {
+            "requests": len(latencies),
+            "elapsed": elapsed,
+            "statuses": statuses,
+            "latencies": latencies,
+        }
+    )
 
 
-def measure(url: str, path: str, headers: dict[str, str], connections: int,
-            seconds: float) -> dict[str, float]:
+def measure(
+    url: str, path: str, headers: dict[str, str], connections: int, seconds: float
+) -> dict[str, float]:
     queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    worker = multiprocessing.Process(target=_drive,
-                                     args=(url, path, headers, connections, seconds, queue))
+    worker = multiprocessing.Process(
+        target=_drive, args=(url, path, headers, connections, seconds, queue)
+    )
     worker.start()
     result = queue.get()
     worker.join()
@@ -104,8 +133,11 @@ def main() -> None:
         creds = world.assume("agent1")
         path = f"/user/federate/{world.instance_id}"
         request = AWSRequest(method="GET", url=server.url + path)
-        SigV4Auth(Credentials(creds["AccessKeyId"], creds["SecretAccessKey"],
-                              creds["SessionToken"]), "connect", "us-east-1").add_auth(request)
+        SigV4Auth(
+            Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
+            "connect",
+            "us-east-1",
+        ).add_auth(request)
         signed = dict(request.headers.items())
         measure(server.url, path, signed, 4, 0.5)  # warm caches and connections
         federate = measure(server.url, path, signed, args.connections, args.seconds)
