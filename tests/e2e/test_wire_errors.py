@@ -184,3 +184,29 @@ def test_oversized_body_is_refused_before_parsing(server: Server) -> None:
         server, "PUT", "/instance", {"Content-Type": "application/json"}, body
     )
     assert status == 413 and headers["x-amzn-requestid"]
+
+
+def test_presigned_url_works_and_dies_with_expiry(server: Server) -> None:
+    from botocore.auth import SigV4QueryAuth
+
+    request = AWSRequest(method="GET", url=server.url + "/instance")
+    SigV4QueryAuth(Credentials(ROOT_KEY, ROOT_SECRET), "connect", "us-east-1",
+                   expires=60).add_auth(request)
+    url = urlsplit(request.prepare().url)
+    status, _, body = send(server, "GET", f"{url.path}?{url.query}")
+    assert status == 200 and "InstanceSummaryList" in json.loads(body)
+    tampered = url.query.replace("X-Amz-Expires=60", "X-Amz-Expires=61")
+    status, headers, _ = send(server, "GET", f"{url.path}?{tampered}")
+    assert status == 403 and headers["x-amzn-errortype"] == "InvalidSignatureException"
+
+
+def test_header_and_query_auth_together_are_refused(server: Server) -> None:
+    from botocore.auth import SigV4QueryAuth
+
+    request = AWSRequest(method="GET", url=server.url + "/instance")
+    SigV4QueryAuth(Credentials(ROOT_KEY, ROOT_SECRET), "connect", "us-east-1",
+                   expires=60).add_auth(request)
+    url = urlsplit(request.prepare().url)
+    headers = signed(server, "GET", "/instance")
+    status, _, _ = send(server, "GET", f"{url.path}?{url.query}", headers)
+    assert status == 403
