@@ -1,0 +1,202 @@
+"""Typed errors for GetFederationToken, and one parser for JSON (restJson1) and XML (query)
+error bodies.
+
+The closed set: the operation's modelled errors (plus ``ThrottlingException``), the auth-layer
+errors (with the awsQuery spellings mapped onto them), and :class:`UnknownServiceError` for any
+other code, carrying code, message, status and request id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from xml.etree import ElementTree
+
+
+class ConnectfedError(Exception):
+    """Root of every error the client raises."""
+
+
+class ServiceError(ConnectfedError):
+    """An error response from the service."""
+
+    code = "Unknown"
+    retryable = False
+
+    def __init__(self, message: str, *, status: int, request_id: str | None,
+                 code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.status}): {self.message}"
+
+
+class DuplicateResourceException(ServiceError):
+    code = "DuplicateResourceException"
+
+
+class InternalServiceException(ServiceError):
+    code = "InternalServiceException"
+    retryable = True
+
+
+class InvalidParameterException(ServiceError):
+    code = "InvalidParameterException"
+
+
+class InvalidRequestException(ServiceError):
+    code = "InvalidRequestException"
+
+
+class ResourceNotFoundException(ServiceError):
+    code = "ResourceNotFoundException"
+
+
+class UserNotFoundException(ServiceError):
+    code = "UserNotFoundException"
+
+
+class ThrottlingException(ServiceError):
+    code = "ThrottlingException"
+    retryable = True
+
+
+class AuthenticationError(ServiceError):
+    """Raised by the service's authentication layer, before the operation runs."""
+
+
+class AccessDeniedException(AuthenticationError):
+    code = "AccessDeniedException"
+
+
+class MissingAuthenticationTokenException(AuthenticationError):
+    code = "MissingAuthenticationTokenException"
+
+
+class UnrecognizedClientException(AuthenticationError):
+    code = "UnrecognizedClientException"
+
+
+class InvalidSignatureException(AuthenticationError):
+    code = "InvalidSignatureException"
+
+
+class IncompleteSignatureException(AuthenticationError):
+    code = "IncompleteSignatureException"
+
+
+class ExpiredTokenException(AuthenticationError):
+    code = "ExpiredTokenException"
+
+
+class UnknownServiceError(ServiceError):
+    """Any error code outside the closed set; ``code`` is what the service said."""
+
+    def __init__(self, message: str, *, status: int, request_id: str | None,
+                 code: str | None = None) -> None:
+        super().__init__(message, status=status, request_id=request_id, code=code or "Unknown")
+        self.retryable = status >= 500
+
+
+class TransportError(ConnectfedError):
+    """The request did not get an HTTP response (connection, TLS, timeout)."""
+
+
+class ConnectTimeout(TransportError):
+    pass
+
+
+class ReadTimeout(TransportError):
+    pass
+
+
+_CLASSES: dict[str, type[ServiceError]] = {
+    cls.code: cls
+    for cls in (DuplicateResourceException, InternalServiceException, InvalidParameterException,
+                InvalidRequestException, ResourceNotFoundException, UserNotFoundException,
+                ThrottlingException, AccessDeniedException, MissingAuthenticationTokenException,
+                UnrecognizedClientException, InvalidSignatureException,
+                IncompleteSignatureException, ExpiredTokenException)
+}
+# awsQuery services spell the same errors differently.
+_ALIASES = {
+    "AccessDenied": "AccessDeniedException",
+    "MissingAuthenticationToken": "MissingAuthenticationTokenException",
+    "InvalidClientTokenId": "UnrecognizedClientException",
+    "SignatureDoesNotMatch": "InvalidSignatureException",
+    "IncompleteSignature": "IncompleteSignatureException",
+    "ExpiredToken": "ExpiredTokenException",
+    "Throttling": "ThrottlingException",
+    "TooManyRequestsException": "ThrottlingException",
+    "InternalFailure": "InternalServiceException",
+}
+
+
+def _clean_code(code: str) -> str:
+    # "Name:http://internal.amazon.com/coral/..." and "aws.protocoltests#Name" both mean Name.
+    return code.split(":", 1)[0].rsplit("#", 1)[-1].strip()
+
+
+def _strip_ns(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def error_from_json(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
+    request_id = headers.get("x-amzn-requestid")
+    code = headers.get("x-amzn-errortype") or ""
+    message = ""
+    try:
+        document = json.loads(body) if body.strip() else {}
+    except ValueError:
+        document = {}
+    if isinstance(document, dict):
+        code = code or str(document.get("__type") or document.get("code") or
+                           document.get("Code") or "")
+        message = str(document.get("message") or document.get("Message") or "")
+    return make_error(_clean_code(code), message, status, request_id)
+
+
+def error_from_xml(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
+    request_id = headers.get("x-amzn-requestid")
+    code = message = ""
+    try:
+        # Error bodies come from the endpoint the user chose; the stdlib parser does not fetch
+        # external entities.
+        root = ElementTree.fromstring(body)  # noqa: S314
+    except ElementTree.ParseError:
+        return make_error("", body.decode("utf-8", "replace")[:200], status, request_id)
+    for element in root.iter():
+        name = _strip_ns(element.tag)
+        if name == "Code" and not code:
+            code = (element.text or "").strip()
+        elif name == "Message" and not message:
+            message = (element.text or "").strip()
+        elif name == "RequestId" and not request_id:
+            request_id = (element.text or "").strip()
+    return make_error(_clean_code(code), message, status, request_id)
+
+
+def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
+    """Read an error response in whichever form it came (JSON or XML)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    content_type = lowered.get("content-type", "")
+    if "xml" in content_type or body.lstrip().startswith(b"<"):
+        return error_from_xml(status, lowered, body)
+    return error_from_json(status, lowered, body)
+
+
+def make_error(code: str, message: str, status: int, request_id: str | None) -> ServiceError:
+    canonical = _ALIASES.get(code, code)
+    cls = _CLASSES.get(canonical)
+    if cls is None:
+        if not code and status == 429:
+            cls = ThrottlingException
+        else:
+            return UnknownServiceError(message, status=status, request_id=request_id,
+                                       code=code or None)
+    return cls(message, status=status, request_id=request_id)
