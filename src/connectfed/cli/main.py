@@ -55,10 +55,22 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["get-federation-token"]:
+        # The client command stays off the server's imports: it must start fast.
+        from connectfed.cli.federation import main as federate
+
+        try:
+            return federate(argv[1:])
+        except KeyboardInterrupt:
+            sys.stdout.write("\n")
+            return 130
     parser = argparse.ArgumentParser(prog="connectfed")
     parser.add_argument("--version", action="version", version=f"connectfed {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
+    sub.add_parser("get-federation-token", add_help=False,
+                   help="call Amazon Connect GetFederationToken (options as the AWS CLI's)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         from connectfed.cli.serve import serve

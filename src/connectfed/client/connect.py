@@ -116,6 +116,7 @@ class ConnectClient:
                                  response.status, attempt)
             except (ServiceError, TransportError) as error:
                 if attempt >= self.config.max_attempts or not _retryable(error):
+                    error.attempts = attempt  # type: ignore[union-attr]
                     raise
                 time.sleep(backoff(self.config, attempt))
 
@@ -148,5 +149,6 @@ class AsyncConnectClient:
                         body, response.headers.get("x-amzn-requestid"))
                 except (ServiceError, TransportError) as error:
                     if attempt >= self.config.max_attempts or not _retryable(error):
+                        error.attempts = attempt  # type: ignore[union-attr]
                         raise
                     await asyncio.sleep(backoff(self.config, attempt))

@@ -1,0 +1,174 @@
+"""``connectfed get-federation-token``: every option of ``aws connect get-federation-token``.
+
+Errors print as the AWS CLI v1 prints them and exit with its codes: 0 success, 255 service,
+credential, configuration and parameter errors, 2 usage errors, 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from connectfed import __version__
+
+OPERATION = "GetFederationToken"
+USAGE = "connectfed get-federation-token --instance-id <value> [options]"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="connectfed get-federation-token", usage=USAGE)
+    p.add_argument("--instance-id")
+    p.add_argument("--cli-input-json")
+    p.add_argument("--generate-cli-skeleton", nargs="?", const="input",
+                   choices=["input", "output"])
+    p.add_argument("--debug", action="store_true")
+    p.add_argument("--endpoint-url")
+    p.add_argument("--no-verify-ssl", action="store_true")
+    p.add_argument("--no-paginate", action="store_true")
+    p.add_argument("--output", choices=["json", "text", "table", "yaml"])
+    p.add_argument("--query")
+    p.add_argument("--profile")
+    p.add_argument("--region")
+    p.add_argument("--version", action="store_true")
+    p.add_argument("--color", choices=["on", "off", "auto"], default="auto")
+    p.add_argument("--no-sign-request", action="store_true")
+    p.add_argument("--ca-bundle")
+    p.add_argument("--cli-read-timeout", type=int)
+    p.add_argument("--cli-connect-timeout", type=int)
+    return p
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"\n{message}\n")
+    return 255
+
+
+def _input(args: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if args.cli_input_json is not None:
+        text = args.cli_input_json
+        if text.startswith("file://"):
+            text = Path(text[len("file://"):]).expanduser().read_text(encoding="utf-8")
+        try:
+            loaded = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"Invalid JSON received: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ValueError("Invalid JSON received: the input must be a JSON object")
+        unknown = sorted(set(loaded) - {"InstanceId"})
+        if unknown:
+            raise ValueError("Parameter validation failed:\n" + "\n".join(
+                f'Unknown parameter in input: "{k}", must be one of: InstanceId' for k in unknown))
+        params.update(loaded)
+    if args.instance_id is not None:
+        params["InstanceId"] = args.instance_id  # command-line values override the JSON
+    return params
+
+
+def _output_format(args: argparse.Namespace, env_output: str | None) -> str:
+    return args.output or env_output or "json"
+
+
+def _redact(headers: dict[str, str]) -> dict[str, str]:
+    hidden = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower == "authorization":
+            value = value.rsplit("Signature=", 1)[0] + "Signature=<redacted>"
+        elif lower == "x-amz-security-token":
+            value = "<redacted>"
+        hidden[name] = value
+    return hidden
+
+
+def _debug_exchange(request: Any, response: Any) -> None:
+    body = response.body.decode("utf-8", "replace")
+    try:
+        document = json.loads(body)
+        creds = document.get("Credentials") if isinstance(document, dict) else None
+        if isinstance(creds, dict):
+            for key in ("AccessToken", "RefreshToken"):
+                if key in creds:
+                    creds[key] = "<redacted>"
+        body = json.dumps(document)
+    except ValueError:
+        pass
+    sys.stderr.write(f"DEBUG - Request: {request.method} {request.url}\n"
+                     f"DEBUG - Request headers: {_redact(request.headers)}\n"
+                     f"DEBUG - Response status: {response.status}\n"
+                     f"DEBUG - Response headers: {response.headers}\n"
+                     f"DEBUG - Response body: {body}\n")
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parser().parse_args(argv)
+    if args.version:
+        sys.stdout.write(f"connectfed/{__version__} Python/{platform.python_version()} "
+                         f"{platform.system()}/{platform.release()}\n")
+        return 0
+    try:
+        params = _input(args)
+    except (OSError, ValueError) as exc:
+        return _error(str(exc))
+    if args.generate_cli_skeleton == "input":
+        sys.stdout.write(json.dumps({"InstanceId": ""}, indent=4) + "\n")
+        return 0
+    if "InstanceId" not in params:
+        sys.stderr.write(f"usage: {USAGE}\nconnectfed get-federation-token: error: the "
+                         "following arguments are required: --instance-id\n")
+        return 2
+    from connectfed.cli.output import in_model_order, write
+    from connectfed.client import ConnectfedError, ServiceError
+    from connectfed.client.config import resolve_config
+    from connectfed.client.connect import ConnectClient
+
+    fmt = _output_format(args, os.environ.get("AWS_DEFAULT_OUTPUT"))
+    query = None
+    if args.query is not None:
+        import jmespath
+
+        try:
+            query = jmespath.compile(args.query)
+        except jmespath.exceptions.ParseError as exc:
+            sys.stderr.write(f"\nBad value for --query {args.query}: {exc}\n\n")
+            return 255
+    if args.generate_cli_skeleton == "output":
+        data: Any = {"Credentials": {"AccessToken": "AccessToken",
+                                     "AccessTokenExpiration": "1970-01-01T00:00:00",
+                                     "RefreshToken": "RefreshToken",
+                                     "RefreshTokenExpiration": "1970-01-01T00:00:00"},
+                     "SignInUrl": "SignInUrl", "UserArn": "UserArn", "UserId": "UserId"}
+    else:
+        try:
+            config = resolve_config(
+                profile=args.profile, region=args.region, endpoint_url=args.endpoint_url,
+                sign=not args.no_sign_request,
+                verify=False if args.no_verify_ssl else args.ca_bundle,
+                connect_timeout=None if args.cli_connect_timeout == 0 else
+                float(args.cli_connect_timeout or 60),
+                read_timeout=None if args.cli_read_timeout == 0 else
+                float(args.cli_read_timeout or 60))
+            client = ConnectClient(config)
+            if args.debug:
+                sys.stderr.write(f"DEBUG - connectfed/{__version__} endpoint "
+                                 f"{config.endpoint_url} region {config.region}\n")
+                client.on_exchange = _debug_exchange
+            raw = client.get_federation_token_raw(params["InstanceId"])
+        except ServiceError as exc:
+            retries = getattr(exc, "attempts", 1) - 1
+            note = f" (reached max retries: {retries})" if retries > 0 else ""
+            return _error(f"An error occurred ({exc.code}) when calling the {OPERATION} "
+                          f"operation{note}: {exc.message}")
+        except ConnectfedError as exc:
+            return _error(str(exc))
+        data = in_model_order(raw.body)
+    if query is not None:
+        data = query.search(data)
+    write(data, fmt, sys.stdout, title=OPERATION, color=args.color)
+    return 0

@@ -1,0 +1,96 @@
+"""Output formats of ``connectfed get-federation-token``, matching the AWS CLI v1.
+
+json: ``json.dump(indent=4, ensure_ascii=False)``; text: the AWS CLI's text layout (scalars of
+a mapping sorted by key on one tab-separated line, nested mappings after it under their
+upper-cased key); table: rendered by the AWS CLI's own table formatter when ``awscli`` is
+installed (imported only for this format); yaml: PyYAML's block style, as AWS CLI v2 prints it.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any, TextIO
+
+# GetFederationTokenResponse's members in the service model's order, which is the order botocore
+# (and so the AWS CLI) prints them in whatever order the service sent them.
+RESPONSE_ORDER = ("Credentials", "SignInUrl", "UserArn", "UserId")
+CREDENTIALS_ORDER = ("AccessToken", "AccessTokenExpiration", "RefreshToken",
+                     "RefreshTokenExpiration")
+
+
+def in_model_order(body: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in RESPONSE_ORDER:
+        if key not in body:
+            continue
+        value = body[key]
+        if key == "Credentials" and isinstance(value, dict):
+            value = {k: value[k] for k in CREDENTIALS_ORDER if k in value}
+        out[key] = value
+    return out
+
+
+def _text(item: Any, stream: TextIO, identifier: str | None = None,
+          scalar_keys: list[str] | None = None) -> None:
+    if isinstance(item, dict):
+        if scalar_keys is None:
+            scalars = [str(v) for _, v in sorted(item.items()) if not isinstance(v, dict | list)]
+            nested = [(k, v) for k, v in sorted(item.items()) if isinstance(v, dict | list)]
+        else:
+            scalars = [str(item.get(k, "")) for k in scalar_keys]
+            nested = [(k, item[k]) for k in sorted(set(item) - set(scalar_keys))]
+        if scalars:
+            if identifier is not None:
+                scalars.insert(0, identifier.upper())
+            stream.write("\t".join(scalars) + "\n")
+        for key, value in nested:
+            _text(value, stream, key)
+    elif isinstance(item, list):
+        if not item:
+            return
+        if any(isinstance(e, dict) for e in item):
+            keys = sorted({k for e in item if isinstance(e, dict) for k, v in e.items()
+                           if not isinstance(v, dict | list)})
+            for element in item:
+                _text(element, stream, identifier, keys)
+        elif any(isinstance(e, list) for e in item):
+            scalars = [e for e in item if not isinstance(e, dict | list)]
+            if scalars:
+                _scalar_list(scalars, identifier, stream)
+            for element in item:
+                if isinstance(element, dict | list):
+                    _text(element, stream, identifier)
+        else:
+            _scalar_list(item, identifier, stream)
+    else:
+        stream.write(f"{item}\n")
+
+
+def _scalar_list(items: list[Any], identifier: str | None, stream: TextIO) -> None:
+    if identifier is not None:
+        for item in items:
+            stream.write(f"{identifier.upper()}\t{item}\n")
+    else:
+        stream.write("\t".join(str(i) for i in items) + "\n")
+
+
+def write(data: Any, fmt: str, stream: TextIO, *, title: str, color: str) -> None:
+    if fmt == "json":
+        if data != {}:
+            json.dump(data, stream, indent=4, ensure_ascii=False)
+            stream.write("\n")
+    elif fmt == "text":
+        _text(data, stream)
+    elif fmt == "yaml":
+        import yaml
+
+        stream.write(yaml.safe_dump(data, sort_keys=False, default_flow_style=False,
+                                    allow_unicode=True))
+    elif fmt == "table":
+        from awscli.formatter import TableFormatter  # the AWS CLI's own renderer
+
+        args = SimpleNamespace(color=color, query=None)
+        TableFormatter(args)(title, data, stream)
+    else:
+        raise ValueError(f"Unknown output type: {fmt}")
