@@ -139,11 +139,13 @@ def main(argv: Sequence[str]) -> int:
             sys.stderr.write(f"\nBad value for --query {args.query}: {exc}\n\n")
             return 255
     if args.generate_cli_skeleton == "output":
-        data: Any = {"Credentials": {"AccessToken": "AccessToken",
+        # The AWS CLI's sample: each member named after itself, timestamps at the epoch.
+        data: Any = {"UserId": "UserId", "UserArn": "UserArn",
+                     "Credentials": {"AccessToken": "AccessToken",
                                      "AccessTokenExpiration": "1970-01-01T00:00:00",
                                      "RefreshToken": "RefreshToken",
                                      "RefreshTokenExpiration": "1970-01-01T00:00:00"},
-                     "SignInUrl": "SignInUrl", "UserArn": "UserArn", "UserId": "UserId"}
+                     "SignInUrl": "SignInUrl"}
     else:
         try:
             config = resolve_config(

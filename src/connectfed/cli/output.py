@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 # GetFederationTokenResponse's members in the service model's order, which is the order botocore
 # (and so the AWS CLI) prints them in whatever order the service sent them.
-RESPONSE_ORDER = ("Credentials", "SignInUrl", "UserArn", "UserId")
+RESPONSE_ORDER = ("UserId", "UserArn", "Credentials", "SignInUrl")
 CREDENTIALS_ORDER = ("AccessToken", "AccessTokenExpiration", "RefreshToken",
                      "RefreshTokenExpiration")
 
