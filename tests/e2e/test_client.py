@@ -1,0 +1,185 @@
+"""connectfed.client (sync and asyncio) against the real server and a stalling endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectfed.auth.sigv4 import Credentials
+from connectfed.client import (
+    AccessDeniedException,
+    AsyncConnectClient,
+    ConnectClient,
+    InvalidParameterException,
+    InvalidRequestException,
+    InvalidSignatureException,
+    MissingAuthenticationTokenException,
+    ReadTimeout,
+    ResourceNotFoundException,
+    ThrottlingException,
+    TransportError,
+    UnrecognizedClientException,
+    UserNotFoundException,
+)
+from tests.support.server import ROOT_KEY, ROOT_SECRET, Server, start_server
+from tests.support.world import World, build_world, make_role
+
+
+@pytest.fixture(scope="module")
+def world(server: Server) -> World:
+    return build_world(server, "client")
+
+
+def creds_for(world: World, session: str, role: str | None = None) -> Credentials:
+    c = world.assume(session, role)
+    return Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+
+
+def sync_client(server: Server, credentials: Credentials | None, **kw: object) -> ConnectClient:
+    return ConnectClient(endpoint_url=server.url, region="us-east-1", credentials=credentials,
+                         sign=credentials is not None, env={}, **kw)
+
+
+def async_client(server: Server, credentials: Credentials | None,
+                 **kw: object) -> AsyncConnectClient:
+    return AsyncConnectClient(endpoint_url=server.url, region="us-east-1",
+                              credentials=credentials, sign=credentials is not None, env={}, **kw)
+
+
+def test_sync_and_async_results_are_typed(world: World) -> None:
+    creds = creds_for(world, "agent1")
+    for token in (sync_client(world.server, creds).get_federation_token(world.instance_id),
+                  asyncio.run(async_client(world.server, creds).get_federation_token(
+                      world.instance_id, timeout=10))):
+        assert token.access_token.startswith("cfa_") and token.refresh_token.startswith("cfr_")
+        assert token.access_token_expiration.tzinfo is not None
+        assert token.access_token_expiration > datetime.now(UTC)
+        assert token.user_arn and token.user_arn.endswith(str(token.user_id))
+        assert token.request_id
+        assert "cfa_" not in repr(token) and "cfr_" not in repr(token)
+
+
+def _error_cases(world: World) -> list[tuple[str, Credentials | None, str, type[Exception]]]:
+    denied = make_role(world.server, f"ClientNoPerm{time.time_ns()}", None)
+    root = Credentials(ROOT_KEY, ROOT_SECRET)
+    good = creds_for(world, "agent1")
+    return [
+        ("user not found", creds_for(world, "nobody"), world.instance_id, UserNotFoundException),
+        ("access denied", creds_for(world, "agent1", denied), world.instance_id,
+         AccessDeniedException),
+        ("root", root, world.instance_id, InvalidRequestException),
+        ("too long", good, "x" * 101, InvalidParameterException),
+        ("unsigned", None, world.instance_id, MissingAuthenticationTokenException),
+        ("unknown key", Credentials("AKIANOPE000000000000", "x" * 40), world.instance_id,
+         UnrecognizedClientException),
+        ("bad secret", Credentials(good.access_key_id, "bad", good.session_token),
+         world.instance_id, InvalidSignatureException),
+    ]
+
+
+def test_every_error_is_typed_in_both_clients(world: World) -> None:
+    for label, creds, instance, expected in _error_cases(world):
+        with pytest.raises(expected) as caught:
+            sync_client(world.server, creds).get_federation_token(instance)
+        assert caught.value.request_id, label  # type: ignore[attr-defined]
+        with pytest.raises(expected):
+            asyncio.run(async_client(world.server, creds).get_federation_token(instance))
+
+
+def test_unknown_instance_is_resource_not_found(world: World) -> None:
+    from tests.support.world import federate_policy
+
+    wide = make_role(world.server, f"ClientWide{time.time_ns()}", federate_policy("*"))
+    with pytest.raises(ResourceNotFoundException):
+        sync_client(world.server, creds_for(world, "agent1", wide)).get_federation_token("nope")
+
+
+def test_throttling_is_retried_with_backoff(tmp_path: Path) -> None:
+    srv = start_server(tmp_path, "--throttle-rate", "5", "--throttle-burst", "1")
+    try:
+        w = build_world(srv, "retry")
+        creds = creds_for(w, "agent1")
+        once = sync_client(srv, creds, max_attempts=1)
+        once.get_federation_token(w.instance_id)
+        with pytest.raises(ThrottlingException):
+            once.get_federation_token(w.instance_id)
+        patient = sync_client(srv, creds, max_attempts=6)
+        patient.config = dataclasses.replace(patient.config, retry_base_seconds=0.2)
+        assert patient.get_federation_token_raw(w.instance_id).attempts >= 1
+        results = [patient.get_federation_token_raw(w.instance_id) for _ in range(3)]
+        assert any(r.attempts > 1 for r in results)
+    finally:
+        srv.stop()
+
+
+class Staller:
+    """A TCP endpoint that accepts and never answers; records when clients hang up."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.closed = threading.Event()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        conn.settimeout(30)
+        try:
+            while conn.recv(4096):
+                pass
+        except OSError:
+            pass
+        self.closed.set()
+        conn.close()
+
+
+def test_async_call_is_cancellable_and_closes_its_connection() -> None:
+    staller = Staller()
+    client = AsyncConnectClient(endpoint_url=staller.url, region="us-east-1", sign=False,
+                                env={})
+
+    async def scenario() -> float:
+        task = asyncio.create_task(client.get_federation_token("i-1"))
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.monotonic() - started
+
+    took = asyncio.run(scenario())
+    assert took < 1.0
+    assert staller.closed.wait(5), "the server never saw the connection close"
+
+
+def test_async_per_call_timeout() -> None:
+    staller = Staller()
+    client = AsyncConnectClient(endpoint_url=staller.url, region="us-east-1", sign=False,
+                                env={})
+    with pytest.raises(TimeoutError):
+        asyncio.run(client.get_federation_token("i-1", timeout=0.3))
+
+
+def test_sync_read_timeout_and_refused_connection() -> None:
+    staller = Staller()
+    client = ConnectClient(endpoint_url=staller.url, region="us-east-1", sign=False, env={},
+                           read_timeout=0.3, max_attempts=1)
+    with pytest.raises(ReadTimeout):
+        client.get_federation_token("i-1")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    refused = ConnectClient(endpoint_url=f"http://127.0.0.1:{port}", region="us-east-1",
+                            sign=False, env={}, max_attempts=1)
+    with pytest.raises(TransportError):
+        refused.get_federation_token("i-1")
