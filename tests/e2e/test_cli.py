@@ -154,7 +154,7 @@ def test_against_the_real_server_with_profile_and_yaml(server: Server, tmp_path:
     result = run("connectfed", ["--instance-id", world.instance_id, "--profile", "agent",
                                 "--output", "yaml"], env)
     assert result.returncode == 0, result.stderr
-    assert "AccessToken: cfa_" in result.stdout and f"UserId: " in result.stdout
+    assert "AccessToken: cfa_" in result.stdout and "UserId: " in result.stdout
     tls_free = run("connectfed", ["--instance-id", world.instance_id, "--profile", "agent",
                                   "--no-verify-ssl", "--query", "UserArn", "--output", "text"],
                    env)

@@ -16,7 +16,7 @@ def canned_server(status: int, body: bytes, headers: dict[str, str] | None = Non
     release = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen.append(dict(self.headers.items()) | {":path": self.path})
             if stall_seconds:
                 release.wait(stall_seconds)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,6 +108,8 @@ def _debug_exchange(request: Any, response: Any) -> None:
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
     if args.version:
+        import platform
+
         sys.stdout.write(f"connectfed/{__version__} Python/{platform.python_version()} "
                          f"{platform.system()}/{platform.release()}\n")
         return 0

@@ -5,32 +5,54 @@ Must not import the server side (``app``, ``wire``, ``store``, domain packages);
 :mod:`connectfed.auth.sigv4` with it.
 """
 
-from connectfed.client.config import ClientConfig, ConfigurationError, resolve_config
-from connectfed.client.connect import AsyncConnectClient, ConnectClient, ParamValidationError
-from connectfed.client.errors import (
-    AccessDeniedException,
-    AuthenticationError,
-    ConnectfedError,
-    ConnectTimeout,
-    DuplicateResourceException,
-    ExpiredTokenException,
-    IncompleteSignatureException,
-    InternalServiceException,
-    InvalidParameterException,
-    InvalidRequestException,
-    InvalidSignatureException,
-    MissingAuthenticationTokenException,
-    ReadTimeout,
-    ResourceNotFoundException,
-    ServiceError,
-    ThrottlingException,
-    TransportError,
-    UnknownServiceError,
-    UnrecognizedClientException,
-    UserNotFoundException,
-    parse_error,
-)
-from connectfed.client.models import FederationToken
+from typing import TYPE_CHECKING, Any
+
+# Attributes are imported on first use, so a command that needs only the blocking client does
+# not pay for asyncio (and the CLI stays within its start-up budget).
+_HOMES = {
+    "ClientConfig": "config", "ConfigurationError": "config", "resolve_config": "config",
+    "ConnectClient": "connect", "ParamValidationError": "connect",
+    "AsyncConnectClient": "aio", "FederationToken": "models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    module = _HOMES.get(name, "errors")
+    value = getattr(importlib.import_module(f"connectfed.client.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from connectfed.client.aio import AsyncConnectClient
+    from connectfed.client.config import ClientConfig, ConfigurationError, resolve_config
+    from connectfed.client.connect import ConnectClient, ParamValidationError
+    from connectfed.client.errors import (
+        AccessDeniedException,
+        AuthenticationError,
+        ConnectfedError,
+        ConnectTimeout,
+        DuplicateResourceException,
+        ExpiredTokenException,
+        IncompleteSignatureException,
+        InternalServiceException,
+        InvalidParameterException,
+        InvalidRequestException,
+        InvalidSignatureException,
+        MissingAuthenticationTokenException,
+        ReadTimeout,
+        ResourceNotFoundException,
+        ServiceError,
+        ThrottlingException,
+        TransportError,
+        UnknownServiceError,
+        UnrecognizedClientException,
+        UserNotFoundException,
+        parse_error,
+    )
+    from connectfed.client.models import FederationToken
 
 __all__ = [
     "AccessDeniedException", "AsyncConnectClient", "AuthenticationError", "ClientConfig",

@@ -3,8 +3,9 @@
 Static credentials (arguments, ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/
 ``AWS_SESSION_TOKEN``, the shared ``credentials`` and ``config`` files) are read here directly,
 because importing botocore's credential chain costs about 100 ms and a federation call from the
-CLI must take a fifth of the AWS CLI's time. Anything else a profile may use (``credential_process``,
-SSO, ``role_arn``, instance metadata) is delegated to botocore's chain, imported only then.
+CLI must take a fifth of the AWS CLI's time. Anything else a profile may use
+(``credential_process``, SSO, ``role_arn``, instance metadata) is delegated to botocore's chain,
+imported only then.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Sync and asyncio clients for GetFederationToken, with the SDKs' standard retry mode.
+"""The blocking client for GetFederationToken, with the SDKs' standard retry mode (the asyncio
+client, in ``aio``, shares its request preparation and retry policy).
 
 Requests are signed with :mod:`connectfed.auth.sigv4`, the same code the server verifies with.
 Retries (standard mode): throttling errors, 5xx and transport failures, at most
@@ -7,7 +8,6 @@ Retries (standard mode): throttling errors, 5xx and transport failures, at most
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import time
@@ -22,7 +22,7 @@ from connectfed.auth import sigv4
 from connectfed.client.config import ClientConfig, resolve_config
 from connectfed.client.errors import ConnectfedError, ServiceError, TransportError, parse_error
 from connectfed.client.models import FederationToken
-from connectfed.client.transport import HttpResponse, send, send_async
+from connectfed.client.transport import HttpResponse, send
 
 USER_AGENT = f"connectfed/{__version__}"
 
@@ -123,32 +123,3 @@ class ConnectClient:
     def get_federation_token(self, instance_id: str) -> FederationToken:
         raw = self.get_federation_token_raw(instance_id)
         return FederationToken.from_response(raw.body, raw.request_id)
-
-
-class AsyncConnectClient:
-    """asyncio client; cancelling the calling task aborts the request and closes its socket."""
-
-    def __init__(self, config: ClientConfig | None = None, **options: Any) -> None:
-        self.config = config or resolve_config(**options)
-
-    async def get_federation_token(self, instance_id: str, *,
-                                   timeout: float | None = None) -> FederationToken:
-        """``timeout`` bounds the whole call, retries included (per-call timeout)."""
-        async with asyncio.timeout(timeout):
-            attempt = 0
-            while True:
-                attempt += 1
-                request = prepare(self.config, instance_id)
-                try:
-                    response = await send_async(
-                        request.method, request.url, request.headers,
-                        verify=self.config.verify, connect_timeout=self.config.connect_timeout,
-                        read_timeout=self.config.read_timeout)
-                    body = _result(response)
-                    return FederationToken.from_response(
-                        body, response.headers.get("x-amzn-requestid"))
-                except (ServiceError, TransportError) as error:
-                    if attempt >= self.config.max_attempts or not _retryable(error):
-                        error.attempts = attempt  # type: ignore[union-attr]
-                        raise
-                    await asyncio.sleep(backoff(self.config, attempt))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from xml.etree import ElementTree
 
 
 class ConnectfedError(Exception):
@@ -162,6 +161,8 @@ def error_from_json(status: int, headers: Mapping[str, str], body: bytes) -> Ser
 
 
 def error_from_xml(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
+    from xml.etree import ElementTree  # only error bodies of query services need it
+
     request_id = headers.get("x-amzn-requestid")
     code = message = ""
     try:

@@ -1,0 +1,41 @@
+"""The asyncio client for GetFederationToken."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from connectfed.client.config import ClientConfig, resolve_config
+from connectfed.client.connect import _result, _retryable, backoff, prepare
+from connectfed.client.errors import ServiceError, TransportError
+from connectfed.client.models import FederationToken
+from connectfed.client.transport_async import send_async
+
+
+class AsyncConnectClient:
+    """asyncio client; cancelling the calling task aborts the request and closes its socket."""
+
+    def __init__(self, config: ClientConfig | None = None, **options: Any) -> None:
+        self.config = config or resolve_config(**options)
+
+    async def get_federation_token(self, instance_id: str, *,
+                                   timeout: float | None = None) -> FederationToken:
+        """``timeout`` bounds the whole call, retries included (per-call timeout)."""
+        async with asyncio.timeout(timeout):
+            attempt = 0
+            while True:
+                attempt += 1
+                request = prepare(self.config, instance_id)
+                try:
+                    response = await send_async(
+                        request.method, request.url, request.headers,
+                        verify=self.config.verify, connect_timeout=self.config.connect_timeout,
+                        read_timeout=self.config.read_timeout)
+                    body = _result(response)
+                    return FederationToken.from_response(
+                        body, response.headers.get("x-amzn-requestid"))
+                except (ServiceError, TransportError) as error:
+                    if attempt >= self.config.max_attempts or not _retryable(error):
+                        error.attempts = attempt  # type: ignore[union-attr]
+                        raise
+                    await asyncio.sleep(backoff(self.config, attempt))

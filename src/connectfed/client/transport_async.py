@@ -1,0 +1,77 @@
+"""Minimal asyncio HTTP/1.1 transport on the standard library; cancelling the awaiting task
+closes the connection at once. Kept apart from the blocking transport so the CLI never imports
+asyncio."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from urllib.parse import urlsplit
+
+from connectfed.client.errors import ConnectTimeout, ReadTimeout, TransportError
+from connectfed.client.transport import (
+    MAX_RESPONSE_BYTES,
+    HttpResponse,
+    parse_head,
+    request_bytes,
+    ssl_context,
+)
+
+
+async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = bytearray()
+        while True:
+            size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                await reader.readline()
+                return bytes(body)
+            body += await reader.readexactly(size)
+            await reader.readexactly(2)
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise TransportError("response too large")
+    if "content-length" not in headers:
+        return await reader.read(MAX_RESPONSE_BYTES)
+    length = int(headers["content-length"])
+    if length > MAX_RESPONSE_BYTES:
+        raise TransportError("response too large")
+    return await reader.readexactly(length)
+
+
+async def send_async(method: str, url: str, headers: dict[str, str], *, verify: bool | str,
+                     connect_timeout: float | None,
+                     read_timeout: float | None) -> HttpResponse:
+    parts = urlsplit(url)
+    secure = parts.scheme == "https"
+    port = parts.port or (443 if secure else 80)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(parts.hostname, port,
+                                    ssl=ssl_context(verify) if secure else None),
+            connect_timeout)
+    except TimeoutError as exc:
+        raise ConnectTimeout(f"Connect timeout on endpoint URL: \"{url}\"") from exc
+    except ssl.SSLError as exc:
+        raise TransportError(f"SSL validation failed for {url} {exc}") from exc
+    except OSError as exc:
+        raise TransportError(f"Could not connect to the endpoint URL: \"{url}\"") from exc
+    try:
+        writer.write(request_bytes(method, target, headers))
+
+        async def exchange() -> HttpResponse:
+            await writer.drain()
+            status, response_headers = parse_head(await reader.readuntil(b"\r\n\r\n"))
+            return HttpResponse(status, response_headers,
+                                await _read_body(reader, response_headers))
+
+        try:
+            return await asyncio.wait_for(exchange(), read_timeout)
+        except TimeoutError as exc:
+            raise ReadTimeout(f"Read timeout on endpoint URL: \"{url}\"") from exc
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
+                OSError) as exc:
+            raise TransportError(f"Connection was closed before we received a valid response "
+                                 f"from endpoint URL: \"{url}\".") from exc
+    finally:
+        writer.close()
