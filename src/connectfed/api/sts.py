@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectfed.api.context import services
 from connectfed.wire.registry import Params, RequestContext, operation
 
 
 @operation("sts", "GetCallerIdentity")
 def get_caller_identity(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return ctx.services.sts.get_caller_identity(ctx.principal)
+    return services(ctx).sts.get_caller_identity(ctx.principal)
 
 
 @operation("sts", "AssumeRole")
 def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return ctx.services.sts.assume_role(ctx.principal, params)
+    return services(ctx).sts.assume_role(ctx.principal, params)

@@ -26,17 +26,18 @@ def serve(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir or Path(platformdirs.user_data_dir("connectfed"))
     data_dir.mkdir(parents=True, exist_ok=True)
     database_url = args.database_url or f"sqlite://{(data_dir / 'connectfed.db').resolve()}"
-    ssl: dict[str, str] = {}
+    certfile: str | None = None
+    keyfile: str | None = None
     ca_bundle = None
     if args.tls_self_signed:
         ca_bundle, cert, key = write_self_signed(data_dir / "tls", args.host)
-        ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+        certfile, keyfile = str(cert), str(key)
     elif args.tls_cert or args.tls_key:
         if not (args.tls_cert and args.tls_key):
             _print("error: --tls-cert and --tls-key go together")
             return 2
-        ssl = {"ssl_certfile": str(args.tls_cert), "ssl_keyfile": str(args.tls_key)}
-    scheme = "https" if ssl else "http"
+        certfile, keyfile = str(args.tls_cert), str(args.tls_key)
+    scheme = "https" if certfile else "http"
     public_url = args.public_url or f"{scheme}://{args.host}:{args.port}"
     settings = Settings(
         database_url=database_url,
@@ -83,6 +84,7 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
         server_header=False,
-        **ssl,
-    )  # type: ignore[arg-type]
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+    )
     return 0

@@ -65,7 +65,8 @@ def _retryable(error: Exception) -> bool:
 
 def backoff(config: ClientConfig, attempt: int, rng: Callable[[], float] = random.random) -> float:
     """Full-jitter exponential backoff before retry number ``attempt`` (1-based)."""
-    return rng() * min(config.max_backoff_seconds, config.retry_base_seconds * 2 ** (attempt - 1))
+    cap = min(config.max_backoff_seconds, config.retry_base_seconds * 2 ** (attempt - 1))
+    return float(rng() * cap)
 
 
 def _result(response: HttpResponse) -> dict[str, Any]:

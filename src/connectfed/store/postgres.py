@@ -48,7 +48,8 @@ class _Transaction:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._conn.cursor() as cur:
             cur.execute(_pg(sql), params)
-            return cur.fetchall()
+            rows: list[Row] = list(cur.fetchall())
+            return rows
 
 
 class PostgresDatabase:
@@ -74,7 +75,8 @@ class PostgresDatabase:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._pool.connection() as conn, conn.cursor() as cur:
             cur.execute(_pg(sql), params)
-            return cur.fetchall()
+            rows: list[Row] = list(cur.fetchall())
+            return rows
 
     def close(self) -> None:
         self._pool.close()

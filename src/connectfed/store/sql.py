@@ -76,7 +76,10 @@ _ROLE_COLS = (
 
 
 def _session(row: Row) -> Session:
-    return Session(*row[:11], revoked=_bool(row[11]))
+    (key, secret, token_hash, account, role_arn, role_id, role_name, session_name, source,
+     created, expiration, revoked) = row
+    return Session(key, secret, token_hash, account, role_arn, role_id, role_name, session_name,
+                   source, created, expiration, _bool(revoked))
 
 
 def _instance(row: Row) -> Instance:
@@ -93,7 +96,9 @@ def _connect_user(row: Row) -> ConnectUser:
 
 
 def _token(row: Row) -> Token:
-    return Token(*row[:8], revoked=_bool(row[8]))
+    token_hash, kind, family, instance_id, user_id, session_key, created, expires, revoked = row
+    return Token(token_hash, kind, family, instance_id, user_id, session_key, created, expires,
+                 _bool(revoked))
 
 
 class SqlStore:

@@ -124,12 +124,12 @@ def _from_json(shape: Shape, value: Any, where: str) -> Any:
     if kind == "list":
         if not isinstance(value, list):
             raise bad
-        return [_from_json(shape.member, item, where) for item in value]  # type: ignore[attr-defined]
+        return [_from_json(shape.member, item, where) for item in value]
     if kind == "map":
         if not isinstance(value, dict):
             raise bad
         return {
-            _from_json(shape.key, k, where): _from_json(shape.value, v, where)  # type: ignore[attr-defined]
+            _from_json(shape.key, k, where): _from_json(shape.value, v, where)
             for k, v in value.items()
         }
     if kind == "string":
@@ -182,7 +182,7 @@ def parse_input(
                 params[name] = _scalar(member, labels[wire_name], name)
         elif location == "querystring":
             if member.type_name == "list" and wire_name in query:
-                params[name] = [_scalar(member.member, v, name) for v in query[wire_name]]  # type: ignore[attr-defined]
+                params[name] = [_scalar(member.member, v, name) for v in query[wire_name]]
             elif wire_name in query:
                 params[name] = _scalar(member, query[wire_name][0], name)
         elif location == "header":
@@ -220,9 +220,9 @@ def _to_json(shape: Shape, value: Any) -> Any:
                 out[member.serialization.get("name", name)] = _to_json(member, value[name])
         return out
     if kind == "list":
-        return [_to_json(shape.member, item) for item in value]  # type: ignore[attr-defined]
+        return [_to_json(shape.member, item) for item in value]
     if kind == "map":
-        return {k: _to_json(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+        return {k: _to_json(shape.value, v) for k, v in value.items()}
     if kind == "timestamp":
         return _epoch(value)
     if kind == "blob":

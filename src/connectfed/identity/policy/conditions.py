@@ -42,7 +42,9 @@ def _date(text: str) -> datetime | None:
         return None
 
 
-def _compare(convert: Callable[[str], object | None], test: Callable[[object, object], bool]):
+def _compare(
+    convert: Callable[[str], object | None], test: Callable[[object, object], bool]
+) -> Callable[[str, str], bool]:
     def check(actual: str, expected: str) -> bool:
         a, e = convert(actual), convert(expected)
         return a is not None and e is not None and test(a, e)
