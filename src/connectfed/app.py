@@ -29,10 +29,12 @@ from connectfed.clock import Clock, SystemClock
 from connectfed.connect.federation import FederationService
 from connectfed.connect.instances import InstanceService
 from connectfed.identity import ids
+from connectfed.identity.assume_saml import AssumeRoleWithSaml
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.credentials import CredentialResolver
 from connectfed.identity.iam import IamService
 from connectfed.identity.principal import Principal
+from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.sts import StsService
 from connectfed.settings import Settings
 from connectfed.store import Store, open_store
@@ -61,6 +63,8 @@ class Services:
     sts: StsService
     instances: InstanceService
     federation: FederationService
+    providers: SamlProviderService
+    assume_saml: AssumeRoleWithSaml
     bootstrap: Bootstrap
 
 
@@ -111,6 +115,8 @@ def build_services(
     resolver = CredentialResolver(store, clock, hmac_key, ttl)
     authz = Authorizer(store, clock, settings.region, ttl)
     instances = InstanceService(store, clock, authz, settings.region, ttl)
+    sts = StsService(store, clock, authz, hmac_key, settings.region)
+    providers = SamlProviderService(store, clock, authz, ttl)
     return Services(
         settings=settings,
         store=store,
@@ -118,11 +124,16 @@ def build_services(
         resolver=resolver,
         authz=authz,
         iam=IamService(store, clock, authz, resolver),
-        sts=StsService(store, clock, authz, hmac_key, settings.region),
+        sts=sts,
         instances=instances,
         federation=FederationService(
             store, clock, authz, instances, TokenMinter(hmac_key), settings
         ),
+        providers=providers,
+        assume_saml=AssumeRoleWithSaml(
+            store, clock, sts, providers, recipients=settings.saml_endpoints,
+            audiences=settings.saml_audiences, single_use=settings.saml_single_use,
+            skew_seconds=settings.clock_skew_seconds),
         bootstrap=_bootstrap(store, clock),
     )
 

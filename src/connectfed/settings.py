@@ -20,5 +20,18 @@ class Settings:
     allow_multiple_roles_per_user: bool = False
     throttle_rate: float = 2.0  # per second, per account and Region; 0 turns throttling off
     throttle_burst: int = 5
+    # SAML: AssumeRoleWithSAML reuse within validity is allowed, as on AWS, unless single-use.
+    saml_single_use: bool = False
     # HTTP
     max_body_bytes: int = 1024 * 1024
+
+    @property
+    def saml_endpoints(self) -> tuple[str, ...]:
+        """Where assertions may be addressed (Recipient/Destination): AWS's and our own."""
+        return ("https://signin.aws.amazon.com/saml",
+                f"https://{self.region}.signin.aws.amazon.com/saml",
+                f"{self.public_url}/saml")
+
+    @property
+    def saml_audiences(self) -> tuple[str, ...]:
+        return (*self.saml_endpoints, "urn:amazon:webservices")

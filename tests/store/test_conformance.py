@@ -241,3 +241,43 @@ def test_data_survives_reopening(store_url: str) -> None:
         assert second.get_access_key("AKIA9") is not None
     finally:
         second.close()
+
+
+def test_saml_providers_round_trip(store: Store) -> None:
+    from connectfed.store.records import SamlProvider
+
+    provider = SamlProvider("123456789012", "Okta", "arn:aws:iam::123456789012:saml-provider/Okta",
+                            "<md/>", "https://idp", 1.0, None)
+    store.create_saml_provider(provider)
+    with pytest.raises(Conflict):
+        store.create_saml_provider(provider)
+    assert store.get_saml_provider(provider.arn) == provider
+    assert store.list_saml_providers("123456789012") == [provider]
+    store.update_saml_provider(provider.arn, "<md2/>", "https://idp2")
+    updated = store.get_saml_provider(provider.arn)
+    assert updated is not None and updated.entity_id == "https://idp2"
+    store.delete_saml_provider(provider.arn)
+    with pytest.raises(NotFound):
+        store.delete_saml_provider(provider.arn)
+
+
+def test_an_assertion_is_remembered_once_even_concurrently(store_url: str) -> None:
+    stores = [open_store(store_url) for _ in range(6)]
+    try:
+        results: list[bool] = []
+        barrier = threading.Barrier(len(stores))
+
+        def use(index: int) -> None:
+            barrier.wait()
+            results.append(stores[index].remember_assertion("idp|_a1", 100.0, 1.0))
+
+        threads = [threading.Thread(target=use, args=(i,)) for i in range(len(stores))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [False] * 5 + [True]
+        assert stores[0].remember_assertion("idp|_a2", 100.0, 1.0)
+    finally:
+        for backend in stores:
+            backend.close()

@@ -106,3 +106,28 @@ def delete_role_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("iam", "ListRolePolicies")
 def list_role_policies(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return services(ctx).iam.list_policies(ctx.principal, "role", params)
+
+
+@operation("iam", "CreateSAMLProvider")
+def create_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return services(ctx).providers.create(ctx.principal, params)
+
+
+@operation("iam", "GetSAMLProvider")
+def get_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return services(ctx).providers.get(ctx.principal, params)
+
+
+@operation("iam", "ListSAMLProviders")
+def list_saml_providers(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return services(ctx).providers.list(ctx.principal, params)
+
+
+@operation("iam", "UpdateSAMLProvider")
+def update_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return services(ctx).providers.update(ctx.principal, params)
+
+
+@operation("iam", "DeleteSAMLProvider")
+def delete_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return services(ctx).providers.delete(ctx.principal, params)

@@ -16,3 +16,8 @@ def get_caller_identity(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("sts", "AssumeRole")
 def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return services(ctx).sts.assume_role(ctx.principal, params)
+
+
+@operation("sts", "AssumeRoleWithSAML", unsigned=True)
+def assume_role_with_saml(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return services(ctx).assume_saml.assume(params)

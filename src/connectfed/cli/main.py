@@ -40,6 +40,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="serve HTTPS with a generated CA; prints the CA bundle path",
     )
     serve.add_argument("--allow-multiple-roles-per-user", action="store_true")
+    serve.add_argument("--saml-single-use", action="store_true",
+                       help="AssumeRoleWithSAML accepts each assertion once (AWS allows reuse)")
     serve.add_argument(
         "--throttle-rate",
         type=float,

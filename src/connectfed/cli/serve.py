@@ -44,6 +44,7 @@ def serve(args: argparse.Namespace) -> int:
         region=args.region,
         public_url=public_url,
         allow_multiple_roles_per_user=args.allow_multiple_roles_per_user,
+        saml_single_use=args.saml_single_use,
         throttle_rate=args.throttle_rate,
         throttle_burst=args.throttle_burst,
         access_token_seconds=args.access_token_seconds,

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lxml import etree
-from signxml import InvalidInput, SignatureConfiguration, XMLVerifier
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidSignature
+from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from connectfed.saml import xml
 from connectfed.saml.metadata import IdpMetadata

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
-from signxml import XMLSigner
 from signxml.algorithms import CanonicalizationMethod
+from signxml.signer import XMLSigner
 
 from connectfed.saml.assertion import BEARER, SAML, SAMLP, SUCCESS
 

@@ -127,3 +127,14 @@ class Token:
     created: float
     expires: float
     revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SamlProvider:
+    account_id: str
+    name: str
+    arn: str
+    metadata_document: str
+    entity_id: str
+    created: float
+    valid_until: float | None

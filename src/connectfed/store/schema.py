@@ -127,4 +127,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tokens_family ON tokens (family_id);
     CREATE INDEX tokens_expires ON tokens (expires);
     """,
+    # 2: SAML identity providers and the replay cache of used assertions
+    """
+    CREATE TABLE saml_providers (
+        arn TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        metadata_document TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        valid_until DOUBLE PRECISION
+    );
+    CREATE INDEX saml_providers_account ON saml_providers (account_id, name);
+    CREATE TABLE used_assertions (
+        assertion_key TEXT PRIMARY KEY,
+        expires DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX used_assertions_expires ON used_assertions (expires);
+    """,
 )

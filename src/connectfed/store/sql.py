@@ -22,6 +22,7 @@ from connectfed.store.records import (
     Profile,
     Role,
     RoleBinding,
+    SamlProvider,
     Session,
     Token,
 )
@@ -335,6 +336,48 @@ class SqlStore:
             f"SELECT {_SESSION_COLS} FROM sts_sessions WHERE access_key_id = ?", (access_key_id,)
         )
         return None if row is None else _session(row)
+
+    # -- SAML providers and used assertions --------------------------------------------------
+    _PROVIDER_COLS = "account_id, name, arn, metadata_document, entity_id, created, valid_until"
+
+    def create_saml_provider(self, provider: SamlProvider) -> None:
+        self._write(
+            f"INSERT INTO saml_providers ({self._PROVIDER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (provider.account_id, provider.name, provider.arn, provider.metadata_document,
+             provider.entity_id, provider.created, provider.valid_until),
+        )
+
+    def get_saml_provider(self, arn: str) -> SamlProvider | None:
+        row = self._one(f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE arn = ?",
+                        (arn,))
+        return None if row is None else SamlProvider(*row)
+
+    def list_saml_providers(self, account_id: str) -> list[SamlProvider]:
+        rows = self._db.query(
+            f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE account_id = ?"
+            " ORDER BY name", (account_id,))
+        return [SamlProvider(*row) for row in rows]
+
+    def update_saml_provider(self, arn: str, document: str, entity_id: str) -> None:
+        self._must_change(
+            "UPDATE saml_providers SET metadata_document = ?, entity_id = ? WHERE arn = ?",
+            (document, entity_id, arn))
+
+    def delete_saml_provider(self, arn: str) -> None:
+        self._must_change("DELETE FROM saml_providers WHERE arn = ?", (arn,))
+
+    def remember_assertion(self, key: str, expires: float, now: float) -> bool:
+        # One INSERT ... ON CONFLICT DO NOTHING: concurrent requests, in any number of
+        # processes, cannot both see "first use".
+        inserted = self._write(
+            "INSERT INTO used_assertions (assertion_key, expires) VALUES (?, ?)"
+            " ON CONFLICT (assertion_key) DO NOTHING", (key, expires))
+        if inserted:
+            self._write("DELETE FROM used_assertions WHERE expires < ?", (now,))
+            return True
+        # A remembered entry past its expiry may be reused only by an expired assertion,
+        # which verification refuses anyway.
+        return False
 
     # -- Connect instances -----------------------------------------------------------------------
     def create_instance(self, instance: Instance, profiles: Sequence[Profile]) -> None:

@@ -1,0 +1,178 @@
+"""STS AssumeRoleWithSAML: a signed SAML assertion from a registered provider becomes an STS
+session for one of the roles it names, when that role's trust policy allows the provider.
+
+AWS rules (AWS-BEHAVIOUR.md, STS): the Role attribute carries ``roleArn,providerArn`` pairs and
+the requested pair must be among them; RoleSessionName is required and matches
+``[\\w+=,.@-]{2,64}``; SourceIdentity likewise and not ``aws:``-prefixed; at most 50 session
+tags; the duration is bounded by the role's maximum and by SessionNotOnOrAfter. Reuse of an
+assertion within its validity is allowed, as on AWS, unless ``saml_single_use`` is set.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from connectfed.clock import Clock
+from connectfed.errors import AccessDenied, ServiceError, client_error
+from connectfed.identity.policy import (
+    Decision,
+    MalformedPolicy,
+    RequestFacts,
+    evaluate,
+    parse_policy,
+)
+from connectfed.identity.providers import SamlProviderService
+from connectfed.identity.sts import StsService, _role_name_from_arn
+from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion, verify_response
+from connectfed.store import Store
+
+ROLE = "https://aws.amazon.com/SAML/Attributes/Role"
+SESSION_NAME = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
+SESSION_DURATION = "https://aws.amazon.com/SAML/Attributes/SessionDuration"
+SOURCE_IDENTITY = "https://aws.amazon.com/SAML/Attributes/SourceIdentity"
+TAG_PREFIX = "https://aws.amazon.com/SAML/Attributes/PrincipalTag:"
+NAME_PATTERN = re.compile(r"[\w+=,.@-]{2,64}")
+FORMATS = {
+    "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent": "persistent",
+    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient": "transient",
+}
+
+
+def invalid_token(message: str) -> ServiceError:
+    return client_error("InvalidIdentityToken", message)
+
+
+def not_authorized() -> AccessDenied:
+    return AccessDenied("Not authorized to perform sts:AssumeRoleWithSAML")
+
+
+class AssumeRoleWithSaml:
+    def __init__(self, store: Store, clock: Clock, sts: StsService,
+                 providers: SamlProviderService, *, recipients: Sequence[str],
+                 audiences: Sequence[str], single_use: bool, skew_seconds: int = 300) -> None:
+        self._store = store
+        self._clock = clock
+        self._sts = sts
+        self._providers = providers
+        self._recipients = tuple(recipients)
+        self._audiences = tuple(audiences)
+        self._single_use = single_use
+        self._skew = timedelta(seconds=skew_seconds)
+
+    def verify(self, provider_arn: str, encoded: str) -> tuple[VerifiedAssertion, Any]:
+        """Decode and verify an assertion for ``provider_arn``; map rejections to STS errors."""
+        try:
+            document = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid_token("Invalid base64 SAMLResponse") from None
+        trusted = self._providers.trusted(provider_arn)
+        if trusted is None:
+            raise invalid_token(f"The SAML provider {provider_arn} does not exist")
+        provider, metadata = trusted
+        try:
+            verified = verify_response(document, metadata=metadata, recipients=self._recipients,
+                                       audiences=self._audiences, now=self._clock.now(),
+                                       skew=self._skew)
+        except AssertionRejected as exc:
+            if exc.reason == "expired":
+                raise client_error("ExpiredTokenException", str(exc)) from None
+            raise invalid_token(str(exc)) from None
+        return verified, provider
+
+    def remember(self, verified: VerifiedAssertion) -> bool:
+        expires = (verified.not_on_or_after + self._skew).timestamp()
+        return self._store.remember_assertion(f"{verified.issuer}|{verified.assertion_id}",
+                                              expires, self._clock.now().timestamp())
+
+    def assume(self, params: dict[str, Any]) -> dict[str, Any]:
+        role_arn, provider_arn = params["RoleArn"], params["PrincipalArn"]
+        verified, provider = self.verify(provider_arn, params["SAMLAssertion"])
+        pairs = set()
+        for value in verified.attributes.get(ROLE, ()):
+            parts = [p.strip() for p in value.split(",")]
+            if len(parts) == 2:
+                named_role, named_idp = sorted(parts, key=lambda p: ":saml-provider/" in p)
+                pairs.add((named_role, named_idp))
+        if (role_arn, provider_arn) not in pairs:
+            raise not_authorized()
+        names = verified.attributes.get(SESSION_NAME, ())
+        if not names:
+            raise invalid_token("RoleSessionName is required in AuthnResponse")
+        session_name = names[0]
+        if len(names) != 1 or not NAME_PATTERN.fullmatch(session_name):
+            raise invalid_token(
+                "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}")
+        source = verified.attributes.get(SOURCE_IDENTITY, ())
+        if source and (not NAME_PATTERN.fullmatch(source[0]) or source[0].startswith("aws:")):
+            raise invalid_token("SourceIdentity in AuthnResponse is not valid")
+        if sum(1 for name in verified.attributes if name.startswith(TAG_PREFIX)) > 50:
+            raise invalid_token("The number of session tags exceeds the limit of 50")
+        target = _role_name_from_arn(role_arn)
+        role = self._store.get_role(*target) if target else None
+        if role is None or role.arn != role_arn:
+            raise not_authorized()
+        sub_type = FORMATS.get(verified.name_id_format or "", verified.name_id_format or "")
+        context: dict[str, Any] = {
+            "saml:aud": verified.recipient, "saml:iss": verified.issuer,
+            "saml:sub": verified.name_id, "saml:sub_type": sub_type,
+            "saml:namequalifier": self._name_qualifier(verified.issuer, provider),
+        }
+        try:
+            trust = parse_policy(role.trust_policy, trust=True)
+        except MalformedPolicy:
+            raise not_authorized() from None
+        facts = RequestFacts(action="sts:AssumeRoleWithSAML", resource=role.arn, context=context,
+                             principal_arns=(provider_arn,), principal_kind="Federated")
+        if evaluate((trust,), facts) is not Decision.ALLOW:
+            raise not_authorized()
+        duration = self._duration(params, verified, role.max_session_duration)
+        if self._single_use and not self.remember(verified):
+            raise invalid_token("The SAML assertion has already been used")
+        result = self._sts.issue_session(role, session_name, duration,
+                                         source="AssumeRoleWithSAML")
+        result.update({
+            "Subject": verified.name_id, "SubjectType": sub_type, "Issuer": verified.issuer,
+            "Audience": verified.recipient,
+            "NameQualifier": context["saml:namequalifier"],
+        })
+        if source:
+            result["SourceIdentity"] = source[0]
+        return result
+
+    def _duration(self, params: dict[str, Any], verified: VerifiedAssertion,
+                  role_max: int) -> int:
+        if "DurationSeconds" in params:
+            duration = int(params["DurationSeconds"])
+            if duration > role_max:
+                raise client_error("ValidationError", "The requested DurationSeconds exceeds "
+                                   "the MaxSessionDuration set for this role.")
+        else:
+            attribute = verified.attributes.get(SESSION_DURATION, ())
+            duration = 3600
+            if attribute:
+                try:
+                    duration = int(attribute[0])
+                except ValueError:
+                    raise invalid_token("SessionDuration must be an integer") from None
+                if not 900 <= duration <= 43200:
+                    raise invalid_token("SessionDuration must be between 900 and 43200")
+            duration = min(duration, role_max)
+        if verified.session_not_on_or_after is not None:
+            remaining = int((verified.session_not_on_or_after - self._clock.now()).total_seconds())
+            duration = min(duration, remaining)
+        if duration < 1:
+            raise client_error("ExpiredTokenException", "The SAML session has ended "
+                               "(SessionNotOnOrAfter)")
+        return duration
+
+    @staticmethod
+    def _name_qualifier(issuer: str, provider: Any) -> str:
+        digest = hashlib.sha1(  # noqa: S324  (AWS defines NameQualifier with SHA-1)
+            f"{issuer}{provider.account_id}/{provider.name}".encode()).digest()
+        return base64.b64encode(digest).decode()
