@@ -19,7 +19,13 @@ from urllib.parse import parse_qsl
 from botocore.model import OperationModel
 
 from connectfed.auth.verify import ReceivedRequest, SignatureClaim, read_claim
-from connectfed.errors import MissingAuthenticationToken, ServiceError, client_error
+from connectfed.errors import (
+    AccessDenied,
+    AuthError,
+    MissingAuthenticationToken,
+    ServiceError,
+    client_error,
+)
 from connectfed.wire import query, restjson
 from connectfed.wire.model import service_model
 from connectfed.wire.registry import Registry, RequestContext
@@ -107,7 +113,9 @@ class Dispatcher:
 
     def _error(self, service: str, error: ServiceError, request_id: str) -> Response:
         if PROTOCOL[service] == "query":
-            if error.code in _QUERY_ERRORS:
+            # Only the auth layer's errors (and policy denials) take the query spellings; an
+            # operation's own modelled error such as STS's ExpiredTokenException keeps its code.
+            if error.code in _QUERY_ERRORS and isinstance(error, AuthError | AccessDenied):
                 code, status = _QUERY_ERRORS[error.code]
                 error = ServiceError(error.message, code=code, status=status, sender_fault=True)
             namespace = service_model(service).metadata["xmlNamespace"]

@@ -1,0 +1,203 @@
+"""SAML federation through the API: providers, AssumeRoleWithSAML, then GetFederationToken."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from connectfed.saml.testidp import SigningKey, encode
+from tests.support.saml_world import SIGNIN, SamlWorld, build_saml_world
+from tests.support.server import ACCOUNT_ID, Server, start_server
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def saml(server: Server) -> SamlWorld:
+    return build_saml_world(server, f"s{next(_names)}")
+
+
+def test_assume_role_with_saml_then_get_federation_token(saml: SamlWorld) -> None:
+    result = saml.assume(saml.assertion("agent1"))
+    role_name = saml.role_arn.rsplit("/", 1)[1]
+    assert result["AssumedRoleUser"]["Arn"] == (
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role_name}/agent1")
+    assert result["Issuer"] == saml.idp.entity_id
+    assert result["Audience"] == SIGNIN
+    assert result["Subject"] == "agent@example.com" and result["SubjectType"] == "persistent"
+    provider_name = saml.provider_arn.rsplit("/", 1)[1]
+    expected_qualifier = base64.b64encode(hashlib.sha1(  # noqa: S324
+        f"{saml.idp.entity_id}{ACCOUNT_ID}/{provider_name}".encode()).digest()).decode()
+    assert result["NameQualifier"] == expected_qualifier
+    c = result["Credentials"]
+    connect = saml.server.client("connect", c["AccessKeyId"], c["SecretAccessKey"],
+                                 c["SessionToken"])
+    token = connect.get_federation_token(InstanceId=saml.world.instance_id)
+    assert token["Credentials"]["AccessToken"].startswith("cfa_")
+
+
+def test_saml_providers_crud_and_metadata_validation(server: Server) -> None:
+    iam = server.client("iam")
+    from connectfed.saml.testidp import TestIdp
+
+    idp = TestIdp(entity_id="https://crud.example.test")
+    arn = iam.create_saml_provider(SAMLMetadataDocument=idp.metadata(), Name="Crud")[
+        "SAMLProviderArn"]
+    assert iam.get_saml_provider(SAMLProviderArn=arn)["SAMLMetadataDocument"] == idp.metadata()
+    assert arn in [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]]
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_saml_provider(SAMLMetadataDocument=idp.metadata(), Name="Crud")
+    bad = "<md:EntityDescriptor xmlns:md='urn:oasis:names:tc:SAML:2.0:metadata'/>" + " " * 1000
+    with pytest.raises(iam.exceptions.InvalidInputException):
+        iam.create_saml_provider(SAMLMetadataDocument=bad, Name="Bad")
+    with pytest.raises(iam.exceptions.InvalidInputException):
+        iam.create_saml_provider(SAMLMetadataDocument='<!DOCTYPE x [<!ENTITY e "x">]>'
+                                 + idp.metadata(), Name="Dtd")
+    iam.delete_saml_provider(SAMLProviderArn=arn)
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_saml_provider(SAMLProviderArn=arn)
+
+
+def test_certificate_rollover(saml: SamlWorld) -> None:
+    new_key = SigningKey.generate("rolled")
+    iam = saml.server.client("iam")
+    iam.update_saml_provider(SAMLProviderArn=saml.provider_arn,
+                             SAMLMetadataDocument=saml.idp.metadata([saml.idp.keys[0], new_key]))
+    assert saml.assume(saml.assertion(signing_key=new_key))
+    assert saml.assume(saml.assertion(signing_key=saml.idp.keys[0]))
+    iam.update_saml_provider(SAMLProviderArn=saml.provider_arn,
+                             SAMLMetadataDocument=saml.idp.metadata([new_key]))
+    with pytest.raises(ClientError) as caught:
+        saml.assume(saml.assertion(signing_key=saml.idp.keys[0]))
+    assert caught.value.response["Error"]["Code"] == "InvalidIdentityToken"
+
+
+NOW = datetime.now(UTC)
+
+
+@pytest.mark.parametrize("knobs,code,fragment", [
+    ({"sign": "none"}, "InvalidIdentityToken", "signature"),
+    ({"signing_key": SigningKey.generate("stranger")}, "InvalidIdentityToken", "signature"),
+    ({"issuer": "https://evil.example"}, "InvalidIdentityToken", "Issuer"),
+    ({"audience": "https://someone-else.example"}, "InvalidIdentityToken", "Audience"),
+    ({"recipient": "https://signin.aws.amazon.com/saml/evil"}, "InvalidIdentityToken",
+     "not this endpoint"),
+    ({"recipient": SIGNIN, "destination": "https://evil.example/saml", "sign": "response"},
+     "InvalidIdentityToken", "Destination"),
+    ({"now": NOW - timedelta(hours=2)}, "ExpiredTokenException", "expired"),
+    ({"now": NOW + timedelta(hours=2)}, "InvalidIdentityToken", "not yet valid"),
+    ({"omit_recipient": True}, "InvalidIdentityToken", "Recipient"),
+    ({"confirmation_not_before": NOW}, "InvalidIdentityToken", "NotBefore"),
+    ({"session_name": None}, "InvalidIdentityToken", "RoleSessionName is required"),
+    ({"session_name": "a b"}, "InvalidIdentityToken", "must match"),
+    ({"session_name": "x"}, "InvalidIdentityToken", "must match"),
+    ({"roles": [("arn:aws:iam::123456789012:role/Other", "arn:aws:iam::1:saml-provider/x")]},
+     "AccessDenied", "Not authorized"),
+    ({"extra_attributes": {"https://aws.amazon.com/SAML/Attributes/SourceIdentity":
+                           ["aws:nope"]}}, "InvalidIdentityToken", "SourceIdentity"),
+])
+def test_rejections(saml: SamlWorld, knobs: dict, code: str, fragment: str) -> None:
+    with pytest.raises(ClientError) as caught:
+        saml.assume(saml.assertion(**knobs))
+    error = caught.value.response["Error"]
+    assert error["Code"] == code, error
+    assert fragment.lower() in error["Message"].lower(), error
+
+
+def test_role_must_trust_the_provider(saml: SamlWorld) -> None:
+    iam = saml.server.client("iam")
+    role = saml.role_arn.rsplit("/", 1)[1]
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": saml.provider_arn},
+            "Action": "sts:AssumeRoleWithSAML",
+            "Condition": {"StringEquals": {"SAML:aud": "https://elsewhere.example/saml"}}}]}))
+    with pytest.raises(ClientError) as caught:
+        saml.assume(saml.assertion())
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_duration_bounds(saml: SamlWorld) -> None:
+    with pytest.raises(ClientError) as caught:
+        saml.assume(saml.assertion(), DurationSeconds=7200)
+    assert "MaxSessionDuration" in caught.value.response["Error"]["Message"]
+    capped = saml.assume(saml.assertion(
+        session_not_on_or_after=datetime.now(UTC) + timedelta(minutes=20)))
+    lifetime = capped["Credentials"]["Expiration"] - datetime.now(UTC)
+    assert lifetime <= timedelta(minutes=20, seconds=5)
+
+
+def test_comment_in_name_id_and_session_name_is_full_signed_text(saml: SamlWorld) -> None:
+    saml.world.add_agent("agent1.evil")
+    result = saml.assume(saml.assertion("agent1<!---->.evil",
+                                        name_id="admin@example.com<!---->.evil.test"))
+    assert result["Subject"] == "admin@example.com.evil.test"
+    assert result["AssumedRoleUser"]["Arn"].endswith("/agent1.evil")
+
+
+def test_reuse_allowed_by_default_single_use_by_setting(saml: SamlWorld, tmp_path: Path) -> None:
+    assertion = saml.assertion()
+    assert saml.assume(assertion) and saml.assume(assertion)
+    strict = start_server(tmp_path, "--throttle-rate", "0", "--saml-single-use")
+    try:
+        world = build_saml_world(strict, "single")
+        once = world.assertion()
+        outcomes: list[str] = []
+        barrier = threading.Barrier(4)
+
+        def attempt() -> None:
+            barrier.wait()
+            try:
+                world.assume(once)
+                outcomes.append("ok")
+            except ClientError as exc:
+                outcomes.append(exc.response["Error"]["Code"])
+
+        threads = [threading.Thread(target=attempt) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["InvalidIdentityToken"] * 3 + ["ok"]
+    finally:
+        strict.stop()
+
+
+def test_malformed_base64_and_unknown_provider(saml: SamlWorld) -> None:
+    with pytest.raises(ClientError) as caught:
+        saml.assume("!!!!not-base64!!!!")
+    assert caught.value.response["Error"]["Code"] == "InvalidIdentityToken"
+    with pytest.raises(ClientError) as caught:
+        saml.assume(saml.assertion(), provider_arn=f"arn:aws:iam::{ACCOUNT_ID}:saml-provider/no")
+    assert caught.value.response["Error"]["Code"] == "InvalidIdentityToken"
+
+
+def test_aws_cli_flow(saml: SamlWorld, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "c"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "c"))
+    common = ["--endpoint-url", saml.server.url, "--region", "us-east-1"]
+    out = subprocess.run(
+        [sys.executable, "-m", "awscli", "sts", "assume-role-with-saml", "--role-arn",
+         saml.role_arn, "--principal-arn", saml.provider_arn, "--saml-assertion",
+         saml.assertion("agent2"), "--no-sign-request", *common],
+        env=env, capture_output=True, text=True, timeout=60, check=True)
+    creds = json.loads(out.stdout)["Credentials"]
+    env.update(AWS_ACCESS_KEY_ID=creds["AccessKeyId"], AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+               AWS_SESSION_TOKEN=creds["SessionToken"])
+    federated = subprocess.run(
+        [sys.executable, "-m", "awscli", "connect", "get-federation-token", "--instance-id",
+         saml.world.instance_id, *common], env=env, capture_output=True, text=True, timeout=60,
+        check=True)
+    assert json.loads(federated.stdout)["Credentials"]["AccessToken"].startswith("cfa_")
