@@ -106,7 +106,7 @@ def _verify_signature(data: bytes, location: str, expected: etree._Element,
             result = XMLVerifier().verify(data, x509_cert=certificate, expect_config=config,
                                           parser=xml.parser())
         except (InvalidSignature, InvalidDigest, InvalidCertificate, InvalidInput,
-                etree.XMLSyntaxError, ValueError) as exc:
+                etree.LxmlError, ValueError) as exc:
             last_error = exc
             continue
         assert not isinstance(result, list)
