@@ -281,3 +281,36 @@ def test_an_assertion_is_remembered_once_even_concurrently(store_url: str) -> No
     finally:
         for backend in stores:
             backend.close()
+
+
+def test_single_use_tokens_are_spent_once(store_url: str) -> None:
+    stores = [open_store(store_url) for _ in range(4)]
+    try:
+        stores[0].insert_tokens([Token("code-1", "signin", "f", "i-1", "u", None, 1.0, 100.0)])
+        assert stores[0].consume_token("code-1", "access", 2.0) is None  # wrong kind
+        results: list[bool] = []
+        barrier = threading.Barrier(len(stores))
+
+        def spend(index: int) -> None:
+            barrier.wait()
+            results.append(stores[index].consume_token("code-1", "signin", 2.0) is not None)
+
+        threads = [threading.Thread(target=spend, args=(i,)) for i in range(len(stores))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [False, False, False, True]
+        stores[0].insert_tokens([Token("code-2", "signin", "f", "i-1", "u", None, 1.0, 5.0)])
+        assert stores[0].consume_token("code-2", "signin", 6.0) is None  # expired
+    finally:
+        for backend in stores:
+            backend.close()
+
+
+def test_signin_states_are_taken_once_and_expire(store: Store) -> None:
+    store.put_signin_state("s1", '{"a": 1}', 100.0)
+    assert store.take_signin_state("s1", 50.0) == '{"a": 1}'
+    assert store.take_signin_state("s1", 50.0) is None
+    store.put_signin_state("s2", "{}", 10.0)
+    assert store.take_signin_state("s2", 50.0) is None

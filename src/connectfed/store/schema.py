@@ -145,4 +145,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX used_assertions_expires ON used_assertions (expires);
     """,
+    # 3: pending browser sign-ins (the role chooser)
+    """
+    CREATE TABLE signin_states (
+        state_hash TEXT PRIMARY KEY,
+        payload TEXT NOT NULL,
+        expires DOUBLE PRECISION NOT NULL
+    );
+    """,
 )

@@ -572,6 +572,27 @@ class SqlStore:
             params,
         )
 
+    def consume_token(self, token_hash: str, kind: str, now: float) -> Token | None:
+        rows = self._db.query(
+            "UPDATE tokens SET revoked = 1 WHERE token_hash = ? AND kind = ? AND revoked = 0"
+            " AND expires > ? RETURNING token_hash, kind, family_id, instance_id, user_id,"
+            " session_key_id, created, expires, revoked",
+            (token_hash, kind, now),
+        )
+        return _token(rows[0]) if rows else None
+
+    def put_signin_state(self, state_hash: str, payload: str, expires: float) -> None:
+        self._write("INSERT INTO signin_states (state_hash, payload, expires) VALUES (?, ?, ?)",
+                    (state_hash, payload, expires))
+
+    def take_signin_state(self, state_hash: str, now: float) -> str | None:
+        rows = self._db.query(
+            "DELETE FROM signin_states WHERE state_hash = ? RETURNING payload, expires",
+            (state_hash,))
+        if not rows or float(rows[0][1]) <= now:
+            return None
+        return str(rows[0][0])
+
     def get_token(self, token_hash: str) -> Token | None:
         row = self._one(
             "SELECT token_hash, kind, family_id, instance_id, user_id, session_key_id, created,"
