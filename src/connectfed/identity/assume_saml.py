@@ -14,7 +14,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -90,16 +90,34 @@ class AssumeRoleWithSaml:
         return self._store.remember_assertion(f"{verified.issuer}|{verified.assertion_id}",
                                               expires, self._clock.now().timestamp())
 
-    def assume(self, params: dict[str, Any]) -> dict[str, Any]:
-        role_arn, provider_arn = params["RoleArn"], params["PrincipalArn"]
-        verified, provider = self.verify(provider_arn, params["SAMLAssertion"])
-        pairs = set()
+    def role_pairs(self, verified: VerifiedAssertion) -> list[tuple[str, str]]:
+        """The (role ARN, provider ARN) pairs of the verified Role attribute, in order."""
+        pairs: list[tuple[str, str]] = []
         for value in verified.attributes.get(ROLE, ()):
             parts = [p.strip() for p in value.split(",")]
             if len(parts) == 2:
                 named_role, named_idp = sorted(parts, key=lambda p: ":saml-provider/" in p)
-                pairs.add((named_role, named_idp))
-        if (role_arn, provider_arn) not in pairs:
+                if (named_role, named_idp) not in pairs:
+                    pairs.append((named_role, named_idp))
+        return pairs
+
+    def assume(self, params: dict[str, Any]) -> dict[str, Any]:
+        role_arn, provider_arn = params["RoleArn"], params["PrincipalArn"]
+        verified, provider = self.verify(provider_arn, params["SAMLAssertion"])
+        if self._single_use:
+            return self.issue(verified, provider, role_arn, params.get("DurationSeconds"),
+                              before_issue=lambda: self._spend(verified))
+        return self.issue(verified, provider, role_arn, params.get("DurationSeconds"))
+
+    def _spend(self, verified: VerifiedAssertion) -> None:
+        if not self.remember(verified):
+            raise invalid_token("The SAML assertion has already been used")
+
+    def issue(self, verified: VerifiedAssertion, provider: Any, role_arn: str,
+              duration_seconds: int | None = None,
+              before_issue: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Check the AWS attribute rules and the role's trust, then issue the STS session."""
+        if (role_arn, provider.arn) not in self.role_pairs(verified):
             raise not_authorized()
         names = verified.attributes.get(SESSION_NAME, ())
         if not names:
@@ -128,12 +146,12 @@ class AssumeRoleWithSaml:
         except MalformedPolicy:
             raise not_authorized() from None
         facts = RequestFacts(action="sts:AssumeRoleWithSAML", resource=role.arn, context=context,
-                             principal_arns=(provider_arn,), principal_kind="Federated")
+                             principal_arns=(provider.arn,), principal_kind="Federated")
         if evaluate((trust,), facts) is not Decision.ALLOW:
             raise not_authorized()
-        duration = self._duration(params, verified, role.max_session_duration)
-        if self._single_use and not self.remember(verified):
-            raise invalid_token("The SAML assertion has already been used")
+        duration = self._duration(duration_seconds, verified, role.max_session_duration)
+        if before_issue is not None:
+            before_issue()
         result = self._sts.issue_session(role, session_name, duration,
                                          source="AssumeRoleWithSAML")
         result.update({
@@ -145,10 +163,10 @@ class AssumeRoleWithSaml:
             result["SourceIdentity"] = source[0]
         return result
 
-    def _duration(self, params: dict[str, Any], verified: VerifiedAssertion,
+    def _duration(self, requested: int | None, verified: VerifiedAssertion,
                   role_max: int) -> int:
-        if "DurationSeconds" in params:
-            duration = int(params["DurationSeconds"])
+        if requested is not None:
+            duration = int(requested)
             if duration > role_max:
                 raise client_error("ValidationError", "The requested DurationSeconds exceeds "
                                    "the MaxSessionDuration set for this role.")
