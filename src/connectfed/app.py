@@ -40,6 +40,9 @@ from connectfed.settings import Settings
 from connectfed.store import Store, open_store
 from connectfed.store.records import AccessKey
 from connectfed.tokens import TokenMinter
+from connectfed.web.routes import WebRoutes
+from connectfed.web.signin import BrowserSignin
+from connectfed.web.testidp_site import TestIdpSite
 from connectfed.wire.dispatch import Dispatcher, Response
 from connectfed.wire.registry import REGISTRY
 
@@ -65,6 +68,7 @@ class Services:
     federation: FederationService
     providers: SamlProviderService
     assume_saml: AssumeRoleWithSaml
+    signin: BrowserSignin
     bootstrap: Bootstrap
 
 
@@ -117,6 +121,15 @@ def build_services(
     instances = InstanceService(store, clock, authz, settings.region, ttl)
     sts = StsService(store, clock, authz, hmac_key, settings.region)
     providers = SamlProviderService(store, clock, authz, ttl)
+    minter = TokenMinter(hmac_key)
+    federation = FederationService(store, clock, authz, instances, minter, settings)
+    assume_saml = AssumeRoleWithSaml(
+        store, clock, sts, providers, recipients=settings.saml_endpoints,
+        audiences=settings.saml_audiences, single_use=settings.saml_single_use,
+        skew_seconds=settings.clock_skew_seconds)
+    signin = BrowserSignin(store=store, clock=clock, settings=settings, providers=providers,
+                           assume_saml=assume_saml, resolver=resolver, federation=federation,
+                           instances=instances, minter=minter)
     return Services(
         settings=settings,
         store=store,
@@ -130,10 +143,8 @@ def build_services(
             store, clock, authz, instances, TokenMinter(hmac_key), settings
         ),
         providers=providers,
-        assume_saml=AssumeRoleWithSaml(
-            store, clock, sts, providers, recipients=settings.saml_endpoints,
-            audiences=settings.saml_audiences, single_use=settings.saml_single_use,
-            skew_seconds=settings.clock_skew_seconds),
+        assume_saml=assume_saml,
+        signin=signin,
         bootstrap=_bootstrap(store, clock),
     )
 
@@ -160,8 +171,10 @@ _HEALTH = b'{"status":"ok"}'
 class ConnectfedApp:
     """The ASGI application."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, idp: TestIdpSite | None = None) -> None:
         self.services = services
+        self.web = WebRoutes(services.signin, idp,
+                             secure=services.settings.public_url.startswith("https:"))
         self.dispatcher = Dispatcher(REGISTRY, make_authenticate(services), services)
         self._max_body = services.settings.max_body_bytes
         self._inline = services.store.inline
@@ -218,6 +231,11 @@ class ConnectfedApp:
                 ),
             )
             return
+        if self.web.handles(request.method, scope["path"]):
+            web = await self._run(self.web.handle, request.method, scope["path"],
+                                  request.raw_query, request.headers, request.body)
+            await self._send(send, Response(web.status, web.headers, web.body))
+            return
         if self._inline:
             response = self.dispatcher.handle(request)
         else:
@@ -225,6 +243,11 @@ class ConnectfedApp:
                 None, self.dispatcher.handle, request
             )
         await self._send(send, response)
+
+    async def _run(self, function: Any, *args: Any) -> Any:
+        if self._inline:
+            return function(*args)
+        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
     async def _send(self, send: Any, response: Response) -> None:
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]

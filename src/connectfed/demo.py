@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectfed.identity.principal import Principal
+from connectfed.saml.testidp import SigningKey, TestIdp
+from connectfed.web.testidp_site import IdpUser, TestIdpSite
 
 if TYPE_CHECKING:
     from connectfed.app import Services
@@ -132,3 +135,71 @@ def ensure_demo(services: Services) -> DemoData:
         ),
     )
     return DemoData(instance_id, role_arn, key["AccessKeyId"], key["SecretAccessKey"], DEMO_AGENTS)
+
+
+SUPERVISOR_ROLE = "ConnectSupervisorFederation"
+NO_ACCESS_ROLE = "ConnectNoAccess"
+TEST_IDP_PROVIDER = "connectfed-test-idp"
+
+
+def _signing_key(folder: Path) -> SigningKey:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key_path, cert_path = folder / "key.pem", folder / "cert.pem"
+    if key_path.exists() and cert_path.exists():
+        key = load_pem_private_key(key_path.read_bytes(), password=None)
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        return SigningKey(key, cert)  # type: ignore[arg-type]
+    folder.mkdir(parents=True, exist_ok=True)
+    generated = SigningKey.generate("connectfed test IdP")
+    key_path.write_bytes(generated.key_pem)
+    key_path.chmod(0o600)
+    cert_path.write_bytes(generated.cert_pem)
+    return generated
+
+
+def ensure_test_idp(services: Services, demo: DemoData, folder: Path) -> TestIdpSite:
+    """Register the test IdP as a SAML provider and trust it from the demo roles.
+
+    Users: agent1 (one role), agent2 (two roles: the role chooser), stranger (not a Connect
+    user), agent1-denied (a role without permission)."""
+    root = _root(services)
+    account = root.account_id
+    saml_url = f"{services.settings.public_url}/saml"
+    idp = TestIdp(entity_id=f"{services.settings.public_url}/idp/metadata",
+                  keys=[_signing_key(folder)])
+    provider_arn = f"arn:aws:iam::{account}:saml-provider/{TEST_IDP_PROVIDER}"
+    if services.store.get_saml_provider(provider_arn) is None:
+        services.providers.create(root, {"Name": TEST_IDP_PROVIDER,
+                                         "SAMLMetadataDocument": idp.metadata()})
+    else:
+        services.providers.update(root, {"SAMLProviderArn": provider_arn,
+                                         "SAMLMetadataDocument": idp.metadata()})
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+         "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"Federated": provider_arn},
+         "Action": "sts:AssumeRoleWithSAML",
+         "Condition": {"StringEquals": {"SAML:aud": saml_url}}}]})
+    federate = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "connect:GetFederationToken", "Resource": "*",
+        "Condition": {"StringEquals": {"connect:InstanceId": demo.instance_id}}}]}
+    for name, policy in ((DEMO_ROLE, None), (SUPERVISOR_ROLE, federate), (NO_ACCESS_ROLE, None)):
+        if services.store.get_role(account, name) is None:
+            services.iam.create_role(root, {"RoleName": name, "AssumeRolePolicyDocument": trust})
+        services.iam.update_assume_role_policy(root, {"RoleName": name,
+                                                      "PolicyDocument": trust})
+        if policy is not None:
+            services.iam.put_policy(root, "role", {"RoleName": name, "PolicyName": "federate",
+                                                   "PolicyDocument": json.dumps(policy)})
+    relay = (f"{services.settings.public_url}/connect/federate/{demo.instance_id}"
+             "?destination=%2Fccp-v2")
+    role = f"arn:aws:iam::{account}:role/"
+    users = [
+        IdpUser("agent1", "agent1", (demo.role_arn,), relay),
+        IdpUser("agent2", "agent2", (demo.role_arn, role + SUPERVISOR_ROLE), relay),
+        IdpUser("stranger", "stranger", (demo.role_arn,), relay),
+        IdpUser("agent1-denied", "agent1", (role + NO_ACCESS_ROLE,), relay),
+    ]
+    return TestIdpSite(idp, provider_arn, {u.name: u for u in users}, saml_url)

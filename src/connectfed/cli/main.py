@@ -32,6 +32,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="the URL clients reach this server at (default: from host/port)",
     )
     serve.add_argument("--demo", action="store_true", help="create and print a demo dataset")
+    serve.add_argument("--test-idp", action="store_true",
+                       help="with --demo: run the built-in test IdP at /idp (browser SSO)")
     serve.add_argument("--tls-cert", type=Path)
     serve.add_argument("--tls-key", type=Path)
     serve.add_argument(

@@ -11,7 +11,7 @@ import platformdirs
 import uvicorn
 
 from connectfed.app import ConnectfedApp, build_services
-from connectfed.demo import ensure_demo
+from connectfed.demo import ensure_demo, ensure_test_idp
 from connectfed.settings import Settings
 from connectfed.tls import write_self_signed
 
@@ -75,8 +75,15 @@ def serve(args: argparse.Namespace) -> int:
         _print("  # export the returned AccessKeyId, SecretAccessKey and SessionToken as")
         _print("  # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, then:")
         _print(f"  aws connect get-federation-token --instance-id {demo.instance_id} {ep}")
+    idp = None
+    if args.test_idp:
+        if not args.demo:
+            _print("error: --test-idp needs --demo")
+            return 2
+        idp = ensure_test_idp(services, demo, data_dir / "test-idp")
+        _print(f"Test IdP: open {public_url}/idp in a browser and pick a user")
     _print("READY")
-    app = ConnectfedApp(services)
+    app = ConnectfedApp(services, idp)
     uvicorn.run(
         app,
         host=args.host,

@@ -26,6 +26,8 @@ from connectfed.store import Store
 from connectfed.store.records import ConnectUser, RoleBinding, Token
 from connectfed.tokens import TokenMinter
 
+SIGNIN_CODE_SECONDS = 300
+
 
 class FederationService:
     def __init__(
@@ -120,31 +122,18 @@ class FederationService:
             refresh_expiry = min(refresh_expiry, caller.session_expiration)
         access, access_hash = self._minter.mint("access")
         refresh, refresh_hash = self._minter.mint("refresh")
+        code, code_hash = self._minter.mint("signin")
+        code_expiry = min(now + timedelta(seconds=SIGNIN_CODE_SECONDS), access_expiry)
         family = str(uuid.uuid4())
-        self._store.insert_tokens(
-            [
-                Token(
-                    access_hash,
-                    "access",
-                    family,
-                    instance_id,
-                    user.user_id,
-                    caller.access_key_id,
-                    now.timestamp(),
-                    access_expiry.timestamp(),
-                ),
-                Token(
-                    refresh_hash,
-                    "refresh",
-                    family,
-                    instance_id,
-                    user.user_id,
-                    caller.access_key_id,
-                    now.timestamp(),
-                    refresh_expiry.timestamp(),
-                ),
-            ]
-        )
+        issued, key, user_id = now.timestamp(), caller.access_key_id, user.user_id
+        self._store.insert_tokens([
+            Token(access_hash, "access", family, instance_id, user_id, key, issued,
+                  access_expiry.timestamp()),
+            Token(refresh_hash, "refresh", family, instance_id, user_id, key, issued,
+                  refresh_expiry.timestamp()),
+            Token(code_hash, "signin", family, instance_id, user_id, key, issued,
+                  code_expiry.timestamp()),
+        ])
         return {
             "Credentials": {
                 "AccessToken": access,
@@ -152,7 +141,9 @@ class FederationService:
                 "RefreshToken": refresh,
                 "RefreshTokenExpiration": refresh_expiry,
             },
-            "SignInUrl": f"{self._settings.public_url}/connect/{instance_id}/auth/sign-in",
+            # A single-use code (5 minutes) that signs a browser into the instance.
+            "SignInUrl": f"{self._settings.public_url}/connect/{instance_id}/auth/sign-in"
+                         f"?code={code}",
             "UserArn": user.arn,
             "UserId": user.user_id,
         }

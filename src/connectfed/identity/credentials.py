@@ -75,6 +75,13 @@ class CredentialResolver:
             user = self._store.get_user(key.account_id, key.user_name)
         return key, user
 
+    def principal_of_session(self, access_key_id: str) -> Principal:
+        """The principal of a session this server just issued (the browser sign-in flow)."""
+        session = self._store.get_session(access_key_id)
+        if session is None:
+            raise UnrecognizedClient()
+        return self._session_principal(session)
+
     def _temporary(self, claim: SignatureClaim) -> tuple[str, Principal]:
         session = self._sessions.get(
             claim.access_key_id, lambda: self._store.get_session(claim.access_key_id)
@@ -87,7 +94,11 @@ class CredentialResolver:
             raise UnrecognizedClient()
         if self._clock.now().timestamp() >= session.expiration:
             raise ExpiredToken()
-        principal = Principal(
+        return session.secret_access_key, self._session_principal(session)
+
+    @staticmethod
+    def _session_principal(session: Session) -> Principal:
+        return Principal(
             kind="assumed-role",
             account_id=session.account_id,
             arn=f"arn:aws:sts::{session.account_id}:assumed-role/{session.role_name}/"
@@ -102,4 +113,3 @@ class CredentialResolver:
             session_issued=datetime.fromtimestamp(session.created, UTC),
             session_source=session.source,
         )
-        return session.secret_access_key, principal

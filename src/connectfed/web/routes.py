@@ -1,0 +1,106 @@
+"""The browser routes, as a thin layer over :class:`~connectfed.web.signin.BrowserSignin`.
+
+POST /saml and /<region>/saml, POST /saml/choose, GET /connect/<id>/auth/sign-in,
+GET /connect/<id>/..., and with the test IdP: GET /idp, /idp/metadata, /idp/login.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qs
+
+from connectfed.web.signin import SESSION_COOKIE, BrowserSignin, Outcome
+from connectfed.web.testidp_site import TestIdpSite
+
+HTML = "text/html; charset=utf-8"
+_INSTANCE = re.compile(r"^/connect/([A-Za-z0-9_.:-]{1,100})(/.*)?$")
+_SAML = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)+-\d/)?saml/?$")
+_SECURITY_HEADERS = {"X-Frame-Options": "DENY", "Cache-Control": "no-store",
+                     "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
+
+
+def _form(body: bytes) -> dict[str, str]:
+    try:
+        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def _cookie(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    for key, value in headers:
+        if key.lower() == "cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value)
+            except CookieError:
+                continue
+            if name in jar:
+                return jar[name].value
+    return None
+
+
+class WebResponse:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+def _respond(outcome: Outcome) -> WebResponse:
+    headers = {"Content-Type": HTML, **_SECURITY_HEADERS}
+    if outcome.location:
+        headers["Location"] = outcome.location
+    if outcome.cookie:
+        headers["Set-Cookie"] = outcome.cookie
+    return WebResponse(outcome.status, headers, (outcome.html or "").encode())
+
+
+class WebRoutes:
+    def __init__(self, signin: BrowserSignin, idp: TestIdpSite | None, secure: bool) -> None:
+        self._signin = signin
+        self._idp = idp
+        self._secure = secure
+
+    def handles(self, method: str, path: str) -> bool:
+        return bool(_SAML.match(path) or path == "/saml/choose" or path.startswith("/idp")
+                    or (_INSTANCE.match(path) and method == "GET"))
+
+    def handle(self, method: str, path: str, raw_query: str,
+               headers: Sequence[tuple[str, str]], body: bytes) -> WebResponse:
+        query = {k: v[0] for k, v in parse_qs(raw_query).items()}
+        if _SAML.match(path):
+            if method != "POST":
+                return WebResponse(405, {"Allow": "POST", "Content-Type": HTML}, b"")
+            form = _form(body)
+            return _respond(self._signin.post_saml(form.get("SAMLResponse"),
+                                                   form.get("RelayState")))
+        if path == "/saml/choose":
+            form = _form(body)
+            return _respond(self._signin.choose(form.get("state"), form.get("role")))
+        if path.startswith("/idp"):
+            return self._idp_page(path, query)
+        match = _INSTANCE.match(path)
+        assert match is not None
+        instance_id, rest = match.group(1), match.group(2) or "/"
+        if rest == "/auth/sign-in":
+            return _respond(self._signin.sign_in(instance_id, query.get("code"),
+                                                 query.get("destination"), self._secure))
+        return _respond(self._signin.instance_page(
+            instance_id, _cookie(headers, SESSION_COOKIE), rest))
+
+    def _idp_page(self, path: str, query: dict[str, str]) -> WebResponse:
+        if self._idp is None:
+            return WebResponse(404, {"Content-Type": HTML}, b"")
+        if path in ("/idp", "/idp/"):
+            return WebResponse(200, {"Content-Type": HTML, **_SECURITY_HEADERS},
+                               self._idp.index().encode())
+        if path == "/idp/metadata":
+            return WebResponse(200, {"Content-Type": "application/samlmetadata+xml"},
+                               self._idp.metadata().encode())
+        if path == "/idp/login":
+            page = self._idp.login(query.get("user", ""))
+            if page is None:
+                return WebResponse(404, {"Content-Type": HTML}, b"unknown user")
+            return WebResponse(200, {"Content-Type": HTML, **_SECURITY_HEADERS}, page.encode())
+        return WebResponse(404, {"Content-Type": HTML}, b"")

@@ -1,0 +1,43 @@
+"""The built-in test IdP's pages (``serve --test-idp``): a list of users and an IdP-initiated
+login that POSTs a properly signed SAMLResponse to this server's /saml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectfed.saml.testidp import TestIdp, encode
+from connectfed.web import pages
+
+
+@dataclass(frozen=True, slots=True)
+class IdpUser:
+    name: str
+    session_name: str
+    roles: tuple[str, ...]  # role ARNs
+    relay_state: str
+
+
+@dataclass
+class TestIdpSite:
+    idp: TestIdp
+    provider_arn: str
+    users: dict[str, IdpUser]
+    saml_url: str  # this server's /saml
+
+    def index(self) -> str:
+        return pages.idp_users(self.idp.entity_id,
+                               [(u.name, u.relay_state) for u in self.users.values()])
+
+    def metadata(self) -> str:
+        return self.idp.metadata()
+
+    def login(self, user_name: str) -> str | None:
+        user = self.users.get(user_name)
+        if user is None:
+            return None
+        response = self.idp.response(
+            roles=[(role, self.provider_arn) for role in user.roles],
+            session_name=user.session_name, recipient=self.saml_url, audience=self.saml_url,
+            name_id=f"{user.name}@idp.connectfed.test")
+        return pages.autopost(self.saml_url, {"SAMLResponse": encode(response),
+                                              "RelayState": user.relay_state})
