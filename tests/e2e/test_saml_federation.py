@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from connectfed.saml.testidp import SigningKey, encode
+from connectfed.saml.testidp import SigningKey
 from tests.support.saml_world import SIGNIN, SamlWorld, build_saml_world
 from tests.support.server import ACCOUNT_ID, Server, start_server
 
@@ -194,7 +194,8 @@ def test_aws_cli_flow(saml: SamlWorld, tmp_path: Path) -> None:
          saml.assertion("agent2"), "--no-sign-request", *common],
         env=env, capture_output=True, text=True, timeout=60, check=True)
     creds = json.loads(out.stdout)["Credentials"]
-    env.update(AWS_ACCESS_KEY_ID=creds["AccessKeyId"], AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+    env.update(AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+               AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
                AWS_SESSION_TOKEN=creds["SessionToken"])
     federated = subprocess.run(
         [sys.executable, "-m", "awscli", "connect", "get-federation-token", "--instance-id",
