@@ -185,20 +185,32 @@ def test_malformed_base64_and_unknown_provider(saml: SamlWorld) -> None:
 
 
 def test_aws_cli_flow(saml: SamlWorld, tmp_path: Path) -> None:
+    from tests.support.saml_world import saml_trust
+    from tests.support.server import ROOT_KEY, ROOT_SECRET
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_CONFIG_FILE=str(tmp_path / "c"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "c"))
     common = ["--endpoint-url", saml.server.url, "--region", "us-east-1"]
-    out = subprocess.run(
-        [sys.executable, "-m", "awscli", "sts", "assume-role-with-saml", "--role-arn",
-         saml.role_arn, "--principal-arn", saml.provider_arn, "--saml-assertion",
-         saml.assertion("agent2"), "--no-sign-request", *common],
-        env=env, capture_output=True, text=True, timeout=60, check=True)
-    creds = json.loads(out.stdout)["Credentials"]
-    env.update(AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
-               AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
-               AWS_SESSION_TOKEN=creds["SessionToken"])
-    federated = subprocess.run(
-        [sys.executable, "-m", "awscli", "connect", "get-federation-token", "--instance-id",
-         saml.world.instance_id, *common], env=env, capture_output=True, text=True, timeout=60,
-        check=True)
-    assert json.loads(federated.stdout)["Credentials"]["AccessToken"].startswith("cfa_")
+
+    def aws(*args: str, extra: dict[str, str] | None = None) -> dict:
+        done = subprocess.run([sys.executable, "-m", "awscli", *args, *common],
+                              env={**env, **(extra or {})}, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else {}
+
+    root = {"AWS_ACCESS_KEY_ID": ROOT_KEY, "AWS_SECRET_ACCESS_KEY": ROOT_SECRET}
+    (tmp_path / "md.xml").write_text(saml.idp.metadata())
+    provider = aws("iam", "create-saml-provider", "--name", "cli-idp",
+                   "--saml-metadata-document", f"file://{tmp_path / 'md.xml'}",
+                   extra=root)["SAMLProviderArn"]
+    aws("iam", "update-assume-role-policy", "--role-name", saml.role_arn.rsplit("/", 1)[1],
+        "--policy-document", saml_trust(provider), extra=root)
+    assertion = saml.assertion("agent2", roles=[(saml.role_arn, provider)])
+    creds = aws("sts", "assume-role-with-saml", "--role-arn", saml.role_arn, "--principal-arn",
+                provider, "--saml-assertion", assertion, "--no-sign-request")["Credentials"]
+    federated = aws("connect", "get-federation-token", "--instance-id", saml.world.instance_id,
+                    extra={"AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+                           "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+                           "AWS_SESSION_TOKEN": creds["SessionToken"]})
+    assert federated["Credentials"]["AccessToken"].startswith("cfa_")

@@ -1,0 +1,60 @@
+"""The browser sign-in endpoint accepts an assertion once: concurrent double POSTs, and POSTs to
+several servers sharing one PostgreSQL database, give exactly one success."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from tests.conftest import postgres_or_skip
+from tests.support.saml_world import build_saml_world
+from tests.support.server import Server, start_server
+
+
+def post_saml(server: Server, assertion: str) -> int:
+    parts = urlsplit(server.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request("POST", "/saml", body=urlencode({"SAMLResponse": assertion}),
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def race(servers: list[Server], assertion: str, attempts: int = 8) -> list[int]:
+    statuses: list[int] = []
+    barrier = threading.Barrier(attempts)
+
+    def attempt(index: int) -> None:
+        barrier.wait()
+        statuses.append(post_saml(servers[index % len(servers)], assertion))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
+def test_concurrent_double_post_on_one_server(server: Server) -> None:
+    saml = build_saml_world(server, "replay1")
+    assert race([server], saml.assertion()) == [200] + [400] * 7
+
+
+def test_replay_across_servers_sharing_postgres(tmp_path: Path) -> None:
+    url = postgres_or_skip()
+    first = start_server(tmp_path / "a", "--throttle-rate", "0", database_url=url)
+    second = start_server(tmp_path / "b", "--throttle-rate", "0", database_url=url)
+    try:
+        saml = build_saml_world(first, "replay2")
+        assert race([first, second], saml.assertion()) == [200] + [400] * 7
+        # AssumeRoleWithSAML keeps AWS's behaviour: the same assertion is usable again.
+        fresh = saml.assertion()
+        assert post_saml(second, fresh) == 200
+        assert saml.assume(fresh)["Credentials"]["AccessKeyId"].startswith("ASIA")
+    finally:
+        first.stop()
+        second.stop()
