@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -31,6 +32,8 @@ from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.sts import StsService, _role_name_from_arn
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion, verify_response
 from connectfed.store import Store
+
+log = logging.getLogger("connectfed.saml")
 
 ROLE = "https://aws.amazon.com/SAML/Attributes/Role"
 SESSION_NAME = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
@@ -80,6 +83,9 @@ class AssumeRoleWithSaml:
                                        audiences=self._audiences, now=self._clock.now(),
                                        skew=self._skew)
         except AssertionRejected as exc:
+            # For the operator: which provider and why, never the assertion itself.
+            log.warning("AssumeRoleWithSAML rejected an assertion for %s (%s): %s",
+                        provider_arn, exc.reason, exc)
             if exc.reason == "expired":
                 raise client_error("ExpiredTokenException", str(exc)) from None
             raise invalid_token(str(exc)) from None

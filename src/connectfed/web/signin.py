@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
 import secrets
 from dataclasses import asdict, dataclass
@@ -35,6 +36,8 @@ from connectfed.store import Store
 from connectfed.store.records import Token
 from connectfed.tokens import TokenMinter
 from connectfed.web import pages
+
+log = logging.getLogger("connectfed.saml")
 
 MAX_SAML_RESPONSE = 100_000
 ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
@@ -113,6 +116,8 @@ class BrowserSignin:
                     audiences=self._settings.saml_audiences, now=self._clock.now(),
                     skew=timedelta(seconds=self._settings.clock_skew_seconds))
             except AssertionRejected as exc:
+                log.warning("browser sign-in rejected an assertion for %s (%s): %s", arn,
+                            exc.reason, exc)
                 reason = str(exc)
                 continue
             return verified, provider, ""
