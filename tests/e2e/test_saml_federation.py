@@ -214,3 +214,40 @@ def test_aws_cli_flow(saml: SamlWorld, tmp_path: Path) -> None:
                            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
                            "AWS_SESSION_TOKEN": creds["SessionToken"]})
     assert federated["Credentials"]["AccessToken"].startswith("cfa_")
+
+
+def test_oversized_assertion_is_a_validation_error_before_parsing(saml: SamlWorld) -> None:
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    parts = urlsplit(saml.server.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request("POST", "/", body=urlencode({
+        "Action": "AssumeRoleWithSAML", "Version": "2011-06-15", "RoleArn": saml.role_arn,
+        "PrincipalArn": saml.provider_arn, "SAMLAssertion": "A" * 100_001}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    body = response.read()
+    assert response.status == 400
+    assert b"<Code>ValidationError</Code>" in body
+    assert b"less than or equal to 100000" in body
+
+
+def test_regional_saml_endpoint_accepts_browser_posts(saml: SamlWorld) -> None:
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    parts = urlsplit(saml.server.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    regional = "https://us-east-1.signin.aws.amazon.com/saml"
+    iam = saml.server.client("iam")
+    from tests.support.saml_world import saml_trust
+
+    iam.update_assume_role_policy(RoleName=saml.role_arn.rsplit("/", 1)[1],
+                                  PolicyDocument=saml_trust(saml.provider_arn, regional))
+    conn.request("POST", "/us-east-1/saml",
+                 body=urlencode({"SAMLResponse": saml.assertion(recipient=regional)}),
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    assert response.status == 200, response.read()
+    assert b"Signed in" in response.read()
