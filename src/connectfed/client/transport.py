@@ -34,6 +34,15 @@ def ssl_context(verify: bool | str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
 
 
+def connect_error(url: str, exc: OSError) -> TransportError:
+    """The AWS CLI's wording for a failure to connect (timeouts and TLS included)."""
+    if isinstance(exc, TimeoutError):
+        return ConnectTimeout(f"Connect timeout on endpoint URL: \"{url}\"")
+    if isinstance(exc, ssl.SSLError):
+        return TransportError(f"SSL validation failed for {url} {exc}")
+    return TransportError(f"Could not connect to the endpoint URL: \"{url}\"")
+
+
 def request_bytes(method: str, target: str, headers: dict[str, str]) -> bytes:
     lines = [f"{method} {target} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items()),
              "Connection: close"]
@@ -82,12 +91,8 @@ def send(method: str, url: str, headers: dict[str, str], *, verify: bool | str,
                                         timeout=connect_timeout)
         if secure:
             sock = ssl_context(verify).wrap_socket(sock, server_hostname=host)
-    except TimeoutError as exc:
-        raise ConnectTimeout(f"Connect timeout on endpoint URL: \"{url}\"") from exc
-    except ssl.SSLError as exc:
-        raise TransportError(f"SSL validation failed for {url} {exc}") from exc
     except OSError as exc:
-        raise TransportError(f"Could not connect to the endpoint URL: \"{url}\"") from exc
+        raise connect_error(url, exc) from exc
     try:
         sock.settimeout(read_timeout)
         sock.sendall(request_bytes(method, target, headers))

@@ -5,13 +5,13 @@ asyncio."""
 from __future__ import annotations
 
 import asyncio
-import ssl
 from urllib.parse import urlsplit
 
-from connectfed.client.errors import ConnectTimeout, ReadTimeout, TransportError
+from connectfed.client.errors import ReadTimeout, TransportError
 from connectfed.client.transport import (
     MAX_RESPONSE_BYTES,
     HttpResponse,
+    connect_error,
     parse_head,
     request_bytes,
     ssl_context,
@@ -50,12 +50,8 @@ async def send_async(method: str, url: str, headers: dict[str, str], *, verify: 
             asyncio.open_connection(parts.hostname, port,
                                     ssl=ssl_context(verify) if secure else None),
             connect_timeout)
-    except TimeoutError as exc:
-        raise ConnectTimeout(f"Connect timeout on endpoint URL: \"{url}\"") from exc
-    except ssl.SSLError as exc:
-        raise TransportError(f"SSL validation failed for {url} {exc}") from exc
-    except OSError as exc:
-        raise TransportError(f"Could not connect to the endpoint URL: \"{url}\"") from exc
+    except OSError as exc:  # TimeoutError and ssl.SSLError are OSErrors too
+        raise connect_error(url, exc) from exc
     try:
         writer.write(request_bytes(method, target, headers))
 
