@@ -122,14 +122,14 @@ def string_to_sign(amz_date: str, credential_scope: str, creq: str) -> str:
 
 
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    key = hmac.new(("AWS4" + secret).encode(), date.encode(), hashlib.sha256).digest()
+    key = hmac.digest(("AWS4" + secret).encode(), date.encode(), "sha256")
     for part in (region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        key = hmac.digest(key, part.encode(), "sha256")
     return key
 
 
 def signature(key: bytes, sts: str) -> str:
-    return hmac.new(key, sts.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, sts.encode("utf-8"), "sha256").hex()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ keyed hash in constant time), from a session that is neither expired nor revoked
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import UTC, datetime
 
@@ -20,7 +19,7 @@ from connectfed.store.records import AccessKey, IamUser, Session
 
 
 def token_digest(key: bytes, token: str) -> str:
-    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, token.encode(), "sha256").hex()
 
 
 class CredentialResolver:

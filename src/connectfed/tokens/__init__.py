@@ -7,7 +7,6 @@ Knows nothing of HTTP or the wire.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -25,7 +24,7 @@ class TokenMinter:
         return token, self.digest(token)
 
     def digest(self, token: str) -> str:
-        return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, token.encode(), "sha256").hex()
 
     @staticmethod
     def kind_of(token: str) -> str | None:
