@@ -117,3 +117,19 @@ def test_sign_in_url_from_get_federation_token_signs_a_browser_in(browser: Any,
     again = _page(browser)
     response = again.goto(result["SignInUrl"])
     assert response is not None and response.status == 401  # single use
+
+
+def test_console_session_federates_again_through_the_federate_url(browser: Any,
+                                                                   idp_server: Server) -> None:
+    instance_id = next(line.split("--instance-id ")[1].split()[0]
+                       for line in idp_server.output if "--instance-id " in line)
+    page = _page(browser)
+    page.goto(f"{idp_server.url}/idp/login?user=agent1")
+    page.wait_for_selector("#user")
+    page.goto(f"{idp_server.url}/connect/federate/{instance_id}?destination=%2Fagent-app-v2")
+    page.wait_for_selector("#user")
+    assert page.url.endswith(f"/connect/{instance_id}/agent-app-v2")
+    assert page.locator("#destination").inner_text() == "/agent-app-v2"
+    fresh = _page(browser)  # no console session: no federation
+    response = fresh.goto(f"{idp_server.url}/connect/federate/{instance_id}")
+    assert response is not None and response.status == 401

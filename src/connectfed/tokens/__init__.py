@@ -10,7 +10,8 @@ from __future__ import annotations
 import hmac
 import secrets
 
-PREFIXES = {"access": "cfa_", "refresh": "cfr_", "signin": "cfs_"}
+# "console": the browser's role session after SAML sign-in (what the AWS console holds).
+PREFIXES = {"access": "cfa_", "refresh": "cfr_", "signin": "cfs_", "console": "cfc_"}
 ENTROPY_BYTES = 32
 
 

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
-from connectfed.web.signin import SESSION_COOKIE, BrowserSignin, Outcome
+from connectfed.web.signin import CONSOLE_COOKIE, SESSION_COOKIE, BrowserSignin, Outcome
 from connectfed.web.testidp_site import TestIdpSite
 
 HTML = "text/html; charset=utf-8"
 _INSTANCE = re.compile(r"^/connect/([A-Za-z0-9_.:-]{1,100})(/.*)?$")
+_FEDERATE = re.compile(r"^/connect/federate/([A-Za-z0-9_.:-]{1,100})/?$")
 _SAML = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)+-\d/)?saml/?$")
 _SECURITY_HEADERS = {"X-Frame-Options": "DENY", "Cache-Control": "no-store",
                      "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
@@ -80,6 +81,11 @@ class WebRoutes:
             return _respond(self._signin.choose(form.get("state"), form.get("role")))
         if path.startswith("/idp"):
             return self._idp_page(path, query)
+        federate = _FEDERATE.match(path)
+        if federate is not None:
+            return _respond(self._signin.federate_step(_cookie(headers, CONSOLE_COOKIE),
+                                                       federate.group(1),
+                                                       query.get("destination")))
         match = _INSTANCE.match(path)
         assert match is not None
         instance_id, rest = match.group(1), match.group(2) or "/"

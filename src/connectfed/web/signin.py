@@ -43,6 +43,7 @@ MAX_SAML_RESPONSE = 100_000
 ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
 FEDERATE_PATH = re.compile(r"/connect/federate/([A-Za-z0-9_.:-]{1,100})/?$")
 SESSION_COOKIE = "connectfed_session"
+CONSOLE_COOKIE = "connectfed_console"
 CODE_SECONDS = 300
 
 
@@ -63,6 +64,7 @@ class BrowserSignin:
                  providers: SamlProviderService, assume_saml: AssumeRoleWithSaml,
                  resolver: CredentialResolver, federation: FederationService,
                  instances: InstanceService, minter: TokenMinter) -> None:
+        self._secure = settings.public_url.startswith("https:")
         self._store = store
         self._clock = clock
         self._settings = settings
@@ -148,13 +150,41 @@ class BrowserSignin:
             session = self._assume.issue(verified, trusted[0], role_arn)
         except ServiceError as exc:
             return _error(403 if exc.status == 403 else 400, "Access denied", exc.message)
-        principal = self._resolver.principal_of_session(
-            session["Credentials"]["AccessKeyId"])
+        key_id = session["Credentials"]["AccessKeyId"]
+        principal = self._resolver.principal_of_session(key_id)
+        assert principal.session_expiration is not None
+        console, console_hash = self._minter.mint("console")
+        now = self._clock.now()
+        self._store.insert_tokens([Token(console_hash, "console", key_id, "", "", key_id,
+                                         now.timestamp(),
+                                         principal.session_expiration.timestamp())])
+        max_age = max(0, int((principal.session_expiration - now).total_seconds()))
+        cookie = (f"{CONSOLE_COOKIE}={console}; Path=/connect/; HttpOnly; SameSite=Lax; "
+                  f"Max-Age={max_age}" + ("; Secure" if self._secure else ""))
         target = _federate_target(relay_state)
         if target is None:
-            return Outcome(200, pages.console_page(principal.arn))
+            return Outcome(200, pages.console_page(principal.arn), cookie=cookie)
         instance_id, destination = target
-        return self.federate(principal, instance_id, destination)
+        # As the AWS console does: the browser goes on to /connect/federate/<instance-id>,
+        # where its role session calls GetFederationToken.
+        return Outcome(303, location=f"/connect/federate/{instance_id}?destination="
+                                     f"{quote(destination, safe='')}", cookie=cookie)
+
+    # -- GET /connect/federate/<instance-id> -------------------------------------------------
+    def federate_step(self, console_token: str | None, instance_id: str,
+                      destination: str | None) -> Outcome:
+        now = self._clock.now().timestamp()
+        token = self._store.get_token(self._minter.digest(console_token)) \
+            if console_token else None
+        if token is None or token.kind != "console" or token.revoked or token.expires <= now \
+                or token.session_key_id is None:
+            return _error(401, "Session expired", "Sign in through your identity provider "
+                                                  "first.")
+        try:
+            principal = self._resolver.principal_of_session(token.session_key_id)
+        except ServiceError:
+            return _error(401, "Session expired", "Your session has ended.")
+        return self.federate(principal, instance_id, destination or "/ccp-v2")
 
     def federate(self, principal: Principal, instance_id: str, destination: str) -> Outcome:
         try:
