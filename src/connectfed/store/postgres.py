@@ -18,7 +18,8 @@ from psycopg_pool import ConnectionPool
 
 from connectfed.store.protocol import Conflict
 from connectfed.store.schema import MIGRATIONS
-from connectfed.store.sql import Row, SqlStore, migrate
+from connectfed.store.sql import Row, migrate
+from connectfed.store.sql_store import SqlStore
 
 _MIGRATION_LOCK = 0x636F6E6E  # "conn"
 _PLACEHOLDER_CACHE: dict[str, str] = {}

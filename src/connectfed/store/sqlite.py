@@ -15,7 +15,8 @@ from typing import Any
 
 from connectfed.store.protocol import Conflict
 from connectfed.store.schema import MIGRATIONS
-from connectfed.store.sql import Row, SqlStore, migrate
+from connectfed.store.sql import Row, migrate
+from connectfed.store.sql_store import SqlStore
 
 
 class _Transaction:

@@ -1,0 +1,200 @@
+"""Connect statements: instances, profiles, users and role bindings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from connectfed.store.protocol import NotFound
+from connectfed.store.records import (
+    ConnectUser,
+    Instance,
+    Profile,
+    RoleBinding,
+)
+from connectfed.store.sql import (
+    _INSTANCE_COLS,
+    _USER_COLS,
+    SqlBase,
+    _connect_user,
+    _instance,
+)
+
+
+class ConnectStatements(SqlBase):
+    # -- Connect instances -----------------------------------------------------------------------
+    def create_instance(self, instance: Instance, profiles: Sequence[Profile]) -> None:
+        with self._db.transaction() as tx:
+            tx.execute(
+                f"INSERT INTO instances ({_INSTANCE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    instance.instance_id,
+                    instance.account_id,
+                    instance.region,
+                    instance.arn,
+                    instance.alias,
+                    instance.identity_management_type,
+                    instance.status,
+                    int(instance.inbound_calls),
+                    int(instance.outbound_calls),
+                    instance.created,
+                ),
+            )
+            for profile in profiles:
+                tx.execute(
+                    "INSERT INTO profiles (instance_id, kind, profile_id, name, arn)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        profile.instance_id,
+                        profile.kind,
+                        profile.profile_id,
+                        profile.name,
+                        profile.arn,
+                    ),
+                )
+
+    def get_instance(self, instance_id: str) -> Instance | None:
+        row = self._one(
+            f"SELECT {_INSTANCE_COLS} FROM instances WHERE instance_id = ?", (instance_id,)
+        )
+        return None if row is None else _instance(row)
+
+    def list_instances(self, account_id: str) -> list[Instance]:
+        rows = self._db.query(
+            f"SELECT {_INSTANCE_COLS} FROM instances WHERE account_id = ?"
+            " ORDER BY created, instance_id",
+            (account_id,),
+        )
+        return [_instance(row) for row in rows]
+
+    def delete_instance(self, instance_id: str) -> None:
+        with self._db.transaction() as tx:
+            if tx.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)) == 0:
+                raise NotFound()
+            for table in ("profiles", "connect_users", "role_bindings", "tokens"):
+                tx.execute(f"DELETE FROM {table} WHERE instance_id = ?", (instance_id,))
+
+    def list_profiles(self, instance_id: str, kind: str) -> list[Profile]:
+        rows = self._db.query(
+            "SELECT instance_id, kind, profile_id, name, arn FROM profiles"
+            " WHERE instance_id = ? AND kind = ? ORDER BY name",
+            (instance_id, kind),
+        )
+        return [Profile(*row) for row in rows]
+
+    # -- Connect users ---------------------------------------------------------------------------
+    def create_connect_user(self, user: ConnectUser) -> None:
+        self._write(
+            f"INSERT INTO connect_users ({_USER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                user.instance_id,
+                user.user_id,
+                user.username,
+                user.arn,
+                json.dumps(list(user.security_profile_ids)),
+                user.routing_profile_id,
+                user.identity_info,
+                user.phone_config,
+                user.directory_user_id,
+                user.hierarchy_group_id,
+                user.created,
+                user.modified,
+            ),
+        )
+
+    def get_connect_user(self, instance_id: str, user_id: str) -> ConnectUser | None:
+        row = self._one(
+            f"SELECT {_USER_COLS} FROM connect_users WHERE instance_id = ? AND user_id = ?",
+            (instance_id, user_id),
+        )
+        return None if row is None else _connect_user(row)
+
+    def find_connect_user(self, instance_id: str, username: str) -> ConnectUser | None:
+        row = self._one(
+            f"SELECT {_USER_COLS} FROM connect_users WHERE instance_id = ? AND username = ?",
+            (instance_id, username),
+        )
+        return None if row is None else _connect_user(row)
+
+    def list_connect_users(
+        self, instance_id: str, after_username: str | None, limit: int
+    ) -> list[ConnectUser]:
+        rows = self._db.query(
+            f"SELECT {_USER_COLS} FROM connect_users WHERE instance_id = ? AND username > ?"
+            " ORDER BY username LIMIT ?",
+            (instance_id, after_username or "", limit),
+        )
+        return [_connect_user(row) for row in rows]
+
+    def update_connect_user_identity(
+        self, instance_id: str, user_id: str, identity_info: str, modified: float
+    ) -> None:
+        self._must_change(
+            "UPDATE connect_users SET identity_info = ?, modified = ?"
+            " WHERE instance_id = ? AND user_id = ?",
+            (identity_info, modified, instance_id, user_id),
+        )
+
+    def delete_connect_user(self, instance_id: str, user_id: str) -> None:
+        with self._db.transaction() as tx:
+            changed = tx.execute(
+                "DELETE FROM connect_users WHERE instance_id = ? AND user_id = ?",
+                (instance_id, user_id),
+            )
+            if changed == 0:
+                raise NotFound()
+            tx.execute(
+                "DELETE FROM role_bindings WHERE instance_id = ? AND user_id = ?",
+                (instance_id, user_id),
+            )
+            tx.execute(
+                "UPDATE tokens SET revoked = 1 WHERE instance_id = ? AND user_id = ?",
+                (instance_id, user_id),
+            )
+
+    # -- role bindings ---------------------------------------------------------------------------
+    def bind_role(self, binding: RoleBinding, *, allow_many: bool) -> bool:
+        with self._db.transaction() as tx:
+            if allow_many:
+                tx.execute(
+                    "INSERT INTO role_bindings (instance_id, user_id, role_arn, created)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (binding.instance_id, binding.user_id, binding.role_arn, binding.created),
+                )
+                return True
+            # One role per user. Touching the user's row first takes its row lock (PostgreSQL;
+            # SQLite's write transactions are serial anyway), so two concurrent first
+            # federations through different roles cannot both find the user unbound.
+            tx.execute(
+                "UPDATE connect_users SET modified = modified"
+                " WHERE instance_id = ? AND user_id = ?",
+                (binding.instance_id, binding.user_id),
+            )
+            tx.execute(
+                "INSERT INTO role_bindings (instance_id, user_id, role_arn, created)"
+                " SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM role_bindings"
+                " WHERE instance_id = ? AND user_id = ?) ON CONFLICT DO NOTHING",
+                (
+                    binding.instance_id,
+                    binding.user_id,
+                    binding.role_arn,
+                    binding.created,
+                    binding.instance_id,
+                    binding.user_id,
+                ),
+            )
+            rows = tx.query(
+                "SELECT 1 FROM role_bindings WHERE instance_id = ? AND user_id = ?"
+                " AND role_arn = ?",
+                (binding.instance_id, binding.user_id, binding.role_arn),
+            )
+            return bool(rows)
+
+    def list_role_bindings(self, instance_id: str, user_id: str) -> list[RoleBinding]:
+        rows = self._db.query(
+            "SELECT instance_id, user_id, role_arn, created FROM role_bindings"
+            " WHERE instance_id = ? AND user_id = ? ORDER BY created, role_arn",
+            (instance_id, user_id),
+        )
+        return [RoleBinding(*row) for row in rows]
+

@@ -1,0 +1,264 @@
+"""IAM and STS statements: access keys, users, roles, inline policies, sessions, SAML
+providers and the replay cache."""
+
+from __future__ import annotations
+
+from connectfed.store.records import (
+    AccessKey,
+    IamUser,
+    InlinePolicy,
+    Role,
+    SamlProvider,
+    Session,
+)
+from connectfed.store.sql import (
+    _ROLE_COLS,
+    _SESSION_COLS,
+    SqlBase,
+    _session,
+)
+
+
+class IdentityStatements(SqlBase):
+    # -- access keys ---------------------------------------------------------------------------
+    def create_access_key(self, key: AccessKey) -> None:
+        self._write(
+            "INSERT INTO access_keys (access_key_id, secret_access_key, account_id, user_name,"
+            " status, created) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                key.access_key_id,
+                key.secret_access_key,
+                key.account_id,
+                key.user_name,
+                key.status,
+                key.created,
+            ),
+        )
+
+    def get_access_key(self, access_key_id: str) -> AccessKey | None:
+        row = self._one(
+            "SELECT access_key_id, secret_access_key, account_id, user_name, status, created"
+            " FROM access_keys WHERE access_key_id = ?",
+            (access_key_id,),
+        )
+        return None if row is None else AccessKey(*row)
+
+    def list_access_keys(self, account_id: str, user_name: str | None) -> list[AccessKey]:
+        if user_name is None:
+            rows = self._db.query(
+                "SELECT access_key_id, secret_access_key, account_id, user_name, status, created"
+                " FROM access_keys WHERE account_id = ? AND user_name IS NULL ORDER BY created",
+                (account_id,),
+            )
+        else:
+            rows = self._db.query(
+                "SELECT access_key_id, secret_access_key, account_id, user_name, status, created"
+                " FROM access_keys WHERE account_id = ? AND user_name = ? ORDER BY created",
+                (account_id, user_name),
+            )
+        return [AccessKey(*row) for row in rows]
+
+    def delete_access_key(self, access_key_id: str) -> None:
+        self._must_change("DELETE FROM access_keys WHERE access_key_id = ?", (access_key_id,))
+
+    # -- IAM users -------------------------------------------------------------------------------
+    def create_user(self, user: IamUser) -> None:
+        self._write(
+            "INSERT INTO iam_users (account_id, user_name_key, user_name, user_id, path, arn,"
+            " created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                user.account_id,
+                user.user_name.lower(),
+                user.user_name,
+                user.user_id,
+                user.path,
+                user.arn,
+                user.created,
+            ),
+        )
+
+    def get_user(self, account_id: str, user_name: str) -> IamUser | None:
+        row = self._one(
+            "SELECT account_id, user_name, user_id, path, arn, created FROM iam_users"
+            " WHERE account_id = ? AND user_name_key = ?",
+            (account_id, user_name.lower()),
+        )
+        return None if row is None else IamUser(*row)
+
+    def list_users(self, account_id: str) -> list[IamUser]:
+        rows = self._db.query(
+            "SELECT account_id, user_name, user_id, path, arn, created FROM iam_users"
+            " WHERE account_id = ? ORDER BY user_name_key",
+            (account_id,),
+        )
+        return [IamUser(*row) for row in rows]
+
+    def delete_user(self, account_id: str, user_name: str) -> None:
+        self._must_change(
+            "DELETE FROM iam_users WHERE account_id = ? AND user_name_key = ?",
+            (account_id, user_name.lower()),
+        )
+
+    # -- roles -----------------------------------------------------------------------------------
+    def create_role(self, role: Role) -> None:
+        self._write(
+            "INSERT INTO roles (account_id, role_name_key, role_name, role_id, path, arn,"
+            " trust_policy, max_session_duration, description, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                role.account_id,
+                role.role_name.lower(),
+                role.role_name,
+                role.role_id,
+                role.path,
+                role.arn,
+                role.trust_policy,
+                role.max_session_duration,
+                role.description,
+                role.created,
+            ),
+        )
+
+    def get_role(self, account_id: str, role_name: str) -> Role | None:
+        row = self._one(
+            f"SELECT {_ROLE_COLS} FROM roles WHERE account_id = ? AND role_name_key = ?",
+            (account_id, role_name.lower()),
+        )
+        return None if row is None else Role(*row)
+
+    def list_roles(self, account_id: str) -> list[Role]:
+        rows = self._db.query(
+            f"SELECT {_ROLE_COLS} FROM roles WHERE account_id = ? ORDER BY role_name_key",
+            (account_id,),
+        )
+        return [Role(*row) for row in rows]
+
+    def update_role_trust(self, account_id: str, role_name: str, document: str) -> None:
+        self._must_change(
+            "UPDATE roles SET trust_policy = ? WHERE account_id = ? AND role_name_key = ?",
+            (document, account_id, role_name.lower()),
+        )
+
+    def delete_role(self, account_id: str, role_name: str) -> None:
+        self._must_change(
+            "DELETE FROM roles WHERE account_id = ? AND role_name_key = ?",
+            (account_id, role_name.lower()),
+        )
+
+    # -- inline policies -----------------------------------------------------------------------
+    def put_policy(self, policy: InlinePolicy) -> None:
+        self._write(
+            "INSERT INTO inline_policies (owner_kind, account_id, owner_key, owner_name,"
+            " policy_name, document) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (owner_kind, account_id, owner_key, policy_name)"
+            " DO UPDATE SET document = excluded.document",
+            (
+                policy.owner_kind,
+                policy.account_id,
+                policy.owner_name.lower(),
+                policy.owner_name,
+                policy.policy_name,
+                policy.document,
+            ),
+        )
+
+    def get_policy(
+        self, owner_kind: str, account_id: str, owner_name: str, policy_name: str
+    ) -> InlinePolicy | None:
+        row = self._one(
+            "SELECT owner_kind, account_id, owner_name, policy_name, document"
+            " FROM inline_policies WHERE owner_kind = ? AND account_id = ? AND owner_key = ?"
+            " AND policy_name = ?",
+            (owner_kind, account_id, owner_name.lower(), policy_name),
+        )
+        return None if row is None else InlinePolicy(*row)
+
+    def list_policies(
+        self, owner_kind: str, account_id: str, owner_name: str
+    ) -> list[InlinePolicy]:
+        rows = self._db.query(
+            "SELECT owner_kind, account_id, owner_name, policy_name, document"
+            " FROM inline_policies WHERE owner_kind = ? AND account_id = ? AND owner_key = ?"
+            " ORDER BY policy_name",
+            (owner_kind, account_id, owner_name.lower()),
+        )
+        return [InlinePolicy(*row) for row in rows]
+
+    def delete_policy(
+        self, owner_kind: str, account_id: str, owner_name: str, policy_name: str
+    ) -> None:
+        self._must_change(
+            "DELETE FROM inline_policies WHERE owner_kind = ? AND account_id = ?"
+            " AND owner_key = ? AND policy_name = ?",
+            (owner_kind, account_id, owner_name.lower(), policy_name),
+        )
+
+    # -- STS sessions --------------------------------------------------------------------------
+    def create_session(self, session: Session) -> None:
+        self._write(
+            f"INSERT INTO sts_sessions ({_SESSION_COLS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                session.access_key_id,
+                session.secret_access_key,
+                session.token_hash,
+                session.account_id,
+                session.role_arn,
+                session.role_id,
+                session.role_name,
+                session.session_name,
+                session.source,
+                session.created,
+                session.expiration,
+                int(session.revoked),
+            ),
+        )
+
+    def get_session(self, access_key_id: str) -> Session | None:
+        row = self._one(
+            f"SELECT {_SESSION_COLS} FROM sts_sessions WHERE access_key_id = ?", (access_key_id,)
+        )
+        return None if row is None else _session(row)
+
+    # -- SAML providers and used assertions --------------------------------------------------
+    _PROVIDER_COLS = "account_id, name, arn, metadata_document, entity_id, created, valid_until"
+
+    def create_saml_provider(self, provider: SamlProvider) -> None:
+        self._write(
+            f"INSERT INTO saml_providers ({self._PROVIDER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (provider.account_id, provider.name, provider.arn, provider.metadata_document,
+             provider.entity_id, provider.created, provider.valid_until),
+        )
+
+    def get_saml_provider(self, arn: str) -> SamlProvider | None:
+        row = self._one(f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE arn = ?",
+                        (arn,))
+        return None if row is None else SamlProvider(*row)
+
+    def list_saml_providers(self, account_id: str) -> list[SamlProvider]:
+        rows = self._db.query(
+            f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE account_id = ?"
+            " ORDER BY name", (account_id,))
+        return [SamlProvider(*row) for row in rows]
+
+    def update_saml_provider(self, arn: str, document: str, entity_id: str) -> None:
+        self._must_change(
+            "UPDATE saml_providers SET metadata_document = ?, entity_id = ? WHERE arn = ?",
+            (document, entity_id, arn))
+
+    def delete_saml_provider(self, arn: str) -> None:
+        self._must_change("DELETE FROM saml_providers WHERE arn = ?", (arn,))
+
+    def remember_assertion(self, key: str, expires: float, now: float) -> bool:
+        # One INSERT ... ON CONFLICT DO NOTHING: concurrent requests, in any number of
+        # processes, cannot both see "first use".
+        inserted = self._write(
+            "INSERT INTO used_assertions (assertion_key, expires) VALUES (?, ?)"
+            " ON CONFLICT (assertion_key) DO NOTHING", (key, expires))
+        if inserted:
+            self._write("DELETE FROM used_assertions WHERE expires < ?", (now,))
+            return True
+        # A remembered entry past its expiry may be reused only by an expired assertion,
+        # which verification refuses anyway.
+        return False
+

@@ -1,0 +1,11 @@
+"""The complete SQL store: every concept's statements over one backend :class:`Database`."""
+
+from __future__ import annotations
+
+from connectfed.store.sql_connect import ConnectStatements
+from connectfed.store.sql_identity import IdentityStatements
+from connectfed.store.sql_tokens import TokenStatements
+
+
+class SqlStore(IdentityStatements, ConnectStatements, TokenStatements):
+    """Every store method, in SQL, over a backend's :class:`~connectfed.store.sql.Database`."""
