@@ -168,6 +168,11 @@ def make_authenticate(services: Services) -> Any:
 _HEALTH = b'{"status":"ok"}'
 
 
+def _plain_error(status: int, code: str, message: str) -> Response:
+    body = json.dumps({"message": message}).encode()
+    return Response(status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body)
+
+
 class ConnectfedApp:
     """The ASGI application."""
 
@@ -177,6 +182,7 @@ class ConnectfedApp:
                              secure=services.settings.public_url.startswith("https:"))
         self.dispatcher = Dispatcher(REGISTRY, make_authenticate(services), services)
         self._max_body = services.settings.max_body_bytes
+        self._body_timeout = services.settings.body_timeout_seconds
         self._inline = services.store.inline
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -188,27 +194,9 @@ class ConnectfedApp:
         if scope["path"] == "/_connectfed/health":
             await self._send(send, Response(200, {"Content-Type": "application/json"}, _HEALTH))
             return
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self._max_body:
-                await self._send(
-                    send,
-                    Response(
-                        413,
-                        {
-                            "Content-Type": "application/json",
-                            "x-amzn-ErrorType": "RequestEntityTooLargeException",
-                        },
-                        b'{"message":"Request Entity Too Large"}',
-                    ),
-                )
-                return
+        body = await self._read_body(receive, send)
+        if body is None:
+            return
         try:
             raw_path = scope.get("raw_path", scope["path"].encode())
             request = ReceivedRequest(
@@ -243,6 +231,28 @@ class ConnectfedApp:
                 None, self.dispatcher.handle, request
             )
         await self._send(send, response)
+
+    async def _read_body(self, receive: Any, send: Any) -> bytes | None:
+        """The request body, bounded in size and in time; None when already answered."""
+        body = bytearray()
+        try:
+            async with asyncio.timeout(self._body_timeout):
+                more = True
+                while more:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    body += message.get("body", b"")
+                    more = message.get("more_body", False)
+                    if len(body) > self._max_body:
+                        await self._send(send, _plain_error(
+                            413, "RequestEntityTooLargeException", "Request Entity Too Large"))
+                        return None
+        except TimeoutError:
+            await self._send(send, _plain_error(408, "RequestTimeoutException",
+                                                "Request body not received in time"))
+            return None
+        return bytes(body)
 
     async def _run(self, function: Any, *args: Any) -> Any:
         if self._inline:

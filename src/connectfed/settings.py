@@ -24,6 +24,7 @@ class Settings:
     saml_single_use: bool = False
     # HTTP
     max_body_bytes: int = 1024 * 1024
+    body_timeout_seconds: float = 30.0  # a client slower than this to send its body gets 408
 
     @property
     def saml_endpoints(self) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -210,3 +211,21 @@ def test_header_and_query_auth_together_are_refused(server: Server) -> None:
     headers = signed(server, "GET", "/instance")
     status, _, _ = send(server, "GET", f"{url.path}?{url.query}", headers)
     assert status == 403
+
+
+def test_slow_body_is_cut_off_with_408(tmp_path: Path) -> None:
+    import socket
+
+    from tests.support.server import start_server
+
+    srv = start_server(tmp_path, "--body-timeout", "1")
+    try:
+        parts = urlsplit(srv.url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+            sock.sendall(b"PUT /instance HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                         b"\r\nContent-Length: 100\r\n\r\n{\"partial\":")
+            answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert b"RequestTimeoutException" in answer and b"x-amzn-requestid" in answer.lower()
+    finally:
+        srv.stop()

@@ -53,7 +53,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--throttle-burst", type=int, default=5)
     serve.add_argument("--access-token-seconds", type=int, default=3600)
     serve.add_argument("--refresh-token-seconds", type=int, default=12 * 3600)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--body-timeout", type=float, default=30.0,
+                       help="seconds a client may take to send a request body (then 408)")
     serve.add_argument("--log-level", default="warning")
 
 
