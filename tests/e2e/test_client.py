@@ -147,18 +147,16 @@ def test_async_call_is_cancellable_and_closes_its_connection() -> None:
     client = AsyncConnectClient(endpoint_url=staller.url, region="us-east-1", sign=False,
                                 env={})
 
-    async def scenario() -> float:
+    async def scenario() -> None:
         task = asyncio.create_task(client.get_federation_token("i-1"))
         await asyncio.sleep(0.3)
-        started = time.monotonic()
+        assert not task.done()  # the endpoint never answers: the call is still waiting
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        return time.monotonic() - started
 
-    took = asyncio.run(scenario())
-    assert took < 1.0
-    assert staller.closed.wait(5), "the server never saw the connection close"
+    asyncio.run(scenario())
+    assert staller.closed.wait(10), "the server never saw the connection close"
 
 
 def test_async_per_call_timeout() -> None:
