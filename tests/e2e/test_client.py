@@ -17,6 +17,7 @@ from connectfed.client import (
     AccessDeniedException,
     AsyncConnectClient,
     ConnectClient,
+    DuplicateResourceException,
     InvalidParameterException,
     InvalidRequestException,
     InvalidSignatureException,
@@ -67,7 +68,11 @@ def test_sync_and_async_results_are_typed(world: World) -> None:
 
 
 def _error_cases(world: World) -> list[tuple[str, Credentials | None, str, type[Exception]]]:
+    from tests.support.world import federate_policy
+
     denied = make_role(world.server, f"ClientNoPerm{time.time_ns()}", None)
+    other = make_role(world.server, f"ClientOther{time.time_ns()}", federate_policy("*"))
+    sync_client(world.server, creds_for(world, "agent2")).get_federation_token(world.instance_id)
     root = Credentials(ROOT_KEY, ROOT_SECRET)
     good = creds_for(world, "agent1")
     return [
@@ -81,6 +86,8 @@ def _error_cases(world: World) -> list[tuple[str, Credentials | None, str, type[
          UnrecognizedClientException),
         ("bad secret", Credentials(good.access_key_id, "bad", good.session_token),
          world.instance_id, InvalidSignatureException),
+        ("second role", creds_for(world, "agent2", other), world.instance_id,
+         DuplicateResourceException),
     ]
 
 
