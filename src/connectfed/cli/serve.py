@@ -21,6 +21,16 @@ def _print(text: str) -> None:
     sys.stdout.flush()
 
 
+def _url_host(host: str) -> str:
+    """A host for URLs we hand out: a wildcard bind address is reached through loopback (use
+    --public-url for other machines); IPv6 literals are bracketed."""
+    if host in ("0.0.0.0", ""):  # noqa: S104
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
 def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     data_dir: Path = args.data_dir or Path(platformdirs.user_data_dir("connectfed"))
@@ -38,7 +48,7 @@ def serve(args: argparse.Namespace) -> int:
             return 2
         certfile, keyfile = str(args.tls_cert), str(args.tls_key)
     scheme = "https" if certfile else "http"
-    public_url = args.public_url or f"{scheme}://{args.host}:{args.port}"
+    public_url = args.public_url or f"{scheme}://{_url_host(args.host)}:{args.port}"
     settings = Settings(
         database_url=database_url,
         region=args.region,
