@@ -34,9 +34,9 @@ def cli_world(server: Server) -> World:
     return build_world(server, "cli")
 
 
-@pytest.fixture
-def agent_env(cli_world: World, tmp_path: Path) -> dict[str, str]:
-    creds = cli_world.assume("agent1")
+def session_env(world: World, tmp_path: Path) -> dict[str, str]:
+    """A clean environment holding an agent1 role session and empty AWS config files."""
+    creds = world.assume("agent1")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
@@ -46,6 +46,11 @@ def agent_env(cli_world: World, tmp_path: Path) -> dict[str, str]:
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
     )
     return env
+
+
+@pytest.fixture
+def agent_env(cli_world: World, tmp_path: Path) -> dict[str, str]:
+    return session_env(cli_world, tmp_path)
 
 
 def federate_args(world: World, *extra: str) -> list[str]:
@@ -192,15 +197,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def test_tls_with_ca_bundle_and_no_verify_ssl(tls_server: Server, tmp_path: Path) -> None:
     world = build_world(tls_server, "tls")
-    creds = world.assume("agent1")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
-        AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
-        AWS_SESSION_TOKEN=creds["SessionToken"],
-        AWS_CONFIG_FILE=str(tmp_path / "c"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "c"),
-    )
+    env = session_env(world, tmp_path)
     assert tls_server.ca_bundle
     out = aws(*federate_args(world, "--ca-bundle", tls_server.ca_bundle), env=env).stdout
     assert json.loads(out)["UserId"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.support.server import ACCOUNT_ID, Server
@@ -16,6 +18,13 @@ def _instance(server: Server, alias: str, kind: str = "SAML") -> str:
             OutboundCallsEnabled=False,
         )["Id"]
     )
+
+
+def _profiles(connect: Any, instance_id: str) -> tuple[str, str]:
+    """The first security profile id and the routing profile id of an instance."""
+    sp = connect.list_security_profiles(InstanceId=instance_id)["SecurityProfileSummaryList"]
+    rp = connect.list_routing_profiles(InstanceId=instance_id)["RoutingProfileSummaryList"]
+    return sp[0]["Id"], rp[0]["Id"]
 
 
 def test_instance_lifecycle_and_default_profiles(server: Server) -> None:
@@ -50,10 +59,7 @@ def test_instance_lifecycle_and_default_profiles(server: Server) -> None:
 def test_users_create_describe_list_paginate_update_delete(server: Server) -> None:
     connect = server.client("connect")
     instance_id = _instance(server, "users")
-    sp = connect.list_security_profiles(InstanceId=instance_id)["SecurityProfileSummaryList"][0][
-        "Id"
-    ]
-    rp = connect.list_routing_profiles(InstanceId=instance_id)["RoutingProfileSummaryList"][0]["Id"]
+    sp, rp = _profiles(connect, instance_id)
     made = {}
     for name in ("dave", "alice", "carol", "bob", "eve"):
         made[name] = connect.create_user(
@@ -104,10 +110,7 @@ def test_users_create_describe_list_paginate_update_delete(server: Server) -> No
 def test_saml_usernames_follow_connects_rule(server: Server, username: str, ok: bool) -> None:
     connect = server.client("connect")
     instance_id = _instance(server, f"names-{len(username)}-{ok}-{username[:3].strip()}")
-    sp = connect.list_security_profiles(InstanceId=instance_id)["SecurityProfileSummaryList"][0][
-        "Id"
-    ]
-    rp = connect.list_routing_profiles(InstanceId=instance_id)["RoutingProfileSummaryList"][0]["Id"]
+    sp, rp = _profiles(connect, instance_id)
 
     def create() -> None:
         connect.create_user(
@@ -128,7 +131,7 @@ def test_saml_usernames_follow_connects_rule(server: Server, username: str, ok: 
 def test_create_user_checks_referenced_profiles(server: Server) -> None:
     connect = server.client("connect")
     instance_id = _instance(server, "refs")
-    rp = connect.list_routing_profiles(InstanceId=instance_id)["RoutingProfileSummaryList"][0]["Id"]
+    _, rp = _profiles(connect, instance_id)
     with pytest.raises(connect.exceptions.InvalidParameterException) as caught:
         connect.create_user(
             InstanceId=instance_id,
@@ -143,10 +146,7 @@ def test_create_user_checks_referenced_profiles(server: Server) -> None:
 def test_model_enums_are_validated(server: Server) -> None:
     connect = server.client("connect")
     instance_id = _instance(server, "enums")
-    sp = connect.list_security_profiles(InstanceId=instance_id)["SecurityProfileSummaryList"][0][
-        "Id"
-    ]
-    rp = connect.list_routing_profiles(InstanceId=instance_id)["RoutingProfileSummaryList"][0]["Id"]
+    sp, rp = _profiles(connect, instance_id)
     with pytest.raises(connect.exceptions.InvalidParameterException) as caught:
         connect.create_user(
             InstanceId=instance_id,
