@@ -13,6 +13,8 @@ from tests.support.server import Server, start_server
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get("CONNECTFED_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
+# Databases this run created; dropped when the session ends so no run leaves any behind.
+_CREATED_DATABASES: list[str] = []
 
 
 def postgres_or_skip() -> str:
@@ -23,6 +25,7 @@ def postgres_or_skip() -> str:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
             name = f"connectfed_{uuid.uuid4().hex[:12]}"
             conn.execute(f'CREATE DATABASE "{name}"')
+        _CREATED_DATABASES.append(name)
     except Exception as exc:
         if IN_CI:
             raise RuntimeError(f"PostgreSQL must be reachable in CI: {exc}") from exc
@@ -43,3 +46,16 @@ def fresh_server(tmp_path: Path) -> Iterator[Server]:
     srv = start_server(tmp_path, "--throttle-rate", "0")
     yield srv
     srv.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop every database :func:`postgres_or_skip` created (servers are stopped by now)."""
+    if not _CREATED_DATABASES:
+        return
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+        for name in _CREATED_DATABASES:
+            # FORCE ends connections a crashed test's server may have left open.
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _CREATED_DATABASES.clear()
