@@ -9,7 +9,7 @@ import pytest
 
 from connectfed.client import errors
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "protocols" / "botocore"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "protocols" / "botocore"
 
 
 def vector_cases() -> list[tuple[str, dict]]:

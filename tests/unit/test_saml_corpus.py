@@ -1,4 +1,4 @@
-"""Public SAML attack corpora (shared/vectors/saml, unmodified) against the verifier.
+"""Public SAML attack corpora (tests/vectors/saml, unmodified) against the verifier.
 
 Most vectors are signed with RSA-SHA1 and dated 2014-2020, so SHA-1 is allowed explicitly here
 and the clock is set from the manifest (or the document's IssueInstant for positive controls);
@@ -22,7 +22,7 @@ from connectfed.saml import xml
 from connectfed.saml.assertion import SAML, AssertionRejected, verify_response
 from connectfed.saml.metadata import DS, IdpMetadata
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "saml"
+CORPUS = Path(__file__).resolve().parents[1] / "vectors" / "saml"
 CASES: list[dict[str, Any]] = json.loads((CORPUS / "MANIFEST.json").read_text())["cases"]
 
 

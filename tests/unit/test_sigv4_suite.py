@@ -1,4 +1,4 @@
-"""The official AWS SigV4 test suites (shared/vectors, unmodified) against our verifier."""
+"""The official AWS SigV4 test suites (tests/vectors, unmodified) against our verifier."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from connectfed.auth.verify import (
 )
 from connectfed.errors import AuthError, InvalidSignature
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 BOTOCORE_SUITE = VECTORS / "sigv4"
 CRT_SUITE = VECTORS / "sigv4-aws-c-auth" / "tests" / "aws-signing-test-suite" / "v4"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
