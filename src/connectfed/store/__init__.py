@@ -6,6 +6,17 @@ it to their drivers; ``schema`` the migrations. Backends import only the protoco
 the schema; nothing here imports a domain package.
 """
 
-from connectfed.store.protocol import Conflict, NotFound, Store, open_store
+from connectfed.store.protocol import Conflict, InUse, NotFound, Store, open_store
+from connectfed.store.sealing import KeyFile, MasterKey, MasterKeyError, StaticKey
 
-__all__ = ["Conflict", "NotFound", "Store", "open_store"]
+__all__ = [
+    "Conflict",
+    "InUse",
+    "KeyFile",
+    "MasterKey",
+    "MasterKeyError",
+    "NotFound",
+    "StaticKey",
+    "Store",
+    "open_store",
+]
