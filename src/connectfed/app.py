@@ -9,6 +9,7 @@ threads for PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -37,7 +38,7 @@ from connectfed.identity.principal import Principal
 from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.sts import StsService
 from connectfed.settings import Settings
-from connectfed.store import Store, open_store
+from connectfed.store import Conflict, MasterKey, Store, open_store
 from connectfed.store.records import AccessKey
 from connectfed.tokens import TokenMinter
 from connectfed.web.routes import WebRoutes
@@ -79,9 +80,11 @@ def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
     stored = store.meta_get("bootstrap")
     if env_account and env_key and env_secret:
         if store.get_access_key(env_key) is None:
-            store.create_access_key(
-                AccessKey(env_key, env_secret, env_account, None, "Active", clock.now().timestamp())
-            )
+            # Conflict: another server sharing the database created it first.
+            with contextlib.suppress(Conflict):
+                store.create_access_key(AccessKey(
+                    env_key, env_secret, env_account, None, "Active", clock.now().timestamp()
+                ))
         store.meta_setdefault(
             "bootstrap", json.dumps({"account_id": env_account, "access_key_id": env_key})
         )
@@ -110,11 +113,19 @@ def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
 
 
 def build_services(
-    settings: Settings, clock: Clock | None = None, store: Store | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    master_key: MasterKey | None = None,
 ) -> Services:
+    """Wire every service. ``master_key`` seals the secrets at rest (see ``store.sealing``);
+    a wrong or missing one raises :class:`~connectfed.store.MasterKeyError` here."""
     clock = clock or SystemClock()
-    store = store or open_store(settings.database_url)
-    hmac_key = bytes.fromhex(store.meta_setdefault("token_hmac_key", secrets.token_hex(32)))
+    store = store or open_store(settings.database_url, master_key)
+    # The token HMAC key is a secret like the others: stored sealed under the master key.
+    hmac_key = bytes.fromhex(
+        store.meta_secret_setdefault("token_hmac_key", secrets.token_hex(32))
+    )
     ttl = settings.cache_ttl_seconds
     resolver = CredentialResolver(store, clock, hmac_key, ttl)
     authz = Authorizer(store, clock, settings.region, ttl)

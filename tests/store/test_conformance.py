@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from connectfed.store import Conflict, NotFound, Store, open_store
+from connectfed.store import Conflict, NotFound, Store
 from connectfed.store.records import (
     AccessKey,
     ConnectUser,
@@ -21,21 +19,7 @@ from connectfed.store.records import (
     Session,
     Token,
 )
-from tests.conftest import postgres_or_skip
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite://{tmp_path / 'store.db'}"
-    return postgres_or_skip()
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    backend = open_store(store_url)
-    yield backend
-    backend.close()
+from tests.store.conftest import open_test_store as _open
 
 
 def _instance(instance_id: str = "i-1", alias: str = "a1") -> Instance:
@@ -111,13 +95,15 @@ def test_roles_trust_update_and_delete(store: Store) -> None:
 
 
 def test_inline_policies_upsert_list_delete(store: Store) -> None:
-    store.put_policy(InlinePolicy("role", "123456789012", "R", "p", "{1}"))
-    store.put_policy(InlinePolicy("role", "123456789012", "r", "p", "{2}"))
-    assert [p.document for p in store.list_policies("role", "123456789012", "R")] == ["{2}"]
-    assert store.get_policy("user", "123456789012", "R", "p") is None
-    store.delete_policy("role", "123456789012", "R", "p")
+    store.create_role(Role("123456789012", "R", "AROA1", "/", "arn:r", "{}", 3600, None, 1.0))
+    store.put_policy(InlinePolicy("role", "AROA1", "p", "{1}"))
+    store.put_policy(InlinePolicy("role", "AROA1", "p", "{2}"))
+    assert [p.document for p in store.list_policies("role", "AROA1")] == ["{2}"]
+    assert store.get_policy("role", "AROA1", "p") == InlinePolicy("role", "AROA1", "p", "{2}")
+    assert store.get_policy("user", "AROA1", "p") is None
+    store.delete_policy("role", "AROA1", "p")
     with pytest.raises(NotFound):
-        store.delete_policy("role", "123456789012", "R", "p")
+        store.delete_policy("role", "AROA1", "p")
 
 
 def test_sessions_round_trip(store: Store) -> None:
@@ -180,8 +166,8 @@ def test_update_identity_and_delete_user(store: Store) -> None:
 def test_one_role_per_user_unless_many_allowed(store: Store) -> None:
     store.create_instance(_instance(), [])
     store.create_connect_user(_user("agent1"))
-    first = RoleBinding("i-1", "u-agent1", "arn:role/a", 1.0)
-    second = RoleBinding("i-1", "u-agent1", "arn:role/b", 2.0)
+    first = RoleBinding("i-1", "u-agent1", "arn:role/a", "AROAA", 1.0)
+    second = RoleBinding("i-1", "u-agent1", "arn:role/b", "AROAB", 2.0)
     assert store.bind_role(first, allow_many=False)
     assert store.bind_role(first, allow_many=False)  # binding again is fine
     assert not store.bind_role(second, allow_many=False)
@@ -193,7 +179,7 @@ def test_one_role_per_user_unless_many_allowed(store: Store) -> None:
 
 
 def test_concurrent_first_bindings_have_one_winner(store_url: str) -> None:
-    stores = [open_store(store_url) for _ in range(4)]
+    stores = [_open(store_url) for _ in range(4)]
     try:
         stores[0].create_instance(_instance(), [])
         stores[0].create_connect_user(_user("agent1"))
@@ -204,7 +190,8 @@ def test_concurrent_first_bindings_have_one_winner(store_url: str) -> None:
             barrier.wait()
             results.append(
                 stores[index].bind_role(
-                    RoleBinding("i-1", "u-agent1", f"arn:role/{index}", 1.0), allow_many=False
+                    RoleBinding("i-1", "u-agent1", f"arn:role/{index}", f"AROA{index}", 1.0),
+                    allow_many=False,
                 )
             )
 
@@ -233,12 +220,13 @@ def test_tokens_are_stored_by_hash(store: Store) -> None:
 
 
 def test_data_survives_reopening(store_url: str) -> None:
-    first = open_store(store_url)
+    first = _open(store_url)
     first.create_access_key(AccessKey("AKIA9", "s", "123456789012", None, "Active", 1.0))
     first.close()
-    second = open_store(store_url)
+    second = _open(store_url)
     try:
-        assert second.get_access_key("AKIA9") is not None
+        key = second.get_access_key("AKIA9")
+        assert key is not None and key.secret_access_key == "s"
     finally:
         second.close()
 
@@ -262,7 +250,7 @@ def test_saml_providers_round_trip(store: Store) -> None:
 
 
 def test_an_assertion_is_remembered_once_even_concurrently(store_url: str) -> None:
-    stores = [open_store(store_url) for _ in range(6)]
+    stores = [_open(store_url) for _ in range(6)]
     try:
         results: list[bool] = []
         barrier = threading.Barrier(len(stores))
@@ -284,7 +272,7 @@ def test_an_assertion_is_remembered_once_even_concurrently(store_url: str) -> No
 
 
 def test_single_use_tokens_are_spent_once(store_url: str) -> None:
-    stores = [open_store(store_url) for _ in range(4)]
+    stores = [_open(store_url) for _ in range(4)]
     try:
         stores[0].insert_tokens([Token("code-1", "signin", "f", "i-1", "u", None, 1.0, 100.0)])
         assert stores[0].consume_token("code-1", "access", 2.0) is None  # wrong kind

@@ -18,6 +18,8 @@ from botocore.config import Config
 ACCOUNT_ID = "123456789012"
 ROOT_KEY = "AKIAROOTEXAMPLE00001"
 ROOT_SECRET = "rootSecretExample/abcdefghijklmnopqrstuv"
+# Servers sharing one PostgreSQL database need one master key (README, "Secrets at rest").
+SHARED_MASTER_KEY = "c2hhcmVkLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE="
 
 
 def free_port() -> int:
@@ -63,7 +65,11 @@ class Server:
 
 
 def start_server(
-    data_dir: Path, *args: str, database_url: str | None = None, scheme: str = "http"
+    data_dir: Path,
+    *args: str,
+    database_url: str | None = None,
+    scheme: str = "http",
+    env: dict[str, str] | None = None,
 ) -> Server:
     port = free_port()
     command = [
@@ -79,15 +85,18 @@ def start_server(
     ]
     if database_url:
         command += ["--database-url", database_url]
-    env = dict(
+    environment = dict(
         os.environ,
         CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
         CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_KEY,
         CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET,
         PYTHONUNBUFFERED="1",
     )
+    if database_url and database_url.startswith("postgres"):
+        environment["CONNECTFED_MASTER_KEY"] = SHARED_MASTER_KEY
+    environment.update(env or {})
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment
     )
     server = Server(f"{scheme}://127.0.0.1:{port}", process, data_dir)
     assert process.stdout is not None

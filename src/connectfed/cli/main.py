@@ -25,6 +25,13 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=None,
         help="sqlite:///path or postgresql://... (overrides the SQLite file)",
     )
+    serve.add_argument(
+        "--master-key-file",
+        type=Path,
+        default=None,
+        help="the key sealing secrets at rest (default: <data-dir>/master.key, created on first "
+        "start; or env CONNECTFED_MASTER_KEY). Servers sharing one database need the same key",
+    )
     serve.add_argument("--region", default="us-east-1")
     serve.add_argument(
         "--public-url",

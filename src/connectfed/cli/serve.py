@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -13,7 +15,11 @@ import uvicorn
 from connectfed.app import ConnectfedApp, build_services
 from connectfed.demo import ensure_demo, ensure_test_idp
 from connectfed.settings import Settings
+from connectfed.store import KeyFile, MasterKey, MasterKeyError, StaticKey
+from connectfed.store.sealing import decode_key
 from connectfed.tls import write_self_signed
+
+_log = logging.getLogger("connectfed.serve")
 
 
 def _print(text: str) -> None:
@@ -31,10 +37,30 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def private_data_dir(data_dir: Path) -> None:
+    """Create the data directory 0700, or tighten an existing one that is looser."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(data_dir.stat().st_mode)
+    if mode & 0o077:
+        data_dir.chmod(0o700)
+        _log.warning("tightened permissions of data directory %s from %o to 700", data_dir, mode)
+
+
+def master_key_source(args: argparse.Namespace, data_dir: Path) -> MasterKey:
+    """The operator's key (env ``CONNECTFED_MASTER_KEY``, then ``--master-key-file``), else
+    ``<data-dir>/master.key``."""
+    env = os.environ.get("CONNECTFED_MASTER_KEY")
+    if env:
+        return StaticKey(decode_key(env, "CONNECTFED_MASTER_KEY"))
+    return KeyFile(args.master_key_file or data_dir / "master.key")
+
+
 def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    # Everything this server writes (database, WAL, keys, TLS material) is private to its user.
+    os.umask(0o077)
     data_dir: Path = args.data_dir or Path(platformdirs.user_data_dir("connectfed"))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(data_dir)
     database_url = args.database_url or f"sqlite://{(data_dir / 'connectfed.db').resolve()}"
     certfile: str | None = None
     keyfile: str | None = None
@@ -61,7 +87,11 @@ def serve(args: argparse.Namespace) -> int:
         refresh_token_seconds=args.refresh_token_seconds,
         body_timeout_seconds=args.body_timeout,
     )
-    services = build_services(settings)
+    try:
+        services = build_services(settings, master_key=master_key_source(args, data_dir))
+    except MasterKeyError as exc:
+        _print(f"error: {exc}")
+        return 2
     boot = services.bootstrap
     _print(
         f"connectfed listening on {public_url} (region {settings.region}, "

@@ -57,18 +57,24 @@ class FederationService:
             return caller.session_name
         return caller.name  # IAM user: its user name (our documented choice)
 
-    def _bind(self, instance_id: str, user: ConnectUser, role_arn: str, username: str) -> None:
-        key = (instance_id, user.user_id, role_arn)
+    def _bind(self, instance_id: str, user: ConnectUser, caller: Principal, username: str) -> None:
+        # Bound by the caller's unique id (AROA… role id, AIDA… user id), not its ARN: a role
+        # recreated under the same name is another principal and inherits no binding.
+        role_arn = caller.role_arn or caller.arn
+        role_id = caller.role_id or caller.user_id
+        key = (instance_id, user.user_id, role_id)
 
         def load() -> bool:
             return any(
-                b.role_arn == role_arn
+                b.role_id == role_id
                 for b in self._store.list_role_bindings(instance_id, user.user_id)
             )
 
         if self._bound.get(key, load):
             return
-        binding = RoleBinding(instance_id, user.user_id, role_arn, self._clock.now().timestamp())
+        binding = RoleBinding(
+            instance_id, user.user_id, role_arn, role_id, self._clock.now().timestamp()
+        )
         if not self._store.bind_role(
             binding, allow_many=self._settings.allow_multiple_roles_per_user
         ):
@@ -110,7 +116,7 @@ class FederationService:
                 "No user with the specified credentials was found in the Amazon Connect instance.",
                 404,
             )
-        self._bind(instance_id, user, caller.role_arn or caller.arn, username)
+        self._bind(instance_id, user, caller, username)
         return self._issue(caller, instance_id, user)
 
     def _issue(self, caller: Principal, instance_id: str, user: ConnectUser) -> dict[str, Any]:

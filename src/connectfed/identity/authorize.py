@@ -52,28 +52,29 @@ class Authorizer:
         self._region = region
         self._policies: TtlCache[tuple[PolicyDocument, ...]] = TtlCache(ttl, clock.monotonic)
 
-    def invalidate(self, owner_kind: str, account_id: str, owner_name: str) -> None:
-        self._policies.invalidate((owner_kind, account_id, owner_name.lower()))
+    def invalidate(self, owner_kind: str, owner_id: str) -> None:
+        self._policies.invalidate((owner_kind, owner_id))
 
-    def policies(
-        self, owner_kind: str, account_id: str, owner_name: str
-    ) -> tuple[PolicyDocument, ...]:
+    def policies(self, owner_kind: str, owner_id: str) -> tuple[PolicyDocument, ...]:
+        """The inline policies of a user or role, by its unique id (AIDA…/AROA…): a principal
+        recreated under an old name is a new id, so nothing cached for the old one applies."""
+
         def load() -> tuple[PolicyDocument, ...]:
             docs = []
-            for policy in self._store.list_policies(owner_kind, account_id, owner_name):
+            for policy in self._store.list_policies(owner_kind, owner_id):
                 try:
                     docs.append(parse_policy(policy.document))
                 except MalformedPolicy:
                     continue  # validated on Put; a bad stored document grants nothing
             return tuple(docs)
 
-        return self._policies.get((owner_kind, account_id, owner_name.lower()), load)
+        return self._policies.get((owner_kind, owner_id), load)
 
     def identity_policies(self, principal: Principal) -> tuple[PolicyDocument, ...]:
         if principal.kind == "user":
-            return self.policies("user", principal.account_id, principal.name)
-        if principal.kind == "assumed-role":
-            return self.policies("role", principal.account_id, principal.name)
+            return self.policies("user", principal.user_id)
+        if principal.kind == "assumed-role" and principal.role_id is not None:
+            return self.policies("role", principal.role_id)
         return ()
 
     def decide(

@@ -2,6 +2,13 @@
 
 Temporary keys (``ASIA…``) must come with their session token, bound to that key (compared as a
 keyed hash in constant time), from a session that is neither expired nor revoked.
+
+Keys and sessions belong to principals by unique id, as on AWS: a user's key resolves only while
+the user with that id (``AIDA…``) exists, a session only while its role (``AROA…``) does. A user
+or role deleted and recreated under the same name is a new principal; the old one's keys and
+sessions are refused (``UnrecognizedClientException`` / ``InvalidClientTokenId``, what AWS says
+for credentials it no longer recognises). Secrets arrive from the store already opened; the
+caches below keep them, so the hot path decrypts a key once per cache lifetime.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from connectfed.clock import Clock
 from connectfed.errors import ExpiredToken, UnrecognizedClient
 from connectfed.identity.principal import Principal
 from connectfed.store import Store
-from connectfed.store.records import AccessKey, IamUser, Session
+from connectfed.store.records import AccessKey, IamUser, Role, Session
 
 
 def token_digest(key: bytes, token: str) -> str:
@@ -30,7 +37,9 @@ class CredentialResolver:
         self._keys: TtlCache[tuple[AccessKey | None, IamUser | None]] = TtlCache(
             ttl, clock.monotonic
         )
-        self._sessions: TtlCache[Session | None] = TtlCache(ttl, clock.monotonic)
+        self._sessions: TtlCache[tuple[Session | None, Role | None]] = TtlCache(
+            ttl, clock.monotonic
+        )
 
     def invalidate(self) -> None:
         self._keys.invalidate()
@@ -70,22 +79,30 @@ class CredentialResolver:
     def _load_key(self, key_id: str) -> tuple[AccessKey | None, IamUser | None]:
         key = self._store.get_access_key(key_id)
         user = None
-        if key is not None and key.user_name is not None:
-            user = self._store.get_user(key.account_id, key.user_name)
+        if key is not None and key.user_id is not None:
+            user = self._store.get_user_by_id(key.user_id)
         return key, user
+
+    def _load_session(self, key_id: str) -> tuple[Session | None, Role | None]:
+        session = self._store.get_session(key_id)
+        role = self._store.get_role_by_id(session.role_id) if session is not None else None
+        return session, role
+
+    @staticmethod
+    def _live(session: Session | None, role: Role | None) -> Session:
+        """The session, if it and the very role (by unique id) it was issued for still exist."""
+        if session is None or role is None or role.account_id != session.account_id:
+            raise UnrecognizedClient()
+        return session
 
     def principal_of_session(self, access_key_id: str) -> Principal:
         """The principal of a session this server just issued (the browser sign-in flow)."""
-        session = self._store.get_session(access_key_id)
-        if session is None:
-            raise UnrecognizedClient()
-        return self._session_principal(session)
+        return self._session_principal(self._live(*self._load_session(access_key_id)))
 
     def _temporary(self, claim: SignatureClaim) -> tuple[str, Principal]:
-        session = self._sessions.get(
-            claim.access_key_id, lambda: self._store.get_session(claim.access_key_id)
-        )
-        if session is None or session.revoked or not claim.security_token:
+        key_id = claim.access_key_id
+        session = self._live(*self._sessions.get(key_id, lambda: self._load_session(key_id)))
+        if session.revoked or not claim.security_token:
             raise UnrecognizedClient()
         if not hmac.compare_digest(
             token_digest(self._key, claim.security_token), session.token_hash

@@ -18,7 +18,7 @@ from connectfed.identity.authorize import Authorizer
 from connectfed.identity.credentials import CredentialResolver
 from connectfed.identity.policy import MalformedPolicy, parse_policy
 from connectfed.identity.principal import Principal
-from connectfed.store import Conflict, NotFound, Store
+from connectfed.store import Conflict, InUse, NotFound, Store
 from connectfed.store.records import AccessKey, IamUser, InlinePolicy, Role
 
 
@@ -140,16 +140,19 @@ class IamService:
     def delete_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         user = self._user(caller.account_id, params["UserName"])
         self._require(caller, "DeleteUser", user.arn)
-        if self._store.list_access_keys(
-            caller.account_id, user.user_name
-        ) or self._store.list_policies("user", caller.account_id, user.user_name):
+        try:
+            # Atomic in the store: refused while keys or policies remain, as on AWS.
+            self._store.delete_user(caller.account_id, user.user_name)
+        except InUse:
             raise client_error(
                 "DeleteConflict",
                 "Cannot delete entity, must delete policies and access keys first.",
                 409,
-            )
-        self._store.delete_user(caller.account_id, user.user_name)
+            ) from None
+        except NotFound:
+            raise _no_such("user", user.user_name) from None
         self._resolver.invalidate()
+        self._authz.invalidate("user", user.user_id)
         return {}
 
     # -- access keys -------------------------------------------------------------------------------
@@ -173,7 +176,7 @@ class IamService:
             owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
         )
         existing = self._store.list_access_keys(
-            caller.account_id, owner.user_name if owner else None
+            caller.account_id, owner.user_id if owner else None
         )
         if len(existing) >= 2:
             raise client_error("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2", 409)
@@ -184,8 +187,12 @@ class IamService:
             owner.user_name if owner else None,
             "Active",
             self._clock.now().timestamp(),
+            user_id=owner.user_id if owner else None,
         )
-        self._store.create_access_key(key)
+        try:
+            self._store.create_access_key(key)
+        except NotFound:  # the user was deleted meanwhile
+            raise _no_such("user", params.get("UserName") or caller.name) from None
         return {
             "AccessKey": {
                 "UserName": owner.user_name if owner else "root",
@@ -203,7 +210,7 @@ class IamService:
             "ListAccessKeys",
             owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
         )
-        keys = self._store.list_access_keys(caller.account_id, owner.user_name if owner else None)
+        keys = self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
         return {
             "AccessKeyMetadata": [
                 {
@@ -228,7 +235,7 @@ class IamService:
         if (
             key is None
             or key.account_id != caller.account_id
-            or key.user_name != (owner.user_name if owner else None)
+            or key.user_id != (owner.user_id if owner else None)
         ):
             raise client_error(
                 "NoSuchEntity",
@@ -278,11 +285,18 @@ class IamService:
     def delete_role(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         role = self._role(caller.account_id, params["RoleName"])
         self._require(caller, "DeleteRole", role.arn)
-        if self._store.list_policies("role", caller.account_id, role.role_name):
+        try:
+            # Atomic in the store: refused while inline policies remain, as on AWS.
+            self._store.delete_role(caller.account_id, role.role_name)
+        except InUse:
             raise client_error(
                 "DeleteConflict", "Cannot delete entity, must delete policies first.", 409
-            )
-        self._store.delete_role(caller.account_id, role.role_name)
+            ) from None
+        except NotFound:
+            raise _no_such("role", role.role_name) from None
+        # The role's sessions die with it (they are bound to its unique id).
+        self._resolver.invalidate()
+        self._authz.invalidate("role", role.role_id)
         return {}
 
     def update_assume_role_policy(
@@ -295,27 +309,29 @@ class IamService:
         return {}
 
     # -- inline policies ---------------------------------------------------------------------------
-    def _owner(self, caller: Principal, kind: str, name: str) -> tuple[str, str]:
+    def _owner(self, caller: Principal, kind: str, name: str) -> tuple[str, str, str]:
+        """(name, ARN, unique id) of the user or role owning inline policies."""
         if kind == "user":
             user = self._user(caller.account_id, name)
-            return user.user_name, user.arn
+            return user.user_name, user.arn, user.user_id
         role = self._role(caller.account_id, name)
-        return role.role_name, role.arn
+        return role.role_name, role.arn, role.role_id
 
     def put_policy(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        owner_name, arn = self._owner(caller, kind, params[f"{kind.title()}Name"])
+        owner_name, arn, owner_id = self._owner(caller, kind, params[f"{kind.title()}Name"])
         self._require(caller, f"Put{kind.title()}Policy", arn)
         document = _document(params["PolicyDocument"], trust=False)
-        self._store.put_policy(
-            InlinePolicy(kind, caller.account_id, owner_name, params["PolicyName"], document)
-        )
-        self._authz.invalidate(kind, caller.account_id, owner_name)
+        try:
+            self._store.put_policy(InlinePolicy(kind, owner_id, params["PolicyName"], document))
+        except NotFound:  # the owner was deleted meanwhile
+            raise _no_such(kind, owner_name) from None
+        self._authz.invalidate(kind, owner_id)
         return {}
 
     def get_policy(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        owner_name, arn = self._owner(caller, kind, params[f"{kind.title()}Name"])
+        owner_name, arn, owner_id = self._owner(caller, kind, params[f"{kind.title()}Name"])
         self._require(caller, f"Get{kind.title()}Policy", arn)
-        policy = self._store.get_policy(kind, caller.account_id, owner_name, params["PolicyName"])
+        policy = self._store.get_policy(kind, owner_id, params["PolicyName"])
         if policy is None:
             raise client_error(
                 "NoSuchEntity",
@@ -329,23 +345,21 @@ class IamService:
         }
 
     def list_policies(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        owner_name, arn = self._owner(caller, kind, params[f"{kind.title()}Name"])
+        _, arn, owner_id = self._owner(caller, kind, params[f"{kind.title()}Name"])
         self._require(caller, f"List{kind.title()}Policies", arn)
-        names = [
-            p.policy_name for p in self._store.list_policies(kind, caller.account_id, owner_name)
-        ]
+        names = [p.policy_name for p in self._store.list_policies(kind, owner_id)]
         return {"PolicyNames": names, "IsTruncated": False}
 
     def delete_policy(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        owner_name, arn = self._owner(caller, kind, params[f"{kind.title()}Name"])
+        _, arn, owner_id = self._owner(caller, kind, params[f"{kind.title()}Name"])
         self._require(caller, f"Delete{kind.title()}Policy", arn)
         try:
-            self._store.delete_policy(kind, caller.account_id, owner_name, params["PolicyName"])
+            self._store.delete_policy(kind, owner_id, params["PolicyName"])
         except NotFound:
             raise client_error(
                 "NoSuchEntity",
                 f"The {kind} policy with name {params['PolicyName']} cannot be found.",
                 404,
             ) from None
-        self._authz.invalidate(kind, caller.account_id, owner_name)
+        self._authz.invalidate(kind, owner_id)
         return {}

@@ -2,10 +2,22 @@
 
 ``records`` holds the frozen dataclasses every backend stores; ``protocol`` the interface;
 ``sql`` the one SQL implementation, with ``sqlite`` (embedded default) and ``postgres`` adapting
-it to their drivers; ``schema`` the migrations. Backends import only the protocol, the records and
+it to their drivers; ``schema`` the migrations; ``sealing`` the encryption of secrets at rest under
+a master key kept outside the database. Backends import only the protocol, the records and
 the schema; nothing here imports a domain package.
 """
 
-from connectfed.store.protocol import Conflict, NotFound, Store, open_store
+from connectfed.store.protocol import Conflict, InUse, NotFound, Store, open_store
+from connectfed.store.sealing import KeyFile, MasterKey, MasterKeyError, StaticKey
 
-__all__ = ["Conflict", "NotFound", "Store", "open_store"]
+__all__ = [
+    "Conflict",
+    "InUse",
+    "KeyFile",
+    "MasterKey",
+    "MasterKeyError",
+    "NotFound",
+    "StaticKey",
+    "Store",
+    "open_store",
+]

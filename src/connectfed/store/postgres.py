@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from connectfed.store.protocol import Conflict
 from connectfed.store.schema import MIGRATIONS
+from connectfed.store.sealing import MasterKey
 from connectfed.store.sql import Row, migrate
 from connectfed.store.sql_store import SqlStore
 
@@ -86,7 +87,7 @@ class PostgresDatabase:
 class PostgresStore(SqlStore):
     inline = False
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, master_key: MasterKey | None = None) -> None:
         db = PostgresDatabase(url)
         # Servers starting together must not race on DDL: migrate under an advisory lock.
         with psycopg.connect(url, autocommit=True) as conn:
@@ -95,4 +96,8 @@ class PostgresStore(SqlStore):
                 migrate(db, MIGRATIONS)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
-        super().__init__(db)
+        try:
+            super().__init__(db, master_key)
+        except BaseException:
+            db.close()
+            raise

@@ -8,6 +8,7 @@ one transaction, so callers never hand-roll locking.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 from connectfed.store.records import (
@@ -23,6 +24,7 @@ from connectfed.store.records import (
     Session,
     Token,
 )
+from connectfed.store.sealing import KeyFile, MasterKey, StaticKey, new_key
 
 
 class Conflict(Exception):
@@ -30,7 +32,11 @@ class Conflict(Exception):
 
 
 class NotFound(Exception):
-    """The record to change does not exist."""
+    """The record to change (or the owner to attach to) does not exist."""
+
+
+class InUse(Exception):
+    """The record still owns others (access keys, policies): delete those first."""
 
 
 class Store(Protocol):
@@ -42,34 +48,50 @@ class Store(Protocol):
     # -- server metadata (secrets, bootstrap) ------------------------------------------------
     def meta_get(self, key: str) -> str | None: ...
     def meta_setdefault(self, key: str, value: str) -> str: ...
+    def meta_secret_setdefault(self, key: str, value: str) -> str:
+        """Like :meth:`meta_setdefault` for a secret: stored sealed under the master key."""
+        ...
 
     # -- IAM ----------------------------------------------------------------------------------
-    def create_access_key(self, key: AccessKey) -> None: ...
+    # Secrets (access-key and session secrets) are sealed at rest and returned in the clear.
+    # Keys, policies and bindings belong to principals by unique id (AIDA…/AROA…).
+    def create_access_key(self, key: AccessKey) -> None:
+        """Raises :class:`NotFound` when ``key.user_id`` names no existing user."""
+        ...
+
     def get_access_key(self, access_key_id: str) -> AccessKey | None: ...
-    def list_access_keys(self, account_id: str, user_name: str | None) -> list[AccessKey]: ...
+    def list_access_keys(self, account_id: str, user_id: str | None) -> list[AccessKey]:
+        """The keys of one user (by unique id), or the account's root keys for ``None``."""
+        ...
+
     def delete_access_key(self, access_key_id: str) -> None: ...
 
     def create_user(self, user: IamUser) -> None: ...
     def get_user(self, account_id: str, user_name: str) -> IamUser | None: ...
+    def get_user_by_id(self, user_id: str) -> IamUser | None: ...
     def list_users(self, account_id: str) -> list[IamUser]: ...
-    def delete_user(self, account_id: str, user_name: str) -> None: ...
+    def delete_user(self, account_id: str, user_name: str) -> None:
+        """Atomically refuses (:class:`InUse`) while the user has access keys or policies."""
+        ...
 
     def create_role(self, role: Role) -> None: ...
     def get_role(self, account_id: str, role_name: str) -> Role | None: ...
+    def get_role_by_id(self, role_id: str) -> Role | None: ...
     def list_roles(self, account_id: str) -> list[Role]: ...
     def update_role_trust(self, account_id: str, role_name: str, document: str) -> None: ...
-    def delete_role(self, account_id: str, role_name: str) -> None: ...
+    def delete_role(self, account_id: str, role_name: str) -> None:
+        """Atomically refuses (:class:`InUse`) while the role has inline policies."""
+        ...
 
-    def put_policy(self, policy: InlinePolicy) -> None: ...
+    def put_policy(self, policy: InlinePolicy) -> None:
+        """Create or replace; :class:`NotFound` when the owner no longer exists."""
+        ...
+
     def get_policy(
-        self, owner_kind: str, account_id: str, owner_name: str, policy_name: str
+        self, owner_kind: str, owner_id: str, policy_name: str
     ) -> InlinePolicy | None: ...
-    def list_policies(
-        self, owner_kind: str, account_id: str, owner_name: str
-    ) -> list[InlinePolicy]: ...
-    def delete_policy(
-        self, owner_kind: str, account_id: str, owner_name: str, policy_name: str
-    ) -> None: ...
+    def list_policies(self, owner_kind: str, owner_id: str) -> list[InlinePolicy]: ...
+    def delete_policy(self, owner_kind: str, owner_id: str, policy_name: str) -> None: ...
 
     def create_saml_provider(self, provider: SamlProvider) -> None: ...
     def get_saml_provider(self, arn: str) -> SamlProvider | None: ...
@@ -108,10 +130,10 @@ class Store(Protocol):
     def delete_connect_user(self, instance_id: str, user_id: str) -> None: ...
 
     def bind_role(self, binding: RoleBinding, *, allow_many: bool) -> bool:
-        """Bind ``role_arn`` to the user atomically.
+        """Bind the principal ``role_id`` to the user atomically.
 
-        Returns True when the role is (now or already) bound; False when another role holds the
-        user and ``allow_many`` is off.
+        Returns True when that principal is (now or already) bound; False when another one
+        (including a deleted role of the same name) holds the user and ``allow_many`` is off.
         """
         ...
 
@@ -131,17 +153,28 @@ class Store(Protocol):
         ...
 
 
-def open_store(url: str) -> Store:
-    """Open a backend from a URL: ``sqlite:///path`` or ``postgresql://…``."""
+def open_store(url: str, master_key: MasterKey | None = None) -> Store:
+    """Open a backend from a URL: ``sqlite:///path`` or ``postgresql://…``.
+
+    ``master_key`` seals the secrets at rest. Without one: a SQLite file uses ``master.key``
+    beside it, an in-memory database a random key, PostgreSQL none (secrets then cannot be
+    stored or read: :class:`~connectfed.store.sealing.MasterKeyError`).
+    """
     if url.startswith("sqlite:"):
         from connectfed.store.sqlite import SqliteStore
 
         # sqlite:///absolute/path, like a file URL; sqlite:// alone is an in-memory database.
-        return SqliteStore(url.removeprefix("sqlite://") or ":memory:")
+        path = url.removeprefix("sqlite://") or ":memory:"
+        if master_key is None:
+            master_key = (
+                StaticKey(new_key(), "a random key") if path == ":memory:"
+                else KeyFile(Path(path).parent / "master.key")
+            )
+        return SqliteStore(path, master_key)
     if url.startswith(("postgres://", "postgresql://")):
         from connectfed.store.postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, master_key)
     raise ValueError(
         f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite: or postgresql:"
     )

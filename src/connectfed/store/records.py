@@ -13,6 +13,7 @@ class AccessKey:
     user_name: str | None  # None: the account's root credentials
     status: str
     created: float
+    user_id: str | None = None  # the owner's unique id (AIDA…); None for root keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +41,11 @@ class Role:
 
 @dataclass(frozen=True, slots=True)
 class InlinePolicy:
+    """An inline policy, owned by a user or role through its unique id (AIDA…/AROA…), so a
+    principal recreated under the same name never inherits it."""
+
     owner_kind: str  # "user" | "role"
-    account_id: str
-    owner_name: str
+    owner_id: str
     policy_name: str
     document: str
 
@@ -108,9 +111,14 @@ class ConnectUser:
 
 @dataclass(frozen=True, slots=True)
 class RoleBinding:
+    """A Connect user bound to the principal that federated it, by that principal's unique id
+    (``AROA…`` for a role, ``AIDA…`` for an IAM user): a role recreated under the same name is
+    a different principal."""
+
     instance_id: str
     user_id: str
     role_arn: str
+    role_id: str
     created: float
 
 

@@ -153,4 +153,49 @@ MIGRATIONS: tuple[str, ...] = (
         expires DOUBLE PRECISION NOT NULL
     );
     """,
+    # 4: access keys, inline policies and role bindings belong to principals by unique id
+    #    (AIDA…/AROA…), not by name, so a user or role recreated under an old name inherits
+    #    nothing. Rows are matched to the current owner of their name; rows whose owner is gone
+    #    are dropped (keys, policies) or keep a binding to a dead id (bindings).
+    """
+    ALTER TABLE access_keys ADD COLUMN user_id TEXT;
+    UPDATE access_keys SET user_id = (SELECT u.user_id FROM iam_users u
+        WHERE u.account_id = access_keys.account_id
+        AND u.user_name_key = lower(access_keys.user_name)) WHERE user_name IS NOT NULL;
+    DELETE FROM access_keys WHERE user_name IS NOT NULL AND user_id IS NULL;
+    CREATE INDEX access_keys_user ON access_keys (user_id);
+    CREATE TABLE inline_policies_v4 (
+        owner_kind TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        policy_name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (owner_kind, owner_id, policy_name)
+    );
+    INSERT INTO inline_policies_v4 (owner_kind, owner_id, policy_name, document)
+        SELECT p.owner_kind, u.user_id, p.policy_name, p.document FROM inline_policies p
+        JOIN iam_users u ON u.account_id = p.account_id AND u.user_name_key = p.owner_key
+        WHERE p.owner_kind = 'user';
+    INSERT INTO inline_policies_v4 (owner_kind, owner_id, policy_name, document)
+        SELECT p.owner_kind, r.role_id, p.policy_name, p.document FROM inline_policies p
+        JOIN roles r ON r.account_id = p.account_id AND r.role_name_key = p.owner_key
+        WHERE p.owner_kind = 'role';
+    DROP TABLE inline_policies;
+    ALTER TABLE inline_policies_v4 RENAME TO inline_policies;
+    CREATE TABLE role_bindings_v4 (
+        instance_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        role_id TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (instance_id, user_id, role_id)
+    );
+    INSERT INTO role_bindings_v4 (instance_id, user_id, role_id, role_arn, created)
+        SELECT b.instance_id, b.user_id,
+               COALESCE(r.role_id, u.user_id, 'deleted:' || b.role_arn), b.role_arn, b.created
+        FROM role_bindings b
+        LEFT JOIN roles r ON r.arn = b.role_arn
+        LEFT JOIN iam_users u ON u.arn = b.role_arn;
+    DROP TABLE role_bindings;
+    ALTER TABLE role_bindings_v4 RENAME TO role_bindings;
+    """,
 )

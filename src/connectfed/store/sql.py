@@ -23,6 +23,7 @@ from connectfed.store.records import (
     Session,
     Token,
 )
+from connectfed.store.sealing import KEY_CHECK, SEALED_LIKE, MasterKey, SecretBox, is_sealed
 
 Row = Sequence[Any]
 
@@ -99,12 +100,37 @@ def _token(row: Row) -> Token:
 
 
 class SqlBase:
-    """The statement helpers every SQL mixin shares."""
+    """The statement helpers every SQL mixin shares, and the sealing of secrets at rest."""
 
     inline = True
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, master_key: MasterKey | None = None) -> None:
         self._db = db
+        self._box = SecretBox(None)
+        if master_key is not None:
+            self._unlock(master_key)
+
+    def _unlock(self, master_key: MasterKey) -> None:
+        """Check the master key against the database's sealed check value (writing one on a
+        new database), then seal any secret a pre-encryption version stored in the clear."""
+        check = self.meta_get(KEY_CHECK)
+        box = SecretBox(master_key.load(database_is_new=check is None))
+        if check is None:
+            check = self.meta_setdefault(KEY_CHECK, box.check_value())
+        box.verify_check_value(check, master_key.origin)
+        self._box = box
+        for table in ("access_keys", "sts_sessions"):
+            rows = self._db.query(
+                f"SELECT access_key_id, secret_access_key FROM {table}"
+                " WHERE secret_access_key NOT LIKE ?",
+                (SEALED_LIKE,),
+            )
+            for key_id, secret in rows:
+                self._db.execute(
+                    f"UPDATE {table} SET secret_access_key = ? WHERE access_key_id = ?"
+                    " AND secret_access_key = ?",
+                    (box.seal(secret, f"{table}:{key_id}"), key_id, secret),
+                )
 
     def close(self) -> None:
         self._db.close()
@@ -132,6 +158,17 @@ class SqlBase:
                 (key, value),
             )
             return str(tx.query("SELECT value FROM meta WHERE key = ?", (key,))[0][0])
+
+    def meta_secret_setdefault(self, key: str, value: str) -> str:
+        context = f"meta:{key}"
+        stored = self.meta_setdefault(key, self._box.seal(value, context))
+        if not is_sealed(stored):  # stored in the clear by a version before sealing
+            self._db.execute(
+                "UPDATE meta SET value = ? WHERE key = ? AND value = ?",
+                (self._box.seal(stored, context), key, stored),
+            )
+            return stored
+        return self._box.open(stored, context)
 
 
 def migrate(db: Database, migrations: Sequence[str]) -> None:

@@ -153,13 +153,17 @@ class ConnectStatements(SqlBase):
             )
 
     # -- role bindings ---------------------------------------------------------------------------
+    # Keyed by the principal's unique id: a role deleted and recreated under the same name (same
+    # ARN) is a different principal and does not inherit the old binding.
     def bind_role(self, binding: RoleBinding, *, allow_many: bool) -> bool:
+        values = (binding.instance_id, binding.user_id, binding.role_id, binding.role_arn,
+                  binding.created)
         with self._db.transaction() as tx:
             if allow_many:
                 tx.execute(
-                    "INSERT INTO role_bindings (instance_id, user_id, role_arn, created)"
-                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (binding.instance_id, binding.user_id, binding.role_arn, binding.created),
+                    "INSERT INTO role_bindings (instance_id, user_id, role_id, role_arn, created)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    values,
                 )
                 return True
             # One role per user. Touching the user's row first takes its row lock (PostgreSQL;
@@ -171,30 +175,22 @@ class ConnectStatements(SqlBase):
                 (binding.instance_id, binding.user_id),
             )
             tx.execute(
-                "INSERT INTO role_bindings (instance_id, user_id, role_arn, created)"
-                " SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM role_bindings"
+                "INSERT INTO role_bindings (instance_id, user_id, role_id, role_arn, created)"
+                " SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM role_bindings"
                 " WHERE instance_id = ? AND user_id = ?) ON CONFLICT DO NOTHING",
-                (
-                    binding.instance_id,
-                    binding.user_id,
-                    binding.role_arn,
-                    binding.created,
-                    binding.instance_id,
-                    binding.user_id,
-                ),
+                (*values, binding.instance_id, binding.user_id),
             )
             rows = tx.query(
                 "SELECT 1 FROM role_bindings WHERE instance_id = ? AND user_id = ?"
-                " AND role_arn = ?",
-                (binding.instance_id, binding.user_id, binding.role_arn),
+                " AND role_id = ?",
+                (binding.instance_id, binding.user_id, binding.role_id),
             )
             return bool(rows)
 
     def list_role_bindings(self, instance_id: str, user_id: str) -> list[RoleBinding]:
         rows = self._db.query(
-            "SELECT instance_id, user_id, role_arn, created FROM role_bindings"
-            " WHERE instance_id = ? AND user_id = ? ORDER BY created, role_arn",
+            "SELECT instance_id, user_id, role_arn, role_id, created FROM role_bindings"
+            " WHERE instance_id = ? AND user_id = ? ORDER BY created, role_id",
             (instance_id, user_id),
         )
         return [RoleBinding(*row) for row in rows]
-

@@ -3,6 +3,9 @@ providers and the replay cache."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from connectfed.store.protocol import InUse, NotFound
 from connectfed.store.records import (
     AccessKey,
     IamUser,
@@ -14,49 +17,59 @@ from connectfed.store.records import (
 from connectfed.store.sql import (
     _ROLE_COLS,
     _SESSION_COLS,
+    Row,
     SqlBase,
     _session,
 )
 
+_KEY_COLS = "access_key_id, secret_access_key, account_id, user_name, status, created, user_id"
+_IAM_USER_COLS = "account_id, user_name, user_id, path, arn, created"
+# Owner rows by unique id; touching one takes its row lock (PostgreSQL; SQLite's write
+# transactions are serial anyway), so an owner cannot be deleted while something is attached.
+_LOCK_OWNER = {
+    "user": "UPDATE iam_users SET created = created WHERE user_id = ?",
+    "role": "UPDATE roles SET created = created WHERE role_id = ?",
+}
+
 
 class IdentityStatements(SqlBase):
     # -- access keys ---------------------------------------------------------------------------
+    def _access_key(self, row: Row) -> AccessKey:
+        key_id, secret, account, user_name, status, created, user_id = row
+        return AccessKey(key_id, self._box.open(secret, f"access_keys:{key_id}"), account,
+                         user_name, status, created, user_id)
+
     def create_access_key(self, key: AccessKey) -> None:
-        self._write(
-            "INSERT INTO access_keys (access_key_id, secret_access_key, account_id, user_name,"
-            " status, created) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                key.access_key_id,
-                key.secret_access_key,
-                key.account_id,
-                key.user_name,
-                key.status,
-                key.created,
-            ),
-        )
+        sealed = self._box.seal(key.secret_access_key, f"access_keys:{key.access_key_id}")
+        with self._db.transaction() as tx:
+            if key.user_id is not None and tx.execute(_LOCK_OWNER["user"], (key.user_id,)) == 0:
+                raise NotFound()
+            tx.execute(
+                f"INSERT INTO access_keys ({_KEY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key.access_key_id, sealed, key.account_id, key.user_name, key.status,
+                 key.created, key.user_id),
+            )
 
     def get_access_key(self, access_key_id: str) -> AccessKey | None:
         row = self._one(
-            "SELECT access_key_id, secret_access_key, account_id, user_name, status, created"
-            " FROM access_keys WHERE access_key_id = ?",
-            (access_key_id,),
+            f"SELECT {_KEY_COLS} FROM access_keys WHERE access_key_id = ?", (access_key_id,)
         )
-        return None if row is None else AccessKey(*row)
+        return None if row is None else self._access_key(row)
 
-    def list_access_keys(self, account_id: str, user_name: str | None) -> list[AccessKey]:
-        if user_name is None:
+    def list_access_keys(self, account_id: str, user_id: str | None) -> list[AccessKey]:
+        if user_id is None:
             rows = self._db.query(
-                "SELECT access_key_id, secret_access_key, account_id, user_name, status, created"
-                " FROM access_keys WHERE account_id = ? AND user_name IS NULL ORDER BY created",
+                f"SELECT {_KEY_COLS} FROM access_keys WHERE account_id = ? AND user_name IS NULL"
+                " ORDER BY created, access_key_id",
                 (account_id,),
             )
         else:
             rows = self._db.query(
-                "SELECT access_key_id, secret_access_key, account_id, user_name, status, created"
-                " FROM access_keys WHERE account_id = ? AND user_name = ? ORDER BY created",
-                (account_id, user_name),
+                f"SELECT {_KEY_COLS} FROM access_keys WHERE account_id = ? AND user_id = ?"
+                " ORDER BY created, access_key_id",
+                (account_id, user_id),
             )
-        return [AccessKey(*row) for row in rows]
+        return [self._access_key(row) for row in rows]
 
     def delete_access_key(self, access_key_id: str) -> None:
         self._must_change("DELETE FROM access_keys WHERE access_key_id = ?", (access_key_id,))
@@ -79,24 +92,47 @@ class IdentityStatements(SqlBase):
 
     def get_user(self, account_id: str, user_name: str) -> IamUser | None:
         row = self._one(
-            "SELECT account_id, user_name, user_id, path, arn, created FROM iam_users"
-            " WHERE account_id = ? AND user_name_key = ?",
+            f"SELECT {_IAM_USER_COLS} FROM iam_users WHERE account_id = ? AND user_name_key = ?",
             (account_id, user_name.lower()),
         )
         return None if row is None else IamUser(*row)
 
+    def get_user_by_id(self, user_id: str) -> IamUser | None:
+        row = self._one(f"SELECT {_IAM_USER_COLS} FROM iam_users WHERE user_id = ?", (user_id,))
+        return None if row is None else IamUser(*row)
+
     def list_users(self, account_id: str) -> list[IamUser]:
         rows = self._db.query(
-            "SELECT account_id, user_name, user_id, path, arn, created FROM iam_users"
-            " WHERE account_id = ? ORDER BY user_name_key",
+            f"SELECT {_IAM_USER_COLS} FROM iam_users WHERE account_id = ? ORDER BY user_name_key",
             (account_id,),
         )
         return [IamUser(*row) for row in rows]
 
+    def _delete_owner(self, find: str, params: tuple[str, str], delete: str,
+                      dependents: tuple[str, ...]) -> None:
+        # Delete first (taking the row lock), then look for dependents: a key or policy
+        # attached concurrently either committed before (seen here: InUse, rolled back) or
+        # finds its owner gone (NotFound), never an orphan.
+        with self._db.transaction() as tx:
+            rows = tx.query(find, params)
+            if not rows:
+                raise NotFound()
+            owner_id = str(rows[0][0])
+            if tx.execute(delete, (owner_id,)) == 0:
+                raise NotFound()
+            for check in dependents:
+                if tx.query(check, (owner_id,)):
+                    raise InUse()
+
     def delete_user(self, account_id: str, user_name: str) -> None:
-        self._must_change(
-            "DELETE FROM iam_users WHERE account_id = ? AND user_name_key = ?",
+        self._delete_owner(
+            "SELECT user_id FROM iam_users WHERE account_id = ? AND user_name_key = ?",
             (account_id, user_name.lower()),
+            "DELETE FROM iam_users WHERE user_id = ?",
+            (
+                "SELECT 1 FROM access_keys WHERE user_id = ?",
+                "SELECT 1 FROM inline_policies WHERE owner_kind = 'user' AND owner_id = ?",
+            ),
         )
 
     # -- roles -----------------------------------------------------------------------------------
@@ -126,6 +162,10 @@ class IdentityStatements(SqlBase):
         )
         return None if row is None else Role(*row)
 
+    def get_role_by_id(self, role_id: str) -> Role | None:
+        row = self._one(f"SELECT {_ROLE_COLS} FROM roles WHERE role_id = ?", (role_id,))
+        return None if row is None else Role(*row)
+
     def list_roles(self, account_id: str) -> list[Role]:
         rows = self._db.query(
             f"SELECT {_ROLE_COLS} FROM roles WHERE account_id = ? ORDER BY role_name_key",
@@ -140,67 +180,57 @@ class IdentityStatements(SqlBase):
         )
 
     def delete_role(self, account_id: str, role_name: str) -> None:
-        self._must_change(
-            "DELETE FROM roles WHERE account_id = ? AND role_name_key = ?",
+        self._delete_owner(
+            "SELECT role_id FROM roles WHERE account_id = ? AND role_name_key = ?",
             (account_id, role_name.lower()),
+            "DELETE FROM roles WHERE role_id = ?",
+            ("SELECT 1 FROM inline_policies WHERE owner_kind = 'role' AND owner_id = ?",),
         )
 
     # -- inline policies -----------------------------------------------------------------------
     def put_policy(self, policy: InlinePolicy) -> None:
-        self._write(
-            "INSERT INTO inline_policies (owner_kind, account_id, owner_key, owner_name,"
-            " policy_name, document) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (owner_kind, account_id, owner_key, policy_name)"
-            " DO UPDATE SET document = excluded.document",
-            (
-                policy.owner_kind,
-                policy.account_id,
-                policy.owner_name.lower(),
-                policy.owner_name,
-                policy.policy_name,
-                policy.document,
-            ),
-        )
+        with self._db.transaction() as tx:
+            if tx.execute(_LOCK_OWNER[policy.owner_kind], (policy.owner_id,)) == 0:
+                raise NotFound()
+            tx.execute(
+                "INSERT INTO inline_policies (owner_kind, owner_id, policy_name, document)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (owner_kind, owner_id, policy_name)"
+                " DO UPDATE SET document = excluded.document",
+                (policy.owner_kind, policy.owner_id, policy.policy_name, policy.document),
+            )
 
-    def get_policy(
-        self, owner_kind: str, account_id: str, owner_name: str, policy_name: str
-    ) -> InlinePolicy | None:
+    def get_policy(self, owner_kind: str, owner_id: str, policy_name: str) -> InlinePolicy | None:
         row = self._one(
-            "SELECT owner_kind, account_id, owner_name, policy_name, document"
-            " FROM inline_policies WHERE owner_kind = ? AND account_id = ? AND owner_key = ?"
-            " AND policy_name = ?",
-            (owner_kind, account_id, owner_name.lower(), policy_name),
+            "SELECT owner_kind, owner_id, policy_name, document FROM inline_policies"
+            " WHERE owner_kind = ? AND owner_id = ? AND policy_name = ?",
+            (owner_kind, owner_id, policy_name),
         )
         return None if row is None else InlinePolicy(*row)
 
-    def list_policies(
-        self, owner_kind: str, account_id: str, owner_name: str
-    ) -> list[InlinePolicy]:
+    def list_policies(self, owner_kind: str, owner_id: str) -> list[InlinePolicy]:
         rows = self._db.query(
-            "SELECT owner_kind, account_id, owner_name, policy_name, document"
-            " FROM inline_policies WHERE owner_kind = ? AND account_id = ? AND owner_key = ?"
-            " ORDER BY policy_name",
-            (owner_kind, account_id, owner_name.lower()),
+            "SELECT owner_kind, owner_id, policy_name, document FROM inline_policies"
+            " WHERE owner_kind = ? AND owner_id = ? ORDER BY policy_name",
+            (owner_kind, owner_id),
         )
         return [InlinePolicy(*row) for row in rows]
 
-    def delete_policy(
-        self, owner_kind: str, account_id: str, owner_name: str, policy_name: str
-    ) -> None:
+    def delete_policy(self, owner_kind: str, owner_id: str, policy_name: str) -> None:
         self._must_change(
-            "DELETE FROM inline_policies WHERE owner_kind = ? AND account_id = ?"
-            " AND owner_key = ? AND policy_name = ?",
-            (owner_kind, account_id, owner_name.lower(), policy_name),
+            "DELETE FROM inline_policies WHERE owner_kind = ? AND owner_id = ?"
+            " AND policy_name = ?",
+            (owner_kind, owner_id, policy_name),
         )
 
     # -- STS sessions --------------------------------------------------------------------------
     def create_session(self, session: Session) -> None:
+        sealed = self._box.seal(session.secret_access_key, f"sts_sessions:{session.access_key_id}")
         self._write(
             f"INSERT INTO sts_sessions ({_SESSION_COLS})"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 session.access_key_id,
-                session.secret_access_key,
+                sealed,
                 session.token_hash,
                 session.account_id,
                 session.role_arn,
@@ -218,7 +248,11 @@ class IdentityStatements(SqlBase):
         row = self._one(
             f"SELECT {_SESSION_COLS} FROM sts_sessions WHERE access_key_id = ?", (access_key_id,)
         )
-        return None if row is None else _session(row)
+        if row is None:
+            return None
+        session = _session(row)
+        secret = self._box.open(session.secret_access_key, f"sts_sessions:{access_key_id}")
+        return replace(session, secret_access_key=secret)
 
     # -- SAML providers and used assertions --------------------------------------------------
     _PROVIDER_COLS = "account_id, name, arn, metadata_document, entity_id, created, valid_until"
