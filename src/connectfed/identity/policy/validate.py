@@ -147,8 +147,9 @@ def _scalar_text(value: Any) -> str:
 
 
 def _check_legacy(statements: list[dict[str, Any]], version: str) -> str | None:
-    """Raise on what fails IAM's legacy parsing; return the first resource format error, which
-    IAM reports only after the actions and resources are known to be present."""
+    """Raise on what fails IAM's legacy parsing; return the resource format error IAM reports
+    (the last found, resources taken in reverse order) only after the actions and resources are
+    known to be present."""
     for statement in statements:
         if statement["Effect"] not in ("Allow", "Deny"):  # case-sensitive here
             raise MalformedPolicy(LEGACY)
@@ -164,20 +165,20 @@ def _check_legacy(statements: list[dict[str, Any]], version: str) -> str | None:
                         continue  # a policy variable: read at evaluation
                     if reader(text) is None:
                         raise MalformedPolicy(LEGACY)
-    first_error: str | None = None
+    error: str | None = None
     for statement in statements:
         for element in ("Resource", "NotResource"):
             resources = _as_list(statement.get(element, []))
             for resource in sorted(resources, reverse=True):
-                first_error = first_error or _resource_error(resource)
-            if first_error is None:
+                error = _resource_error(resource) or error
+            if error is None:
                 for resource in resources:
                     if resource != "*" and (
                         (resource.count(":") < 5 and "::" in resource)
                         or (resource.count(":") >= 2 and resource.split(":")[2] == "")
                     ):
                         raise MalformedPolicy(LEGACY)
-    return first_error
+    return error
 
 
 def _resource_error(resource: str) -> str | None:
