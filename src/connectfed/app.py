@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -34,7 +34,7 @@ from connectfed.identity.assume_saml import AssumeRoleWithSaml
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.credentials import CredentialResolver
 from connectfed.identity.iam import IamService
-from connectfed.identity.principal import Principal
+from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.sts import StsService
 from connectfed.settings import Settings
@@ -171,7 +171,7 @@ def make_authenticate(services: Services) -> Any:
         check_scope(claim, service=service, regions=regions)
         secret, principal = services.resolver.resolve(claim)
         verify(request, claim, secret, now=services.clock.now(), keys=keys, skew=skew)
-        return principal
+        return replace(principal, origin=Origin(request.source_ip, request.secure))
 
     return authenticate
 
@@ -216,6 +216,10 @@ class ConnectfedApp:
                 raw_query=scope.get("query_string", b"").decode("utf-8"),
                 headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
                 body=bytes(body),
+                # The connection's own peer and scheme (uvicorn runs with proxy_headers off, so
+                # a client cannot claim another address with X-Forwarded-For).
+                source_ip=(scope.get("client") or (None, None))[0],
+                secure=scope.get("scheme") == "https",
             )
         except UnicodeDecodeError:
             await self._send(

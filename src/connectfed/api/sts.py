@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectfed.api.context import services
+from connectfed.identity.principal import Origin
 from connectfed.wire.registry import Params, RequestContext, operation
 
 
@@ -20,4 +21,5 @@ def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
 
 @operation("sts", "AssumeRoleWithSAML", unsigned=True)
 def assume_role_with_saml(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).assume_saml.assume(params)
+    origin = Origin(source_ip=ctx.source_ip, secure=ctx.secure)
+    return services(ctx).assume_saml.assume(params, origin)

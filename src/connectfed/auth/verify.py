@@ -43,6 +43,10 @@ class ReceivedRequest:
     raw_query: str
     headers: Sequence[tuple[str, str]]
     body: bytes
+    # Transport facts from the connection itself (never from headers such as X-Forwarded-For):
+    # the peer's IP address and whether the connection is TLS.
+    source_ip: str | None = None
+    secure: bool = False
 
     def header(self, name: str) -> str | None:
         lower = name.lower()

@@ -133,6 +133,9 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
         server_header=False,
+        # aws:SourceIp and aws:SecureTransport come from the connection itself: never let
+        # X-Forwarded-For / X-Forwarded-Proto from a client rewrite them.
+        proxy_headers=False,
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
     )

@@ -28,6 +28,7 @@ from connectfed.identity.policy import (
     evaluate,
     parse_policy,
 )
+from connectfed.identity.principal import Origin
 from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.sts import StsService, _role_name_from_arn
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion, verify_response
@@ -107,13 +108,14 @@ class AssumeRoleWithSaml:
                     pairs.append((named_role, named_idp))
         return pairs
 
-    def assume(self, params: dict[str, Any]) -> dict[str, Any]:
+    def assume(self, params: dict[str, Any], origin: Origin | None = None) -> dict[str, Any]:
         role_arn, provider_arn = params["RoleArn"], params["PrincipalArn"]
         verified, provider = self.verify(provider_arn, params["SAMLAssertion"])
         if self._single_use:
             return self.issue(verified, provider, role_arn, params.get("DurationSeconds"),
-                              before_issue=lambda: self._spend(verified))
-        return self.issue(verified, provider, role_arn, params.get("DurationSeconds"))
+                              before_issue=lambda: self._spend(verified), origin=origin)
+        return self.issue(verified, provider, role_arn, params.get("DurationSeconds"),
+                          origin=origin)
 
     def _spend(self, verified: VerifiedAssertion) -> None:
         if not self.remember(verified):
@@ -121,7 +123,8 @@ class AssumeRoleWithSaml:
 
     def issue(self, verified: VerifiedAssertion, provider: Any, role_arn: str,
               duration_seconds: int | None = None,
-              before_issue: Callable[[], None] | None = None) -> dict[str, Any]:
+              before_issue: Callable[[], None] | None = None,
+              origin: Origin | None = None) -> dict[str, Any]:
         """Check the AWS attribute rules and the role's trust, then issue the STS session."""
         if (role_arn, provider.arn) not in self.role_pairs(verified):
             raise not_authorized()
@@ -146,7 +149,10 @@ class AssumeRoleWithSaml:
             "saml:aud": verified.recipient, "saml:iss": verified.issuer,
             "saml:sub": verified.name_id, "saml:sub_type": sub_type,
             "saml:namequalifier": self._name_qualifier(verified.issuer, provider),
+            "aws:securetransport": "true" if origin and origin.secure else "false",
         }
+        if origin is not None and origin.source_ip is not None:
+            context["aws:sourceip"] = origin.source_ip
         try:
             trust = parse_policy(role.trust_policy, trust=True)
         except MalformedPolicy:

@@ -7,6 +7,7 @@ assumed-role sessions by their role's. The request context carries the global ke
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from connectfed.cache import TtlCache
@@ -24,6 +25,11 @@ from connectfed.identity.policy.conditions import ContextValue
 from connectfed.identity.principal import Principal
 from connectfed.store import Store
 
+log = logging.getLogger("connectfed.identity")
+DENY_ALL = parse_policy(
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
+)
+
 
 def principal_context(principal: Principal, clock: Clock, region: str) -> dict[str, ContextValue]:
     now = clock.now()
@@ -35,9 +41,11 @@ def principal_context(principal: Principal, clock: Clock, region: str) -> dict[s
         "aws:currenttime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "aws:epochtime": str(int(now.timestamp())),
         "aws:requestedregion": region,
-        "aws:securetransport": "false",
+        "aws:securetransport": "true" if principal.origin.secure else "false",
         "aws:multifactorauthpresent": "false",
     }
+    if principal.origin.source_ip is not None:
+        context["aws:sourceip"] = principal.origin.source_ip
     if principal.kind == "user":
         context["aws:username"] = principal.name
     if principal.session_issued is not None:
@@ -65,7 +73,11 @@ class Authorizer:
                 try:
                     docs.append(parse_policy(policy.document))
                 except MalformedPolicy:
-                    continue  # validated on Put; a bad stored document grants nothing
+                    # Validated on Put, so only a damaged row gets here. It may have held a
+                    # Deny: fail closed and deny everything to this owner until it is fixed.
+                    log.warning("stored %s policy %s of %s cannot be parsed: denying all",
+                                owner_kind, policy.policy_name, owner_id)
+                    docs.append(DENY_ALL)
             return tuple(docs)
 
         return self._policies.get((owner_kind, owner_id), load)

@@ -16,7 +16,13 @@ from connectfed.errors import ServiceError, client_error
 from connectfed.identity import ids
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.credentials import CredentialResolver
-from connectfed.identity.policy import MalformedPolicy, parse_policy
+from connectfed.identity.policy import MalformedPolicy, PolicyKind, policy_size, validate_policy
+from connectfed.identity.policy.validate import (
+    ROLE_POLICY_QUOTA,
+    TRUST_POLICY_QUOTA,
+    USER_POLICY_QUOTA,
+    PrincipalExists,
+)
 from connectfed.identity.principal import Principal
 from connectfed.store import Conflict, InUse, NotFound, Store
 from connectfed.store.records import AccessKey, IamUser, InlinePolicy, Role
@@ -30,13 +36,20 @@ def _time(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _document(text: str, *, trust: bool) -> str:
+def _document(
+    text: str, kind: PolicyKind, principal_exists: PrincipalExists | None = None
+) -> str:
+    """The document, validated as IAM validates one of ``kind`` (MalformedPolicyDocument)."""
     # The Query API may send the document URL-encoded; IAM accepts both.
     candidate = text if text.lstrip().startswith("{") else unquote(text)
     try:
-        parse_policy(candidate, trust=trust)
+        validate_policy(candidate, kind, principal_exists=principal_exists)
     except MalformedPolicy as exc:
         raise client_error("MalformedPolicyDocument", str(exc)) from None
+    if kind is PolicyKind.TRUST and policy_size(candidate) > TRUST_POLICY_QUOTA:
+        raise client_error(
+            "LimitExceeded", f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}", 409
+        )
     return candidate
 
 
@@ -76,6 +89,26 @@ class IamService:
 
     def _arn(self, account: str, kind: str, path: str, name: str) -> str:
         return f"arn:aws:iam::{account}:{kind}{path}{name}"
+
+    def _principal_exists(self, caller: Principal) -> PrincipalExists:
+        """IAM refuses a trust policy naming a user or role of this account that does not exist
+        ("Invalid principal in policy"); other accounts' principals cannot be checked here."""
+
+        def exists(principal: str) -> bool:
+            parts = principal.split(":", 5)
+            if len(parts) != 6 or parts[2] != "iam" or parts[4] != caller.account_id:
+                return True
+            kind, _, rest = parts[5].partition("/")
+            name = rest.rsplit("/", 1)[-1]
+            if kind == "user":
+                user = self._store.get_user(caller.account_id, name)
+                return user is not None and user.arn == principal
+            if kind == "role":
+                role = self._store.get_role(caller.account_id, name)
+                return role is not None and role.arn == principal
+            return True
+
+        return exists
 
     def _require(self, caller: Principal, action: str, resource: str) -> None:
         self._authz.require(caller, f"iam:{action}", resource)
@@ -251,7 +284,9 @@ class IamService:
         name, path = params["RoleName"], params.get("Path", "/")
         arn = self._arn(caller.account_id, "role", path, name)
         self._require(caller, "CreateRole", arn)
-        document = _document(params["AssumeRolePolicyDocument"], trust=True)
+        document = _document(
+            params["AssumeRolePolicyDocument"], PolicyKind.TRUST, self._principal_exists(caller)
+        )
         role = Role(
             caller.account_id,
             name,
@@ -304,7 +339,9 @@ class IamService:
     ) -> dict[str, Any]:
         role = self._role(caller.account_id, params["RoleName"])
         self._require(caller, "UpdateAssumeRolePolicy", role.arn)
-        document = _document(params["PolicyDocument"], trust=True)
+        document = _document(
+            params["PolicyDocument"], PolicyKind.TRUST, self._principal_exists(caller)
+        )
         self._store.update_role_trust(caller.account_id, role.role_name, document)
         return {}
 
@@ -320,13 +357,32 @@ class IamService:
     def put_policy(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
         owner_name, arn, owner_id = self._owner(caller, kind, params[f"{kind.title()}Name"])
         self._require(caller, f"Put{kind.title()}Policy", arn)
-        document = _document(params["PolicyDocument"], trust=False)
+        document = _document(params["PolicyDocument"], PolicyKind.IDENTITY)
+        self._check_inline_quota(kind, owner_id, owner_name, params["PolicyName"], document)
         try:
             self._store.put_policy(InlinePolicy(kind, owner_id, params["PolicyName"], document))
         except NotFound:  # the owner was deleted meanwhile
             raise _no_such(kind, owner_name) from None
         self._authz.invalidate(kind, owner_id)
         return {}
+
+    def _check_inline_quota(
+        self, kind: str, owner_id: str, owner_name: str, policy_name: str, document: str
+    ) -> None:
+        """The aggregate of an owner's inline policies is capped (IAM and STS quotas), counted
+        without whitespace; a replaced policy of the same name no longer counts."""
+        quota = USER_POLICY_QUOTA if kind == "user" else ROLE_POLICY_QUOTA
+        others = sum(
+            policy_size(p.document)
+            for p in self._store.list_policies(kind, owner_id)
+            if p.policy_name != policy_name
+        )
+        if others + policy_size(document) > quota:
+            raise client_error(
+                "LimitExceeded",
+                f"Maximum policy size of {quota} bytes exceeded for {kind} {owner_name}",
+                409,
+            )
 
     def get_policy(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
         owner_name, arn, owner_id = self._owner(caller, kind, params[f"{kind.title()}Name"])

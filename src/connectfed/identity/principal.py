@@ -7,6 +7,15 @@ from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a request came from, as the connection (never a header) tells: the peer's IP address
+    (``aws:SourceIp``) and whether it arrived over TLS (``aws:SecureTransport``)."""
+
+    source_ip: str | None = None
+    secure: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     kind: str  # "root" | "user" | "assumed-role"
     account_id: str
@@ -20,6 +29,7 @@ class Principal:
     session_expiration: datetime | None = None
     session_issued: datetime | None = None
     session_source: str | None = None
+    origin: Origin = Origin()  # the request this principal signed
 
     @property
     def is_root(self) -> bool:

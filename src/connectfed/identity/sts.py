@@ -1,8 +1,14 @@
 """STS: AssumeRole (trust policy + identity policy) and GetCallerIdentity.
 
-A role may be assumed when its trust policy allows the caller for ``sts:AssumeRole`` and, unless
-the trust policy names the caller's own ARN, the caller's identity policies allow it too (the IAM
-rule for principals in the same account). Root may not assume roles.
+A role may be assumed when its trust policy allows the caller for ``sts:AssumeRole`` and the
+caller's identity policies allow it too — except in one case (IAM User Guide, "Cross-account
+policy evaluation logic" / "Policy evaluation logic: role trust policies"): within one account,
+the identity policy is not needed when a trust statement that *names the caller itself* (its
+ARN, its role's ARN, or its unique id — not the account) applies in full: action, principal AND
+conditions. A statement naming the caller whose condition fails (a wrong ``sts:ExternalId``,
+say) exempts nothing. Root may not assume roles.
+
+A session policy (the ``Policy`` parameter) is validated as IAM validates an identity policy.
 """
 
 from __future__ import annotations
@@ -18,9 +24,13 @@ from connectfed.identity.credentials import token_digest
 from connectfed.identity.policy import (
     Decision,
     MalformedPolicy,
+    PolicyDocument,
+    PolicyKind,
     RequestFacts,
     evaluate,
     parse_policy,
+    statement_applies,
+    validate_policy,
 )
 from connectfed.identity.principal import Principal
 from connectfed.store import Store
@@ -41,6 +51,29 @@ def _role_name_from_arn(arn: str) -> tuple[str, str] | None:
     return parts[4], parts[5].rsplit("/", 1)[-1]
 
 
+def caller_identifiers(caller: Principal) -> tuple[str, ...]:
+    """What a trust policy may name the caller by: its ARN, its role's ARN, its unique id."""
+    ids = [caller.arn]
+    if caller.role_arn:
+        ids.append(caller.role_arn)
+    if caller.role_id:
+        ids.append(caller.role_id)
+    elif caller.kind == "user":
+        ids.append(caller.user_id)
+    return tuple(ids)
+
+
+def names_caller(trust: PolicyDocument, facts: RequestFacts, own: tuple[str, ...]) -> bool:
+    """Whether an Allow statement that names the caller itself (not ``*``, not its account)
+    applies to the request in full — action, principal and conditions."""
+    return any(
+        statement.effect == "Allow"
+        and any(p in own for p in (statement.principals or {}).get("AWS", ()))
+        and statement_applies(statement, facts, trust)
+        for statement in trust.statements
+    )
+
+
 class StsService:
     def __init__(
         self, store: Store, clock: Clock, authz: Authorizer, hmac_key: bytes, region: str
@@ -57,24 +90,15 @@ class StsService:
     def _trust_allows(
         self, role: Role, caller: Principal, action: str, context: dict[str, Any]
     ) -> tuple[bool, bool]:
-        """(trust policy allows, trust policy names the caller itself)."""
+        """(trust policy allows, an applying Allow statement names the caller itself)."""
         try:
             trust = parse_policy(role.trust_policy, trust=True)
         except MalformedPolicy:
             return False, False
-        arns = tuple(a for a in (caller.arn, caller.role_arn) if a)
-        facts = RequestFacts(action=action, resource=role.arn, context=context, principal_arns=arns)
+        own = caller_identifiers(caller)
+        facts = RequestFacts(action=action, resource=role.arn, context=context, principal_arns=own)
         allowed = evaluate((trust,), facts) is Decision.ALLOW
-        named = any(
-            caller.arn in (s.principals or {}).get("AWS", ())
-            or (
-                caller.role_arn is not None
-                and caller.role_arn in (s.principals or {}).get("AWS", ())
-            )
-            for s in trust.statements
-            if s.effect == "Allow"
-        )
-        return allowed, named
+        return allowed, allowed and names_caller(trust, facts, own)
 
     def assume_role(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         role_arn, session_name = params["RoleArn"], params["RoleSessionName"]
@@ -91,19 +115,23 @@ class StsService:
         role = self._store.get_role(account, name)
         if role is None or role.arn != role_arn:
             raise denied
-        context = principal_context(caller, self._clock, self._region)
-        context["sts:rolesessionname"] = session_name
+        if "Policy" in params:
+            try:
+                validate_policy(params["Policy"], PolicyKind.SESSION)
+            except MalformedPolicy as exc:
+                raise client_error("MalformedPolicyDocument", str(exc)) from None
+        request_keys = {"sts:RoleSessionName": session_name}
         if "ExternalId" in params:
-            context["sts:externalid"] = params["ExternalId"]
+            request_keys["sts:ExternalId"] = params["ExternalId"]
+        context = principal_context(caller, self._clock, self._region)
+        context.update({k.lower(): v for k, v in request_keys.items()})
         trusted, named = self._trust_allows(role, caller, "sts:AssumeRole", context)
         if not trusted:
             raise denied
+        exempt = named and account == caller.account_id
         if (
-            not named
-            and account == caller.account_id
-            and self._authz.decide(
-                caller, "sts:AssumeRole", role.arn, {"sts:RoleSessionName": session_name}
-            )
+            not exempt
+            and self._authz.decide(caller, "sts:AssumeRole", role.arn, request_keys)
             is not Decision.ALLOW
         ):
             raise denied

@@ -125,8 +125,13 @@ class Dispatcher:
         headers["x-amzn-RequestId"] = request_id
         return Response(status, headers, body)
 
-    def _context(self, request_id: str, service: str, name: str, principal: Any) -> RequestContext:
-        return RequestContext(request_id, service, name, principal, self._services)
+    def _context(
+        self, request: ReceivedRequest, request_id: str, service: str, name: str, principal: Any
+    ) -> RequestContext:
+        return RequestContext(
+            request_id, service, name, principal, self._services,
+            source_ip=request.source_ip, secure=request.secure,
+        )
 
     def _validate(
         self,
@@ -162,7 +167,8 @@ class Dispatcher:
         self._validate(operation, params, lambda m: restjson.validation_error(operation, m))
         handler = self._registry.get("connect", operation.name)
         assert handler is not None
-        result = handler(self._context(request_id, "connect", operation.name, principal), params)
+        context = self._context(request, request_id, "connect", operation.name, principal)
+        result = handler(context, params)
         status, out_headers, body = restjson.serialize_output(operation, result)
         out_headers["x-amzn-RequestId"] = request_id
         return Response(status, out_headers, body)
@@ -193,7 +199,7 @@ class Dispatcher:
         operation = model.operation_model(action)
         params = query.parse_input(operation, form)
         self._validate(operation, params, lambda m: client_error("ValidationError", m))
-        result = handler(self._context(request_id, service, action, principal), params)
+        result = handler(self._context(request, request_id, service, action, principal), params)
         namespace = model.metadata["xmlNamespace"]
         status, headers, body = query.serialize_output(operation, namespace, result, request_id)
         headers["x-amzn-RequestId"] = request_id

@@ -7,14 +7,24 @@ Input keys follow botocore's query serializer: ``Member``, ``List.member.N``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _sax_escape
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from connectfed.errors import ServiceError, client_error
+
+# Characters XML 1.0 cannot carry at all (not even as character references).
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def escape(text: str) -> str:
+    """XML-escape ``text``; characters XML cannot carry (an echoed control character in a
+    validation message, say) become U+FFFD so the document stays well-formed."""
+    return _sax_escape(_NOT_XML.sub("\ufffd", text))
 
 
 def _iso(moment: datetime) -> str:

@@ -20,7 +20,8 @@ class RequestContext:
     operation: str
     principal: Any  # the authenticated principal; None for unsigned operations
     services: Any  # the composition root's service container
-    source_ip: str | None = None
+    source_ip: str | None = None  # the connection's peer address (aws:SourceIp)
+    secure: bool = False  # the request came over TLS (aws:SecureTransport)
 
 
 Handler = Callable[[RequestContext, Params], dict[str, Any] | None]

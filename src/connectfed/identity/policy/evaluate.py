@@ -1,4 +1,11 @@
-"""Evaluating identity and trust policies (explicit deny, then allow, else implicit deny)."""
+"""Evaluating identity, trust and session policies (IAM User Guide, "Policy evaluation logic"):
+an explicit deny wins, then any allow, else the implicit deny.
+
+No statement is ever skipped silently. A condition this server cannot evaluate — an operator IAM
+does not have, or a policy value that is not of its operator's type (possible only in a document
+stored before validation on write was complete) — fails CLOSED: the statement is taken to apply
+when it is a Deny and not to apply when it is an Allow.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from connectfed.identity.policy.conditions import (
-    ContextValue,
-    UnknownOperator,
-    condition_holds,
-    glob_match,
+from connectfed.identity.policy.conditions import ContextValue, Unevaluable, condition_holds
+from connectfed.identity.policy.document import Condition, PolicyDocument, Statement
+from connectfed.identity.policy.glob import (
+    Pattern,
+    compile_glob,
+    literal,
+    match_arn_tokens,
+    match_tokens,
 )
-from connectfed.identity.policy.document import PolicyDocument, Statement
 
 
 class Decision(enum.Enum):
@@ -29,48 +38,65 @@ class RequestFacts:
     action: str
     resource: str
     context: Mapping[str, ContextValue]  # keys lower-cased
-    principal_arns: tuple[str, ...] = ()  # for trust policies: ARNs the caller is known by
+    principal_arns: tuple[str, ...] = ()  # for trust policies: ARNs/ids the caller is known by
     principal_kind: str = "AWS"  # "AWS" | "Federated" | "Service"
 
 
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")  # fixed pattern: linear on any input
 
 
 class _Missing(Exception):
     pass
 
 
-def _substitute(text: str, context: Mapping[str, ContextValue]) -> str:
-    def replace(match: re.Match[str]) -> str:
-        body = match.group(1).strip()
+def _expand(text: str, doc: PolicyDocument, context: Mapping[str, ContextValue]) -> Pattern:
+    """``text`` as a token pattern with its policy variables replaced by their (literal) values.
+
+    ``${*}``, ``${?}`` and ``${$}`` stand for the literal characters. A variable with no value and
+    no default raises :class:`_Missing` (IAM User Guide, "Policy variables": the element then
+    does not match).
+    """
+    if not doc.substitutes_variables or "${" not in text:
+        return compile_glob(text)
+    out: list[str] = []
+    position = 0
+    for found in _VARIABLE.finditer(text):
+        out.extend(compile_glob(text[position : found.start()]))
+        position = found.end()
+        body = found.group(1).strip()
         if body in ("*", "?", "$"):
-            return body
+            out.extend(literal(body))
+            continue
         key, _, default = body.partition(",")
         value = context.get(key.strip().lower())
         if isinstance(value, str):
-            return value
-        if default.strip():
-            return default.strip().strip("'")
-        raise _Missing(key)
+            out.extend(literal(value))
+        elif default.strip():
+            out.extend(literal(default.strip().strip("'")))
+        else:
+            raise _Missing(key)
+    out.extend(compile_glob(text[position:]))
+    return tuple(out)
 
-    return _VARIABLE.sub(replace, text)
+
+def _any_action(patterns: Iterable[str], facts: RequestFacts, doc: PolicyDocument) -> bool:
+    for text in patterns:
+        try:
+            pattern = _expand(text, doc, facts.context)
+        except _Missing:
+            continue
+        if match_tokens(pattern, facts.action, ignore_case=True):
+            return True
+    return False
 
 
-def _any_glob(
-    patterns: Iterable[str],
-    value: str,
-    *,
-    ignore_case: bool,
-    doc: PolicyDocument,
-    context: Mapping[str, ContextValue],
-) -> bool:
-    for pattern in patterns:
-        if doc.substitutes_variables and "${" in pattern:
-            try:
-                pattern = _substitute(pattern, context)
-            except _Missing:
-                continue
-        if glob_match(pattern, value, ignore_case=ignore_case):
+def _any_resource(patterns: Iterable[str], facts: RequestFacts, doc: PolicyDocument) -> bool:
+    for text in patterns:
+        try:
+            pattern = _expand(text, doc, facts.context)
+        except _Missing:
+            continue
+        if match_arn_tokens(pattern, facts.resource):
             return True
     return False
 
@@ -90,50 +116,60 @@ def _principal_matches(principals: Mapping[str, tuple[str, ...]], facts: Request
     return False
 
 
-def _statement_applies(statement: Statement, facts: RequestFacts, doc: PolicyDocument) -> bool:
-    context = facts.context
-    if statement.actions is not None:
-        if not _any_glob(
-            statement.actions, facts.action, ignore_case=True, doc=doc, context=context
-        ):
-            return False
-    elif statement.not_actions is not None and _any_glob(
-        statement.not_actions, facts.action, ignore_case=True, doc=doc, context=context
-    ):
+def _condition_holds(condition: Condition, facts: RequestFacts, doc: PolicyDocument) -> bool:
+    """Raises Unevaluable when the condition cannot be evaluated (the caller fails closed)."""
+    if condition.operator is None:
+        raise Unevaluable(f"unknown condition operator {condition.operator_name!r}")
+    try:
+        expected = tuple(_expand(v, doc, facts.context) for v in condition.values)
+    except _Missing:
         return False
-    if statement.resources is not None:
-        if not _any_glob(
-            statement.resources, facts.resource, ignore_case=False, doc=doc, context=context
-        ):
-            return False
-    elif statement.not_resources is not None and _any_glob(
-        statement.not_resources, facts.resource, ignore_case=False, doc=doc, context=context
+    return condition_holds(condition.operator, facts.context.get(condition.key.lower()), expected)
+
+
+def _targets(statement: Statement, facts: RequestFacts, doc: PolicyDocument) -> bool:
+    if statement.actions is not None and not _any_action(statement.actions, facts, doc):
+        return False
+    if statement.not_actions is not None and _any_action(statement.not_actions, facts, doc):
+        return False
+    if statement.resources is not None and not _any_resource(statement.resources, facts, doc):
+        return False
+    if statement.not_resources is not None and _any_resource(
+        statement.not_resources, facts, doc
     ):
         return False
     if statement.principals is not None and not _principal_matches(statement.principals, facts):
         return False
-    if statement.not_principals is not None and _principal_matches(statement.not_principals, facts):
+    return not (
+        statement.not_principals is not None
+        and _principal_matches(statement.not_principals, facts)
+    )
+
+
+def statement_applies(statement: Statement, facts: RequestFacts, doc: PolicyDocument) -> bool:
+    """Whether the statement applies to the request: action, resource, principal and every
+    condition match. A condition that cannot be evaluated fails closed (see the module doc)."""
+    if not _targets(statement, facts, doc):
         return False
-    for operator, key, values in statement.conditions:
-        expected = values
-        if doc.substitutes_variables and any("${" in v for v in values):
-            try:
-                expected = tuple(_substitute(v, context) for v in values)
-            except _Missing:
-                return False
+    all_hold = True
+    unevaluable = False
+    for condition in statement.conditions:
         try:
-            if not condition_holds(operator, context.get(key.lower()), expected):
-                return False
-        except UnknownOperator:
-            return False
-    return True
+            all_hold = _condition_holds(condition, facts, doc) and all_hold
+        except Unevaluable:
+            unevaluable = True
+    if unevaluable:
+        # Fail closed: a statement with a condition that cannot be evaluated never lets an
+        # Allow grant anything, and its Deny always applies (whatever its other conditions say).
+        return statement.effect == "Deny"
+    return all_hold
 
 
 def evaluate(documents: Iterable[PolicyDocument], facts: RequestFacts) -> Decision:
     allowed = False
     for doc in documents:
         for statement in doc.statements:
-            if _statement_applies(statement, facts, doc):
+            if statement_applies(statement, facts, doc):
                 if statement.effect == "Deny":
                     return Decision.DENY
                 allowed = True
