@@ -8,17 +8,20 @@ and a routable agent has every slot of its routing profile available.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from connectfed.connect.agent_values import (
     AgentSnapshot,
     AgentState,
+    AgentStatus,
     AgentStatusType,
     InvalidAgentData,
     RoutingProfile,
     UserDataFilter,
+    utc,
 )
 from connectfed.store import Store
+from connectfed.store.agent_records import AgentStateRecord
 from connectfed.store.records import ConnectUser, Instance
 
 
@@ -78,3 +81,23 @@ def snapshot(user: ConnectUser, profile: RoutingProfile, state: AgentState) -> A
         active_slots=tuple((channel, 0) for channel, _ in maximum),
         available_slots=tuple((channel, n if routable else 0) for channel, n in maximum),
     )
+
+
+def snapshots(
+    users: Sequence[ConnectUser],
+    states: Mapping[str, AgentStateRecord],
+    statuses: Mapping[str, AgentStatus],
+    offline_status_id: str,
+    routing_profile: Callable[[str], RoutingProfile],
+) -> list[AgentSnapshot]:
+    """The users' snapshots by user id; a user never changed is Offline since creation."""
+    out = []
+    for user in sorted(users, key=lambda u: u.user_id):
+        record = states.get(user.user_id)
+        state = (
+            AgentState(statuses[offline_status_id], utc(user.created), 0)
+            if record is None
+            else AgentState(statuses[record.status_id], utc(record.started), record.version)
+        )
+        out.append(snapshot(user, routing_profile(user.routing_profile_id), state))
+    return out

@@ -12,6 +12,7 @@ An agent's state is one row per user with a ``version`` that grows with each cha
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -23,7 +24,7 @@ from connectfed.connect.agent_defaults import (
     routing_profile_arn,
     status_arn,
 )
-from connectfed.connect.agent_user_data import select_users, snapshot
+from connectfed.connect.agent_user_data import select_users, snapshots
 from connectfed.connect.agent_values import (
     AgentDataError,
     AgentSnapshot,
@@ -359,14 +360,22 @@ class AgentService:
         self, instance_id: str, user_id: str, after_version: int, timeout: float
     ) -> AgentState:
         """The state once its version exceeds ``after_version``, or the current one at
-        ``timeout`` (seconds). Raises ResourceNotFound when the user is deleted meanwhile."""
+        ``timeout`` (seconds). Raises ResourceNotFound for an unknown (or deleted) user.
 
-        async def read() -> AgentState:
-            return await self._call(self.current_state, instance_id, user_id)
+        While waiting only the version is polled (one primary-key read); the full state is read
+        once at the start and once at the end."""
+        state = await self._call(self.current_state, instance_id, user_id)
+        if state.version > after_version or timeout <= 0:
+            return state
 
-        return await self._waiters.wait(
-            (instance_id, user_id), read, lambda s: s.version > after_version, timeout
+        async def version() -> int:
+            record = await self._call(self._store.get_agent_state, instance_id, user_id)
+            return 0 if record is None else record.version
+
+        await self._waiters.wait(
+            (instance_id, user_id), version, lambda v: v > after_version, timeout
         )
+        return await self._call(self.current_state, instance_id, user_id)
 
     async def _call(self, function: Callable[..., T], *args: object) -> T:
         if self._store.inline:
@@ -380,20 +389,10 @@ class AgentService:
         users = select_users(self._store, instance, self.users(instance_id), wanted)
         if wanted.contact_states is not None:
             return []  # no agent handles contacts here, so no contact state matches
-        states = {s.user_id: s for s in self._store.list_agent_states(instance_id)}
-        statuses = {s.status_id: s for s in self.statuses(instance_id)}
-        profiles: dict[str, RoutingProfile] = {}
-        out = []
-        for user in sorted(users, key=lambda u: u.user_id):
-            if user.routing_profile_id not in profiles:
-                profiles[user.routing_profile_id] = self.routing_profile(
-                    instance_id, user.routing_profile_id
-                )
-            record = states.get(user.user_id)
-            state = (
-                AgentState(statuses[info.offline_status_id], utc(user.created), 0)
-                if record is None
-                else AgentState(statuses[record.status_id], utc(record.started), record.version)
-            )
-            out.append(snapshot(user, profiles[user.routing_profile_id], state))
-        return out
+        return snapshots(
+            users,
+            {s.user_id: s for s in self._store.list_agent_states(instance_id)},
+            {s.status_id: s for s in self.statuses(instance_id)},
+            info.offline_status_id,
+            functools.cache(functools.partial(self.routing_profile, instance_id)),
+        )
