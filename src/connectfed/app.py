@@ -27,6 +27,8 @@ from connectfed.auth.verify import (
     verify,
 )
 from connectfed.clock import Clock, SystemClock
+from connectfed.connect.agent_admin import AgentAdministration
+from connectfed.connect.agents import AgentService
 from connectfed.connect.federation import FederationService
 from connectfed.connect.instances import InstanceService
 from connectfed.identity import ids
@@ -71,6 +73,8 @@ class Services:
     assume_saml: AssumeRoleWithSaml
     signin: BrowserSignin
     bootstrap: Bootstrap
+    agents: AgentService
+    agent_admin: AgentAdministration
 
 
 def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
@@ -129,7 +133,10 @@ def build_services(
     ttl = settings.cache_ttl_seconds
     resolver = CredentialResolver(store, clock, hmac_key, ttl)
     authz = Authorizer(store, clock, settings.region, ttl)
-    instances = InstanceService(store, clock, authz, settings.region, ttl)
+    agents = AgentService(store, clock)
+    instances = InstanceService(
+        store, clock, authz, settings.region, ttl, on_created=agents.ensure_defaults
+    )
     sts = StsService(store, clock, authz, hmac_key, settings.region)
     providers = SamlProviderService(store, clock, authz, ttl)
     minter = TokenMinter(hmac_key)
@@ -157,6 +164,8 @@ def build_services(
         assume_saml=assume_saml,
         signin=signin,
         bootstrap=_bootstrap(store, clock),
+        agents=agents,
+        agent_admin=AgentAdministration(authz, instances, agents),
     )
 
 

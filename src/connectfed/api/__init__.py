@@ -3,6 +3,6 @@
 Importing this package registers every handler in :data:`connectfed.wire.registry.REGISTRY`.
 """
 
-from connectfed.api import connect, iam, sts
+from connectfed.api import connect, connect_agents, iam, sts
 
-__all__ = ["connect", "iam", "sts"]
+__all__ = ["connect", "connect_agents", "iam", "sts"]

@@ -11,6 +11,7 @@ import binascii
 import json
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,8 +56,15 @@ def decode_page_token(token: str | None) -> str | None:
 
 class InstanceService:
     def __init__(
-        self, store: Store, clock: Clock, authz: Authorizer, region: str, cache_ttl: float
+        self,
+        store: Store,
+        clock: Clock,
+        authz: Authorizer,
+        region: str,
+        cache_ttl: float,
+        on_created: Callable[[Instance], object] | None = None,
     ) -> None:
+        self._on_created = on_created  # e.g. creates the instance's default agent data
         self._store = store
         self._clock = clock
         self._authz = authz
@@ -131,6 +139,8 @@ class InstanceService:
             raise client_error(
                 "InvalidRequestException", f"The alias {alias} is already in use."
             ) from None
+        if self._on_created is not None:
+            self._on_created(instance)
         return {"Id": instance_id, "Arn": arn}
 
     def _instance_out(self, instance: Instance) -> dict[str, Any]:

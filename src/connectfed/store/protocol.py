@@ -7,10 +7,19 @@ one transaction, so callers never hand-roll locking.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from connectfed.store.agent_records import (
+    AgentStateRecord,
+    AgentStatusRecord,
+    ConnectDefaults,
+    InstanceDefaultsInfo,
+    QueueRecord,
+    RoutingProfileRecord,
+    RoutingQueueRecord,
+)
 from connectfed.store.records import (
     AccessKey,
     ConnectUser,
@@ -138,6 +147,60 @@ class Store(Protocol):
         ...
 
     def list_role_bindings(self, instance_id: str, user_id: str) -> list[RoleBinding]: ...
+
+    # -- Connect agent data (statuses, queues, routing profiles, live agent state) -------------
+    def ensure_connect_defaults(self, defaults: ConnectDefaults) -> bool:
+        """Create an instance's default agent data once; False when it already exists."""
+        ...
+
+    def get_connect_defaults(self, instance_id: str) -> InstanceDefaultsInfo | None: ...
+
+    def create_agent_status(self, status: AgentStatusRecord) -> None:
+        """Raises Conflict when the instance has a status of that name."""
+        ...
+
+    def get_agent_status(self, instance_id: str, status_id: str) -> AgentStatusRecord | None: ...
+    def list_agent_statuses(self, instance_id: str) -> list[AgentStatusRecord]: ...
+    def update_agent_status(
+        self,
+        instance_id: str,
+        status_id: str,
+        change: Callable[[AgentStatusRecord], AgentStatusRecord],
+    ) -> AgentStatusRecord:
+        """Apply ``change`` to the stored status in one transaction (NotFound, Conflict)."""
+        ...
+
+    def create_queue(self, queue: QueueRecord) -> None:
+        """Raises Conflict when the instance has a queue of that name."""
+        ...
+
+    def get_queue(self, instance_id: str, queue_id: str) -> QueueRecord | None: ...
+    def list_queues(self, instance_id: str) -> list[QueueRecord]: ...
+
+    def create_routing_profile(
+        self, profile: RoutingProfileRecord, queues: Sequence[RoutingQueueRecord]
+    ) -> None:
+        """Raises Conflict when the instance has a routing profile of that name."""
+        ...
+
+    def get_routing_profile(
+        self, instance_id: str, profile_id: str
+    ) -> RoutingProfileRecord | None: ...
+    def list_routing_queues(
+        self, instance_id: str, profile_id: str | None = None
+    ) -> list[RoutingQueueRecord]: ...
+    def update_user_routing_profile(
+        self, instance_id: str, user_id: str, profile_id: str, modified: float
+    ) -> None: ...
+
+    def get_agent_state(self, instance_id: str, user_id: str) -> AgentStateRecord | None: ...
+    def list_agent_states(self, instance_id: str) -> list[AgentStateRecord]: ...
+    def set_agent_state(
+        self, instance_id: str, user_id: str, status_id: str, started: float
+    ) -> AgentStateRecord:
+        """Put the user in ``status_id`` and bump the version, atomically; NotFound without
+        the user. Putting the current status again changes nothing and returns the state."""
+        ...
 
     # -- tokens -------------------------------------------------------------------------------
     def insert_tokens(self, tokens: Sequence[Token]) -> None: ...

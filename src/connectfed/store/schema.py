@@ -198,4 +198,66 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE role_bindings;
     ALTER TABLE role_bindings_v4 RENAME TO role_bindings;
     """,
+    # 5: Connect agent data: agent statuses, queues, routing profile settings and queues, the
+    # agents' live state, and a per-instance marker that the defaults exist
+    """
+    CREATE TABLE connect_defaults (
+        instance_id TEXT PRIMARY KEY,
+        hours_of_operation_id TEXT NOT NULL,
+        offline_status_id TEXT NOT NULL
+    );
+    CREATE TABLE agent_statuses (
+        instance_id TEXT NOT NULL,
+        status_id TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        type TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        display_order INTEGER,
+        modified DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (instance_id, status_id),
+        UNIQUE (instance_id, name)
+    );
+    CREATE TABLE queues (
+        instance_id TEXT NOT NULL,
+        queue_id TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        queue_type TEXT NOT NULL,
+        hours_of_operation_id TEXT NOT NULL,
+        max_contacts INTEGER,
+        enabled INTEGER NOT NULL,
+        modified DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (instance_id, queue_id),
+        UNIQUE (instance_id, name)
+    );
+    CREATE TABLE routing_profile_settings (
+        instance_id TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        description TEXT NOT NULL,
+        default_outbound_queue_id TEXT NOT NULL,
+        media_concurrencies TEXT NOT NULL,
+        modified DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (instance_id, profile_id)
+    );
+    CREATE TABLE routing_profile_queues (
+        instance_id TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        queue_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        delay INTEGER NOT NULL,
+        PRIMARY KEY (instance_id, profile_id, queue_id, channel)
+    );
+    CREATE TABLE agent_states (
+        instance_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        status_id TEXT NOT NULL,
+        started DOUBLE PRECISION NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (instance_id, user_id)
+    );
+    """,
 )

@@ -71,7 +71,18 @@ class ConnectStatements(SqlBase):
         with self._db.transaction() as tx:
             if tx.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)) == 0:
                 raise NotFound()
-            for table in ("profiles", "connect_users", "role_bindings", "tokens"):
+            for table in (
+                "profiles",
+                "connect_users",
+                "role_bindings",
+                "tokens",
+                "connect_defaults",
+                "agent_statuses",
+                "queues",
+                "routing_profile_settings",
+                "routing_profile_queues",
+                "agent_states",
+            ):
                 tx.execute(f"DELETE FROM {table} WHERE instance_id = ?", (instance_id,))
 
     def list_profiles(self, instance_id: str, kind: str) -> list[Profile]:
@@ -143,10 +154,11 @@ class ConnectStatements(SqlBase):
             )
             if changed == 0:
                 raise NotFound()
-            tx.execute(
-                "DELETE FROM role_bindings WHERE instance_id = ? AND user_id = ?",
-                (instance_id, user_id),
-            )
+            for table in ("role_bindings", "agent_states"):
+                tx.execute(
+                    f"DELETE FROM {table} WHERE instance_id = ? AND user_id = ?",
+                    (instance_id, user_id),
+                )
             tx.execute(
                 "UPDATE tokens SET revoked = 1 WHERE instance_id = ? AND user_id = ?",
                 (instance_id, user_id),
