@@ -7,7 +7,7 @@ one transaction, so callers never hand-roll locking.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from connectfed.store.records import (
@@ -74,7 +74,17 @@ class Store(Protocol):
     def create_saml_provider(self, provider: SamlProvider) -> None: ...
     def get_saml_provider(self, arn: str) -> SamlProvider | None: ...
     def list_saml_providers(self, account_id: str) -> list[SamlProvider]: ...
-    def update_saml_provider(self, arn: str, document: str, entity_id: str) -> None: ...
+    def find_saml_providers(self, entity_id: str) -> list[SamlProvider]:
+        """Every provider (in any account) whose metadata names ``entity_id``."""
+        ...
+
+    def update_saml_provider(
+        self, arn: str, updater: Callable[[SamlProvider], SamlProvider]
+    ) -> SamlProvider:
+        """Read-modify-write in one transaction (document, entity ID, validUntil, encryption
+        mode and private keys; name, ARN, UUID and creation time are kept). The updater may
+        raise to abort; :class:`NotFound` when the provider is gone."""
+        ...
     def delete_saml_provider(self, arn: str) -> None: ...
 
     # -- STS ----------------------------------------------------------------------------------
