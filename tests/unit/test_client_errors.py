@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from connectfed.client import errors
+from tests.support.vectors import vectors_dir
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "protocols" / "botocore"
+VECTORS = vectors_dir() / "protocols" / "botocore"
 
 
 def vector_cases() -> list[tuple[str, dict]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from connectfed.saml import xml
 from connectfed.saml.assertion import SAML, AssertionRejected, verify_response
 from connectfed.saml.metadata import DS, IdpMetadata
+from tests.support.vectors import vectors_dir
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "saml"
+CORPUS = vectors_dir() / "saml"
 CASES: list[dict[str, Any]] = json.loads((CORPUS / "MANIFEST.json").read_text())["cases"]
 
 

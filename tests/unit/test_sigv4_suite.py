@@ -16,8 +16,9 @@ from connectfed.auth.verify import (
     verify,
 )
 from connectfed.errors import AuthError, InvalidSignature
+from tests.support.vectors import vectors_dir
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors"
+VECTORS = vectors_dir()
 BOTOCORE_SUITE = VECTORS / "sigv4"
 CRT_SUITE = VECTORS / "sigv4-aws-c-auth" / "tests" / "aws-signing-test-suite" / "v4"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -140,8 +140,9 @@ def _oaep(method: etree._Element) -> padding.OAEP:
 
 
 def _encrypted_keys(encrypted: etree._Element, data: etree._Element) -> list[etree._Element]:
-    keys = data.findall(f"./{_q(DS, 'KeyInfo')}/{_q(XENC, 'EncryptedKey')}")
-    keys += encrypted.findall(f"./{_q(XENC, 'EncryptedKey')}")
+    keys: list[etree._Element] = [
+        *data.findall(f"./{_q(DS, 'KeyInfo')}/{_q(XENC, 'EncryptedKey')}"),
+        *encrypted.findall(f"./{_q(XENC, 'EncryptedKey')}")]
     if len(keys) > MAX_ENCRYPTED_KEYS:
         raise DecryptionFailed(f"More than {MAX_ENCRYPTED_KEYS} EncryptedKey elements")
     if not keys:

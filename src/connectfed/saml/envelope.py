@@ -29,7 +29,7 @@ from connectfed.saml.encryption import (
     DecryptionFailed,
     decrypt_assertion,
 )
-from connectfed.saml.namespaces import DS, SAML, SAMLP, SUCCESS, q
+from connectfed.saml.namespaces import DS, ROLE_ATTRIBUTE, SAML, SAMLP, SUCCESS, q
 from connectfed.saml.rejection import AssertionRejected
 from connectfed.saml.signature import verify_signature
 
@@ -139,7 +139,7 @@ def _decrypted_document(encrypted: etree._Element, plaintext: bytes) -> bytes:
     if body.startswith(b"<?xml"):
         end = body.find(b"?>")
         body = body[end + 2:] if end >= 0 else body
-    head = etree.tostring(etree.Element("Decrypted", nsmap=encrypted.nsmap))
+    head = bytes(etree.tostring(etree.Element("Decrypted", nsmap=encrypted.nsmap)))
     return head[:-2] + b">" + body + b"</Decrypted>"
 
 
@@ -202,3 +202,34 @@ def _verify_decrypted(root: etree._Element, verified_response: etree._Element | 
     verified = verify_signature(document, f"./{ASSERTION}/", assertion, trust.certificates,
                                 trust.allow_sha1, now)
     return Opened(root, verified_response, verified, encrypted=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """Unverified facts about a response, only to choose which providers to verify it with."""
+
+    role_providers: tuple[str, ...]
+    issuers: tuple[str, ...]
+    encrypted: bool
+
+
+def peek(data: bytes) -> Hints:
+    """Read hints from a (not yet verified) response; nothing read here is trusted."""
+    root = parse_response(data)
+    providers: list[str] = []
+    for attribute in root.iter(q(SAML, "Attribute")):
+        if attribute.get("Name") != ROLE_ATTRIBUTE:
+            continue
+        for value in attribute.iter(q(SAML, "AttributeValue")):
+            for part in "".join(value.itertext()).split(","):
+                part = part.strip()
+                if ":saml-provider/" in part and part not in providers:
+                    providers.append(part)
+    issuers: list[str] = []
+    for issuer in (*root.findall(f"./{q(SAML, 'Issuer')}"),
+                   *root.findall(f"./{ASSERTION}/{q(SAML, 'Issuer')}")):
+        text = "".join(issuer.itertext()).strip()
+        if text and text not in issuers:
+            issuers.append(text)
+    return Hints(tuple(providers[:5]), tuple(issuers[:2]),
+                 root.find(f"./{ENCRYPTED}") is not None)

@@ -12,3 +12,12 @@ BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 def q(ns: str, name: str) -> str:
     """An lxml qualified name: ``{namespace}local``."""
     return f"{{{ns}}}{name}"
+
+# AWS's SAML attributes (IAM user guide, "Configure SAML assertions for the authentication
+# response").
+AWS_ATTRIBUTES = "https://aws.amazon.com/SAML/Attributes/"
+ROLE_ATTRIBUTE = AWS_ATTRIBUTES + "Role"
+SESSION_NAME_ATTRIBUTE = AWS_ATTRIBUTES + "RoleSessionName"
+SESSION_DURATION_ATTRIBUTE = AWS_ATTRIBUTES + "SessionDuration"
+SOURCE_IDENTITY_ATTRIBUTE = AWS_ATTRIBUTES + "SourceIdentity"
+TAG_ATTRIBUTE_PREFIX = AWS_ATTRIBUTES + "PrincipalTag:"

@@ -19,7 +19,8 @@ import re
 from lxml import etree
 
 MAX_DOCUMENT_BYTES = 10_000_000  # IAM's SAMLMetadataDocument maximum; responses are far smaller
-_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+_DECLARATION = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
 _UTF8_NAMES = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
 
 
@@ -27,7 +28,7 @@ class UnsafeXml(ValueError):
     pass
 
 
-class _RefuseEverything(etree.Resolver):
+class _RefuseEverything(etree.Resolver):  # type: ignore[misc]
     """Any external DTD, entity or XInclude lookup fails instead of being fetched."""
 
     def resolve(self, url: str | None, pubid: str | None, context: object) -> None:

@@ -25,6 +25,12 @@ from connectfed.store.sql import (
 )
 
 
+def _provider(row: Sequence[Any], keys: tuple[SamlPrivateKey, ...]) -> SamlProvider:
+    account, name, arn, document, entity_id, created, valid_until, uuid, mode = row
+    return SamlProvider(account, name, arn, document, entity_id, created, valid_until,
+                        uuid or "", mode, keys)
+
+
 class IdentityStatements(SqlBase):
     # -- access keys ---------------------------------------------------------------------------
     def create_access_key(self, key: AccessKey) -> None:
@@ -244,14 +250,13 @@ class IdentityStatements(SqlBase):
                 f"SELECT {self._KEY_COLS} FROM saml_private_keys WHERE provider_arn IN ({marks})"
                 " ORDER BY created, key_id", arns):
             keys.setdefault(arn, []).append(SamlPrivateKey(key_id, pem, created))
-        return [SamlProvider(*row[:7], row[7] or "", row[8], tuple(keys.get(row[2], ())))
-                for row in rows]
+        return [_provider(row, tuple(keys.get(row[2], ()))) for row in rows]
 
     @staticmethod
     def _insert_keys(tx: Transaction, arn: str, keys: Sequence[SamlPrivateKey]) -> None:
         for key in keys:
-            tx.execute(f"INSERT INTO saml_private_keys ({IdentityStatements._KEY_COLS}) VALUES (?, ?, ?, ?)",
-                       (arn, key.key_id, key.private_key_pem, key.created))
+            tx.execute(f"INSERT INTO saml_private_keys ({IdentityStatements._KEY_COLS})"
+                       " VALUES (?, ?, ?, ?)", (arn, key.key_id, key.private_key_pem, key.created))
 
     def create_saml_provider(self, provider: SamlProvider) -> None:
         with self._db.transaction() as tx:
@@ -288,7 +293,7 @@ class IdentityStatements(SqlBase):
             keys = tuple(SamlPrivateKey(key_id, pem, created) for _, key_id, pem, created in
                          tx.query(f"SELECT {self._KEY_COLS} FROM saml_private_keys"
                                   " WHERE provider_arn = ? ORDER BY created, key_id", (arn,)))
-            old = SamlProvider(*row[:7], row[7] or "", row[8], keys)
+            old = _provider(row, keys)
             new = updater(old)
             tx.execute(
                 "UPDATE saml_providers SET metadata_document = ?, entity_id = ?, valid_until = ?,"
@@ -297,8 +302,8 @@ class IdentityStatements(SqlBase):
             kept = {key.key_id for key in new.private_keys}
             for key in old.private_keys:
                 if key.key_id not in kept:
-                    tx.execute("DELETE FROM saml_private_keys WHERE provider_arn = ? AND key_id = ?",
-                               (arn, key.key_id))
+                    tx.execute("DELETE FROM saml_private_keys WHERE provider_arn = ?"
+                               " AND key_id = ?", (arn, key.key_id))
             existing = {key.key_id for key in old.private_keys}
             self._insert_keys(tx, arn, [k for k in new.private_keys if k.key_id not in existing])
         return SamlProvider(old.account_id, old.name, old.arn, new.metadata_document,
