@@ -225,10 +225,18 @@ def encrypt_assertion(assertion: etree._Element, certificate: x509.Certificate, 
                       key_transport: KeyTransport = OAEP_MGF1P_SHA1,
                       content: str = AES256_GCM, key_as_sibling: bool = False) -> etree._Element:
     """An ``EncryptedAssertion`` holding ``assertion`` for the holder of ``certificate``."""
+    return encrypt_octets(bytes(etree.tostring(assertion)), certificate,
+                          key_transport=key_transport, content=content,
+                          key_as_sibling=key_as_sibling)
+
+
+def encrypt_octets(plaintext: bytes, certificate: x509.Certificate, *,
+                   key_transport: KeyTransport = OAEP_MGF1P_SHA1, content: str = AES256_GCM,
+                   key_as_sibling: bool = False) -> etree._Element:
+    """An ``EncryptedAssertion`` around any octets (tests use it for hostile plaintexts)."""
     public_key = certificate.public_key()
     assert isinstance(public_key, rsa.RSAPublicKey)
     session_key = os.urandom(CONTENT_KEY_BYTES[content])
-    plaintext = etree.tostring(assertion)
     if content in (AES128_GCM, AES256_GCM):
         iv = os.urandom(12)
         ciphertext = iv + AESGCM(session_key).encrypt(iv, plaintext, None)

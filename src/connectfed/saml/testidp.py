@@ -63,6 +63,7 @@ class SigningKey:
 
 @dataclass
 class TestIdp:
+    __test__ = False  # not a pytest test class
     entity_id: str = "https://idp.connectfed.test/metadata"
     keys: list[SigningKey] = field(default_factory=lambda: [SigningKey.generate()])
 

@@ -77,9 +77,9 @@ def parse(data: bytes) -> etree._Element:
         raise UnsafeXml("not well-formed XML: no root element")
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise UnsafeXml("DTDs are not allowed")
+        raise UnsafeXml("DTDs are not allowed (found only after parsing)")
     if any(isinstance(node, etree._Entity) for node in root.iter()):
-        raise UnsafeXml("entities are not allowed")
+        raise UnsafeXml("entities are not allowed (found only after parsing)")
     return root
 
 
