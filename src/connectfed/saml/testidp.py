@@ -177,12 +177,21 @@ class TestIdp:
     @staticmethod
     def _sign(element: etree._Element, element_id: str, key: SigningKey, algorithm: str,
               digest: str) -> etree._Element:
-        signer = XMLSigner(signature_algorithm=algorithm, digest_algorithm=digest,
-                           c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+        signer_class = _LegacySha1Signer if "sha1" in f"{algorithm}{digest}" else XMLSigner
+        signer = signer_class(signature_algorithm=algorithm, digest_algorithm=digest,
+                              c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
         signer.namespaces = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
         signed: etree._Element = signer.sign(element, key=key.key_pem, cert=[key.cert],
                                              reference_uri=element_id)
         return signed
+
+
+class _LegacySha1Signer(XMLSigner):
+    """Signs with RSA-SHA1/SHA-1 like old IdPs still do (signxml refuses by default), to test
+    that the service provider refuses them unless ``--allow-saml-sha1``."""
+
+    def check_deprecated_methods(self) -> None:
+        return None
 
 
 def encode(response: bytes) -> str:
