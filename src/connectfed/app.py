@@ -138,12 +138,14 @@ def build_services(
         store, clock, authz, settings.region, ttl, on_created=agents.ensure_defaults
     )
     sts = StsService(store, clock, authz, hmac_key, settings.region)
-    providers = SamlProviderService(store, clock, authz, ttl)
+    providers = SamlProviderService(
+        store, clock, authz, ttl, recipients=settings.saml_endpoints,
+        audiences=settings.saml_audiences, skew_seconds=settings.clock_skew_seconds,
+        allow_sha1=settings.allow_saml_sha1)
     minter = TokenMinter(hmac_key)
     federation = FederationService(store, clock, authz, instances, minter, settings)
     assume_saml = AssumeRoleWithSaml(
-        store, clock, sts, providers, recipients=settings.saml_endpoints,
-        audiences=settings.saml_audiences, single_use=settings.saml_single_use,
+        store, clock, sts, providers, single_use=settings.saml_single_use,
         skew_seconds=settings.clock_skew_seconds)
     signin = BrowserSignin(store=store, clock=clock, settings=settings, providers=providers,
                            assume_saml=assume_saml, resolver=resolver, federation=federation,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectfed.identity.principal import Principal
+from connectfed.identity.providers import ProviderChange
 from connectfed.saml.testidp import SigningKey, TestIdp
 from connectfed.web.testidp_site import IdpUser, TestIdpSite
 
@@ -171,11 +172,9 @@ def ensure_test_idp(services: Services, demo: DemoData, folder: Path) -> TestIdp
                   keys=[_signing_key(folder)])
     provider_arn = f"arn:aws:iam::{account}:saml-provider/{TEST_IDP_PROVIDER}"
     if services.store.get_saml_provider(provider_arn) is None:
-        services.providers.create(root, {"Name": TEST_IDP_PROVIDER,
-                                         "SAMLMetadataDocument": idp.metadata()})
+        services.providers.create(root, TEST_IDP_PROVIDER, idp.metadata())
     else:
-        services.providers.update(root, {"SAMLProviderArn": provider_arn,
-                                         "SAMLMetadataDocument": idp.metadata()})
+        services.providers.update(root, provider_arn, ProviderChange(document=idp.metadata()))
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
          "Action": "sts:AssumeRole"},

@@ -22,6 +22,8 @@ class Settings:
     throttle_burst: int = 5
     # SAML: AssumeRoleWithSAML reuse within validity is allowed, as on AWS, unless single-use.
     saml_single_use: bool = False
+    # SAML: accept RSA-SHA1 signatures and SHA-1 digests (some IdPs still sign with them).
+    allow_saml_sha1: bool = False
     # HTTP
     max_body_bytes: int = 1024 * 1024
     body_timeout_seconds: float = 30.0  # a client slower than this to send its body gets 408

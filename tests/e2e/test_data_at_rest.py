@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from connectfed.saml.testidp import SigningKey, TestIdp
 from connectfed.store import KeyFile, StaticKey, open_store
 from connectfed.store.sealing import decode_key
 from tests.conftest import postgres_or_skip
@@ -50,6 +51,12 @@ def _secrets_through_the_api(server: Server) -> tuple[list[str], list[str]]:
         )
         tokens = connect.get_federation_token(InstanceId=world.instance_id)["Credentials"]
         secrets += [tokens["AccessToken"], tokens["RefreshToken"]]
+    # A SAML provider's private key (for encrypted assertions) is a secret kept recoverably too.
+    sp = SigningKey.generate("at rest")
+    iam.create_saml_provider(Name="AtRest", SAMLMetadataDocument=TestIdp().metadata(),
+                             AddPrivateKey=sp.key_pem.decode())
+    pem_body = "".join(sp.key_pem.decode().splitlines()[1:-1])
+    secrets += [sp.key_pem.decode(), pem_body[:64], pem_body[-64:]]
     return secrets, ids
 
 

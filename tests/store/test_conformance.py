@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -16,6 +17,8 @@ from connectfed.store.records import (
     Profile,
     Role,
     RoleBinding,
+    SamlPrivateKey,
+    SamlProvider,
     Session,
     Token,
 )
@@ -241,12 +244,112 @@ def test_saml_providers_round_trip(store: Store) -> None:
         store.create_saml_provider(provider)
     assert store.get_saml_provider(provider.arn) == provider
     assert store.list_saml_providers("123456789012") == [provider]
-    store.update_saml_provider(provider.arn, "<md2/>", "https://idp2")
+    store.update_saml_provider(provider.arn, lambda p: replace(
+        p, metadata_document="<md2/>", entity_id="https://idp2", valid_until=5.0))
     updated = store.get_saml_provider(provider.arn)
-    assert updated is not None and updated.entity_id == "https://idp2"
+    assert updated == replace(provider, metadata_document="<md2/>", entity_id="https://idp2",
+                              valid_until=5.0)
     store.delete_saml_provider(provider.arn)
     with pytest.raises(NotFound):
         store.delete_saml_provider(provider.arn)
+    with pytest.raises(NotFound):
+        store.update_saml_provider(provider.arn, lambda p: p)
+
+
+def _saml_provider(name: str, entity_id: str = "https://idp", account: str = "123456789012",
+                   keys: tuple[SamlPrivateKey, ...] = ()) -> SamlProvider:
+    return SamlProvider(account, name, f"arn:aws:iam::{account}:saml-provider/{name}", "<md/>",
+                        entity_id, 1.0, 9.0, f"UUID{name.upper()}0000000000000000000",
+                        "Allowed", keys)
+
+
+def test_saml_provider_private_keys_and_encryption_mode(store: Store) -> None:
+    first = SamlPrivateKey("KEYAAAAAAAAAAAAAAAAAAAAA", "-----BEGIN PRIVATE KEY-----A", 2.0)
+    second = SamlPrivateKey("KEYBBBBBBBBBBBBBBBBBBBBB", "-----BEGIN PRIVATE KEY-----B", 3.0)
+    provider = _saml_provider("Enc", keys=(first,))
+    store.create_saml_provider(provider)
+    assert store.get_saml_provider(provider.arn) == provider
+    store.update_saml_provider(provider.arn, lambda p: replace(
+        p, encryption_mode="Required", private_keys=(*p.private_keys, second)))
+    rolled = store.get_saml_provider(provider.arn)
+    assert rolled is not None and rolled.private_keys == (first, second)
+    assert rolled.encryption_mode == "Required"
+    store.update_saml_provider(provider.arn, lambda p: replace(p, private_keys=(second,)))
+    assert store.get_saml_provider(provider.arn) == replace(
+        provider, encryption_mode="Required", private_keys=(second,))
+    assert store.list_saml_providers("123456789012")[0].private_keys == (second,)
+
+
+def test_a_failing_saml_updater_changes_nothing(store: Store) -> None:
+    provider = _saml_provider("Abort")
+    store.create_saml_provider(provider)
+
+    def refuse(p: SamlProvider) -> SamlProvider:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        store.update_saml_provider(provider.arn, refuse)
+    assert store.get_saml_provider(provider.arn) == provider
+
+
+def test_deleted_saml_provider_keys_are_gone_when_recreated(store: Store) -> None:
+    key = SamlPrivateKey("KEYCCCCCCCCCCCCCCCCCCCCC", "pem", 2.0)
+    provider = _saml_provider("Again", keys=(key,))
+    store.create_saml_provider(provider)
+    store.delete_saml_provider(provider.arn)
+    store.create_saml_provider(replace(provider, private_keys=()))
+    again = store.get_saml_provider(provider.arn)
+    assert again is not None and again.private_keys == ()
+
+
+def test_find_saml_providers_by_entity_id_across_accounts(store: Store) -> None:
+    ours = _saml_provider("Ours", "https://shared.idp")
+    theirs = _saml_provider("Theirs", "https://shared.idp", account="210987654321")
+    other = _saml_provider("Other", "https://other.idp")
+    for provider in (ours, theirs, other):
+        store.create_saml_provider(provider)
+    found = store.find_saml_providers("https://shared.idp")
+    assert sorted(p.arn for p in found) == sorted([ours.arn, theirs.arn])
+    assert store.find_saml_providers("https://nobody.idp") == []
+
+
+def test_concurrent_saml_key_additions_respect_the_updater(store_url: str) -> None:
+    """Read-modify-write is serialised: with a limit of two keys, exactly two of six win."""
+    setup = _open(store_url)
+    provider = _saml_provider("Race")
+    setup.create_saml_provider(provider)
+    stores = [_open(store_url) for _ in range(6)]
+    try:
+        outcomes: list[str] = []
+        barrier = threading.Barrier(len(stores))
+
+        def add(index: int) -> None:
+            key = SamlPrivateKey(f"KEY{index:021d}", "pem", float(index))
+
+            def updater(p: SamlProvider) -> SamlProvider:
+                if len(p.private_keys) >= 2:
+                    raise ValueError("full")
+                return replace(p, private_keys=(*p.private_keys, key))
+
+            barrier.wait()
+            try:
+                stores[index].update_saml_provider(provider.arn, updater)
+                outcomes.append("ok")
+            except ValueError:
+                outcomes.append("full")
+
+        threads = [threading.Thread(target=add, args=(i,)) for i in range(len(stores))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["full"] * 4 + ["ok"] * 2
+        final = setup.get_saml_provider(provider.arn)
+        assert final is not None and len(final.private_keys) == 2
+    finally:
+        for backend in stores:
+            backend.close()
+        setup.close()
 
 
 def test_an_assertion_is_remembered_once_even_concurrently(store_url: str) -> None:

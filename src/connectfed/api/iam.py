@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectfed.api.context import services
+from connectfed.identity.providers import EncryptionMode, ProviderChange, ProviderDescription
 from connectfed.wire.registry import Params, RequestContext, operation
 
 
@@ -108,26 +109,55 @@ def list_role_policies(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return services(ctx).iam.list_policies(ctx.principal, "role", params)
 
 
+def _mode(params: Params) -> EncryptionMode | None:
+    value = params.get("AssertionEncryptionMode")
+    return EncryptionMode(value) if value is not None else None  # the model's enum validated it
+
+
+def _provider_shape(p: ProviderDescription) -> dict[str, Any]:
+    out: dict[str, Any] = {"SAMLMetadataDocument": p.metadata_document, "CreateDate": p.created}
+    if p.uuid is not None:
+        out["SAMLProviderUUID"] = p.uuid
+    if p.valid_until is not None:
+        out["ValidUntil"] = p.valid_until
+    if p.encryption_mode is not None:
+        out["AssertionEncryptionMode"] = p.encryption_mode.value
+    if p.private_keys:
+        out["PrivateKeyList"] = [{"KeyId": k.key_id, "Timestamp": k.created}
+                                 for k in p.private_keys]
+    return out
+
+
 @operation("iam", "CreateSAMLProvider")
 def create_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).providers.create(ctx.principal, params)
+    return {"SAMLProviderArn": services(ctx).providers.create(
+        ctx.principal, params["Name"], params["SAMLMetadataDocument"], _mode(params),
+        params.get("AddPrivateKey"))}
 
 
 @operation("iam", "GetSAMLProvider")
 def get_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).providers.get(ctx.principal, params)
+    return _provider_shape(services(ctx).providers.describe(ctx.principal,
+                                                            params["SAMLProviderArn"]))
 
 
 @operation("iam", "ListSAMLProviders")
 def list_saml_providers(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).providers.list(ctx.principal, params)
+    return {"SAMLProviderList": [
+        {"Arn": p.arn, "CreateDate": p.created,
+         **({"ValidUntil": p.valid_until} if p.valid_until is not None else {})}
+        for p in services(ctx).providers.list(ctx.principal)]}
 
 
 @operation("iam", "UpdateSAMLProvider")
 def update_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).providers.update(ctx.principal, params)
+    change = ProviderChange(params.get("SAMLMetadataDocument"), _mode(params),
+                            params.get("AddPrivateKey"), params.get("RemovePrivateKey"))
+    return {"SAMLProviderArn": services(ctx).providers.update(
+        ctx.principal, params["SAMLProviderArn"], change)}
 
 
 @operation("iam", "DeleteSAMLProvider")
 def delete_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).providers.delete(ctx.principal, params)
+    services(ctx).providers.delete(ctx.principal, params["SAMLProviderArn"])
+    return {}

@@ -51,6 +51,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--allow-multiple-roles-per-user", action="store_true")
     serve.add_argument("--saml-single-use", action="store_true",
                        help="AssumeRoleWithSAML accepts each assertion once (AWS allows reuse)")
+    serve.add_argument("--allow-saml-sha1", action="store_true",
+                       help="accept SAML signatures made with RSA-SHA1 and SHA-1 digests "
+                            "(refused by default; for IdPs that still sign with SHA-1)")
     serve.add_argument(
         "--throttle-rate",
         type=float,

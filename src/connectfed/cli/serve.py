@@ -81,6 +81,7 @@ def serve(args: argparse.Namespace) -> int:
         public_url=public_url,
         allow_multiple_roles_per_user=args.allow_multiple_roles_per_user,
         saml_single_use=args.saml_single_use,
+        allow_saml_sha1=args.allow_saml_sha1,
         throttle_rate=args.throttle_rate,
         throttle_burst=args.throttle_burst,
         access_token_seconds=args.access_token_seconds,

@@ -3,7 +3,9 @@ session for one of the roles it names, when that role's trust policy allows the 
 
 AWS rules (AWS-BEHAVIOUR.md, STS): the Role attribute carries ``roleArn,providerArn`` pairs and
 the requested pair must be among them; RoleSessionName is required and matches
-``[\\w+=,.@-]{2,64}``; SourceIdentity likewise and not ``aws:``-prefixed; at most 50 session
+``[\\w+=,.@-]{2,64}`` with ``\\w`` meaning ASCII ``[a-zA-Z0-9_]`` as in AWS's (Java) patterns,
+so look-alike letters from other scripts are refused; SourceIdentity likewise and not
+``aws:``-prefixed; at most 50 session
 tags; the duration is bounded by the role's maximum and by SessionNotOnOrAfter. Reuse of an
 assertion within its validity is allowed, as on AWS, unless ``saml_single_use`` is set.
 """
@@ -15,7 +17,7 @@ import binascii
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -31,17 +33,25 @@ from connectfed.identity.policy import (
 from connectfed.identity.principal import Origin
 from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.sts import StsService, _role_name_from_arn
-from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion, verify_response
+from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
+from connectfed.saml.namespaces import (
+    ROLE_ATTRIBUTE,
+    SESSION_DURATION_ATTRIBUTE,
+    SESSION_NAME_ATTRIBUTE,
+    SOURCE_IDENTITY_ATTRIBUTE,
+    TAG_ATTRIBUTE_PREFIX,
+)
 from connectfed.store import Store
+from connectfed.store.records import SamlProvider
 
 log = logging.getLogger("connectfed.saml")
 
-ROLE = "https://aws.amazon.com/SAML/Attributes/Role"
-SESSION_NAME = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
-SESSION_DURATION = "https://aws.amazon.com/SAML/Attributes/SessionDuration"
-SOURCE_IDENTITY = "https://aws.amazon.com/SAML/Attributes/SourceIdentity"
-TAG_PREFIX = "https://aws.amazon.com/SAML/Attributes/PrincipalTag:"
-NAME_PATTERN = re.compile(r"[\w+=,.@-]{2,64}")
+ROLE = ROLE_ATTRIBUTE
+SESSION_NAME = SESSION_NAME_ATTRIBUTE
+SESSION_DURATION = SESSION_DURATION_ATTRIBUTE
+SOURCE_IDENTITY = SOURCE_IDENTITY_ATTRIBUTE
+TAG_PREFIX = TAG_ATTRIBUTE_PREFIX
+NAME_PATTERN = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 FORMATS = {
     "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent": "persistent",
     "urn:oasis:names:tc:SAML:2.0:nameid-format:transient": "transient",
@@ -58,18 +68,16 @@ def not_authorized() -> AccessDenied:
 
 class AssumeRoleWithSaml:
     def __init__(self, store: Store, clock: Clock, sts: StsService,
-                 providers: SamlProviderService, *, recipients: Sequence[str],
-                 audiences: Sequence[str], single_use: bool, skew_seconds: int = 300) -> None:
+                 providers: SamlProviderService, *, single_use: bool,
+                 skew_seconds: int = 300) -> None:
         self._store = store
         self._clock = clock
         self._sts = sts
         self._providers = providers
-        self._recipients = tuple(recipients)
-        self._audiences = tuple(audiences)
         self._single_use = single_use
         self._skew = timedelta(seconds=skew_seconds)
 
-    def verify(self, provider_arn: str, encoded: str) -> tuple[VerifiedAssertion, Any]:
+    def verify(self, provider_arn: str, encoded: str) -> tuple[VerifiedAssertion, SamlProvider]:
         """Decode and verify an assertion for ``provider_arn``; map rejections to STS errors."""
         try:
             document = base64.b64decode(encoded.strip(), validate=True)
@@ -78,19 +86,16 @@ class AssumeRoleWithSaml:
         trusted = self._providers.trusted(provider_arn)
         if trusted is None:
             raise invalid_token(f"The SAML provider {provider_arn} does not exist")
-        provider, metadata = trusted
         try:
-            verified = verify_response(document, metadata=metadata, recipients=self._recipients,
-                                       audiences=self._audiences, now=self._clock.now(),
-                                       skew=self._skew)
+            verified = self._providers.verify(trusted, document)
         except AssertionRejected as exc:
             # For the operator: which provider and why, never the assertion itself.
             log.warning("AssumeRoleWithSAML rejected an assertion for %s (%s): %s",
-                        provider_arn, exc.reason, exc)
+                        provider_arn, exc.reason, exc.detail or exc)
             if exc.reason == "expired":
                 raise client_error("ExpiredTokenException", str(exc)) from None
             raise invalid_token(str(exc)) from None
-        return verified, provider
+        return verified, trusted.record
 
     def remember(self, verified: VerifiedAssertion) -> bool:
         expires = (verified.not_on_or_after + self._skew).timestamp()
@@ -121,7 +126,7 @@ class AssumeRoleWithSaml:
         if not self.remember(verified):
             raise invalid_token("The SAML assertion has already been used")
 
-    def issue(self, verified: VerifiedAssertion, provider: Any, role_arn: str,
+    def issue(self, verified: VerifiedAssertion, provider: SamlProvider, role_arn: str,
               duration_seconds: int | None = None,
               before_issue: Callable[[], None] | None = None,
               origin: Origin | None = None) -> dict[str, Any]:
@@ -202,7 +207,7 @@ class AssumeRoleWithSaml:
         return duration
 
     @staticmethod
-    def _name_qualifier(issuer: str, provider: Any) -> str:
+    def _name_qualifier(issuer: str, provider: SamlProvider) -> str:
         digest = hashlib.sha1(  # noqa: S324  (AWS defines NameQualifier with SHA-1)
             f"{issuer}{provider.account_id}/{provider.name}".encode()).digest()
         return base64.b64encode(digest).decode()

@@ -1,65 +1,194 @@
 """IAM SAML identity providers: metadata is parsed and validated on the way in; the entityID
-becomes the trusted Issuer and the signing certificates are pinned."""
+becomes the trusted Issuer and the signing certificates are pinned. Providers may hold up to two
+private keys that decrypt encrypted assertions, and an ``AssertionEncryptionMode``
+(``Allowed``/``Required``), as IAM's CreateSAMLProvider/UpdateSAMLProvider/GetSAMLProvider
+describe them (IAM API reference; docs/compatibility.md for what AWS leaves unsaid).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+import logging
+import secrets
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
 from connectfed.errors import ServiceError, client_error
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.principal import Principal
+from connectfed.saml.assertion import VerifiedAssertion, verify_response
+from connectfed.saml.envelope import peek
+from connectfed.saml.keys import InvalidPrivateKey, key_id, load_private_key
 from connectfed.saml.metadata import IdpMetadata, InvalidMetadata, parse_metadata
 from connectfed.store import Conflict, NotFound, Store
-from connectfed.store.records import SamlProvider
+from connectfed.store.records import SamlPrivateKey, SamlProvider
+
+log = logging.getLogger("connectfed.saml")
+MAX_PRIVATE_KEYS = 2  # GetSAMLProvider's PrivateKeyList holds at most two
+MAX_CANDIDATES = 5
+
+
+class EncryptionMode(Enum):
+    ALLOWED = "Allowed"
+    REQUIRED = "Required"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderChange:
+    """UpdateSAMLProvider: each field that is not None changes."""
+
+    document: str | None = None
+    encryption_mode: EncryptionMode | None = None
+    add_private_key: str | None = None
+    remove_private_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateKeyInfo:
+    key_id: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderDescription:
+    arn: str
+    uuid: str | None
+    metadata_document: str
+    created: datetime
+    valid_until: datetime | None
+    encryption_mode: EncryptionMode | None
+    private_keys: tuple[PrivateKeyInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedProvider:
+    """A provider ready to verify assertions: parsed metadata and loaded private keys."""
+
+    record: SamlProvider
+    metadata: IdpMetadata
+    decryption_keys: tuple[rsa.RSAPrivateKey, ...]
+    require_encryption: bool
+
+    @property
+    def arn(self) -> str:
+        return self.record.arn
 
 
 def _no_such(arn: str) -> ServiceError:
     return client_error("NoSuchEntity", f"SAMLProvider {arn} does not exist.", 404)
 
 
+def _invalid(message: str) -> ServiceError:
+    return client_error("InvalidInput", message)
+
+
 def _metadata(document: str) -> IdpMetadata:
     try:
         return parse_metadata(document)
     except InvalidMetadata as exc:
-        raise client_error("InvalidInput", str(exc)) from None
+        raise _invalid(str(exc)) from None
+
+
+def _timestamp(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment is not None else None
+
+
+def _new_key(pem: str, now: float) -> SamlPrivateKey:
+    try:
+        return SamlPrivateKey(key_id(load_private_key(pem)), pem.strip(), now)
+    except InvalidPrivateKey as exc:
+        raise _invalid(str(exc)) from None
+
+
+def _provider_uuid() -> str:
+    alphabet = string.ascii_uppercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(26))
+
+
+def _check_encryption(mode: str | None, keys: Sequence[SamlPrivateKey]) -> None:
+    if mode == EncryptionMode.REQUIRED.value and not keys:
+        raise _invalid("AssertionEncryptionMode Required needs a private key: add one with "
+                       "AddPrivateKey")
 
 
 class SamlProviderService:
-    def __init__(self, store: Store, clock: Clock, authz: Authorizer, ttl: float) -> None:
+    def __init__(self, store: Store, clock: Clock, authz: Authorizer, ttl: float, *,
+                 recipients: Sequence[str] = (), audiences: Sequence[str] = (),
+                 skew_seconds: int = 300, allow_sha1: bool = False) -> None:
         self._store = store
         self._clock = clock
         self._authz = authz
-        self._parsed: TtlCache[tuple[SamlProvider, IdpMetadata] | None] = TtlCache(
-            ttl, clock.monotonic)
+        self._recipients = tuple(recipients)
+        self._audiences = tuple(audiences)
+        self._skew = timedelta(seconds=skew_seconds)
+        self._allow_sha1 = allow_sha1
+        self._parsed: TtlCache[TrustedProvider | None] = TtlCache(ttl, clock.monotonic)
 
-    def trusted(self, arn: str) -> tuple[SamlProvider, IdpMetadata] | None:
-        """The provider and its parsed metadata, for verifying assertions."""
-        def load() -> tuple[SamlProvider, IdpMetadata] | None:
+    # -- verification ------------------------------------------------------------------------
+    def trusted(self, arn: str) -> TrustedProvider | None:
+        """The provider, its parsed metadata and its private keys, for verifying assertions."""
+        def load() -> TrustedProvider | None:
             provider = self._store.get_saml_provider(arn)
             if provider is None:
                 return None
-            return provider, parse_metadata(provider.metadata_document)
+            try:
+                metadata = parse_metadata(provider.metadata_document)
+                keys = tuple(load_private_key(k.private_key_pem) for k in provider.private_keys)
+            except (InvalidMetadata, InvalidPrivateKey) as exc:
+                log.error("SAML provider %s has unusable stored metadata or keys: %s", arn, exc)
+                return None
+            return TrustedProvider(provider, metadata, keys,
+                                   provider.encryption_mode == EncryptionMode.REQUIRED.value)
 
         return self._parsed.get(arn, load)
 
-    def create(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        name = params["Name"]
+    def verify(self, trusted: TrustedProvider, document: bytes) -> VerifiedAssertion:
+        """Verify a SAMLResponse against this provider (raises AssertionRejected)."""
+        return verify_response(document, metadata=trusted.metadata, recipients=self._recipients,
+                               audiences=self._audiences, now=self._clock.now(), skew=self._skew,
+                               allow_sha1=self._allow_sha1,
+                               decryption_keys=trusted.decryption_keys,
+                               require_encryption=trusted.require_encryption)
+
+    def candidates(self, document: bytes) -> list[str]:
+        """Provider ARNs that may have issued ``document`` (unverified hints, only to choose
+        whose certificates and keys to try): the providers its plain Role attribute names,
+        then those whose entityID is its Issuer (all an encrypted assertion shows)."""
+        hints = peek(document)
+        found = list(hints.role_providers)
+        for issuer in hints.issuers:
+            for provider in self._store.find_saml_providers(issuer):
+                if provider.arn not in found:
+                    found.append(provider.arn)
+        return found[:MAX_CANDIDATES]
+
+    # -- IAM operations ----------------------------------------------------------------------
+    def create(self, caller: Principal, name: str, document: str,
+               encryption_mode: EncryptionMode | None = None,
+               add_private_key: str | None = None) -> str:
         arn = f"arn:aws:iam::{caller.account_id}:saml-provider/{name}"
         self._authz.require(caller, "iam:CreateSAMLProvider", arn)
-        metadata = _metadata(params["SAMLMetadataDocument"])
+        metadata = _metadata(document)
+        now = self._clock.now().timestamp()
+        keys = (_new_key(add_private_key, now),) if add_private_key is not None else ()
+        mode = encryption_mode.value if encryption_mode is not None else None
+        _check_encryption(mode, keys)
         provider = SamlProvider(
-            caller.account_id, name, arn, params["SAMLMetadataDocument"], metadata.entity_id,
-            self._clock.now().timestamp(),
-            metadata.valid_until.timestamp() if metadata.valid_until else None)
+            caller.account_id, name, arn, document, metadata.entity_id, now,
+            _timestamp(metadata.valid_until), _provider_uuid(), mode, keys)
         try:
             self._store.create_saml_provider(provider)
         except Conflict:
             raise client_error("EntityAlreadyExists",
                                f"SAMLProvider {name} already exists.", 409) from None
-        return {"SAMLProviderArn": arn}
+        self._parsed.invalidate(arn)
+        return arn
 
     def _get(self, caller: Principal, action: str, arn: str) -> SamlProvider:
         self._authz.require(caller, f"iam:{action}", arn)
@@ -68,38 +197,77 @@ class SamlProviderService:
             raise _no_such(arn)
         return provider
 
-    def get(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        provider = self._get(caller, "GetSAMLProvider", params["SAMLProviderArn"])
-        out: dict[str, Any] = {"SAMLMetadataDocument": provider.metadata_document,
-                               "CreateDate": datetime.fromtimestamp(provider.created, UTC)}
-        if provider.valid_until is not None:
-            out["ValidUntil"] = datetime.fromtimestamp(provider.valid_until, UTC)
-        return out
+    def describe(self, caller: Principal, arn: str) -> ProviderDescription:
+        provider = self._get(caller, "GetSAMLProvider", arn)
+        return ProviderDescription(
+            arn=provider.arn, uuid=provider.provider_uuid or None,
+            metadata_document=provider.metadata_document,
+            created=datetime.fromtimestamp(provider.created, UTC),
+            valid_until=datetime.fromtimestamp(provider.valid_until, UTC)
+            if provider.valid_until is not None else None,
+            encryption_mode=EncryptionMode(provider.encryption_mode)
+            if provider.encryption_mode else None,
+            private_keys=tuple(PrivateKeyInfo(k.key_id, datetime.fromtimestamp(k.created, UTC))
+                               for k in provider.private_keys))
 
-    def list(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    def list(self, caller: Principal) -> list[ProviderDescription]:
         self._authz.require(caller, "iam:ListSAMLProviders", "*")
-        return {"SAMLProviderList": [
-            {"Arn": p.arn, "CreateDate": datetime.fromtimestamp(p.created, UTC),
-             **({"ValidUntil": datetime.fromtimestamp(p.valid_until, UTC)}
-                if p.valid_until is not None else {})}
-            for p in self._store.list_saml_providers(caller.account_id)
-        ]}
+        return [ProviderDescription(
+            arn=p.arn, uuid=p.provider_uuid or None, metadata_document=p.metadata_document,
+            created=datetime.fromtimestamp(p.created, UTC),
+            valid_until=datetime.fromtimestamp(p.valid_until, UTC)
+            if p.valid_until is not None else None,
+            encryption_mode=EncryptionMode(p.encryption_mode) if p.encryption_mode else None,
+            private_keys=()) for p in self._store.list_saml_providers(caller.account_id)]
 
-    def update(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        provider = self._get(caller, "UpdateSAMLProvider", params["SAMLProviderArn"])
-        document = params.get("SAMLMetadataDocument")
-        if document is None:
-            raise client_error("ValidationError", "SAMLMetadataDocument is required")
-        metadata = _metadata(document)
-        self._store.update_saml_provider(provider.arn, document, metadata.entity_id)
+    def update(self, caller: Principal, arn: str, change: ProviderChange) -> str:
+        provider = self._get(caller, "UpdateSAMLProvider", arn)
+        if change == ProviderChange():
+            raise _invalid("Specify SAMLMetadataDocument, AssertionEncryptionMode, "
+                           "AddPrivateKey or RemovePrivateKey")
+        if change.add_private_key is not None and change.remove_private_key is not None:
+            raise _invalid("Add the new private key and remove the old one in separate "
+                           "requests")
+        metadata = _metadata(change.document) if change.document is not None else None
+        now = self._clock.now().timestamp()
+        added = _new_key(change.add_private_key, now) \
+            if change.add_private_key is not None else None
+
+        def apply(current: SamlProvider) -> SamlProvider:
+            keys = current.private_keys
+            if added is not None:
+                if any(k.key_id == added.key_id for k in keys):
+                    raise _invalid(f"The private key {added.key_id} is already added")
+                if len(keys) >= MAX_PRIVATE_KEYS:
+                    raise client_error("LimitExceeded", "Cannot exceed quota for "
+                                       f"PrivateKeysPerSAMLProvider: {MAX_PRIVATE_KEYS}", 409)
+                keys = (*keys, added)
+            if change.remove_private_key is not None:
+                if not any(k.key_id == change.remove_private_key for k in keys):
+                    raise _invalid(f"The private key {change.remove_private_key} does not "
+                                   "exist for this SAML provider")
+                keys = tuple(k for k in keys if k.key_id != change.remove_private_key)
+            mode = change.encryption_mode.value if change.encryption_mode is not None \
+                else current.encryption_mode
+            _check_encryption(mode, keys)
+            updated = replace(current, encryption_mode=mode, private_keys=keys)
+            if metadata is not None and change.document is not None:
+                updated = replace(updated, metadata_document=change.document,
+                                  entity_id=metadata.entity_id,
+                                  valid_until=_timestamp(metadata.valid_until))
+            return updated
+
+        try:
+            self._store.update_saml_provider(provider.arn, apply)
+        except NotFound:
+            raise _no_such(provider.arn) from None
         self._parsed.invalidate(provider.arn)
-        return {"SAMLProviderArn": provider.arn}
+        return provider.arn
 
-    def delete(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        provider = self._get(caller, "DeleteSAMLProvider", params["SAMLProviderArn"])
+    def delete(self, caller: Principal, arn: str) -> None:
+        provider = self._get(caller, "DeleteSAMLProvider", arn)
         try:
             self._store.delete_saml_provider(provider.arn)
         except NotFound:
             raise _no_such(provider.arn) from None
         self._parsed.invalidate(provider.arn)
-        return {}

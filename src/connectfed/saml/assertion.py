@@ -2,7 +2,8 @@
 
 Rules (shared/SECURITY.md, SAML part; SAML 2.0 core §2-3, profiles §4.1.4): samlp:Response
 root, Version 2.0, an ID, Success status; no duplicate IDs; exactly one Assertion, a direct
-child of the Response, and no EncryptedAssertion; the Response and/or the Assertion signed, with
+child of the Response, or one EncryptedAssertion decrypted with the provider's private keys
+(``saml.envelope``, ``saml.encryption``); the Response and/or the Assertion signed, with
 the signature at an explicit location, exactly one Reference to the signed element's ID, only
 enveloped-signature and exclusive c14n transforms, no ds:Object, RSA/ECDSA with SHA-256 or
 stronger (SHA-1 only when explicitly allowed); trust only the pinned certificates; after
@@ -17,32 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
-from signxml.algorithms import DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
-from signxml.verifier import SignatureConfiguration, XMLVerifier
 
-from connectfed.saml import xml
+from connectfed.saml.envelope import Trust, open_response
 from connectfed.saml.metadata import IdpMetadata
+from connectfed.saml.namespaces import BEARER, DS, SAML, SAMLP, SUCCESS, q
+from connectfed.saml.rejection import AssertionRejected
+from connectfed.saml.xstypes import InvalidValue, parse_datetime
 
-SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
-SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
-DS = "http://www.w3.org/2000/09/xmldsig#"
-SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
-BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
-ALLOWED_TRANSFORMS = frozenset({
-    "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
-    "http://www.w3.org/2001/10/xml-exc-c14n#",
-    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
-})
-
-
-class AssertionRejected(ValueError):
-    """The response is not acceptable; ``reason`` is a short machine-readable kind."""
-
-    def __init__(self, message: str, reason: str = "invalid") -> None:
-        super().__init__(message)
-        self.reason = reason
+__all__ = ["BEARER", "DS", "SAML", "SAMLP", "SUCCESS", "AssertionRejected", "VerifiedAssertion",
+           "full_text", "verify_response"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,20 +44,16 @@ class VerifiedAssertion:
     attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def _q(ns: str, name: str) -> str:
-    return f"{{{ns}}}{name}"
+_q = q
 
 
 def _time(value: str | None, what: str) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise AssertionRejected(f"{what} is not a valid xs:dateTime: {value!r}") from None
-    if moment.tzinfo is None:
-        raise AssertionRejected(f"{what} must be in UTC")
-    return moment
+        return parse_datetime(value, what, require_zone=True)
+    except InvalidValue as exc:
+        raise AssertionRejected(str(exc)) from None
 
 
 def full_text(element: etree._Element) -> str:
@@ -86,47 +68,6 @@ def _one(parent: etree._Element, path: str, what: str) -> etree._Element:
     return found[0]
 
 
-def _config(location: str, allow_sha1: bool, now: datetime) -> SignatureConfiguration:
-    methods = frozenset(m for m in SignatureMethod
-                        if ("SHA1" not in m.name or allow_sha1) and "HMAC" not in m.name
-                        and "DSA_" not in m.name.replace("ECDSA", ""))
-    digests = frozenset(d for d in DigestAlgorithm if "SHA1" not in d.name or allow_sha1)
-    return SignatureConfiguration(location=location, expect_references=1,
-                                  signature_methods=methods, digest_algorithms=digests,
-                                  verification_time=now, ignore_ambiguous_key_info=True)
-
-
-def _verify_signature(data: bytes, location: str, expected: etree._Element,
-                      certificates: Sequence[str], allow_sha1: bool,
-                      now: datetime) -> etree._Element:
-    config = _config(location, allow_sha1, now)
-    last_error: Exception | None = None
-    for certificate in certificates:
-        try:
-            result = XMLVerifier().verify(data, x509_cert=certificate, expect_config=config,
-                                          parser=xml.parser())
-        except (InvalidSignature, InvalidDigest, InvalidCertificate, InvalidInput,
-                etree.LxmlError, ValueError) as exc:
-            last_error = exc
-            continue
-        assert not isinstance(result, list)
-        signed = result.signed_xml
-        if signed is None or signed.tag != expected.tag or \
-                signed.get("ID") != expected.get("ID"):
-            raise AssertionRejected("The signature does not reference the signed element",
-                                    "signature")
-        signature = result.signature_xml
-        if signature.find(_q(DS, "Object")) is not None:
-            raise AssertionRejected("ds:Object is not allowed in the signature", "signature")
-        for transform in signature.iter(_q(DS, "Transform")):
-            if transform.get("Algorithm") not in ALLOWED_TRANSFORMS:
-                raise AssertionRejected(
-                    f"Transform {transform.get('Algorithm')} is not allowed", "signature")
-        return signed
-    detail = f": {last_error}" if last_error else ""
-    raise AssertionRejected(f"Response signature invalid{detail}", "signature")
-
-
 def verify_response(
     data: bytes,
     *,
@@ -136,48 +77,13 @@ def verify_response(
     now: datetime,
     skew: timedelta = timedelta(seconds=300),
     allow_sha1: bool = False,
+    decryption_keys: Sequence[rsa.RSAPrivateKey] = (),
+    require_encryption: bool = False,
 ) -> VerifiedAssertion:
-    try:
-        root = xml.parse(data)
-    except xml.UnsafeXml as exc:
-        raise AssertionRejected(f"The SAML response is not acceptable XML: {exc}") from None
-    if root.tag != _q(SAMLP, "Response"):
-        raise AssertionRejected("The SAML document must be a samlp:Response")
-    if root.get("Version") != "2.0" or not root.get("ID"):
-        raise AssertionRejected("The samlp:Response must have Version 2.0 and an ID")
-    ids = [el.get("ID") for el in root.iter() if isinstance(el.tag, str) and el.get("ID")]
-    if len(ids) != len(set(ids)):
-        raise AssertionRejected("Duplicate ID attributes in the SAML response")
-    if root.findall(f".//{_q(SAML, 'EncryptedAssertion')}"):
-        raise AssertionRejected("Encrypted assertions are not supported")
-    assertions = root.findall(f".//{_q(SAML, 'Assertion')}")
-    if len(assertions) != 1 or assertions[0].getparent() is not root:
-        raise AssertionRejected("The SAML response must contain exactly one Assertion")
-    status = root.find(f"./{_q(SAMLP, 'Status')}/{_q(SAMLP, 'StatusCode')}")
-    if status is None or status.get("Value") != SUCCESS:
-        raise AssertionRejected("The SAML response status is not Success")
-
-    assertion = assertions[0]
-    response_signature = root.find(f"./{_q(DS, 'Signature')}")
-    assertion_signature = assertion.find(f"./{_q(DS, 'Signature')}")
-    present = [s for s in (response_signature, assertion_signature) if s is not None]
-    if len(root.findall(f".//{_q(DS, 'Signature')}")) != len(present):
-        raise AssertionRejected("Signatures are only accepted on the Response or the Assertion",
-                                "signature")
-    if not present:
-        raise AssertionRejected("Response signature invalid: neither the Response nor the "
-                                "Assertion is signed", "signature")
-    certificates = metadata.certificates
-    verified_response: etree._Element | None = None
-    if response_signature is not None:
-        verified_response = _verify_signature(data, "./", root, certificates, allow_sha1, now)
-        verified_assertion = _one(verified_response, f"./{_q(SAML, 'Assertion')}", "Assertion")
-        if assertion_signature is not None:
-            _verify_signature(data, f"./{_q(SAML, 'Assertion')}/", assertion, certificates,
-                              allow_sha1, now)
-    else:
-        verified_assertion = _verify_signature(data, f"./{_q(SAML, 'Assertion')}/", assertion,
-                                               certificates, allow_sha1, now)
+    trust = Trust(metadata.certificates, tuple(decryption_keys), require_encryption, allow_sha1)
+    opened = open_response(data, trust, now)
+    verified_response, verified_assertion = opened.verified_response, opened.assertion
+    root = opened.root
 
     # From here on, only verified elements are read (the unsigned envelope's Destination and
     # Issuer are checked too when present, but never trusted for anything else).

@@ -17,7 +17,8 @@ from lxml import etree
 from signxml.algorithms import CanonicalizationMethod
 from signxml.signer import XMLSigner
 
-from connectfed.saml.assertion import BEARER, SAML, SAMLP, SUCCESS
+from connectfed.saml.encryption import AES256_GCM, OAEP_MGF1P_SHA1, KeyTransport, encrypt_assertion
+from connectfed.saml.namespaces import BEARER, SAML, SAMLP, SUCCESS
 
 ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
 SESSION_NAME_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
@@ -62,6 +63,7 @@ class SigningKey:
 
 @dataclass
 class TestIdp:
+    __test__ = False  # not a pytest test class
     entity_id: str = "https://idp.connectfed.test/metadata"
     keys: list[SigningKey] = field(default_factory=lambda: [SigningKey.generate()])
 
@@ -103,8 +105,16 @@ class TestIdp:
         extra_attributes: dict[str, list[str]] | None = None,
         confirmation_not_before: datetime | None = None,
         omit_recipient: bool = False,
+        encrypt_to: x509.Certificate | None = None,
+        key_transport: KeyTransport = OAEP_MGF1P_SHA1,
+        content_encryption: str = AES256_GCM,
+        key_as_sibling: bool = False,
     ) -> bytes:
-        """A SAMLResponse (XML bytes; base64 it for the wire)."""
+        """A SAMLResponse (XML bytes; base64 it for the wire).
+
+        With ``encrypt_to`` (the service provider's certificate) the (signed) Assertion is sent
+        as an EncryptedAssertion, with the given key transport and content algorithms.
+        """
         now = now or datetime.now(UTC)
         issuer = issuer or self.entity_id
         response_id, assertion_id = f"_{uuid.uuid4().hex}", f"_{uuid.uuid4().hex}"
@@ -154,6 +164,10 @@ class TestIdp:
             f"<saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode "
             f'Value="{SUCCESS}"/></samlp:Status></samlp:Response>'.encode()
         )
+        if encrypt_to is not None:
+            assertion_element = encrypt_assertion(
+                assertion_element, encrypt_to, key_transport=key_transport,
+                content=content_encryption, key_as_sibling=key_as_sibling)
         response.append(assertion_element)
         if sign in ("response", "both"):
             response = self._sign(response, response_id, key, signature_algorithm,
@@ -163,12 +177,21 @@ class TestIdp:
     @staticmethod
     def _sign(element: etree._Element, element_id: str, key: SigningKey, algorithm: str,
               digest: str) -> etree._Element:
-        signer = XMLSigner(signature_algorithm=algorithm, digest_algorithm=digest,
-                           c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+        signer_class = _LegacySha1Signer if "sha1" in f"{algorithm}{digest}" else XMLSigner
+        signer = signer_class(signature_algorithm=algorithm, digest_algorithm=digest,
+                              c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
         signer.namespaces = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
         signed: etree._Element = signer.sign(element, key=key.key_pem, cert=[key.cert],
                                              reference_uri=element_id)
         return signed
+
+
+class _LegacySha1Signer(XMLSigner):
+    """Signs with RSA-SHA1/SHA-1 like old IdPs still do (signxml refuses by default), to test
+    that the service provider refuses them unless ``--allow-saml-sha1``."""
+
+    def check_deprecated_methods(self) -> None:
+        return None
 
 
 def encode(response: bytes) -> str:

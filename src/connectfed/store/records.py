@@ -138,6 +138,15 @@ class Token:
 
 
 @dataclass(frozen=True, slots=True)
+class SamlPrivateKey:
+    """A private key that decrypts a provider's encrypted assertions (AddPrivateKey)."""
+
+    key_id: str
+    private_key_pem: str  # a secret: never returned by the API, never logged
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
 class SamlProvider:
     account_id: str
     name: str
@@ -146,3 +155,6 @@ class SamlProvider:
     entity_id: str
     created: float
     valid_until: float | None
+    provider_uuid: str = ""
+    encryption_mode: str | None = None  # "Allowed" | "Required"; None when never set
+    private_keys: tuple[SamlPrivateKey, ...] = ()

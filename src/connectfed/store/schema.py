@@ -260,4 +260,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (instance_id, user_id)
     );
     """,
+    # 6: SAML assertion encryption: the provider's UUID and encryption mode, its private keys
+    # (at most two, for rollover), and the lookup of providers by entityID
+    """
+    ALTER TABLE saml_providers ADD COLUMN provider_uuid TEXT;
+    ALTER TABLE saml_providers ADD COLUMN encryption_mode TEXT;
+    CREATE INDEX saml_providers_entity ON saml_providers (entity_id);
+    CREATE TABLE saml_private_keys (
+        provider_arn TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        private_key TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (provider_arn, key_id)
+    );
+    """,
 )

@@ -3,7 +3,9 @@ providers and the replay cache."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from connectfed.store.protocol import InUse, NotFound
 from connectfed.store.records import (
@@ -11,6 +13,7 @@ from connectfed.store.records import (
     IamUser,
     InlinePolicy,
     Role,
+    SamlPrivateKey,
     SamlProvider,
     Session,
 )
@@ -19,6 +22,7 @@ from connectfed.store.sql import (
     _SESSION_COLS,
     Row,
     SqlBase,
+    Transaction,
     _session,
 )
 
@@ -30,6 +34,12 @@ _LOCK_OWNER = {
     "user": "UPDATE iam_users SET created = created WHERE user_id = ?",
     "role": "UPDATE roles SET created = created WHERE role_id = ?",
 }
+
+
+def _provider(row: Sequence[Any], keys: tuple[SamlPrivateKey, ...]) -> SamlProvider:
+    account, name, arn, document, entity_id, created, valid_until, uuid, mode = row
+    return SamlProvider(account, name, arn, document, entity_id, created, valid_until,
+                        uuid or "", mode, keys)
 
 
 class IdentityStatements(SqlBase):
@@ -255,33 +265,94 @@ class IdentityStatements(SqlBase):
         return replace(session, secret_access_key=secret)
 
     # -- SAML providers and used assertions --------------------------------------------------
-    _PROVIDER_COLS = "account_id, name, arn, metadata_document, entity_id, created, valid_until"
+    _PROVIDER_COLS = ("account_id, name, arn, metadata_document, entity_id, created, valid_until,"
+                      " provider_uuid, encryption_mode")
+    _PRIVATE_KEY_COLS = "provider_arn, key_id, private_key, created"
+
+    def _providers(self, where: str, params: Sequence[Any]) -> list[SamlProvider]:
+        rows = self._db.query(
+            f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE {where} ORDER BY name, arn",
+            params)
+        if not rows:
+            return []
+        keys: dict[str, list[SamlPrivateKey]] = {}
+        arns = [row[2] for row in rows]
+        marks = ", ".join("?" for _ in arns)
+        for arn, key_id, pem, created in self._db.query(
+                f"SELECT {self._PRIVATE_KEY_COLS} FROM saml_private_keys"
+                f" WHERE provider_arn IN ({marks}) ORDER BY created, key_id", arns):
+            private = SamlPrivateKey(key_id, self._open_key(arn, key_id, pem), created)
+            keys.setdefault(arn, []).append(private)
+        return [_provider(row, tuple(keys.get(row[2], ()))) for row in rows]
+
+    # Private keys are secrets kept recoverably: sealed under the master key, bound to their row.
+    def _open_key(self, arn: str, key_id: str, sealed: str) -> str:
+        return self._box.open(sealed, f"saml_private_keys:{arn}:{key_id}")
+
+    def _insert_keys(self, tx: Transaction, arn: str, keys: Sequence[SamlPrivateKey]) -> None:
+        for key in keys:
+            sealed = self._box.seal(key.private_key_pem, f"saml_private_keys:{arn}:{key.key_id}")
+            tx.execute(f"INSERT INTO saml_private_keys ({self._PRIVATE_KEY_COLS})"
+                       " VALUES (?, ?, ?, ?)", (arn, key.key_id, sealed, key.created))
 
     def create_saml_provider(self, provider: SamlProvider) -> None:
-        self._write(
-            f"INSERT INTO saml_providers ({self._PROVIDER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (provider.account_id, provider.name, provider.arn, provider.metadata_document,
-             provider.entity_id, provider.created, provider.valid_until),
-        )
+        with self._db.transaction() as tx:
+            tx.execute(
+                f"INSERT INTO saml_providers ({self._PROVIDER_COLS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (provider.account_id, provider.name, provider.arn, provider.metadata_document,
+                 provider.entity_id, provider.created, provider.valid_until,
+                 provider.provider_uuid, provider.encryption_mode))
+            # A provider deleted and created again must not inherit the old keys.
+            tx.execute("DELETE FROM saml_private_keys WHERE provider_arn = ?", (provider.arn,))
+            self._insert_keys(tx, provider.arn, provider.private_keys)
 
     def get_saml_provider(self, arn: str) -> SamlProvider | None:
-        row = self._one(f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE arn = ?",
-                        (arn,))
-        return None if row is None else SamlProvider(*row)
+        found = self._providers("arn = ?", (arn,))
+        return found[0] if found else None
 
     def list_saml_providers(self, account_id: str) -> list[SamlProvider]:
-        rows = self._db.query(
-            f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE account_id = ?"
-            " ORDER BY name", (account_id,))
-        return [SamlProvider(*row) for row in rows]
+        return self._providers("account_id = ?", (account_id,))
 
-    def update_saml_provider(self, arn: str, document: str, entity_id: str) -> None:
-        self._must_change(
-            "UPDATE saml_providers SET metadata_document = ?, entity_id = ? WHERE arn = ?",
-            (document, entity_id, arn))
+    def find_saml_providers(self, entity_id: str) -> list[SamlProvider]:
+        return self._providers("entity_id = ?", (entity_id,))
+
+    def update_saml_provider(
+        self, arn: str, updater: Callable[[SamlProvider], SamlProvider]
+    ) -> SamlProvider:
+        with self._db.transaction() as tx:
+            # A no-op write first: it locks the row (PostgreSQL) before it is read, so
+            # concurrent updaters run one after the other; SQLite's BEGIN IMMEDIATE already does.
+            if tx.execute("UPDATE saml_providers SET arn = arn WHERE arn = ?", (arn,)) == 0:
+                raise NotFound()
+            row = tx.query(f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE arn = ?",
+                           (arn,))[0]
+            keys = tuple(SamlPrivateKey(key_id, self._open_key(arn, key_id, pem), created)
+                         for _, key_id, pem, created in
+                         tx.query(f"SELECT {self._PRIVATE_KEY_COLS} FROM saml_private_keys"
+                                  " WHERE provider_arn = ? ORDER BY created, key_id", (arn,)))
+            old = _provider(row, keys)
+            new = updater(old)
+            tx.execute(
+                "UPDATE saml_providers SET metadata_document = ?, entity_id = ?, valid_until = ?,"
+                " encryption_mode = ? WHERE arn = ?",
+                (new.metadata_document, new.entity_id, new.valid_until, new.encryption_mode, arn))
+            kept = {key.key_id for key in new.private_keys}
+            for key in old.private_keys:
+                if key.key_id not in kept:
+                    tx.execute("DELETE FROM saml_private_keys WHERE provider_arn = ?"
+                               " AND key_id = ?", (arn, key.key_id))
+            existing = {key.key_id for key in old.private_keys}
+            self._insert_keys(tx, arn, [k for k in new.private_keys if k.key_id not in existing])
+        return SamlProvider(old.account_id, old.name, old.arn, new.metadata_document,
+                            new.entity_id, old.created, new.valid_until, old.provider_uuid,
+                            new.encryption_mode, new.private_keys)
 
     def delete_saml_provider(self, arn: str) -> None:
-        self._must_change("DELETE FROM saml_providers WHERE arn = ?", (arn,))
+        with self._db.transaction() as tx:
+            if tx.execute("DELETE FROM saml_providers WHERE arn = ?", (arn,)) == 0:
+                raise NotFound()
+            tx.execute("DELETE FROM saml_private_keys WHERE provider_arn = ?", (arn,))
 
     def remember_assertion(self, key: str, expires: float, now: float) -> bool:
         # One INSERT ... ON CONFLICT DO NOTHING: concurrent requests, in any number of

@@ -29,8 +29,7 @@ from connectfed.identity.assume_saml import AssumeRoleWithSaml
 from connectfed.identity.credentials import CredentialResolver
 from connectfed.identity.principal import Principal
 from connectfed.identity.providers import SamlProviderService
-from connectfed.saml import xml
-from connectfed.saml.assertion import SAML, AssertionRejected, VerifiedAssertion, verify_response
+from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
 from connectfed.settings import Settings
 from connectfed.store import Store
 from connectfed.store.records import Token
@@ -40,7 +39,6 @@ from connectfed.web import pages
 log = logging.getLogger("connectfed.saml")
 
 MAX_SAML_RESPONSE = 100_000
-ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
 FEDERATE_PATH = re.compile(r"/connect/federate/([A-Za-z0-9_.:-]{1,100})/?$")
 SESSION_COOKIE = "connectfed_session"
 CONSOLE_COOKIE = "connectfed_console"
@@ -102,27 +100,26 @@ class BrowserSignin:
         return Outcome(200, pages.role_chooser(state, roles))
 
     def _verify(self, document: bytes) -> tuple[VerifiedAssertion | None, Any, str]:
-        candidates = _named_providers(document)
+        try:
+            candidates = self._providers.candidates(document)
+        except AssertionRejected as exc:  # not a SAML 2.0 Response at all
+            return None, None, str(exc)
         if not candidates:
-            return None, None, "The SAML response names no identity provider in its Role " \
-                               "attribute."
+            return None, None, "The SAML response names no registered identity provider (in " \
+                               "its Role attribute or its Issuer)."
         reason = "No registered identity provider accepts this SAML response."
         for arn in candidates:
             trusted = self._providers.trusted(arn)
             if trusted is None:
                 continue
-            provider, metadata = trusted
             try:
-                verified = verify_response(
-                    document, metadata=metadata, recipients=self._settings.saml_endpoints,
-                    audiences=self._settings.saml_audiences, now=self._clock.now(),
-                    skew=timedelta(seconds=self._settings.clock_skew_seconds))
+                verified = self._providers.verify(trusted, document)
             except AssertionRejected as exc:
                 log.warning("browser sign-in rejected an assertion for %s (%s): %s", arn,
-                            exc.reason, exc)
+                            exc.reason, exc.detail or exc)
                 reason = str(exc)
                 continue
-            return verified, provider, ""
+            return verified, trusted.record, ""
         return None, None, reason
 
     # -- POST /saml/choose -------------------------------------------------------------------
@@ -147,7 +144,7 @@ class BrowserSignin:
         if trusted is None:
             return _error(403, "Access denied", "The identity provider is no longer trusted.")
         try:
-            session = self._assume.issue(verified, trusted[0], role_arn)
+            session = self._assume.issue(verified, trusted.record, role_arn)
         except ServiceError as exc:
             return _error(403 if exc.status == 403 else 400, "Access denied", exc.message)
         key_id = session["Credentials"]["AccessKeyId"]
@@ -243,25 +240,6 @@ class BrowserSignin:
             return _error(401, "Session expired", "Your session has expired. Sign in again.")
         return Outcome(200, pages.instance_page(instance.alias, instance_id, user.username,
                                                 destination))
-
-
-def _named_providers(document: bytes) -> list[str]:
-    """Provider ARNs named in the (not yet verified) Role attribute: only to pick whose pinned
-    certificates to verify with; nothing read here is trusted."""
-    try:
-        root = xml.parse(document)
-    except xml.UnsafeXml:
-        return []
-    found: list[str] = []
-    for attribute in root.iter(f"{{{SAML}}}Attribute"):
-        if attribute.get("Name") != ROLE_ATTRIBUTE:
-            continue
-        for value in attribute.iter(f"{{{SAML}}}AttributeValue"):
-            for part in "".join(value.itertext()).split(","):
-                part = part.strip()
-                if ":saml-provider/" in part and part not in found:
-                    found.append(part)
-    return found[:5]
 
 
 def _federate_target(relay_state: str | None) -> tuple[str, str] | None:

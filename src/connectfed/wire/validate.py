@@ -2,7 +2,9 @@
 
 Produces AWS's message form: ``1 validation error detected: Value 'x' at 'roleSessionName' failed
 to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*``. AWS services
-apply patterns to the whole value (Java's ``String.matches``), so we use ``fullmatch``.
+apply patterns to the whole value (Java's ``String.matches``), so we use ``fullmatch``, and with
+Java's character classes: ``\\w``, ``\\d`` and ``\\s`` are ASCII-only there, so patterns compile
+with ``re.ASCII`` (Python's are Unicode-aware: a Cyrillic look-alike would match ``\\w``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ def _pattern(source: str) -> re.Pattern[str] | None:
         text = text[1:-1]  # a JavaScript-style literal in the model, e.g. Connect's Password
     text = text.replace("\\\\", "\\")  # doubly escaped in a few models (Connect's PhoneNumber)
     try:
-        return re.compile(text)
+        return re.compile(text, re.ASCII)
     except re.error:
         return None  # Java-only syntax (\p{...}, possessive quantifiers): not enforced
 

@@ -1,0 +1,23 @@
+"""SAML 2.0 and XML Signature names (SAML core §1.2, §3.2.2.2, profiles §3.3)."""
+
+from __future__ import annotations
+
+SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
+SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
+BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+
+
+def q(ns: str, name: str) -> str:
+    """An lxml qualified name: ``{namespace}local``."""
+    return f"{{{ns}}}{name}"
+
+# AWS's SAML attributes (IAM user guide, "Configure SAML assertions for the authentication
+# response").
+AWS_ATTRIBUTES = "https://aws.amazon.com/SAML/Attributes/"
+ROLE_ATTRIBUTE = AWS_ATTRIBUTES + "Role"
+SESSION_NAME_ATTRIBUTE = AWS_ATTRIBUTES + "RoleSessionName"
+SESSION_DURATION_ATTRIBUTE = AWS_ATTRIBUTES + "SessionDuration"
+SOURCE_IDENTITY_ATTRIBUTE = AWS_ATTRIBUTES + "SourceIdentity"
+TAG_ATTRIBUTE_PREFIX = AWS_ATTRIBUTES + "PrincipalTag:"
