@@ -7,7 +7,7 @@ one transaction, so callers never hand-roll locking.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from connectfed.store.records import (
@@ -22,6 +22,8 @@ from connectfed.store.records import (
     SamlProvider,
     Session,
     Token,
+    TokenChange,
+    TokenFamily,
 )
 
 
@@ -42,6 +44,10 @@ class Store(Protocol):
     # -- server metadata (secrets, bootstrap) ------------------------------------------------
     def meta_get(self, key: str) -> str | None: ...
     def meta_setdefault(self, key: str, value: str) -> str: ...
+    def update_meta(self, key: str, updater: Callable[[str | None], str]) -> str:
+        """Replace a meta value with ``updater(old)`` (``None`` when absent) in one transaction;
+        concurrent updates apply one after the other, none is lost. Returns the new value."""
+        ...
 
     # -- IAM ----------------------------------------------------------------------------------
     def create_access_key(self, key: AccessKey) -> None: ...
@@ -118,10 +124,45 @@ class Store(Protocol):
     def list_role_bindings(self, instance_id: str, user_id: str) -> list[RoleBinding]: ...
 
     # -- tokens -------------------------------------------------------------------------------
-    def insert_tokens(self, tokens: Sequence[Token]) -> None: ...
-    def get_token(self, token_hash: str) -> Token | None: ...
-    def consume_token(self, token_hash: str, kind: str, now: float) -> Token | None:
-        """Spend a single-use token atomically: the one caller that wins gets it."""
+    def create_token_family(self, family: TokenFamily, tokens: Sequence[Token]) -> None:
+        """Store a new family with its first tokens, together or not at all (Conflict on a
+        duplicate family id or token hash)."""
+        ...
+
+    def get_token_family(self, family_id: str) -> TokenFamily | None: ...
+
+    def add_tokens(self, family_id: str, tokens: Sequence[Token], now: float) -> bool:
+        """Add tokens to a family that is neither revoked nor past its horizon at ``now``;
+        False (nothing stored) otherwise."""
+        ...
+
+    def find_token(self, token_hashes: Sequence[str]) -> tuple[Token, TokenFamily] | None:
+        """The token stored under any of ``token_hashes`` (one per server key), with its
+        family, in whatever state."""
+        ...
+
+    def update_token(
+        self, token_hash: str, updater: Callable[[Token, TokenFamily], TokenChange | None]
+    ) -> tuple[Token, TokenFamily] | None:
+        """Read-modify-write one token in one transaction, holding its row lock: ``updater``
+        sees the latest committed token and family and returns the change (None: no change);
+        it may raise to abort with nothing changed, and may run more than once (transient
+        failures are retried), so it must not have side effects of its own. Concurrent
+        updaters of one token run one after the other: exactly one sees it ``active``.
+        Returns the token and family after the change; None when no token has that hash."""
+        ...
+
+    def revoke_token_family(self, family_id: str, reason: str) -> bool:
+        """Revoke a live family (every token in it dies); False if unknown or already revoked."""
+        ...
+
+    def revoke_user_token_families(self, instance_id: str, user_id: str, reason: str) -> int:
+        """Revoke every live family of one Connect user; returns how many."""
+        ...
+
+    def gc_tokens(self, now: float) -> int:
+        """Delete tokens past their expiry, families past their horizon (with their tokens) and
+        pending sign-in states past theirs; returns how many rows went."""
         ...
 
     # -- browser sign-in states (role chooser) ------------------------------------------------

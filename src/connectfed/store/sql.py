@@ -12,19 +12,26 @@ mean a uniqueness clash.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from connectfed.store.protocol import Conflict, NotFound
 from connectfed.store.records import (
     ConnectUser,
     Instance,
     Session,
-    Token,
 )
 
 Row = Sequence[Any]
+T = TypeVar("T")
+RETRIES = 5
+
+
+class Retry(Exception):
+    """A transient failure the whole transaction may simply be run again for (PostgreSQL
+    serialisation failure or deadlock, SQLSTATE 40001/40P01); raised by backends."""
+
 
 class Transaction(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -92,12 +99,6 @@ def _connect_user(row: Row) -> ConnectUser:
     return ConnectUser(*values)
 
 
-def _token(row: Row) -> Token:
-    token_hash, kind, family, instance_id, user_id, session_key, created, expires, revoked = row
-    return Token(token_hash, kind, family, instance_id, user_id, session_key, created, expires,
-                 _bool(revoked))
-
-
 class SqlBase:
     """The statement helpers every SQL mixin shares."""
 
@@ -119,6 +120,18 @@ class SqlBase:
     def _must_change(self, sql: str, params: Sequence[Any]) -> None:
         if self._write(sql, params) == 0:
             raise NotFound()
+
+    def _atomic(self, work: Callable[[Transaction], T]) -> T:
+        """Run ``work`` in one transaction, again from the start on a transient failure (dex's
+        lesson: PostgreSQL may abort a transaction that collided with another; retry it)."""
+        for attempt in range(RETRIES):
+            try:
+                with self._db.transaction() as tx:
+                    return work(tx)
+            except Retry:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     # -- meta ------------------------------------------------------------------------------------
     def meta_get(self, key: str) -> str | None:
