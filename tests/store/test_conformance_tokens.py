@@ -13,7 +13,7 @@ from connectfed.store import Conflict, Store, open_store
 from connectfed.store.records import Token, TokenChange, TokenFamily
 from connectfed.store.schema import MIGRATIONS
 from connectfed.store.sql import migrate
-from tests.store.test_conformance import _instance, _user, store, store_url  # noqa: F401
+from tests.store.test_conformance import _instance, _user
 
 
 def _family(family_id: str = "f1", expires: float = 100.0, user_id: str = "u-agent1",

@@ -126,8 +126,14 @@ class AgentSessions:
 
     def refresh(self, refresh_token: str) -> IssuedTokens:
         """Rotate a refresh token (CTI ``GetNewAuthToken``): a new access and refresh token; a
-        refresh token presented again after its rotation revokes the family (``REUSED``)."""
-        issued = self._tokens.rotate(refresh_token, self._access)
+        refresh token presented again after its rotation revokes the family and is refused
+        with ``REUSED``; any other end of the session is ``EXPIRED``."""
+        try:
+            issued = self._tokens.rotate(refresh_token, self._access)
+        except TokenRejected as exc:
+            if exc.reason is RejectReason.REUSED:
+                raise
+            raise _expired(exc) from None
         try:
             grant = self._tokens.verify(issued.access_token, TokenKind.ACCESS)
         except TokenRejected as exc:  # revoked between the rotation and now

@@ -5,7 +5,8 @@ new key becomes current (every new token is hashed with it), the previous ones s
 for lookup until every token they could have hashed has expired, then they are dropped. The ring
 lives in the store's meta table (``token_keys``), shared by every server on one database; each
 server re-reads it within ``ttl`` seconds, and at once when a presented token is not found (a
-token hashed with a key newer than its copy of the ring).
+token hashed with a key newer than its copy of the ring): one small read per unknown token,
+next to the lookup that already missed.
 
 The first key, ``k0``, is the server's original token key (meta ``token_hmac_key``), so tokens
 issued before the ring existed stay valid.
@@ -24,7 +25,6 @@ from connectfed.store import Store
 
 META_KEY = "token_keys"
 LEGACY_META_KEY = "token_hmac_key"
-RELOAD_ON_MISS_SECONDS = 1.0  # at most one re-read per second caused by unknown tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +91,6 @@ class TokenKeys:
 
     def reload_on_miss(self) -> bool:
         """Re-read the ring after a token was not found; True when it changed."""
-        if self._clock.monotonic() - self._loaded < RELOAD_ON_MISS_SECONDS:
-            return False
         before = self._ring
         return self._reload() != before
 

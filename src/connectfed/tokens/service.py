@@ -170,8 +170,7 @@ class TokenService:
             nonlocal issued, reused
             issued, reused = None, False  # the updater may run again after a transient failure
             self._check(current, family, None, now.timestamp(), allow_used=True)
-            if current.state == USED and (current.spent is None
-                                          or now.timestamp() - current.spent > self._grace):
+            if current.state == USED and not self._within_grace(current, now.timestamp()):
                 reused = True
                 return TokenChange(USED, current.spent, revoke_family="refresh-token-reuse")
             horizon = _time(family.expires)
@@ -193,6 +192,9 @@ class TokenService:
             raise TokenRejected(RejectReason.REUSED, "this refresh token was already used")
         self._maybe_gc()
         return issued
+
+    def _within_grace(self, token: Token, now: float) -> bool:
+        return self._grace > 0 and token.spent is not None and now - token.spent <= self._grace
 
     def _find(self, token: str, kind: TokenKind) -> tuple[Token, TokenFamily]:
         if not isinstance(token, str) or len(token) != TOKEN_LENGTH:
