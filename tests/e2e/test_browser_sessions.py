@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import postgres_or_skip
 from tests.support.browser import Browser, Reply
 from tests.support.saml_world import build_saml_world
-from tests.support.server import Server
+from tests.support.server import Server, start_server
 from tests.support.world import World, build_world, federate_policy, make_role
 
 AUTHORIZE_PATHS = ("/connect/{id}/auth/authorize", "/auth/authorize", "/connect/auth/authorize")
@@ -230,3 +232,21 @@ def test_authorize_without_a_session(world: World) -> None:
     forged = Browser(world.server.url, {"connectfed_session": "cfb_" + "x" * 43})
     assert forged.get("/auth/authorize").status == 401
     assert Browser(world.server.url).request("POST", "/auth/authorize").status == 405
+
+
+def test_a_session_works_across_servers_sharing_postgres(tmp_path: Path) -> None:
+    url = postgres_or_skip()
+    first = start_server(tmp_path / "a", "--throttle-rate", "0", database_url=url)
+    second = start_server(tmp_path / "b", "--throttle-rate", "0", database_url=url)
+    try:
+        world = build_world(first, "pg-sessions")
+        result = _federate(world)
+        browser = Browser(first.url)
+        assert browser.get(result["SignInUrl"]).status == 303
+        elsewhere = Browser(second.url, dict(browser.cookies))
+        assert elsewhere.get("/auth/authorize").status == 200
+        assert elsewhere.get(f"/connect/{world.instance_id}/logout").status == 200
+        assert browser.get("/auth/authorize").status == 401  # signed out through the other
+    finally:
+        first.stop()
+        second.stop()

@@ -64,6 +64,15 @@ def test_rotating_the_token_key_keeps_live_tokens(tmp_path: Path) -> None:
             second.stop()
 
 
+def test_rotate_token_key_without_a_database_says_so(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "connectfed.cli.main", "rotate-token-key", "--data-dir",
+         str(tmp_path / "nothing-here")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stdout.startswith("error: no database at ")
+    assert not (tmp_path / "nothing-here" / "connectfed.db").exists()
+
+
 def _node_or_skip() -> str:
     node = shutil.which("node")
     if node is None:
