@@ -28,6 +28,7 @@ from connectfed.auth.verify import (
 )
 from connectfed.clock import Clock, SystemClock
 from connectfed.connect.agent_admin import AgentAdministration
+from connectfed.connect.agent_sessions import AgentSessions
 from connectfed.connect.agents import AgentService
 from connectfed.connect.federation import FederationService
 from connectfed.connect.instances import InstanceService
@@ -42,8 +43,9 @@ from connectfed.identity.sts import StsService
 from connectfed.settings import Settings
 from connectfed.store import Conflict, MasterKey, Store, open_store
 from connectfed.store.records import AccessKey
-from connectfed.tokens import TokenMinter
+from connectfed.tokens import TokenKeys, TokenService
 from connectfed.web.routes import WebRoutes
+from connectfed.web.sessions import BrowserSessions
 from connectfed.web.signin import BrowserSignin
 from connectfed.web.testidp_site import TestIdpSite
 from connectfed.wire.dispatch import Dispatcher, Response
@@ -75,6 +77,8 @@ class Services:
     bootstrap: Bootstrap
     agents: AgentService
     agent_admin: AgentAdministration
+    tokens: TokenService
+    agent_sessions: AgentSessions
 
 
 def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
@@ -142,14 +146,24 @@ def build_services(
         store, clock, authz, ttl, recipients=settings.saml_endpoints,
         audiences=settings.saml_audiences, skew_seconds=settings.clock_skew_seconds,
         allow_sha1=settings.allow_saml_sha1)
-    minter = TokenMinter(hmac_key)
-    federation = FederationService(store, clock, authz, instances, minter, settings)
+    tokens = TokenService(
+        store, clock, TokenKeys(store, clock, ttl),
+        reuse_grace_seconds=settings.refresh_reuse_grace_seconds,
+        gc_interval_seconds=settings.token_gc_seconds,
+        # A retired key is dropped once no token it hashed can be alive: the longest lifetime
+        # is the refresh horizon, or a role session's 12 h maximum for console sessions.
+        key_keep_seconds=max(settings.refresh_token_seconds, 12 * 3600) + ttl + 60)
+    agent_sessions = AgentSessions(store, clock, tokens, settings)
+    federation = FederationService(store, clock, authz, instances, agent_sessions, settings)
     assume_saml = AssumeRoleWithSaml(
         store, clock, sts, providers, single_use=settings.saml_single_use,
         skew_seconds=settings.clock_skew_seconds)
+    sessions = BrowserSessions(sessions=agent_sessions, store=store, clock=clock,
+                               public_url=settings.public_url)
     signin = BrowserSignin(store=store, clock=clock, settings=settings, providers=providers,
                            assume_saml=assume_saml, resolver=resolver, federation=federation,
-                           instances=instances, minter=minter)
+                           instances=instances, tokens=tokens, state_key=hmac_key,
+                           sessions=sessions)
     return Services(
         settings=settings,
         store=store,
@@ -159,15 +173,15 @@ def build_services(
         iam=IamService(store, clock, authz, resolver),
         sts=sts,
         instances=instances,
-        federation=FederationService(
-            store, clock, authz, instances, TokenMinter(hmac_key), settings
-        ),
+        federation=federation,
         providers=providers,
         assume_saml=assume_saml,
         signin=signin,
         bootstrap=_bootstrap(store, clock),
         agents=agents,
         agent_admin=AgentAdministration(authz, instances, agents),
+        tokens=tokens,
+        agent_sessions=agent_sessions,
     )
 
 

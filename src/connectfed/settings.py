@@ -16,7 +16,11 @@ class Settings:
     cache_ttl_seconds: float = 2.0
     # GetFederationToken
     access_token_seconds: int = 3600
-    refresh_token_seconds: int = 12 * 3600
+    refresh_token_seconds: int = 12 * 3600  # the refresh horizon: no agent session outlives it
+    # A rotated refresh token presented again within this many seconds (a retried request whose
+    # answer was lost) gets another pair instead of revoking the family (RFC 9700 §4.14.2).
+    refresh_reuse_grace_seconds: float = 0.0
+    token_gc_seconds: float = 300.0  # expired tokens are deleted at most this often, on minting
     allow_multiple_roles_per_user: bool = False
     throttle_rate: float = 2.0  # per second, per account and Region; 0 turns throttling off
     throttle_burst: int = 5

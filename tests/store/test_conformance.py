@@ -20,7 +20,6 @@ from connectfed.store.records import (
     SamlPrivateKey,
     SamlProvider,
     Session,
-    Token,
 )
 from tests.store.conftest import open_test_store as _open
 
@@ -210,18 +209,6 @@ def test_concurrent_first_bindings_have_one_winner(store_url: str) -> None:
             backend.close()
 
 
-def test_tokens_are_stored_by_hash(store: Store) -> None:
-    tokens = [
-        Token("h1", "access", "f", "i-1", "u", "ASIA1", 1.0, 2.0),
-        Token("h2", "refresh", "f", "i-1", "u", "ASIA1", 1.0, 3.0),
-    ]
-    store.insert_tokens(tokens)
-    assert store.get_token("h1") == tokens[0]
-    assert store.get_token("h2") == tokens[1]
-    with pytest.raises(Conflict):
-        store.insert_tokens([tokens[0]])
-
-
 def test_data_survives_reopening(store_url: str) -> None:
     first = _open(store_url)
     first.create_access_key(AccessKey("AKIA9", "s", "123456789012", None, "Active", 1.0))
@@ -369,31 +356,6 @@ def test_an_assertion_is_remembered_once_even_concurrently(store_url: str) -> No
             thread.join()
         assert sorted(results) == [False] * 5 + [True]
         assert stores[0].remember_assertion("idp|_a2", 100.0, 1.0)
-    finally:
-        for backend in stores:
-            backend.close()
-
-
-def test_single_use_tokens_are_spent_once(store_url: str) -> None:
-    stores = [_open(store_url) for _ in range(4)]
-    try:
-        stores[0].insert_tokens([Token("code-1", "signin", "f", "i-1", "u", None, 1.0, 100.0)])
-        assert stores[0].consume_token("code-1", "access", 2.0) is None  # wrong kind
-        results: list[bool] = []
-        barrier = threading.Barrier(len(stores))
-
-        def spend(index: int) -> None:
-            barrier.wait()
-            results.append(stores[index].consume_token("code-1", "signin", 2.0) is not None)
-
-        threads = [threading.Thread(target=spend, args=(i,)) for i in range(len(stores))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(results) == [False, False, False, True]
-        stores[0].insert_tokens([Token("code-2", "signin", "f", "i-1", "u", None, 1.0, 5.0)])
-        assert stores[0].consume_token("code-2", "signin", 6.0) is None  # expired
     finally:
         for backend in stores:
             backend.close()

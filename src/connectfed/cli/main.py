@@ -62,10 +62,24 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     serve.add_argument("--throttle-burst", type=int, default=5)
     serve.add_argument("--access-token-seconds", type=int, default=3600)
-    serve.add_argument("--refresh-token-seconds", type=int, default=12 * 3600)
+    serve.add_argument("--refresh-token-seconds", type=int, default=12 * 3600,
+                       help="the refresh horizon: no agent session outlives it")
+    serve.add_argument("--refresh-reuse-grace-seconds", type=float, default=0.0,
+                       help="a rotated refresh token presented again within this window gets "
+                            "new tokens instead of ending the session (default 0)")
+    serve.add_argument("--token-gc-seconds", type=float, default=300.0,
+                       help="delete expired tokens at most this often (default 300)")
     serve.add_argument("--body-timeout", type=float, default=30.0,
                        help="seconds a client may take to send a request body (then 408)")
     serve.add_argument("--log-level", default="warning")
+
+
+def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rotate = sub.add_parser(
+        "rotate-token-key",
+        help="make a new token key current; live tokens keep working (servers pick it up)")
+    rotate.add_argument("--data-dir", type=Path, default=None)
+    rotate.add_argument("--database-url", default=None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"connectfed {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
+    _rotate_key_parser(sub)
     sub.add_parser("get-federation-token", add_help=False,
                    help="call Amazon Connect GetFederationToken (options as the AWS CLI's)")
     args = parser.parse_args(argv)
@@ -90,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from connectfed.cli.serve import serve
 
         return serve(args)
+    if args.command == "rotate-token-key":
+        from connectfed.cli.keys import rotate_token_key
+
+        return rotate_token_key(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

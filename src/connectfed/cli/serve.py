@@ -86,6 +86,8 @@ def serve(args: argparse.Namespace) -> int:
         throttle_burst=args.throttle_burst,
         access_token_seconds=args.access_token_seconds,
         refresh_token_seconds=args.refresh_token_seconds,
+        refresh_reuse_grace_seconds=args.refresh_reuse_grace_seconds,
+        token_gc_seconds=args.token_gc_seconds,
         body_timeout_seconds=args.body_timeout,
     )
     try:

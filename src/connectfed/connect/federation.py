@@ -4,29 +4,27 @@ Steps (AWS-BEHAVIOUR.md, "GetFederationToken"): throttle per account and Region;
 authorise ``connect:GetFederationToken`` on ``instance/<id>/user/${aws:userid}`` with the
 ``connect:InstanceId`` condition key; find the SAML instance; map the caller to a username (the
 role session name, exactly; an IAM user's name); bind the caller's role to the user (one role per
-user unless configured otherwise); mint an access and a refresh token whose lifetimes never
-outlast the caller's session.
+user unless configured otherwise); issue a token family (access token, refresh token and the
+SignInUrl's single-use code) through :class:`~connectfed.connect.agent_sessions.AgentSessions`,
+whose tokens never outlast the caller's session.
 """
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
 from typing import Any
 
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
+from connectfed.connect.agent_sessions import AgentSessions
 from connectfed.connect.instances import InstanceService
 from connectfed.connect.throttle import TokenBucket
-from connectfed.errors import client_error
+from connectfed.errors import ExpiredToken, client_error
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.principal import Principal
 from connectfed.settings import Settings
 from connectfed.store import Store
-from connectfed.store.records import ConnectUser, RoleBinding, Token
-from connectfed.tokens import TokenMinter
-
-SIGNIN_CODE_SECONDS = 300
+from connectfed.store.records import ConnectUser, RoleBinding
+from connectfed.tokens import TokenRejected
 
 
 class FederationService:
@@ -36,14 +34,14 @@ class FederationService:
         clock: Clock,
         authz: Authorizer,
         instances: InstanceService,
-        minter: TokenMinter,
+        sessions: AgentSessions,
         settings: Settings,
     ) -> None:
         self._store = store
         self._clock = clock
         self._authz = authz
         self._instances = instances
-        self._minter = minter
+        self._sessions = sessions
         self._settings = settings
         self._throttle = TokenBucket(
             settings.throttle_rate, settings.throttle_burst, clock.monotonic
@@ -120,36 +118,23 @@ class FederationService:
         return self._issue(caller, instance_id, user)
 
     def _issue(self, caller: Principal, instance_id: str, user: ConnectUser) -> dict[str, Any]:
-        now = self._clock.now().replace(microsecond=0)
-        access_expiry = now + timedelta(seconds=self._settings.access_token_seconds)
-        refresh_expiry = now + timedelta(seconds=self._settings.refresh_token_seconds)
-        if caller.session_expiration is not None:
-            access_expiry = min(access_expiry, caller.session_expiration)
-            refresh_expiry = min(refresh_expiry, caller.session_expiration)
-        access, access_hash = self._minter.mint("access")
-        refresh, refresh_hash = self._minter.mint("refresh")
-        code, code_hash = self._minter.mint("signin")
-        code_expiry = min(now + timedelta(seconds=SIGNIN_CODE_SECONDS), access_expiry)
-        family = str(uuid.uuid4())
-        issued, key, user_id = now.timestamp(), caller.access_key_id, user.user_id
-        self._store.insert_tokens([
-            Token(access_hash, "access", family, instance_id, user_id, key, issued,
-                  access_expiry.timestamp()),
-            Token(refresh_hash, "refresh", family, instance_id, user_id, key, issued,
-                  refresh_expiry.timestamp()),
-            Token(code_hash, "signin", family, instance_id, user_id, key, issued,
-                  code_expiry.timestamp()),
-        ])
+        try:
+            issued = self._sessions.issue(
+                instance_id=instance_id, user_id=user.user_id,
+                session_key_id=caller.access_key_id, role_arn=caller.role_arn or caller.arn,
+                session_expiration=caller.session_expiration)
+        except TokenRejected:  # the caller's session ended since its signature was checked
+            raise ExpiredToken() from None
         return {
             "Credentials": {
-                "AccessToken": access,
-                "AccessTokenExpiration": access_expiry,
-                "RefreshToken": refresh,
-                "RefreshTokenExpiration": refresh_expiry,
+                "AccessToken": issued.access.token,
+                "AccessTokenExpiration": issued.access.expires,
+                "RefreshToken": issued.refresh.token,
+                "RefreshTokenExpiration": issued.refresh.expires,
             },
             # A single-use code (5 minutes) that signs a browser into the instance.
             "SignInUrl": f"{self._settings.public_url}/connect/{instance_id}/auth/sign-in"
-                         f"?code={code}",
+                         f"?code={issued.signin_code.token}",
             "UserArn": user.arn,
             "UserId": user.user_id,
         }

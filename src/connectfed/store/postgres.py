@@ -2,8 +2,10 @@
 
 Uses psycopg 3 with a connection pool. Statements run at READ COMMITTED; every multi-statement
 change in :mod:`connectfed.store.sql` is written to be correct there (single-statement
-conditional inserts, unique keys), so no serialisation retries are needed. Store calls block, so
-the server runs them in worker threads (``inline = False``).
+conditional inserts, unique keys, and read-modify-write updaters that first take the row's lock
+with a no-op UPDATE, a portable ``SELECT … FOR UPDATE``). Serialisation failures and deadlocks
+are raised as :class:`~connectfed.store.sql.Retry`, and the updaters run again on them. Store
+calls block, so the server runs them in worker threads (``inline = False``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from psycopg_pool import ConnectionPool
 from connectfed.store.protocol import Conflict
 from connectfed.store.schema import MIGRATIONS
 from connectfed.store.sealing import MasterKey
-from connectfed.store.sql import Row, migrate
+from connectfed.store.sql import Retry, Row, migrate
 from connectfed.store.sql_store import SqlStore
 
 _MIGRATION_LOCK = 0x636F6E6E  # "conn"
@@ -46,12 +48,17 @@ class _Transaction:
                 return cur.rowcount
         except pg_errors.UniqueViolation as exc:
             raise Conflict(str(exc)) from None
+        except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as exc:
+            raise Retry(str(exc)) from None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self._conn.cursor() as cur:
-            cur.execute(_pg(sql), params)
-            rows: list[Row] = list(cur.fetchall())
-            return rows
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(_pg(sql), params)
+                rows: list[Row] = list(cur.fetchall())
+                return rows
+        except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as exc:
+            raise Retry(str(exc)) from None
 
 
 class PostgresDatabase:

@@ -32,6 +32,8 @@ from connectfed.store.records import (
     SamlProvider,
     Session,
     Token,
+    TokenChange,
+    TokenFamily,
 )
 from connectfed.store.sealing import KeyFile, MasterKey, StaticKey, new_key
 
@@ -59,6 +61,18 @@ class Store(Protocol):
     def meta_setdefault(self, key: str, value: str) -> str: ...
     def meta_secret_setdefault(self, key: str, value: str) -> str:
         """Like :meth:`meta_setdefault` for a secret: stored sealed under the master key."""
+        ...
+
+    def meta_secret_get(self, key: str) -> str | None:
+        """A secret meta value (see :meth:`meta_secret_setdefault`), in the clear."""
+        ...
+
+    def update_meta(
+        self, key: str, updater: Callable[[str | None], str], *, secret: bool = False
+    ) -> str:
+        """Replace a meta value with ``updater(old)`` (``None`` when absent) in one transaction;
+        concurrent updates apply one after the other, none is lost. Returns the new value.
+        With ``secret`` the value is sealed at rest like :meth:`meta_secret_setdefault`'s."""
         ...
 
     # -- IAM ----------------------------------------------------------------------------------
@@ -213,10 +227,45 @@ class Store(Protocol):
         ...
 
     # -- tokens -------------------------------------------------------------------------------
-    def insert_tokens(self, tokens: Sequence[Token]) -> None: ...
-    def get_token(self, token_hash: str) -> Token | None: ...
-    def consume_token(self, token_hash: str, kind: str, now: float) -> Token | None:
-        """Spend a single-use token atomically: the one caller that wins gets it."""
+    def create_token_family(self, family: TokenFamily, tokens: Sequence[Token]) -> None:
+        """Store a new family with its first tokens, together or not at all (Conflict on a
+        duplicate family id or token hash)."""
+        ...
+
+    def get_token_family(self, family_id: str) -> TokenFamily | None: ...
+
+    def add_tokens(self, family_id: str, tokens: Sequence[Token], now: float) -> bool:
+        """Add tokens to a family that is neither revoked nor past its horizon at ``now``;
+        False (nothing stored) otherwise."""
+        ...
+
+    def find_token(self, token_hashes: Sequence[str]) -> tuple[Token, TokenFamily] | None:
+        """The token stored under any of ``token_hashes`` (one per server key), with its
+        family, in whatever state."""
+        ...
+
+    def update_token(
+        self, token_hash: str, updater: Callable[[Token, TokenFamily], TokenChange | None]
+    ) -> tuple[Token, TokenFamily] | None:
+        """Read-modify-write one token in one transaction, holding its row lock: ``updater``
+        sees the latest committed token and family and returns the change (None: no change);
+        it may raise to abort with nothing changed, and may run more than once (transient
+        failures are retried), so it must not have side effects of its own. Concurrent
+        updaters of one token run one after the other: exactly one sees it ``active``.
+        Returns the token and family after the change; None when no token has that hash."""
+        ...
+
+    def revoke_token_family(self, family_id: str, reason: str) -> bool:
+        """Revoke a live family (every token in it dies); False if unknown or already revoked."""
+        ...
+
+    def revoke_user_token_families(self, instance_id: str, user_id: str, reason: str) -> int:
+        """Revoke every live family of one Connect user; returns how many."""
+        ...
+
+    def gc_tokens(self, now: float) -> int:
+        """Delete tokens past their expiry, families past their horizon (with their tokens) and
+        pending sign-in states past theirs; returns how many rows went."""
         ...
 
     # -- browser sign-in states (role chooser) ------------------------------------------------

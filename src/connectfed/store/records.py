@@ -123,18 +123,45 @@ class RoleBinding:
 
 
 @dataclass(frozen=True, slots=True)
-class Token:
-    """One issued Connect token; only its keyed hash is stored."""
+class TokenFamily:
+    """Tokens issued from one grant (a GetFederationToken call, a browser role session).
 
-    token_hash: str
-    kind: str  # "access" | "refresh"
+    No token of the family outlives ``expires`` (the refresh horizon, capped at the IAM session
+    the grant came from); revoking the family ends every token in it at once.
+    """
+
     family_id: str
-    instance_id: str
+    instance_id: str  # "" for a console (role) session, which belongs to no instance
     user_id: str
-    session_key_id: str | None  # the STS/IAM access key the token was issued from
+    session_key_id: str | None  # the STS/IAM access key the grant was issued from
+    role_arn: str | None  # the role (or IAM user) ARN bound to the Connect user
     created: float
     expires: float
-    revoked: bool = False
+    revoked: str | None = None  # why the family was revoked; None while it lives
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One issued token; only its keyed hash is stored, with the id of the key that made it."""
+
+    token_hash: str
+    key_id: str
+    kind: str  # "access" | "refresh" | "signin" | "console" | "session"
+    family_id: str
+    state: str  # "active" | "used" (spent once, or rotated)
+    created: float
+    expires: float
+    spent: float | None = None  # when it was used or rotated
+
+
+@dataclass(frozen=True, slots=True)
+class TokenChange:
+    """What an ``update_token`` updater decided, applied in the updater's transaction."""
+
+    state: str
+    spent: float | None
+    revoke_family: str | None = None  # a reason: revoke the token's whole family too
+    insert: tuple[Token, ...] = ()  # new tokens of the same family (a rotation's successors)
 
 
 @dataclass(frozen=True, slots=True)

@@ -274,4 +274,45 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (provider_arn, key_id)
     );
     """,
+    # 7: token lifecycle: families (one grant, one horizon, revoked as a whole) and tokens with
+    #    the id of the key that hashed them and a distinct `used` state; existing rows are kept
+    #    (hashed with key "k0", the key they were made with; "revoked" there meant "used").
+    """
+    ALTER TABLE tokens RENAME TO tokens_v1;
+    CREATE TABLE token_families (
+        family_id TEXT PRIMARY KEY,
+        instance_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        session_key_id TEXT,
+        role_arn TEXT,
+        created DOUBLE PRECISION NOT NULL,
+        expires DOUBLE PRECISION NOT NULL,
+        revoked TEXT
+    );
+    CREATE TABLE tokens (
+        token_hash TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        family_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        expires DOUBLE PRECISION NOT NULL,
+        spent DOUBLE PRECISION
+    );
+    INSERT INTO token_families (family_id, instance_id, user_id, session_key_id, role_arn,
+                                created, expires, revoked)
+        SELECT family_id, MAX(instance_id), MAX(user_id), MAX(session_key_id), NULL,
+               MIN(created), MAX(expires), CASE WHEN MIN(revoked) = 1 THEN 'revoked' END
+        FROM tokens_v1 GROUP BY family_id;
+    INSERT INTO tokens (token_hash, key_id, kind, family_id, state, created, expires, spent)
+        SELECT token_hash, 'k0', kind, family_id,
+               CASE WHEN revoked = 1 THEN 'used' ELSE 'active' END, created, expires, NULL
+        FROM tokens_v1;
+    DROP TABLE tokens_v1;
+    CREATE INDEX tokens_family ON tokens (family_id);
+    CREATE INDEX tokens_expires ON tokens (expires);
+    CREATE INDEX token_families_user ON token_families (instance_id, user_id);
+    CREATE INDEX token_families_expires ON token_families (expires);
+    CREATE INDEX signin_states_expires ON signin_states (expires);
+    """,
 )

@@ -12,20 +12,27 @@ mean a uniqueness clash.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from connectfed.store.protocol import Conflict, NotFound
 from connectfed.store.records import (
     ConnectUser,
     Instance,
     Session,
-    Token,
 )
 from connectfed.store.sealing import KEY_CHECK, SEALED_LIKE, MasterKey, SecretBox, is_sealed
 
 Row = Sequence[Any]
+T = TypeVar("T")
+RETRIES = 5
+
+
+class Retry(Exception):
+    """A transient failure the whole transaction may simply be run again for (PostgreSQL
+    serialisation failure or deadlock, SQLSTATE 40001/40P01); raised by backends."""
+
 
 class Transaction(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -93,12 +100,6 @@ def _connect_user(row: Row) -> ConnectUser:
     return ConnectUser(*values)
 
 
-def _token(row: Row) -> Token:
-    token_hash, kind, family, instance_id, user_id, session_key, created, expires, revoked = row
-    return Token(token_hash, kind, family, instance_id, user_id, session_key, created, expires,
-                 _bool(revoked))
-
-
 class SqlBase:
     """The statement helpers every SQL mixin shares, and the sealing of secrets at rest."""
 
@@ -146,6 +147,18 @@ class SqlBase:
         if self._write(sql, params) == 0:
             raise NotFound()
 
+    def _atomic(self, work: Callable[[Transaction], T]) -> T:
+        """Run ``work`` in one transaction, again from the start on a transient failure (dex's
+        lesson: PostgreSQL may abort a transaction that collided with another; retry it)."""
+        for attempt in range(RETRIES):
+            try:
+                with self._db.transaction() as tx:
+                    return work(tx)
+            except Retry:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     # -- meta ------------------------------------------------------------------------------------
     def meta_get(self, key: str) -> str | None:
         row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
@@ -158,6 +171,12 @@ class SqlBase:
                 (key, value),
             )
             return str(tx.query("SELECT value FROM meta WHERE key = ?", (key,))[0][0])
+
+    def meta_secret_get(self, key: str) -> str | None:
+        stored = self.meta_get(key)
+        if stored is None or not is_sealed(stored):
+            return stored  # absent, or in the clear from a version before sealing
+        return self._box.open(stored, f"meta:{key}")
 
     def meta_secret_setdefault(self, key: str, value: str) -> str:
         context = f"meta:{key}"

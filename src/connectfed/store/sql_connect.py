@@ -71,11 +71,13 @@ class ConnectStatements(SqlBase):
         with self._db.transaction() as tx:
             if tx.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)) == 0:
                 raise NotFound()
+            tx.execute("DELETE FROM tokens WHERE family_id IN (SELECT family_id FROM"
+                       " token_families WHERE instance_id = ?)", (instance_id,))
             for table in (
                 "profiles",
                 "connect_users",
                 "role_bindings",
-                "tokens",
+                "token_families",
                 "connect_defaults",
                 "agent_statuses",
                 "queues",
@@ -160,7 +162,8 @@ class ConnectStatements(SqlBase):
                     (instance_id, user_id),
                 )
             tx.execute(
-                "UPDATE tokens SET revoked = 1 WHERE instance_id = ? AND user_id = ?",
+                "UPDATE token_families SET revoked = 'user-deleted' WHERE instance_id = ?"
+                " AND user_id = ? AND revoked IS NULL",
                 (instance_id, user_id),
             )
 

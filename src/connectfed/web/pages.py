@@ -62,3 +62,8 @@ def autopost(action: str, fields: dict[str, str]) -> str:
         f'<form id="post" method="post" action="{escape(action)}">{inputs}'
         '<noscript><button type="submit">Continue</button></noscript></form>'
         '<script>document.getElementById("post").submit()</script>'))
+
+
+def signed_out_page() -> str:
+    return _page("Signed out", '<h1 id="title">Signed out</h1>'
+                               '<p id="message">You have signed out of Amazon Connect.</p>')

@@ -1,7 +1,9 @@
 """The browser routes, as a thin layer over :class:`~connectfed.web.signin.BrowserSignin`.
 
-POST /saml and /<region>/saml, POST /saml/choose, GET /connect/<id>/auth/sign-in,
-GET /connect/<id>/..., and with the test IdP: GET /idp, /idp/metadata, /idp/login.
+POST /saml and /<region>/saml, POST /saml/choose, GET /connect/federate/<id>,
+GET and POST /connect/<id>/auth/sign-in, GET /connect/<id>/auth/authorize (and /auth/authorize,
+/connect/auth/authorize), GET and POST /connect/<id>/logout (and /logout), GET /connect/<id>/...,
+and with the test IdP: GET /idp, /idp/metadata, /idp/login.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from connectfed.web.signin import CONSOLE_COOKIE, SESSION_COOKIE, BrowserSignin,
 from connectfed.web.testidp_site import TestIdpSite
 
 HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+_AUTHORIZE = re.compile(r"^/(?:connect/)?auth/authorize/?$")
+_INSTANCE_POSTS = ("/auth/sign-in", "/logout")
 _INSTANCE = re.compile(r"^/connect/([A-Za-z0-9_.:-]{1,100})(/.*)?$")
 _FEDERATE = re.compile(r"^/connect/federate/([A-Za-z0-9_.:-]{1,100})/?$")
 _SAML = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)+-\d/)?saml/?$")
@@ -49,23 +54,32 @@ class WebResponse:
 
 
 def _respond(outcome: Outcome) -> WebResponse:
-    headers = {"Content-Type": HTML, **_SECURITY_HEADERS}
+    headers = {"Content-Type": HTML if outcome.json is None else JSON, **_SECURITY_HEADERS}
     if outcome.location:
         headers["Location"] = outcome.location
     if outcome.cookie:
         headers["Set-Cookie"] = outcome.cookie
-    return WebResponse(outcome.status, headers, (outcome.html or "").encode())
+    body = outcome.html if outcome.json is None else outcome.json
+    return WebResponse(outcome.status, headers, (body or "").encode())
 
 
 class WebRoutes:
     def __init__(self, signin: BrowserSignin, idp: TestIdpSite | None, secure: bool) -> None:
         self._signin = signin
+        self._sessions = signin.sessions
         self._idp = idp
         self._secure = secure
 
     def handles(self, method: str, path: str) -> bool:
         return bool(_SAML.match(path) or path == "/saml/choose" or path.startswith("/idp")
-                    or (_INSTANCE.match(path) and method == "GET"))
+                    or (_INSTANCE.match(path) and method == "GET")
+                    or _AUTHORIZE.match(path) or path == "/logout"
+                    or (method == "POST" and self._instance_post(path)))
+
+    @staticmethod
+    def _instance_post(path: str) -> bool:
+        match = _INSTANCE.match(path)
+        return match is not None and match.group(2) in _INSTANCE_POSTS
 
     def handle(self, method: str, path: str, raw_query: str,
                headers: Sequence[tuple[str, str]], body: bytes) -> WebResponse:
@@ -81,6 +95,10 @@ class WebRoutes:
             return _respond(self._signin.choose(form.get("state"), form.get("role")))
         if path.startswith("/idp"):
             return self._idp_page(path, query)
+        if _AUTHORIZE.match(path):
+            return self._authorize(method, headers, None)
+        if path == "/logout":
+            return _respond(self._sessions.logout(_cookie(headers, SESSION_COOKIE)))
         federate = _FEDERATE.match(path)
         if federate is not None:
             return _respond(self._signin.federate_step(_cookie(headers, CONSOLE_COOKIE),
@@ -89,11 +107,25 @@ class WebRoutes:
         match = _INSTANCE.match(path)
         assert match is not None
         instance_id, rest = match.group(1), match.group(2) or "/"
+        if rest == "/auth/sign-in" and method == "POST":
+            form = _form(body)
+            return _respond(self._sessions.sign_in_with_credentials(
+                instance_id, form.get("credentials"), form.get("destination")))
         if rest == "/auth/sign-in":
-            return _respond(self._signin.sign_in(instance_id, query.get("code"),
-                                                 query.get("destination"), self._secure))
-        return _respond(self._signin.instance_page(
+            return _respond(self._sessions.sign_in_with_code(instance_id, query.get("code"),
+                                                             query.get("destination")))
+        if rest == "/auth/authorize":
+            return self._authorize(method, headers, instance_id)
+        if rest == "/logout":
+            return _respond(self._sessions.logout(_cookie(headers, SESSION_COOKIE)))
+        return _respond(self._sessions.instance_page(
             instance_id, _cookie(headers, SESSION_COOKIE), rest))
+
+    def _authorize(self, method: str, headers: Sequence[tuple[str, str]],
+                   instance_id: str | None) -> WebResponse:
+        if method != "GET":
+            return WebResponse(405, {"Allow": "GET", "Content-Type": JSON}, b"")
+        return _respond(self._sessions.authorize(_cookie(headers, SESSION_COOKIE), instance_id))
 
     def _idp_page(self, path: str, query: dict[str, str]) -> WebResponse:
         if self._idp is None:

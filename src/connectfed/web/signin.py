@@ -5,19 +5,22 @@ certificates only), accept it once (the SAML profile's MUST, atomic across proce
 either continue with its single role or offer a role chooser. With a RelayState of
 ``…/connect/federate/<instance-id>?destination=…`` the new role session calls
 GetFederationToken and the browser is sent to the instance's sign-in URL, which spends a
-single-use code and sets an HTTP-only session cookie.
+single-use code and sets an HTTP-only session cookie (:mod:`connectfed.web.sessions`).
+The console's role session is a ``console`` token (:class:`~connectfed.tokens.TokenService`)
+in a family whose horizon is the role session's expiry.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import logging
 import re
 import secrets
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -32,36 +35,27 @@ from connectfed.identity.providers import SamlProviderService
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
 from connectfed.settings import Settings
 from connectfed.store import Store
-from connectfed.store.records import Token
-from connectfed.tokens import TokenMinter
-from connectfed.web import pages
+from connectfed.tokens import FamilyOwner, TokenKind, TokenRejected, TokenService
+from connectfed.web import cookies, pages
+from connectfed.web.outcome import Outcome
+from connectfed.web.outcome import error as _error
+from connectfed.web.sessions import BrowserSessions
 
 log = logging.getLogger("connectfed.saml")
 
 MAX_SAML_RESPONSE = 100_000
 FEDERATE_PATH = re.compile(r"/connect/federate/([A-Za-z0-9_.:-]{1,100})/?$")
-SESSION_COOKIE = "connectfed_session"
-CONSOLE_COOKIE = "connectfed_console"
-CODE_SECONDS = 300
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    status: int
-    html: str | None = None
-    location: str | None = None
-    cookie: str | None = None  # a full Set-Cookie value
-
-
-def _error(status: int, title: str, message: str) -> Outcome:
-    return Outcome(status, pages.error_page(title, message))
+SESSION_COOKIE = cookies.SESSION_COOKIE
+CONSOLE_COOKIE = cookies.CONSOLE_COOKIE
+__all__ = ["CONSOLE_COOKIE", "SESSION_COOKIE", "BrowserSignin", "Outcome"]
 
 
 class BrowserSignin:
     def __init__(self, *, store: Store, clock: Clock, settings: Settings,
                  providers: SamlProviderService, assume_saml: AssumeRoleWithSaml,
                  resolver: CredentialResolver, federation: FederationService,
-                 instances: InstanceService, minter: TokenMinter) -> None:
+                 instances: InstanceService, tokens: TokenService, state_key: bytes,
+                 sessions: BrowserSessions) -> None:
         self._secure = settings.public_url.startswith("https:")
         self._store = store
         self._clock = clock
@@ -71,7 +65,9 @@ class BrowserSignin:
         self._resolver = resolver
         self._federation = federation
         self._instances = instances
-        self._minter = minter
+        self._tokens = tokens
+        self._state_key = state_key  # keyed hashes of pending role-chooser states
+        self.sessions = sessions  # where the flow ends: the browser's session in the instance
 
     # -- POST /saml --------------------------------------------------------------------------
     def post_saml(self, saml_response: str | None, relay_state: str | None) -> Outcome:
@@ -95,7 +91,7 @@ class BrowserSignin:
         state = secrets.token_urlsafe(32)
         payload = json.dumps({"verified": _dump(verified), "provider": provider.arn,
                               "roles": roles, "relay": relay_state})
-        self._store.put_signin_state(self._minter.digest(state), payload,
+        self._store.put_signin_state(self._digest(state), payload,
                                      verified.not_on_or_after.timestamp())
         return Outcome(200, pages.role_chooser(state, roles))
 
@@ -126,7 +122,7 @@ class BrowserSignin:
     def choose(self, state: str | None, role_arn: str | None) -> Outcome:
         if not state or not role_arn:
             return _error(400, "Bad request", "Choose a role to continue.")
-        payload = self._store.take_signin_state(self._minter.digest(state),
+        payload = self._store.take_signin_state(self._digest(state),
                                                 self._clock.now().timestamp())
         if payload is None:
             return _error(400, "Sign-in expired", "This sign-in has expired or was already "
@@ -150,14 +146,16 @@ class BrowserSignin:
         key_id = session["Credentials"]["AccessKeyId"]
         principal = self._resolver.principal_of_session(key_id)
         assert principal.session_expiration is not None
-        console, console_hash = self._minter.mint("console")
         now = self._clock.now()
-        self._store.insert_tokens([Token(console_hash, "console", key_id, "", "", key_id,
-                                         now.timestamp(),
-                                         principal.session_expiration.timestamp())])
-        max_age = max(0, int((principal.session_expiration - now).total_seconds()))
-        cookie = (f"{CONSOLE_COOKIE}={console}; Path=/connect/; HttpOnly; SameSite=Lax; "
-                  f"Max-Age={max_age}" + ("; Secure" if self._secure else ""))
+        try:
+            family = self._tokens.open_family(
+                FamilyOwner("", "", key_id, principal.role_arn), principal.session_expiration,
+                {TokenKind.CONSOLE: principal.session_expiration - now})
+        except TokenRejected:
+            return _error(401, "Session expired", "The role session has already ended.")
+        console = family.tokens[TokenKind.CONSOLE]
+        cookie = cookies.console_cookie(console.token, cookies.max_age(console.expires, now),
+                                        self._secure)
         target = _federate_target(relay_state)
         if target is None:
             return Outcome(200, pages.console_page(principal.arn), cookie=cookie)
@@ -170,18 +168,20 @@ class BrowserSignin:
     # -- GET /connect/federate/<instance-id> -------------------------------------------------
     def federate_step(self, console_token: str | None, instance_id: str,
                       destination: str | None) -> Outcome:
-        now = self._clock.now().timestamp()
-        token = self._store.get_token(self._minter.digest(console_token)) \
-            if console_token else None
-        if token is None or token.kind != "console" or token.revoked or token.expires <= now \
-                or token.session_key_id is None:
+        grant = None
+        if console_token:
+            try:
+                grant = self._tokens.verify(console_token, TokenKind.CONSOLE)
+            except TokenRejected:
+                grant = None
+        if grant is None or grant.session_key_id is None:
             return _error(401, "Session expired", "Sign in through your identity provider "
                                                   "first.")
         try:
-            principal = self._resolver.principal_of_session(token.session_key_id)
+            principal = self._resolver.principal_of_session(grant.session_key_id)
         except ServiceError:
             return _error(401, "Session expired", "Your session has ended.")
-        return self.federate(principal, instance_id, destination or "/ccp-v2")
+        return self.federate(principal, instance_id, destination or "/ccp-v2/")
 
     def federate(self, principal: Principal, instance_id: str, destination: str) -> Outcome:
         try:
@@ -198,48 +198,8 @@ class BrowserSignin:
         location = f"{result['SignInUrl']}&destination={quote(destination, safe='')}"
         return Outcome(303, location=location)
 
-    # -- GET /connect/<instance-id>/auth/sign-in ---------------------------------------------
-    def sign_in(self, instance_id: str, code: str | None, destination: str | None,
-                secure: bool) -> Outcome:
-        now = self._clock.now()
-        token = self._store.consume_token(self._minter.digest(code), "signin",
-                                          now.timestamp()) if code else None
-        if token is None or token.instance_id != instance_id:
-            return _error(401, "Sign-in link expired", "This sign-in link has expired or was "
-                                                       "already used.")
-        expires = now + timedelta(seconds=self._settings.access_token_seconds)
-        if token.session_key_id and token.session_key_id.startswith("ASIA"):
-            session = self._store.get_session(token.session_key_id)
-            if session is None or session.revoked:
-                return _error(401, "Sign-in link expired", "The session has ended.")
-            expires = min(expires, datetime.fromtimestamp(session.expiration, UTC))
-        access, access_hash = self._minter.mint("access")
-        self._store.insert_tokens([Token(access_hash, "access", token.family_id, instance_id,
-                                         token.user_id, token.session_key_id, now.timestamp(),
-                                         expires.timestamp())])
-        path = f"/connect/{instance_id}/"
-        cookie = (f"{SESSION_COOKIE}={access}; Path={path}; HttpOnly; SameSite=Lax; "
-                  f"Max-Age={max(0, int((expires - now).total_seconds()))}"
-                  + ("; Secure" if secure else ""))
-        target = destination if destination and destination.startswith("/") and \
-            not destination.startswith("//") else "/ccp-v2"
-        return Outcome(303, location=f"{path.rstrip('/')}{target}", cookie=cookie)
-
-    # -- GET /connect/<instance-id>/<anything> --------------------------------------------------
-    def instance_page(self, instance_id: str, access_token: str | None,
-                      destination: str) -> Outcome:
-        now = self._clock.now().timestamp()
-        token = self._store.get_token(self._minter.digest(access_token)) if access_token \
-            else None
-        if token is None or token.kind != "access" or token.revoked or token.expires <= now \
-                or token.instance_id != instance_id:
-            return _error(401, "Session expired", "Your session has expired. Sign in again.")
-        user = self._store.get_connect_user(instance_id, token.user_id)
-        instance = self._store.get_instance(instance_id)
-        if user is None or instance is None:
-            return _error(401, "Session expired", "Your session has expired. Sign in again.")
-        return Outcome(200, pages.instance_page(instance.alias, instance_id, user.username,
-                                                destination))
+    def _digest(self, state: str) -> str:
+        return hmac.digest(self._state_key, state.encode(), "sha256").hex()
 
 
 def _federate_target(relay_state: str | None) -> tuple[str, str] | None:

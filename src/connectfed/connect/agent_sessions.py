@@ -1,0 +1,246 @@
+"""Agent sessions: Connect tokens composed with the identity they stand for.
+
+A token family (see :mod:`connectfed.tokens`) is issued to one Connect user from one IAM
+session (or IAM user key) through one bound role. A token of it proves something only while all
+of that still holds: the Connect user exists, the role is still bound to it, the STS session
+is neither revoked nor expired and its role still exists (the same role: a role deleted and
+created again under the same name has a new id, and its old sessions stay dead), the IAM user's
+key is still active. When any of it is gone the family is revoked on the spot, and the caller
+gets :class:`~connectfed.tokens.TokenRejected` with ``EXPIRED`` — Amazon Connect Streams treats
+every such failure as an expired session (HTTP 401 → sign in again).
+
+Entry points: GetFederationToken (:meth:`AgentSessions.issue`), the CTI API's bearer token
+(:meth:`authenticate`) and ``GetNewAuthToken`` (:meth:`refresh`), and the browser: the
+SignInUrl code and the credentials form post become a session (:meth:`sign_in_with_code`,
+:meth:`sign_in_with_tokens`), kept alive by ``/auth/authorize`` (:meth:`authorize_browser`) and
+ended by sign-out (:meth:`sign_out`). Knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from connectfed.clock import Clock
+from connectfed.settings import Settings
+from connectfed.store import Store
+from connectfed.tokens import (
+    FamilyOwner,
+    IssuedTokens,
+    MintedToken,
+    RejectReason,
+    TokenGrant,
+    TokenKind,
+    TokenRejected,
+    TokenService,
+)
+
+SIGNIN_CODE_SECONDS = 300
+_SESSION_OVER = (RejectReason.EXPIRED, RejectReason.REVOKED, RejectReason.REUSED)
+
+
+@dataclass(frozen=True, slots=True)
+class FederationTokens:
+    """What GetFederationToken hands out: one new family."""
+
+    family_id: str
+    access: MintedToken
+    refresh: MintedToken
+    signin_code: MintedToken  # the single-use code of the SignInUrl
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserSession:
+    """A browser signed in to one instance as one user (the session cookie's token)."""
+
+    token: str
+    expires: datetime
+    instance_id: str
+    user_id: str
+    family_id: str
+
+    def __repr__(self) -> str:
+        return (f"BrowserSession(instance_id={self.instance_id!r}, user_id={self.user_id!r}, "
+                f"expires={self.expires.isoformat()})")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAccess:
+    """Fresh tokens for a signed-in browser (``/auth/authorize``)."""
+
+    access_token: str
+    access_expires: datetime
+    refresh_token: str
+    refresh_expires: datetime
+    family_id: str
+    instance_id: str
+    user_id: str
+
+    def __repr__(self) -> str:
+        return (f"IssuedAccess(instance_id={self.instance_id!r}, user_id={self.user_id!r}, "
+                f"access_expires={self.access_expires.isoformat()})")
+
+
+def _expired(exc: TokenRejected) -> TokenRejected:
+    """Every way a once-good session ends looks like expiry to the client (Streams)."""
+    if exc.reason in _SESSION_OVER:
+        return TokenRejected(RejectReason.EXPIRED, str(exc))
+    return exc
+
+
+class AgentSessions:
+    def __init__(self, store: Store, clock: Clock, tokens: TokenService,
+                 settings: Settings) -> None:
+        self._store = store
+        self._clock = clock
+        self._tokens = tokens
+        self._access = timedelta(seconds=settings.access_token_seconds)
+        self._refresh = timedelta(seconds=settings.refresh_token_seconds)
+
+    # -- GetFederationToken ---------------------------------------------------------------------
+    def issue(self, *, instance_id: str, user_id: str, session_key_id: str | None,
+              role_arn: str | None, session_expiration: datetime | None) -> FederationTokens:
+        """A new family for the user: access, refresh and a sign-in code, none of which outlives
+        the refresh horizon nor the caller's IAM session."""
+        now = self._clock.now().replace(microsecond=0)
+        horizon = now + self._refresh
+        if session_expiration is not None:
+            horizon = min(horizon, session_expiration)
+        family = self._tokens.open_family(
+            FamilyOwner(instance_id, user_id, session_key_id, role_arn), horizon,
+            {TokenKind.ACCESS: self._access, TokenKind.REFRESH: self._refresh,
+             TokenKind.SIGNIN: timedelta(seconds=SIGNIN_CODE_SECONDS)})
+        return FederationTokens(family.family_id, family.tokens[TokenKind.ACCESS],
+                                family.tokens[TokenKind.REFRESH],
+                                family.tokens[TokenKind.SIGNIN])
+
+    # -- the CTI API ------------------------------------------------------------------------------
+    def authenticate(self, access_token: str, instance_id: str | None = None) -> TokenGrant:
+        """The grant of a live access token whose user, role and session still exist."""
+        try:
+            grant = self._tokens.verify(access_token, TokenKind.ACCESS, instance_id)
+        except TokenRejected as exc:
+            raise _expired(exc) from None
+        self._ensure_alive(grant)
+        return grant
+
+    def refresh(self, refresh_token: str) -> IssuedTokens:
+        """Rotate a refresh token (CTI ``GetNewAuthToken``): a new access and refresh token; a
+        refresh token presented again after its rotation revokes the family and is refused
+        with ``REUSED``; any other end of the session is ``EXPIRED``."""
+        try:
+            issued = self._tokens.rotate(refresh_token, self._access)
+        except TokenRejected as exc:
+            if exc.reason is RejectReason.REUSED:
+                raise
+            raise _expired(exc) from None
+        try:
+            grant = self._tokens.verify(issued.access_token, TokenKind.ACCESS)
+        except TokenRejected as exc:  # revoked between the rotation and now
+            raise _expired(exc) from None
+        self._ensure_alive(grant)
+        return issued
+
+    # -- the browser ------------------------------------------------------------------------------
+    def sign_in_with_code(self, instance_id: str, code: str) -> BrowserSession:
+        """Spend a SignInUrl code (single use) for a browser session in its family."""
+        try:
+            grant = self._tokens.spend(code, TokenKind.SIGNIN, instance_id)
+        except TokenRejected as exc:
+            raise _expired(exc) from None
+        self._ensure_alive(grant)
+        return self._open_browser_session(grant)
+
+    def sign_in_with_tokens(self, instance_id: str, access_token: str,
+                            refresh_token: str | None = None) -> BrowserSession:
+        """The documented form post of GetFederationToken's credentials: the access token must
+        be live and for this instance; a refresh token, when given, must be a live one of the
+        same family. Neither is spent: the browser session joins their family."""
+        grant = self.authenticate(access_token, instance_id)
+        if refresh_token:
+            try:
+                other = self._tokens.verify(refresh_token, TokenKind.REFRESH, instance_id)
+            except TokenRejected as exc:
+                raise _expired(exc) from None
+            if other.family_id != grant.family_id:
+                raise TokenRejected(RejectReason.INVALID,
+                                    "the refresh token was not issued with the access token")
+        return self._open_browser_session(grant)
+
+    def browser_session(self, session_cookie: str, instance_id: str | None = None) -> TokenGrant:
+        """The grant of a live browser session (optionally: in this instance)."""
+        try:
+            grant = self._tokens.verify(session_cookie, TokenKind.SESSION, instance_id)
+        except TokenRejected as exc:
+            raise _expired(exc) from None
+        self._ensure_alive(grant)
+        return grant
+
+    def authorize_browser(self, session_cookie: str, instance_id: str | None) -> IssuedAccess:
+        """Fresh access (and a refresh token) for a signed-in browser, as Streams' worker asks
+        ``/auth/authorize`` for them; bounded by the session's horizon."""
+        grant = self.browser_session(session_cookie, instance_id)
+        now = self._clock.now()
+        assert grant.horizon is not None
+        try:
+            minted = self._tokens.add(grant.family_id, {TokenKind.ACCESS: self._access,
+                                                        TokenKind.REFRESH: grant.horizon - now})
+        except TokenRejected as exc:
+            raise _expired(exc) from None
+        access, refresh = minted[TokenKind.ACCESS], minted[TokenKind.REFRESH]
+        return IssuedAccess(access.token, access.expires, refresh.token, refresh.expires,
+                            grant.family_id, grant.instance_id, grant.user_id)
+
+    def sign_out(self, session_cookie: str) -> bool:
+        """End the browser session's whole family; False when there was nothing to end."""
+        return self._tokens.revoke(session_cookie, TokenKind.SESSION, "sign-out")
+
+    def _open_browser_session(self, grant: TokenGrant) -> BrowserSession:
+        assert grant.horizon is not None
+        try:
+            minted = self._tokens.add(
+                grant.family_id, {TokenKind.SESSION: grant.horizon - self._clock.now()})
+        except TokenRejected as exc:
+            raise _expired(exc) from None
+        session = minted[TokenKind.SESSION]
+        return BrowserSession(session.token, session.expires, grant.instance_id, grant.user_id,
+                              grant.family_id)
+
+    # -- does the identity behind the grant still exist? ------------------------------------------
+    def _ensure_alive(self, grant: TokenGrant) -> None:
+        reason = self._ended(grant)
+        if reason is not None:
+            self._tokens.revoke_family(grant.family_id, reason)
+            raise TokenRejected(RejectReason.EXPIRED, "the session has ended")
+
+    def _ended(self, grant: TokenGrant) -> str | None:
+        if self._store.get_connect_user(grant.instance_id, grant.user_id) is None:
+            return "user-deleted"
+        # The principal behind the grant, by unique id (AROA… / AIDA…): a role or user deleted
+        # and recreated under the same name is another principal, bound or not.
+        principal_id: str | None = None
+        key = grant.session_key_id
+        if key is not None and key.startswith("ASIA"):
+            session = self._store.get_session(key)
+            if session is None or session.revoked:
+                return "session-ended"
+            if session.expiration <= self._clock.now().timestamp():
+                return "session-expired"
+            if self._store.get_role_by_id(session.role_id) is None:
+                return "role-deleted"
+            principal_id = session.role_id
+        elif key is not None:
+            access_key = self._store.get_access_key(key)
+            if access_key is None or access_key.status != "Active":
+                return "access-key-inactive"
+            if access_key.user_id is not None and self._store.get_user_by_id(
+                    access_key.user_id) is None:
+                return "user-deleted"
+            principal_id = access_key.user_id
+        if grant.role_arn is not None and all(
+            binding.role_id != principal_id if principal_id is not None
+            else binding.role_arn != grant.role_arn
+            for binding in self._store.list_role_bindings(grant.instance_id, grant.user_id)
+        ):
+            return "role-unbound"
+        return None

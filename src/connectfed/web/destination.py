@@ -1,0 +1,63 @@
+"""Where a signed-in browser may be sent: a path of this server inside the instance, never
+anywhere else (an open redirect would hand the agent's fresh session to a phishing page).
+
+``destination`` is read the way AWS's sign-in reads it: a path relative to the instance's base
+``/connect/<instance-id>`` (``/ccp-v2/``, ``/agent-app-v2``). Also accepted: a path already
+inside the base, or an absolute URL on this server's public URL inside the base. Refused (the
+browser goes to the default, ``<base>/ccp-v2/``): other hosts and schemes, scheme-relative
+``//host``, backslashes (browsers read ``/\\host`` as ``//host``), dot segments (plain or
+percent-encoded), control characters, whitespace and non-ASCII (header injection), and anything
+over 2,000 characters. The result is always a path starting with ``/connect/<instance-id>/``,
+sent as a relative ``Location`` so the browser stays on the host its cookie was set for.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger("connectfed.web")
+
+DEFAULT = "/ccp-v2/"
+MAX_LENGTH = 2000
+
+
+def base_path(instance_id: str) -> str:
+    return f"/connect/{instance_id}"
+
+
+def instance_destination(instance_id: str, destination: str | None, public_url: str) -> str:
+    base = base_path(instance_id)
+    if not destination:
+        return base + DEFAULT
+    target = _safe(base, destination, public_url)
+    if target is None:
+        log.warning("refused a sign-in destination outside the instance; using the default")
+        return base + DEFAULT
+    return target
+
+
+def _safe(base: str, destination: str, public_url: str) -> str | None:
+    if len(destination) > MAX_LENGTH or any(not 0x21 <= ord(c) <= 0x7E for c in destination):
+        return None
+    if "\\" in destination or "%5c" in destination.lower():
+        return None
+    try:
+        parts = urlsplit(destination)
+        public = urlsplit(public_url)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc:
+        if (parts.scheme.lower(), parts.netloc.lower()) != (public.scheme.lower(),
+                                                           public.netloc.lower()):
+            return None
+        if parts.path != base and not parts.path.startswith(base + "/"):
+            return None
+    path = parts.path
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    if any(unquote(segment) in (".", "..") for segment in path.split("/")):
+        return None
+    if path != base and not path.startswith(base + "/"):
+        path = base + path
+    return path + (f"?{parts.query}" if parts.query else "")

@@ -1,0 +1,142 @@
+"""Agent sessions in-process with a fixed clock: refresh outlives the access token's expiry, but
+no token outlives the refresh horizon nor the IAM session; reuse of a rotated refresh token ends
+the family; a browser session keeps getting fresh access; deleting the user or role ends it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectfed.app import Services, build_services
+from connectfed.clock import FixedClock
+from connectfed.demo import DemoData, ensure_demo
+from connectfed.identity.principal import Principal
+from connectfed.settings import Settings
+from connectfed.tokens import RejectReason, TokenRejected
+
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Setup:
+    services: Services
+    clock: FixedClock
+    demo: DemoData
+
+    def federate(self, duration: int = 3600, agent: str = "agent1") -> dict[str, Any]:
+        store, demo = self.services.store, self.demo
+        key = store.get_access_key(demo.access_key_id)
+        assert key is not None and key.user_name is not None
+        user = store.get_user(key.account_id, key.user_name)
+        assert user is not None
+        caller = Principal("user", key.account_id, user.arn, user.user_id, user.user_name,
+                           demo.access_key_id)
+        creds = self.services.sts.assume_role(caller, {
+            "RoleArn": demo.role_arn, "RoleSessionName": agent,
+            "DurationSeconds": duration})["Credentials"]
+        session = self.services.resolver.principal_of_session(creds["AccessKeyId"])
+        return dict(self.services.federation.federate(session, demo.instance_id))
+
+
+def _setup(tmp_path: Path, **settings: Any) -> Setup:
+    clock = FixedClock(START)
+    services = build_services(Settings(database_url=f"sqlite://{tmp_path / 'db'}",
+                                       throttle_rate=0, cache_ttl_seconds=0, **settings), clock)
+    return Setup(services, clock, ensure_demo(services))
+
+
+def _reason(call: object, *args: object) -> RejectReason:
+    with pytest.raises(TokenRejected) as caught:
+        call(*args)  # type: ignore[operator]
+    return caught.value.reason
+
+
+def test_refresh_outlives_the_access_token_but_not_the_refresh_horizon(tmp_path: Path) -> None:
+    setup = _setup(tmp_path, access_token_seconds=60, refresh_token_seconds=300)
+    sessions = setup.services.agent_sessions
+    creds = setup.federate()["Credentials"]
+    assert creds["RefreshTokenExpiration"] == START + timedelta(seconds=300)
+    sessions.authenticate(creds["AccessToken"], setup.demo.instance_id)
+    setup.clock.advance(61)
+    assert _reason(sessions.authenticate, creds["AccessToken"]) is RejectReason.EXPIRED
+    refresh = creds["RefreshToken"]
+    for _ in range(3):  # the agent keeps working across several access lifetimes
+        issued = sessions.refresh(refresh)
+        assert issued.access_expires == setup.clock.now() + timedelta(seconds=60)
+        assert issued.refresh_expires == START + timedelta(seconds=300)
+        grant = sessions.authenticate(issued.access_token, setup.demo.instance_id)
+        assert grant.family_id == issued.family_id
+        refresh = issued.refresh_token
+        setup.clock.advance(61)
+    setup.clock.advance(300 - 61 * 4 + 1)  # past the horizon
+    assert _reason(sessions.refresh, refresh) is RejectReason.EXPIRED
+
+
+def test_no_token_outlives_the_iam_session(tmp_path: Path) -> None:
+    setup = _setup(tmp_path, access_token_seconds=3600)
+    sessions = setup.services.agent_sessions
+    result = setup.federate(duration=900)
+    creds = result["Credentials"]
+    end = START + timedelta(seconds=900)
+    assert creds["AccessTokenExpiration"] == end and creds["RefreshTokenExpiration"] == end
+    browser = sessions.sign_in_with_code(setup.demo.instance_id,
+                                         result["SignInUrl"].split("code=")[1])
+    assert browser.expires == end
+    setup.clock.advance(600)
+    access = sessions.authorize_browser(browser.token, setup.demo.instance_id)
+    assert access.access_expires == end and access.refresh_expires == end
+    setup.clock.advance(301)
+    assert _reason(sessions.refresh, creds["RefreshToken"]) is RejectReason.EXPIRED
+    assert _reason(sessions.authorize_browser, browser.token, None) is RejectReason.EXPIRED
+
+
+def test_a_rotated_refresh_token_presented_again_ends_old_and_new_tokens(tmp_path: Path) -> None:
+    setup = _setup(tmp_path)
+    sessions = setup.services.agent_sessions
+    creds = setup.federate()["Credentials"]
+    fresh = sessions.refresh(creds["RefreshToken"])
+    assert _reason(sessions.refresh, creds["RefreshToken"]) is RejectReason.REUSED
+    for token in (fresh.access_token, creds["AccessToken"]):
+        assert _reason(sessions.authenticate, token) is RejectReason.EXPIRED
+    assert _reason(sessions.refresh, fresh.refresh_token) is RejectReason.EXPIRED
+
+
+def test_a_browser_session_gets_fresh_access_after_the_access_token_expired(
+        tmp_path: Path) -> None:
+    setup = _setup(tmp_path, access_token_seconds=60)
+    sessions = setup.services.agent_sessions
+    result = setup.federate()
+    browser = sessions.sign_in_with_code(setup.demo.instance_id,
+                                         result["SignInUrl"].split("code=")[1])
+    setup.clock.advance(120)
+    access = sessions.authorize_browser(browser.token, None)
+    assert access.instance_id == setup.demo.instance_id
+    assert access.access_expires == setup.clock.now() + timedelta(seconds=60)
+    sessions.authenticate(access.access_token, setup.demo.instance_id)
+    assert sessions.refresh(access.refresh_token).family_id == browser.family_id
+    assert sessions.sign_out(browser.token)
+    assert _reason(sessions.authenticate, access.access_token) is RejectReason.EXPIRED
+    assert not sessions.sign_out(browser.token)
+
+
+def test_deleting_the_user_or_the_role_ends_every_session_of_it(tmp_path: Path) -> None:
+    setup = _setup(tmp_path)
+    sessions, store = setup.services.agent_sessions, setup.services.store
+    first = setup.federate(agent="agent1")["Credentials"]
+    second = setup.federate(agent="agent2")["Credentials"]
+    grant = sessions.authenticate(first["AccessToken"])
+    store.delete_connect_user(grant.instance_id, grant.user_id)
+    assert _reason(sessions.authenticate, first["AccessToken"]) is RejectReason.EXPIRED
+    assert _reason(sessions.refresh, first["RefreshToken"]) is RejectReason.EXPIRED
+    sessions.authenticate(second["AccessToken"])  # another user's session lives on
+    role_name = setup.demo.role_arn.rsplit("/", 1)[1]
+    role = store.get_role(setup.services.bootstrap.account_id, role_name)
+    assert role is not None
+    for policy in store.list_policies("role", role.role_id):
+        store.delete_policy("role", role.role_id, policy.policy_name)
+    store.delete_role(role.account_id, role_name)
+    assert _reason(sessions.authenticate, second["AccessToken"]) is RejectReason.EXPIRED
