@@ -1,8 +1,9 @@
 """Thin protocol handlers: each registers one operation and calls one domain service method.
 
-Importing this package registers every handler in :data:`connectfed.wire.registry.REGISTRY`.
+Importing this package registers every handler in :data:`connectfed.wire.registry.REGISTRY`
+(and the CTI handlers in :data:`connectfed.wire.json10.HANDLERS`).
 """
 
-from connectfed.api import connect, iam, sts
+from connectfed.api import connect, cti, iam, sts
 
-__all__ = ["connect", "iam", "sts"]
+__all__ = ["connect", "cti", "iam", "sts"]
