@@ -137,7 +137,7 @@ def get_routing_profile_queues(ctx: RequestContext, params: Params) -> dict[str,
     if params["routingProfileARN"] != profile.arn:
         raise client_error("AccessDeniedException",
                            "The routing profile is not the agent's routing profile.", 403)
-    chunk, token = shapes.page(shapes.queues(profile), params)
+    chunk, token = shapes.page(shapes.queues(profile, user), params)
     return {"queues": chunk, "nextToken": token}
 
 

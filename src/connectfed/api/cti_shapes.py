@@ -93,8 +93,11 @@ def queue_ref(profile: RoutingProfile, queue_id: str) -> dict[str, Any]:
     return {"queueARN": "", "name": ""}
 
 
-def queues(profile: RoutingProfile) -> list[dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
+def queues(profile: RoutingProfile, user: ConnectUser) -> list[dict[str, Any]]:
+    """The profile's queues and, first, the agent's own queue (Streams finds the agent's id in
+    the ``…/queue/agent/<id>`` ARN, as on Amazon Connect)."""
+    agent_queue = user.arn.replace("/agent/", "/queue/agent/", 1)
+    seen: dict[str, dict[str, Any]] = {agent_queue: {"queueARN": agent_queue}}
     for entry in profile.queues:
         seen.setdefault(entry.queue.arn, {"queueARN": entry.queue.arn, "name": entry.queue.name})
     return list(seen.values())

@@ -23,6 +23,7 @@
     var queues = $("queues");
     queues.textContent = "";
     (agent.getRoutingProfile().queues || []).forEach(function (queue) {
+      if (!queue.name) { return; }  // the agent's own queue
       var item = document.createElement("li");
       item.textContent = queue.name;
       queues.appendChild(item);
