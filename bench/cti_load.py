@@ -20,9 +20,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.federation_load import _connection
 from tests.support.server import start_server
 from tests.support.world import build_world
+
+from bench.federation_load import _connection
 
 
 def _payload(host: str, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:

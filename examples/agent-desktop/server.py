@@ -28,7 +28,7 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
     base = f"{args.connectfed}/connect/{args.instance_id}"
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             path = self.path.split("?")[0]
             if path in FILES:
                 name, kind = FILES[path]
