@@ -11,14 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
+import re
 import secrets
 import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import connectfed.api  # noqa: F401  (registers every operation handler)
+from connectfed.api.cti import authenticator
 from connectfed.auth.verify import (
     ReceivedRequest,
     SignatureClaim,
@@ -44,12 +48,21 @@ from connectfed.settings import Settings
 from connectfed.store import Conflict, MasterKey, Store, open_store
 from connectfed.store.records import AccessKey
 from connectfed.tokens import TokenKeys, TokenService
+from connectfed.web.ccp import MISSING, CcpOptions, CcpSite, default_streams_dir
+from connectfed.web.cookies import SESSION_COOKIE
 from connectfed.web.routes import WebRoutes
 from connectfed.web.sessions import BrowserSessions
 from connectfed.web.signin import BrowserSignin
 from connectfed.web.testidp_site import TestIdpSite
+from connectfed.wire import cti_model
 from connectfed.wire.dispatch import Dispatcher, Response
+from connectfed.wire.json10 import CtiDispatcher
 from connectfed.wire.registry import REGISTRY
+
+log = logging.getLogger("connectfed")
+# Streams' worker posts to <baseUrl>/api (or /connect/api on awsapps.com domains); the instance
+# origin path comes first here: <public>/connect/<instance-id>/api.
+_CTI_PATH = re.compile(r"^(?:/connect/([A-Za-z0-9_.:-]{1,100}))?(?:/connect)?/api/?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +233,19 @@ class ConnectfedApp:
         self._max_body = services.settings.max_body_bytes
         self._body_timeout = services.settings.body_timeout_seconds
         self._inline = services.store.inline
+        settings = services.settings
+        streams = Path(settings.streams_dir) if settings.streams_dir else default_streams_dir()
+        try:
+            model = cti_model.load(streams)
+            missing = ""
+        except cti_model.ModelNotFound as exc:
+            log.warning("CTI API and CCP unavailable: %s", exc)
+            model, missing = None, str(exc) if str(exc).startswith(MISSING) else MISSING
+        self.cti = CtiDispatcher(model, missing, authenticator(services), services, self._run)
+        self.ccp = CcpSite(CcpOptions(region=settings.region,
+                                      streams_dir=streams if model else None,
+                                      frame_ancestors=settings.ccp_frame_ancestors,
+                                      test_idp=idp is not None, cookie_name=SESSION_COOKIE))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -258,6 +284,15 @@ class ConnectfedApp:
                     b'{"message":"The request URI is not valid UTF-8"}',
                 ),
             )
+            return
+        path = scope["path"]
+        if self.ccp.handles(request.method, path):
+            await self._send(send, self.ccp.handle(path))
+            return
+        cti = _CTI_PATH.match(path) if request.method == "POST" else None
+        if cti is not None:
+            await self._send(send, await self.cti.handle(cti.group(1), request.headers,
+                                                         request.body))
             return
         if self.web.handles(request.method, scope["path"]):
             web = await self._run(self.web.handle, request.method, scope["path"],

@@ -31,6 +31,10 @@ class Settings:
     # HTTP
     max_body_bytes: int = 1024 * 1024
     body_timeout_seconds: float = 30.0  # a client slower than this to send its body gets 408
+    # CCP: where the amazon-connect-streams npm package is installed (None: the source tree's
+    # web-assets/node_modules), and who may frame the CCP (a CSP frame-ancestors source list).
+    streams_dir: str | None = None
+    ccp_frame_ancestors: str = "'self'"
 
     @property
     def saml_endpoints(self) -> tuple[str, ...]:

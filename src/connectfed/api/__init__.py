@@ -1,8 +1,9 @@
 """Thin protocol handlers: each registers one operation and calls one domain service method.
 
-Importing this package registers every handler in :data:`connectfed.wire.registry.REGISTRY`.
+Importing this package registers every handler in :data:`connectfed.wire.registry.REGISTRY`
+(and the CTI handlers in :data:`connectfed.wire.json10.HANDLERS`).
 """
 
-from connectfed.api import connect, connect_agents, iam, sts
+from connectfed.api import connect, connect_agents, cti, iam, sts
 
-__all__ = ["connect", "connect_agents", "iam", "sts"]
+__all__ = ["connect", "connect_agents", "cti", "iam", "sts"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,6 +73,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--body-timeout", type=float, default=30.0,
                        help="seconds a client may take to send a request body (then 408)")
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--streams-dir", default=os.environ.get("CONNECTFED_STREAMS_DIR"),
+                       help="the installed amazon-connect-streams npm package (default: "
+                            "web-assets/node_modules/amazon-connect-streams)")
+    serve.add_argument("--ccp-frame-ancestors", default=None,
+                       help="CSP frame-ancestors of the CCP page: who may embed it with "
+                            "initCCP (default 'self'; with --demo: *)")
 
 
 def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -89,6 +89,9 @@ def serve(args: argparse.Namespace) -> int:
         refresh_reuse_grace_seconds=args.refresh_reuse_grace_seconds,
         token_gc_seconds=args.token_gc_seconds,
         body_timeout_seconds=args.body_timeout,
+        streams_dir=args.streams_dir,
+        # The demo lets any page embed its CCP (examples/agent-desktop runs on another port).
+        ccp_frame_ancestors=args.ccp_frame_ancestors or ("*" if args.demo else "'self'"),
     )
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))
@@ -119,6 +122,7 @@ def serve(args: argparse.Namespace) -> int:
         _print("  # export the returned AccessKeyId, SecretAccessKey and SessionToken as")
         _print("  # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, then:")
         _print(f"  aws connect get-federation-token --instance-id {demo.instance_id} {ep}")
+        _print(f"CCP (after signing in): {public_url}/connect/{demo.instance_id}/ccp-v2/")
     idp = None
     if args.test_idp:
         if not args.demo:

@@ -278,3 +278,14 @@ def validation_error(operation: OperationModel, message: str) -> ServiceError:
         else ("InvalidRequestException")
     )
     return client_error(code, message)
+
+
+def read_json(shape: Shape, value: Any) -> Any:
+    """A decoded JSON document read as ``shape`` (member names as in the model); shared with
+    the JSON 1.0 protocol, whose bodies use the same encoding."""
+    return _from_json(shape, value, "")
+
+
+def write_json(shape: Shape, value: Any) -> Any:
+    """``value``, shaped like ``shape``, as a JSON-ready document (epoch-second timestamps)."""
+    return _to_json(shape, value)

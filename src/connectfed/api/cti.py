@@ -1,0 +1,198 @@
+"""Amazon Connect CTI operations (``AmazonConnectCTIService``, JSON 1.0), the API Streams'
+worker calls for the CCP: each handler is one call to ``services.agents`` or
+``services.agent_sessions``; the wire (``connectfed.wire.json10``) does the rest.
+
+Choices where AWS documents nothing (docs/compatibility.md, "CTI"): no contacts are ever
+routed, so contact operations answer ``InvalidStateException``; no softphone, chat or WebSocket
+transport is provided (``CreateTransport`` answers ``InvalidStateException``, never a URL that
+does not work); the long poll waits at most :data:`MAX_WAIT_MS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from connectfed.api import cti_shapes as shapes
+from connectfed.api.context import services
+from connectfed.errors import ServiceError, client_error
+from connectfed.tokens import RejectReason, TokenGrant, TokenRejected
+from connectfed.wire.json10 import BearerAuthenticate, cti_operation, unauthorized
+from connectfed.wire.registry import Params, RequestContext
+
+MAX_WAIT_MS = 30_000  # Streams asks for 30 s (GET_AGENT_TIMEOUT_MS)
+
+_TOKEN_ERRORS = {
+    RejectReason.INVALID: "The access token is not valid.",
+    RejectReason.EXPIRED: "The access token has expired.",
+    RejectReason.REVOKED: "The access token has expired.",
+    RejectReason.REUSED: "The access token is not valid.",
+    RejectReason.WRONG_KIND: "The token is not an access token.",
+}
+
+
+def token_error(reason: RejectReason) -> ServiceError:
+    if reason is RejectReason.WRONG_INSTANCE:
+        return client_error("AccessDeniedException",
+                            "The access token was issued for another instance.", 403)
+    return unauthorized(_TOKEN_ERRORS.get(reason, "The access token is not valid."))
+
+
+def authenticator(container: Any) -> BearerAuthenticate:
+    """Bearer authentication for the CTI wire: an access token of this instance's agent."""
+
+    def authenticate(token: str, instance_id: str | None) -> TokenGrant:
+        try:
+            return container.agent_sessions.authenticate(token, instance_id)  # type: ignore[no-any-return]
+        except TokenRejected as rejected:
+            raise token_error(rejected.reason) from None
+
+    return authenticate
+
+
+def _grant(ctx: RequestContext) -> TokenGrant:
+    assert isinstance(ctx.principal, TokenGrant)
+    return ctx.principal
+
+
+@cti_operation("GetAgentSnapshot")
+def get_agent_snapshot(
+    ctx: RequestContext, params: Params
+) -> dict[str, Any] | Awaitable[dict[str, Any]]:
+    grant, agents, clock = _grant(ctx), services(ctx).agents, services(ctx).clock
+    after = shapes.snapshot_version(params.get("nextToken"))
+    wait_ms = min(max(params.get("timeout") or 0, 0), MAX_WAIT_MS)
+    if after is None or wait_ms == 0:
+        return shapes.snapshot(agents.current_state(grant.instance_id, grant.user_id), clock.now())
+
+    async def changed() -> dict[str, Any]:
+        state = await agents.wait_for_change(grant.instance_id, grant.user_id, after,
+                                             wait_ms / 1000)
+        return shapes.snapshot(state, clock.now())
+
+    return changed()
+
+
+@cti_operation("GetAgentConfiguration")
+def get_agent_configuration(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    grant, agents = _grant(ctx), services(ctx).agents
+    user = agents.user(grant.instance_id, grant.user_id)
+    profile = agents.routing_profile(grant.instance_id, user.routing_profile_id)
+    return {"configuration": shapes.configuration(user, profile)}
+
+
+@cti_operation("UpdateAgentConfiguration")
+def update_agent_configuration(ctx: RequestContext, params: Params) -> None:
+    current = get_agent_configuration(ctx, params)["configuration"]
+    wanted = params["configuration"]
+    for key in ("softphoneEnabled", "softphoneAutoAccept", "extension"):
+        if wanted.get(key) != current[key]:
+            raise client_error("InvalidConfigurationException",
+                               f"{key} cannot be changed from the CCP here; an administrator "
+                               "sets it with UpdateUserPhoneConfig.")
+    if wanted["routingProfile"].get("routingProfileARN") not in (
+            None, current["routingProfile"]["routingProfileARN"]):
+        raise client_error("InvalidConfigurationException",
+                           "An agent cannot change its routing profile.")
+
+
+@cti_operation("GetAgentStates")
+def get_agent_states(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    statuses = [s for s in services(ctx).agents.statuses(_grant(ctx).instance_id) if s.enabled]
+    statuses.sort(key=lambda s: (s.display_order is None, s.display_order or 0, s.name))
+    chunk, token = shapes.page([shapes.state(s) for s in statuses], params)
+    return {"states": chunk, "nextToken": token}
+
+
+@cti_operation("PutAgentState")
+def put_agent_state(ctx: RequestContext, params: Params) -> None:
+    grant, agents = _grant(ctx), services(ctx).agents
+    wanted = params["state"]
+    arn = wanted.get("agentStateARN")
+    for status in agents.statuses(grant.instance_id):
+        if status.enabled and (status.arn == arn if arn else status.name == wanted["name"]):
+            agents.set_state(grant.instance_id, grant.user_id, status.status_id)
+            return
+    raise client_error("InvalidStateException",
+                       f"The agent state {arn or wanted['name']!r} does not exist or is disabled.")
+
+
+@cti_operation("GetAgentPermissions")
+def get_agent_permissions(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    chunk, token = shapes.page([], params)  # no telephony: no outbound-call permission
+    return {"permissions": chunk, "nextToken": token}
+
+
+@cti_operation("GetDialableCountryCodes")
+def get_dialable_country_codes(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    chunk, token = shapes.page([], params)  # no telephony: nothing is dialable
+    return {"countryCodes": chunk, "nextToken": token}
+
+
+@cti_operation("GetRoutingProfileQueues")
+def get_routing_profile_queues(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    grant, agents = _grant(ctx), services(ctx).agents
+    user = agents.user(grant.instance_id, grant.user_id)
+    profile = agents.routing_profile(grant.instance_id, user.routing_profile_id)
+    if params["routingProfileARN"] != profile.arn:
+        raise client_error("AccessDeniedException",
+                           "The routing profile is not the agent's routing profile.", 403)
+    chunk, token = shapes.page(shapes.queues(profile, user), params)
+    return {"queues": chunk, "nextToken": token}
+
+
+@cti_operation("GetEndpoints")
+def get_endpoints(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return {"endpoints": []}  # no quick connects are stored
+
+
+@cti_operation("GetNewAuthToken")
+def get_new_auth_token(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    try:
+        issued = services(ctx).agent_sessions.refresh(params["refreshToken"])
+    except TokenRejected:
+        raise client_error("RefreshTokenExpiredException",
+                           "The refresh token has expired or is not valid.", 401) from None
+    return {"newAuthToken": issued.access_token, "expirationDateTime": issued.access_expires}
+
+
+@cti_operation("SendClientLogs")
+@cti_operation("SendSoftphoneCallMetrics")
+@cti_operation("SendSoftphoneCallReport")
+def accept_and_drop(ctx: RequestContext, params: Params) -> None:
+    return None  # client telemetry: accepted, not kept
+
+
+@cti_operation("CreateTransport")
+def create_transport(ctx: RequestContext, params: Params) -> None:
+    raise client_error("InvalidStateException",
+                       f"No {params['transportType']} transport is provided by this server: agent "
+                       "events arrive by GetAgentSnapshot long polling; softphone, chat and "
+                       "WebSocket transports are not available.")
+
+
+CONTACT_OPERATIONS = (
+    "AcceptContact", "ClearContact", "CompleteContact", "ConferenceConnections",
+    "CreateAdditionalConnection", "DestroyConnection", "HoldConnection", "MuteParticipant",
+    "NotifyContactIssue", "PauseContact", "RejectContact", "ResumeConnection", "ResumeContact",
+    "SendDigits", "ToggleActiveConnections", "UnmuteParticipant",
+    "UpdateMonitorParticipantState",
+)
+
+
+def no_contact(ctx: RequestContext, params: Params) -> None:
+    raise client_error("InvalidStateException",
+                       f"Contact {params['contactId']!r} does not exist: this server routes no "
+                       "contacts.")
+
+
+def no_new_contact(ctx: RequestContext, params: Params) -> None:
+    raise client_error("InvalidStateException",
+                       "This server has no telephony or task routing: contacts cannot be "
+                       "created.")
+
+
+for _name in CONTACT_OPERATIONS:
+    cti_operation(_name)(no_contact)
+cti_operation("CreateOutboundContact")(no_new_contact)
+cti_operation("CreateTaskContact")(no_new_contact)

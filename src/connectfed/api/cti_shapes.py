@@ -1,0 +1,124 @@
+"""CTI output shapes from typed agent values (member names as in Streams' CTI model).
+
+Streams reads: ``snapshot.state`` {agentStateARN, type, name, startTimestamp} with ``type`` one
+of its ``connect.AgentStateType`` values (``routable``, ``not_routable``, ``offline``),
+``snapshot.contacts`` (a list, sorted and walked on every update), ``snapshotTimestamp`` (for
+clock skew); ``configuration.routingProfile.routingProfileARN`` (``agent.getRoutingProfile()``,
+and the instance and account ids are parsed from it), ``defaultOutboundQueue`` and ``name``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from connectfed.connect.agents import AgentState, AgentStatus, AgentStatusType, RoutingProfile
+from connectfed.errors import ServiceError, client_error
+from connectfed.store.records import ConnectUser
+
+_ROUTING = {
+    AgentStatusType.ROUTABLE: "routable",
+    AgentStatusType.CUSTOM: "not_routable",
+    AgentStatusType.OFFLINE: "offline",
+}
+_SNAPSHOT_TOKEN = re.compile(r"cfsnap\.(\d{1,18})")
+_PAGE_TOKEN = re.compile(r"cfpage\.(\d{1,9})")
+
+
+def invalid(message: str) -> ServiceError:
+    return client_error("ValidationException", message)
+
+
+def state(status: AgentStatus, started: datetime | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"agentStateARN": status.arn, "type": _ROUTING[status.type],
+                           "name": status.name}
+    if started is not None:
+        out["startTimestamp"] = started
+    return out
+
+
+def snapshot(current: AgentState, now: datetime) -> dict[str, Any]:
+    """GetAgentSnapshot's output; ``nextToken`` names the state version it shows."""
+    return {
+        "snapshot": {
+            "state": state(current.status, current.started),
+            "agentAvailabilityState": {"state": current.status.name,
+                                       "timeStamp": current.started},
+            "contacts": [],
+            "snapshotTimestamp": now,
+        },
+        "nextToken": f"cfsnap.{current.version}",
+    }
+
+
+def snapshot_version(next_token: str | None) -> int | None:
+    if next_token is None:
+        return None
+    match = _SNAPSHOT_TOKEN.fullmatch(next_token)
+    if match is None:
+        raise invalid("The nextToken is not one this server issued.")
+    return int(match.group(1))
+
+
+def page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
+    """One page of ``items`` for ``nextToken``/``maxResults`` (default 100)."""
+    start = 0
+    if params.get("nextToken") is not None:
+        match = _PAGE_TOKEN.fullmatch(params["nextToken"])
+        if match is None:
+            raise client_error("PaginationException", "The nextToken is not valid.")
+        start = int(match.group(1))
+    limit = params.get("maxResults") or 100
+    if limit < 1:
+        raise invalid("maxResults must be at least 1.")
+    chunk = items[start:start + limit]
+    more = start + limit < len(items)
+    return chunk, (f"cfpage.{start + limit}" if more else None)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def queue_ref(profile: RoutingProfile, queue_id: str) -> dict[str, Any]:
+    for entry in profile.queues:
+        if entry.queue.queue_id == queue_id:
+            return {"queueARN": entry.queue.arn, "name": entry.queue.name}
+    return {"queueARN": "", "name": ""}
+
+
+def queues(profile: RoutingProfile, user: ConnectUser) -> list[dict[str, Any]]:
+    """The profile's queues and, first, the agent's own queue (Streams finds the agent's id in
+    the ``…/queue/agent/<id>`` ARN, as on Amazon Connect)."""
+    agent_queue = user.arn.replace("/agent/", "/queue/agent/", 1)
+    seen: dict[str, dict[str, Any]] = {agent_queue: {"queueARN": agent_queue}}
+    for entry in profile.queues:
+        seen.setdefault(entry.queue.arn, {"queueARN": entry.queue.arn, "name": entry.queue.name})
+    return list(seen.values())
+
+
+def configuration(user: ConnectUser, profile: RoutingProfile) -> dict[str, Any]:
+    identity = _json_object(user.identity_info)
+    phone = _json_object(user.phone_config)
+    full = " ".join(str(identity[k]) for k in ("FirstName", "LastName") if identity.get(k))
+    return {
+        "name": full or user.username,
+        "username": user.username,
+        "softphoneEnabled": phone.get("PhoneType", "SOFT_PHONE") == "SOFT_PHONE",
+        "softphoneAutoAccept": bool(phone.get("AutoAccept", False)),
+        "extension": str(phone.get("DeskPhoneNumber", "")),
+        "routingProfile": {
+            "name": profile.name,
+            "routingProfileARN": profile.arn,
+            "defaultOutboundQueue": queue_ref(profile, profile.default_outbound_queue_id),
+            "channelConcurrencyMap": dict(profile.media_concurrencies),
+        },
+        "agentPreferences": {},
+        "agentARN": user.arn,
+    }
