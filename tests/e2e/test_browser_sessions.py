@@ -83,8 +83,8 @@ def test_sign_in_url_ends_in_a_session_that_authorize_accepts(world: World) -> N
     _assert_authorized(browser, world.instance_id)
     assert browser.get("/connect/00000000-0000-4000-8000-000000000000/auth/authorize"
                        ).status == 401  # the session names one instance
-    page = browser.follow(reply)
-    assert page.status == 200 and b"Signed in as <strong>agent1</strong>" in page.body
+    page = browser.follow(reply)  # the CCP, which signs in from /auth/authorize itself
+    assert page.status == 200 and b'data-authorize="/connect/' in page.body
 
 
 def test_a_sign_in_code_used_twice_ends_the_session_it_opened(world: World) -> None:
@@ -143,8 +143,8 @@ def test_console_federation_path_ends_in_a_session(server: Server) -> None:
                                                    "RelayState": relay})
     assert reply.status == 303 and reply.location is not None
     assert reply.location.startswith(f"/connect/federate/{instance_id}")
-    page = browser.follow(reply)
-    assert page.status == 200 and b"Signed in as <strong>agent1</strong>" in page.body
+    page = browser.follow(reply)  # the CCP, which signs in from /auth/authorize itself
+    assert page.status == 200 and b'data-authorize="/connect/' in page.body
     _assert_authorized(browser, instance_id)
 
 
@@ -208,7 +208,6 @@ def test_deleting_the_connect_user_ends_the_session(server: Server) -> None:
     reply = browser.get("/auth/authorize")
     assert reply.status == 401 and reply.json() == {
         "message": "Session expired or not signed in"}
-    assert browser.get(f"/connect/{world.instance_id}/ccp-v2/").status == 401
 
 
 def test_deleting_the_role_ends_the_session(server: Server) -> None:
