@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from connectfed import jsonsafe
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 
@@ -115,7 +116,7 @@ def _statement(raw: Any, *, trust: bool) -> Statement:
 def parse_policy(text: str, *, trust: bool = False) -> PolicyDocument:
     """Parse an identity policy (or, with ``trust``, a role trust policy)."""
     try:
-        raw = json.loads(text)
+        raw = jsonsafe.loads(text)
     except ValueError:
         raise MalformedPolicy("Syntax errors in policy.") from None
     if not isinstance(raw, dict):
