@@ -25,6 +25,13 @@ class Settings:
     # HTTP
     max_body_bytes: int = 1024 * 1024
     body_timeout_seconds: float = 30.0  # a client slower than this to send its body gets 408
+    # Request heads (server/protocol.py): request target + header lines. 32 KiB is above what
+    # AWS's front doors pass (API Gateway: 10 KiB of header values; CloudFront: 20 KiB), so no
+    # request AWS accepts is refused, and below ALB's 64 KiB. Beyond: 431; slower: 408.
+    max_header_bytes: int = 32 * 1024
+    max_header_fields: int = 100
+    head_timeout_seconds: float = 10.0
+    keep_alive_seconds: int = 5  # an idle kept-alive connection is closed after this
 
     @property
     def saml_endpoints(self) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import logging.config
 import sys
 from pathlib import Path
 
@@ -12,6 +12,8 @@ import uvicorn
 
 from connectfed.app import ConnectfedApp, build_services
 from connectfed.demo import ensure_demo, ensure_test_idp
+from connectfed.server.logs import LEVELS, logging_config
+from connectfed.server.protocol import HeadLimits, bounded_protocol
 from connectfed.settings import Settings
 from connectfed.tls import write_self_signed
 
@@ -31,8 +33,47 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _explicit_levels(pairs: list[str]) -> list[tuple[str, str]] | None:
+    levels = []
+    for pair in pairs:
+        name, _, level = pair.partition("=")
+        if not name or level.lower() not in LEVELS:
+            return None
+        levels.append((name, level))
+    return levels
+
+
+def _run(app: ConnectfedApp, args: argparse.Namespace, settings: Settings,
+         log_config: dict[str, object], certfile: str | None, keyfile: str | None) -> None:
+    """uvicorn with bounded request heads (server/protocol.py), idle keep-alive closed after
+    ``keep_alive_seconds``, no WebSocket upgrades, and the redacting log configuration."""
+    limits = HeadLimits(settings.max_header_bytes, settings.max_header_fields,
+                        settings.head_timeout_seconds)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        http=bounded_protocol(limits),
+        ws="none",
+        timeout_keep_alive=settings.keep_alive_seconds,
+        log_config=log_config,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        lifespan="on",
+        server_header=False,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    explicit = _explicit_levels(args.log_level_of)
+    if explicit is None:
+        _print("error: --log-level-of takes LOGGER=LEVEL with a level of "
+               + ", ".join(LEVELS))
+        return 2
+    log_config = logging_config(args.log_level, explicit)
+    logging.config.dictConfig(log_config)  # before anything logs; uvicorn applies it again
     data_dir: Path = args.data_dir or Path(platformdirs.user_data_dir("connectfed"))
     data_dir.mkdir(parents=True, exist_ok=True)
     database_url = args.database_url or f"sqlite://{(data_dir / 'connectfed.db').resolve()}"
@@ -60,6 +101,10 @@ def serve(args: argparse.Namespace) -> int:
         access_token_seconds=args.access_token_seconds,
         refresh_token_seconds=args.refresh_token_seconds,
         body_timeout_seconds=args.body_timeout,
+        max_header_bytes=args.max_header_bytes,
+        max_header_fields=args.max_header_count,
+        head_timeout_seconds=args.head_timeout,
+        keep_alive_seconds=args.keep_alive_timeout,
     )
     services = build_services(settings)
     boot = services.bootstrap
@@ -94,16 +139,5 @@ def serve(args: argparse.Namespace) -> int:
         idp = ensure_test_idp(services, demo, data_dir / "test-idp")
         _print(f"Test IdP: open {public_url}/idp in a browser and pick a user")
     _print("READY")
-    app = ConnectfedApp(services, idp)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="on",
-        server_header=False,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-    )
+    _run(ConnectfedApp(services, idp), args, settings, log_config, certfile, keyfile)
     return 0
