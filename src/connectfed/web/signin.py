@@ -35,6 +35,7 @@ from connectfed.settings import Settings
 from connectfed.store import Store
 from connectfed.store.records import Token
 from connectfed.tokens import TokenMinter
+from connectfed.web import destination as destinations
 from connectfed.web import pages
 
 log = logging.getLogger("connectfed.saml")
@@ -57,6 +58,10 @@ class Outcome:
 
 def _error(status: int, title: str, message: str) -> Outcome:
     return Outcome(status, pages.error_page(title, message))
+
+
+def _bad_destination() -> Outcome:
+    return _error(400, "Bad destination", destinations.MESSAGE)
 
 
 class BrowserSignin:
@@ -83,6 +88,12 @@ class BrowserSignin:
             document = base64.b64decode(saml_response.strip(), validate=True)
         except (binascii.Error, ValueError):
             return _error(400, "Bad SAML response", "The SAMLResponse is not valid base64.")
+        try:  # checked before the assertion is spent
+            target = _federate_target(relay_state)
+        except ValueError:
+            return _error(400, "Bad RelayState", "The RelayState is not a valid URL.")
+        if target is not None and not destinations.acceptable(target[1]):
+            return _bad_destination()
         verified, provider, reason = self._verify(document)
         if verified is None:
             return _error(400, "Bad SAML response", reason)
@@ -173,6 +184,8 @@ class BrowserSignin:
     # -- GET /connect/federate/<instance-id> -------------------------------------------------
     def federate_step(self, console_token: str | None, instance_id: str,
                       destination: str | None) -> Outcome:
+        if not destinations.acceptable(destination):
+            return _bad_destination()  # before GetFederationToken mints a sign-in code
         now = self._clock.now().timestamp()
         token = self._store.get_token(self._minter.digest(console_token)) \
             if console_token else None
@@ -204,6 +217,8 @@ class BrowserSignin:
     # -- GET /connect/<instance-id>/auth/sign-in ---------------------------------------------
     def sign_in(self, instance_id: str, code: str | None, destination: str | None,
                 secure: bool) -> Outcome:
+        if not destinations.acceptable(destination):
+            return _bad_destination()  # before the single-use code is spent
         now = self._clock.now()
         token = self._store.consume_token(self._minter.digest(code), "signin",
                                           now.timestamp()) if code else None
@@ -265,6 +280,8 @@ def _named_providers(document: bytes) -> list[str]:
 
 
 def _federate_target(relay_state: str | None) -> tuple[str, str] | None:
+    """(instance id, destination) of a ``…/connect/federate/<id>?destination=…`` RelayState;
+    ValueError when it is not a URL at all."""
     if not relay_state:
         return None
     parts = urlsplit(relay_state)
