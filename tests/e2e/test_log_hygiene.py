@@ -114,3 +114,14 @@ def test_no_secret_in_any_log_line(chatty: Server, tmp_path: Path) -> None:
     assert "<redacted>" in log  # redaction had something to do
     for marker in ("SignatureValue", "saml:Assertion", "saml2:Assertion", "NameID"):
         assert marker not in log
+
+
+def test_log_level_of_needs_logger_and_level(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "connectfed.cli.main", "serve", "--data-dir",
+                           str(tmp_path), "--log-level-of", "signxml"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--log-level-of takes LOGGER=LEVEL" in done.stdout
