@@ -214,7 +214,13 @@ def make_authenticate(services: Services) -> Any:
     return authenticate
 
 
+log = logging.getLogger("connectfed.app")
+
 _HEALTH = b'{"status":"ok"}'
+# What an HTTP field value may not hold (RFC 9110 §5.5: no CR, LF, NUL or other controls).
+_BAD_FIELD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_INTERNAL_PAGE = (b"<!doctype html><html lang=en><head><meta charset=utf-8><title>Error</title>"
+                  b"</head><body><h1>Something went wrong</h1></body></html>")
 
 
 def _plain_error(status: int, code: str, message: str) -> Response:
@@ -295,8 +301,14 @@ class ConnectfedApp:
                                                          request.body))
             return
         if self.web.handles(request.method, scope["path"]):
-            web = await self._run(self.web.handle, request.method, scope["path"],
-                                  request.raw_query, request.headers, request.body)
+            try:
+                web = await self._run(self.web.handle, request.method, scope["path"],
+                                      request.raw_query, request.headers, request.body)
+            except Exception:
+                log.exception("internal error on a browser route")
+                await self._send(send, Response(500, {"Content-Type": "text/html; charset=utf-8"},
+                                                _INTERNAL_PAGE))
+                return
             await self._send(send, Response(web.status, web.headers, web.body))
             return
         if self._inline:
@@ -335,7 +347,14 @@ class ConnectfedApp:
         return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
     async def _send(self, send: Any, response: Response) -> None:
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+        headers = _encode_headers(response.headers)
+        if headers is None:
+            # A value we built cannot travel as an HTTP field (inputs are checked before use,
+            # so this is our bug): answer 500 rather than let the connection fail mid-response.
+            log.error("response to send had a header that is not a valid HTTP field value: %s",
+                      ", ".join(response.headers))
+            response = _plain_error(500, "InternalFailure", "An internal error occurred.")
+            headers = _encode_headers(response.headers) or []
         if "x-amzn-RequestId" not in response.headers:
             headers.append((b"x-amzn-RequestId", str(uuid.uuid4()).encode()))
         headers.append((b"content-length", str(len(response.body)).encode()))
@@ -351,6 +370,18 @@ class ConnectfedApp:
                 self.services.store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]] | None:
+    """The headers as ASGI wants them, or None when one cannot be sent (not latin-1, or
+    holding a control character that would end or corrupt the field)."""
+    try:
+        encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    except UnicodeEncodeError:
+        return None
+    if any(_BAD_FIELD_VALUE.search(k) or _BAD_FIELD_VALUE.search(v) for k, v in headers.items()):
+        return None
+    return encoded
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> ConnectfedApp:

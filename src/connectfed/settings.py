@@ -35,6 +35,13 @@ class Settings:
     # web-assets/node_modules), and who may frame the CCP (a CSP frame-ancestors source list).
     streams_dir: str | None = None
     ccp_frame_ancestors: str = "'self'"
+    # Request heads (server/protocol.py): request target + header lines. 32 KiB is above what
+    # AWS's front doors pass (API Gateway: 10 KiB of header values; CloudFront: 20 KiB), so no
+    # request AWS accepts is refused, and below ALB's 64 KiB. Beyond: 431; slower: 408.
+    max_header_bytes: int = 32 * 1024
+    max_header_fields: int = 100
+    head_timeout_seconds: float = 10.0
+    keep_alive_seconds: int = 5  # an idle kept-alive connection is closed after this
 
     @property
     def saml_endpoints(self) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class Server:
     region: str = "us-east-1"
     ca_bundle: str | None = None
     output: list[str] = field(default_factory=list)
+    pump: threading.Thread | None = None
 
     def client(
         self,
@@ -56,12 +58,26 @@ class Server:
             config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config),
         )
 
+    def follow_output(self) -> None:
+        """Keep collecting the server's output (stdout and stderr) into ``output``; a server
+        that logs a lot would otherwise block on a full pipe. Complete after :meth:`stop`."""
+
+        def pump() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self.output.append(line)
+
+        self.pump = threading.Thread(target=pump, daemon=True)
+        self.pump.start()
+
     def stop(self) -> None:
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        if self.pump is not None:
+            self.pump.join(timeout=10)
 
 
 def start_server(

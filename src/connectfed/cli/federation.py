@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from connectfed import __version__
+from connectfed import __version__, jsonsafe
 
 OPERATION = "GetFederationToken"
 USAGE = "connectfed get-federation-token --instance-id <value> [options]"
@@ -55,7 +55,7 @@ def _input(args: argparse.Namespace) -> dict[str, Any]:
         if text.startswith("file://"):
             text = Path(text[len("file://"):]).expanduser().read_text(encoding="utf-8")
         try:
-            loaded = json.loads(text)
+            loaded = jsonsafe.loads(text)
         except ValueError as exc:
             raise ValueError(f"Invalid JSON received: {exc}") from None
         if not isinstance(loaded, dict):
@@ -89,7 +89,7 @@ def _redact(headers: dict[str, str]) -> dict[str, str]:
 def _debug_exchange(request: Any, response: Any) -> None:
     body = response.body.decode("utf-8", "replace")
     try:
-        document = json.loads(body)
+        document = jsonsafe.loads(body)
         creds = document.get("Credentials") if isinstance(document, dict) else None
         if isinstance(creds, dict):
             for key in ("AccessToken", "RefreshToken"):

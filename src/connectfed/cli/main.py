@@ -72,7 +72,6 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="delete expired tokens at most this often (default 300)")
     serve.add_argument("--body-timeout", type=float, default=30.0,
                        help="seconds a client may take to send a request body (then 408)")
-    serve.add_argument("--log-level", default="warning")
     serve.add_argument("--streams-dir", default=os.environ.get("CONNECTFED_STREAMS_DIR"),
                        help="the installed amazon-connect-streams npm package (default: "
                             "web-assets/node_modules/amazon-connect-streams)")
@@ -80,6 +79,22 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="CSP frame-ancestors of the CCP page: who may embed it with "
                             "initCCP (default 'self'; with --demo: *)")
 
+    serve.add_argument("--max-header-bytes", type=int, default=32 * 1024,
+                       help="request line and headers larger than this get 431")
+    serve.add_argument("--max-header-count", type=int, default=100,
+                       help="more header fields than this get 431")
+    serve.add_argument("--head-timeout", type=float, default=10.0,
+                       help="seconds a client may take to send the request head (then 408)")
+    serve.add_argument("--keep-alive-timeout", type=int, default=5,
+                       help="seconds an idle kept-alive connection stays open")
+    serve.add_argument("--log-level", default="warning",
+                       choices=["critical", "error", "warning", "info", "debug", "trace"],
+                       help="for connectfed's and uvicorn's loggers; others stay at warning")
+    serve.add_argument("--log-level-of", action="append", default=[], metavar="LOGGER=LEVEL",
+                       help="a level for one named logger, e.g. signxml=debug (may print "
+                            "assertion text); repeatable")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log one line per request (tokens and signatures redacted)")
 
 def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rotate = sub.add_parser(

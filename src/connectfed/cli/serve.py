@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import logging.config
 import os
 import stat
 import sys
@@ -14,6 +15,8 @@ import uvicorn
 
 from connectfed.app import ConnectfedApp, build_services
 from connectfed.demo import ensure_demo, ensure_test_idp
+from connectfed.server.logs import LEVELS, logging_config
+from connectfed.server.protocol import HeadLimits, bounded_protocol
 from connectfed.settings import Settings
 from connectfed.store import KeyFile, MasterKey, MasterKeyError, StaticKey
 from connectfed.store.sealing import decode_key
@@ -55,8 +58,50 @@ def master_key_source(args: argparse.Namespace, data_dir: Path) -> MasterKey:
     return KeyFile(args.master_key_file or data_dir / "master.key")
 
 
+def _explicit_levels(pairs: list[str]) -> list[tuple[str, str]] | None:
+    levels = []
+    for pair in pairs:
+        name, _, level = pair.partition("=")
+        if not name or level.lower() not in LEVELS:
+            return None
+        levels.append((name, level))
+    return levels
+
+
+def _run(app: ConnectfedApp, args: argparse.Namespace, settings: Settings,
+         log_config: dict[str, object], certfile: str | None, keyfile: str | None) -> None:
+    """uvicorn with bounded request heads (server/protocol.py), idle keep-alive closed after
+    ``keep_alive_seconds``, no WebSocket upgrades, and the redacting log configuration."""
+    limits = HeadLimits(settings.max_header_bytes, settings.max_header_fields,
+                        settings.head_timeout_seconds)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        http=bounded_protocol(limits),
+        ws="none",
+        timeout_keep_alive=settings.keep_alive_seconds,
+        log_config=log_config,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        lifespan="on",
+        server_header=False,
+        # aws:SourceIp and aws:SecureTransport come from the connection itself: never let
+        # X-Forwarded-For / X-Forwarded-Proto from a client rewrite them.
+        proxy_headers=False,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    explicit = _explicit_levels(args.log_level_of)
+    if explicit is None:
+        _print("error: --log-level-of takes LOGGER=LEVEL with a level of "
+               + ", ".join(LEVELS))
+        return 2
+    log_config = logging_config(args.log_level, explicit)
+    logging.config.dictConfig(log_config)  # before anything logs; uvicorn applies it again
     # Everything this server writes (database, WAL, keys, TLS material) is private to its user.
     os.umask(0o077)
     data_dir: Path = args.data_dir or Path(platformdirs.user_data_dir("connectfed"))
@@ -92,6 +137,10 @@ def serve(args: argparse.Namespace) -> int:
         streams_dir=args.streams_dir,
         # The demo lets any page embed its CCP (examples/agent-desktop runs on another port).
         ccp_frame_ancestors=args.ccp_frame_ancestors or ("*" if args.demo else "'self'"),
+        max_header_bytes=args.max_header_bytes,
+        max_header_fields=args.max_header_count,
+        head_timeout_seconds=args.head_timeout,
+        keep_alive_seconds=args.keep_alive_timeout,
     )
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))
@@ -131,19 +180,5 @@ def serve(args: argparse.Namespace) -> int:
         idp = ensure_test_idp(services, demo, data_dir / "test-idp")
         _print(f"Test IdP: open {public_url}/idp in a browser and pick a user")
     _print("READY")
-    app = ConnectfedApp(services, idp)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="on",
-        server_header=False,
-        # aws:SourceIp and aws:SecureTransport come from the connection itself: never let
-        # X-Forwarded-For / X-Forwarded-Proto from a client rewrite them.
-        proxy_headers=False,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-    )
+    _run(ConnectfedApp(services, idp), args, settings, log_config, certfile, keyfile)
     return 0

@@ -8,7 +8,6 @@ Retries (standard mode): throttling errors, 5xx and transport failures, at most
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from connectfed import __version__
+from connectfed import __version__, jsonsafe
 from connectfed.auth import sigv4
 from connectfed.client.config import ClientConfig, resolve_config
 from connectfed.client.errors import ConnectfedError, ServiceError, TransportError, parse_error
@@ -73,7 +72,7 @@ def _result(response: HttpResponse) -> dict[str, Any]:
     if response.status >= 300:
         raise parse_error(response.status, response.headers, response.body)
     try:
-        body = json.loads(response.body or b"{}")
+        body = jsonsafe.loads(response.body or b"{}")
     except ValueError:
         raise ServiceError("The response body is not valid JSON", status=response.status,
                            request_id=response.headers.get("x-amzn-requestid"),

@@ -8,8 +8,9 @@ other code, carrying code, message, status and request id.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+
+from connectfed import jsonsafe
 
 
 class ConnectfedError(Exception):
@@ -150,7 +151,7 @@ def error_from_json(status: int, headers: Mapping[str, str], body: bytes) -> Ser
     code = headers.get("x-amzn-errortype") or ""
     message = ""
     try:
-        document = json.loads(body) if body.strip() else {}
+        document = jsonsafe.loads(body) if body.strip() else {}
     except ValueError:
         document = {}
     if isinstance(document, dict):

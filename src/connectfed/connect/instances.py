@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from connectfed import jsonsafe
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
 from connectfed.errors import ServiceError, client_error
@@ -46,7 +47,7 @@ def decode_page_token(token: str | None) -> str | None:
     if token is None:
         return None
     try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+        after = jsonsafe.loads(base64.urlsafe_b64decode(token.encode()))["after"]
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise client_error("InvalidParameterException", "The NextToken is not valid.") from None
     if not isinstance(after, str):

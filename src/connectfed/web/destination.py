@@ -9,17 +9,24 @@ browser goes to the default, ``<base>/ccp-v2/``): other hosts and schemes, schem
 percent-encoded), control characters, whitespace and non-ASCII (header injection), and anything
 over 2,000 characters. The result is always a path starting with ``/connect/<instance-id>/``,
 sent as a relative ``Location`` so the browser stays on the host its cookie was set for.
+
+Two checks, in this order: :func:`acceptable` says whether a destination can go into a
+``Location`` header at all (header values cannot carry CR, LF or NUL and only ASCII in practice,
+RFC 9110 §5.5; a URI path has no spaces, RFC 3986 §2) and is called before anything single-use
+is spent, so a bad one gets a 400 page and leaves the sign-in code, the assertion or the console
+session usable; :func:`instance_destination` then decides which path of the instance it names.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger("connectfed.web")
 
 DEFAULT = "/ccp-v2/"
-MAX_LENGTH = 2000
+MAX_LENGTH = 2048  # what browsers and proxies reliably carry in one URL
 
 
 def base_path(instance_id: str) -> str:
@@ -61,3 +68,14 @@ def _safe(base: str, destination: str, public_url: str) -> str | None:
     if path != base and not path.startswith(base + "/"):
         path = base + path
     return path + (f"?{parts.query}" if parts.query else "")
+
+
+_PRINTABLE_ASCII = re.compile(r"[!-~]*")
+MESSAGE = (f"The destination must be a path of at most {MAX_LENGTH} printable ASCII characters "
+           "(percent-encode anything else).")
+
+
+def acceptable(destination: str | None) -> bool:
+    """Whether ``destination`` (absent counts as the default) can go into a Location header."""
+    return destination is None or (len(destination) <= MAX_LENGTH
+                                   and _PRINTABLE_ASCII.fullmatch(destination) is not None)

@@ -29,12 +29,13 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from connectfed import jsonsafe
 from connectfed.clock import Clock
 from connectfed.connect.agent_sessions import AgentSessions, BrowserSession
 from connectfed.store import Store
 from connectfed.tokens import TokenRejected
 from connectfed.web import cookies, pages
-from connectfed.web.destination import instance_destination
+from connectfed.web.destination import MESSAGE, acceptable, instance_destination
 from connectfed.web.outcome import Outcome, error
 
 MAX_CREDENTIALS = 4096
@@ -75,6 +76,8 @@ class BrowserSessions:
     # -- ways in -----------------------------------------------------------------------------------
     def sign_in_with_code(self, instance_id: str, code: str | None,
                           destination: str | None) -> Outcome:
+        if not acceptable(destination):
+            return self._bad_destination()  # before the single-use code is spent
         if not code:
             return self._expired_link()
         try:
@@ -85,6 +88,8 @@ class BrowserSessions:
 
     def sign_in_with_credentials(self, instance_id: str, credentials: str | None,
                                  destination: str | None) -> Outcome:
+        if not acceptable(destination):
+            return self._bad_destination()
         fields = _credentials(credentials)
         if fields is None:
             return error(400, "Bad sign-in request",
@@ -103,6 +108,10 @@ class BrowserSessions:
         location = instance_destination(session.instance_id, destination, self._public_url)
         return Outcome(303, location=location,
                        cookie=cookies.session_cookie(session.token, seconds, self._secure))
+
+    @staticmethod
+    def _bad_destination() -> Outcome:
+        return error(400, "Bad destination", MESSAGE)
 
     @staticmethod
     def _expired_link() -> Outcome:
@@ -158,7 +167,7 @@ def _credentials(text: str | None) -> tuple[str, str | None] | None:
     if not text or len(text) > MAX_CREDENTIALS:
         return None
     try:
-        data = json.loads(text)
+        data = jsonsafe.loads(text)
     except ValueError:
         return None
     if not isinstance(data, dict):

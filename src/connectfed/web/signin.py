@@ -37,6 +37,7 @@ from connectfed.settings import Settings
 from connectfed.store import Store
 from connectfed.tokens import FamilyOwner, TokenKind, TokenRejected, TokenService
 from connectfed.web import cookies, pages
+from connectfed.web import destination as destinations
 from connectfed.web.outcome import Outcome
 from connectfed.web.outcome import error as _error
 from connectfed.web.sessions import BrowserSessions
@@ -48,6 +49,10 @@ FEDERATE_PATH = re.compile(r"/connect/federate/([A-Za-z0-9_.:-]{1,100})/?$")
 SESSION_COOKIE = cookies.SESSION_COOKIE
 CONSOLE_COOKIE = cookies.CONSOLE_COOKIE
 __all__ = ["CONSOLE_COOKIE", "SESSION_COOKIE", "BrowserSignin", "Outcome"]
+
+
+def _bad_destination() -> Outcome:
+    return _error(400, "Bad destination", destinations.MESSAGE)
 
 
 class BrowserSignin:
@@ -77,6 +82,12 @@ class BrowserSignin:
             document = base64.b64decode(saml_response.strip(), validate=True)
         except (binascii.Error, ValueError):
             return _error(400, "Bad SAML response", "The SAMLResponse is not valid base64.")
+        try:  # checked before the assertion is spent
+            target = _federate_target(relay_state)
+        except ValueError:
+            return _error(400, "Bad RelayState", "The RelayState is not a valid URL.")
+        if target is not None and not destinations.acceptable(target[1]):
+            return _bad_destination()
         verified, provider, reason = self._verify(document)
         if verified is None:
             return _error(400, "Bad SAML response", reason)
@@ -168,6 +179,8 @@ class BrowserSignin:
     # -- GET /connect/federate/<instance-id> -------------------------------------------------
     def federate_step(self, console_token: str | None, instance_id: str,
                       destination: str | None) -> Outcome:
+        if not destinations.acceptable(destination):
+            return _bad_destination()  # before GetFederationToken mints a sign-in code
         grant = None
         if console_token:
             try:
@@ -203,6 +216,8 @@ class BrowserSignin:
 
 
 def _federate_target(relay_state: str | None) -> tuple[str, str] | None:
+    """(instance id, destination) of a ``…/connect/federate/<id>?destination=…`` RelayState;
+    ValueError when it is not a URL at all."""
     if not relay_state:
         return None
     parts = urlsplit(relay_state)

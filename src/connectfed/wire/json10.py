@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from botocore.model import OperationModel, ServiceModel
 
+from connectfed import jsonsafe
 from connectfed.errors import ServiceError, client_error
 from connectfed.wire import restjson
 from connectfed.wire.dispatch import Response
@@ -156,7 +157,7 @@ class CtiDispatcher:
         if prefix != self._model.metadata["targetPrefix"] or not name:
             raise client_error("UnknownOperationException", f"Unknown target: {target!r}")
         try:
-            document = json.loads(body) if body.strip() else {}
+            document = jsonsafe.loads(body) if body.strip() else {}
         except (ValueError, UnicodeDecodeError):
             raise restjson.SerializationError("Request body is not valid JSON") from None
         if not isinstance(document, dict):

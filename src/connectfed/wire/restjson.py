@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from botocore.model import OperationModel, Shape, StructureShape
 
+from connectfed import jsonsafe
 from connectfed.errors import ServiceError, client_error
 
 
@@ -193,7 +194,9 @@ def parse_input(
             body_members[name] = member
     if body_members and body.strip():
         try:
-            document = json.loads(body)
+            document = jsonsafe.loads(body)
+        except jsonsafe.JsonTooDeep:
+            raise SerializationError("Request body is nested too deeply") from None
         except (ValueError, UnicodeDecodeError):
             raise SerializationError("Request body is not valid JSON") from None
         if not isinstance(document, dict):

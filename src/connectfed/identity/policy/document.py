@@ -9,10 +9,10 @@ skip it. The full IAM validation done on write lives in
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from connectfed import jsonsafe
 from connectfed.identity.policy.conditions import Operator, parse_operator
 
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -56,8 +56,8 @@ class PolicyDocument:
 
 def load_json(text: str) -> Any:
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return jsonsafe.loads(text)  # bounded nesting: never a RecursionError
+    except ValueError:
         raise MalformedPolicy(SYNTAX) from None
 
 

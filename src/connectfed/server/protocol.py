@@ -1,0 +1,197 @@
+"""Request heads bounded in size, in field count and in time, on uvicorn's httptools protocol.
+
+uvicorn with httptools takes a request head of any size (httptools buffers a header line until
+its end, so one 48 MiB header is held whole) and waits for it forever (its keep-alive timer
+stops at the first byte; nothing bounds the head), so a client trickling one header line every
+few seconds keeps its connection, and a task, for good. This subclass adds what nginx
+(``client_header_timeout``, ``large_client_header_buffers``) and Node (``headersTimeout``,
+``maxHeaderSize``) have:
+
+* **Size.** The request target plus every header field (name, value, ``": "`` and CRLF) may
+  take :attr:`HeadLimits.max_bytes`; beyond, ``431 Request Header Fields Too Large`` (RFC 6585
+  §5) and the connection closes. Counted exactly as each line ends, and also from the raw bytes
+  read while a head is incomplete, so an endless header line is cut off after at most one
+  further read (≤ 256 KiB) instead of being buffered.
+* **Field count.** More than :attr:`HeadLimits.max_fields` header fields: 431 likewise.
+* **Time.** The head must be complete within :attr:`HeadLimits.timeout_seconds` of the
+  connection opening (TLS: of the handshake ending) or, on a kept-alive connection, of the
+  request's first byte; otherwise ``408 Request Timeout`` (RFC 9110 §15.5.9) and the
+  connection closes. A connection that never starts a request is closed without an answer.
+
+The body is bounded by the ASGI app (413, and 408 after ``--body-timeout``); idle kept-alive
+connections by uvicorn's ``timeout_keep_alive``, which here also runs while a body the app
+answered without reading is still arriving; TLS handshakes by asyncio's 60 s default.
+Refusals carry a JSON body with ``x-amzn-ErrorType``, like the app's own 413 and 408. (uvicorn
+also logs "Invalid HTTP request received." for a refusal made inside a parser callback.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+
+@dataclass(frozen=True, slots=True)
+class HeadLimits:
+    """From :class:`~connectfed.settings.Settings` (whose comments give the defaults' reasons)."""
+
+    max_bytes: int
+    max_fields: int
+    timeout_seconds: float
+
+
+LINGER_SECONDS = 2.0
+
+
+class _Refused(Exception):
+    """Raised inside a parser callback to stop parsing; the answer has already been sent."""
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with :class:`HeadLimits` (see the module docstring); made
+    with its limits by :func:`bounded_protocol`."""
+
+    limits: ClassVar[HeadLimits]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._in_head = False
+        self._head_bytes = 0  # exact: the request target and every completed header line
+        self._head_fields = 0
+        self._head_reads = 0  # raw bytes read while this head was incomplete
+        self._began_in_read = False
+        self._reading = False
+        self._refused = False
+
+    # -- connection --------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        self._began_in_read, self._reading = False, True
+        try:
+            super().data_received(data)
+        finally:
+            self._reading = False
+        # Still inside a head after parsing this read: all of it belonged to the head, except
+        # in the read where the head began, which may also end the previous request.
+        if self._in_head and not self._refused and not self._began_in_read:
+            self._head_reads += len(data)
+            if self._head_reads > self.limits.max_bytes:
+                self._refuse(431, "RequestHeaderFieldsTooLargeException",
+                             "Request Header Fields Too Large")
+
+    def _unset_keepalive_if_required(self) -> None:
+        # uvicorn stops the keep-alive timer at any byte read, so a body trickled on after its
+        # answer (a 413 or 408 the app sent without reading it) would hold the connection
+        # forever. Here bytes alone do not stop it; a new request does (on_message_begin).
+        if not self._reading:
+            super()._unset_keepalive_if_required()
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._refused:  # a parser error, not our refusal from inside a callback
+            super().send_400_response(msg)
+
+    # -- parser callbacks --------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        super()._unset_keepalive_if_required()  # the keep-alive wait is over: a request begins
+        super().on_message_begin()
+        self._in_head, self._began_in_read = True, True
+        self._head_bytes = self._head_fields = self._head_reads = 0
+        if self._head_timer is None:
+            self._arm()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url), fields=0)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4, fields=1)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._disarm()
+        super().on_headers_complete()
+
+    # -- limits ------------------------------------------------------------------------------
+    def _count(self, size: int, fields: int) -> None:
+        self._head_bytes += size
+        self._head_fields += fields
+        if self._head_bytes > self.limits.max_bytes or \
+                self._head_fields > self.limits.max_fields:
+            self._refuse(431, "RequestHeaderFieldsTooLargeException",
+                         "Request Header Fields Too Large")
+            raise _Refused
+
+    def _arm(self) -> None:
+        self._head_timer = self.loop.call_later(self.limits.timeout_seconds, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        if not self._in_head:  # no request begun since the connection opened: nothing to answer
+            self.transport.close()
+            return
+        self._refuse(408, "RequestTimeoutException", "Request header not received in time")
+
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        """Answer ``status`` with an AWS-shaped JSON error and close the connection."""
+        if self._refused:
+            return
+        self._refused = True
+        self._disarm()
+        self.logger.info("%s (%d), closing the connection", message, status)
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined head: an answer now would interleave with the response in progress.
+            self.transport.close()
+            return
+        body = json.dumps({"message": message}).encode()
+        head = b"".join([
+            STATUS_LINE[status],
+            b"content-type: application/json\r\n",
+            b"x-amzn-errortype: " + code.encode() + b"\r\n",
+            b"x-amzn-requestid: " + str(uuid.uuid4()).encode() + b"\r\n",
+            b"content-length: " + str(len(body)).encode() + b"\r\n",
+            b"connection: close\r\n\r\n",
+        ])
+        self.transport.write(head + body)
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close without destroying the answer (RFC 9112 §9.6): closing with unread input makes
+        the kernel reset the connection, and the client loses the answer before reading it. So
+        half-close, keep reading and discarding (``data_received`` ignores everything now) until
+        the client closes or :data:`LINGER_SECONDS` pass. TLS cannot half-close; its closing
+        handshake (close_notify, bounded by asyncio's ``ssl_shutdown_timeout``) lingers alike."""
+        self.flow.resume_reading()
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+
+def bounded_protocol(limits: HeadLimits) -> type[BoundedHttpToolsProtocol]:
+    """A protocol class with ``limits``, for uvicorn's ``http=`` option."""
+    return cast(type[BoundedHttpToolsProtocol],
+                type("BoundedHttpToolsProtocol", (BoundedHttpToolsProtocol,), {"limits": limits}))
