@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import secrets
-import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -44,6 +43,14 @@ from connectfed.identity.iam import IamService
 from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.sts import StsService
+from connectfed.server.edge import (
+    Receive,
+    Scope,
+    Send,
+    build_edge,
+    request_id_of,
+    send_with_request_id,
+)
 from connectfed.settings import Settings
 from connectfed.store import Conflict, MasterKey, Store, open_store
 from connectfed.store.records import AccessKey
@@ -253,12 +260,14 @@ class ConnectfedApp:
                                       frame_ancestors=settings.ccp_frame_ancestors,
                                       test_idp=idp is not None, cookie_name=SESSION_COOKIE))
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
+        request_id = request_id_of(scope)
+        send = send_with_request_id(send, request_id)
         if scope["path"] == "/_connectfed/health":
             await self._send(send, Response(200, {"Content-Type": "application/json"}, _HEALTH))
             return
@@ -312,10 +321,10 @@ class ConnectfedApp:
             await self._send(send, Response(web.status, web.headers, web.body))
             return
         if self._inline:
-            response = self.dispatcher.handle(request)
+            response = self.dispatcher.handle(request, request_id)
         else:
             response = await asyncio.get_running_loop().run_in_executor(
-                None, self.dispatcher.handle, request
+                None, self.dispatcher.handle, request, request_id
             )
         await self._send(send, response)
 
@@ -355,8 +364,6 @@ class ConnectfedApp:
                       ", ".join(response.headers))
             response = _plain_error(500, "InternalFailure", "An internal error occurred.")
             headers = _encode_headers(response.headers) or []
-        if "x-amzn-RequestId" not in response.headers:
-            headers.append((b"x-amzn-RequestId", str(uuid.uuid4()).encode()))
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
@@ -386,3 +393,8 @@ def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]] | None
 
 def create_app(settings: Settings, clock: Clock | None = None) -> ConnectfedApp:
     return ConnectfedApp(build_services(settings, clock))
+
+
+def create_edge(services: Services, idp: TestIdpSite | None = None) -> Any:
+    """The ASGI application a server runs: the app inside the edge middleware chain."""
+    return build_edge(ConnectfedApp(services, idp))

@@ -9,11 +9,12 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import uvicorn
 
-from connectfed.app import ConnectfedApp, build_services
+from connectfed.app import build_services, create_edge
 from connectfed.demo import ensure_demo, ensure_test_idp
 from connectfed.server.logs import LEVELS, logging_config
 from connectfed.server.protocol import HeadLimits, bounded_protocol
@@ -68,7 +69,7 @@ def _explicit_levels(pairs: list[str]) -> list[tuple[str, str]] | None:
     return levels
 
 
-def _run(app: ConnectfedApp, args: argparse.Namespace, settings: Settings,
+def _run(app: Any, args: argparse.Namespace, settings: Settings,
          log_config: dict[str, object], certfile: str | None, keyfile: str | None) -> None:
     """uvicorn with bounded request heads (server/protocol.py), idle keep-alive closed after
     ``keep_alive_seconds``, no WebSocket upgrades, and the redacting log configuration."""
@@ -180,5 +181,5 @@ def serve(args: argparse.Namespace) -> int:
         idp = ensure_test_idp(services, demo, data_dir / "test-idp")
         _print(f"Test IdP: open {public_url}/idp in a browser and pick a user")
     _print("READY")
-    _run(ConnectfedApp(services, idp), args, settings, log_config, certfile, keyfile)
+    _run(create_edge(services, idp), args, settings, log_config, certfile, keyfile)
     return 0

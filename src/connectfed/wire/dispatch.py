@@ -83,8 +83,9 @@ class Dispatcher:
             connect.operation_model(name) for name in registry.operations("connect")
         )
 
-    def handle(self, request: ReceivedRequest) -> Response:
-        request_id = str(uuid.uuid4())
+    def handle(self, request: ReceivedRequest, request_id: str | None = None) -> Response:
+        """Answer one request; ``request_id`` is the edge's id for it (a new one if absent)."""
+        request_id = request_id or str(uuid.uuid4())
         form = _form(request)
         service = "sts" if form is not None else "connect"
         try:
