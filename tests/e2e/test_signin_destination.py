@@ -60,7 +60,7 @@ def test_sign_in_url_with_bad_destination_is_400_and_the_code_survives(
                                                       "&destination=/ccp-v2/softphone")
     assert status == 303
     assert headers["location"] == f"/connect/{saml.world.instance_id}/ccp-v2/softphone"
-    assert headers["set-cookie"].startswith("connectfed_session=cfa_")
+    assert headers["set-cookie"].startswith("connectfed_session=cfb_")
 
 
 @pytest.mark.parametrize("destination", BAD[:4])

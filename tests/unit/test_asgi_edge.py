@@ -36,7 +36,7 @@ def test_unsendable_header_becomes_a_clean_500(tmp_path: Path, location: str,
     app = create_app(Settings(database_url=f"sqlite://{tmp_path / 'db.sqlite'}"))
     monkeypatch.setattr(app.web, "handle", lambda *args: WebResponse(
         303, {"Location": location, "Content-Type": "text/html"}, b""))
-    start, body = _call(app, "/connect/some-instance/ccp-v2")
+    start, body = _call(app, "/connect/federate/some-instance")
     assert start["status"] == 500
     headers = dict(start["headers"])
     assert headers[b"x-amzn-ErrorType"] == b"InternalFailure"
@@ -52,6 +52,6 @@ def test_browser_route_that_raises_gets_a_500_page(tmp_path: Path,
         raise RuntimeError("store is down")
 
     monkeypatch.setattr(app.web, "handle", boom)
-    start, body = _call(app, "/connect/some-instance/ccp-v2")
+    start, body = _call(app, "/connect/federate/some-instance")
     assert start["status"] == 500
     assert b"store is down" not in body["body"] and b"<h1>" in body["body"]
