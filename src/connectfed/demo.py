@@ -1,10 +1,13 @@
 """The demo dataset for ``connectfed serve --demo``: a SAML instance with two agents, a
-federation role, and an IAM user allowed to assume it. Idempotent across restarts."""
+federation role, an IAM user allowed only to assume it (the federation-only user, as the
+application that signs agents in would be), and an administrator IAM user for everything else.
+Idempotent across restarts: the users' keys live in the database (secrets sealed) and are
+printed again at every start."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +21,8 @@ if TYPE_CHECKING:
 
 DEMO_ALIAS = "connectfed-demo"
 DEMO_ROLE = "ConnectAgentFederation"
-DEMO_USER = "demo-admin"
+DEMO_USER = "demo-federation"  # may only assume DEMO_ROLE: the federation-only user
+DEMO_ADMIN = "demo-administrator"  # AdministratorAccess: the demo's administrator
 DEMO_AGENTS = ("agent1", "agent2")
 
 
@@ -138,6 +142,46 @@ def ensure_demo(services: Services) -> DemoData:
     return DemoData(instance_id, role_arn, key["AccessKeyId"], key["SecretAccessKey"], DEMO_AGENTS)
 
 
+@dataclass(frozen=True, slots=True)
+class DemoAdmin:
+    """The demo's administrator: an IAM user with an ``AdministratorAccess`` policy (every
+    action on every resource), so nothing in the demo needs the account's root keys."""
+
+    user_name: str
+    access_key_id: str
+    secret_access_key: str
+
+
+ADMINISTRATOR_ACCESS = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def ensure_demo_admin(services: Services) -> DemoAdmin:
+    """The administrator user and its access key, created on the first start; later starts find
+    the key (its secret sealed in the store) through the ``demo_admin`` meta entry."""
+    stored = services.store.meta_get("demo_admin")
+    if stored is not None:
+        key = services.store.get_access_key(json.loads(stored)["access_key_id"])
+        if key is not None and key.user_name is not None:
+            return DemoAdmin(key.user_name, key.access_key_id, key.secret_access_key)
+    root = _root(services)
+    if services.store.get_user(root.account_id, DEMO_ADMIN) is None:
+        services.iam.create_user(root, {"UserName": DEMO_ADMIN})
+    services.iam.put_policy(root, "user", {
+        "UserName": DEMO_ADMIN, "PolicyName": "AdministratorAccess",
+        "PolicyDocument": json.dumps(ADMINISTRATOR_ACCESS)})
+    key = services.iam.create_access_key(root, {"UserName": DEMO_ADMIN})["AccessKey"]
+    won = json.loads(services.store.meta_setdefault(
+        "demo_admin", json.dumps({"access_key_id": key["AccessKeyId"]})))
+    if won["access_key_id"] != key["AccessKeyId"]:  # another server sharing the database won
+        services.iam.delete_access_key(root, {"UserName": DEMO_ADMIN,
+                                              "AccessKeyId": key["AccessKeyId"]})
+        return ensure_demo_admin(services)
+    return DemoAdmin(DEMO_ADMIN, key["AccessKeyId"], key["SecretAccessKey"])
+
+
 SUPERVISOR_ROLE = "ConnectSupervisorFederation"
 NO_ACCESS_ROLE = "ConnectNoAccess"
 TEST_IDP_PROVIDER = "connectfed-test-idp"
@@ -201,4 +245,23 @@ def ensure_test_idp(services: Services, demo: DemoData, folder: Path) -> TestIdp
         IdpUser("stranger", "stranger", (demo.role_arn,), relay),
         IdpUser("agent1-denied", "agent1", (role + NO_ACCESS_ROLE,), relay),
     ]
-    return TestIdpSite(idp, provider_arn, {u.name: u for u in users}, saml_url)
+    return TestIdpSite(idp, provider_arn, {u.name: described(u) for u in users}, saml_url)
+
+
+# What each test IdP user demonstrates, shown beside it on /idp.
+IDP_USER_NOTES = {
+    "agent1": "The whole flow: one role (ConnectAgentFederation), a Connect user of the same "
+              "name, straight to the CCP.",
+    "agent2": "Two roles in the assertion: the role chooser. The first role agent2 signs in "
+              "with stays bound to it; choosing the other role later is refused (one role per "
+              "Connect user, as on AWS, unless the server runs with "
+              "--allow-multiple-roles-per-user).",
+    "stranger": "A valid SAML sign-in for someone with no Connect user of that name: "
+                "GetFederationToken refuses it (user not onboarded).",
+    "agent1-denied": "agent1 through a role (ConnectNoAccess) whose policies do not allow "
+                     "connect:GetFederationToken: access denied.",
+}
+
+
+def described(user: IdpUser) -> IdpUser:
+    return replace(user, description=IDP_USER_NOTES.get(user.name, user.description))
