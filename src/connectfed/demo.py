@@ -250,16 +250,16 @@ def ensure_test_idp(services: Services, demo: DemoData, folder: Path) -> TestIdp
 
 # What each test IdP user demonstrates, shown beside it on /idp.
 IDP_USER_NOTES = {
-    "agent1": "The whole flow: one role (ConnectAgentFederation), a Connect user of the same "
-              "name, straight to the CCP.",
+    "agent1": "The whole flow: one role (`ConnectAgentFederation`), a Connect user of the "
+              "same name, straight to the CCP.",
     "agent2": "Two roles in the assertion: the role chooser. The first role agent2 signs in "
               "with stays bound to it; choosing the other role later is refused (one role per "
               "Connect user, as on AWS, unless the server runs with "
-              "--allow-multiple-roles-per-user).",
+              "`--allow-multiple-roles-per-user`).",
     "stranger": "A valid SAML sign-in for someone with no Connect user of that name: "
                 "GetFederationToken refuses it (user not onboarded).",
-    "agent1-denied": "agent1 through a role (ConnectNoAccess) whose policies do not allow "
-                     "connect:GetFederationToken: access denied.",
+    "agent1-denied": "agent1 through a role (`ConnectNoAccess`) whose policies do not allow "
+                     "`connect:GetFederationToken`: access denied.",
 }
 
 
