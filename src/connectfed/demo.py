@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from connectfed.identity.principal import Principal
 from connectfed.identity.providers import ProviderChange
 from connectfed.saml.testidp import SigningKey, TestIdp
+from connectfed.store.records import AccessKey
 from connectfed.web.testidp_site import IdpUser, TestIdpSite
 
 if TYPE_CHECKING:
@@ -158,28 +159,47 @@ ADMINISTRATOR_ACCESS = {
 }
 
 
+def _admin_key(services: Services, stored: str | None) -> AccessKey | None:
+    if stored is None:
+        return None
+    key = services.store.get_access_key(json.loads(stored)["access_key_id"])
+    return key if key is not None and key.user_name is not None else None
+
+
 def ensure_demo_admin(services: Services) -> DemoAdmin:
     """The administrator user and its access key, created on the first start; later starts find
-    the key (its secret sealed in the store) through the ``demo_admin`` meta entry."""
-    stored = services.store.meta_get("demo_admin")
-    if stored is not None:
-        key = services.store.get_access_key(json.loads(stored)["access_key_id"])
-        if key is not None and key.user_name is not None:
-            return DemoAdmin(key.user_name, key.access_key_id, key.secret_access_key)
-    root = _root(services)
-    if services.store.get_user(root.account_id, DEMO_ADMIN) is None:
-        services.iam.create_user(root, {"UserName": DEMO_ADMIN})
-    services.iam.put_policy(root, "user", {
-        "UserName": DEMO_ADMIN, "PolicyName": "AdministratorAccess",
-        "PolicyDocument": json.dumps(ADMINISTRATOR_ACCESS)})
-    key = services.iam.create_access_key(root, {"UserName": DEMO_ADMIN})["AccessKey"]
-    won = json.loads(services.store.meta_setdefault(
-        "demo_admin", json.dumps({"access_key_id": key["AccessKeyId"]})))
-    if won["access_key_id"] != key["AccessKeyId"]:  # another server sharing the database won
-        services.iam.delete_access_key(root, {"UserName": DEMO_ADMIN,
-                                              "AccessKeyId": key["AccessKeyId"]})
-        return ensure_demo_admin(services)
-    return DemoAdmin(DEMO_ADMIN, key["AccessKeyId"], key["SecretAccessKey"])
+    the key (its secret sealed in the store) through the ``demo_admin`` meta entry. A key deleted
+    since is replaced by another of the user's keys, or a new one."""
+    store = services.store
+    seen = store.meta_get("demo_admin")
+    key = _admin_key(services, seen)
+    if key is None:
+        root = _root(services)
+        if store.get_user(root.account_id, DEMO_ADMIN) is None:
+            services.iam.create_user(root, {"UserName": DEMO_ADMIN})
+        services.iam.put_policy(root, "user", {
+            "UserName": DEMO_ADMIN, "PolicyName": "AdministratorAccess",
+            "PolicyDocument": json.dumps(ADMINISTRATOR_ACCESS)})
+        user = store.get_user(root.account_id, DEMO_ADMIN)
+        assert user is not None
+        existing = [k for k in store.list_access_keys(root.account_id, user.user_id)
+                    if k.status == "Active"]
+        created = None
+        if not existing:
+            created = services.iam.create_access_key(
+                root, {"UserName": DEMO_ADMIN})["AccessKey"]["AccessKeyId"]
+        mine = json.dumps({"access_key_id": created or existing[-1].access_key_id})
+        # Replace only what was seen: another server sharing the database may have won.
+        won = store.update_meta("demo_admin",
+                                lambda old: mine if old is None or old == seen else old)
+        if won != mine and created is not None:
+            services.iam.delete_access_key(root, {"UserName": DEMO_ADMIN,
+                                                  "AccessKeyId": created})
+        key = _admin_key(services, won)
+        if key is None:
+            return ensure_demo_admin(services)
+    assert key.user_name is not None
+    return DemoAdmin(key.user_name, key.access_key_id, key.secret_access_key)
 
 
 SUPERVISOR_ROLE = "ConnectSupervisorFederation"

@@ -108,9 +108,19 @@ def test_a_restart_prints_the_same_keys_which_are_stored_sealed(tmp_path: Path) 
         admin_env = _env(after["admin"], tmp_path)
         assert _ok(f"aws iam get-user --endpoint-url {again.url} --region us-east-1",
                    admin_env)["User"]["UserName"] == "demo-administrator"
+        # The administrator rotates its own key: the next start prints the new one.
+        iam = again.client("iam", admin_env["AWS_ACCESS_KEY_ID"],
+                           admin_env["AWS_SECRET_ACCESS_KEY"])
+        rotated = iam.create_access_key()["AccessKey"]
+        iam.delete_access_key(AccessKeyId=admin_env["AWS_ACCESS_KEY_ID"])
     finally:
         again.stop()
     stored = b"".join(p.read_bytes() for p in data.glob("connectfed.db*"))
     for section in after.values():
         secret = _env(section, tmp_path)["AWS_SECRET_ACCESS_KEY"]
         assert secret.encode() not in stored
+    third = start_server(data, "--demo", root_env=False)
+    third.stop()
+    admin_env = _env(_sections(third.output)["admin"], tmp_path)
+    assert admin_env["AWS_ACCESS_KEY_ID"] == rotated["AccessKeyId"]
+    assert admin_env["AWS_SECRET_ACCESS_KEY"] == rotated["SecretAccessKey"]
