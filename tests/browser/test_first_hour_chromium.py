@@ -96,6 +96,7 @@ def _stranger(page: Any, server: Server) -> None:
     page.goto(f"{server.url}/idp/login?user=stranger")
     page.wait_for_selector("#title:text-is('Access denied')")
     assert "has not been onboarded" in page.locator("#message").inner_text()
+    assert "aws connect create-user" in page.locator(".hint").inner_text()
 
 
 def _ccp(page: Any, server: Server) -> None:

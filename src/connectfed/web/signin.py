@@ -212,7 +212,11 @@ class BrowserSignin:
             if exc.code == "UserNotFoundException":
                 return _error(403, "Access denied",
                               f"User {principal.session_name} has not been onboarded to this "
-                              "application.")
+                              "application.",
+                              hints=[f"The role session name (`{principal.session_name}`) must "
+                                     "be the username of a Connect user of this instance: an "
+                                     "administrator can create one with `aws connect "
+                                     "create-user`."])
             if exc.status == 403:
                 return _error(403, "Access denied",
                               f"The role session `{principal.arn}` may not call "
