@@ -120,8 +120,15 @@ def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
     if stored is not None:
         info = json.loads(stored)
         key = store.get_access_key(info["access_key_id"])
-        if key is not None:
-            return Bootstrap(info["account_id"], key.access_key_id, key.secret_access_key, False)
+        if key is None:
+            # The first root key was rotated away (CreateAccessKey then DeleteAccessKey, as
+            # root): the account's current root key stands for it, if one is left.
+            current = sorted(store.list_access_keys(info["account_id"], None),
+                             key=lambda k: (k.status != "Active", -k.created))
+            key = current[0] if current else None
+        if key is None:
+            return Bootstrap(info["account_id"], "", "", created=False)
+        return Bootstrap(info["account_id"], key.access_key_id, key.secret_access_key, False)
     key = AccessKey(
         ids.long_term_access_key_id(),
         ids.secret_access_key(),
@@ -258,7 +265,8 @@ class ConnectfedApp:
         self.ccp = CcpSite(CcpOptions(region=settings.region,
                                       streams_dir=streams if model else None,
                                       frame_ancestors=settings.ccp_frame_ancestors,
-                                      test_idp=idp is not None, cookie_name=SESSION_COOKIE))
+                                      test_idp=idp is not None, cookie_name=SESSION_COOKIE,
+                                      instance_exists=self._instance_exists))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -302,14 +310,14 @@ class ConnectfedApp:
             return
         path = scope["path"]
         if self.ccp.handles(request.method, path):
-            await self._send(send, self.ccp.handle(path))
+            await self._send(send, await self._run(self.ccp.handle, path))
             return
         cti = _CTI_PATH.match(path) if request.method == "POST" else None
         if cti is not None:
             await self._send(send, await self.cti.handle(cti.group(1), request.headers,
                                                          request.body))
             return
-        if self.web.handles(request.method, scope["path"]):
+        if self.web.handles(request.method, path, request.headers, request.raw_query):
             try:
                 web = await self._run(self.web.handle, request.method, scope["path"],
                                       request.raw_query, request.headers, request.body)
@@ -327,6 +335,9 @@ class ConnectfedApp:
                 None, self.dispatcher.handle, request, request_id
             )
         await self._send(send, response)
+
+    def _instance_exists(self, instance_id: str) -> bool:
+        return self.services.store.get_instance(instance_id) is not None
 
     async def _read_body(self, receive: Any, send: Any) -> bytes | None:
         """The request body, bounded in size and in time; None when already answered."""

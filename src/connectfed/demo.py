@@ -1,16 +1,20 @@
 """The demo dataset for ``connectfed serve --demo``: a SAML instance with two agents, a
-federation role, and an IAM user allowed to assume it. Idempotent across restarts."""
+federation role, an IAM user allowed only to assume it (the federation-only user, as the
+application that signs agents in would be), and an administrator IAM user for everything else.
+Idempotent across restarts: the users' keys live in the database (secrets sealed) and are
+printed again at every start."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectfed.identity.principal import Principal
 from connectfed.identity.providers import ProviderChange
 from connectfed.saml.testidp import SigningKey, TestIdp
+from connectfed.store.records import AccessKey
 from connectfed.web.testidp_site import IdpUser, TestIdpSite
 
 if TYPE_CHECKING:
@@ -18,7 +22,8 @@ if TYPE_CHECKING:
 
 DEMO_ALIAS = "connectfed-demo"
 DEMO_ROLE = "ConnectAgentFederation"
-DEMO_USER = "demo-admin"
+DEMO_USER = "demo-federation"  # may only assume DEMO_ROLE: the federation-only user
+DEMO_ADMIN = "demo-administrator"  # AdministratorAccess: the demo's administrator
 DEMO_AGENTS = ("agent1", "agent2")
 
 
@@ -138,6 +143,65 @@ def ensure_demo(services: Services) -> DemoData:
     return DemoData(instance_id, role_arn, key["AccessKeyId"], key["SecretAccessKey"], DEMO_AGENTS)
 
 
+@dataclass(frozen=True, slots=True)
+class DemoAdmin:
+    """The demo's administrator: an IAM user with an ``AdministratorAccess`` policy (every
+    action on every resource), so nothing in the demo needs the account's root keys."""
+
+    user_name: str
+    access_key_id: str
+    secret_access_key: str
+
+
+ADMINISTRATOR_ACCESS = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def _admin_key(services: Services, stored: str | None) -> AccessKey | None:
+    if stored is None:
+        return None
+    key = services.store.get_access_key(json.loads(stored)["access_key_id"])
+    return key if key is not None and key.user_name is not None else None
+
+
+def ensure_demo_admin(services: Services) -> DemoAdmin:
+    """The administrator user and its access key, created on the first start; later starts find
+    the key (its secret sealed in the store) through the ``demo_admin`` meta entry. A key deleted
+    since is replaced by another of the user's keys, or a new one."""
+    store = services.store
+    seen = store.meta_get("demo_admin")
+    key = _admin_key(services, seen)
+    if key is None:
+        root = _root(services)
+        if store.get_user(root.account_id, DEMO_ADMIN) is None:
+            services.iam.create_user(root, {"UserName": DEMO_ADMIN})
+        services.iam.put_policy(root, "user", {
+            "UserName": DEMO_ADMIN, "PolicyName": "AdministratorAccess",
+            "PolicyDocument": json.dumps(ADMINISTRATOR_ACCESS)})
+        user = store.get_user(root.account_id, DEMO_ADMIN)
+        assert user is not None
+        existing = [k for k in store.list_access_keys(root.account_id, user.user_id)
+                    if k.status == "Active"]
+        created = None
+        if not existing:
+            created = services.iam.create_access_key(
+                root, {"UserName": DEMO_ADMIN})["AccessKey"]["AccessKeyId"]
+        mine = json.dumps({"access_key_id": created or existing[-1].access_key_id})
+        # Replace only what was seen: another server sharing the database may have won.
+        won = store.update_meta("demo_admin",
+                                lambda old: mine if old is None or old == seen else old)
+        if won != mine and created is not None:
+            services.iam.delete_access_key(root, {"UserName": DEMO_ADMIN,
+                                                  "AccessKeyId": created})
+        key = _admin_key(services, won)
+        if key is None:
+            return ensure_demo_admin(services)
+    assert key.user_name is not None
+    return DemoAdmin(key.user_name, key.access_key_id, key.secret_access_key)
+
+
 SUPERVISOR_ROLE = "ConnectSupervisorFederation"
 NO_ACCESS_ROLE = "ConnectNoAccess"
 TEST_IDP_PROVIDER = "connectfed-test-idp"
@@ -201,4 +265,23 @@ def ensure_test_idp(services: Services, demo: DemoData, folder: Path) -> TestIdp
         IdpUser("stranger", "stranger", (demo.role_arn,), relay),
         IdpUser("agent1-denied", "agent1", (role + NO_ACCESS_ROLE,), relay),
     ]
-    return TestIdpSite(idp, provider_arn, {u.name: u for u in users}, saml_url)
+    return TestIdpSite(idp, provider_arn, {u.name: described(u) for u in users}, saml_url)
+
+
+# What each test IdP user demonstrates, shown beside it on /idp.
+IDP_USER_NOTES = {
+    "agent1": "The whole flow: one role (`ConnectAgentFederation`), a Connect user of the "
+              "same name, straight to the CCP.",
+    "agent2": "Two roles in the assertion: the role chooser. The first role agent2 signs in "
+              "with stays bound to it; choosing the other role later is refused (one role per "
+              "Connect user, as on AWS, unless the server runs with "
+              "`--allow-multiple-roles-per-user`).",
+    "stranger": "A valid SAML sign-in for someone with no Connect user of that name: "
+                "GetFederationToken refuses it (user not onboarded).",
+    "agent1-denied": "agent1 through a role (`ConnectNoAccess`) whose policies do not allow "
+                     "`connect:GetFederationToken`: access denied.",
+}
+
+
+def described(user: IdpUser) -> IdpUser:
+    return replace(user, description=IDP_USER_NOTES.get(user.name, user.description))

@@ -28,8 +28,9 @@ class Demo:
         text = "".join(server.output)
         self.server = server
         self.instance_id = text.split("--instance-id ")[1].split()[0]
-        self.key = text.split("AWS_ACCESS_KEY_ID=")[1].split()[0]
-        self.secret = text.split("AWS_SECRET_ACCESS_KEY=")[1].split()[0]
+        federation = text.split("2. Federation only")[1]  # the federation-only user's keys
+        self.key = federation.split("AWS_ACCESS_KEY_ID=")[1].split()[0]
+        self.secret = federation.split("AWS_SECRET_ACCESS_KEY=")[1].split()[0]
         self.role_arn = text.split("--role-arn ")[1].split()[0]
 
     def agent_client(self, name: str = "agent1") -> Any:

@@ -75,15 +75,32 @@ def test_bad_assertion_page(browser: Any, idp_server: Server) -> None:
     assert "is not a SAML response" in message and "names no" not in message
 
 
+def _instance_id(server: Server) -> str:
+    return next(line.split("--instance-id ")[1].split()[0]
+                for line in server.output if "--instance-id " in line)
+
+
 def test_without_a_session_the_ccp_says_how_to_sign_in(browser: Any, idp_server: Server) -> None:
     page = _page(browser)
-    page.goto(f"{idp_server.url}/connect/00000000-0000-0000-0000-000000000000/ccp-v2")
+    instance_id = _instance_id(idp_server)
+    page.goto(f"{idp_server.url}/connect/{instance_id}/ccp-v2")
     page.wait_for_selector("#signed-out")
     assert "You are not signed in." in page.locator("#signed-out").inner_text()
     assert page.locator("#signed-out a[href='/idp']").count() == 1
-    response = page.goto(f"{idp_server.url}/connect/00000000-0000-0000-0000-000000000000/other")
+    response = page.goto(f"{idp_server.url}/connect/{instance_id}/other")
     assert response is not None and response.status == 401
     assert page.locator("#title").inner_text() == "Session expired"
+
+
+@pytest.mark.parametrize("path", ["/ccp-v2", "/ccp-v2/", "/other",
+                                  "/auth/sign-in?code=cfs_x&destination=/ccp-v2"])
+def test_an_unknown_instance_says_so(browser: Any, idp_server: Server, path: str) -> None:
+    page = _page(browser)
+    response = page.goto(f"{idp_server.url}/connect/00000000-0000-0000-0000-000000000000{path}")
+    assert response is not None and response.status == 404
+    assert page.locator("#title").inner_text() == "Unknown instance"
+    assert "00000000-0000-0000-0000-000000000000" in page.locator("#message").inner_text()
+    assert "expired" not in page.content().lower()
 
 
 def test_sign_in_url_from_get_federation_token_signs_a_browser_in(browser: Any,
@@ -103,8 +120,7 @@ def test_sign_in_url_from_get_federation_token_signs_a_browser_in(browser: Any,
 
 def test_console_session_federates_again_through_the_federate_url(browser: Any,
                                                                    idp_server: Server) -> None:
-    instance_id = next(line.split("--instance-id ")[1].split()[0]
-                       for line in idp_server.output if "--instance-id " in line)
+    instance_id = _instance_id(idp_server)
     page = _page(browser)
     page.goto(f"{idp_server.url}/idp/login?user=agent1")
     page.wait_for_selector("#user")

@@ -105,6 +105,12 @@ def _debug_exchange(request: Any, response: Any) -> None:
                      f"DEBUG - Response body: {body}\n")
 
 
+def _has_table_renderer() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("awscli") is not None
+
+
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
     if args.version:
@@ -130,6 +136,10 @@ def main(argv: Sequence[str]) -> int:
     from connectfed.client.connect import ConnectClient
 
     fmt = _output_format(args, os.environ.get("AWS_DEFAULT_OUTPUT"))
+    if fmt == "table" and not _has_table_renderer():  # said before any token is minted
+        return _error("--output table renders with the AWS CLI's table formatter, which is not "
+                      "installed: pip install 'connectfed[table]' (or use --output json, text "
+                      "or yaml)")
     query = None
     if args.query is not None:
         import jmespath

@@ -10,6 +10,10 @@ from pathlib import Path
 
 from connectfed import __version__
 
+# The `server` extra's top-level modules (pyproject.toml): missing, `serve` says how to get them.
+SERVER_MODULES = frozenset({"uvicorn", "httptools", "uvloop", "platformdirs", "cryptography",
+                            "psycopg", "psycopg_pool", "signxml", "lxml"})
+
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="run the connectfed server")
@@ -123,14 +127,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("get-federation-token", add_help=False,
                    help="call Amazon Connect GetFederationToken (options as the AWS CLI's)")
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        from connectfed.cli.serve import serve
+    try:
+        if args.command == "serve":
+            from connectfed.cli.serve import serve
 
-        return serve(args)
-    if args.command == "rotate-token-key":
-        from connectfed.cli.keys import rotate_token_key
+            return serve(args)
+        if args.command == "rotate-token-key":
+            from connectfed.cli.keys import rotate_token_key
 
-        return rotate_token_key(args)
+            return rotate_token_key(args)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in SERVER_MODULES:
+            raise
+        sys.stderr.write(f"error: connectfed {args.command} needs the server's packages ({exc.name}"
+                         " is not installed): pip install 'connectfed[server]'\n")
+        return 2
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -1,4 +1,9 @@
-"""``connectfed serve``: build the app from options and run it under uvicorn."""
+"""``connectfed serve``: build the app from options and run it under uvicorn.
+
+Start-up order: options checked; the port bound (a taken port is one line, nothing else
+happens); data directory, database and services; the demo dataset; uvicorn started on the bound
+socket; and only once it accepts connections, the banner (credentials, commands) and ``READY``.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,20 @@ import argparse
 import logging
 import logging.config
 import os
+import socket
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 import uvicorn
 
-from connectfed.app import build_services, create_edge
-from connectfed.demo import ensure_demo, ensure_test_idp
+from connectfed.app import Services, build_services, create_edge
+from connectfed.cli.banner import Endpoint, demo_lines, server_lines, test_idp_lines
+from connectfed.demo import DEMO_USER, ensure_demo, ensure_demo_admin, ensure_test_idp
+from connectfed.server.listener import ReadyServer, bind_error, open_listener
 from connectfed.server.logs import LEVELS, logging_config
 from connectfed.server.protocol import HeadLimits, bounded_protocol
 from connectfed.settings import Settings
@@ -69,13 +78,15 @@ def _explicit_levels(pairs: list[str]) -> list[tuple[str, str]] | None:
     return levels
 
 
-def _run(app: Any, args: argparse.Namespace, settings: Settings,
-         log_config: dict[str, object], certfile: str | None, keyfile: str | None) -> None:
-    """uvicorn with bounded request heads (server/protocol.py), idle keep-alive closed after
-    ``keep_alive_seconds``, no WebSocket upgrades, and the redacting log configuration."""
+def _run(app: Any, listener: socket.socket, args: argparse.Namespace, settings: Settings,
+         log_config: dict[str, object], tls: tuple[str | None, str | None],
+         on_ready: Callable[[], None]) -> int:
+    """uvicorn on the already bound ``listener``, with bounded request heads
+    (server/protocol.py), idle keep-alive closed after ``keep_alive_seconds``, no WebSocket
+    upgrades, and the redacting log configuration; ``on_ready`` runs once it serves."""
     limits = HeadLimits(settings.max_header_bytes, settings.max_header_fields,
                         settings.head_timeout_seconds)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -90,17 +101,44 @@ def _run(app: Any, args: argparse.Namespace, settings: Settings,
         # aws:SourceIp and aws:SecureTransport come from the connection itself: never let
         # X-Forwarded-For / X-Forwarded-Proto from a client rewrite them.
         proxy_headers=False,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
+        ssl_certfile=tls[0],
+        ssl_keyfile=tls[1],
     )
+    server = ReadyServer(config, on_ready)
+    server.run(sockets=[listener])
+    return 0 if server.started else 1
+
+
+def _usage_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options alone (checked before the port is taken)."""
+    if _explicit_levels(args.log_level_of) is None:
+        return "--log-level-of takes LOGGER=LEVEL with a level of " + ", ".join(LEVELS)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        return "--tls-cert and --tls-key go together"
+    if args.test_idp and not args.demo:
+        return "--test-idp needs --demo"
+    return None
 
 
 def serve(args: argparse.Namespace) -> int:
-    explicit = _explicit_levels(args.log_level_of)
-    if explicit is None:
-        _print("error: --log-level-of takes LOGGER=LEVEL with a level of "
-               + ", ".join(LEVELS))
+    problem = _usage_error(args)
+    if problem is not None:
+        _print(f"error: {problem}")
         return 2
+    # The port first: taken, it is the one line printed, before any database is opened.
+    try:
+        listener = open_listener(args.host, args.port)
+    except OSError as exc:
+        _print(bind_error(args.host, args.port, exc))
+        return 2
+    try:
+        return _serve(args, listener)
+    finally:
+        listener.close()
+
+
+def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
+    explicit = _explicit_levels(args.log_level_of) or []
     log_config = logging_config(args.log_level, explicit)
     logging.config.dictConfig(log_config)  # before anything logs; uvicorn applies it again
     # Everything this server writes (database, WAL, keys, TLS material) is private to its user.
@@ -114,10 +152,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.tls_self_signed:
         ca_bundle, cert, key = write_self_signed(data_dir / "tls", args.host)
         certfile, keyfile = str(cert), str(key)
-    elif args.tls_cert or args.tls_key:
-        if not (args.tls_cert and args.tls_key):
-            _print("error: --tls-cert and --tls-key go together")
-            return 2
+    elif args.tls_cert:
         certfile, keyfile = str(args.tls_cert), str(args.tls_key)
     scheme = "https" if certfile else "http"
     public_url = args.public_url or f"{scheme}://{_url_host(args.host)}:{args.port}"
@@ -148,38 +183,27 @@ def serve(args: argparse.Namespace) -> int:
     except MasterKeyError as exc:
         _print(f"error: {exc}")
         return 2
-    boot = services.bootstrap
-    _print(
-        f"connectfed listening on {public_url} (region {settings.region}, "
-        f"account {boot.account_id})"
-    )
-    if boot.created:
-        _print("Root credentials (generated now, shown once):")
-        _print(f"  CONNECTFED_ACCOUNT_ID={boot.account_id}")
-        _print(f"  CONNECTFED_ROOT_ACCESS_KEY_ID={boot.root_access_key_id}")
-        _print(f"  CONNECTFED_ROOT_SECRET_ACCESS_KEY={boot.root_secret_access_key}")
-    if ca_bundle is not None:
-        _print(f"CA bundle for clients: {ca_bundle}  (aws ... --ca-bundle {ca_bundle})")
+    endpoint = Endpoint(public_url, settings.region, ca_bundle)
+    lines = server_lines(endpoint, services.bootstrap)
+    idp = None
     if args.demo:
         demo = ensure_demo(services)
-        tls = f" --ca-bundle {ca_bundle}" if ca_bundle else ""
-        ep = f"--endpoint-url {public_url} --region {settings.region}{tls}"
-        _print("Demo dataset ready. Paste into a shell:")
-        _print(f"  export AWS_ACCESS_KEY_ID={demo.access_key_id}")
-        _print(f"  export AWS_SECRET_ACCESS_KEY={demo.secret_access_key}")
-        _print("  unset AWS_SESSION_TOKEN AWS_PROFILE")
-        _print(f"  aws sts assume-role --role-arn {demo.role_arn} --role-session-name agent1 {ep}")
-        _print("  # export the returned AccessKeyId, SecretAccessKey and SessionToken as")
-        _print("  # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, then:")
-        _print(f"  aws connect get-federation-token --instance-id {demo.instance_id} {ep}")
-        _print(f"CCP (after signing in): {public_url}/connect/{demo.instance_id}/ccp-v2/")
-    idp = None
-    if args.test_idp:
-        if not args.demo:
-            _print("error: --test-idp needs --demo")
-            return 2
-        idp = ensure_test_idp(services, demo, data_dir / "test-idp")
-        _print(f"Test IdP: open {public_url}/idp in a browser and pick a user")
-    _print("READY")
-    _run(create_edge(services, idp), args, settings, log_config, certfile, keyfile)
-    return 0
+        lines += demo_lines(endpoint, demo, ensure_demo_admin(services),
+                            _key_owner(services, demo.access_key_id, DEMO_USER),
+                            None if args.database_url else data_dir)
+        if args.test_idp:
+            idp = ensure_test_idp(services, demo, data_dir / "test-idp")
+            lines += test_idp_lines(endpoint)
+
+    def ready() -> None:
+        # Only now, with the server accepting connections, is any of it true.
+        for line in [*lines, "READY"]:
+            _print(line)
+
+    return _run(create_edge(services, idp), listener, args, settings, log_config,
+                (certfile, keyfile), ready)
+
+
+def _key_owner(services: Services, access_key_id: str, default: str) -> str:
+    key = services.store.get_access_key(access_key_id)
+    return key.user_name if key is not None and key.user_name else default

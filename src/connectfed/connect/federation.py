@@ -18,13 +18,30 @@ from connectfed.clock import Clock
 from connectfed.connect.agent_sessions import AgentSessions
 from connectfed.connect.instances import InstanceService
 from connectfed.connect.throttle import TokenBucket
-from connectfed.errors import ExpiredToken, client_error
+from connectfed.errors import ExpiredToken, ServiceError, client_error
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.principal import Principal
 from connectfed.settings import Settings
 from connectfed.store import Store
 from connectfed.store.records import ConnectUser, RoleBinding
 from connectfed.tokens import TokenRejected
+
+
+class RoleAlreadyBound(ServiceError):
+    """The Connect user is already bound to another role, and a user signs in through one role
+    unless ``allow_multiple_roles_per_user`` (AWS-BEHAVIOUR.md): AWS's
+    ``DuplicateResourceException``. ``bound_roles`` are the ARNs bound to it, for the browser's
+    error page; the API's message names none, as AWS's does not."""
+
+    code = "DuplicateResourceException"
+    status = 409
+    sender_fault = True
+
+    def __init__(self, username: str, instance_id: str, bound_roles: tuple[str, ...]) -> None:
+        super().__init__(f"The user {username} is already associated with the Amazon Connect "
+                         f"instance {instance_id}")
+        self.username = username
+        self.bound_roles = bound_roles
 
 
 class FederationService:
@@ -76,12 +93,9 @@ class FederationService:
         if not self._store.bind_role(
             binding, allow_many=self._settings.allow_multiple_roles_per_user
         ):
-            raise client_error(
-                "DuplicateResourceException",
-                f"The user {username} is already associated with the Amazon Connect instance "
-                f"{instance_id}",
-                409,
-            )
+            bound = tuple(b.role_arn for b in self._store.list_role_bindings(
+                instance_id, user.user_id) if b.role_id != role_id)
+            raise RoleAlreadyBound(username, instance_id, bound)
         self._bound.invalidate(key)
 
     def federate(self, caller: Principal, instance_id: str) -> dict[str, Any]:

@@ -16,11 +16,13 @@ worker and in the HTTP-only session cookie.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
 from pathlib import Path
 
+from connectfed.web import pages
 from connectfed.wire.dispatch import Response
 
 STATIC_PREFIX = "/_connectfed/static/"
@@ -41,6 +43,9 @@ class CcpOptions:
     frame_ancestors: str  # the CSP source list, e.g. "'self'" or "*"
     test_idp: bool
     cookie_name: str
+    # Whether this server has the instance (None: do not check); an unknown one gets a 404
+    # "unknown instance" page instead of a CCP that can never sign in.
+    instance_exists: Callable[[str], bool] | None = None
 
 
 def _page(instance_id: str, options: CcpOptions) -> str:
@@ -97,6 +102,11 @@ class CcpSite:
     def handle(self, path: str) -> Response:
         page = _PAGE.match(path)
         if page is not None:
+            known = self._options.instance_exists
+            if known is not None and not known(page.group(1)):
+                return Response(404, {"Content-Type": "text/html; charset=utf-8",
+                                      "Cache-Control": "no-store", **_COMMON},
+                                pages.unknown_instance_page(page.group(1)).encode())
             ancestors = self._options.frame_ancestors
             headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
                        "Content-Security-Policy": f"frame-ancestors {ancestors}", **_COMMON}

@@ -3,6 +3,7 @@ target and cookies. :mod:`connectfed.web.routes` turns it into a response."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from connectfed.web import pages
@@ -17,5 +18,5 @@ class Outcome:
     json: str | None = None  # a JSON body instead of a page
 
 
-def error(status: int, title: str, message: str) -> Outcome:
-    return Outcome(status, pages.error_page(title, message))
+def error(status: int, title: str, message: str, *, hints: Sequence[str] = ()) -> Outcome:
+    return Outcome(status, pages.error_page(title, message, hints=hints))

@@ -1,6 +1,7 @@
 """The browser routes, as a thin layer over :class:`~connectfed.web.signin.BrowserSignin`.
 
-POST /saml and /<region>/saml, POST /saml/choose, GET /connect/federate/<id>,
+GET / (a page about this server, for a browser only: see :func:`wants_page`), GET /saml (what
+the endpoint is for), POST /saml and /<region>/saml, POST /saml/choose, GET /connect/federate/<id>,
 GET and POST /connect/<id>/auth/sign-in, GET /connect/<id>/auth/authorize (and /auth/authorize,
 /connect/auth/authorize), GET and POST /connect/<id>/logout (and /logout), GET /connect/<id>/...,
 and with the test IdP: GET /idp, /idp/metadata, /idp/login.
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
+from connectfed.web import pages
 from connectfed.web.signin import CONSOLE_COOKIE, SESSION_COOKIE, BrowserSignin, Outcome
 from connectfed.web.testidp_site import TestIdpSite
 
@@ -48,9 +50,32 @@ def _cookie(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     return None
 
 
+def wants_page(method: str, headers: Sequence[tuple[str, str]], raw_query: str) -> bool:
+    """A browser opening the server's root, not an AWS API call: a GET (or HEAD) that accepts
+    HTML and carries nothing of SigV4 (no ``Authorization``, no ``X-Amz-*`` header or query
+    parameter) and no awsQuery ``Action``. Every other request to ``/`` is the API's, and gets
+    the answer AWS gives (e.g. ``MissingAuthenticationToken``)."""
+    if method not in ("GET", "HEAD"):
+        return False
+    accepts_html = False
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "authorization" or lower.startswith("x-amz-"):
+            return False
+        if lower == "accept" and "text/html" in value.lower():
+            accepts_html = True
+    query = raw_query.lower()
+    return accepts_html and "x-amz-" not in query and "action=" not in query
+
+
 class WebResponse:
     def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.status, self.headers, self.body = status, headers, body
+
+
+def _page(status: int, html: str, extra: dict[str, str] | None = None) -> WebResponse:
+    return WebResponse(status, {"Content-Type": HTML, **_SECURITY_HEADERS, **(extra or {})},
+                       html.encode())
 
 
 def _respond(outcome: Outcome) -> WebResponse:
@@ -69,8 +94,13 @@ class WebRoutes:
         self._sessions = signin.sessions
         self._idp = idp
         self._secure = secure
+        settings = signin.settings
+        self._site = pages.Site(settings.public_url, settings.region, idp is not None)
 
-    def handles(self, method: str, path: str) -> bool:
+    def handles(self, method: str, path: str, headers: Sequence[tuple[str, str]] = (),
+                raw_query: str = "") -> bool:
+        if path == "/":
+            return wants_page(method, headers, raw_query)
         return bool(_SAML.match(path) or path == "/saml/choose" or path.startswith("/idp")
                     or (_INSTANCE.match(path) and method == "GET")
                     or _AUTHORIZE.match(path) or path == "/logout"
@@ -84,9 +114,13 @@ class WebRoutes:
     def handle(self, method: str, path: str, raw_query: str,
                headers: Sequence[tuple[str, str]], body: bytes) -> WebResponse:
         query = {k: v[0] for k, v in parse_qs(raw_query).items()}
+        if path == "/":
+            return _page(200, pages.home_page(self._site))
         if _SAML.match(path):
+            if method in ("GET", "HEAD"):
+                return _page(200, pages.saml_endpoint_page(self._site))
             if method != "POST":
-                return WebResponse(405, {"Allow": "POST", "Content-Type": HTML}, b"")
+                return _page(405, pages.saml_endpoint_page(self._site), {"Allow": "POST"})
             form = _form(body)
             return _respond(self._signin.post_saml(form.get("SAMLResponse"),
                                                    form.get("RelayState")))
@@ -129,16 +163,20 @@ class WebRoutes:
 
     def _idp_page(self, path: str, query: dict[str, str]) -> WebResponse:
         if self._idp is None:
-            return WebResponse(404, {"Content-Type": HTML}, b"")
+            return _page(404, pages.error_page(
+                "No test IdP", "The built-in test identity provider is not running on this "
+                "server.", hints=["Start the demo with it: `scripts/demo --test-idp` (or "
+                                  "`connectfed serve --demo --test-idp`)."]))
         if path in ("/idp", "/idp/"):
-            return WebResponse(200, {"Content-Type": HTML, **_SECURITY_HEADERS},
-                               self._idp.index().encode())
+            return _page(200, self._idp.index())
         if path == "/idp/metadata":
             return WebResponse(200, {"Content-Type": "application/samlmetadata+xml"},
                                self._idp.metadata().encode())
         if path == "/idp/login":
             page = self._idp.login(query.get("user", ""))
             if page is None:
-                return WebResponse(404, {"Content-Type": HTML}, b"unknown user")
-            return WebResponse(200, {"Content-Type": HTML, **_SECURITY_HEADERS}, page.encode())
-        return WebResponse(404, {"Content-Type": HTML}, b"")
+                return _page(404, pages.error_page(
+                    "Unknown user", "The test IdP has no such user.",
+                    hints=["Pick one at `/idp`."]))
+            return _page(200, page)
+        return _page(404, pages.error_page("Not found", "The test IdP has no such page."))

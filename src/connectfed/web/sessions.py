@@ -73,11 +73,21 @@ class BrowserSessions:
         self._public_url = public_url
         self._secure = public_url.startswith("https:")
 
+    def unknown_instance(self, instance_id: str) -> Outcome | None:
+        """The "unknown instance" page when this server has no such instance, else None: a
+        mistyped id is not an expired session."""
+        if self._store.get_instance(instance_id) is not None:
+            return None
+        return Outcome(404, pages.unknown_instance_page(instance_id))
+
     # -- ways in -----------------------------------------------------------------------------------
     def sign_in_with_code(self, instance_id: str, code: str | None,
                           destination: str | None) -> Outcome:
         if not acceptable(destination):
             return self._bad_destination()  # before the single-use code is spent
+        unknown = self.unknown_instance(instance_id)
+        if unknown is not None:
+            return unknown
         if not code:
             return self._expired_link()
         try:
@@ -90,6 +100,9 @@ class BrowserSessions:
                                  destination: str | None) -> Outcome:
         if not acceptable(destination):
             return self._bad_destination()
+        unknown = self.unknown_instance(instance_id)
+        if unknown is not None:
+            return unknown
         fields = _credentials(credentials)
         if fields is None:
             return error(400, "Bad sign-in request",
@@ -143,6 +156,9 @@ class BrowserSessions:
     # -- the instance's pages (until a page of its own takes the path) ----------------------------
     def instance_page(self, instance_id: str, session_cookie: str | None,
                       destination: str) -> Outcome:
+        unknown = self.unknown_instance(instance_id)
+        if unknown is not None:
+            return unknown
         expired = error(401, "Session expired", "Your session has expired. Sign in again.")
         if not session_cookie:
             return expired

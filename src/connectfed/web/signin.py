@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from connectfed.clock import Clock
-from connectfed.connect.federation import FederationService
+from connectfed.connect.federation import FederationService, RoleAlreadyBound
 from connectfed.connect.instances import InstanceService
 from connectfed.errors import ServiceError
 from connectfed.identity.assume_saml import AssumeRoleWithSaml
@@ -73,6 +73,10 @@ class BrowserSignin:
         self._tokens = tokens
         self._state_key = state_key  # keyed hashes of pending role-chooser states
         self.sessions = sessions  # where the flow ends: the browser's session in the instance
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     # -- POST /saml --------------------------------------------------------------------------
     def post_saml(self, saml_response: str | None, relay_state: str | None) -> Outcome:
@@ -181,6 +185,9 @@ class BrowserSignin:
                       destination: str | None) -> Outcome:
         if not destinations.acceptable(destination):
             return _bad_destination()  # before GetFederationToken mints a sign-in code
+        unknown = self.sessions.unknown_instance(instance_id)
+        if unknown is not None:
+            return unknown
         grant = None
         if console_token:
             try:
@@ -199,20 +206,44 @@ class BrowserSignin:
     def federate(self, principal: Principal, instance_id: str, destination: str) -> Outcome:
         try:
             result = self._federation.federate(principal, instance_id)
+        except RoleAlreadyBound as exc:
+            return _already_bound(exc, principal)
         except ServiceError as exc:
             if exc.code == "UserNotFoundException":
                 return _error(403, "Access denied",
                               f"User {principal.session_name} has not been onboarded to this "
-                              "application.")
+                              "application.",
+                              hints=[f"The role session name (`{principal.session_name}`) must "
+                                     "be the username of a Connect user of this instance: an "
+                                     "administrator can create one with `aws connect "
+                                     "create-user`."])
             if exc.status == 403:
-                return _error(403, "Access denied", "Access denied: you are not authorized to "
-                                                    "federate into this instance.")
+                return _error(403, "Access denied",
+                              f"The role session `{principal.arn}` may not call "
+                              f"`connect:GetFederationToken` on instance `{instance_id}`.",
+                              hints=["An administrator can allow it with a policy on the "
+                                     "session's role."])
             return _error(exc.status, "Sign-in failed", exc.message)
         location = f"{result['SignInUrl']}&destination={quote(destination, safe='')}"
         return Outcome(303, location=location)
 
     def _digest(self, state: str) -> str:
         return hmac.digest(self._state_key, state.encode(), "sha256").hex()
+
+
+def _already_bound(exc: RoleAlreadyBound, principal: Principal) -> Outcome:
+    role = principal.role_arn or principal.arn
+    if role in exc.bound_roles:  # bound by unique id: a role deleted and created again
+        bound = f"`{role}` as it was before it was deleted and created again (a new role)"
+    else:
+        bound = ", ".join(f"`{arn}`" for arn in exc.bound_roles) or "another role"
+    return _error(409, "Already bound to another role",
+                  f"The Amazon Connect user `{exc.username}` is already bound to the role "
+                  f"{bound}, so it cannot also sign in through the role `{role}`.",
+                  hints=["Each Connect user signs in through one role, as on AWS: sign in again "
+                         "and choose the role bound to this user. To let a user sign in through "
+                         "several roles, start the server with "
+                         "`--allow-multiple-roles-per-user`."])
 
 
 def _federate_target(relay_state: str | None) -> tuple[str, str] | None:

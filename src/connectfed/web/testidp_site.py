@@ -15,6 +15,7 @@ class IdpUser:
     session_name: str
     roles: tuple[str, ...]  # role ARNs
     relay_state: str
+    description: str = ""  # what signing in as this user demonstrates (shown on /idp)
 
 
 @dataclass
@@ -25,8 +26,9 @@ class TestIdpSite:
     saml_url: str  # this server's /saml
 
     def index(self) -> str:
-        return pages.idp_users(self.idp.entity_id,
-                               [(u.name, u.relay_state) for u in self.users.values()])
+        return pages.idp_users(self.idp.entity_id, [
+            pages.IdpEntry(u.name, u.session_name, u.roles, u.description)
+            for u in self.users.values()])
 
     def metadata(self) -> str:
         return self.idp.metadata()
