@@ -76,6 +76,10 @@ class ShiftedClock:
     def now(self) -> datetime:
         return self._base.now() + timedelta(seconds=self.offset())
 
+    def now_cached(self) -> datetime:
+        """:meth:`now` with the offset last read, never reading the store (for the event loop)."""
+        return self._base.now() + timedelta(seconds=self._offset)
+
     def monotonic(self) -> float:
         self.offset()
         return self._base.monotonic() + self._forward

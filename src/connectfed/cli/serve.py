@@ -14,6 +14,7 @@ from typing import Any
 import platformdirs
 import uvicorn
 
+from connectfed.admin.access import AdminRefused, decide
 from connectfed.app import build_services, create_edge
 from connectfed.demo import ensure_demo, ensure_test_idp
 from connectfed.server.logs import LEVELS, logging_config
@@ -87,6 +88,8 @@ def _run(app: Any, args: argparse.Namespace, settings: Settings,
         access_log=args.access_log,
         lifespan="on",
         server_header=False,
+        # With the admin API the app sends Date from the shifted clock (admin/edge.py).
+        date_header=not settings.admin,
         # aws:SourceIp and aws:SecureTransport come from the connection itself: never let
         # X-Forwarded-For / X-Forwarded-Proto from a client rewrite them.
         proxy_headers=False,
@@ -119,6 +122,12 @@ def serve(args: argparse.Namespace) -> int:
             _print("error: --tls-cert and --tls-key go together")
             return 2
         certfile, keyfile = str(args.tls_cert), str(args.tls_key)
+    try:
+        admin = decide(requested=args.admin, implied=args.demo, host=args.host,
+                       token=args.admin_token)
+    except AdminRefused as exc:
+        _print(f"error: {exc}")
+        return 2
     scheme = "https" if certfile else "http"
     public_url = args.public_url or f"{scheme}://{_url_host(args.host)}:{args.port}"
     settings = Settings(
@@ -142,6 +151,8 @@ def serve(args: argparse.Namespace) -> int:
         max_header_fields=args.max_header_count,
         head_timeout_seconds=args.head_timeout,
         keep_alive_seconds=args.keep_alive_timeout,
+        admin=admin.enabled,
+        admin_token=admin.token,
     )
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))
@@ -180,6 +191,11 @@ def serve(args: argparse.Namespace) -> int:
             return 2
         idp = ensure_test_idp(services, demo, data_dir / "test-idp")
         _print(f"Test IdP: open {public_url}/idp in a browser and pick a user")
+    if admin.enabled:
+        _print(f"Admin API (time travel, faults): {public_url}/_connectfed/clock and "
+               f"/_connectfed/faults{' (bearer token required)' if admin.token else ''}")
+    elif args.admin or args.demo:
+        _print(f"Admin API {admin.reason}")
     _print("READY")
     _run(create_edge(services, idp), args, settings, log_config, certfile, keyfile)
     return 0

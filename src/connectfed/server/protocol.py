@@ -35,6 +35,8 @@ from typing import Any, ClassVar, cast
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from connectfed.server.edge import ABORT_EXTENSION
+
 
 @dataclass(frozen=True, slots=True)
 class HeadLimits:
@@ -109,6 +111,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super()._unset_keepalive_if_required()  # the keep-alive wait is over: a request begins
         super().on_message_begin()
+        # Let the app drop the connection without an answer (the admin API's "drop" fault).
+        extensions = dict(cast(dict[str, Any], self.scope).get("extensions") or {})
+        extensions[ABORT_EXTENSION] = self.transport.close
+        cast(dict[str, Any], self.scope)["extensions"] = extensions
         self._in_head, self._began_in_read = True, True
         self._head_bytes = self._head_fields = self._head_reads = 0
         if self._head_timer is None:
