@@ -134,15 +134,18 @@ class FaultService:
         self._rng = rng
         self._lock = threading.Lock()
         self._cached: tuple[float, list[FaultRecord]] | None = None
+        self._last_created = 0.0  # faults made here are ordered as made, even within a tick
 
     def add(self, spec: FaultSpec) -> Fault:
         if spec.service not in SERVICES:
             raise InvalidFault(f"service must be one of {', '.join(SERVICES)}")
         if spec.operation is not None and not self._known(spec.service, spec.operation):
             raise InvalidFault(f"{spec.service} has no operation {spec.operation!r} here")
+        with self._lock:
+            created = self._last_created = max(self._clock.now().timestamp(),
+                                               self._last_created + 1e-6)
         while True:
-            record = _record(spec, "fault-" + secrets.token_hex(8),
-                             self._clock.now().timestamp())
+            record = _record(spec, "fault-" + secrets.token_hex(8), created)
             try:
                 self._store.add_fault(record)
             except Conflict:  # an id drawn twice: draw again

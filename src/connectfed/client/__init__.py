@@ -14,7 +14,7 @@ _HOMES = {
     "ConnectClient": "connect", "ParamValidationError": "connect",
     "AsyncConnectClient": "aio", "FederationToken": "models",
     "AdminClient": "admin", "AsyncAdminClient": "admin", "AdminError": "admin",
-    "ClockState": "admin", "Fault": "admin", "FaultSpec": "admin",
+    "ClockState": "admin", "Fault": "admin", "FaultSpec": "admin", "botocore_clock": "admin",
 }
 
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         ClockState,
         Fault,
         FaultSpec,
+        botocore_clock,
     )
     from connectfed.client.aio import AsyncConnectClient
     from connectfed.client.config import ClientConfig, ConfigurationError, resolve_config
@@ -73,5 +74,5 @@ __all__ = [
     "InvalidSignatureException", "MissingAuthenticationTokenException", "ParamValidationError",
     "ReadTimeout", "ResourceNotFoundException", "ServiceError", "ThrottlingException",
     "TransportError", "UnknownServiceError", "UnrecognizedClientException",
-    "UserNotFoundException", "parse_error", "resolve_config",
+    "UserNotFoundException", "botocore_clock", "parse_error", "resolve_config",
 ]

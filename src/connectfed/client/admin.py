@@ -6,9 +6,11 @@ twice would inject it twice).
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -195,3 +197,25 @@ class AsyncAdminClient:
 
     async def clear_faults(self) -> None:
         await self._do("DELETE", FAULTS)
+
+
+@contextlib.contextmanager
+def botocore_clock(offset_seconds: float) -> Iterator[None]:
+    """Inside this block, boto3 and botocore sign requests with the real time moved by
+    ``offset_seconds`` (botocore does not correct clock skew, so once a server's clock is moved
+    more than 5 minutes, requests signed with the real time are refused, as AWS refuses them).
+    It replaces botocore's clock for the whole process: not for concurrent threads that must
+    keep the real time."""
+    import botocore.auth
+
+    original = botocore.auth.get_current_datetime
+
+    def shifted(remove_tzinfo: bool = True) -> datetime:
+        moment: datetime = original(remove_tzinfo)
+        return moment + timedelta(seconds=offset_seconds)
+
+    botocore.auth.get_current_datetime = shifted
+    try:
+        yield
+    finally:
+        botocore.auth.get_current_datetime = original
