@@ -13,10 +13,12 @@ from connectfed.admin.access import (
     is_loopback,
 )
 
+ANY = "0.0.0.0"  # noqa: S104  (a bind address under test, not a bind)
+
 
 @pytest.mark.parametrize(("host", "loopback"), [
     ("127.0.0.1", True), ("127.0.0.2", True), ("localhost", True), ("::1", True),
-    ("[::1]", True), ("0.0.0.0", False), ("::", False), ("", False), ("192.168.1.5", False),
+    ("[::1]", True), (ANY, False), ("::", False), ("", False), ("192.168.1.5", False),
     ("example.test", False), ("10.0.0.1", False),
 ])
 def test_only_loopback_binds_count_as_local(host: str, loopback: bool) -> None:
@@ -34,18 +36,18 @@ def test_a_loopback_bind_opens_it_without_a_token(how: dict[str, bool]) -> None:
 
 
 def test_a_token_opens_it_on_any_bind() -> None:
-    access = decide(requested=True, implied=False, host="0.0.0.0", token="s3cret")
+    access = decide(requested=True, implied=False, host=ANY, token="s3cret")
     assert access.enabled and access.token == "s3cret"
     assert "s3cret" not in repr(access)
 
 
 def test_explicit_admin_on_a_public_bind_without_token_refuses_to_start() -> None:
     with pytest.raises(AdminRefused, match="--admin-token"):
-        decide(requested=True, implied=False, host="0.0.0.0", token=None)
+        decide(requested=True, implied=False, host=ANY, token=None)
 
 
 def test_demo_on_a_public_bind_without_token_leaves_it_off() -> None:
-    access = decide(requested=False, implied=True, host="0.0.0.0", token=None)
+    access = decide(requested=False, implied=True, host=ANY, token=None)
     assert access.enabled is False
     assert "--admin-token" in access.reason
 
