@@ -23,6 +23,9 @@ connections by uvicorn's ``timeout_keep_alive``, which here also runs while a bo
 answered without reading is still arriving; TLS handshakes by asyncio's 60 s default.
 Refusals carry a JSON body with ``x-amzn-ErrorType``, like the app's own 413 and 408. (uvicorn
 also logs "Invalid HTTP request received." for a refusal made inside a parser callback.)
+
+Each request's scope offers the app :data:`~connectfed.server.edge.ABORT_EXTENSION`, closing the
+connection without an answer (the admin API's "drop" fault).
 """
 
 from __future__ import annotations
