@@ -85,7 +85,7 @@ def _raw_get(world: World, path: str, headers: dict[str, str]) -> tuple[int, dic
         conn.close()
 
 
-# -- boto3 --------------------------------------------------------------------------------------
+# -- boto3
 def test_boto3_retries_two_throttles_and_succeeds_on_the_third_attempt(
     world: World, faults: AdminClient
 ) -> None:
@@ -160,7 +160,7 @@ def test_boto3_times_out_on_added_latency(world: World, faults: AdminClient) -> 
     assert agent.get_federation_token(InstanceId=world.instance_id)
 
 
-# -- the wire shapes ------------------------------------------------------------------------------
+# -- the wire shapes
 def test_a_drop_closes_the_connection_without_an_answer(world: World,
                                                         faults: AdminClient) -> None:
     faults.add_fault(FaultSpec("connect", "ListInstances", drop=True, count=1))
@@ -208,7 +208,7 @@ def test_faults_wait_for_authentication(world: World, faults: AdminClient) -> No
     assert [f.count for f in faults.faults()] == [1]  # not spent by the refused call
 
 
-# -- our client -----------------------------------------------------------------------------------
+# -- our client
 def test_our_client_retries_throttles_internal_errors_and_drops(world: World,
                                                                  faults: AdminClient) -> None:
     client = _ours(world)
@@ -247,7 +247,7 @@ def test_our_asyncio_client_retries_injected_throttles(world: World,
     assert faults.faults() == []
 
 
-# -- two servers, one database ----------------------------------------------------------------------
+# -- two servers, one database
 def test_the_clock_and_faults_hold_across_servers_on_one_database(tmp_path: Path) -> None:
     url = postgres_or_skip()
     first = start_admin_server(tmp_path / "a", database_url=url)
