@@ -40,7 +40,6 @@ _SPELLINGS: dict[str, dict[InjectedError, tuple[str, int]]] = {
               InjectedError.INTERNAL: ("InternalFailure", 500)},
 }
 _FAMILY = {"connect": "json", "cti": "json", "sts": "query", "iam": "query"}
-SERVICES = tuple(_FAMILY)
 
 
 def injected_error(service: str, kind: InjectedError, note: str = "") -> ServiceError:
