@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import connectfed.api  # noqa: F401  (registers every operation handler)
+from connectfed.admin.access import AdminAccess
+from connectfed.admin.bundle import Admin, build_admin
+from connectfed.admin.edge import admin_middleware
 from connectfed.api.cti import authenticator
 from connectfed.auth.verify import (
     ReceivedRequest,
@@ -29,7 +32,7 @@ from connectfed.auth.verify import (
     check_scope,
     verify,
 )
-from connectfed.clock import Clock, SystemClock
+from connectfed.clock import Clock, ShiftedClock, SystemClock
 from connectfed.connect.agent_admin import AgentAdministration
 from connectfed.connect.agent_sessions import AgentSessions
 from connectfed.connect.agents import AgentService
@@ -99,6 +102,7 @@ class Services:
     agent_admin: AgentAdministration
     tokens: TokenService
     agent_sessions: AgentSessions
+    admin: Admin | None = None  # the admin API (time travel, faults) when it is on
 
 
 def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
@@ -155,8 +159,15 @@ def build_services(
 ) -> Services:
     """Wire every service. ``master_key`` seals the secrets at rest (see ``store.sealing``);
     a wrong or missing one raises :class:`~connectfed.store.MasterKeyError` here."""
-    clock = clock or SystemClock()
     store = store or open_store(settings.database_url, master_key)
+    real_clock = clock or SystemClock()
+    admin = None
+    if settings.admin:
+        # Every service reads the shifted clock: all expiries follow the admin API's offset.
+        shifted = ShiftedClock(store.clock_offset, real_clock, settings.admin_cache_seconds)
+        admin = build_admin(AdminAccess(True, settings.admin_token), store, shifted,
+                            settings.admin_cache_seconds, real_clock)
+    clock = admin.clock if admin is not None else real_clock
     # The token HMAC key is a secret like the others: stored sealed under the master key.
     hmac_key = bytes.fromhex(
         store.meta_secret_setdefault("token_hmac_key", secrets.token_hex(32))
@@ -209,6 +220,7 @@ def build_services(
         agent_admin=AgentAdministration(authz, instances, agents),
         tokens=tokens,
         agent_sessions=agent_sessions,
+        admin=admin,
     )
 
 
@@ -249,7 +261,8 @@ class ConnectfedApp:
         self.services = services
         self.web = WebRoutes(services.signin, idp,
                              secure=services.settings.public_url.startswith("https:"))
-        self.dispatcher = Dispatcher(REGISTRY, make_authenticate(services), services)
+        gate = services.admin.gate if services.admin is not None else None
+        self.dispatcher = Dispatcher(REGISTRY, make_authenticate(services), services, gate)
         self._max_body = services.settings.max_body_bytes
         self._body_timeout = services.settings.body_timeout_seconds
         self._inline = services.store.inline
@@ -261,7 +274,8 @@ class ConnectfedApp:
         except cti_model.ModelNotFound as exc:
             log.warning("CTI API and CCP unavailable: %s", exc)
             model, missing = None, str(exc) if str(exc).startswith(MISSING) else MISSING
-        self.cti = CtiDispatcher(model, missing, authenticator(services), services, self._run)
+        self.cti = CtiDispatcher(model, missing, authenticator(services), services, self._run,
+                                 gate)
         self.ccp = CcpSite(CcpOptions(region=settings.region,
                                       streams_dir=streams if model else None,
                                       frame_ancestors=settings.ccp_frame_ancestors,
@@ -315,7 +329,7 @@ class ConnectfedApp:
         cti = _CTI_PATH.match(path) if request.method == "POST" else None
         if cti is not None:
             await self._send(send, await self.cti.handle(cti.group(1), request.headers,
-                                                         request.body))
+                                                         request.body, request_id))
             return
         if self.web.handles(request.method, path, request.headers, request.raw_query):
             try:
@@ -408,4 +422,4 @@ def create_app(settings: Settings, clock: Clock | None = None) -> ConnectfedApp:
 
 def create_edge(services: Services, idp: TestIdpSite | None = None) -> Any:
     """The ASGI application a server runs: the app inside the edge middleware chain."""
-    return build_edge(ConnectfedApp(services, idp))
+    return build_edge(ConnectfedApp(services, idp), middleware=[admin_middleware(services.admin)])

@@ -1,11 +1,14 @@
 """Time as a dependency: every expiry check takes ``now`` from a :class:`Clock`.
 
-Tests use :class:`FixedClock` instead of sleeping.
+Tests use :class:`FixedClock` instead of sleeping; a server with the admin API runs on a
+:class:`ShiftedClock`, whose offset tests move through ``/_connectfed/clock``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -46,3 +49,54 @@ class FixedClock:
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
         self._mono += seconds
+
+
+class ShiftedClock:
+    """The real time (``base``) moved by an offset that lives in the shared store, so every
+    server on one database sees the same shifted time (the admin API's time travel).
+
+    ``read_offset`` returns the stored offset in seconds; it is read at most once per
+    ``cache_seconds`` of real time (:meth:`refresh` reads it at once). :meth:`now` follows the
+    offset both ways. :meth:`monotonic` feeds caches, rate limits and GC intervals, which must
+    never run backwards: it moves forward with every increase of the offset this process sees
+    (time passed: caches expire, token buckets refill) and ignores decreases (going back in time
+    neither freezes a cache nor empties a bucket).
+    """
+
+    def __init__(self, read_offset: Callable[[], float], base: Clock | None = None,
+                 cache_seconds: float = 1.0) -> None:
+        self._read = read_offset
+        self._base = base or SystemClock()
+        self._cache_seconds = cache_seconds
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._forward = 0.0  # the sum of every increase of the offset seen
+        self._read_at: float | None = None
+
+    def now(self) -> datetime:
+        return self._base.now() + timedelta(seconds=self.offset())
+
+    def now_cached(self) -> datetime:
+        """:meth:`now` with the offset last read, never reading the store (for the event loop)."""
+        return self._base.now() + timedelta(seconds=self._offset)
+
+    def monotonic(self) -> float:
+        self.offset()
+        return self._base.monotonic() + self._forward
+
+    def offset(self) -> float:
+        """The offset in seconds (cached for ``cache_seconds``)."""
+        read_at = self._read_at
+        if read_at is not None and self._base.monotonic() - read_at < self._cache_seconds:
+            return self._offset
+        return self.refresh()
+
+    def refresh(self, offset: float | None = None) -> float:
+        """Read the offset from the store now (or take ``offset``, just written there)."""
+        value = self._read() if offset is None else offset
+        with self._lock:
+            if value > self._offset:
+                self._forward += value - self._offset
+            self._offset = value
+            self._read_at = self._base.monotonic()
+        return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,13 @@ class Settings:
     max_header_fields: int = 100
     head_timeout_seconds: float = 10.0
     keep_alive_seconds: int = 5  # an idle kept-alive connection is closed after this
+    # Admin API (time travel, fault injection; connectfed.admin): on only when asked for, and
+    # then behind a bearer token when one is set (cli/serve.py decides, admin/access.py).
+    # Another server on the same database sees a clock or fault change within
+    # admin_cache_seconds.
+    admin: bool = False
+    admin_token: str | None = field(default=None, repr=False)
+    admin_cache_seconds: float = 1.0
 
     @property
     def saml_endpoints(self) -> tuple[str, ...]:

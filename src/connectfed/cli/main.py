@@ -99,6 +99,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                             "assertion text); repeatable")
     serve.add_argument("--access-log", action="store_true",
                        help="log one line per request (tokens and signatures redacted)")
+    serve.add_argument("--admin", action="store_true",
+                       help="turn on the admin API (/_connectfed/clock, /_connectfed/faults: "
+                            "time travel and fault injection, for tests; implied by --demo)")
+    serve.add_argument("--admin-token", default=os.environ.get("CONNECTFED_ADMIN_TOKEN"),
+                       help="bearer token the admin API requires (env CONNECTFED_ADMIN_TOKEN); "
+                            "needed on a non-loopback --host")
 
 def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rotate = sub.add_parser(
@@ -106,6 +112,12 @@ def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         help="make a new token key current; live tokens keep working (servers pick it up)")
     rotate.add_argument("--data-dir", type=Path, default=None)
     rotate.add_argument("--database-url", default=None)
+
+
+def _admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from connectfed.cli.admin import add_parser
+
+    add_parser(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _rotate_key_parser(sub)
+    _admin_parser(sub)
     sub.add_parser("get-federation-token", add_help=False,
                    help="call Amazon Connect GetFederationToken (options as the AWS CLI's)")
     args = parser.parse_args(argv)
@@ -136,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from connectfed.cli.keys import rotate_token_key
 
             return rotate_token_key(args)
+        if args.command == "admin":
+            from connectfed.cli.admin import run
+
+            return run(args)
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in SERVER_MODULES:
             raise

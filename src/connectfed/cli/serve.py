@@ -21,6 +21,7 @@ from typing import Any
 import platformdirs
 import uvicorn
 
+from connectfed.admin.access import AdminRefused, decide
 from connectfed.app import Services, build_services, create_edge
 from connectfed.cli.banner import Endpoint, demo_lines, server_lines, test_idp_lines
 from connectfed.demo import DEMO_USER, ensure_demo, ensure_demo_admin, ensure_test_idp
@@ -98,6 +99,8 @@ def _run(app: Any, listener: socket.socket, args: argparse.Namespace, settings: 
         access_log=args.access_log,
         lifespan="on",
         server_header=False,
+        # With the admin API the app sends Date from the shifted clock (admin/edge.py).
+        date_header=not settings.admin,
         # aws:SourceIp and aws:SecureTransport come from the connection itself: never let
         # X-Forwarded-For / X-Forwarded-Proto from a client rewrite them.
         proxy_headers=False,
@@ -154,6 +157,12 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         certfile, keyfile = str(cert), str(key)
     elif args.tls_cert:
         certfile, keyfile = str(args.tls_cert), str(args.tls_key)
+    try:
+        admin = decide(requested=args.admin, implied=args.demo, host=args.host,
+                       token=args.admin_token)
+    except AdminRefused as exc:
+        _print(f"error: {exc}")
+        return 2
     scheme = "https" if certfile else "http"
     public_url = args.public_url or f"{scheme}://{_url_host(args.host)}:{args.port}"
     settings = Settings(
@@ -177,6 +186,8 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         max_header_fields=args.max_header_count,
         head_timeout_seconds=args.head_timeout,
         keep_alive_seconds=args.keep_alive_timeout,
+        admin=admin.enabled,
+        admin_token=admin.token,
     )
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))
@@ -194,6 +205,11 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         if args.test_idp:
             idp = ensure_test_idp(services, demo, data_dir / "test-idp")
             lines += test_idp_lines(endpoint)
+    if admin.enabled:
+        lines.append(f"Admin API (time travel, faults): {public_url}/_connectfed/clock and "
+                     f"/_connectfed/faults{' (bearer token required)' if admin.token else ''}")
+    elif args.admin or args.demo:
+        lines.append(f"Admin API {admin.reason}")
 
     def ready() -> None:
         # Only now, with the server accepting connections, is any of it true.

@@ -13,6 +13,8 @@ _HOMES = {
     "ClientConfig": "config", "ConfigurationError": "config", "resolve_config": "config",
     "ConnectClient": "connect", "ParamValidationError": "connect",
     "AsyncConnectClient": "aio", "FederationToken": "models",
+    "AdminClient": "admin", "AsyncAdminClient": "admin", "AdminError": "admin",
+    "ClockState": "admin", "Fault": "admin", "FaultSpec": "admin", "botocore_clock": "admin",
 }
 
 
@@ -26,6 +28,15 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from connectfed.client.admin import (
+        AdminClient,
+        AdminError,
+        AsyncAdminClient,
+        ClockState,
+        Fault,
+        FaultSpec,
+        botocore_clock,
+    )
     from connectfed.client.aio import AsyncConnectClient
     from connectfed.client.config import ClientConfig, ConfigurationError, resolve_config
     from connectfed.client.connect import ConnectClient, ParamValidationError
@@ -55,13 +66,13 @@ if TYPE_CHECKING:
     from connectfed.client.models import FederationToken
 
 __all__ = [
-    "AccessDeniedException", "AsyncConnectClient", "AuthenticationError", "ClientConfig",
-    "ConfigurationError", "ConnectClient", "ConnectTimeout", "ConnectfedError",
-    "DuplicateResourceException", "ExpiredTokenException", "FederationToken",
-    "IncompleteSignatureException", "InternalServiceException", "InvalidParameterException",
-    "InvalidRequestException", "InvalidSignatureException",
-    "MissingAuthenticationTokenException", "ParamValidationError", "ReadTimeout",
-    "ResourceNotFoundException", "ServiceError", "ThrottlingException", "TransportError",
-    "UnknownServiceError", "UnrecognizedClientException", "UserNotFoundException",
-    "parse_error", "resolve_config",
+    "AccessDeniedException", "AdminClient", "AdminError", "AsyncAdminClient", "AsyncConnectClient",
+    "AuthenticationError", "ClientConfig", "ClockState", "ConfigurationError", "ConnectClient",
+    "ConnectTimeout", "ConnectfedError", "DuplicateResourceException", "ExpiredTokenException",
+    "Fault", "FaultSpec", "FederationToken", "IncompleteSignatureException",
+    "InternalServiceException", "InvalidParameterException", "InvalidRequestException",
+    "InvalidSignatureException", "MissingAuthenticationTokenException", "ParamValidationError",
+    "ReadTimeout", "ResourceNotFoundException", "ServiceError", "ThrottlingException",
+    "TransportError", "UnknownServiceError", "UnrecognizedClientException",
+    "UserNotFoundException", "botocore_clock", "parse_error", "resolve_config",
 ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectfed.client.config import ClientConfig, resolve_config
-from connectfed.client.connect import _result, _retryable, backoff, prepare
+from connectfed.client.connect import _result, _retryable, backoff, clock_skew, prepare
 from connectfed.client.errors import ServiceError, TransportError
 from connectfed.client.models import FederationToken
+from connectfed.client.transport import HttpResponse
 from connectfed.client.transport_async import send_async
 
 
@@ -17,15 +19,19 @@ class AsyncConnectClient:
 
     def __init__(self, config: ClientConfig | None = None, **options: Any) -> None:
         self.config = config or resolve_config(**options)
+        self.clock_skew = timedelta(0)  # the server's clock minus ours, once corrected
 
     async def get_federation_token(self, instance_id: str, *,
                                    timeout: float | None = None) -> FederationToken:
         """``timeout`` bounds the whole call, retries included (per-call timeout)."""
         async with asyncio.timeout(timeout):
             attempt = 0
+            corrected = False
             while True:
                 attempt += 1
-                request = prepare(self.config, instance_id)
+                sent_at = datetime.now(UTC)
+                request = prepare(self.config, instance_id, sent_at + self.clock_skew)
+                response: HttpResponse | None = None
                 try:
                     response = await send_async(
                         request.method, request.url, request.headers,
@@ -35,6 +41,10 @@ class AsyncConnectClient:
                     return FederationToken.from_response(
                         body, response.headers.get("x-amzn-requestid"))
                 except (ServiceError, TransportError) as error:
+                    skew = None if corrected else clock_skew(error, response, sent_at)
+                    if skew is not None and attempt < self.config.max_attempts:
+                        self.clock_skew, corrected = skew, True
+                        continue
                     if attempt >= self.config.max_attempts or not _retryable(error):
                         error.attempts = attempt  # type: ignore[union-attr]
                         raise

@@ -4,6 +4,12 @@ client, in ``aio``, shares its request preparation and retry policy).
 Requests are signed with :mod:`connectfed.auth.sigv4`, the same code the server verifies with.
 Retries (standard mode): throttling errors, 5xx and transport failures, at most
 ``max_attempts`` attempts in all, with full-jitter exponential backoff capped at 20 s.
+
+Clock skew is corrected as the AWS SDKs for Java, Go and JavaScript v3 do it: a request refused
+because its signature's time is more than 5 minutes from the server's ("Signature expired",
+"Signature not yet current") is signed again at once with the time of the answer's ``Date``
+header, and later requests of the client keep that offset (a connectfed server whose clock was
+moved by its admin API sends its shifted time there).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -62,6 +68,29 @@ def _retryable(error: Exception) -> bool:
                                                 or error.status == 429)
 
 
+_SKEW_MESSAGES = ("Signature expired", "Signature not yet current")
+_SKEW_CODES = ("InvalidSignatureException", "SignatureDoesNotMatch", "RequestTimeTooSkewed")
+
+
+def clock_skew(error: Exception, response: HttpResponse | None,
+               sent_at: datetime) -> timedelta | None:
+    """How far the server's clock is from ours, when ``error`` refused the request for its
+    time and the answer carries a ``Date``; None otherwise."""
+    if not isinstance(error, ServiceError) or response is None or error.code not in _SKEW_CODES:
+        return None
+    if error.code != "RequestTimeTooSkewed" and not error.message.startswith(_SKEW_MESSAGES):
+        return None
+    from email.utils import parsedate_to_datetime  # on this error only: the CLI starts fast
+
+    try:
+        server_time = parsedate_to_datetime(response.headers.get("date", ""))
+    except (TypeError, ValueError):
+        return None
+    if server_time.tzinfo is None:
+        server_time = server_time.replace(tzinfo=UTC)
+    return server_time - sent_at
+
+
 def backoff(config: ClientConfig, attempt: int, rng: Callable[[], float] = random.random) -> float:
     """Full-jitter exponential backoff before retry number ``attempt`` (1-based)."""
     cap = min(config.max_backoff_seconds, config.retry_base_seconds * 2 ** (attempt - 1))
@@ -98,12 +127,16 @@ class ConnectClient:
     def __init__(self, config: ClientConfig | None = None, **options: Any) -> None:
         self.config = config or resolve_config(**options)
         self.on_exchange: Callable[[PreparedRequest, HttpResponse], None] | None = None
+        self.clock_skew = timedelta(0)  # the server's clock minus ours, once corrected
 
     def get_federation_token_raw(self, instance_id: str) -> RawResult:
         attempt = 0
+        corrected = False
         while True:
             attempt += 1
-            request = prepare(self.config, instance_id)
+            sent_at = datetime.now(UTC)
+            request = prepare(self.config, instance_id, sent_at + self.clock_skew)
+            response: HttpResponse | None = None
             try:
                 response = send(request.method, request.url, request.headers,
                                 verify=self.config.verify,
@@ -115,6 +148,10 @@ class ConnectClient:
                 return RawResult(body, response.headers.get("x-amzn-requestid"),
                                  response.status, attempt)
             except (ServiceError, TransportError) as error:
+                skew = None if corrected else clock_skew(error, response, sent_at)
+                if skew is not None and attempt < self.config.max_attempts:
+                    self.clock_skew, corrected = skew, True
+                    continue
                 if attempt >= self.config.max_attempts or not _retryable(error):
                     error.attempts = attempt  # type: ignore[union-attr]
                     raise

@@ -43,10 +43,12 @@ def connect_error(url: str, exc: OSError) -> TransportError:
     return TransportError(f"Could not connect to the endpoint URL: \"{url}\"")
 
 
-def request_bytes(method: str, target: str, headers: dict[str, str]) -> bytes:
+def request_bytes(method: str, target: str, headers: dict[str, str], body: bytes = b"") -> bytes:
     lines = [f"{method} {target} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items()),
              "Connection: close"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    if body or method in ("POST", "PUT"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
@@ -81,7 +83,8 @@ def _read_body(stream: BinaryIO, headers: dict[str, str]) -> bytes:
 
 
 def send(method: str, url: str, headers: dict[str, str], *, verify: bool | str,
-         connect_timeout: float | None, read_timeout: float | None) -> HttpResponse:
+         connect_timeout: float | None, read_timeout: float | None,
+         body: bytes = b"") -> HttpResponse:
     parts = urlsplit(url)
     secure = parts.scheme == "https"
     host = parts.hostname or ""
@@ -95,7 +98,7 @@ def send(method: str, url: str, headers: dict[str, str], *, verify: bool | str,
         raise connect_error(url, exc) from exc
     try:
         sock.settimeout(read_timeout)
-        sock.sendall(request_bytes(method, target, headers))
+        sock.sendall(request_bytes(method, target, headers, body))
         stream = sock.makefile("rb")
         head = bytearray()
         while not head.endswith(b"\r\n\r\n"):

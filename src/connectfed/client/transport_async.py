@@ -40,7 +40,7 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> b
 
 async def send_async(method: str, url: str, headers: dict[str, str], *, verify: bool | str,
                      connect_timeout: float | None,
-                     read_timeout: float | None) -> HttpResponse:
+                     read_timeout: float | None, body: bytes = b"") -> HttpResponse:
     parts = urlsplit(url)
     secure = parts.scheme == "https"
     port = parts.port or (443 if secure else 80)
@@ -53,7 +53,7 @@ async def send_async(method: str, url: str, headers: dict[str, str], *, verify: 
     except OSError as exc:  # TimeoutError and ssl.SSLError are OSErrors too
         raise connect_error(url, exc) from exc
     try:
-        writer.write(request_bytes(method, target, headers))
+        writer.write(request_bytes(method, target, headers, body))
 
         async def exchange() -> HttpResponse:
             await writer.drain()

@@ -25,6 +25,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Middleware = Callable[[ASGIApp], ASGIApp]
 
 REQUEST_ID_HEADER = b"x-amzn-requestid"
+# An ASGI scope extension (``scope["extensions"]``) that ``connectfed serve``'s protocol
+# (server/protocol.py) offers: a callable closing the connection at once, with no answer sent.
+ABORT_EXTENSION = "connectfed.abort"
 
 
 def request_id_of(scope: Scope) -> str:

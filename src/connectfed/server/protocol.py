@@ -23,6 +23,9 @@ connections by uvicorn's ``timeout_keep_alive``, which here also runs while a bo
 answered without reading is still arriving; TLS handshakes by asyncio's 60 s default.
 Refusals carry a JSON body with ``x-amzn-ErrorType``, like the app's own 413 and 408. (uvicorn
 also logs "Invalid HTTP request received." for a refusal made inside a parser callback.)
+
+Each request's scope offers the app :data:`~connectfed.server.edge.ABORT_EXTENSION`, closing the
+connection without an answer (the admin API's "drop" fault).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from connectfed.server.edge import ABORT_EXTENSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super()._unset_keepalive_if_required()  # the keep-alive wait is over: a request begins
         super().on_message_begin()
+        # Let the app drop the connection without an answer (the admin API's "drop" fault).
+        extensions = dict(cast(dict[str, Any], self.scope).get("extensions") or {})
+        extensions[ABORT_EXTENSION] = self.transport.close
+        cast(dict[str, Any], self.scope)["extensions"] = extensions
         self._in_head, self._began_in_read = True, True
         self._head_bytes = self._head_fields = self._head_reads = 0
         if self._head_timer is None:

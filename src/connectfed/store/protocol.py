@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from connectfed.store.admin_records import FaultRecord
 from connectfed.store.agent_records import (
     AgentStateRecord,
     AgentStatusRecord,
@@ -272,6 +273,42 @@ class Store(Protocol):
     def put_signin_state(self, state_hash: str, payload: str, expires: float) -> None: ...
     def take_signin_state(self, state_hash: str, now: float) -> str | None:
         """Remove and return a pending state atomically (at most one taker), if unexpired."""
+        ...
+
+    # -- admin API: the shared clock offset and injected faults ------------------------------
+    def clock_offset(self) -> float:
+        """The clock offset in seconds (0 when never set)."""
+        ...
+
+    def set_clock_offset(self, seconds: float) -> float:
+        """Make the offset ``seconds``; returns it."""
+        ...
+
+    def advance_clock(self, seconds: float) -> float:
+        """Add ``seconds`` to the offset atomically (concurrent advances all count); returns
+        the new offset."""
+        ...
+
+    def add_fault(self, fault: FaultRecord) -> None:
+        """Raises :class:`Conflict` on a duplicate fault id."""
+        ...
+
+    def list_faults(self) -> list[FaultRecord]:
+        """Every fault, oldest first."""
+        ...
+
+    def spend_fault(self, fault_id: str) -> bool:
+        """Use one of a counted fault's calls, atomically: True for exactly ``remaining``
+        callers in all, however many race (the fault is deleted with its last call); False when
+        it is spent or gone. A fault without a count is not changed: True while it exists."""
+        ...
+
+    def delete_fault(self, fault_id: str) -> bool:
+        """False when there was no such fault."""
+        ...
+
+    def clear_faults(self) -> int:
+        """Delete every fault; returns how many."""
         ...
 
 

@@ -315,4 +315,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX token_families_expires ON token_families (expires);
     CREATE INDEX signin_states_expires ON signin_states (expires);
     """,
+    # 8: the admin API's injected faults, shared by every server on the database (the clock
+    #    offset is a meta value); `remaining` counts down atomically, NULL meaning "every call"
+    """
+    CREATE TABLE admin_faults (
+        fault_id TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        operation TEXT,
+        action TEXT NOT NULL,
+        error_code TEXT,
+        latency_ms INTEGER,
+        remaining INTEGER,
+        rate DOUBLE PRECISION,
+        created DOUBLE PRECISION NOT NULL
+    );
+    """,
 )

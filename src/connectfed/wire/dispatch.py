@@ -27,6 +27,7 @@ from connectfed.errors import (
     client_error,
 )
 from connectfed.wire import query, restjson
+from connectfed.wire.faults import FaultGate
 from connectfed.wire.model import service_model
 from connectfed.wire.registry import Registry, RequestContext
 from connectfed.wire.validate import validation_message
@@ -74,10 +75,12 @@ def _form(request: ReceivedRequest) -> dict[str, str] | None:
 
 
 class Dispatcher:
-    def __init__(self, registry: Registry, authenticate: Authenticate, services: Any) -> None:
+    def __init__(self, registry: Registry, authenticate: Authenticate, services: Any,
+                 faults: FaultGate | None = None) -> None:
         self._registry = registry
         self._authenticate = authenticate
         self._services = services
+        self._faults = faults  # the admin API's fault injection, when it is on
         connect = service_model("connect")
         self._router = restjson.Router(
             connect.operation_model(name) for name in registry.operations("connect")
@@ -163,6 +166,8 @@ class Dispatcher:
                 404,
             )
         operation, labels = found
+        if self._faults is not None:
+            self._faults.before("connect", operation.name, request_id)
         headers = {name.lower(): value for name, value in request.headers}
         params = restjson.parse_input(operation, labels, query_params, headers, request.body)
         self._validate(operation, params, lambda m: restjson.validation_error(operation, m))
@@ -197,6 +202,8 @@ class Dispatcher:
                 "InvalidAction",
                 f"Could not find operation {action} for version {model.api_version}",
             )
+        if self._faults is not None:
+            self._faults.before(service, action, request_id)
         operation = model.operation_model(action)
         params = query.parse_input(operation, form)
         self._validate(operation, params, lambda m: client_error("ValidationError", m))

@@ -31,6 +31,7 @@ from connectfed import jsonsafe
 from connectfed.errors import ServiceError, client_error
 from connectfed.wire import restjson
 from connectfed.wire.dispatch import Response
+from connectfed.wire.faults import FaultGate
 from connectfed.wire.registry import Params, RequestContext
 from connectfed.wire.validate import validation_message
 
@@ -109,7 +110,9 @@ class CtiDispatcher:
         authenticate: BearerAuthenticate,
         services: Any,
         run: Runner,
+        faults: FaultGate | None = None,
     ) -> None:
+        self._faults = faults  # the admin API's fault injection, when it is on
         self._model = model
         self._missing = missing
         self._authenticate = authenticate
@@ -121,9 +124,11 @@ class CtiDispatcher:
         return self._model is not None
 
     async def handle(
-        self, instance_id: str | None, headers: Sequence[tuple[str, str]], body: bytes
+        self, instance_id: str | None, headers: Sequence[tuple[str, str]], body: bytes,
+        request_id: str | None = None,
     ) -> Response:
-        request_id = str(uuid.uuid4())
+        """Answer one request; ``request_id`` is the edge's id for it (a new one if absent)."""
+        request_id = request_id or str(uuid.uuid4())
         try:
             prepared = await self._run(self._prepare, request_id, instance_id, headers, body)
             result = prepared.result
@@ -167,6 +172,8 @@ class CtiDispatcher:
         handler = HANDLERS.get(name)
         if handler is None or name not in self._model.operation_names:
             raise client_error("UnknownOperationException", f"Unknown operation: {name!r}")
+        if self._faults is not None:
+            self._faults.before("cti", name, request_id)
         operation = self._model.operation_model(name)
         params: dict[str, Any] = {}
         shape = operation.input_shape

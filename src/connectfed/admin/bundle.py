@@ -1,0 +1,29 @@
+"""The admin API's parts, built once by the composition root when the API is on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectfed.admin.access import AdminAccess
+from connectfed.admin.faults import FaultService
+from connectfed.admin.gate import Gate, known_operation
+from connectfed.admin.timetravel import TimeTravel
+from connectfed.clock import Clock, ShiftedClock, SystemClock
+from connectfed.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Admin:
+    access: AdminAccess
+    clock: ShiftedClock
+    time: TimeTravel
+    faults: FaultService
+    gate: Gate
+    inline: bool  # the store's calls run on the event loop (else in worker threads)
+
+
+def build_admin(access: AdminAccess, store: Store, clock: ShiftedClock,
+                cache_seconds: float, real_clock: Clock | None = None) -> Admin:
+    """``clock`` is the server's shifted clock; faults are ordered by the real one."""
+    faults = FaultService(store, real_clock or SystemClock(), known_operation, cache_seconds)
+    return Admin(access, clock, TimeTravel(store, clock), faults, Gate(faults), store.inline)

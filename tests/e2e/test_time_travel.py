@@ -1,0 +1,180 @@
+"""Time travel through every expiry, on a real server with the admin API: STS sessions,
+GetFederationToken's access tokens and the refresh horizon of agent sessions, SAML assertion
+windows, and SigV4's skew window (boto3 signing with the real time is refused once the server
+is 10 minutes ahead, as AWS would refuse it; signing with the shifted time works, and our
+client corrects the skew by itself)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from connectfed.auth.sigv4 import Credentials
+from connectfed.client import AdminClient, ConnectClient, botocore_clock
+from tests.support import cti
+from tests.support.admin import start_admin_server
+from tests.support.browser import Browser
+from tests.support.saml_world import SamlWorld, build_saml_world
+from tests.support.server import Server
+from tests.support.world import World, build_world
+
+ACCESS_SECONDS = 300
+REFRESH_SECONDS = 900
+
+
+@pytest.fixture(scope="module")
+def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_admin_server(tmp_path_factory.mktemp("timetravel"),
+                             "--access-token-seconds", str(ACCESS_SECONDS),
+                             "--refresh-token-seconds", str(REFRESH_SECONDS))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def world(admin_server: Server) -> World:
+    return build_world(admin_server, "tt")
+
+
+@pytest.fixture(scope="module")
+def saml(admin_server: Server) -> SamlWorld:
+    return build_saml_world(admin_server, "ttsaml")
+
+
+@pytest.fixture
+def clock(admin_server: Server) -> Iterator[AdminClient]:
+    client = AdminClient(admin_server.url)
+    client.set_offset(0)
+    yield client
+    client.set_offset(0)
+
+
+def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(error.value.response["Error"]["Code"])
+
+
+def test_an_sts_session_expires_when_the_clock_passes_it(world: World,
+                                                          clock: AdminClient) -> None:
+    creds = world.assume("agent1", DurationSeconds=900)
+    server = world.server
+    connect = server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
+                            creds["SessionToken"])
+    assert connect.get_federation_token(InstanceId=world.instance_id)["Credentials"]
+    clock.advance(870)  # the session has seconds left (the test itself takes some)
+    with botocore_clock(870):
+        assert connect.get_federation_token(InstanceId=world.instance_id)["Credentials"]
+    clock.advance(40)
+    with botocore_clock(910):
+        with pytest.raises(ClientError) as refused:
+            connect.get_federation_token(InstanceId=world.instance_id)
+        assert _code(refused) == "ExpiredTokenException"
+        sts = server.client("sts", creds["AccessKeyId"], creds["SecretAccessKey"],
+                            creds["SessionToken"])
+        with pytest.raises(ClientError) as refused:
+            sts.get_caller_identity()
+        assert _code(refused) == "ExpiredToken"
+        # Long-term keys know no expiry: the server itself still answers.
+        assert server.client("connect").list_instances()["InstanceSummaryList"]
+
+
+def _cti(world: World, token: str) -> cti.CtiAnswer:
+    return cti.call(world.server.url, f"/connect/{world.instance_id}/api",
+                    "GetAgentConfiguration", {}, token=token)
+
+
+def _sign_in(world: World, result: dict[str, Any]) -> Browser:
+    creds = result["Credentials"]
+    browser = Browser(world.server.url)
+    form = {"credentials": json.dumps({
+        "AccessToken": creds["AccessToken"],
+        "AccessTokenExpiration": int(creds["AccessTokenExpiration"].timestamp() * 1000),
+        "RefreshToken": creds["RefreshToken"],
+        "RefreshTokenExpiration": int(creds["RefreshTokenExpiration"].timestamp() * 1000)})}
+    reply = browser.request("POST", f"/connect/{world.instance_id}/auth/sign-in", form=form)
+    assert reply.status in (302, 303), reply.body
+    return browser
+
+
+def test_access_tokens_and_the_refresh_horizon_follow_the_clock(world: World,
+                                                                 clock: AdminClient) -> None:
+    result = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
+    tokens = result["Credentials"]
+    issued = clock.clock().now
+    lifetime = tokens["AccessTokenExpiration"] - issued
+    assert timedelta(seconds=ACCESS_SECONDS - 5) < lifetime <= timedelta(seconds=ACCESS_SECONDS)
+    assert _cti(world, tokens["AccessToken"]).status == 200
+    browser = _sign_in(world, result)
+
+    clock.advance(ACCESS_SECONDS + 1)
+    expired = _cti(world, tokens["AccessToken"])
+    assert (expired.status, expired.error) == (401, "UnauthorizedException")
+    # The agent session refreshes: a new access token, valid on the shifted clock.
+    fresh = browser.get(f"/connect/{world.instance_id}/auth/authorize")
+    assert fresh.status == 200, fresh.body
+    assert _cti(world, fresh.json()["accessToken"]).status == 200
+
+    clock.advance(REFRESH_SECONDS - ACCESS_SECONDS)  # past the refresh horizon
+    assert browser.get(f"/connect/{world.instance_id}/auth/authorize").status == 401
+    assert _cti(world, fresh.json()["accessToken"]).status == 401
+
+
+def test_a_saml_assertion_is_refused_once_the_clock_passes_its_window(
+    saml: SamlWorld, clock: AdminClient
+) -> None:
+    assertion = saml.assertion("agent1")  # valid 5 minutes from the real time
+    assert saml.assume(assertion)["Credentials"]
+    clock.advance(600)
+    with pytest.raises(ClientError) as refused:
+        saml.assume(assertion)
+    assert _code(refused) == "ExpiredTokenException"
+    assert "expired" in refused.value.response["Error"]["Message"]
+    # An assertion issued on the shifted clock is inside its window there.
+    shifted = saml.assertion("agent1", now=clock.clock().now)
+    assert saml.assume(shifted)["Credentials"]
+
+
+def test_sigv4_skew_is_judged_against_the_shifted_clock(world: World,
+                                                         clock: AdminClient) -> None:
+    connect = world.server.client("connect")
+    assert connect.list_instances()["InstanceSummaryList"]
+    clock.advance(600)
+    with pytest.raises(ClientError) as refused:
+        connect.list_instances()
+    assert _code(refused) == "InvalidSignatureException"
+    assert refused.value.response["Error"]["Message"].startswith("Signature expired: ")
+    with botocore_clock(600):
+        assert connect.list_instances()["InstanceSummaryList"]
+
+    clock.set_offset(-600)
+    with pytest.raises(ClientError) as refused:
+        connect.list_instances()
+    assert refused.value.response["Error"]["Message"].startswith("Signature not yet current")
+    with botocore_clock(-600):
+        assert connect.list_instances()["InstanceSummaryList"]
+
+
+def test_our_client_corrects_the_skew_from_the_servers_date(world: World,
+                                                             clock: AdminClient) -> None:
+    c = world.assume("agent1", DurationSeconds=3600)
+    client = ConnectClient(endpoint_url=world.server.url, region="us-east-1", env={},
+                           credentials=Credentials(c["AccessKeyId"], c["SecretAccessKey"],
+                                                   c["SessionToken"]))
+    clock.advance(600)
+    raw = client.get_federation_token_raw(world.instance_id)
+    assert raw.attempts == 2  # refused once for its time, then signed with the server's
+    assert timedelta(seconds=595) < client.clock_skew < timedelta(seconds=605)
+    assert client.get_federation_token_raw(world.instance_id).attempts == 1
+
+
+def test_the_date_header_tells_the_shifted_time(world: World, clock: AdminClient) -> None:
+    from email.utils import parsedate_to_datetime
+
+    clock.advance(7200)
+    reply = Browser(world.server.url).get("/_connectfed/health")
+    date = parsedate_to_datetime(reply.headers["date"])
+    assert date - datetime.now(UTC) > timedelta(seconds=7100)
