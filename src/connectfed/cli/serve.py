@@ -15,7 +15,8 @@ import platformdirs
 import uvicorn
 
 from connectfed.app import build_services, create_edge
-from connectfed.demo import ensure_demo, ensure_test_idp
+from connectfed.demo import ensure_demo
+from connectfed.seed import WorldInvalid, apply_world, parse_file
 from connectfed.server.logs import LEVELS, logging_config
 from connectfed.server.protocol import HeadLimits, bounded_protocol
 from connectfed.settings import Settings
@@ -142,6 +143,8 @@ def serve(args: argparse.Namespace) -> int:
         max_header_fields=args.max_header_count,
         head_timeout_seconds=args.head_timeout,
         keep_alive_seconds=args.keep_alive_timeout,
+        # Declared worlds and tests: how long another process's changes may stay unseen.
+        cache_ttl_seconds=args.cache_ttl,
     )
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))
@@ -160,8 +163,10 @@ def serve(args: argparse.Namespace) -> int:
         _print(f"  CONNECTFED_ROOT_SECRET_ACCESS_KEY={boot.root_secret_access_key}")
     if ca_bundle is not None:
         _print(f"CA bundle for clients: {ca_bundle}  (aws ... --ca-bundle {ca_bundle})")
+    idp = None
     if args.demo:
-        demo = ensure_demo(services)
+        demo = ensure_demo(services, test_idp=args.test_idp)
+        idp = demo.idp
         tls = f" --ca-bundle {ca_bundle}" if ca_bundle else ""
         ep = f"--endpoint-url {public_url} --region {settings.region}{tls}"
         _print("Demo dataset ready. Paste into a shell:")
@@ -173,12 +178,18 @@ def serve(args: argparse.Namespace) -> int:
         _print("  # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, then:")
         _print(f"  aws connect get-federation-token --instance-id {demo.instance_id} {ep}")
         _print(f"CCP (after signing in): {public_url}/connect/{demo.instance_id}/ccp-v2/")
-    idp = None
-    if args.test_idp:
-        if not args.demo:
-            _print("error: --test-idp needs --demo")
+    for seed in args.seed:
+        try:
+            applied = apply_world(services, parse_file(seed))
+        except WorldInvalid as exc:
+            _print(f"error: {seed} cannot be applied:\n{exc}")
             return 2
-        idp = ensure_test_idp(services, demo, data_dir / "test-idp")
+        _print(f"World {seed} applied: {applied.summary()}")
+        idp = applied.test_idp or idp
+    if args.test_idp:
+        if idp is None:
+            _print("error: --test-idp needs --demo or a --seed world with a test_idp provider")
+            return 2
         _print(f"Test IdP: open {public_url}/idp in a browser and pick a user")
     _print("READY")
     _run(create_edge(services, idp), args, settings, log_config, certfile, keyfile)
