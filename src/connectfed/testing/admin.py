@@ -69,9 +69,9 @@ class Clock:
         return self._post({"offset_seconds": seconds})
 
     def _post(self, body: dict[str, Any]) -> ClockState:
-        self.touched = True
         state = _clock_state(_call(self._url, "POST", body))
         self.offset_seconds = state.offset_seconds
+        self.touched = state.offset_seconds != 0
         return state
 
 
@@ -95,8 +95,8 @@ class Faults:
                 body[name] = value
         if drop:
             body["drop"] = True
-        self.touched = True
         answer = _call(self._url, "POST", body)
+        self.touched = True
         return str(answer["id"]) if isinstance(answer, dict) and "id" in answer else ""
 
     def list(self) -> list[dict[str, Any]]:

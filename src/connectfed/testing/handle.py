@@ -104,33 +104,41 @@ class Connectfed:
             raise LookupError(f"IAM user {user!r} has no access key in this world")
         return Credentials(keys[0].access_key_id, keys[0].secret_access_key)
 
+    def _resolve(self, user: str | None, role: str | None, session_name: str,
+                 credentials: Credentials | None) -> Credentials:
+        if credentials is not None:
+            return credentials
+        if role is not None:
+            return self.assume_role(role, session_name, user=user)
+        return self.credentials(user)
+
     def session(self, user: str | None = None, *, role: str | None = None,
-                session_name: str = "test") -> Any:
-        """A boto3 Session with the credentials of root, ``user``, or a session of ``role``
-        assumed (by ``user`` or root) as ``session_name``."""
+                session_name: str = "test", credentials: Credentials | None = None) -> Any:
+        """A boto3 Session with the credentials of root, ``user``, a session of ``role``
+        assumed (by ``user`` or root) as ``session_name``, or given ``credentials``."""
         import boto3
 
-        creds = self.assume_role(role, session_name, user=user) if role else \
-            self.credentials(user)
+        creds = self._resolve(user, role, session_name, credentials)
         return boto3.Session(aws_access_key_id=creds.access_key_id,
                              aws_secret_access_key=creds.secret_access_key,
                              aws_session_token=creds.session_token, region_name=self.region)
 
     def client(self, service: str, user: str | None = None, *, role: str | None = None,
-               session_name: str = "test", **kwargs: Any) -> Any:
-        """A boto3 client for ``service`` at this server (retries in standard mode unless
-        ``config`` says otherwise)."""
+               session_name: str = "test", credentials: Credentials | None = None,
+               **kwargs: Any) -> Any:
+        """A boto3 client for ``service`` at this server, as :meth:`session` chooses whose
+        (retries in standard mode unless ``config`` says otherwise)."""
         from botocore.config import Config
 
         kwargs.setdefault("config", Config(retries={"mode": "standard"}))
-        return self.session(user, role=role, session_name=session_name).client(
-            service, endpoint_url=self.url, **kwargs)
+        session = self.session(user, role=role, session_name=session_name,
+                               credentials=credentials)
+        return session.client(service, endpoint_url=self.url, **kwargs)
 
     def env(self, user: str | None = None, *, role: str | None = None,
-            session_name: str = "test") -> dict[str, str]:
+            session_name: str = "test", credentials: Credentials | None = None) -> dict[str, str]:
         """``AWS_*`` variables that point an SDK, the AWS CLI or our client at this server."""
-        creds = self.assume_role(role, session_name, user=user) if role else \
-            self.credentials(user)
+        creds = self._resolve(user, role, session_name, credentials)
         env = {"AWS_ENDPOINT_URL": self.url, "AWS_REGION": self.region,
                "AWS_DEFAULT_REGION": self.region, "AWS_ACCESS_KEY_ID": creds.access_key_id,
                "AWS_SECRET_ACCESS_KEY": creds.secret_access_key}
@@ -192,12 +200,12 @@ class Connectfed:
     # -- the end of a test -------------------------------------------------------------------
     def reset(self) -> None:
         """Undo what a test changed on a shared server: the clock offset and faults."""
-        if self.clock.touched:
+        clock, faults = self.clock.touched, self.faults.touched
+        self.clock.touched = self.faults.touched = False
+        if clock:
             self.clock.set_offset(0)
-            self.clock.touched = False
-        if self.faults.touched:
+        if faults:
             self.faults.clear()
-            self.faults.touched = False
 
     def close(self) -> None:
         if self._services is not None:
