@@ -19,6 +19,11 @@ def world(connectfed_session):
 
 
 @pytest.fixture
+def instance_id() -> str:
+    return INSTANCE_ID
+
+
+@pytest.fixture
 def backend(connectfed):
     """Our backend, configured as in production but pointed at connectfed."""
     import boto3

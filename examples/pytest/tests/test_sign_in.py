@@ -6,13 +6,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from backend import Busy
-from tests.conftest import INSTANCE_ID
 
 
-def test_an_agent_signs_in(backend) -> None:
+def test_an_agent_signs_in(backend, instance_id) -> None:
     token = backend.sign_in("alice")
     assert token.access_token
-    assert INSTANCE_ID in token.sign_in_url
+    assert instance_id in token.sign_in_url
 
 
 def test_someone_who_is_not_an_agent_is_refused(backend) -> None:
@@ -41,24 +40,24 @@ def test_an_expired_role_session_is_renewed(connectfed, backend) -> None:
     assert second.expires > first.expires
 
 
-def test_an_agent_added_by_a_test(connectfed, backend) -> None:
+def test_an_agent_added_by_a_test(connectfed, backend, instance_id) -> None:
     connectfed.world({"connect": {"instances": [{
-        "ref": "support", "id": INSTANCE_ID, "alias": "example-support",
+        "ref": "support", "id": instance_id, "alias": "example-support",
         "users": [{"username": "carol", "first_name": "Carol"}]}]}})
     assert backend.sign_in("carol").access_token
 
 
-def test_an_agent_signs_in_through_the_idp(connectfed) -> None:
+def test_an_agent_signs_in_through_the_idp(connectfed, instance_id) -> None:
     # What the browser would post to AWS: a SAMLResponse from the company's IdP.
     creds = connectfed.assume_role_with_saml("AgentFederation", "bob")
     connect = connectfed.client("connect", credentials=creds)
-    answer = connect.get_federation_token(InstanceId=INSTANCE_ID)
+    answer = connect.get_federation_token(InstanceId=instance_id)
     assert answer["UserArn"].endswith(answer["UserId"])
 
 
-def test_the_world_has_the_declared_ids(connectfed) -> None:
+def test_the_world_has_the_declared_ids(connectfed, instance_id) -> None:
     connect = connectfed.client("connect")
-    instance = connect.describe_instance(InstanceId=INSTANCE_ID)["Instance"]
+    instance = connect.describe_instance(InstanceId=instance_id)["Instance"]
     assert instance["InstanceAlias"] == "example-support"
-    users = connect.list_users(InstanceId=INSTANCE_ID)["UserSummaryList"]
+    users = connect.list_users(InstanceId=instance_id)["UserSummaryList"]
     assert {"alice", "bob"} <= {u["Username"] for u in users}
