@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -45,14 +46,45 @@ def _clock_state(answer: dict[str, Any]) -> ClockState:
     return ClockState(now, float(answer["offset_seconds"]))
 
 
+class BotocoreClock:
+    """Makes botocore sign with the real time moved by an offset, for the whole process.
+
+    botocore does not correct clock skew (the Java, Go and JavaScript v3 SDKs do, from the
+    answer's ``Date``), so once the server's clock is moved by more than SigV4's 5 minutes, a
+    request signed with the real time is refused, as AWS refuses it. The test process is the
+    code under test's process: its clock moves with the server's."""
+
+    def __init__(self) -> None:
+        self._original: Callable[..., datetime] | None = None
+
+    def shift(self, offset_seconds: float) -> None:
+        import botocore.auth
+
+        if self._original is None:
+            self._original = botocore.auth.get_current_datetime
+        if offset_seconds == 0:
+            botocore.auth.get_current_datetime = self._original
+            self._original = None
+            return
+        original = self._original
+
+        def shifted(remove_tzinfo: bool = True) -> datetime:
+            return original(remove_tzinfo) + timedelta(seconds=offset_seconds)
+
+        botocore.auth.get_current_datetime = shifted
+
+
 class Clock:
     """The server's clock: every expiry it checks (STS sessions, federation tokens, SAML
-    assertion windows, SigV4 skew) follows it."""
+    assertion windows, SigV4 skew) follows it. While it is moved, botocore in this process signs
+    with the moved time too (``follow_in_botocore``; see :class:`BotocoreClock`)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, follow_in_botocore: bool = True) -> None:
         self._url = f"{base_url}/_connectfed/clock"
         self.offset_seconds = 0.0  # as last set through this object
         self.touched = False
+        self.follow_in_botocore = follow_in_botocore
+        self._botocore = BotocoreClock()
 
     def state(self) -> ClockState:
         return _clock_state(_call(self._url, "GET"))
@@ -72,6 +104,8 @@ class Clock:
         state = _clock_state(_call(self._url, "POST", body))
         self.offset_seconds = state.offset_seconds
         self.touched = state.offset_seconds != 0
+        if self.follow_in_botocore:
+            self._botocore.shift(state.offset_seconds)
         return state
 
 
