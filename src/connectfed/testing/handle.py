@@ -9,11 +9,13 @@ it sees them at once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import yaml
 
@@ -67,8 +69,14 @@ class Connectfed:
 
             settings = Settings(database_url=self.server.database_url, region=self.region,
                                 public_url=self.url, cache_ttl_seconds=0)
-            self._services = build_services(settings,
-                                            master_key=KeyFile(self.server.master_key_file))
+            # The bootstrap account comes from these variables: the server's, whatever the
+            # test process's environment says.
+            with mock.patch.dict(os.environ, {
+                    "CONNECTFED_ACCOUNT_ID": ACCOUNT_ID,
+                    "CONNECTFED_ROOT_ACCESS_KEY_ID": ROOT_ACCESS_KEY_ID,
+                    "CONNECTFED_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET_ACCESS_KEY}):
+                self._services = build_services(
+                    settings, master_key=KeyFile(self.server.master_key_file))
         return self._services
 
     def world(self, declared: Mapping[str, Any] | str) -> Applied:

@@ -20,11 +20,13 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from connectfed.testing.handle import Connectfed
-from connectfed.testing.server import ServerProcess
+if TYPE_CHECKING:  # imported when a fixture is used: pytest starts fast wherever we're installed
+    from connectfed.testing.handle import Connectfed
+    from connectfed.testing.server import ServerProcess
 
 SCOPES = ("session", "package", "module", "class", "function")
 
@@ -63,6 +65,8 @@ def _database_url(config: pytest.Config) -> str | None:
 def connectfed_server(tmp_path_factory: pytest.TempPathFactory,
                       pytestconfig: pytest.Config) -> Iterator[ServerProcess]:
     """A ``connectfed serve`` subprocess on a free port (see the module's docstring)."""
+    from connectfed.testing.server import ServerProcess
+
     args = [*pytestconfig.getini("connectfed_server_args")]
     for extra in pytestconfig.getoption("connectfed_server_arg"):
         args += shlex.split(extra)
@@ -75,6 +79,8 @@ def connectfed_server(tmp_path_factory: pytest.TempPathFactory,
 @pytest.fixture(scope=_scope)  # type: ignore[arg-type]
 def connectfed_session(connectfed_server: ServerProcess) -> Iterator[Connectfed]:
     """The handle of the current server, for fixtures wider than one test."""
+    from connectfed.testing.handle import Connectfed
+
     handle = Connectfed(connectfed_server)
     yield handle
     handle.close()
