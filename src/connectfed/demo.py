@@ -1,26 +1,27 @@
 """The demo dataset for ``connectfed serve --demo``: a SAML instance with two agents, a
 federation role, an IAM user allowed only to assume it (the federation-only user, as the
-application that signs agents in would be), and an administrator IAM user for everything else.
-Idempotent across restarts: the users' keys live in the database (secrets sealed) and are
-printed again at every start."""
+application that signs agents in would be), and an administrator IAM user for everything else;
+with ``--test-idp`` also the built-in test IdP, trusted by the demo roles. The world is declared
+in files shipped with the package (``connectfed/seed/demo.yaml``, ``demo-test-idp.yaml``) and
+applied idempotently on every start; the administrator's key lives in the database (secret
+sealed) and is printed again at every start."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from pathlib import Path
+from importlib import resources
 from typing import TYPE_CHECKING
 
 from connectfed.identity.principal import Principal
-from connectfed.identity.providers import ProviderChange
-from connectfed.saml.testidp import SigningKey, TestIdp
+from connectfed.seed import apply_world, parse
+from connectfed.seed.schema import World
 from connectfed.store.records import AccessKey
 from connectfed.web.testidp_site import IdpUser, TestIdpSite
 
 if TYPE_CHECKING:
     from connectfed.app import Services
 
-DEMO_ALIAS = "connectfed-demo"
 DEMO_ROLE = "ConnectAgentFederation"
 DEMO_USER = "demo-federation"  # may only assume DEMO_ROLE: the federation-only user
 DEMO_ADMIN = "demo-administrator"  # AdministratorAccess: the demo's administrator
@@ -34,6 +35,24 @@ class DemoData:
     access_key_id: str
     secret_access_key: str
     agents: tuple[str, ...]
+    idp: TestIdpSite | None = None  # the test IdP's pages, with ``test_idp``
+
+
+def demo_world(test_idp: bool = False) -> World:
+    """The demo's declared world, as shipped in the package."""
+    name = "demo-test-idp.yaml" if test_idp else "demo.yaml"
+    text = resources.files("connectfed.seed").joinpath(name).read_text(encoding="utf-8")
+    return parse(text, name)
+
+
+def ensure_demo(services: Services, test_idp: bool = False) -> DemoData:
+    applied = apply_world(services, demo_world(test_idp))
+    key = applied.access_keys(DEMO_USER)[0]
+    idp = applied.test_idp
+    if idp is not None:  # say on /idp what each user demonstrates
+        idp = replace(idp, users={name: described(user) for name, user in idp.users.items()})
+    return DemoData(applied.instance("demo").instance_id, applied.role_arn(DEMO_ROLE),
+                    key.access_key_id, key.secret_access_key, DEMO_AGENTS, idp)
 
 
 def _root(services: Services) -> Principal:
@@ -46,101 +65,6 @@ def _root(services: Services) -> Principal:
         name="root",
         access_key_id=boot.root_access_key_id,
     )
-
-
-def ensure_demo(services: Services) -> DemoData:
-    stored = services.store.meta_get("demo")
-    if stored is not None:
-        info = json.loads(stored)
-        key = services.store.get_access_key(info["access_key_id"])
-        if key is not None and services.store.get_instance(info["instance_id"]) is not None:
-            return DemoData(
-                info["instance_id"],
-                info["role_arn"],
-                key.access_key_id,
-                key.secret_access_key,
-                DEMO_AGENTS,
-            )
-    root = _root(services)
-    account, region = root.account_id, services.settings.region
-    created = services.instances.create_instance(
-        root,
-        {
-            "IdentityManagementType": "SAML",
-            "InstanceAlias": f"{DEMO_ALIAS}-{account}",
-            "InboundCallsEnabled": True,
-            "OutboundCallsEnabled": True,
-        },
-    )
-    instance_id = created["Id"]
-    profiles = services.instances.list_profiles(root, "security", {"InstanceId": instance_id})
-    agent_profile = next(
-        p["Id"] for p in profiles["SecurityProfileSummaryList"] if p["Name"] == "Agent"
-    )
-    routing = services.instances.list_profiles(root, "routing", {"InstanceId": instance_id})
-    routing_id = routing["RoutingProfileSummaryList"][0]["Id"]
-    for agent in DEMO_AGENTS:
-        services.instances.create_user(
-            root,
-            {
-                "InstanceId": instance_id,
-                "Username": agent,
-                "PhoneConfig": {"PhoneType": "SOFT_PHONE"},
-                "SecurityProfileIds": [agent_profile],
-                "RoutingProfileId": routing_id,
-                "IdentityInfo": {"FirstName": agent.title(), "LastName": "Demo"},
-            },
-        )
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    if services.store.get_role(account, DEMO_ROLE) is None:
-        services.iam.create_role(
-            root, {"RoleName": DEMO_ROLE, "AssumeRolePolicyDocument": json.dumps(trust)}
-        )
-    role_arn = f"arn:aws:iam::{account}:role/{DEMO_ROLE}"
-    federate = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "connect:GetFederationToken",
-                "Resource": f"arn:aws:connect:{region}:{account}:instance/{instance_id}"
-                "/user/${aws:userid}",
-            }
-        ],
-    }
-    services.iam.put_policy(
-        root,
-        "role",
-        {"RoleName": DEMO_ROLE, "PolicyName": "federate", "PolicyDocument": json.dumps(federate)},
-    )
-    if services.store.get_user(account, DEMO_USER) is None:
-        services.iam.create_user(root, {"UserName": DEMO_USER})
-    assume = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}],
-    }
-    services.iam.put_policy(
-        root,
-        "user",
-        {"UserName": DEMO_USER, "PolicyName": "assume-agent", "PolicyDocument": json.dumps(assume)},
-    )
-    key = services.iam.create_access_key(root, {"UserName": DEMO_USER})["AccessKey"]
-    services.store.meta_setdefault(
-        "demo",
-        json.dumps(
-            {"instance_id": instance_id, "role_arn": role_arn, "access_key_id": key["AccessKeyId"]}
-        ),
-    )
-    return DemoData(instance_id, role_arn, key["AccessKeyId"], key["SecretAccessKey"], DEMO_AGENTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,73 +126,6 @@ def ensure_demo_admin(services: Services) -> DemoAdmin:
     return DemoAdmin(key.user_name, key.access_key_id, key.secret_access_key)
 
 
-SUPERVISOR_ROLE = "ConnectSupervisorFederation"
-NO_ACCESS_ROLE = "ConnectNoAccess"
-TEST_IDP_PROVIDER = "connectfed-test-idp"
-
-
-def _signing_key(folder: Path) -> SigningKey:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    key_path, cert_path = folder / "key.pem", folder / "cert.pem"
-    if key_path.exists() and cert_path.exists():
-        key = load_pem_private_key(key_path.read_bytes(), password=None)
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        return SigningKey(key, cert)  # type: ignore[arg-type]
-    folder.mkdir(parents=True, exist_ok=True)
-    generated = SigningKey.generate("connectfed test IdP")
-    key_path.write_bytes(generated.key_pem)
-    key_path.chmod(0o600)
-    cert_path.write_bytes(generated.cert_pem)
-    return generated
-
-
-def ensure_test_idp(services: Services, demo: DemoData, folder: Path) -> TestIdpSite:
-    """Register the test IdP as a SAML provider and trust it from the demo roles.
-
-    Users: agent1 (one role), agent2 (two roles: the role chooser), stranger (not a Connect
-    user), agent1-denied (a role without permission)."""
-    root = _root(services)
-    account = root.account_id
-    saml_url = f"{services.settings.public_url}/saml"
-    idp = TestIdp(entity_id=f"{services.settings.public_url}/idp/metadata",
-                  keys=[_signing_key(folder)])
-    provider_arn = f"arn:aws:iam::{account}:saml-provider/{TEST_IDP_PROVIDER}"
-    if services.store.get_saml_provider(provider_arn) is None:
-        services.providers.create(root, TEST_IDP_PROVIDER, idp.metadata())
-    else:
-        services.providers.update(root, provider_arn, ProviderChange(document=idp.metadata()))
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-         "Action": "sts:AssumeRole"},
-        {"Effect": "Allow", "Principal": {"Federated": provider_arn},
-         "Action": "sts:AssumeRoleWithSAML",
-         "Condition": {"StringEquals": {"SAML:aud": saml_url}}}]})
-    federate = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": "connect:GetFederationToken", "Resource": "*",
-        "Condition": {"StringEquals": {"connect:InstanceId": demo.instance_id}}}]}
-    for name, policy in ((DEMO_ROLE, None), (SUPERVISOR_ROLE, federate), (NO_ACCESS_ROLE, None)):
-        if services.store.get_role(account, name) is None:
-            services.iam.create_role(root, {"RoleName": name, "AssumeRolePolicyDocument": trust})
-        services.iam.update_assume_role_policy(root, {"RoleName": name,
-                                                      "PolicyDocument": trust})
-        if policy is not None:
-            services.iam.put_policy(root, "role", {"RoleName": name, "PolicyName": "federate",
-                                                   "PolicyDocument": json.dumps(policy)})
-    relay = (f"{services.settings.public_url}/connect/federate/{demo.instance_id}"
-             "?destination=%2Fccp-v2")
-    role = f"arn:aws:iam::{account}:role/"
-    users = [
-        IdpUser("agent1", "agent1", (demo.role_arn,), relay),
-        IdpUser("agent2", "agent2", (demo.role_arn, role + SUPERVISOR_ROLE), relay),
-        IdpUser("stranger", "stranger", (demo.role_arn,), relay),
-        IdpUser("agent1-denied", "agent1", (role + NO_ACCESS_ROLE,), relay),
-    ]
-    return TestIdpSite(idp, provider_arn, {u.name: described(u) for u in users}, saml_url)
-
-
-# What each test IdP user demonstrates, shown beside it on /idp.
 IDP_USER_NOTES = {
     "agent1": "The whole flow: one role (`ConnectAgentFederation`), a Connect user of the "
               "same name, straight to the CCP.",

@@ -106,6 +106,13 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="bearer token the admin API requires (env CONNECTFED_ADMIN_TOKEN); "
                             "needed on a non-loopback --host")
 
+    serve.add_argument("--seed", action="append", type=Path, default=[], metavar="WORLD.yaml",
+                       help="apply a declared world before serving (idempotent; repeatable; "
+                            "schema: docs/seed.md)")
+    serve.add_argument("--cache-ttl", type=float, default=2.0, metavar="SECONDS",
+                       help="how long a change made by another process sharing the database "
+                            "may stay unseen (default 2; 0 for tests that seed while serving)")
+
 def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rotate = sub.add_parser(
         "rotate-token-key",
@@ -118,6 +125,21 @@ def _admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     from connectfed.cli.admin import add_parser
 
     add_parser(sub)
+
+
+def _seed_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    seed = sub.add_parser(
+        "seed", help="apply declared worlds (YAML) to a database; idempotent")
+    seed.add_argument("worlds", nargs="+", type=Path, metavar="WORLD.yaml")
+    seed.add_argument("--data-dir", type=Path, default=None)
+    seed.add_argument("--database-url", default=None)
+    seed.add_argument("--master-key-file", type=Path, default=None)
+    seed.add_argument("--region", default="us-east-1")
+    seed.add_argument("--public-url", default="http://127.0.0.1:8000",
+                      help="the server's URL: what {{ public_url }} and the test IdP's "
+                           "entityID are made of")
+    seed.add_argument("--check", action="store_true",
+                      help="only validate the files; touch no database")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _serve_parser(sub)
     _rotate_key_parser(sub)
     _admin_parser(sub)
+    _seed_parser(sub)
     sub.add_parser("get-federation-token", add_help=False,
                    help="call Amazon Connect GetFederationToken (options as the AWS CLI's)")
     args = parser.parse_args(argv)
@@ -153,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from connectfed.cli.admin import run
 
             return run(args)
+        if args.command == "seed":
+            from connectfed.cli.seed import seed
+
+            return seed(args)
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in SERVER_MODULES:
             raise

@@ -24,7 +24,8 @@ import uvicorn
 from connectfed.admin.access import AdminRefused, decide
 from connectfed.app import Services, build_services, create_edge
 from connectfed.cli.banner import Endpoint, demo_lines, server_lines, test_idp_lines
-from connectfed.demo import DEMO_USER, ensure_demo, ensure_demo_admin, ensure_test_idp
+from connectfed.demo import DEMO_USER, ensure_demo, ensure_demo_admin
+from connectfed.seed import WorldInvalid, apply_world, parse_file
 from connectfed.server.listener import ReadyServer, bind_error, open_listener
 from connectfed.server.logs import LEVELS, logging_config
 from connectfed.server.protocol import HeadLimits, bounded_protocol
@@ -118,8 +119,8 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return "--log-level-of takes LOGGER=LEVEL with a level of " + ", ".join(LEVELS)
     if bool(args.tls_cert) != bool(args.tls_key):
         return "--tls-cert and --tls-key go together"
-    if args.test_idp and not args.demo:
-        return "--test-idp needs --demo"
+    if args.test_idp and not (args.demo or args.seed):
+        return "--test-idp needs --demo or a --seed world with a test_idp provider"
     return None
 
 
@@ -188,6 +189,8 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         keep_alive_seconds=args.keep_alive_timeout,
         admin=admin.enabled,
         admin_token=admin.token,
+        # Declared worlds and tests: how long another process's changes may stay unseen.
+        cache_ttl_seconds=args.cache_ttl,
     )
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))
@@ -198,13 +201,24 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
     lines = server_lines(endpoint, services.bootstrap)
     idp = None
     if args.demo:
-        demo = ensure_demo(services)
+        demo = ensure_demo(services, test_idp=args.test_idp)
+        idp = demo.idp
         lines += demo_lines(endpoint, demo, ensure_demo_admin(services),
                             _key_owner(services, demo.access_key_id, DEMO_USER),
                             None if args.database_url else data_dir)
-        if args.test_idp:
-            idp = ensure_test_idp(services, demo, data_dir / "test-idp")
-            lines += test_idp_lines(endpoint)
+    for seed in args.seed:
+        try:
+            applied = apply_world(services, parse_file(seed))
+        except WorldInvalid as exc:
+            _print(f"error: {seed} cannot be applied:\n{exc}")
+            return 2
+        lines.append(f"World {seed} applied: {applied.summary()}")
+        idp = applied.test_idp or idp
+    if args.test_idp:
+        if idp is None:
+            _print("error: --test-idp needs --demo or a --seed world with a test_idp provider")
+            return 2
+        lines += test_idp_lines(endpoint)
     if admin.enabled:
         lines.append(f"Admin API (time travel, faults): {public_url}/_connectfed/clock and "
                      f"/_connectfed/faults{' (bearer token required)' if admin.token else ''}")

@@ -93,7 +93,10 @@ class InstanceService:
         self._authz.require(caller, f"connect:{action}", resource, context)
 
     # -- instances -------------------------------------------------------------------------------
-    def create_instance(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    def create_instance(
+        self, caller: Principal, params: dict[str, Any], *, instance_id: str | None = None
+    ) -> dict[str, Any]:
+        """CreateInstance; a fixed ``instance_id`` is for declared worlds (connectfed.seed)."""
         self._authorize(caller, "CreateInstance", self.instance_arn(caller.account_id, "*"))
         kind = params["IdentityManagementType"]
         if kind not in SUPPORTED_TYPES:
@@ -108,7 +111,11 @@ class InstanceService:
                 "InvalidRequestException",
                 f"InstanceAlias is required for IdentityManagementType {kind}.",
             )
-        instance_id = str(uuid.uuid4())
+        if instance_id is not None and self._store.get_instance(instance_id) is not None:
+            raise client_error(
+                "InvalidRequestException", f"The instance id {instance_id} is already in use."
+            )
+        instance_id = instance_id or str(uuid.uuid4())
         arn = self.instance_arn(caller.account_id, instance_id)
         now = self._clock.now().timestamp()
         instance = Instance(
@@ -226,7 +233,10 @@ class InstanceService:
     def user_arn(self, instance: Instance, user_id: str) -> str:
         return f"{instance.arn}/agent/{user_id}"
 
-    def create_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    def create_user(
+        self, caller: Principal, params: dict[str, Any], *, user_id: str | None = None
+    ) -> dict[str, Any]:
+        """CreateUser; a fixed ``user_id`` is for declared worlds (:mod:`connectfed.seed`)."""
         instance_id = params["InstanceId"]
         self._authorize(
             caller,
@@ -264,7 +274,11 @@ class InstanceService:
                 "InvalidParameterException",
                 f"Routing profile {params['RoutingProfileId']} does not exist in this instance.",
             )
-        user_id = str(uuid.uuid4())
+        if user_id is not None and self._store.get_connect_user(instance_id, user_id):
+            raise client_error(
+                "DuplicateResourceException", f"User with id {user_id} already exists.", 409
+            )
+        user_id = user_id or str(uuid.uuid4())
         now = self._clock.now().timestamp()
         user = ConnectUser(
             instance_id=instance_id,

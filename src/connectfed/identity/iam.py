@@ -201,7 +201,11 @@ class IamService:
             )
         return self._user(caller.account_id, name)
 
-    def create_access_key(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    def create_access_key(
+        self, caller: Principal, params: dict[str, Any], *, fixed: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """CreateAccessKey; ``fixed`` (id, secret) instead of generated ones is for declared
+        worlds (:mod:`connectfed.seed`), which let tests hard-code keys."""
         owner = self._key_owner(caller, params)
         self._require(
             caller,
@@ -213,9 +217,10 @@ class IamService:
         )
         if len(existing) >= 2:
             raise client_error("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2", 409)
+        key_id, secret = fixed or (ids.long_term_access_key_id(), ids.secret_access_key())
         key = AccessKey(
-            ids.long_term_access_key_id(),
-            ids.secret_access_key(),
+            key_id,
+            secret,
             caller.account_id,
             owner.user_name if owner else None,
             "Active",
@@ -226,6 +231,10 @@ class IamService:
             self._store.create_access_key(key)
         except NotFound:  # the user was deleted meanwhile
             raise _no_such("user", params.get("UserName") or caller.name) from None
+        except Conflict:  # only a fixed id can clash
+            raise client_error(
+                "EntityAlreadyExists", f"The access key {key_id} already exists.", 409
+            ) from None
         return {
             "AccessKey": {
                 "UserName": owner.user_name if owner else "root",

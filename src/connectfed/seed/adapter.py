@@ -1,0 +1,137 @@
+"""The one place the seed calls domain services that still take and return AWS wire shapes.
+
+:class:`~connectfed.identity.iam.IamService` and
+:class:`~connectfed.connect.instances.InstanceService` take botocore-shaped parameter dicts
+(``{"UserName": ...}``) and answer likewise; everything here calls them with those shapes and
+hands typed records back, so :mod:`connectfed.seed.apply` never sees a wire dict. When those
+services move to typed signatures, only this module changes. Reads go to the store's records
+directly (no authorisation is involved: the seed acts as each account's root). The typed
+services (SAML providers, agent administration) are called from ``apply`` directly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from connectfed.identity.principal import Principal
+from connectfed.seed.schema import ConnectUserSpec, FixedKey, InstanceSpec
+from connectfed.store.records import AccessKey, ConnectUser, IamUser, Instance, Profile, Role
+
+if TYPE_CHECKING:
+    from connectfed.app import Services
+
+
+class WireAdapter:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._store = services.store
+
+    # -- IAM users and keys ------------------------------------------------------------------
+    def iam_user(self, account_id: str, name: str) -> IamUser | None:
+        return self._store.get_user(account_id, name)
+
+    def create_iam_user(self, root: Principal, name: str, path: str) -> IamUser:
+        self._services.iam.create_user(root, {"UserName": name, "Path": path})
+        created = self._store.get_user(root.account_id, name)
+        assert created is not None
+        return created
+
+    def access_keys(self, account_id: str, user: IamUser | None) -> list[AccessKey]:
+        return self._store.list_access_keys(account_id, user.user_id if user else None)
+
+    def access_key(self, access_key_id: str) -> AccessKey | None:
+        return self._store.get_access_key(access_key_id)
+
+    def create_access_key(self, root: Principal, user: IamUser | None,
+                          fixed: FixedKey | None) -> AccessKey:
+        params = {"UserName": user.user_name} if user else {}
+        pair = (fixed.access_key_id, fixed.secret_access_key) if fixed else None
+        out = self._services.iam.create_access_key(root, params, fixed=pair)["AccessKey"]
+        key = self._store.get_access_key(out["AccessKeyId"])
+        assert key is not None
+        return key
+
+    def delete_access_key(self, root: Principal, key: AccessKey) -> None:
+        params = {"AccessKeyId": key.access_key_id}
+        if key.user_name is not None:
+            params["UserName"] = key.user_name
+        self._services.iam.delete_access_key(root, params)
+
+    # -- roles and inline policies -----------------------------------------------------------
+    def role(self, account_id: str, name: str) -> Role | None:
+        return self._store.get_role(account_id, name)
+
+    def create_role(self, root: Principal, name: str, path: str, trust: str,
+                    description: str | None, max_session_duration: int) -> Role:
+        params: dict[str, Any] = {"RoleName": name, "Path": path,
+                                  "AssumeRolePolicyDocument": trust,
+                                  "MaxSessionDuration": max_session_duration}
+        if description is not None:
+            params["Description"] = description
+        self._services.iam.create_role(root, params)
+        created = self._store.get_role(root.account_id, name)
+        assert created is not None
+        return created
+
+    def update_trust(self, root: Principal, name: str, trust: str) -> None:
+        self._services.iam.update_assume_role_policy(
+            root, {"RoleName": name, "PolicyDocument": trust})
+
+    def inline_policies(self, kind: str, owner_id: str) -> dict[str, str]:
+        return {p.policy_name: p.document for p in self._store.list_policies(kind, owner_id)}
+
+    def put_policy(self, root: Principal, kind: str, owner: str, name: str,
+                   document: str) -> None:
+        self._services.iam.put_policy(root, kind, {f"{kind.title()}Name": owner,
+                                                   "PolicyName": name,
+                                                   "PolicyDocument": document})
+
+    # -- Connect instances and users ---------------------------------------------------------
+    def instance(self, instance_id: str) -> Instance | None:
+        return self._store.get_instance(instance_id)
+
+    def instance_by_alias(self, account_id: str, region: str, alias: str) -> Instance | None:
+        return next((i for i in self._store.list_instances(account_id)
+                     if i.alias == alias and i.region == region), None)
+
+    def create_instance(self, root: Principal, spec: InstanceSpec, alias: str) -> Instance:
+        created = self._services.instances.create_instance(root, {
+            "IdentityManagementType": spec.identity_management_type,
+            "InstanceAlias": alias,
+            "InboundCallsEnabled": spec.inbound_calls,
+            "OutboundCallsEnabled": spec.outbound_calls,
+        }, instance_id=spec.instance_id)
+        instance = self._store.get_instance(created["Id"])
+        assert instance is not None
+        return instance
+
+    def profiles(self, instance_id: str, kind: str) -> list[Profile]:
+        return self._store.list_profiles(instance_id, kind)
+
+    def connect_user(self, instance_id: str, username: str) -> ConnectUser | None:
+        return self._store.find_connect_user(instance_id, username)
+
+    def create_connect_user(self, root: Principal, instance: Instance, spec: ConnectUserSpec,
+                            security: list[str], routing: str) -> ConnectUser:
+        params: dict[str, Any] = {
+            "InstanceId": instance.instance_id, "Username": spec.username,
+            "PhoneConfig": spec.phone, "SecurityProfileIds": security,
+            "RoutingProfileId": routing, "IdentityInfo": spec.identity,
+        }
+        if spec.password is not None:
+            params["Password"] = spec.password
+        created = self._services.instances.create_user(root, params, user_id=spec.user_id)
+        user = self._store.get_connect_user(instance.instance_id, created["UserId"])
+        assert user is not None
+        return user
+
+    def update_identity(self, root: Principal, user: ConnectUser,
+                        identity: dict[str, str]) -> None:
+        self._services.instances.update_identity_info(root, {
+            "InstanceId": user.instance_id, "UserId": user.user_id, "IdentityInfo": identity})
+
+    @staticmethod
+    def identity_of(user: ConnectUser) -> dict[str, str]:
+        value = json.loads(user.identity_info)
+        return value if isinstance(value, dict) else {}

@@ -1,0 +1,92 @@
+"""The pytest plugin, as a user of the installed package gets it: the example project under
+examples/pytest passes with nothing but the plugin, and the fixtures behave as documented
+(docs/pytest-plugin.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_example_project_passes_with_only_the_plugin() -> None:
+    done = subprocess.run([sys.executable, "-m", "pytest", "examples/pytest", "-q",
+                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+def test_the_fixtures_give_a_seeded_server_and_clients(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        import pytest
+        from connectfed.seed import WorldInvalid
+        from connectfed.testing import ACCOUNT_ID
+
+        WORLD = {
+            "iam": {"users": [{"name": "app", "access_keys": [{}], "policies": {"all": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}}]},
+            "connect": {"instances": [{"ref": "main", "alias": "plugin-test"}]},
+        }
+
+        def test_root_is_the_fixed_account(connectfed):
+            sts = connectfed.client("sts")
+            assert sts.get_caller_identity()["Account"] == ACCOUNT_ID
+
+        def test_a_world_and_its_users(connectfed):
+            applied = connectfed.world(WORLD)
+            assert connectfed.world(WORLD).changed is False
+            identity = connectfed.client("sts", "app").get_caller_identity()
+            assert identity["Arn"].endswith(":user/app")
+            instance = connectfed.client("connect", "app").describe_instance(
+                InstanceId=connectfed.instance_id("main"))["Instance"]
+            assert instance["InstanceAlias"] == "plugin-test"
+            assert applied.instance("main").instance_id == connectfed.instance_id("main")
+
+        def test_env_points_an_sdk_at_the_server(connectfed, monkeypatch):
+            import boto3
+            for name, value in connectfed.env().items():
+                monkeypatch.setenv(name, value)
+            assert boto3.client("sts").get_caller_identity()["Account"] == ACCOUNT_ID
+
+        def test_an_invalid_world_names_the_field(connectfed):
+            with pytest.raises(WorldInvalid) as caught:
+                connectfed.world({"iam": {"users": [{"name": "x", "polices": {}}]}})
+            assert "iam.users[0].polices" in str(caught.value)
+
+        def test_saml_through_the_test_idp(connectfed):
+            connectfed.world({"iam": {
+                "saml_providers": [{"name": "Corp", "test_idp": True}],
+                "roles": [{"name": "Sso", "trust": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": "sts:AssumeRoleWithSAML",
+                    "Principal": {"Federated": "arn:aws:iam::{{ account_id }}:saml-provider/Corp"},
+                    "Condition": {"StringEquals": {
+                        "SAML:aud": "https://signin.aws.amazon.com/saml"}}}]}}]}})
+            creds = connectfed.assume_role_with_saml("Sso", "agent1")
+            identity = connectfed.client("sts", credentials=creds).get_caller_identity()
+            assert identity["Arn"].endswith(":assumed-role/Sso/agent1")
+        """)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)
+
+
+def test_a_server_per_test_on_request(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        URLS = []
+
+        def test_one(connectfed):
+            URLS.append(connectfed.url)
+
+        def test_two(connectfed):
+            URLS.append(connectfed.url)
+            assert len(set(URLS)) == 2
+        """)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider",
+                                           "--connectfed-scope=function")
+    result.assert_outcomes(passed=2)
