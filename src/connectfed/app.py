@@ -39,6 +39,7 @@ from connectfed.identity import ids
 from connectfed.identity.assume_saml import AssumeRoleWithSaml
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.credentials import CredentialResolver
+from connectfed.identity.explain import Explanations
 from connectfed.identity.iam import IamService
 from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
@@ -99,6 +100,7 @@ class Services:
     agent_admin: AgentAdministration
     tokens: TokenService
     agent_sessions: AgentSessions
+    explanations: Explanations
 
 
 def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
@@ -156,7 +158,8 @@ def build_services(
     )
     ttl = settings.cache_ttl_seconds
     resolver = CredentialResolver(store, clock, hmac_key, ttl)
-    authz = Authorizer(store, clock, settings.region, ttl)
+    explanations = Explanations(store, clock, keep_seconds=settings.explain_keep_seconds)
+    authz = Authorizer(store, clock, settings.region, ttl, explanations)
     agents = AgentService(store, clock)
     instances = InstanceService(
         store, clock, authz, settings.region, ttl, on_created=agents.ensure_defaults
@@ -177,7 +180,7 @@ def build_services(
     federation = FederationService(store, clock, authz, instances, agent_sessions, settings)
     assume_saml = AssumeRoleWithSaml(
         store, clock, sts, providers, single_use=settings.saml_single_use,
-        skew_seconds=settings.clock_skew_seconds)
+        skew_seconds=settings.clock_skew_seconds, explanations=explanations)
     sessions = BrowserSessions(sessions=agent_sessions, store=store, clock=clock,
                                public_url=settings.public_url)
     signin = BrowserSignin(store=store, clock=clock, settings=settings, providers=providers,
@@ -202,6 +205,7 @@ def build_services(
         agent_admin=AgentAdministration(authz, instances, agents),
         tokens=tokens,
         agent_sessions=agent_sessions,
+        explanations=explanations,
     )
 
 
@@ -210,13 +214,15 @@ def make_authenticate(services: Services) -> Any:
     skew = timedelta(seconds=services.settings.clock_skew_seconds)
     region = services.settings.region
 
-    def authenticate(request: ReceivedRequest, claim: SignatureClaim, service: str) -> Principal:
+    def authenticate(
+        request: ReceivedRequest, claim: SignatureClaim, service: str, request_id: str
+    ) -> Principal:
         # IAM is a global service: clients sign it for us-east-1 whatever the Region.
         regions = (region, "us-east-1") if service == "iam" else (region,)
         check_scope(claim, service=service, regions=regions)
         secret, principal = services.resolver.resolve(claim)
         verify(request, claim, secret, now=services.clock.now(), keys=keys, skew=skew)
-        return replace(principal, origin=Origin(request.source_ip, request.secure))
+        return replace(principal, origin=Origin(request.source_ip, request.secure, request_id))
 
     return authenticate
 

@@ -42,6 +42,11 @@ class Settings:
     max_header_fields: int = 100
     head_timeout_seconds: float = 10.0
     keep_alive_seconds: int = 5  # an idle kept-alive connection is closed after this
+    # Admin API under /_connectfed (explanations of denials, …): unauthenticated, so off
+    # unless --admin or --demo. Explanations are recorded either way (`connectfed explain`
+    # reads them from the database) and kept this long.
+    admin_enabled: bool = False
+    explain_keep_seconds: float = 24 * 3600
 
     @property
     def saml_endpoints(self) -> tuple[str, ...]:

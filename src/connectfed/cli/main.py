@@ -95,6 +95,11 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                             "assertion text); repeatable")
     serve.add_argument("--access-log", action="store_true",
                        help="log one line per request (tokens and signatures redacted)")
+    serve.add_argument("--admin", action="store_true",
+                       help="serve the unauthenticated admin API under /_connectfed "
+                            "(explanations of denials, …); on with --demo")
+    serve.add_argument("--explain-keep-seconds", type=float, default=24 * 3600,
+                       help="how long explanations of denied requests are kept (default 1 day)")
 
 def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rotate = sub.add_parser(

@@ -142,6 +142,8 @@ def serve(args: argparse.Namespace) -> int:
         max_header_fields=args.max_header_count,
         head_timeout_seconds=args.head_timeout,
         keep_alive_seconds=args.keep_alive_timeout,
+        admin_enabled=args.admin or args.demo,
+        explain_keep_seconds=args.explain_keep_seconds,
     )
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))
@@ -180,6 +182,9 @@ def serve(args: argparse.Namespace) -> int:
             return 2
         idp = ensure_test_idp(services, demo, data_dir / "test-idp")
         _print(f"Test IdP: open {public_url}/idp in a browser and pick a user")
+    if settings.admin_enabled:
+        _print(f"Why was a request denied? {public_url}/_connectfed/explain/<request-id> "
+               "(or: connectfed explain <request-id>)")
     _print("READY")
     _run(create_edge(services, idp), args, settings, log_config, certfile, keyfile)
     return 0

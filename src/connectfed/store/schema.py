@@ -315,4 +315,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX token_families_expires ON token_families (expires);
     CREATE INDEX signin_states_expires ON signin_states (expires);
     """,
+    # 11: recent decisions (explanations of denied requests) by request id, deleted when expired
+    """
+    CREATE TABLE decisions (
+        request_id TEXT PRIMARY KEY,
+        created DOUBLE PRECISION NOT NULL,
+        expires DOUBLE PRECISION NOT NULL,
+        document TEXT NOT NULL
+    );
+    CREATE INDEX decisions_expires ON decisions (expires);
+    CREATE INDEX decisions_created ON decisions (created);
+    """,
 )
