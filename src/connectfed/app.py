@@ -43,6 +43,7 @@ from connectfed.identity.explain import Explanations
 from connectfed.identity.iam import IamService
 from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
+from connectfed.identity.simulate import PolicySimulator
 from connectfed.identity.sts import StsService
 from connectfed.server.edge import (
     Receive,
@@ -52,6 +53,7 @@ from connectfed.server.edge import (
     request_id_of,
     send_with_request_id,
 )
+from connectfed.server.explain_route import explain_route
 from connectfed.settings import Settings
 from connectfed.store import Conflict, MasterKey, Store, open_store
 from connectfed.store.records import AccessKey
@@ -101,6 +103,7 @@ class Services:
     tokens: TokenService
     agent_sessions: AgentSessions
     explanations: Explanations
+    simulator: PolicySimulator
 
 
 def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
@@ -206,6 +209,7 @@ def build_services(
         tokens=tokens,
         agent_sessions=agent_sessions,
         explanations=explanations,
+        simulator=PolicySimulator(store, authz),
     )
 
 
@@ -318,7 +322,8 @@ class ConnectfedApp:
         if self.web.handles(request.method, scope["path"]):
             try:
                 web = await self._run(self.web.handle, request.method, scope["path"],
-                                      request.raw_query, request.headers, request.body)
+                                      request.raw_query, request.headers, request.body,
+                                      request_id)
             except Exception:
                 log.exception("internal error on a browser route")
                 await self._send(send, Response(500, {"Content-Type": "text/html; charset=utf-8"},
@@ -403,4 +408,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> ConnectfedApp:
 
 def create_edge(services: Services, idp: TestIdpSite | None = None) -> Any:
     """The ASGI application a server runs: the app inside the edge middleware chain."""
-    return build_edge(ConnectfedApp(services, idp))
+    middleware = []
+    if services.settings.admin_enabled:
+        middleware.append(explain_route(services.explanations, services.store.inline))
+    return build_edge(ConnectfedApp(services, idp), middleware)

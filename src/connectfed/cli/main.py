@@ -109,6 +109,18 @@ def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     rotate.add_argument("--database-url", default=None)
 
 
+def _explain_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    explain = sub.add_parser("explain", help="why a request was refused, by its request id")
+    explain.add_argument("request_id", metavar="REQUEST-ID",
+                         help="the x-amzn-RequestId of the refused request")
+    explain.add_argument("--data-dir", type=Path, default=None)
+    explain.add_argument("--database-url", default=None)
+    explain.add_argument("--endpoint-url", default=None,
+                         help="ask a running server instead (its admin API: --admin or --demo)")
+    explain.add_argument("--ca-bundle", default=None, help="for an https --endpoint-url")
+    explain.add_argument("--output", choices=["text", "json"], default="text")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["get-federation-token"]:
@@ -125,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _rotate_key_parser(sub)
+    _explain_parser(sub)
     sub.add_parser("get-federation-token", add_help=False,
                    help="call Amazon Connect GetFederationToken (options as the AWS CLI's)")
     args = parser.parse_args(argv)
@@ -132,6 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from connectfed.cli.serve import serve
 
         return serve(args)
+    if args.command == "explain":
+        from connectfed.cli.explain import explain
+
+        return explain(args)
     if args.command == "rotate-token-key":
         from connectfed.cli.keys import rotate_token_key
 

@@ -17,5 +17,5 @@ class Outcome:
     json: str | None = None  # a JSON body instead of a page
 
 
-def error(status: int, title: str, message: str) -> Outcome:
-    return Outcome(status, pages.error_page(title, message))
+def error(status: int, title: str, message: str, explain_url: str | None = None) -> Outcome:
+    return Outcome(status, pages.error_page(title, message, explain_url))

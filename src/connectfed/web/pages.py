@@ -16,9 +16,12 @@ def _page(title: str, body: str) -> str:
             f"<body>{body}</body></html>")
 
 
-def error_page(title: str, message: str) -> str:
+def error_page(title: str, message: str, explain_url: str | None = None) -> str:
+    """``explain_url`` (demo/admin mode only) links to the explanation of the request."""
+    link = (f'<p class="muted" id="explain"><a href="{escape(explain_url)}">Why? See what the '
+            'server decided, step by step</a></p>' if explain_url else "")
     return _page(title, f'<h1 id="title">{escape(title)}</h1>'
-                        f'<p id="message">{escape(message)}</p>')
+                        f'<p id="message">{escape(message)}</p>{link}')
 
 
 def role_chooser(state: str, roles: Sequence[str]) -> str:
