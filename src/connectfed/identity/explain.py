@@ -130,6 +130,7 @@ def _statement(data: Mapping[str, Any]) -> StatementView:
                             c.get("note", "")) for c in data.get("conditions", ())))
 
 
+_NEAR = ("Resource", "NotResource", "Condition")
 DECISION_WORDS = {Decision.ALLOW: "allowed", Decision.DENY: "explicitDeny",
                   Decision.IMPLICIT_DENY: "implicitDeny"}
 
@@ -211,7 +212,15 @@ def summarize(check: PolicyCheck) -> str:
         return f"Allowed by the {check.kind} policy: {what}"
     if not check.policies:
         return f"Implicitly denied: {check.principal} has no {check.kind} policy ({what})"
-    return f"Implicitly denied: no statement of the {check.kind} policies allows {what}"
+    text = f"Implicitly denied: no statement of the {check.kind} policies allows {what}"
+    # The nearest miss: an Allow whose action (and principal) matched but whose resource or
+    # condition did not: most often the one the author meant to apply.
+    for policy in check.policies:
+        for s in policy.statements:
+            if s.effect == "Allow" and s.element in _NEAR:
+                label = f'statement "{s.sid}"' if s.sid else f"statement #{s.index + 1}"
+                return f"{text}; nearest: {label} of {policy.name}: {s.detail}"
+    return text
 
 
 class Explanations:
