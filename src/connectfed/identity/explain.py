@@ -170,7 +170,7 @@ def _detail(result: StatementResult, facts: RequestFacts) -> str:
         return f"{miss.value} [{named}] {verb} {facts.principal_kind} " \
                f"{_listed(facts.principal_arns)}"
     failed = [c for c in result.conditions if not c.holds]
-    return "condition fails: " + "; ".join(_condition_text(c) for c in failed)
+    return "condition fails: " + ", ".join(f"{c.operator} {c.key}" for c in failed)
 
 
 def _view(result: StatementResult, facts: RequestFacts) -> StatementView:
@@ -212,15 +212,15 @@ def summarize(check: PolicyCheck) -> str:
         return f"Allowed by the {check.kind} policy: {what}"
     if not check.policies:
         return f"Implicitly denied: {check.principal} has no {check.kind} policy ({what})"
-    text = f"Implicitly denied: no statement of the {check.kind} policies allows {what}"
+    text = f"Implicitly denied: no statement of the {check.kind} policies allows {check.action}"
     # The nearest miss: an Allow whose action (and principal) matched but whose resource or
     # condition did not: most often the one the author meant to apply.
     for policy in check.policies:
         for s in policy.statements:
             if s.effect == "Allow" and s.element in _NEAR:
                 label = f'statement "{s.sid}"' if s.sid else f"statement #{s.index + 1}"
-                return f"{text}; nearest: {label} of {policy.name}: {s.detail}"
-    return text
+                return f"{text}; nearest: {label} of {policy.name}, whose {s.element} fails"
+    return f"{text} on {check.resource}"
 
 
 class Explanations:

@@ -16,7 +16,8 @@ _STYLE = (
     "h3{font-size:1rem}table{border-collapse:collapse;width:100%;margin:.5rem 0}"
     "td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}"
     "th{background:#f6f6f6}.ok{color:#176f2c}.bad{color:#b00020;font-weight:600}"
-    ".muted{color:#666}code{font-size:.9em}ul{padding-left:1.2rem}"
+    ".muted{color:#666}code{font-size:.9em}ul{padding-left:1.2rem}#steps{list-style:none;"
+    "padding-left:0}"
 )
 _OUTCOME_CLASS = {"denies": "bad", "allows": "ok", "no match": "muted"}
 
