@@ -42,9 +42,11 @@ from connectfed.identity import ids
 from connectfed.identity.assume_saml import AssumeRoleWithSaml
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.credentials import CredentialResolver
+from connectfed.identity.explain import Explanations
 from connectfed.identity.iam import IamService
 from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
+from connectfed.identity.simulate import PolicySimulator
 from connectfed.identity.sts import StsService
 from connectfed.server.edge import (
     Receive,
@@ -54,6 +56,7 @@ from connectfed.server.edge import (
     request_id_of,
     send_with_request_id,
 )
+from connectfed.server.explain_route import explain_route
 from connectfed.settings import Settings
 from connectfed.store import Conflict, MasterKey, Store, open_store
 from connectfed.store.records import AccessKey
@@ -102,6 +105,8 @@ class Services:
     agent_admin: AgentAdministration
     tokens: TokenService
     agent_sessions: AgentSessions
+    explanations: Explanations
+    simulator: PolicySimulator
     admin: Admin | None = None  # the admin API (time travel, faults) when it is on
 
 
@@ -174,7 +179,8 @@ def build_services(
     )
     ttl = settings.cache_ttl_seconds
     resolver = CredentialResolver(store, clock, hmac_key, ttl)
-    authz = Authorizer(store, clock, settings.region, ttl)
+    explanations = Explanations(store, clock, keep_seconds=settings.explain_keep_seconds)
+    authz = Authorizer(store, clock, settings.region, ttl, explanations)
     agents = AgentService(store, clock)
     instances = InstanceService(
         store, clock, authz, settings.region, ttl, on_created=agents.ensure_defaults
@@ -195,7 +201,7 @@ def build_services(
     federation = FederationService(store, clock, authz, instances, agent_sessions, settings)
     assume_saml = AssumeRoleWithSaml(
         store, clock, sts, providers, single_use=settings.saml_single_use,
-        skew_seconds=settings.clock_skew_seconds)
+        skew_seconds=settings.clock_skew_seconds, explanations=explanations)
     sessions = BrowserSessions(sessions=agent_sessions, store=store, clock=clock,
                                public_url=settings.public_url)
     signin = BrowserSignin(store=store, clock=clock, settings=settings, providers=providers,
@@ -221,6 +227,8 @@ def build_services(
         tokens=tokens,
         agent_sessions=agent_sessions,
         admin=admin,
+        explanations=explanations,
+        simulator=PolicySimulator(store, authz),
     )
 
 
@@ -229,13 +237,15 @@ def make_authenticate(services: Services) -> Any:
     skew = timedelta(seconds=services.settings.clock_skew_seconds)
     region = services.settings.region
 
-    def authenticate(request: ReceivedRequest, claim: SignatureClaim, service: str) -> Principal:
+    def authenticate(
+        request: ReceivedRequest, claim: SignatureClaim, service: str, request_id: str
+    ) -> Principal:
         # IAM is a global service: clients sign it for us-east-1 whatever the Region.
         regions = (region, "us-east-1") if service == "iam" else (region,)
         check_scope(claim, service=service, regions=regions)
         secret, principal = services.resolver.resolve(claim)
         verify(request, claim, secret, now=services.clock.now(), keys=keys, skew=skew)
-        return replace(principal, origin=Origin(request.source_ip, request.secure))
+        return replace(principal, origin=Origin(request.source_ip, request.secure, request_id))
 
     return authenticate
 
@@ -334,7 +344,8 @@ class ConnectfedApp:
         if self.web.handles(request.method, path, request.headers, request.raw_query):
             try:
                 web = await self._run(self.web.handle, request.method, scope["path"],
-                                      request.raw_query, request.headers, request.body)
+                                      request.raw_query, request.headers, request.body,
+                                      request_id)
             except Exception:
                 log.exception("internal error on a browser route")
                 await self._send(send, Response(500, {"Content-Type": "text/html; charset=utf-8"},
@@ -422,4 +433,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> ConnectfedApp:
 
 def create_edge(services: Services, idp: TestIdpSite | None = None) -> Any:
     """The ASGI application a server runs: the app inside the edge middleware chain."""
-    return build_edge(ConnectfedApp(services, idp), middleware=[admin_middleware(services.admin)])
+    middleware = [admin_middleware(services.admin)]
+    if services.settings.admin:
+        middleware.append(explain_route(services.explanations, services.store.inline))
+    return build_edge(ConnectfedApp(services, idp), middleware)

@@ -49,6 +49,9 @@ class Settings:
     admin: bool = False
     admin_token: str | None = field(default=None, repr=False)
     admin_cache_seconds: float = 1.0
+    # Explanations of denials (identity/explain.py) are recorded whether or not the admin API is
+    # on (`connectfed explain` reads them from the database), and kept this long.
+    explain_keep_seconds: float = 24 * 3600
 
     @property
     def saml_endpoints(self) -> tuple[str, ...]:

@@ -21,5 +21,5 @@ def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
 
 @operation("sts", "AssumeRoleWithSAML", unsigned=True)
 def assume_role_with_saml(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    origin = Origin(source_ip=ctx.source_ip, secure=ctx.secure)
+    origin = Origin(source_ip=ctx.source_ip, secure=ctx.secure, request_id=ctx.request_id)
     return services(ctx).assume_saml.assume(params, origin)

@@ -106,6 +106,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="bearer token the admin API requires (env CONNECTFED_ADMIN_TOKEN); "
                             "needed on a non-loopback --host")
 
+    serve.add_argument("--explain-keep-seconds", type=float, default=24 * 3600,
+                       help="how long explanations of denied requests are kept (default 1 day)")
     serve.add_argument("--seed", action="append", type=Path, default=[], metavar="WORLD.yaml",
                        help="apply a declared world before serving (idempotent; repeatable; "
                             "schema: docs/seed.md)")
@@ -142,6 +144,18 @@ def _seed_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                       help="only validate the files; touch no database")
 
 
+def _explain_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    explain = sub.add_parser("explain", help="why a request was refused, by its request id")
+    explain.add_argument("request_id", metavar="REQUEST-ID",
+                         help="the x-amzn-RequestId of the refused request")
+    explain.add_argument("--data-dir", type=Path, default=None)
+    explain.add_argument("--database-url", default=None)
+    explain.add_argument("--endpoint-url", default=None,
+                         help="ask a running server instead (its admin API: --admin or --demo)")
+    explain.add_argument("--ca-bundle", default=None, help="for an https --endpoint-url")
+    explain.add_argument("--output", choices=["text", "json"], default="text")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["get-federation-token"]:
@@ -160,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _rotate_key_parser(sub)
     _admin_parser(sub)
     _seed_parser(sub)
+    _explain_parser(sub)
     sub.add_parser("get-federation-token", add_help=False,
                    help="call Amazon Connect GetFederationToken (options as the AWS CLI's)")
     args = parser.parse_args(argv)
@@ -170,6 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "rotate-token-key":
             from connectfed.cli.keys import rotate_token_key
+        if args.command == "explain":
+            from connectfed.cli.explain import explain
+
+            return explain(args)
 
             return rotate_token_key(args)
         if args.command == "admin":

@@ -191,6 +191,7 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         admin_token=admin.token,
         # Declared worlds and tests: how long another process's changes may stay unseen.
         cache_ttl_seconds=args.cache_ttl,
+        explain_keep_seconds=args.explain_keep_seconds,
     )
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))
@@ -224,6 +225,9 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
                      f"/_connectfed/faults{' (bearer token required)' if admin.token else ''}")
     elif args.admin or args.demo:
         lines.append(f"Admin API {admin.reason}")
+    if settings.admin:
+        lines.append(f"Why was a request denied? {public_url}/_connectfed/explain/<request-id> "
+                     "(or: connectfed explain <request-id>)")
 
     def ready() -> None:
         # Only now, with the server accepting connections, is any of it true.

@@ -7,6 +7,10 @@ role session name, exactly; an IAM user's name); bind the caller's role to the u
 user unless configured otherwise); issue a token family (access token, refresh token and the
 SignInUrl's single-use code) through :class:`~connectfed.connect.agent_sessions.AgentSessions`,
 whose tokens never outlast the caller's session.
+
+Each step is noted as it passes; the one that fails is recorded, with the policy evaluation or
+hints (the user names present, the role already bound), as the explanation of the request
+(:mod:`connectfed.identity.explain`). The error on the wire stays AWS's.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ from typing import Any
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
 from connectfed.connect.agent_sessions import AgentSessions
+from connectfed.connect.diagnosis import binding_hints, username_hints
 from connectfed.connect.instances import InstanceService
 from connectfed.connect.throttle import TokenBucket
 from connectfed.errors import ExpiredToken, ServiceError, client_error
 from connectfed.identity.authorize import Authorizer
+from connectfed.identity.explain import Diagnosis, summarize
+from connectfed.identity.policy import Decision
 from connectfed.identity.principal import Principal
 from connectfed.settings import Settings
 from connectfed.store import Store
@@ -72,7 +79,8 @@ class FederationService:
             return caller.session_name
         return caller.name  # IAM user: its user name (our documented choice)
 
-    def _bind(self, instance_id: str, user: ConnectUser, caller: Principal, username: str) -> None:
+    def _bind(self, instance_id: str, user: ConnectUser, caller: Principal, username: str,
+              diagnosis: Diagnosis) -> None:
         # Bound by the caller's unique id (AROA… role id, AIDA… user id), not its ARN: a role
         # recreated under the same name is another principal and inherits no binding.
         role_arn = caller.role_arn or caller.arn
@@ -86,6 +94,7 @@ class FederationService:
             )
 
         if self._bound.get(key, load):
+            diagnosis.passed("binding", f"{role_arn} is bound to {username}")
             return
         binding = RoleBinding(
             instance_id, user.user_id, role_arn, role_id, self._clock.now().timestamp()
@@ -93,43 +102,90 @@ class FederationService:
         if not self._store.bind_role(
             binding, allow_many=self._settings.allow_multiple_roles_per_user
         ):
-            bound = tuple(b.role_arn for b in self._store.list_role_bindings(
-                instance_id, user.user_id) if b.role_id != role_id)
-            raise RoleAlreadyBound(username, instance_id, bound)
+            others = [b for b in self._store.list_role_bindings(instance_id, user.user_id)
+                      if b.role_id != role_id]
+            raise diagnosis.failed(
+                "binding", f"{username} is already bound to another role",
+                RoleAlreadyBound(username, instance_id, tuple(b.role_arn for b in others)),
+                hints=binding_hints(username, others, role_arn))
+        diagnosis.passed("binding", f"{role_arn} bound to {username} now")
         self._bound.invalidate(key)
 
     def federate(self, caller: Principal, instance_id: str) -> dict[str, Any]:
-        self._throttle.take((caller.account_id, self._settings.region))
+        diagnosis = Diagnosis("connect:GetFederationToken", caller.arn, caller.origin.request_id)
+        try:
+            return self._federate(caller, instance_id, diagnosis)
+        except ServiceError as error:
+            if not any(not step.ok for step in diagnosis.steps):
+                diagnosis.failed("unexpected", error.message, error)
+            explanation = diagnosis.explanation(self._authz.now(), error.code)
+            if explanation is not None:
+                self._authz.record(explanation)
+            raise
+
+    def _federate(self, caller: Principal, instance_id: str,
+                  diagnosis: Diagnosis) -> dict[str, Any]:
+        try:
+            self._throttle.take((caller.account_id, self._settings.region))
+        except ServiceError as throttled:
+            raise diagnosis.failed(
+                "throttle", f"over {self._settings.throttle_rate:g} requests/s (burst "
+                f"{self._settings.throttle_burst}) for account {caller.account_id} in "
+                f"{self._settings.region}", throttled) from None
+        diagnosis.passed("throttle", "within the GetFederationToken rate")
         if caller.is_root:
-            raise client_error(
-                "InvalidRequestException",
-                f"Provided identity: Principal: {caller.arn} User: {caller.user_id} cannot be "
-                "used for federation with Amazon Connect",
-            )
+            raise diagnosis.failed(
+                "caller", "root credentials cannot federate; use a role session or IAM user",
+                client_error(
+                    "InvalidRequestException",
+                    f"Provided identity: Principal: {caller.arn} User: {caller.user_id} cannot "
+                    "be used for federation with Amazon Connect",
+                ))
+        diagnosis.passed("caller", f"{caller.kind} {caller.arn}")
         instance_arn = self._instances.instance_arn(caller.account_id, instance_id)
-        self._authz.require(
-            caller,
-            "connect:GetFederationToken",
-            f"{instance_arn}/user/{caller.user_id}",
-            {"connect:InstanceId": instance_id},
-        )
-        instance = self._instances.lookup(caller, instance_id)
+        action, resource = "connect:GetFederationToken", f"{instance_arn}/user/{caller.user_id}"
+        context = {"connect:InstanceId": instance_id}
+        if self._authz.decide(caller, action, resource, context) is not Decision.ALLOW:
+            evaluation = self._authz.explain(caller, action, resource, context)
+            raise diagnosis.failed("authorize", summarize(evaluation),
+                                   self._authz.denial(caller, action, resource), evaluation)
+        diagnosis.passed("authorize", f"{action} allowed on {resource}")
+        try:
+            instance = self._instances.lookup(caller, instance_id)
+        except ServiceError as missing:
+            raise diagnosis.failed(
+                "instance", f"no instance {instance_id} in account {caller.account_id}, "
+                f"Region {self._settings.region}", missing) from None
         if instance.identity_management_type != "SAML":
-            raise client_error(
-                "InvalidRequestException",
-                f"Instance {instance_id} does not use SAML 2.0-based authentication; "
-                "GetFederationToken supports SAML instances only.",
-            )
+            raise diagnosis.failed(
+                "instance", f"instance {instance_id} uses {instance.identity_management_type} "
+                "identity management; GetFederationToken works for SAML instances only",
+                client_error(
+                    "InvalidRequestException",
+                    f"Instance {instance_id} does not use SAML 2.0-based authentication; "
+                    "GetFederationToken supports SAML instances only.",
+                ))
+        diagnosis.passed("instance", f"SAML instance {instance.alias or instance_id}")
         username = self._username(caller)
         user = self._store.find_connect_user(instance_id, username)
         if user is None:
-            raise client_error(
-                "UserNotFoundException",
-                "No user with the specified credentials was found in the Amazon Connect instance.",
-                404,
-            )
-        self._bind(instance_id, user, caller, username)
-        return self._issue(caller, instance_id, user)
+            names = [u.username for u in self._store.list_connect_users(instance_id, None, 1000)]
+            raise diagnosis.failed(
+                "user", f"no Connect user named {username!r} in instance {instance_id}",
+                client_error(
+                    "UserNotFoundException",
+                    "No user with the specified credentials was found in the Amazon Connect "
+                    "instance.",
+                    404,
+                ),
+                hints=username_hints(username, names, from_session=caller.is_temporary))
+        diagnosis.passed("user", f"Connect user {username} ({user.user_id})")
+        self._bind(instance_id, user, caller, username, diagnosis)
+        try:
+            return self._issue(caller, instance_id, user)
+        except ServiceError as expired:
+            raise diagnosis.failed("issue", "the caller's session ended before tokens were "
+                                   "issued", expired) from None
 
     def _issue(self, caller: Principal, instance_id: str, user: ConnectUser) -> dict[str, Any]:
         try:

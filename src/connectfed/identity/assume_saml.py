@@ -23,6 +23,7 @@ from typing import Any
 
 from connectfed.clock import Clock
 from connectfed.errors import AccessDenied, ServiceError, client_error
+from connectfed.identity.explain import Diagnosis, Explanations, check, summarize
 from connectfed.identity.policy import (
     Decision,
     MalformedPolicy,
@@ -69,7 +70,8 @@ def not_authorized() -> AccessDenied:
 class AssumeRoleWithSaml:
     def __init__(self, store: Store, clock: Clock, sts: StsService,
                  providers: SamlProviderService, *, single_use: bool,
-                 skew_seconds: int = 300) -> None:
+                 skew_seconds: int = 300, explanations: Explanations | None = None) -> None:
+        self._explanations = explanations
         self._store = store
         self._clock = clock
         self._sts = sts
@@ -130,9 +132,30 @@ class AssumeRoleWithSaml:
               duration_seconds: int | None = None,
               before_issue: Callable[[], None] | None = None,
               origin: Origin | None = None) -> dict[str, Any]:
-        """Check the AWS attribute rules and the role's trust, then issue the STS session."""
-        if (role_arn, provider.arn) not in self.role_pairs(verified):
-            raise not_authorized()
+        """Check the AWS attribute rules and the role's trust, then issue the STS session.
+        A refusal by role pairs or trust policy is explained under ``origin.request_id``."""
+        diagnosis = Diagnosis("sts:AssumeRoleWithSAML",
+                              f"{provider.arn} subject {verified.name_id!r}",
+                              origin.request_id if origin else None)
+        try:
+            return self._issue(verified, provider, role_arn, duration_seconds, before_issue,
+                               origin, diagnosis)
+        except ServiceError as error:
+            explanation = diagnosis.explanation(self._clock.now().timestamp(), error.code)
+            if explanation is not None and self._explanations is not None:
+                self._explanations.record(explanation)
+            raise
+
+    def _issue(self, verified: VerifiedAssertion, provider: SamlProvider, role_arn: str,
+               duration_seconds: int | None, before_issue: Callable[[], None] | None,
+               origin: Origin | None, diagnosis: Diagnosis) -> dict[str, Any]:
+        pairs = self.role_pairs(verified)
+        if (role_arn, provider.arn) not in pairs:
+            raise diagnosis.failed(
+                "role", f"the assertion's Role attribute does not pair {role_arn} with "
+                f"{provider.arn}", not_authorized(),
+                hints=[f"Pairs in the assertion: {', '.join(f'{r},{p}' for r, p in pairs)}"
+                       if pairs else "The assertion has no valid Role attribute pair."])
         names = verified.attributes.get(SESSION_NAME, ())
         if not names:
             raise invalid_token("RoleSessionName is required in AuthnResponse")
@@ -148,7 +171,8 @@ class AssumeRoleWithSaml:
         target = _role_name_from_arn(role_arn)
         role = self._store.get_role(*target) if target else None
         if role is None or role.arn != role_arn:
-            raise not_authorized()
+            raise diagnosis.failed("role", f"no role {role_arn} exists", not_authorized())
+        diagnosis.passed("role", f"role {role.arn}, paired with {provider.arn}")
         sub_type = FORMATS.get(verified.name_id_format or "", verified.name_id_format or "")
         context: dict[str, Any] = {
             "saml:aud": verified.recipient, "saml:iss": verified.issuer,
@@ -161,11 +185,15 @@ class AssumeRoleWithSaml:
         try:
             trust = parse_policy(role.trust_policy, trust=True)
         except MalformedPolicy:
-            raise not_authorized() from None
+            raise diagnosis.failed("trust", f"the trust policy of {role.arn} cannot be parsed",
+                                   not_authorized()) from None
         facts = RequestFacts(action="sts:AssumeRoleWithSAML", resource=role.arn, context=context,
                              principal_arns=(provider.arn,), principal_kind="Federated")
         if evaluate((trust,), facts) is not Decision.ALLOW:
-            raise not_authorized()
+            evaluation = check("trust", provider.arn, [(f"trust policy of {role.arn}", trust)],
+                               facts)
+            raise diagnosis.failed("trust", summarize(evaluation), not_authorized(), evaluation)
+        diagnosis.passed("trust", f"the trust policy of {role.arn} allows {provider.arn}")
         duration = self._duration(duration_seconds, verified, role.max_session_duration)
         if before_issue is not None:
             before_issue()

@@ -3,16 +3,22 @@
 Root is never subject to identity policies. IAM users are governed by their inline policies,
 assumed-role sessions by their role's. The request context carries the global keys
 (``aws:userid``, ``aws:username``, ``aws:PrincipalArn``, …) plus the service's own.
+
+:meth:`Authorizer.decide` is the hot path: cached documents, untraced evaluation. Only when
+:meth:`Authorizer.require` denies does it evaluate again with the tracer (:meth:`explain`) and
+record the explanation under the request's id (:mod:`connectfed.identity.explain`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
 from connectfed.errors import AccessDenied
+from connectfed.identity.explain import Explanation, Explanations, PolicyCheck, check, summarize
 from connectfed.identity.policy import (
     Decision,
     MalformedPolicy,
@@ -53,23 +59,39 @@ def principal_context(principal: Principal, clock: Clock, region: str) -> dict[s
     return context
 
 
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """A principal's inline policies: the documents (what the hot path reads) and their names
+    (for explanations), in the same order."""
+
+    names: tuple[str, ...]
+    documents: tuple[PolicyDocument, ...]
+
+    def named(self) -> list[tuple[str, PolicyDocument]]:
+        return list(zip(self.names, self.documents, strict=True))
+
+
 class Authorizer:
-    def __init__(self, store: Store, clock: Clock, region: str, ttl: float) -> None:
+    def __init__(self, store: Store, clock: Clock, region: str, ttl: float,
+                 explanations: Explanations | None = None) -> None:
         self._store = store
         self._clock = clock
         self._region = region
-        self._policies: TtlCache[tuple[PolicyDocument, ...]] = TtlCache(ttl, clock.monotonic)
+        self._policies: TtlCache[PolicySet] = TtlCache(ttl, clock.monotonic)
+        # Where denials are explained (None: not recorded).
+        self.explanations = explanations
 
     def invalidate(self, owner_kind: str, owner_id: str) -> None:
         self._policies.invalidate((owner_kind, owner_id))
 
-    def policies(self, owner_kind: str, owner_id: str) -> tuple[PolicyDocument, ...]:
+    def policy_set(self, owner_kind: str, owner_id: str) -> PolicySet:
         """The inline policies of a user or role, by its unique id (AIDA…/AROA…): a principal
         recreated under an old name is a new id, so nothing cached for the old one applies."""
 
-        def load() -> tuple[PolicyDocument, ...]:
-            docs = []
+        def load() -> PolicySet:
+            names, docs = [], []
             for policy in self._store.list_policies(owner_kind, owner_id):
+                names.append(policy.policy_name)
                 try:
                     docs.append(parse_policy(policy.document))
                 except MalformedPolicy:
@@ -78,16 +100,30 @@ class Authorizer:
                     log.warning("stored %s policy %s of %s cannot be parsed: denying all",
                                 owner_kind, policy.policy_name, owner_id)
                     docs.append(DENY_ALL)
-            return tuple(docs)
+            return PolicySet(tuple(names), tuple(docs))
 
         return self._policies.get((owner_kind, owner_id), load)
 
-    def identity_policies(self, principal: Principal) -> tuple[PolicyDocument, ...]:
+    def policies(self, owner_kind: str, owner_id: str) -> tuple[PolicyDocument, ...]:
+        return self.policy_set(owner_kind, owner_id).documents
+
+    def _owner(self, principal: Principal) -> tuple[str, str] | None:
         if principal.kind == "user":
-            return self.policies("user", principal.user_id)
+            return "user", principal.user_id
         if principal.kind == "assumed-role" and principal.role_id is not None:
-            return self.policies("role", principal.role_id)
-        return ()
+            return "role", principal.role_id
+        return None
+
+    def identity_policies(self, principal: Principal) -> tuple[PolicyDocument, ...]:
+        owner = self._owner(principal)
+        return self.policies(*owner) if owner else ()
+
+    def facts(self, principal: Principal, action: str, resource: str,
+              context: Mapping[str, ContextValue] | None = None) -> RequestFacts:
+        facts_context = principal_context(principal, self._clock, self._region)
+        if context:
+            facts_context.update({k.lower(): v for k, v in context.items()})
+        return RequestFacts(action=action, resource=resource, context=facts_context)
 
     def decide(
         self,
@@ -98,13 +134,42 @@ class Authorizer:
     ) -> Decision:
         if principal.is_root:
             return Decision.ALLOW
-        facts_context = principal_context(principal, self._clock, self._region)
-        if context:
-            facts_context.update({k.lower(): v for k, v in context.items()})
-        return evaluate(
-            self.identity_policies(principal),
-            RequestFacts(action=action, resource=resource, context=facts_context),
+        return evaluate(self.identity_policies(principal),
+                        self.facts(principal, action, resource, context))
+
+    def explain(
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
+        context: Mapping[str, ContextValue] | None = None,
+    ) -> PolicyCheck:
+        """The traced evaluation of what :meth:`decide` decides (the same cached documents),
+        with every statement's outcome. The slow path: for denials and explanations only."""
+        owner = self._owner(principal)
+        named = []
+        if owner is not None:
+            kind, owner_id = owner
+            owner_name = principal.name
+            named = [(f"{kind} {owner_name} / inline policy {name}", doc)
+                     for name, doc in self.policy_set(kind, owner_id).named()]
+        return check("identity", principal.arn, named,
+                     self.facts(principal, action, resource, context))
+
+    def record(self, explanation: Explanation) -> None:
+        if self.explanations is not None:
+            self.explanations.record(explanation)
+
+    @staticmethod
+    def denial(principal: Principal, action: str, resource: str) -> AccessDenied:
+        """The error a denied request gets (AWS-BEHAVIOUR.md: the caller, action, resource)."""
+        return AccessDenied(
+            f"User: {principal.arn} is not authorized to perform: {action} "
+            f"on resource: {resource}"
         )
+
+    def now(self) -> float:
+        return self._clock.now().timestamp()
 
     def require(
         self,
@@ -113,8 +178,12 @@ class Authorizer:
         resource: str,
         context: Mapping[str, ContextValue] | None = None,
     ) -> None:
-        if self.decide(principal, action, resource, context) is not Decision.ALLOW:
-            raise AccessDenied(
-                f"User: {principal.arn} is not authorized to perform: {action} "
-                f"on resource: {resource}"
-            )
+        if self.decide(principal, action, resource, context) is Decision.ALLOW:
+            return
+        denied = self.denial(principal, action, resource)
+        if principal.origin.request_id and self.explanations is not None:
+            evaluation = self.explain(principal, action, resource, context)
+            self.record(Explanation(
+                principal.origin.request_id, self.now(), action, principal.arn, denied.code,
+                summarize(evaluation), (evaluation,)))
+        raise denied

@@ -9,10 +9,12 @@ from datetime import datetime
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Where a request came from, as the connection (never a header) tells: the peer's IP address
-    (``aws:SourceIp``) and whether it arrived over TLS (``aws:SecureTransport``)."""
+    (``aws:SourceIp``) and whether it arrived over TLS (``aws:SecureTransport``); and the id the
+    edge gave the request (``x-amzn-RequestId``), under which a denial's explanation is kept."""
 
     source_ip: str | None = None
     secure: bool = False
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

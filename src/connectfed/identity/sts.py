@@ -17,10 +17,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectfed.clock import Clock
-from connectfed.errors import AccessDenied, client_error
+from connectfed.errors import AccessDenied, ServiceError, client_error
 from connectfed.identity import ids
 from connectfed.identity.authorize import Authorizer, principal_context
 from connectfed.identity.credentials import token_digest
+from connectfed.identity.explain import Diagnosis, check, summarize
 from connectfed.identity.policy import (
     Decision,
     MalformedPolicy,
@@ -88,33 +89,53 @@ class StsService:
         return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
 
     def _trust_allows(
-        self, role: Role, caller: Principal, action: str, context: dict[str, Any]
+        self, role: Role, caller: Principal, action: str, context: dict[str, Any],
+        diagnosis: Diagnosis,
     ) -> tuple[bool, bool]:
         """(trust policy allows, an applying Allow statement names the caller itself)."""
         try:
             trust = parse_policy(role.trust_policy, trust=True)
         except MalformedPolicy:
+            diagnosis.mark_failed("trust", f"the trust policy of {role.arn} cannot be parsed")
             return False, False
         own = caller_identifiers(caller)
         facts = RequestFacts(action=action, resource=role.arn, context=context, principal_arns=own)
         allowed = evaluate((trust,), facts) is Decision.ALLOW
+        if not allowed:
+            evaluation = check("trust", caller.arn, [(f"trust policy of {role.arn}", trust)],
+                               facts)
+            diagnosis.mark_failed("trust", summarize(evaluation), evaluation)
         return allowed, allowed and names_caller(trust, facts, own)
 
     def assume_role(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
+        diagnosis = Diagnosis("sts:AssumeRole", caller.arn, caller.origin.request_id)
+        try:
+            return self._assume_role(caller, params, diagnosis)
+        except ServiceError as error:
+            explanation = diagnosis.explanation(self._clock.now().timestamp(), error.code)
+            if explanation is not None:
+                self._authz.record(explanation)
+            raise
+
+    def _assume_role(
+        self, caller: Principal, params: dict[str, Any], diagnosis: Diagnosis
+    ) -> dict[str, Any]:
         role_arn, session_name = params["RoleArn"], params["RoleSessionName"]
         denied = AccessDenied(
             f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: "
             f"{role_arn}"
         )
         if caller.is_root:
-            raise AccessDenied("Roles may not be assumed by root accounts.")
+            raise diagnosis.failed("caller", "root may not assume roles",
+                                   AccessDenied("Roles may not be assumed by root accounts."))
         target = _role_name_from_arn(role_arn)
         if target is None:
             raise client_error("ValidationError", f"{role_arn} is invalid")
         account, name = target
         role = self._store.get_role(account, name)
         if role is None or role.arn != role_arn:
-            raise denied
+            raise diagnosis.failed("role", f"no role {role_arn} exists", denied)
+        diagnosis.passed("role", f"role {role.arn} ({role.role_id})")
         if "Policy" in params:
             try:
                 validate_policy(params["Policy"], PolicyKind.SESSION)
@@ -125,16 +146,18 @@ class StsService:
             request_keys["sts:ExternalId"] = params["ExternalId"]
         context = principal_context(caller, self._clock, self._region)
         context.update({k.lower(): v for k, v in request_keys.items()})
-        trusted, named = self._trust_allows(role, caller, "sts:AssumeRole", context)
+        trusted, named = self._trust_allows(role, caller, "sts:AssumeRole", context, diagnosis)
         if not trusted:
             raise denied
+        diagnosis.passed("trust", f"the trust policy of {role.arn} allows {caller.arn}")
         exempt = named and account == caller.account_id
         if (
             not exempt
             and self._authz.decide(caller, "sts:AssumeRole", role.arn, request_keys)
             is not Decision.ALLOW
         ):
-            raise denied
+            evaluation = self._authz.explain(caller, "sts:AssumeRole", role.arn, request_keys)
+            raise diagnosis.failed("authorize", summarize(evaluation), denied, evaluation)
         duration = params.get("DurationSeconds", 3600)
         if caller.is_temporary and duration > ROLE_CHAINING_MAX:
             raise client_error(

@@ -24,6 +24,7 @@ from connectfed.store.agent_records import (
 from connectfed.store.records import (
     AccessKey,
     ConnectUser,
+    DecisionRecord,
     IamUser,
     InlinePolicy,
     Instance,
@@ -309,6 +310,21 @@ class Store(Protocol):
 
     def clear_faults(self) -> int:
         """Delete every fault; returns how many."""
+        ...
+
+    # -- explanations of denied requests (recent decisions, by request id) ---------------------
+    def put_decision(self, record: DecisionRecord) -> None:
+        """Keep ``record``; one already kept under its request id is replaced (the last
+        explanation of a request is the one that stands)."""
+        ...
+
+    def get_decision(self, request_id: str, now: float) -> DecisionRecord | None:
+        """The record kept under ``request_id``, or None when absent or expired at ``now``."""
+        ...
+
+    def gc_decisions(self, now: float, keep_at_most: int) -> int:
+        """Delete the records expired at ``now`` and all but the ``keep_at_most`` newest;
+        return how many were deleted."""
         ...
 
 

@@ -185,3 +185,15 @@ class SamlProvider:
     provider_uuid: str = ""
     encryption_mode: str | None = None  # "Allowed" | "Required"; None when never set
     private_keys: tuple[SamlPrivateKey, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """The explanation of a denied request, kept under its request id until ``expires``.
+    ``document`` is the explanation as JSON text (its shape belongs to
+    :mod:`connectfed.identity.explain`; the store only keeps it)."""
+
+    request_id: str
+    created: float
+    expires: float
+    document: str

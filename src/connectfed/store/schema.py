@@ -330,4 +330,15 @@ MIGRATIONS: tuple[str, ...] = (
         created DOUBLE PRECISION NOT NULL
     );
     """,
+    # 9: recent decisions (explanations of denied requests) by request id, deleted when expired
+    """
+    CREATE TABLE decisions (
+        request_id TEXT PRIMARY KEY,
+        created DOUBLE PRECISION NOT NULL,
+        expires DOUBLE PRECISION NOT NULL,
+        document TEXT NOT NULL
+    );
+    CREATE INDEX decisions_expires ON decisions (expires);
+    CREATE INDEX decisions_created ON decisions (created);
+    """,
 )

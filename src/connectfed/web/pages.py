@@ -43,12 +43,16 @@ def _text(text: str) -> str:
     return _CODE.sub(r"<code>\1</code>", escape(text))
 
 
-def error_page(title: str, message: str, *, hints: Sequence[str] = ()) -> str:
+def error_page(title: str, message: str, explain_url: str | None = None, *,
+               hints: Sequence[str] = ()) -> str:
     """An error: a title, one message saying what happened, and optional hints saying what to
-    do (each a paragraph; `backquoted` parts are code). More keyword-only parts may be added."""
+    do (each a paragraph; `backquoted` parts are code). ``explain_url`` (demo/admin mode only)
+    links to the explanation of the request."""
     extra = "".join(f'<p class="hint">{_text(hint)}</p>' for hint in hints)
+    link = (f'<p class="muted" id="explain"><a href="{escape(explain_url)}">Why? See what the '
+            'server decided, step by step</a></p>' if explain_url else "")
     return _page(title, f'<h1 id="title">{escape(title)}</h1>'
-                        f'<p id="message">{_text(message)}</p>{extra}')
+                        f'<p id="message">{_text(message)}</p>{extra}{link}')
 
 
 def unknown_instance_page(instance_id: str) -> str:

@@ -112,7 +112,9 @@ class WebRoutes:
         return match is not None and match.group(2) in _INSTANCE_POSTS
 
     def handle(self, method: str, path: str, raw_query: str,
-               headers: Sequence[tuple[str, str]], body: bytes) -> WebResponse:
+               headers: Sequence[tuple[str, str]], body: bytes,
+               request_id: str | None = None) -> WebResponse:
+        """``request_id``: the edge's id of this request, under which a denial is explained."""
         query = {k: v[0] for k, v in parse_qs(raw_query).items()}
         if path == "/":
             return _page(200, pages.home_page(self._site))
@@ -123,10 +125,11 @@ class WebRoutes:
                 return _page(405, pages.saml_endpoint_page(self._site), {"Allow": "POST"})
             form = _form(body)
             return _respond(self._signin.post_saml(form.get("SAMLResponse"),
-                                                   form.get("RelayState")))
+                                                   form.get("RelayState"), request_id))
         if path == "/saml/choose":
             form = _form(body)
-            return _respond(self._signin.choose(form.get("state"), form.get("role")))
+            return _respond(self._signin.choose(form.get("state"), form.get("role"),
+                                                request_id))
         if path.startswith("/idp"):
             return self._idp_page(path, query)
         if _AUTHORIZE.match(path):
@@ -137,7 +140,7 @@ class WebRoutes:
         if federate is not None:
             return _respond(self._signin.federate_step(_cookie(headers, CONSOLE_COOKIE),
                                                        federate.group(1),
-                                                       query.get("destination")))
+                                                       query.get("destination"), request_id))
         match = _INSTANCE.match(path)
         assert match is not None
         instance_id, rest = match.group(1), match.group(2) or "/"

@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -30,7 +30,7 @@ from connectfed.connect.instances import InstanceService
 from connectfed.errors import ServiceError
 from connectfed.identity.assume_saml import AssumeRoleWithSaml
 from connectfed.identity.credentials import CredentialResolver
-from connectfed.identity.principal import Principal
+from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
 from connectfed.settings import Settings
@@ -79,7 +79,14 @@ class BrowserSignin:
         return self._settings
 
     # -- POST /saml --------------------------------------------------------------------------
-    def post_saml(self, saml_response: str | None, relay_state: str | None) -> Outcome:
+    def explain_url(self, request_id: str | None) -> str | None:
+        """Where the explanation of a refused request is shown: in demo/admin mode only."""
+        if not self._settings.admin or not request_id:
+            return None
+        return f"/_connectfed/explain/{quote(request_id, safe='')}"
+
+    def post_saml(self, saml_response: str | None, relay_state: str | None,
+                  request_id: str | None = None) -> Outcome:
         if not saml_response or len(saml_response) > MAX_SAML_RESPONSE:
             return _error(400, "Bad SAML response", "The SAMLResponse is missing or too large.")
         try:
@@ -102,7 +109,7 @@ class BrowserSignin:
             return _error(403, "Access denied", "The SAML response names no role for this "
                                                 "identity provider.")
         if len(roles) == 1:
-            return self._complete(verified, provider.arn, roles[0], relay_state)
+            return self._complete(verified, provider.arn, roles[0], relay_state, request_id)
         state = secrets.token_urlsafe(32)
         payload = json.dumps({"verified": _dump(verified), "provider": provider.arn,
                               "roles": roles, "relay": relay_state})
@@ -134,7 +141,8 @@ class BrowserSignin:
         return None, None, reason
 
     # -- POST /saml/choose -------------------------------------------------------------------
-    def choose(self, state: str | None, role_arn: str | None) -> Outcome:
+    def choose(self, state: str | None, role_arn: str | None,
+               request_id: str | None = None) -> Outcome:
         if not state or not role_arn:
             return _error(400, "Bad request", "Choose a role to continue.")
         payload = self._store.take_signin_state(self._digest(state),
@@ -146,18 +154,21 @@ class BrowserSignin:
         if role_arn not in data["roles"]:
             return _error(403, "Access denied", "That role was not offered by your identity "
                                                 "provider.")
-        return self._complete(_load(data["verified"]), data["provider"], role_arn, data["relay"])
+        return self._complete(_load(data["verified"]), data["provider"], role_arn, data["relay"],
+                              request_id)
 
     # -- the rest of the flow ------------------------------------------------------------------
     def _complete(self, verified: VerifiedAssertion, provider_arn: str, role_arn: str,
-                  relay_state: str | None) -> Outcome:
+                  relay_state: str | None, request_id: str | None = None) -> Outcome:
         trusted = self._providers.trusted(provider_arn)
         if trusted is None:
             return _error(403, "Access denied", "The identity provider is no longer trusted.")
         try:
-            session = self._assume.issue(verified, trusted.record, role_arn)
+            session = self._assume.issue(verified, trusted.record, role_arn,
+                                         origin=Origin(request_id=request_id))
         except ServiceError as exc:
-            return _error(403 if exc.status == 403 else 400, "Access denied", exc.message)
+            return _error(403 if exc.status == 403 else 400, "Access denied", exc.message,
+                          self.explain_url(request_id))
         key_id = session["Credentials"]["AccessKeyId"]
         principal = self._resolver.principal_of_session(key_id)
         assert principal.session_expiration is not None
@@ -182,7 +193,7 @@ class BrowserSignin:
 
     # -- GET /connect/federate/<instance-id> -------------------------------------------------
     def federate_step(self, console_token: str | None, instance_id: str,
-                      destination: str | None) -> Outcome:
+                      destination: str | None, request_id: str | None = None) -> Outcome:
         if not destinations.acceptable(destination):
             return _bad_destination()  # before GetFederationToken mints a sign-in code
         unknown = self.sessions.unknown_instance(instance_id)
@@ -201,6 +212,7 @@ class BrowserSignin:
             principal = self._resolver.principal_of_session(grant.session_key_id)
         except ServiceError:
             return _error(401, "Session expired", "Your session has ended.")
+        principal = replace(principal, origin=replace(principal.origin, request_id=request_id))
         return self.federate(principal, instance_id, destination or "/ccp-v2/")
 
     def federate(self, principal: Principal, instance_id: str, destination: str) -> Outcome:
@@ -209,10 +221,11 @@ class BrowserSignin:
         except RoleAlreadyBound as exc:
             return _already_bound(exc, principal)
         except ServiceError as exc:
+            why = self.explain_url(principal.origin.request_id)
             if exc.code == "UserNotFoundException":
                 return _error(403, "Access denied",
                               f"User {principal.session_name} has not been onboarded to this "
-                              "application.",
+                              "application.", why,
                               hints=[f"The role session name (`{principal.session_name}`) must "
                                      "be the username of a Connect user of this instance: an "
                                      "administrator can create one with `aws connect "
@@ -220,10 +233,10 @@ class BrowserSignin:
             if exc.status == 403:
                 return _error(403, "Access denied",
                               f"The role session `{principal.arn}` may not call "
-                              f"`connect:GetFederationToken` on instance `{instance_id}`.",
+                              f"`connect:GetFederationToken` on instance `{instance_id}`.", why,
                               hints=["An administrator can allow it with a policy on the "
                                      "session's role."])
-            return _error(exc.status, "Sign-in failed", exc.message)
+            return _error(exc.status, "Sign-in failed", exc.message, why)
         location = f"{result['SignInUrl']}&destination={quote(destination, safe='')}"
         return Outcome(303, location=location)
 

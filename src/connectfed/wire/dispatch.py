@@ -46,7 +46,9 @@ _QUERY_ERRORS = {
     "AccessDeniedException": ("AccessDenied", 403),
 }
 
-Authenticate = Callable[[ReceivedRequest, SignatureClaim, str], Any]
+# (request, claim, service, request id) -> the principal; the request id travels with the
+# principal to where authorisation decides, so a denial can be explained under it.
+Authenticate = Callable[[ReceivedRequest, SignatureClaim, str, str], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +159,7 @@ class Dispatcher:
             query_params.setdefault(key, []).append(value)
         if claim is None:
             raise MissingAuthenticationToken()
-        principal = self._authenticate(request, claim, "connect")
+        principal = self._authenticate(request, claim, "connect", request_id)
         found = self._router.match(request.method, request.raw_path, query_params)
         if found is None:
             raise client_error(
@@ -196,7 +198,9 @@ class Dispatcher:
                 if action
                 else "Missing Authentication Token"
             )
-        principal = None if claim is None else self._authenticate(request, claim, service)
+        principal = (
+            None if claim is None else self._authenticate(request, claim, service, request_id)
+        )
         if handler is None or action not in model.operation_names:
             raise client_error(
                 "InvalidAction",

@@ -116,7 +116,7 @@ def _principal_matches(principals: Mapping[str, tuple[str, ...]], facts: Request
     return False
 
 
-def _condition_holds(condition: Condition, facts: RequestFacts, doc: PolicyDocument) -> bool:
+def condition_applies(condition: Condition, facts: RequestFacts, doc: PolicyDocument) -> bool:
     """Raises Unevaluable when the condition cannot be evaluated (the caller fails closed)."""
     if condition.operator is None:
         raise Unevaluable(f"unknown condition operator {condition.operator_name!r}")
@@ -127,35 +127,49 @@ def _condition_holds(condition: Condition, facts: RequestFacts, doc: PolicyDocum
     return condition_holds(condition.operator, facts.context.get(condition.key.lower()), expected)
 
 
-def _targets(statement: Statement, facts: RequestFacts, doc: PolicyDocument) -> bool:
+class Miss(enum.Enum):
+    """Why a statement does not apply: the first element of it the request fails."""
+
+    ACTION = "Action"
+    NOT_ACTION = "NotAction"
+    RESOURCE = "Resource"
+    NOT_RESOURCE = "NotResource"
+    PRINCIPAL = "Principal"
+    NOT_PRINCIPAL = "NotPrincipal"
+    CONDITION = "Condition"
+
+
+def target_miss(statement: Statement, facts: RequestFacts, doc: PolicyDocument) -> Miss | None:
+    """The first of action, resource and principal the request fails (None: all match)."""
     if statement.actions is not None and not _any_action(statement.actions, facts, doc):
-        return False
+        return Miss.ACTION
     if statement.not_actions is not None and _any_action(statement.not_actions, facts, doc):
-        return False
+        return Miss.NOT_ACTION
     if statement.resources is not None and not _any_resource(statement.resources, facts, doc):
-        return False
+        return Miss.RESOURCE
     if statement.not_resources is not None and _any_resource(
         statement.not_resources, facts, doc
     ):
-        return False
+        return Miss.NOT_RESOURCE
     if statement.principals is not None and not _principal_matches(statement.principals, facts):
-        return False
-    return not (
-        statement.not_principals is not None
-        and _principal_matches(statement.not_principals, facts)
-    )
+        return Miss.PRINCIPAL
+    if statement.not_principals is not None and _principal_matches(
+        statement.not_principals, facts
+    ):
+        return Miss.NOT_PRINCIPAL
+    return None
 
 
 def statement_applies(statement: Statement, facts: RequestFacts, doc: PolicyDocument) -> bool:
     """Whether the statement applies to the request: action, resource, principal and every
     condition match. A condition that cannot be evaluated fails closed (see the module doc)."""
-    if not _targets(statement, facts, doc):
+    if target_miss(statement, facts, doc) is not None:
         return False
     all_hold = True
     unevaluable = False
     for condition in statement.conditions:
         try:
-            all_hold = _condition_holds(condition, facts, doc) and all_hold
+            all_hold = condition_applies(condition, facts, doc) and all_hold
         except Unevaluable:
             unevaluable = True
     if unevaluable:
@@ -166,6 +180,9 @@ def statement_applies(statement: Statement, facts: RequestFacts, doc: PolicyDocu
 
 
 def evaluate(documents: Iterable[PolicyDocument], facts: RequestFacts) -> Decision:
+    """The decision alone, stopping at the first explicit deny: the hot path. For the reasons
+    behind a decision see :func:`connectfed.identity.policy.trace.trace`, which walks every
+    statement with the same matchers and always reaches the same decision."""
     allowed = False
     for doc in documents:
         for statement in doc.statements:
