@@ -42,6 +42,12 @@ class Settings:
     max_header_fields: int = 100
     head_timeout_seconds: float = 10.0
     keep_alive_seconds: int = 5  # an idle kept-alive connection is closed after this
+    # Observability (issue 11): "text" or "json" (one JSON object a line, one line per
+    # request); the audit trail keeps events this many days and at most this many (0: no
+    # count bound), as CloudTrail's event history keeps 90 days.
+    log_format: str = "text"
+    audit_retention_days: float = 90.0
+    audit_max_events: int = 1_000_000
 
     @property
     def saml_endpoints(self) -> tuple[str, ...]:

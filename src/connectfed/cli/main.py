@@ -95,6 +95,13 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                             "assertion text); repeatable")
     serve.add_argument("--access-log", action="store_true",
                        help="log one line per request (tokens and signatures redacted)")
+    serve.add_argument("--log-format", choices=["text", "json"], default="text",
+                       help="json: every log line one JSON object, with one structured line "
+                            "per request (request id, operation, principal, status, duration)")
+    serve.add_argument("--audit-retention-days", type=float, default=90.0,
+                       help="keep audit events (CloudTrail LookupEvents) this long (default 90)")
+    serve.add_argument("--audit-max-events", type=int, default=1_000_000,
+                       help="keep at most this many audit events, the newest (0: no bound)")
 
 def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rotate = sub.add_parser(

@@ -101,7 +101,7 @@ def serve(args: argparse.Namespace) -> int:
         _print("error: --log-level-of takes LOGGER=LEVEL with a level of "
                + ", ".join(LEVELS))
         return 2
-    log_config = logging_config(args.log_level, explicit)
+    log_config = logging_config(args.log_level, explicit, args.log_format)
     logging.config.dictConfig(log_config)  # before anything logs; uvicorn applies it again
     # Everything this server writes (database, WAL, keys, TLS material) is private to its user.
     os.umask(0o077)
@@ -142,6 +142,9 @@ def serve(args: argparse.Namespace) -> int:
         max_header_fields=args.max_header_count,
         head_timeout_seconds=args.head_timeout,
         keep_alive_seconds=args.keep_alive_timeout,
+        log_format=args.log_format,
+        audit_retention_days=args.audit_retention_days,
+        audit_max_events=args.audit_max_events,
     )
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))

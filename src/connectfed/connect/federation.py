@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectfed.audit.actors import actor_of
+from connectfed.audit.events import AuditEvent, EventName, EventSource, Failure, Resource
+from connectfed.audit.log import DISCARD, AuditLog
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
 from connectfed.connect.agent_sessions import AgentSessions
 from connectfed.connect.instances import InstanceService
 from connectfed.connect.throttle import TokenBucket
-from connectfed.errors import ExpiredToken, client_error
+from connectfed.errors import ExpiredToken, ServiceError, client_error
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.principal import Principal
 from connectfed.settings import Settings
@@ -36,8 +39,10 @@ class FederationService:
         instances: InstanceService,
         sessions: AgentSessions,
         settings: Settings,
+        audit: AuditLog = DISCARD,
     ) -> None:
         self._store = store
+        self._audit = audit
         self._clock = clock
         self._authz = authz
         self._instances = instances
@@ -85,6 +90,27 @@ class FederationService:
         self._bound.invalidate(key)
 
     def federate(self, caller: Principal, instance_id: str) -> dict[str, Any]:
+        """GetFederationToken for ``caller``; every outcome is recorded in the audit trail."""
+        instance = Resource("AWS::Connect::Instance",
+                            self._instances.instance_arn(caller.account_id, instance_id))
+        try:
+            result = self._federate(caller, instance_id)
+        except ServiceError as exc:
+            self._record(caller, instance_id, (instance,), failure=Failure(exc.code, exc.message))
+            raise
+        user = Resource("AWS::Connect::User", result["UserArn"])
+        self._record(caller, instance_id, (instance, user),
+                     response={"UserArn": result["UserArn"], "UserId": result["UserId"]})
+        return result
+
+    def _record(self, caller: Principal, instance_id: str, resources: tuple[Resource, ...],
+                failure: Failure | None = None, response: dict[str, Any] | None = None) -> None:
+        self._audit.record(AuditEvent(
+            EventName.GET_FEDERATION_TOKEN, EventSource.CONNECT, actor_of(caller),
+            account_id=caller.account_id, resources=resources, failure=failure,
+            parameters={"InstanceId": instance_id}, response=response))
+
+    def _federate(self, caller: Principal, instance_id: str) -> dict[str, Any]:
         self._throttle.take((caller.account_id, self._settings.region))
         if caller.is_root:
             raise client_error(

@@ -20,6 +20,7 @@ from connectfed.store.agent_records import (
     RoutingProfileRecord,
     RoutingQueueRecord,
 )
+from connectfed.store.audit_records import AuditQuery, AuditRecord
 from connectfed.store.records import (
     AccessKey,
     ConnectUser,
@@ -272,6 +273,21 @@ class Store(Protocol):
     def put_signin_state(self, state_hash: str, payload: str, expires: float) -> None: ...
     def take_signin_state(self, state_hash: str, now: float) -> str | None:
         """Remove and return a pending state atomically (at most one taker), if unexpired."""
+        ...
+
+    # -- the audit trail ---------------------------------------------------------------------------
+    def put_audit_event(self, record: AuditRecord) -> None:
+        """Keep one event (a new ``event_id``) with its resources."""
+        ...
+
+    def lookup_audit_events(self, query: AuditQuery) -> list[AuditRecord]:
+        """The account's events matching ``query``, newest first (position, then event id,
+        descending), strictly after its cursor, at most ``query.limit``."""
+        ...
+
+    def gc_audit_events(self, before: float, keep: int) -> int:
+        """Delete events whose position is before ``before``, then (``keep`` > 0) all but the
+        newest ``keep``; returns how many were deleted."""
         ...
 
 

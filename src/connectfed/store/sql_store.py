@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from connectfed.store.sql_agents import AgentStatements
+from connectfed.store.sql_audit import AuditStatements
 from connectfed.store.sql_connect import ConnectStatements
 from connectfed.store.sql_identity import IdentityStatements
 from connectfed.store.sql_tokens import TokenStatements
 
 
-class SqlStore(IdentityStatements, ConnectStatements, AgentStatements, TokenStatements):
+class SqlStore(IdentityStatements, ConnectStatements, AgentStatements, TokenStatements,
+               AuditStatements):
     """Every store method, in SQL, over a backend's :class:`~connectfed.store.sql.Database`."""

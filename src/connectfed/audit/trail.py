@@ -1,0 +1,152 @@
+"""The audit trail: events stamped, written as CloudTrail records, kept for a bounded time.
+
+Each recorded :class:`~connectfed.audit.events.AuditEvent` gets an ``eventID`` (a UUID), an
+``eventTime`` (whole seconds, ISO 8601 UTC, as CloudTrail writes it), the Region, and from the
+request being answered (:mod:`connectfed.request_scope`) its ``requestID`` — the
+``x-amzn-RequestId`` the caller got — its ``sourceIPAddress`` and ``userAgent``. The record
+follows "CloudTrail record contents" (eventVersion 1.08) so that tools reading CloudTrail's
+``CloudTrailEvent`` strings read ours.
+
+Retention is bounded twice (docs/compatibility.md, "Audit trail"): events older than the
+retention period (CloudTrail's event history keeps 90 days) and all but the newest
+``max_events`` are deleted, at most every ``gc_interval_seconds``, by the recording that finds
+the interval passed. Recording never fails the call it records: a store error is logged and the
+event is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from connectfed import request_scope
+from connectfed.audit.events import Actor, AuditEvent, IdentityType
+from connectfed.audit.log import AuditObserver
+from connectfed.clock import Clock
+from connectfed.store import Store
+from connectfed.store.audit_records import AuditRecord, AuditResource
+
+log = logging.getLogger("connectfed.audit")
+
+EVENT_VERSION = "1.08"
+DAY = 86400.0
+
+
+def user_identity(actor: Actor) -> dict[str, Any]:
+    """CloudTrail's ``userIdentity`` element for ``actor`` (absent fields left out)."""
+    identity: dict[str, Any] = {"type": actor.type.value}
+    for key, value in (("principalId", actor.principal_id), ("arn", actor.arn),
+                       ("accountId", actor.account_id), ("accessKeyId", actor.access_key_id),
+                       ("userName", actor.user_name),
+                       ("identityProvider", actor.identity_provider)):
+        if value is not None:
+            identity[key] = value
+    if actor.type is IdentityType.ASSUMED_ROLE and actor.session_issuer_arn:
+        identity["sessionContext"] = {"sessionIssuer": {
+            "type": "Role", "arn": actor.session_issuer_arn,
+            "accountId": actor.session_issuer_arn.split(":")[4]
+            if actor.session_issuer_arn.count(":") >= 5 else actor.account_id,
+            "userName": actor.session_issuer_arn.rsplit("/", 1)[-1]}}
+    return identity
+
+
+class AuditTrail:
+    """The :class:`~connectfed.audit.log.AuditLog` services are given."""
+
+    def __init__(self, store: Store, clock: Clock, *, region: str, account_id: str,
+                 retention_days: float = 90.0, max_events: int = 1_000_000,
+                 gc_interval_seconds: float = 300.0,
+                 observers: Sequence[AuditObserver] = ()) -> None:
+        self._store = store
+        self._clock = clock
+        self._region = region
+        self._account_id = account_id
+        self._retention = retention_days * DAY
+        self._max_events = max_events
+        self._gc_interval = gc_interval_seconds
+        self._observers = tuple(observers)
+        self._next_gc = clock.monotonic()
+        self._gc_lock = threading.Lock()
+
+    @property
+    def retention_seconds(self) -> float:
+        return self._retention
+
+    def record(self, event: AuditEvent) -> None:
+        try:
+            self._store.put_audit_event(self._stamp(event))
+        except Exception:
+            log.exception("could not record audit event %s", event.name)
+        else:
+            scope = request_scope.current()
+            if scope is not None:
+                scope.audited = True
+            self._collect()
+        for observer in self._observers:
+            try:
+                observer.observe(event)
+            except Exception:
+                log.exception("audit observer failed on %s", event.name)
+
+    def _stamp(self, event: AuditEvent) -> AuditRecord:
+        now = self._clock.now()
+        scope = request_scope.current()
+        event_id = str(uuid.uuid4())
+        account = event.account_id or event.actor.account_id or self._account_id
+        document: dict[str, Any] = {
+            "eventVersion": EVENT_VERSION,
+            "userIdentity": user_identity(event.actor),
+            "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventSource": event.source.value,
+            "eventName": event.name,
+            "awsRegion": self._region,
+            "sourceIPAddress": scope.source_ip if scope else None,
+            "userAgent": scope.user_agent if scope else None,
+        }
+        if event.failure is not None:
+            document["errorCode"] = event.failure.code
+            document["errorMessage"] = event.failure.message
+        document["requestParameters"] = dict(event.parameters) if event.parameters else None
+        document["responseElements"] = dict(event.response) if event.response else None
+        additional = dict(event.additional)
+        if event.saml_rejection is not None:
+            additional["SAMLRejectionReason"] = event.saml_rejection
+        if additional:
+            document["additionalEventData"] = additional
+        document.update({
+            "requestID": scope.request_id if scope else None,
+            "eventID": event_id,
+            "readOnly": event.read_only,
+            "resources": [{"accountId": account, "type": r.type, "ARN": r.arn}
+                          for r in event.resources],
+            "eventType": event.event_type.value,
+            "managementEvent": True,
+            "recipientAccountId": account,
+            "eventCategory": "Management",
+        })
+        return AuditRecord(
+            event_id=event_id, account_id=account, event_time=float(int(now.timestamp())),
+            position=now.timestamp(), event_name=event.name, event_source=event.source.value,
+            username=event.username or event.actor.lookup_name,
+            access_key_id=event.actor.access_key_id, read_only=event.read_only,
+            resources=tuple(AuditResource(r.type, r.arn) for r in event.resources),
+            document=json.dumps(document, separators=(",", ":")))
+
+    def _collect(self) -> None:
+        """Delete what is past retention, at most once per interval (one thread at a time)."""
+        if self._clock.monotonic() < self._next_gc or not self._gc_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_gc = self._clock.monotonic() + self._gc_interval
+            before = self._clock.now().timestamp() - self._retention
+            removed = self._store.gc_audit_events(before, self._max_events)
+            if removed:
+                log.info("audit trail: %d events past retention deleted", removed)
+        except Exception:
+            log.exception("audit trail retention failed")
+        finally:
+            self._gc_lock.release()
