@@ -70,6 +70,13 @@ def entered(scope: RequestScope) -> Iterator[RequestScope]:
         _CURRENT.reset(token)
 
 
+def note_service(service: str) -> None:
+    """The service a request is for, known before its operation (from the signature's scope)."""
+    scope = _CURRENT.get()
+    if scope is not None:
+        scope.service = service
+
+
 def note_operation(service: str, operation: str) -> None:
     scope = _CURRENT.get()
     if scope is not None:

@@ -30,6 +30,9 @@ from connectfed.store.records import ConnectUser, RoleBinding
 from connectfed.tokens import TokenRejected
 
 
+THROTTLED = "ThrottlingException"
+
+
 class FederationService:
     def __init__(
         self,
@@ -96,7 +99,11 @@ class FederationService:
         try:
             result = self._federate(caller, instance_id)
         except ServiceError as exc:
-            self._record(caller, instance_id, (instance,), failure=Failure(exc.code, exc.message))
+            # A throttled call is counted (metrics) but not written down: under a flood the
+            # quota must stay the cheap answer it is.
+            if exc.code != THROTTLED:
+                self._record(caller, instance_id, (instance,),
+                             failure=Failure(exc.code, exc.message))
             raise
         user = Resource("AWS::Connect::User", result["UserArn"])
         self._record(caller, instance_id, (instance, user),

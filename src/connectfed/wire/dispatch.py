@@ -103,6 +103,7 @@ class Dispatcher:
                     code="InvalidSignatureException",
                     status=403,
                 )
+            request_scope.note_service(service)
             if PROTOCOL[service] == "query":
                 return self._query(request, request_id, service, claim, form or {})
             if PROTOCOL[service] == "json":
@@ -198,6 +199,8 @@ class Dispatcher:
         action = form.get("Action", "")
         model = service_model(service)
         handler = self._registry.get(service, action)
+        if handler is not None and action in model.operation_names:
+            request_scope.note_operation(service, action)
         if claim is None and (service, action) not in self._registry.unsigned:
             raise MissingAuthenticationToken(
                 "Request is missing Authentication Token"
@@ -212,7 +215,6 @@ class Dispatcher:
                 f"Could not find operation {action} for version {model.api_version}",
             )
         operation = model.operation_model(action)
-        request_scope.note_operation(service, action)
         params = query.parse_input(operation, form)
         self._validate(operation, params, lambda m: client_error("ValidationError", m))
         result = handler(self._context(request, request_id, service, action, principal), params)
