@@ -8,8 +8,8 @@ import http.cookiejar
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from itertools import pairwise
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from urllib.parse import quote, urlencode
 
 import pytest

@@ -29,7 +29,6 @@ from connectfed.store import Store
 from connectfed.store.records import ConnectUser, RoleBinding
 from connectfed.tokens import TokenRejected
 
-
 THROTTLED = "ThrottlingException"
 
 
