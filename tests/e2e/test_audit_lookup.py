@@ -335,3 +335,25 @@ def test_unsigned_lookup_is_refused_in_json(trail: Trail, tmp_path: Path) -> Non
     body = json.loads(caught.value.read())
     assert caught.value.code == 403
     assert body["__type"] == "MissingAuthenticationTokenException"
+
+
+def test_events_carry_the_request_id_on_postgresql(tmp_path: Path) -> None:
+    """On PostgreSQL store calls run in worker threads: the request's id and source address
+    still reach the events recorded there (the request scope travels with the work)."""
+    from tests.conftest import postgres_or_skip
+
+    server = start_server(tmp_path, "--throttle-rate", "0", database_url=postgres_or_skip())
+    try:
+        saml = build_saml_world(server, "pg")
+        assumed = saml.assume(saml.assertion("agent1"))
+        _, denied_id = _error_id(lambda: saml.assume(saml.assertion("agent1", sign="none")))
+        found = {json.loads(e["CloudTrailEvent"])["requestID"]: json.loads(e["CloudTrailEvent"])
+                 for e in server.client("cloudtrail").lookup_events()["Events"]}
+    finally:
+        server.stop()
+    issued = found[assumed["ResponseMetadata"]["RequestId"]]
+    assert issued["eventName"] == "AssumeRoleWithSAML" and "errorCode" not in issued
+    assert issued["sourceIPAddress"] == "127.0.0.1"
+    refused = found[denied_id]
+    assert refused["errorCode"] == "InvalidIdentityToken"
+    assert refused["additionalEventData"]["SAMLRejectionReason"]
