@@ -220,7 +220,7 @@ def build_services(
         tokens=tokens,
         agent_sessions=agent_sessions,
         audit=audit,
-        audit_history=AuditHistory(store, authz),
+        audit_history=AuditHistory(store, authz, flush=audit.flush),
         metrics=metrics,
     )
 
@@ -393,6 +393,7 @@ class ConnectfedApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.services.audit.close()  # what is queued is stored before the store closes
                 self.services.store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

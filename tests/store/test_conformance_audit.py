@@ -41,13 +41,13 @@ def _query(**kw: object) -> AuditQuery:
 def history(store: Store) -> Store:
     instance = AuditResource("AWS::Connect::Instance", "arn:aws:connect:us-east-1:1:instance/i")
     role = AuditResource("AWS::IAM::Role", "arn:aws:iam::1:role/Agents")
-    store.put_audit_event(_event("e1", 100.25, resources=(instance,)))
-    store.put_audit_event(_event("e2", 101.5, name="AssumeRoleWithSAML", username="alice",
-                                 source="sts.amazonaws.com", key=None, resources=(role,)))
-    store.put_audit_event(_event("e3", 102.75, name="ListUsers", read_only=True,
-                                 key="AKIAEXAMPLE", username="admin"))
-    store.put_audit_event(_event("e4", 103.0, resources=(instance, role)))
-    store.put_audit_event(_event("x1", 102.0, account="999999999999"))
+    store.put_audit_events([_event("e1", 100.25, resources=(instance,))])
+    store.put_audit_events([_event("e2", 101.5, name="AssumeRoleWithSAML", username="alice",
+                                 source="sts.amazonaws.com", key=None, resources=(role,))])
+    store.put_audit_events([_event("e3", 102.75, name="ListUsers", read_only=True,
+                                 key="AKIAEXAMPLE", username="admin")])
+    store.put_audit_events([_event("e4", 103.0, resources=(instance, role))])
+    store.put_audit_events([_event("x1", 102.0, account="999999999999")])
     return store
 
 
@@ -99,18 +99,21 @@ def test_pages_follow_the_cursor_without_gaps_or_repeats(history: Store) -> None
 
 def test_events_at_the_same_instant_page_by_event_id(store: Store) -> None:
     for event_id in ("a", "c", "b"):
-        store.put_audit_event(_event(event_id, 50.0))
+        store.put_audit_events([_event(event_id, 50.0)])
     first = store.lookup_audit_events(_query(limit=2))
     assert _ids(first) == ["c", "b"]
     rest = store.lookup_audit_events(_query(limit=2, cursor=AuditCursor(50.0, "b")))
     assert _ids(rest) == ["a"]
 
 
-def test_an_event_id_is_kept_once(store: Store) -> None:
-    store.put_audit_event(_event("dup", 1.0))
+def test_an_event_id_is_kept_once_and_a_batch_is_all_or_nothing(store: Store) -> None:
+    store.put_audit_events([_event("dup", 1.0)])
     with pytest.raises(Conflict):
-        store.put_audit_event(_event("dup", 2.0))
-    assert len(store.lookup_audit_events(_query())) == 1
+        store.put_audit_events([_event("new", 3.0), _event("dup", 2.0)])
+    assert _ids(store.lookup_audit_events(_query())) == ["dup"]
+    store.put_audit_events([])
+    store.put_audit_events([_event("b1", 4.0), _event("b2", 5.0)])
+    assert _ids(store.lookup_audit_events(_query())) == ["b2", "b1", "dup"]
 
 
 def test_gc_deletes_by_age_then_by_count_with_their_resources(history: Store) -> None:

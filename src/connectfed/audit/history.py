@@ -16,6 +16,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,9 +52,14 @@ def _invalid_token() -> ServiceError:
 
 
 class AuditHistory:
-    def __init__(self, store: Store, authz: Authorizer) -> None:
+    """``flush`` stores the events this server has queued (the trail's), so that a lookup
+    always sees them."""
+
+    def __init__(self, store: Store, authz: Authorizer,
+                 flush: Callable[[], None] = lambda: None) -> None:
         self._store = store
         self._authz = authz
+        self._flush = flush
 
     def lookup(self, caller: Principal, request: LookupRequest) -> LookupPage:
         self._authz.require(caller, ACTION, "*")
@@ -70,6 +76,7 @@ class AuditHistory:
                                                                      fingerprint)
         if request.insights:
             return LookupPage((), None)
+        self._flush()
         found = self._store.lookup_audit_events(AuditQuery(
             account_id=caller.account_id, limit=limit + 1, attribute=attribute,
             start=_seconds(request.start), end=_seconds(request.end), cursor=cursor))

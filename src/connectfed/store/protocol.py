@@ -276,8 +276,8 @@ class Store(Protocol):
         ...
 
     # -- the audit trail ---------------------------------------------------------------------------
-    def put_audit_event(self, record: AuditRecord) -> None:
-        """Keep one event (a new ``event_id``) with its resources."""
+    def put_audit_events(self, records: Sequence[AuditRecord]) -> None:
+        """Keep events (each a new ``event_id``) with their resources, all or none."""
         ...
 
     def lookup_audit_events(self, query: AuditQuery) -> list[AuditRecord]:

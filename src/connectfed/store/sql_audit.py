@@ -3,6 +3,7 @@ newest first by (position, event_id), pruned by age and by count."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from connectfed.store.audit_records import (
@@ -29,18 +30,21 @@ _RESOURCE_COLUMNS = {
 
 
 class AuditStatements(SqlBase):
-    def put_audit_event(self, record: AuditRecord) -> None:
+    def put_audit_events(self, records: Sequence[AuditRecord]) -> None:
+        if not records:
+            return
         with self._db.transaction() as tx:
-            tx.execute(
-                f"INSERT INTO audit_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.event_id, record.account_id, record.event_time, record.position,
-                 record.event_name, record.event_source, record.username, record.access_key_id,
-                 1 if record.read_only else 0, record.document))
-            for resource in record.resources:
+            for record in records:
                 tx.execute(
-                    "INSERT INTO audit_resources (event_id, resource_type, resource_name)"
-                    " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    (record.event_id, resource.resource_type, resource.resource_name))
+                    f"INSERT INTO audit_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.event_id, record.account_id, record.event_time, record.position,
+                     record.event_name, record.event_source, record.username,
+                     record.access_key_id, 1 if record.read_only else 0, record.document))
+                for resource in record.resources:
+                    tx.execute(
+                        "INSERT INTO audit_resources (event_id, resource_type, resource_name)"
+                        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        (record.event_id, resource.resource_type, resource.resource_name))
 
     def lookup_audit_events(self, query: AuditQuery) -> list[AuditRecord]:
         where = ["e.account_id = ?"]
