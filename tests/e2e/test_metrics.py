@@ -34,6 +34,7 @@ def throttled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def _scrape(server: Server) -> list[Sample]:
     with urllib.request.urlopen(server.url + "/_connectfed/metrics", timeout=30) as response:
         assert response.headers["Content-Type"].startswith("text/plain")
+        assert response.headers["x-amzn-RequestId"]
         text = response.read().decode()
     return [sample for family in text_string_to_metric_families(text)
             for sample in family.samples]

@@ -29,7 +29,15 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from connectfed import request_scope
 from connectfed.audit.events import AuditEvent, EventName
-from connectfed.server.edge import ASGIApp, Message, Receive, Scope, Send
+from connectfed.server.edge import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    request_id_of,
+    send_with_request_id,
+)
 
 PATH = "/_connectfed/metrics"
 OTHER = "other"
@@ -101,7 +109,8 @@ def metrics_middleware(metrics: Metrics) -> type:
                 await self.app(scope, receive, send)
                 return
             if scope["path"] == PATH:
-                await _answer(send, scope["method"], metrics)
+                await _answer(send_with_request_id(send, request_id_of(scope)), scope["method"],
+                              metrics)
                 return
             started = time.perf_counter()
             status = 500
