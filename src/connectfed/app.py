@@ -25,6 +25,8 @@ from connectfed.admin.access import AdminAccess
 from connectfed.admin.bundle import Admin, build_admin
 from connectfed.admin.edge import admin_middleware
 from connectfed.api.cti import authenticator
+from connectfed.audit.history import AuditHistory
+from connectfed.audit.trail import AuditTrail
 from connectfed.auth.verify import (
     ReceivedRequest,
     SignatureClaim,
@@ -48,7 +50,9 @@ from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.simulate import PolicySimulator
 from connectfed.identity.sts import StsService
+from connectfed.server.audit_denials import audit_denials
 from connectfed.server.edge import (
+    Middleware,
     Receive,
     Scope,
     Send,
@@ -57,6 +61,9 @@ from connectfed.server.edge import (
     send_with_request_id,
 )
 from connectfed.server.explain_route import explain_route
+from connectfed.server.metrics import Metrics, metrics_middleware
+from connectfed.server.observe import ObserveRequest
+from connectfed.server.request_log import RequestLog
 from connectfed.settings import Settings
 from connectfed.store import Conflict, MasterKey, Store, open_store
 from connectfed.store.records import AccessKey
@@ -107,6 +114,9 @@ class Services:
     agent_sessions: AgentSessions
     explanations: Explanations
     simulator: PolicySimulator
+    audit: AuditTrail
+    audit_history: AuditHistory
+    metrics: Metrics
     admin: Admin | None = None  # the admin API (time travel, faults) when it is on
 
 
@@ -181,6 +191,12 @@ def build_services(
     resolver = CredentialResolver(store, clock, hmac_key, ttl)
     explanations = Explanations(store, clock, keep_seconds=settings.explain_keep_seconds)
     authz = Authorizer(store, clock, settings.region, ttl, explanations)
+    # Observability: the audit trail (told to the metrics) that services record events in.
+    bootstrap = _bootstrap(store, clock)
+    metrics = Metrics()
+    audit = AuditTrail(store, clock, region=settings.region, account_id=bootstrap.account_id,
+                       retention_days=settings.audit_retention_days,
+                       max_events=settings.audit_max_events, observers=(metrics,))
     agents = AgentService(store, clock)
     instances = InstanceService(
         store, clock, authz, settings.region, ttl, on_created=agents.ensure_defaults
@@ -197,17 +213,19 @@ def build_services(
         # A retired key is dropped once no token it hashed can be alive: the longest lifetime
         # is the refresh horizon, or a role session's 12 h maximum for console sessions.
         key_keep_seconds=max(settings.refresh_token_seconds, 12 * 3600) + ttl + 60)
-    agent_sessions = AgentSessions(store, clock, tokens, settings)
-    federation = FederationService(store, clock, authz, instances, agent_sessions, settings)
+    agent_sessions = AgentSessions(store, clock, tokens, settings, audit=audit)
+    federation = FederationService(store, clock, authz, instances, agent_sessions, settings,
+                                   audit=audit)
     assume_saml = AssumeRoleWithSaml(
         store, clock, sts, providers, single_use=settings.saml_single_use,
-        skew_seconds=settings.clock_skew_seconds, explanations=explanations)
+        skew_seconds=settings.clock_skew_seconds, explanations=explanations,
+        audit=audit)
     sessions = BrowserSessions(sessions=agent_sessions, store=store, clock=clock,
                                public_url=settings.public_url)
     signin = BrowserSignin(store=store, clock=clock, settings=settings, providers=providers,
                            assume_saml=assume_saml, resolver=resolver, federation=federation,
                            instances=instances, tokens=tokens, state_key=hmac_key,
-                           sessions=sessions)
+                           sessions=sessions, audit=audit)
     return Services(
         settings=settings,
         store=store,
@@ -221,7 +239,7 @@ def build_services(
         providers=providers,
         assume_saml=assume_saml,
         signin=signin,
-        bootstrap=_bootstrap(store, clock),
+        bootstrap=bootstrap,
         agents=agents,
         agent_admin=AgentAdministration(authz, instances, agents),
         tokens=tokens,
@@ -229,6 +247,9 @@ def build_services(
         admin=admin,
         explanations=explanations,
         simulator=PolicySimulator(store, authz),
+        audit=audit,
+        audit_history=AuditHistory(store, authz, flush=audit.flush),
+        metrics=metrics,
     )
 
 
@@ -356,9 +377,8 @@ class ConnectfedApp:
         if self._inline:
             response = self.dispatcher.handle(request, request_id)
         else:
-            response = await asyncio.get_running_loop().run_in_executor(
-                None, self.dispatcher.handle, request, request_id
-            )
+            # to_thread carries the request's context (connectfed.request_scope) to the thread.
+            response = await asyncio.to_thread(self.dispatcher.handle, request, request_id)
         await self._send(send, response)
 
     def _instance_exists(self, instance_id: str) -> bool:
@@ -389,7 +409,7 @@ class ConnectfedApp:
     async def _run(self, function: Any, *args: Any) -> Any:
         if self._inline:
             return function(*args)
-        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+        return await asyncio.to_thread(function, *args)  # with the request's context
 
     async def _send(self, send: Any, response: Response) -> None:
         headers = _encode_headers(response.headers)
@@ -410,6 +430,7 @@ class ConnectfedApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.services.audit.close()  # what is queued is stored before the store closes
                 self.services.store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -433,7 +454,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> ConnectfedApp:
 
 def create_edge(services: Services, idp: TestIdpSite | None = None) -> Any:
     """The ASGI application a server runs: the app inside the edge middleware chain."""
-    middleware = [admin_middleware(services.admin)]
+    middleware: list[Middleware] = [ObserveRequest, metrics_middleware(services.metrics)]
+    if services.settings.log_format == "json":
+        middleware.append(RequestLog)
+    middleware.append(audit_denials(services.audit, services.store.inline))
+    middleware.append(admin_middleware(services.admin))
     if services.settings.admin:
         middleware.append(explain_route(services.explanations, services.store.inline))
     return build_edge(ConnectfedApp(services, idp), middleware)

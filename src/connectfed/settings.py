@@ -52,6 +52,12 @@ class Settings:
     # Explanations of denials (identity/explain.py) are recorded whether or not the admin API is
     # on (`connectfed explain` reads them from the database), and kept this long.
     explain_keep_seconds: float = 24 * 3600
+    # Observability (issue 11): "text" or "json" (one JSON object a line, one line per
+    # request); the audit trail keeps events this many days and at most this many (0: no
+    # count bound), as CloudTrail's event history keeps 90 days.
+    log_format: str = "text"
+    audit_retention_days: float = 90.0
+    audit_max_events: int = 1_000_000
 
     @property
     def saml_endpoints(self) -> tuple[str, ...]:

@@ -5,22 +5,19 @@ URL, the browser's SAML POST through federate and sign-in), then its whole outpu
 
 from __future__ import annotations
 
-import base64
-import http.cookiejar
-import re
-import urllib.request
+import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote
 
 import pytest
-from botocore.auth import SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
-from tests.support.saml_world import build_saml_world
-from tests.support.server import ROOT_SECRET, Server, start_server
+from tests.support.secret_flows import exercise_secret_flows
+from tests.support.server import Server, start_server
+
+REQUEST_FIELDS = ("request_id", "method", "path", "service", "operation", "principal", "status",
+                  "error_code", "duration_ms", "client_ip")
 
 
 @pytest.fixture(scope="module")
@@ -32,88 +29,60 @@ def chatty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-class _Recorder(urllib.request.HTTPRedirectHandler):
-    def __init__(self) -> None:
-        self.locations: list[str] = []
-
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> Any:
-        self.locations.append(newurl)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def _browser() -> tuple[urllib.request.OpenerDirector, http.cookiejar.CookieJar, _Recorder]:
-    jar = http.cookiejar.CookieJar()
-    recorder = _Recorder()
-    return (urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), recorder),
-            jar, recorder)
-
-
-def _assertion_content(assertion: str) -> list[str]:
-    xml = base64.b64decode(assertion).decode()
-    found = re.findall(r"<(?:\w+:)?(?:SignatureValue|DigestValue)>([^<]+)<", xml)
-    found += re.findall(r'<(?:\w+:)?Assertion [^>]*ID="([^"]+)"', xml)
-    assert len(found) >= 3, xml[:500]
-    return [value.strip() for value in found]
-
-
 def test_no_secret_in_any_log_line(chatty: Server, tmp_path: Path) -> None:
-    saml = build_saml_world(chatty, "logs")
-    world = saml.world
-    secrets: list[str] = [ROOT_SECRET, world.caller_secret]
-
-    # AssumeRoleWithSAML through the API, then GetFederationToken and its sign-in URL.
-    assertion = saml.assertion("agent1")
-    secrets += [assertion, *_assertion_content(assertion)]
-    creds = saml.assume(assertion)["Credentials"]
-    secrets += [creds["SecretAccessKey"], creds["SessionToken"]]
-    connect = chatty.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                            creds["SessionToken"])
-    token = connect.get_federation_token(InstanceId=world.instance_id)
-    code = parse_qs(urlsplit(token["SignInUrl"]).query)["code"][0]
-    secrets += [token["Credentials"]["AccessToken"], token["Credentials"]["RefreshToken"], code]
-    opener, jar, recorder = _browser()
-    page = opener.open(token["SignInUrl"] + "&destination=/ccp-v2", timeout=30)
-    assert b"data-authorize=" in page.read()  # landed on the CCP, signed in by cookie
-
-    # A presigned GetFederationToken URL made with the session's credentials.
-    request = AWSRequest(method="GET", url=f"{chatty.url}/user/federate/{world.instance_id}")
-    SigV4QueryAuth(Credentials(creds["AccessKeyId"], creds["SecretAccessKey"],
-                               creds["SessionToken"]), "connect", "us-east-1",
-                   expires=60).add_auth(request)
-    presigned = request.prepare().url
-    query = parse_qs(urlsplit(presigned).query)
-    secrets += [query["X-Amz-Signature"][0]]
-    assert urllib.request.urlopen(presigned, timeout=30).status == 200
-
-    # The browser: POST /saml with a RelayState, then federate, then the sign-in URL.
-    browser_assertion = saml.assertion("agent2")
-    secrets += [browser_assertion, *_assertion_content(browser_assertion)]
-    relay = f"/connect/federate/{world.instance_id}?destination={quote('/ccp-v2')}"
-    landed = opener.open(urllib.request.Request(
-        chatty.url + "/saml", data=urlencode({"SAMLResponse": browser_assertion,
-                                              "RelayState": relay}).encode()), timeout=30)
-    assert b"data-authorize=" in landed.read()
-    browser_codes = [parse_qs(urlsplit(u).query)["code"][0] for u in recorder.locations
-                     if "code=" in u]
-    assert len(browser_codes) == 1  # the redirect from federate to the sign-in URL
-    secrets += browser_codes + [cookie.value for cookie in jar if cookie.value]
-    assert any(cookie.name == "connectfed_console" for cookie in jar)
-
-    # An IAM access key created and listed.
-    iam = chatty.client("iam")
-    iam.create_user(UserName="logged")
-    secrets.append(iam.create_access_key(UserName="logged")["AccessKey"]["SecretAccessKey"])
+    secrets = exercise_secret_flows(chatty)
 
     chatty.stop()
     log = "".join(chatty.output)
     assert "ASGI [" in log and '"GET /connect/' in log  # trace and access lines were written
+    _assert_no_secret(log, secrets)
+
+
+def _assert_no_secret(log: str, secrets: list[str]) -> None:
     for secret in secrets:
         for form in {secret, quote(secret, safe=""), quote(secret)}:
             assert form not in log, f"a secret ({secret[:6]}…) is in the log"
     assert "<redacted>" in log  # redaction had something to do
     for marker in ("SignatureValue", "saml:Assertion", "saml2:Assertion", "NameID"):
         assert marker not in log
+
+
+def test_json_logs_are_one_object_a_line_one_line_a_request_and_hold_no_secret(
+        tmp_path: Path) -> None:
+    server = start_server(tmp_path, "--throttle-rate", "0", "--log-format", "json",
+                          "--log-level", "trace", "--access-log")
+    server.follow_output()
+    try:
+        secrets = exercise_secret_flows(server, "json")
+        sts = server.client("sts")
+        caller = sts.get_caller_identity()
+        denied = server.client("iam", "AKIANOSUCHKEY0000000", "x" * 40)
+        with pytest.raises(ClientError):
+            denied.list_users()
+    finally:
+        server.stop()
+    lines = server.output[server.output.index("READY\n") + 1:]
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
+    requests = [e for e in entries if e["logger"] == "connectfed.request"]
+    assert all(set(REQUEST_FIELDS) <= e.keys() for e in requests)
+    by_id = {e["request_id"]: e for e in requests}
+    assert len(by_id) == len(requests)  # one line per request
+    mine = by_id[caller["ResponseMetadata"]["RequestId"]]
+    assert (mine["service"], mine["operation"], mine["status"]) == ("sts", "GetCallerIdentity",
+                                                                   200)
+    assert mine["principal"] == caller["Arn"] and mine["client_ip"] == "127.0.0.1"
+    assert isinstance(mine["duration_ms"], float) and mine["duration_ms"] >= 0
+    operations = {(e["service"], e["operation"], e["status"]) for e in requests}
+    assert ("connect", "GetFederationToken", 200) in operations
+    assert ("sts", "AssumeRoleWithSAML", 200) in operations
+    refused = [e for e in requests if e["service"] == "iam" and e["status"] == 403]
+    assert refused and refused[-1]["error_code"] == "InvalidClientTokenId"
+    assert refused[-1]["principal"] is None
+    pages = [e for e in requests if e["path"].startswith("/connect/") and e["service"] is None]
+    assert pages and all("?" not in e["path"] for e in requests)
+    assert any(e["logger"] == "uvicorn.error" or e["level"] == "trace" for e in entries)
+    _assert_no_secret("".join(lines), secrets)
 
 
 def test_log_level_of_needs_logger_and_level(tmp_path: Path) -> None:

@@ -4,6 +4,6 @@ Importing this package registers every handler in :data:`connectfed.wire.registr
 (and the CTI handlers in :data:`connectfed.wire.json10.HANDLERS`).
 """
 
-from connectfed.api import connect, connect_agents, cti, iam, iam_simulate, sts
+from connectfed.api import cloudtrail, connect, connect_agents, cti, iam, iam_simulate, sts
 
-__all__ = ["connect", "connect_agents", "cti", "iam", "iam_simulate", "sts"]
+__all__ = ["cloudtrail", "connect", "connect_agents", "cti", "iam", "iam_simulate", "sts"]

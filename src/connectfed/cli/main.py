@@ -12,7 +12,7 @@ from connectfed import __version__
 
 # The `server` extra's top-level modules (pyproject.toml): missing, `serve` says how to get them.
 SERVER_MODULES = frozenset({"uvicorn", "httptools", "uvloop", "platformdirs", "cryptography",
-                            "psycopg", "psycopg_pool", "signxml", "lxml"})
+                            "psycopg", "psycopg_pool", "signxml", "lxml", "prometheus_client"})
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -114,6 +114,13 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--cache-ttl", type=float, default=2.0, metavar="SECONDS",
                        help="how long a change made by another process sharing the database "
                             "may stay unseen (default 2; 0 for tests that seed while serving)")
+    serve.add_argument("--log-format", choices=["text", "json"], default="text",
+                       help="json: every log line one JSON object, with one structured line "
+                            "per request (request id, operation, principal, status, duration)")
+    serve.add_argument("--audit-retention-days", type=float, default=90.0,
+                       help="keep audit events (CloudTrail LookupEvents) this long (default 90)")
+    serve.add_argument("--audit-max-events", type=int, default=1_000_000,
+                       help="keep at most this many audit events, the newest (0: no bound)")
 
 def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rotate = sub.add_parser(

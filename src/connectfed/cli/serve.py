@@ -143,7 +143,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
     explicit = _explicit_levels(args.log_level_of) or []
-    log_config = logging_config(args.log_level, explicit)
+    log_config = logging_config(args.log_level, explicit, args.log_format)
     logging.config.dictConfig(log_config)  # before anything logs; uvicorn applies it again
     # Everything this server writes (database, WAL, keys, TLS material) is private to its user.
     os.umask(0o077)
@@ -192,6 +192,9 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         # Declared worlds and tests: how long another process's changes may stay unseen.
         cache_ttl_seconds=args.cache_ttl,
         explain_keep_seconds=args.explain_keep_seconds,
+        log_format=args.log_format,
+        audit_retention_days=args.audit_retention_days,
+        audit_max_events=args.audit_max_events,
     )
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))

@@ -18,9 +18,21 @@ ended by sign-out (:meth:`sign_out`). Knows nothing of HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from connectfed.audit.actors import session_actor
+from connectfed.audit.events import (
+    UNKNOWN_ACTOR,
+    AuditEvent,
+    EventName,
+    EventSource,
+    EventType,
+    Failure,
+    Resource,
+)
+from connectfed.audit.log import DISCARD, AuditLog
 from connectfed.clock import Clock
 from connectfed.settings import Settings
 from connectfed.store import Store
@@ -90,7 +102,8 @@ def _expired(exc: TokenRejected) -> TokenRejected:
 
 class AgentSessions:
     def __init__(self, store: Store, clock: Clock, tokens: TokenService,
-                 settings: Settings) -> None:
+                 settings: Settings, audit: AuditLog = DISCARD) -> None:
+        self._audit = audit
         self._store = store
         self._clock = clock
         self._tokens = tokens
@@ -144,6 +157,55 @@ class AgentSessions:
     # -- the browser ------------------------------------------------------------------------------
     def sign_in_with_code(self, instance_id: str, code: str) -> BrowserSession:
         """Spend a SignInUrl code (single use) for a browser session in its family."""
+        return self._audited("SignInUrl", instance_id,
+                             lambda: self._sign_in_with_code(instance_id, code))
+
+    def sign_in_with_tokens(self, instance_id: str, access_token: str,
+                            refresh_token: str | None = None) -> BrowserSession:
+        """The documented form post of GetFederationToken's credentials: the access token must
+        be live and for this instance; a refresh token, when given, must be a live one of the
+        same family. Neither is spent: the browser session joins their family."""
+        return self._audited("Credentials", instance_id, lambda: self._sign_in_with_tokens(
+            instance_id, access_token, refresh_token))
+
+    def _audited(self, method: str, instance_id: str,
+                 sign_in: Callable[[], BrowserSession]) -> BrowserSession:
+        """Run a sign-in, recording it (``SignIn``, connect.amazonaws.com) either way."""
+        try:
+            session = sign_in()
+        except TokenRejected as exc:
+            self._audit.record(self._sign_in_event(method, instance_id, None, str(exc)))
+            raise
+        self._audit.record(self._sign_in_event(method, instance_id, session, None))
+        return session
+
+    def _sign_in_event(self, method: str, instance_id: str, session: BrowserSession | None,
+                       failure: str | None) -> AuditEvent:
+        instance = self._store.get_instance(instance_id)
+        resources: list[Resource] = []
+        if instance is not None:
+            resources.append(Resource("AWS::Connect::Instance", instance.arn))
+        actor, username = UNKNOWN_ACTOR, None
+        if session is not None:
+            user = self._store.get_connect_user(instance_id, session.user_id)
+            family = self._store.get_token_family(session.family_id)
+            username = user.username if user is not None else None
+            if user is not None:
+                resources.append(Resource("AWS::Connect::User", user.arn))
+            if family is not None:
+                actor = session_actor(instance.account_id if instance else None,
+                                      family.session_key_id, family.role_arn, username)
+        return AuditEvent(
+            EventName.SIGN_IN, EventSource.CONNECT, actor,
+            account_id=instance.account_id if instance is not None else None,
+            username=username, resources=tuple(resources),
+            failure=None if failure is None else Failure("Unauthorized", failure),
+            event_type=EventType.CONSOLE_SIGN_IN,
+            parameters={"InstanceId": instance_id},
+            response={"SignIn": "Success" if failure is None else "Failure"},
+            additional={"Method": method})
+
+    def _sign_in_with_code(self, instance_id: str, code: str) -> BrowserSession:
         try:
             grant = self._tokens.spend(code, TokenKind.SIGNIN, instance_id)
         except TokenRejected as exc:
@@ -151,11 +213,8 @@ class AgentSessions:
         self._ensure_alive(grant)
         return self._open_browser_session(grant)
 
-    def sign_in_with_tokens(self, instance_id: str, access_token: str,
-                            refresh_token: str | None = None) -> BrowserSession:
-        """The documented form post of GetFederationToken's credentials: the access token must
-        be live and for this instance; a refresh token, when given, must be a live one of the
-        same family. Neither is spent: the browser session joins their family."""
+    def _sign_in_with_tokens(self, instance_id: str, access_token: str,
+                             refresh_token: str | None) -> BrowserSession:
         grant = self.authenticate(access_token, instance_id)
         if refresh_token:
             try:

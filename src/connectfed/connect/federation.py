@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectfed.audit.actors import actor_of
+from connectfed.audit.events import AuditEvent, EventName, EventSource, Failure, Resource
+from connectfed.audit.log import DISCARD, AuditLog
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
 from connectfed.connect.agent_sessions import AgentSessions
@@ -32,6 +35,8 @@ from connectfed.settings import Settings
 from connectfed.store import Store
 from connectfed.store.records import ConnectUser, RoleBinding
 from connectfed.tokens import TokenRejected
+
+THROTTLED = "ThrottlingException"
 
 
 class RoleAlreadyBound(ServiceError):
@@ -60,8 +65,10 @@ class FederationService:
         instances: InstanceService,
         sessions: AgentSessions,
         settings: Settings,
+        audit: AuditLog = DISCARD,
     ) -> None:
         self._store = store
+        self._audit = audit
         self._clock = clock
         self._authz = authz
         self._instances = instances
@@ -112,6 +119,32 @@ class FederationService:
         self._bound.invalidate(key)
 
     def federate(self, caller: Principal, instance_id: str) -> dict[str, Any]:
+        """GetFederationToken for ``caller``; every outcome is recorded in the audit trail."""
+        instance = Resource("AWS::Connect::Instance",
+                            self._instances.instance_arn(caller.account_id, instance_id))
+        try:
+            result = self._explained(caller, instance_id)
+        except ServiceError as exc:
+            # A throttled call is counted (metrics) but not written down: under a flood the
+            # quota must stay the cheap answer it is.
+            if exc.code != THROTTLED:
+                self._record(caller, instance_id, (instance,),
+                             failure=Failure(exc.code, exc.message))
+            raise
+        user = Resource("AWS::Connect::User", result["UserArn"])
+        self._record(caller, instance_id, (instance, user),
+                     response={"UserArn": result["UserArn"], "UserId": result["UserId"]})
+        return result
+
+    def _record(self, caller: Principal, instance_id: str, resources: tuple[Resource, ...],
+                failure: Failure | None = None, response: dict[str, Any] | None = None) -> None:
+        self._audit.record(AuditEvent(
+            EventName.GET_FEDERATION_TOKEN, EventSource.CONNECT, actor_of(caller),
+            account_id=caller.account_id, resources=resources, failure=failure,
+            parameters={"InstanceId": instance_id}, response=response))
+
+    def _explained(self, caller: Principal, instance_id: str) -> dict[str, Any]:
+        """GetFederationToken, step by step: a refusal is explained under the request id."""
         diagnosis = Diagnosis("connect:GetFederationToken", caller.arn, caller.origin.request_id)
         try:
             return self._federate(caller, instance_id, diagnosis)

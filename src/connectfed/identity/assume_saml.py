@@ -21,8 +21,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from connectfed.audit.log import DISCARD, AuditLog
 from connectfed.clock import Clock
-from connectfed.errors import AccessDenied, ServiceError, client_error
+from connectfed.errors import ServiceError, client_error
 from connectfed.identity.explain import Diagnosis, Explanations, check, summarize
 from connectfed.identity.policy import (
     Decision,
@@ -33,6 +34,14 @@ from connectfed.identity.policy import (
 )
 from connectfed.identity.principal import Origin
 from connectfed.identity.providers import SamlProviderService
+from connectfed.identity.saml_audit import saml_event
+from connectfed.identity.saml_refusal import (
+    SamlDenied,
+    SamlRefusal,
+    invalid_token,
+    not_authorized,
+    refusal_reason,
+)
 from connectfed.identity.sts import StsService, _role_name_from_arn
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
 from connectfed.saml.namespaces import (
@@ -46,6 +55,8 @@ from connectfed.store import Store
 from connectfed.store.records import SamlProvider
 
 log = logging.getLogger("connectfed.saml")
+__all__ = ["AssumeRoleWithSaml", "SamlDenied", "SamlRefusal", "invalid_token", "not_authorized",
+           "refusal_reason"]
 
 ROLE = ROLE_ATTRIBUTE
 SESSION_NAME = SESSION_NAME_ATTRIBUTE
@@ -59,20 +70,14 @@ FORMATS = {
 }
 
 
-def invalid_token(message: str) -> ServiceError:
-    return client_error("InvalidIdentityToken", message)
-
-
-def not_authorized() -> AccessDenied:
-    return AccessDenied("Not authorized to perform sts:AssumeRoleWithSAML")
-
-
 class AssumeRoleWithSaml:
     def __init__(self, store: Store, clock: Clock, sts: StsService,
                  providers: SamlProviderService, *, single_use: bool,
-                 skew_seconds: int = 300, explanations: Explanations | None = None) -> None:
+                 skew_seconds: int = 300, explanations: Explanations | None = None,
+                 audit: AuditLog = DISCARD) -> None:
         self._explanations = explanations
         self._store = store
+        self._audit = audit
         self._clock = clock
         self._sts = sts
         self._providers = providers
@@ -84,10 +89,11 @@ class AssumeRoleWithSaml:
         try:
             document = base64.b64decode(encoded.strip(), validate=True)
         except (binascii.Error, ValueError):
-            raise invalid_token("Invalid base64 SAMLResponse") from None
+            raise invalid_token("Invalid base64 SAMLResponse", "not_base64") from None
         trusted = self._providers.trusted(provider_arn)
         if trusted is None:
-            raise invalid_token(f"The SAML provider {provider_arn} does not exist")
+            raise invalid_token(f"The SAML provider {provider_arn} does not exist",
+                                "unknown_provider")
         try:
             verified = self._providers.verify(trusted, document)
         except AssertionRejected as exc:
@@ -95,8 +101,8 @@ class AssumeRoleWithSaml:
             log.warning("AssumeRoleWithSAML rejected an assertion for %s (%s): %s",
                         provider_arn, exc.reason, exc.detail or exc)
             if exc.reason == "expired":
-                raise client_error("ExpiredTokenException", str(exc)) from None
-            raise invalid_token(str(exc)) from None
+                raise SamlRefusal(str(exc), "expired", "ExpiredTokenException") from None
+            raise invalid_token(str(exc), exc.reason) from None
         return verified, trusted.record
 
     def remember(self, verified: VerifiedAssertion) -> bool:
@@ -116,17 +122,26 @@ class AssumeRoleWithSaml:
         return pairs
 
     def assume(self, params: dict[str, Any], origin: Origin | None = None) -> dict[str, Any]:
+        """AssumeRoleWithSAML; every outcome is recorded in the audit trail."""
         role_arn, provider_arn = params["RoleArn"], params["PrincipalArn"]
-        verified, provider = self.verify(provider_arn, params["SAMLAssertion"])
-        if self._single_use:
-            return self.issue(verified, provider, role_arn, params.get("DurationSeconds"),
-                              before_issue=lambda: self._spend(verified), origin=origin)
-        return self.issue(verified, provider, role_arn, params.get("DurationSeconds"),
-                          origin=origin)
+        verified: VerifiedAssertion | None = None
+        try:
+            verified, provider = self.verify(provider_arn, params["SAMLAssertion"])
+            if self._single_use:
+                result = self.issue(verified, provider, role_arn, params.get("DurationSeconds"),
+                                    before_issue=lambda: self._spend(verified), origin=origin)
+            else:
+                result = self.issue(verified, provider, role_arn, params.get("DurationSeconds"),
+                                    origin=origin)
+        except ServiceError as exc:
+            self._audit.record(saml_event(params, verified, exc))
+            raise
+        self._audit.record(saml_event(params, verified, result=result))
+        return result
 
     def _spend(self, verified: VerifiedAssertion) -> None:
         if not self.remember(verified):
-            raise invalid_token("The SAML assertion has already been used")
+            raise invalid_token("The SAML assertion has already been used", "replayed")
 
     def issue(self, verified: VerifiedAssertion, provider: SamlProvider, role_arn: str,
               duration_seconds: int | None = None,
@@ -153,25 +168,28 @@ class AssumeRoleWithSaml:
         if (role_arn, provider.arn) not in pairs:
             raise diagnosis.failed(
                 "role", f"the assertion's Role attribute does not pair {role_arn} with "
-                f"{provider.arn}", not_authorized(),
+                f"{provider.arn}", not_authorized("role_not_offered"),
                 hints=[f"Pairs in the assertion: {', '.join(f'{r},{p}' for r, p in pairs)}"
                        if pairs else "The assertion has no valid Role attribute pair."])
         names = verified.attributes.get(SESSION_NAME, ())
         if not names:
-            raise invalid_token("RoleSessionName is required in AuthnResponse")
+            raise invalid_token("RoleSessionName is required in AuthnResponse", "session_name")
         session_name = names[0]
         if len(names) != 1 or not NAME_PATTERN.fullmatch(session_name):
             raise invalid_token(
-                "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}")
+                "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}",
+                "session_name")
         source = verified.attributes.get(SOURCE_IDENTITY, ())
         if source and (not NAME_PATTERN.fullmatch(source[0]) or source[0].startswith("aws:")):
-            raise invalid_token("SourceIdentity in AuthnResponse is not valid")
+            raise invalid_token("SourceIdentity in AuthnResponse is not valid", "source_identity")
         if sum(1 for name in verified.attributes if name.startswith(TAG_PREFIX)) > 50:
-            raise invalid_token("The number of session tags exceeds the limit of 50")
+            raise invalid_token("The number of session tags exceeds the limit of 50",
+                                "session_tags")
         target = _role_name_from_arn(role_arn)
         role = self._store.get_role(*target) if target else None
         if role is None or role.arn != role_arn:
-            raise diagnosis.failed("role", f"no role {role_arn} exists", not_authorized())
+            raise diagnosis.failed("role", f"no role {role_arn} exists",
+                                   not_authorized("unknown_role"))
         diagnosis.passed("role", f"role {role.arn}, paired with {provider.arn}")
         sub_type = FORMATS.get(verified.name_id_format or "", verified.name_id_format or "")
         context: dict[str, Any] = {
@@ -186,13 +204,14 @@ class AssumeRoleWithSaml:
             trust = parse_policy(role.trust_policy, trust=True)
         except MalformedPolicy:
             raise diagnosis.failed("trust", f"the trust policy of {role.arn} cannot be parsed",
-                                   not_authorized()) from None
+                                   not_authorized("trust_policy")) from None
         facts = RequestFacts(action="sts:AssumeRoleWithSAML", resource=role.arn, context=context,
                              principal_arns=(provider.arn,), principal_kind="Federated")
         if evaluate((trust,), facts) is not Decision.ALLOW:
             evaluation = check("trust", provider.arn, [(f"trust policy of {role.arn}", trust)],
                                facts)
-            raise diagnosis.failed("trust", summarize(evaluation), not_authorized(), evaluation)
+            raise diagnosis.failed("trust", summarize(evaluation), not_authorized("trust_policy"),
+                                   evaluation)
         diagnosis.passed("trust", f"the trust policy of {role.arn} allows {provider.arn}")
         duration = self._duration(duration_seconds, verified, role.max_session_duration)
         if before_issue is not None:
@@ -222,16 +241,18 @@ class AssumeRoleWithSaml:
                 try:
                     duration = int(attribute[0])
                 except ValueError:
-                    raise invalid_token("SessionDuration must be an integer") from None
+                    raise invalid_token("SessionDuration must be an integer",
+                                        "session_duration") from None
                 if not 900 <= duration <= 43200:
-                    raise invalid_token("SessionDuration must be between 900 and 43200")
+                    raise invalid_token("SessionDuration must be between 900 and 43200",
+                                        "session_duration")
             duration = min(duration, role_max)
         if verified.session_not_on_or_after is not None:
             remaining = int((verified.session_not_on_or_after - self._clock.now()).total_seconds())
             duration = min(duration, remaining)
         if duration < 1:
-            raise client_error("ExpiredTokenException", "The SAML session has ended "
-                               "(SessionNotOnOrAfter)")
+            raise SamlRefusal("The SAML session has ended (SessionNotOnOrAfter)",
+                              "session_ended", "ExpiredTokenException")
         return duration
 
     @staticmethod

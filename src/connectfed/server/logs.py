@@ -12,13 +12,21 @@ log prints the query string, which holds the sign-in ``code=`` of a sign-in URL 
   arguments, traceback, stack), uvicorn's access lines included: typed tokens (``cfa_``,
   ``cfr_``, ``cfs_``, ``cfc_``), session tokens, secret access keys, signatures, SAML messages,
   and the values of parameters, fields and headers that carry them become ``<redacted>``.
+
+``--log-format json`` writes every line as one JSON object (:class:`JsonFormatter`): ``time``,
+``level``, ``logger``, ``message``, the structured ``fields`` a line carries (the per-request
+line of :mod:`connectfed.server.request_log`) and ``exception``; every string in it passes
+through :func:`redact` before encoding, so the line stays valid JSON. In that format the
+per-request line is on (logger ``connectfed.request`` at INFO, whatever ``--log-level``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from uvicorn.config import LOG_LEVELS
@@ -77,15 +85,44 @@ class RedactingAccessFormatter(AccessFormatter):
         return redact(super().format(record))
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line; every string redacted before encoding (never after, which could
+    break the JSON)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        line: dict[str, Any] = {
+            "time": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            for key, value in fields.items():
+                line.setdefault(str(key), redact(value) if isinstance(value, str) else value)
+        if record.exc_info:
+            line["exception"] = redact(self.formatException(record.exc_info))
+        if record.stack_info:
+            line["stack"] = redact(self.formatStack(record.stack_info))
+        return json.dumps(line, default=lambda value: redact(str(value)), ensure_ascii=False)
+
+
+REQUEST_LOGGER = "connectfed.request"
+FORMATS = ("text", "json")
+
+
 def level_number(name: str) -> int:
     """A level name as ``--log-level`` takes it (uvicorn's names, ``trace`` included)."""
     return LOG_LEVELS[name.lower()]
 
 
-def logging_config(level: str, explicit: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
+def logging_config(level: str, explicit: Iterable[tuple[str, str]] = (),
+                   log_format: str = "text") -> dict[str, Any]:
     """A :func:`logging.config.dictConfig` dictionary, also handed to uvicorn as ``log_config``
     so that uvicorn installs the same handlers. ``explicit`` holds (logger, level) pairs the
-    operator asked for by name; they override everything above."""
+    operator asked for by name; they override everything above. ``log_format`` is ``text``
+    or ``json`` (one JSON object a line, with the per-request line on)."""
     number = level_number(level)
     loggers: dict[str, dict[str, Any]] = {
         "connectfed": {"level": number},
@@ -93,19 +130,24 @@ def logging_config(level: str, explicit: Iterable[tuple[str, str]] = ()) -> dict
         "uvicorn.access": {"handlers": ["access"], "level": number, "propagate": False},
         **{name: {"level": logging.WARNING} for name in QUIET_LOGGERS},
     }
+    if log_format == "json":
+        loggers[REQUEST_LOGGER] = {"level": logging.INFO}
     for name, asked in explicit:
         loggers.setdefault(name, {})["level"] = level_number(asked)
     stream = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    formatters: dict[str, Any] = {
+        "default": {"()": RedactingFormatter,
+                    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "access": {"()": RedactingAccessFormatter,
+                   "fmt": '%(asctime)s %(levelname)s %(name)s %(client_addr)s - '
+                          '"%(request_line)s" %(status_code)s'},
+    }
+    if log_format == "json":
+        formatters = {"default": {"()": JsonFormatter}, "access": {"()": JsonFormatter}}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {
-            "default": {"()": RedactingFormatter,
-                        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-            "access": {"()": RedactingAccessFormatter,
-                       "fmt": '%(asctime)s %(levelname)s %(name)s %(client_addr)s - '
-                              '"%(request_line)s" %(status_code)s'},
-        },
+        "formatters": formatters,
         "handlers": {"default": {**stream, "formatter": "default"},
                      "access": {**stream, "formatter": "access"}},
         "loggers": loggers,

@@ -21,6 +21,7 @@ from connectfed.store.agent_records import (
     RoutingProfileRecord,
     RoutingQueueRecord,
 )
+from connectfed.store.audit_records import AuditQuery, AuditRecord
 from connectfed.store.records import (
     AccessKey,
     ConnectUser,
@@ -325,6 +326,21 @@ class Store(Protocol):
     def gc_decisions(self, now: float, keep_at_most: int) -> int:
         """Delete the records expired at ``now`` and all but the ``keep_at_most`` newest;
         return how many were deleted."""
+        ...
+
+    # -- the audit trail ---------------------------------------------------------------------------
+    def put_audit_events(self, records: Sequence[AuditRecord]) -> None:
+        """Keep events (each a new ``event_id``) with their resources, all or none."""
+        ...
+
+    def lookup_audit_events(self, query: AuditQuery) -> list[AuditRecord]:
+        """The account's events matching ``query``, newest first (position, then event id,
+        descending), strictly after its cursor, at most ``query.limit``."""
+        ...
+
+    def gc_audit_events(self, before: float, keep: int) -> int:
+        """Delete events whose position is before ``before``, then (``keep`` > 0) all but the
+        newest ``keep``; returns how many were deleted."""
         ...
 
 

@@ -341,4 +341,30 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX decisions_expires ON decisions (expires);
     CREATE INDEX decisions_created ON decisions (created);
     """,
+    # 10: the audit trail (CloudTrail LookupEvents): one row per event, newest first by
+    #     position; its resources beside it for lookups by resource name or type
+    """
+    CREATE TABLE audit_events (
+        event_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        event_time DOUBLE PRECISION NOT NULL,
+        position DOUBLE PRECISION NOT NULL,
+        event_name TEXT NOT NULL,
+        event_source TEXT NOT NULL,
+        username TEXT,
+        access_key_id TEXT,
+        read_only INTEGER NOT NULL,
+        document TEXT NOT NULL
+    );
+    CREATE INDEX audit_events_order ON audit_events (account_id, position, event_id);
+    CREATE INDEX audit_events_position ON audit_events (position);
+    CREATE TABLE audit_resources (
+        event_id TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_name TEXT NOT NULL,
+        PRIMARY KEY (event_id, resource_type, resource_name)
+    );
+    CREATE INDEX audit_resources_name ON audit_resources (resource_name);
+    CREATE INDEX audit_resources_type ON audit_resources (resource_type);
+    """,
 )

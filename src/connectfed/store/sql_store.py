@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connectfed.store.sql_admin import AdminStatements
 from connectfed.store.sql_agents import AgentStatements
+from connectfed.store.sql_audit import AuditStatements
 from connectfed.store.sql_connect import ConnectStatements
 from connectfed.store.sql_decisions import DecisionStatements
 from connectfed.store.sql_identity import IdentityStatements
@@ -11,5 +12,5 @@ from connectfed.store.sql_tokens import TokenStatements
 
 
 class SqlStore(IdentityStatements, ConnectStatements, AgentStatements, TokenStatements,
-               AdminStatements, DecisionStatements):
+               AdminStatements, DecisionStatements, AuditStatements):
     """Every store method, in SQL, over a backend's :class:`~connectfed.store.sql.Database`."""

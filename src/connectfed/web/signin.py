@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from connectfed.audit.log import DISCARD, AuditLog
 from connectfed.clock import Clock
 from connectfed.connect.federation import FederationService, RoleAlreadyBound
 from connectfed.connect.instances import InstanceService
@@ -32,6 +33,8 @@ from connectfed.identity.assume_saml import AssumeRoleWithSaml
 from connectfed.identity.credentials import CredentialResolver
 from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
+from connectfed.identity.saml_audit import console_login_event
+from connectfed.identity.saml_refusal import refusal_reason
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
 from connectfed.settings import Settings
 from connectfed.store import Store
@@ -60,7 +63,8 @@ class BrowserSignin:
                  providers: SamlProviderService, assume_saml: AssumeRoleWithSaml,
                  resolver: CredentialResolver, federation: FederationService,
                  instances: InstanceService, tokens: TokenService, state_key: bytes,
-                 sessions: BrowserSessions) -> None:
+                 sessions: BrowserSessions, audit: AuditLog = DISCARD) -> None:
+        self._audit = audit
         self._secure = settings.public_url.startswith("https:")
         self._store = store
         self._clock = clock
@@ -88,26 +92,31 @@ class BrowserSignin:
     def post_saml(self, saml_response: str | None, relay_state: str | None,
                   request_id: str | None = None) -> Outcome:
         if not saml_response or len(saml_response) > MAX_SAML_RESPONSE:
-            return _error(400, "Bad SAML response", "The SAMLResponse is missing or too large.")
+            return self._refused(400, "Bad SAML response",
+                                 "The SAMLResponse is missing or too large.", "missing_or_large")
         try:
             document = base64.b64decode(saml_response.strip(), validate=True)
         except (binascii.Error, ValueError):
-            return _error(400, "Bad SAML response", "The SAMLResponse is not valid base64.")
+            return self._refused(400, "Bad SAML response",
+                                 "The SAMLResponse is not valid base64.", "not_base64")
         try:  # checked before the assertion is spent
             target = _federate_target(relay_state)
         except ValueError:
             return _error(400, "Bad RelayState", "The RelayState is not a valid URL.")
         if target is not None and not destinations.acceptable(target[1]):
             return _bad_destination()
-        verified, provider, reason = self._verify(document)
+        verified, provider, reason, kind = self._verify(document)
         if verified is None:
-            return _error(400, "Bad SAML response", reason)
+            return self._refused(400, "Bad SAML response", reason, kind)
         if not self._assume.remember(verified):
-            return _error(400, "Bad SAML response", "This SAML response has already been used.")
+            return self._refused(400, "Bad SAML response",
+                                 "This SAML response has already been used.", "replayed",
+                                 verified=verified, provider_arn=provider.arn)
         roles = [r for r, p in self._assume.role_pairs(verified) if p == provider.arn]
         if not roles:
-            return _error(403, "Access denied", "The SAML response names no role for this "
-                                                "identity provider.")
+            return self._refused(403, "Access denied", "The SAML response names no role for "
+                                 "this identity provider.", "role_not_offered",
+                                 verified=verified, provider_arn=provider.arn)
         if len(roles) == 1:
             return self._complete(verified, provider.arn, roles[0], relay_state, request_id)
         state = secrets.token_urlsafe(32)
@@ -117,15 +126,27 @@ class BrowserSignin:
                                      verified.not_on_or_after.timestamp())
         return Outcome(200, pages.role_chooser(state, roles))
 
-    def _verify(self, document: bytes) -> tuple[VerifiedAssertion | None, Any, str]:
+    def _refused(self, status: int, title: str, message: str, reason: str | None, *,
+                 verified: VerifiedAssertion | None = None, provider_arn: str | None = None,
+                 role_arn: str | None = None, explain_url: str | None = None) -> Outcome:
+        """An error page for a sign-in that failed, recorded as a failed ConsoleLogin."""
+        self._audit.record(console_login_event(
+            verified=verified, provider_arn=provider_arn, role_arn=role_arn, failure=message,
+            reason=reason))
+        return _error(status, title, message, explain_url)
+
+    def _verify(self, document: bytes) -> tuple[VerifiedAssertion | None, Any, str, str]:
+        """(assertion, provider record, "", "") when a provider accepts the response, else
+        (None, None, message, rejection reason)."""
         try:
             candidates = self._providers.candidates(document)
         except AssertionRejected as exc:  # not a SAML 2.0 Response at all
-            return None, None, str(exc)
+            return None, None, str(exc), exc.reason
         if not candidates:
             return None, None, "The SAML response names no registered identity provider (in " \
-                               "its Role attribute or its Issuer)."
+                               "its Role attribute or its Issuer).", "unknown_provider"
         reason = "No registered identity provider accepts this SAML response."
+        kind = "unknown_provider"
         for arn in candidates:
             trusted = self._providers.trusted(arn)
             if trusted is None:
@@ -135,10 +156,10 @@ class BrowserSignin:
             except AssertionRejected as exc:
                 log.warning("browser sign-in rejected an assertion for %s (%s): %s", arn,
                             exc.reason, exc.detail or exc)
-                reason = str(exc)
+                reason, kind = str(exc), exc.reason
                 continue
-            return verified, trusted.record, ""
-        return None, None, reason
+            return verified, trusted.record, "", ""
+        return None, None, reason, kind
 
     # -- POST /saml/choose -------------------------------------------------------------------
     def choose(self, state: str | None, role_arn: str | None,
@@ -152,8 +173,9 @@ class BrowserSignin:
                                                   "used. Sign in again at your identity provider.")
         data = json.loads(payload)
         if role_arn not in data["roles"]:
-            return _error(403, "Access denied", "That role was not offered by your identity "
-                                                "provider.")
+            return self._refused(403, "Access denied", "That role was not offered by your "
+                                 "identity provider.", "role_not_offered",
+                                 provider_arn=data["provider"])
         return self._complete(_load(data["verified"]), data["provider"], role_arn, data["relay"],
                               request_id)
 
@@ -161,14 +183,22 @@ class BrowserSignin:
     def _complete(self, verified: VerifiedAssertion, provider_arn: str, role_arn: str,
                   relay_state: str | None, request_id: str | None = None) -> Outcome:
         trusted = self._providers.trusted(provider_arn)
+
+        def refused(status: int, title: str, message: str, reason: str | None,
+                    explain_url: str | None = None) -> Outcome:
+            return self._refused(status, title, message, reason, verified=verified,
+                                 provider_arn=provider_arn, role_arn=role_arn,
+                                 explain_url=explain_url)
+
         if trusted is None:
-            return _error(403, "Access denied", "The identity provider is no longer trusted.")
+            return refused(403, "Access denied", "The identity provider is no longer trusted.",
+                           "unknown_provider")
         try:
             session = self._assume.issue(verified, trusted.record, role_arn,
                                          origin=Origin(request_id=request_id))
         except ServiceError as exc:
-            return _error(403 if exc.status == 403 else 400, "Access denied", exc.message,
-                          self.explain_url(request_id))
+            return refused(403 if exc.status == 403 else 400, "Access denied", exc.message,
+                           refusal_reason(exc), self.explain_url(request_id))
         key_id = session["Credentials"]["AccessKeyId"]
         principal = self._resolver.principal_of_session(key_id)
         assert principal.session_expiration is not None
@@ -178,7 +208,9 @@ class BrowserSignin:
                 FamilyOwner("", "", key_id, principal.role_arn), principal.session_expiration,
                 {TokenKind.CONSOLE: principal.session_expiration - now})
         except TokenRejected:
-            return _error(401, "Session expired", "The role session has already ended.")
+            return refused(401, "Session expired", "The role session has already ended.", None)
+        self._audit.record(console_login_event(session=principal, provider_arn=provider_arn,
+                                               role_arn=role_arn))
         console = family.tokens[TokenKind.CONSOLE]
         cookie = cookies.console_cookie(console.token, cookies.max_age(console.expires, now),
                                         self._secure)

@@ -1,10 +1,13 @@
 """The dispatcher: route, authenticate, parse, validate, call, serialise, map errors — once.
 
 Requests are routed by the SigV4 credential scope's service (``connect`` → restJson1, ``sts`` and
-``iam`` → awsQuery), as moto's server does; unsigned requests by their shape (an awsQuery form
-with ``Action``, else restJson1). Authentication is injected (:data:`Authenticate`) so this
-module knows no IAM rule. Every response carries ``x-amzn-RequestId``; an unexpected exception is
-logged with its request id and answered with a 500 in the protocol's form, never a traceback.
+``iam`` → awsQuery, ``cloudtrail`` → AWS JSON 1.1), as moto's server does; unsigned requests by
+their shape (an awsQuery form with ``Action``, an ``X-Amz-Target`` of a JSON service, else
+restJson1). Authentication is injected (:data:`Authenticate`) so this module knows no IAM rule.
+Every response carries ``x-amzn-RequestId``; an unexpected exception is logged with its request
+id and answered with a 500 in the protocol's form, never a traceback. What it learns of each
+request (operation, principal, error code) it notes in the request's
+:mod:`~connectfed.request_scope`, for the edge's logs, metrics and audit trail.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel
 
+from connectfed import request_scope
 from connectfed.auth.verify import ReceivedRequest, SignatureClaim, read_claim
 from connectfed.errors import (
     AccessDenied,
@@ -26,7 +30,7 @@ from connectfed.errors import (
     ServiceError,
     client_error,
 )
-from connectfed.wire import query, restjson
+from connectfed.wire import awsjson, query, restjson
 from connectfed.wire.faults import FaultGate
 from connectfed.wire.model import service_model
 from connectfed.wire.registry import Registry, RequestContext
@@ -34,7 +38,8 @@ from connectfed.wire.validate import validation_message
 
 log = logging.getLogger("connectfed.wire")
 
-PROTOCOL = {"connect": "rest-json", "sts": "query", "iam": "query"}
+PROTOCOL = {"connect": "rest-json", "sts": "query", "iam": "query", "cloudtrail": "json"}
+JSON_SERVICES = tuple(name for name, protocol in PROTOCOL.items() if protocol == "json")
 
 # awsQuery services name the auth-layer errors differently from restJson1 services.
 _QUERY_ERRORS = {
@@ -92,7 +97,7 @@ class Dispatcher:
         """Answer one request; ``request_id`` is the edge's id for it (a new one if absent)."""
         request_id = request_id or str(uuid.uuid4())
         form = _form(request)
-        service = "sts" if form is not None else "connect"
+        service = "sts" if form is not None else _json_service(request) or "connect"
         try:
             claim = read_claim(request)
             if claim is not None and claim.service in PROTOCOL:
@@ -103,8 +108,11 @@ class Dispatcher:
                     code="InvalidSignatureException",
                     status=403,
                 )
+            request_scope.note_service(service)
             if PROTOCOL[service] == "query":
                 return self._query(request, request_id, service, claim, form or {})
+            if PROTOCOL[service] == "json":
+                return self._json(request, request_id, service, claim)
             return self._restjson(request, request_id, claim)
         except ServiceError as error:
             return self._error(service, error, request_id)
@@ -118,7 +126,10 @@ class Dispatcher:
             return self._error(service, internal, request_id)
 
     def _error(self, service: str, error: ServiceError, request_id: str) -> Response:
-        if PROTOCOL[service] == "query":
+        if PROTOCOL[service] == "json":
+            version = service_model(service).metadata.get("jsonVersion", "1.0")
+            status, headers, body = awsjson.serialize_error(error, version)
+        elif PROTOCOL[service] == "query":
             # Only the auth layer's errors (and policy denials) take the query spellings; an
             # operation's own modelled error such as STS's ExpiredTokenException keeps its code.
             if error.code in _QUERY_ERRORS and isinstance(error, AuthError | AccessDenied):
@@ -128,6 +139,7 @@ class Dispatcher:
             status, headers, body = query.serialize_error(error, namespace, request_id)
         else:
             status, headers, body = restjson.serialize_error(error)
+        request_scope.note_error(error.code, error.message)
         headers["x-amzn-RequestId"] = request_id
         return Response(status, headers, body)
 
@@ -160,6 +172,7 @@ class Dispatcher:
         if claim is None:
             raise MissingAuthenticationToken()
         principal = self._authenticate(request, claim, "connect", request_id)
+        request_scope.note_principal(principal)
         found = self._router.match(request.method, request.raw_path, query_params)
         if found is None:
             raise client_error(
@@ -168,6 +181,7 @@ class Dispatcher:
                 404,
             )
         operation, labels = found
+        request_scope.note_operation("connect", operation.name)
         if self._faults is not None:
             self._faults.before("connect", operation.name, request_id)
         headers = {name.lower(): value for name, value in request.headers}
@@ -192,6 +206,8 @@ class Dispatcher:
         action = form.get("Action", "")
         model = service_model(service)
         handler = self._registry.get(service, action)
+        if handler is not None and action in model.operation_names:
+            request_scope.note_operation(service, action)
         if claim is None and (service, action) not in self._registry.unsigned:
             raise MissingAuthenticationToken(
                 "Request is missing Authentication Token"
@@ -201,6 +217,7 @@ class Dispatcher:
         principal = (
             None if claim is None else self._authenticate(request, claim, service, request_id)
         )
+        request_scope.note_principal(principal)
         if handler is None or action not in model.operation_names:
             raise client_error(
                 "InvalidAction",
@@ -216,3 +233,45 @@ class Dispatcher:
         status, headers, body = query.serialize_output(operation, namespace, result, request_id)
         headers["x-amzn-RequestId"] = request_id
         return Response(status, headers, body)
+
+    def _json(
+        self,
+        request: ReceivedRequest,
+        request_id: str,
+        service: str,
+        claim: SignatureClaim | None,
+    ) -> Response:
+        model = service_model(service)
+        name = awsjson.operation_name(model, request.header("x-amz-target"))
+        if claim is None:
+            raise MissingAuthenticationToken()
+        principal = self._authenticate(request, claim, service, request_id)
+        request_scope.note_principal(principal)
+        handler = None if name is None else self._registry.get(service, name)
+        if name is None or handler is None:
+            raise client_error(
+                "UnknownOperationException",
+                "The requested operation is not supported by this endpoint.",
+            )
+        operation = model.operation_model(name)
+        request_scope.note_operation(service, name)
+        if self._faults is not None:
+            self._faults.before(service, name, request_id)
+        params = awsjson.parse_input(operation, request.body)
+        self._validate(operation, params, lambda m: awsjson.validation_error(operation, m))
+        result = handler(self._context(request, request_id, service, name, principal), params)
+        version = model.metadata.get("jsonVersion", "1.0")
+        status, headers, body = awsjson.serialize_output(operation, result, version)
+        headers["x-amzn-RequestId"] = request_id
+        return Response(status, headers, body)
+
+
+def _json_service(request: ReceivedRequest) -> str | None:
+    """The JSON-protocol service an (unsigned) request's ``X-Amz-Target`` addresses, if any."""
+    target = request.header("x-amz-target")
+    if request.method != "POST" or not target:
+        return None
+    for name in JSON_SERVICES:
+        if awsjson.targets(service_model(name), target):
+            return name
+    return None

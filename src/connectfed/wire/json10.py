@@ -27,9 +27,9 @@ from typing import Any, TypeVar
 
 from botocore.model import OperationModel, ServiceModel
 
-from connectfed import jsonsafe
+from connectfed import jsonsafe, request_scope
 from connectfed.errors import ServiceError, client_error
-from connectfed.wire import restjson
+from connectfed.wire import awsjson, restjson
 from connectfed.wire.dispatch import Response
 from connectfed.wire.faults import FaultGate
 from connectfed.wire.registry import Params, RequestContext
@@ -65,9 +65,7 @@ def unauthorized(message: str) -> ServiceError:
 
 
 def serialize_error(error: ServiceError) -> tuple[int, dict[str, str], bytes]:
-    headers = {"Content-Type": CONTENT_TYPE, "x-amzn-ErrorType": error.code}
-    body = json.dumps({"__type": error.code, "message": error.message}, separators=(",", ":"))
-    return error.status, headers, body.encode()
+    return awsjson.serialize_error(error, "1.0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +126,8 @@ class CtiDispatcher:
         request_id: str | None = None,
     ) -> Response:
         """Answer one request; ``request_id`` is the edge's id for it (a new one if absent)."""
-        request_id = request_id or str(uuid.uuid4())
+        scope = request_scope.current()
+        request_id = request_id or (scope.request_id if scope is not None else str(uuid.uuid4()))
         try:
             prepared = await self._run(self._prepare, request_id, instance_id, headers, body)
             result = prepared.result
@@ -136,9 +135,11 @@ class CtiDispatcher:
                 result = await result
             return self._output(prepared.operation, result, request_id)
         except ServiceError as error:
+            request_scope.note_error(error.code, error.message)
             return self._error(error, request_id)
         except Exception:
             log.exception("internal error handling CTI request %s", request_id)
+            request_scope.note_error("InternalServiceException", "internal error")
             return self._error(
                 ServiceError(
                     "An internal error occurred. Request id " + request_id,
@@ -161,6 +162,8 @@ class CtiDispatcher:
         prefix, _, name = target.partition(".")
         if prefix != self._model.metadata["targetPrefix"] or not name:
             raise client_error("UnknownOperationException", f"Unknown target: {target!r}")
+        if name in self._model.operation_names:
+            request_scope.note_operation(SERVICE, name)
         try:
             document = jsonsafe.loads(body) if body.strip() else {}
         except (ValueError, UnicodeDecodeError):
@@ -169,6 +172,7 @@ class CtiDispatcher:
             raise restjson.SerializationError("Request body must be a JSON object")
         token = _token(headers, document)
         principal = self._authenticate(token, instance_id)
+        request_scope.note_principal(principal)
         handler = HANDLERS.get(name)
         if handler is None or name not in self._model.operation_names:
             raise client_error("UnknownOperationException", f"Unknown operation: {name!r}")

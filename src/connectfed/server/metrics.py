@@ -1,0 +1,146 @@
+"""Prometheus metrics at ``/_connectfed/metrics``, with the ``prometheus_client`` library.
+
+Per request (an edge middleware, from what the dispatcher noted in the request's
+:mod:`~connectfed.request_scope`): ``connectfed_requests_total{service,operation,status}`` and
+the latency histogram ``connectfed_request_duration_seconds{service,operation}``;
+``connectfed_throttled_requests_total{service,operation}`` for answers of
+``ThrottlingException``. Per audit event (the metrics observe the audit trail):
+``connectfed_federations_total{outcome}`` (GetFederationToken issued / failed),
+``connectfed_signins_total{kind,outcome}`` (``console``: the browser's SAML sign-in;
+``instance``: a browser signed in to an instance), ``connectfed_saml_rejections_total{reason}``.
+
+Labels take bounded values only: operations come from the botocore models, ``service`` and
+``operation`` are ``other`` for requests no operation was routed to (pages, health, unknown
+paths), ``status`` is the HTTP status code. Nothing here is a secret; the endpoint needs no
+authentication, like ``/_connectfed/health`` (keep the port private, or scrape through a proxy).
+
+Every server process has its own registry (several servers in one test process never mix their
+counts): one ``connectfed serve`` is one process, and a fleet sharing a PostgreSQL database is
+scraped per process and summed in Prometheus (``sum by (operation) (...)``). prometheus_client's
+multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``) is for pre-forking servers, which this is not.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+from connectfed import request_scope
+from connectfed.audit.events import AuditEvent, EventName
+from connectfed.server.edge import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    request_id_of,
+    send_with_request_id,
+)
+
+PATH = "/_connectfed/metrics"
+OTHER = "other"
+THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
+# Latency buckets (seconds): from a cached read to a slow PostgreSQL write.
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """The server's metrics, in a registry of its own; observes the audit trail."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "connectfed_requests", "HTTP requests answered, by operation and HTTP status.",
+            ("service", "operation", "status"), registry=self.registry)
+        self.latency = Histogram(
+            "connectfed_request_duration_seconds",
+            "Time from the request's arrival at the edge to the end of its response.",
+            ("service", "operation"), buckets=BUCKETS, registry=self.registry)
+        self.throttled = Counter(
+            "connectfed_throttled_requests", "Requests refused by a rate limit.",
+            ("service", "operation"), registry=self.registry)
+        self.federations = Counter(
+            "connectfed_federations", "GetFederationToken calls, by outcome (issued, failed).",
+            ("outcome",), registry=self.registry)
+        self.signins = Counter(
+            "connectfed_signins", "Browser sign-ins: console (SAML at /saml) or instance "
+            "(SignInUrl code or credentials), by outcome.", ("kind", "outcome"),
+            registry=self.registry)
+        self.saml_rejections = Counter(
+            "connectfed_saml_rejections", "SAML assertions refused, by reason.", ("reason",),
+            registry=self.registry)
+
+    def observe(self, event: AuditEvent) -> None:
+        """Count what an audit event says (an :class:`~connectfed.audit.log.AuditObserver`)."""
+        if event.name == EventName.GET_FEDERATION_TOKEN:
+            self.federations.labels("issued" if event.succeeded else "failed").inc()
+        elif event.name in (EventName.CONSOLE_LOGIN, EventName.SIGN_IN):
+            kind = "console" if event.name == EventName.CONSOLE_LOGIN else "instance"
+            self.signins.labels(kind, "success" if event.succeeded else "failure").inc()
+        if event.saml_rejection is not None:
+            self.saml_rejections.labels(event.saml_rejection).inc()
+
+    def observe_request(self, scope: request_scope.RequestScope | None, status: int,
+                        seconds: float) -> None:
+        service = (scope.service if scope else None) or OTHER
+        operation = (scope.operation if scope else None) or OTHER
+        self.requests.labels(service, operation, str(status)).inc()
+        self.latency.labels(service, operation).observe(seconds)
+        if scope is not None and scope.error_code in THROTTLING_CODES:
+            self.throttled.labels(service, operation).inc()
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)
+
+
+def metrics_middleware(metrics: Metrics) -> type:
+    """An edge middleware class that answers ``GET /_connectfed/metrics`` and measures every
+    other request (status and time to the end of the response)."""
+
+    class MetricsMiddleware:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await self.app(scope, receive, send)
+                return
+            if scope["path"] == PATH:
+                await _answer(send_with_request_id(send, request_id_of(scope)), scope["method"],
+                              metrics)
+                return
+            started = time.perf_counter()
+            status = 500
+
+            async def sending(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = int(message["status"])
+                await send(message)
+
+            try:
+                await self.app(scope, receive, sending)
+            finally:
+                state = scope.get("state", {}).get(request_scope.STATE_KEY)
+                metrics.observe_request(state, status, time.perf_counter() - started)
+
+    return MetricsMiddleware
+
+
+async def _answer(send: Send, method: str, metrics: Metrics) -> None:
+    if method not in ("GET", "HEAD"):
+        await _respond(send, 405, b"text/plain", b"", [(b"allow", b"GET, HEAD")])
+        return
+    body = metrics.exposition()
+    await _respond(send, 200, CONTENT_TYPE_LATEST.encode(), b"" if method == "HEAD" else body)
+
+
+async def _respond(send: Send, status: int, content_type: bytes, body: bytes,
+                   extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+               (b"cache-control", b"no-store"), *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

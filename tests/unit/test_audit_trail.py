@@ -1,0 +1,95 @@
+"""The audit trail's writer and retention, on a real SQLite store with a fixed clock: events are
+stamped with the request they belong to, stored in batches when flushed (and at close), kept
+for the retention period and up to the count bound, and a full queue drops the oldest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectfed.audit.events import Actor as AuditActor
+from connectfed.audit.events import AuditEvent, EventName, EventSource, IdentityType
+from connectfed.audit.trail import AuditTrail
+from connectfed.clock import FixedClock
+from connectfed.request_scope import RequestScope, entered
+from connectfed.store import Store, open_store
+from connectfed.store.audit_records import AuditQuery
+
+ACCOUNT = "123456789012"
+HOUR = 3600.0
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    backend = open_store(f"sqlite://{tmp_path / 'audit.db'}")
+    yield backend
+    backend.close()
+
+
+def _event(username: str) -> AuditEvent:
+    actor = AuditActor(IdentityType.IAM_USER, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:user/{username}",
+                       user_name=username)
+    return AuditEvent(EventName.GET_FEDERATION_TOKEN, EventSource.CONNECT, actor)
+
+
+def _trail(store: Store, clock: FixedClock, **kw: float) -> AuditTrail:
+    # A writer that never wakes on its own within a test: only flush() and close() store.
+    return AuditTrail(store, clock, region="eu-west-1", account_id=ACCOUNT,
+                      flush_interval_seconds=3600, **kw)  # type: ignore[arg-type]
+
+
+def _usernames(store: Store) -> list[str | None]:
+    return [r.username for r in store.lookup_audit_events(AuditQuery(ACCOUNT, 100))]
+
+
+def test_events_are_stamped_with_their_request_and_stored_when_flushed(store: Store) -> None:
+    clock = FixedClock(datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC))
+    trail = _trail(store, clock)
+    scope = RequestScope("req-1", source_ip="192.0.2.7", user_agent="aws-cli/2")
+    with entered(scope):
+        trail.record(_event("alice"))
+    assert scope.audited is True
+    assert _usernames(store) == []  # queued, not yet written
+    trail.flush()
+    (stored,) = store.lookup_audit_events(AuditQuery(ACCOUNT, 10))
+    record = json.loads(stored.document)
+    assert (record["requestID"], record["sourceIPAddress"], record["userAgent"]) == (
+        "req-1", "192.0.2.7", "aws-cli/2")
+    assert record["eventTime"] == "2026-03-01T12:00:00Z" and stored.event_time % 1 == 0
+    assert record["awsRegion"] == "eu-west-1" and record["eventID"] == stored.event_id
+    trail.close()
+
+
+def test_close_stores_what_is_queued(store: Store) -> None:
+    trail = _trail(store, FixedClock(datetime(2026, 3, 1, tzinfo=UTC)))
+    trail.record(_event("bob"))
+    trail.close()
+    assert _usernames(store) == ["bob"]
+
+
+def test_retention_by_age_and_by_count(store: Store) -> None:
+    clock = FixedClock(datetime(2026, 3, 1, tzinfo=UTC))
+    trail = _trail(store, clock, retention_days=1, max_events=2, gc_interval_seconds=HOUR)
+    trail.record(_event("old"))
+    trail.flush()
+    clock.advance(25 * HOUR)
+    for name in ("a", "b", "c"):
+        clock.advance(1)
+        trail.record(_event(name))
+    trail.flush()  # the gc interval passed: "old" is past retention, "a" beyond the count
+    assert _usernames(store) == ["c", "b"]
+    trail.close()
+
+
+def test_a_full_queue_drops_the_oldest(store: Store) -> None:
+    clock = FixedClock(datetime(2026, 3, 1, tzinfo=UTC))
+    trail = _trail(store, clock, max_pending=2)
+    for name in ("first", "second", "third"):
+        clock.advance(1)
+        trail.record(_event(name))
+    trail.close()
+    assert _usernames(store) == ["third", "second"]
