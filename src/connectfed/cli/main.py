@@ -122,6 +122,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--audit-max-events", type=int, default=1_000_000,
                        help="keep at most this many audit events, the newest (0: no bound)")
 
+
 def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rotate = sub.add_parser(
         "rotate-token-key",
@@ -192,12 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "rotate-token-key":
             from connectfed.cli.keys import rotate_token_key
+
+            return rotate_token_key(args)
         if args.command == "explain":
             from connectfed.cli.explain import explain
 
             return explain(args)
-
-            return rotate_token_key(args)
         if args.command == "admin":
             from connectfed.cli.admin import run
 
