@@ -181,7 +181,7 @@ class TestIdp:
         signer = signer_class(signature_algorithm=algorithm, digest_algorithm=digest,
                               c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
         signer.namespaces = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
-        signed: etree._Element = signer.sign(element, key=key.key_pem, cert=[key.cert],
+        signed: etree._Element = signer.sign(element, key=key.key, cert=[key.cert],
                                              reference_uri=element_id)
         return signed
 
