@@ -95,6 +95,14 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                             "assertion text); repeatable")
     serve.add_argument("--access-log", action="store_true",
                        help="log one line per request (tokens and signatures redacted)")
+    # Execution (issue 9): processes, store threads, a quota shared through the database.
+    serve.add_argument("--workers", type=int, default=1,
+                       help="server processes sharing the port (and nothing but the database)")
+    serve.add_argument("--store-threads", type=int, default=8,
+                       help="threads per process that run store calls off the event loop")
+    serve.add_argument("--throttle-shared", action="store_true",
+                       help="keep the GetFederationToken quota in the database: exact across "
+                            "all workers and servers sharing it (default: per process)")
 
 def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rotate = sub.add_parser(

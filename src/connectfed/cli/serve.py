@@ -14,7 +14,8 @@ from typing import Any
 import platformdirs
 import uvicorn
 
-from connectfed.app import build_services, create_edge
+from connectfed.app import Services, build_services, create_edge
+from connectfed.cli.workers import run_workers
 from connectfed.demo import ensure_demo, ensure_test_idp
 from connectfed.server.logs import LEVELS, logging_config
 from connectfed.server.protocol import HeadLimits, bounded_protocol
@@ -71,11 +72,17 @@ def _explicit_levels(pairs: list[str]) -> list[tuple[str, str]] | None:
 
 def _run(app: Any, args: argparse.Namespace, settings: Settings,
          log_config: dict[str, object], certfile: str | None, keyfile: str | None) -> None:
+    uvicorn.Server(_uvicorn_config(app, args, settings, log_config, certfile, keyfile)).run()
+
+
+def _uvicorn_config(app: Any, args: argparse.Namespace, settings: Settings,
+                    log_config: dict[str, object], certfile: str | None,
+                    keyfile: str | None) -> uvicorn.Config:
     """uvicorn with bounded request heads (server/protocol.py), idle keep-alive closed after
     ``keep_alive_seconds``, no WebSocket upgrades, and the redacting log configuration."""
     limits = HeadLimits(settings.max_header_bytes, settings.max_header_fields,
                         settings.head_timeout_seconds)
-    uvicorn.run(
+    return uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -142,9 +149,15 @@ def serve(args: argparse.Namespace) -> int:
         max_header_fields=args.max_header_count,
         head_timeout_seconds=args.head_timeout,
         keep_alive_seconds=args.keep_alive_timeout,
+        store_threads=args.store_threads,
+        throttle_shared=args.throttle_shared,
     )
+    if args.workers < 1 or args.store_threads < 1:
+        _print("error: --workers and --store-threads take a number from 1")
+        return 2
+    master_key = master_key_source(args, data_dir)
     try:
-        services = build_services(settings, master_key=master_key_source(args, data_dir))
+        services = build_services(settings, master_key=master_key)
     except MasterKeyError as exc:
         _print(f"error: {exc}")
         return 2
@@ -173,13 +186,26 @@ def serve(args: argparse.Namespace) -> int:
         _print("  # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, then:")
         _print(f"  aws connect get-federation-token --instance-id {demo.instance_id} {ep}")
         _print(f"CCP (after signing in): {public_url}/connect/{demo.instance_id}/ccp-v2/")
-    idp = None
+    if args.test_idp and not args.demo:
+        _print("error: --test-idp needs --demo")
+        return 2
     if args.test_idp:
-        if not args.demo:
-            _print("error: --test-idp needs --demo")
-            return 2
-        idp = ensure_test_idp(services, demo, data_dir / "test-idp")
         _print(f"Test IdP: open {public_url}/idp in a browser and pick a user")
+
+    def app(services: Services) -> Any:
+        idp = None
+        if args.test_idp:
+            idp = ensure_test_idp(services, ensure_demo(services), data_dir / "test-idp")
+        return create_edge(services, idp)
+
+    if args.workers == 1:
+        edge = app(services)
+        _print("READY")
+        _run(edge, args, settings, log_config, certfile, keyfile)
+        return 0
+    services.store.close()  # each worker opens its own; no thread may run across fork()
+    config = _uvicorn_config(None, args, settings, log_config, certfile, keyfile)
+    sock = config.bind_socket()
     _print("READY")
-    _run(create_edge(services, idp), args, settings, log_config, certfile, keyfile)
-    return 0
+    return run_workers(args.workers,
+                       lambda: app(build_services(settings, master_key=master_key)), config, sock)

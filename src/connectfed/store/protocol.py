@@ -268,6 +268,13 @@ class Store(Protocol):
         pending sign-in states past theirs; returns how many rows went."""
         ...
 
+    # -- shared rate limits -------------------------------------------------------------------
+    def take_throttle(self, bucket: str, now: float, rate: float, burst: float) -> bool:
+        """Spend one request from the token bucket ``bucket`` (``burst`` deep, refilled at
+        ``rate`` per second of ``now``, wall-clock epoch seconds), atomically across every
+        process sharing the database; False (nothing spent) when it holds less than one."""
+        ...
+
     # -- browser sign-in states (role chooser) ------------------------------------------------
     def put_signin_state(self, state_hash: str, payload: str, expires: float) -> None: ...
     def take_signin_state(self, state_hash: str, now: float) -> str | None:

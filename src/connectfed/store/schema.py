@@ -315,4 +315,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX token_families_expires ON token_families (expires);
     CREATE INDEX signin_states_expires ON signin_states (expires);
     """,
+    # 8: GetFederationToken's quota kept in the database (serve --throttle-shared): one token
+    #    bucket per account and Region, exact across every worker and server sharing it.
+    """
+    CREATE TABLE throttle_buckets (
+        bucket TEXT PRIMARY KEY,
+        tokens DOUBLE PRECISION NOT NULL,
+        updated DOUBLE PRECISION NOT NULL
+    );
+    """,
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from connectfed.store.sql_agents import AgentStatements
 from connectfed.store.sql_connect import ConnectStatements
 from connectfed.store.sql_identity import IdentityStatements
+from connectfed.store.sql_throttle import ThrottleStatements
 from connectfed.store.sql_tokens import TokenStatements
 
 
-class SqlStore(IdentityStatements, ConnectStatements, AgentStatements, TokenStatements):
+class SqlStore(IdentityStatements, ConnectStatements, AgentStatements, TokenStatements,
+               ThrottleStatements):
     """Every store method, in SQL, over a backend's :class:`~connectfed.store.sql.Database`."""
