@@ -24,9 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 POOL_SCRIPT = r"""
--- Replays a pool of raw HTTP requests, round robin, from the file given after "--".
--- File format: for each request, its length in bytes on a line, then the bytes.
+-- Replays a pool of raw HTTP requests, round robin, from the file given after "--" (then the
+-- number of wrk threads). File format: for each request, its length in bytes on a line, then
+-- the bytes. Each thread starts at its own share of the pool, so that no request is sent twice
+-- before the pool is used up (single-use requests stay single).
 local pool, n, i = {}, 0, 0
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
 function init(args)
   local f = assert(io.open(args[1], "rb"))
   while true do
@@ -36,7 +43,7 @@ function init(args)
     pool[n] = f:read(tonumber(len))
   end
   f:close()
-  i = math.random(n) - 1
+  i = (id or 0) * math.floor(n / tonumber(args[2]))
 end
 function request()
   i = i % n + 1
@@ -105,7 +112,7 @@ def parse(name: str, output: str) -> Result:
     return Result(name, rps, p50, p99, total, errors)
 
 
-def run(name: str, url: str, pool: list[bytes], *, core: int, threads: int, connections: int,
+def run(name: str, url: str, pool: list[bytes], *, core: int | str, threads: int, connections: int,
         seconds: float) -> Result:
     """``wrk`` on ``core`` against ``url`` replaying ``pool``."""
     wrk = require_wrk()
@@ -117,7 +124,7 @@ def run(name: str, url: str, pool: list[bytes], *, core: int, threads: int, conn
                 out.write(f"{len(request)}\n".encode() + request)
         command = ["taskset", "-c", str(core), wrk, f"-t{threads}", f"-c{connections}",
                    f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url,
-                   "--", str(data)]
+                   "--", str(data), str(threads)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0 or "Requests/sec" not in done.stdout:
         raise SystemExit(f"wrk failed for {name}:\n{done.stdout}\n{done.stderr}")
