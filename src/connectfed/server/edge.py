@@ -54,6 +54,20 @@ def send_with_request_id(send: Send, request_id: str) -> Send:
     return sending
 
 
+class ResponseStatus:
+    """Wraps ``send`` to remember the status the response started with (500 until then: a
+    request that ends without a response counts as failed), for middlewares that measure."""
+
+    def __init__(self, send: Send) -> None:
+        self.status = 500
+        self._send = send
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+        await self._send(message)
+
+
 class RequestId:
     """Gives each HTTP request its id before anything else sees it (the app writes the header,
     so it carries one even when run bare, as in-process tests do)."""

@@ -31,8 +31,8 @@ from connectfed import request_scope
 from connectfed.audit.events import AuditEvent, EventName
 from connectfed.server.edge import (
     ASGIApp,
-    Message,
     Receive,
+    ResponseStatus,
     Scope,
     Send,
     request_id_of,
@@ -113,19 +113,12 @@ def metrics_middleware(metrics: Metrics) -> type:
                               metrics)
                 return
             started = time.perf_counter()
-            status = 500
-
-            async def sending(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = int(message["status"])
-                await send(message)
-
+            response = ResponseStatus(send)
             try:
-                await self.app(scope, receive, sending)
+                await self.app(scope, receive, response.send)
             finally:
                 state = scope.get("state", {}).get(request_scope.STATE_KEY)
-                metrics.observe_request(state, status, time.perf_counter() - started)
+                metrics.observe_request(state, response.status, time.perf_counter() - started)
 
     return MetricsMiddleware
 

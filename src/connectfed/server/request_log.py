@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Any
 
-from connectfed.server.edge import ASGIApp, Message, Receive, Scope, Send
+from connectfed.server.edge import ASGIApp, Receive, ResponseStatus, Scope, Send
 from connectfed.server.observe import scope_of
 
 log = logging.getLogger("connectfed.request")
@@ -29,20 +29,13 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        response = ResponseStatus(send)
         try:
-            await self.app(scope, receive, sending)
+            await self.app(scope, receive, response.send)
         finally:
             if log.isEnabledFor(logging.INFO):
-                fields = _fields(scope, status, (time.perf_counter() - started) * 1000)
-                log.info("%s %s %s", scope["method"], scope["path"], status,
+                fields = _fields(scope, response.status, (time.perf_counter() - started) * 1000)
+                log.info("%s %s %s", scope["method"], scope["path"], response.status,
                          extra={"fields": fields})
 
 
