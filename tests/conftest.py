@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,9 @@ def postgres_or_skip() -> str:
         import psycopg
 
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            name = f"connectfed_{uuid.uuid4().hex[:12]}"
+            # The creating process's pid in the name: a later run can tell a leftover of a
+            # killed run (pid gone) from a database a concurrent run still uses.
+            name = f"connectfed_p{os.getpid()}_{uuid.uuid4().hex[:12]}"
             conn.execute(f'CREATE DATABASE "{name}"')
         _CREATED_DATABASES.append(name)
     except Exception as exc:
@@ -46,6 +49,39 @@ def fresh_server(tmp_path: Path) -> Iterator[Server]:
     srv = start_server(tmp_path, "--throttle-rate", "0")
     yield srv
     srv.stop()
+
+
+_NAMED = re.compile(r"connectfed_p(\d+)_[0-9a-f]{12}")
+_LEGACY = re.compile(r"connectfed_[0-9a-f]{12}")  # named before the pid was part of the name
+
+
+def _abandoned(name: str) -> bool:
+    """A test database whose creating process is gone (a run killed before it could drop it)."""
+    named = _NAMED.fullmatch(name)
+    if named is None:
+        return _LEGACY.fullmatch(name) is not None
+    try:
+        os.kill(int(named.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Drop what killed runs left behind (best effort: no PostgreSQL, nothing to do)."""
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            rows = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'connectfed%'").fetchall()
+            for (name,) in rows:
+                if _abandoned(name):
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except Exception:  # PostgreSQL unreachable: the tests that need it say so themselves
+        return
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
