@@ -39,17 +39,21 @@ def run(url: str, calls: int) -> None:
     assert key is not None and key.user_name is not None
     user = services.store.get_user(key.account_id, key.user_name)
     assert user is not None
-    caller = Principal("user", key.account_id, user.arn, user.user_id, user.user_name,
-                       demo.access_key_id)
-    creds = services.sts.assume_role(caller, {"RoleArn": demo.role_arn,
-                                              "RoleSessionName": "agent1"})["Credentials"]
+    caller = Principal(
+        "user", key.account_id, user.arn, user.user_id, user.user_name, demo.access_key_id
+    )
+    creds = services.sts.assume_role(
+        caller, {"RoleArn": demo.role_arn, "RoleSessionName": "agent1"}
+    )["Credentials"]
     session = services.resolver.principal_of_session(creds["AccessKeyId"])
     token = services.federation.federate(session, demo.instance_id)["Credentials"]["AccessToken"]
     base = _per_call(lambda: services.store.get_instance(demo.instance_id), calls)
     verify = _per_call(lambda: services.tokens.verify(token, TokenKind.ACCESS), calls)
     auth = _per_call(lambda: services.agent_sessions.authenticate(token), calls)
-    print(f"{url.split(':')[0]:>10}: get_instance {base:7.1f} µs | verify {verify:7.1f} µs "
-          f"({verify / base:4.1f}x) | authenticate {auth:7.1f} µs ({auth / base:4.1f}x)")
+    print(
+        f"{url.split(':')[0]:>10}: get_instance {base:7.1f} µs | verify {verify:7.1f} µs "
+        f"({verify / base:4.1f}x) | authenticate {auth:7.1f} µs ({auth / base:4.1f}x)"
+    )
     services.store.close()
 
 

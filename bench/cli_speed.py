@@ -39,12 +39,21 @@ def main() -> None:
         world = build_world(server, "clibench")
         creds = world.assume("agent1", DurationSeconds=3600)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
-                   AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
-                   AWS_SESSION_TOKEN=creds["SessionToken"], AWS_CONFIG_FILE="/nonexistent",
-                   AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
-        common = ["--instance-id", world.instance_id, "--endpoint-url", server.url,
-                  "--region", "us-east-1"]
+        env.update(
+            AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+            AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+            AWS_SESSION_TOKEN=creds["SessionToken"],
+            AWS_CONFIG_FILE="/nonexistent",
+            AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        )
+        common = [
+            "--instance-id",
+            world.instance_id,
+            "--endpoint-url",
+            server.url,
+            "--region",
+            "us-east-1",
+        ]
         ours = [str(BIN / "connectfed"), "get-federation-token", *common]
         theirs = [str(BIN / "aws"), "connect", "get-federation-token", *common]
         timed(ours, env)
@@ -57,10 +66,16 @@ def main() -> None:
         server.stop()
     ours_median = statistics.median(ours_times)
     theirs_median = statistics.median(theirs_times)
-    json.dump({"connectfed_median_s": round(ours_median, 4),
-               "aws_cli_median_s": round(theirs_median, 4),
-               "ratio": round(ours_median / theirs_median, 3), "runs": args.runs},
-              sys.stdout, indent=2)
+    json.dump(
+        {
+            "connectfed_median_s": round(ours_median, 4),
+            "aws_cli_median_s": round(theirs_median, 4),
+            "ratio": round(ours_median / theirs_median, 3),
+            "runs": args.runs,
+        },
+        sys.stdout,
+        indent=2,
+    )
     sys.stdout.write("\n")
 
 

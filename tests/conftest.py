@@ -76,7 +76,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
             rows = conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'connectfed%'").fetchall()
+                "SELECT datname FROM pg_database WHERE datname LIKE 'connectfed%'"
+            ).fetchall()
             for (name,) in rows:
                 if _abandoned(name):
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -20,8 +20,10 @@ from typing import Any
 from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
-FILES = {"/": ("index.html", "text/html; charset=utf-8"),
-         "/app.js": ("app.js", "text/javascript; charset=utf-8")}
+FILES = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+}
 
 
 def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
@@ -35,8 +37,11 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
                 body = (HERE / name).read_text().replace("{{CONNECTFED}}", args.connectfed)
                 return self._send(200, kind, body.encode())
             if path == "/config.json":
-                config = {"ccpUrl": f"{base}/ccp-v2/", "loginUrl": "/sign-in",
-                          "region": args.region}
+                config = {
+                    "ccpUrl": f"{base}/ccp-v2/",
+                    "loginUrl": "/sign-in",
+                    "region": args.region,
+                }
                 return self._send(200, "application/json", json.dumps(config).encode())
             if path == "/sign-in":
                 return self._redirect(self._sign_in_url())
@@ -47,12 +52,16 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
                 import boto3
                 import botocore.exceptions
 
-                client = boto3.client("connect", endpoint_url=args.connectfed,
-                                      region_name=args.region)
+                client = boto3.client(
+                    "connect", endpoint_url=args.connectfed, region_name=args.region
+                )
                 result: dict[str, Any] = client.get_federation_token(InstanceId=args.instance_id)
                 return f"{result['SignInUrl']}&destination={quote('/ccp-v2/', safe='')}"
-            except (ImportError, botocore.exceptions.BotoCoreError,
-                    botocore.exceptions.ClientError) as exc:
+            except (
+                ImportError,
+                botocore.exceptions.BotoCoreError,
+                botocore.exceptions.ClientError,
+            ) as exc:
                 self.log_message("GetFederationToken failed (%s): using the test IdP", exc)
                 return f"{args.connectfed}/idp"
 

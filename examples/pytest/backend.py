@@ -32,8 +32,15 @@ class AgentToken:
 
 
 class SignInBackend:
-    def __init__(self, session: boto3.Session, *, instance_id: str, role_arn: str,
-                 endpoint_url: str | None = None, max_attempts: int = 3) -> None:
+    def __init__(
+        self,
+        session: boto3.Session,
+        *,
+        instance_id: str,
+        role_arn: str,
+        endpoint_url: str | None = None,
+        max_attempts: int = 3,
+    ) -> None:
         self._session = session
         self._instance_id = instance_id
         self._role_arn = role_arn
@@ -44,13 +51,17 @@ class SignInBackend:
 
     def _connect(self, agent: str) -> Any:
         if agent not in self._agents:
-            creds = self._sts.assume_role(RoleArn=self._role_arn,
-                                          RoleSessionName=agent)["Credentials"]
+            creds = self._sts.assume_role(RoleArn=self._role_arn, RoleSessionName=agent)[
+                "Credentials"
+            ]
             self._agents[agent] = self._session.client(
-                "connect", endpoint_url=self._endpoint, config=self._config,
+                "connect",
+                endpoint_url=self._endpoint,
+                config=self._config,
                 aws_access_key_id=creds["AccessKeyId"],
                 aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"])
+                aws_session_token=creds["SessionToken"],
+            )
         return self._agents[agent]
 
     def sign_in(self, agent: str) -> AgentToken:
@@ -66,6 +77,9 @@ class SignInBackend:
                     raise Busy(f"Amazon Connect is busy, try again ({code})") from exc
                 raise
             credentials = answer["Credentials"]
-            return AgentToken(credentials["AccessToken"], credentials["AccessTokenExpiration"],
-                              answer["SignInUrl"])
+            return AgentToken(
+                credentials["AccessToken"],
+                credentials["AccessTokenExpiration"],
+                answer["SignInUrl"],
+            )
         raise AssertionError("unreachable")

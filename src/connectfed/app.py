@@ -129,9 +129,11 @@ def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
         if store.get_access_key(env_key) is None:
             # Conflict: another server sharing the database created it first.
             with contextlib.suppress(Conflict):
-                store.create_access_key(AccessKey(
-                    env_key, env_secret, env_account, None, "Active", clock.now().timestamp()
-                ))
+                store.create_access_key(
+                    AccessKey(
+                        env_key, env_secret, env_account, None, "Active", clock.now().timestamp()
+                    )
+                )
         store.meta_setdefault(
             "bootstrap", json.dumps({"account_id": env_account, "access_key_id": env_key})
         )
@@ -142,8 +144,10 @@ def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
         if key is None:
             # The first root key was rotated away (CreateAccessKey then DeleteAccessKey, as
             # root): the account's current root key stands for it, if one is left.
-            current = sorted(store.list_access_keys(info["account_id"], None),
-                             key=lambda k: (k.status != "Active", -k.created))
+            current = sorted(
+                store.list_access_keys(info["account_id"], None),
+                key=lambda k: (k.status != "Active", -k.created),
+            )
             key = current[0] if current else None
         if key is None:
             return Bootstrap(info["account_id"], "", "", created=False)
@@ -180,13 +184,16 @@ def build_services(
     if settings.admin:
         # Every service reads the shifted clock: all expiries follow the admin API's offset.
         shifted = ShiftedClock(store.clock_offset, real_clock, settings.admin_cache_seconds)
-        admin = build_admin(AdminAccess(True, settings.admin_token), store, shifted,
-                            settings.admin_cache_seconds, real_clock)
+        admin = build_admin(
+            AdminAccess(True, settings.admin_token),
+            store,
+            shifted,
+            settings.admin_cache_seconds,
+            real_clock,
+        )
     clock = admin.clock if admin is not None else real_clock
     # The token HMAC key is a secret like the others: stored sealed under the master key.
-    hmac_key = bytes.fromhex(
-        store.meta_secret_setdefault("token_hmac_key", secrets.token_hex(32))
-    )
+    hmac_key = bytes.fromhex(store.meta_secret_setdefault("token_hmac_key", secrets.token_hex(32)))
     ttl = settings.cache_ttl_seconds
     resolver = CredentialResolver(store, clock, hmac_key, ttl)
     explanations = Explanations(store, clock, keep_seconds=settings.explain_keep_seconds)
@@ -194,38 +201,71 @@ def build_services(
     # Observability: the audit trail (told to the metrics) that services record events in.
     bootstrap = _bootstrap(store, clock)
     metrics = Metrics()
-    audit = AuditTrail(store, clock, region=settings.region, account_id=bootstrap.account_id,
-                       retention_days=settings.audit_retention_days,
-                       max_events=settings.audit_max_events, observers=(metrics,))
+    audit = AuditTrail(
+        store,
+        clock,
+        region=settings.region,
+        account_id=bootstrap.account_id,
+        retention_days=settings.audit_retention_days,
+        max_events=settings.audit_max_events,
+        observers=(metrics,),
+    )
     agents = AgentService(store, clock)
     instances = InstanceService(
         store, clock, authz, settings.region, ttl, on_created=agents.ensure_defaults
     )
     sts = StsService(store, clock, authz, hmac_key, settings.region)
     providers = SamlProviderService(
-        store, clock, authz, ttl, recipients=settings.saml_endpoints,
-        audiences=settings.saml_audiences, skew_seconds=settings.clock_skew_seconds,
-        allow_sha1=settings.allow_saml_sha1)
+        store,
+        clock,
+        authz,
+        ttl,
+        recipients=settings.saml_endpoints,
+        audiences=settings.saml_audiences,
+        skew_seconds=settings.clock_skew_seconds,
+        allow_sha1=settings.allow_saml_sha1,
+    )
     tokens = TokenService(
-        store, clock, TokenKeys(store, clock, ttl),
+        store,
+        clock,
+        TokenKeys(store, clock, ttl),
         reuse_grace_seconds=settings.refresh_reuse_grace_seconds,
         gc_interval_seconds=settings.token_gc_seconds,
         # A retired key is dropped once no token it hashed can be alive: the longest lifetime
         # is the refresh horizon, or a role session's 12 h maximum for console sessions.
-        key_keep_seconds=max(settings.refresh_token_seconds, 12 * 3600) + ttl + 60)
+        key_keep_seconds=max(settings.refresh_token_seconds, 12 * 3600) + ttl + 60,
+    )
     agent_sessions = AgentSessions(store, clock, tokens, settings, audit=audit)
-    federation = FederationService(store, clock, authz, instances, agent_sessions, settings,
-                                   audit=audit)
+    federation = FederationService(
+        store, clock, authz, instances, agent_sessions, settings, audit=audit
+    )
     assume_saml = AssumeRoleWithSaml(
-        store, clock, sts, providers, single_use=settings.saml_single_use,
-        skew_seconds=settings.clock_skew_seconds, explanations=explanations,
-        audit=audit)
-    sessions = BrowserSessions(sessions=agent_sessions, store=store, clock=clock,
-                               public_url=settings.public_url)
-    signin = BrowserSignin(store=store, clock=clock, settings=settings, providers=providers,
-                           assume_saml=assume_saml, resolver=resolver, federation=federation,
-                           instances=instances, tokens=tokens, state_key=hmac_key,
-                           sessions=sessions, audit=audit)
+        store,
+        clock,
+        sts,
+        providers,
+        single_use=settings.saml_single_use,
+        skew_seconds=settings.clock_skew_seconds,
+        explanations=explanations,
+        audit=audit,
+    )
+    sessions = BrowserSessions(
+        sessions=agent_sessions, store=store, clock=clock, public_url=settings.public_url
+    )
+    signin = BrowserSignin(
+        store=store,
+        clock=clock,
+        settings=settings,
+        providers=providers,
+        assume_saml=assume_saml,
+        resolver=resolver,
+        federation=federation,
+        instances=instances,
+        tokens=tokens,
+        state_key=hmac_key,
+        sessions=sessions,
+        audit=audit,
+    )
     return Services(
         settings=settings,
         store=store,
@@ -276,8 +316,10 @@ log = logging.getLogger("connectfed.app")
 _HEALTH = b'{"status":"ok"}'
 # What an HTTP field value may not hold (RFC 9110 §5.5: no CR, LF, NUL or other controls).
 _BAD_FIELD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_INTERNAL_PAGE = (b"<!doctype html><html lang=en><head><meta charset=utf-8><title>Error</title>"
-                  b"</head><body><h1>Something went wrong</h1></body></html>")
+_INTERNAL_PAGE = (
+    b"<!doctype html><html lang=en><head><meta charset=utf-8><title>Error</title>"
+    b"</head><body><h1>Something went wrong</h1></body></html>"
+)
 
 
 def _plain_error(status: int, code: str, message: str) -> Response:
@@ -290,8 +332,9 @@ class ConnectfedApp:
 
     def __init__(self, services: Services, idp: TestIdpSite | None = None) -> None:
         self.services = services
-        self.web = WebRoutes(services.signin, idp,
-                             secure=services.settings.public_url.startswith("https:"))
+        self.web = WebRoutes(
+            services.signin, idp, secure=services.settings.public_url.startswith("https:")
+        )
         gate = services.admin.gate if services.admin is not None else None
         self.dispatcher = Dispatcher(REGISTRY, make_authenticate(services), services, gate)
         self._max_body = services.settings.max_body_bytes
@@ -305,13 +348,17 @@ class ConnectfedApp:
         except cti_model.ModelNotFound as exc:
             log.warning("CTI API and CCP unavailable: %s", exc)
             model, missing = None, str(exc) if str(exc).startswith(MISSING) else MISSING
-        self.cti = CtiDispatcher(model, missing, authenticator(services), services, self._run,
-                                 gate)
-        self.ccp = CcpSite(CcpOptions(region=settings.region,
-                                      streams_dir=streams if model else None,
-                                      frame_ancestors=settings.ccp_frame_ancestors,
-                                      test_idp=idp is not None, cookie_name=SESSION_COOKIE,
-                                      instance_exists=self._instance_exists))
+        self.cti = CtiDispatcher(model, missing, authenticator(services), services, self._run, gate)
+        self.ccp = CcpSite(
+            CcpOptions(
+                region=settings.region,
+                streams_dir=streams if model else None,
+                frame_ancestors=settings.ccp_frame_ancestors,
+                test_idp=idp is not None,
+                cookie_name=SESSION_COOKIE,
+                instance_exists=self._instance_exists,
+            )
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -359,18 +406,27 @@ class ConnectfedApp:
             return
         cti = _CTI_PATH.match(path) if request.method == "POST" else None
         if cti is not None:
-            await self._send(send, await self.cti.handle(cti.group(1), request.headers,
-                                                         request.body, request_id))
+            await self._send(
+                send, await self.cti.handle(cti.group(1), request.headers, request.body, request_id)
+            )
             return
         if self.web.handles(request.method, path, request.headers, request.raw_query):
             try:
-                web = await self._run(self.web.handle, request.method, scope["path"],
-                                      request.raw_query, request.headers, request.body,
-                                      request_id)
+                web = await self._run(
+                    self.web.handle,
+                    request.method,
+                    scope["path"],
+                    request.raw_query,
+                    request.headers,
+                    request.body,
+                    request_id,
+                )
             except Exception:
                 log.exception("internal error on a browser route")
-                await self._send(send, Response(500, {"Content-Type": "text/html; charset=utf-8"},
-                                                _INTERNAL_PAGE))
+                await self._send(
+                    send,
+                    Response(500, {"Content-Type": "text/html; charset=utf-8"}, _INTERNAL_PAGE),
+                )
                 return
             await self._send(send, Response(web.status, web.headers, web.body))
             return
@@ -397,12 +453,18 @@ class ConnectfedApp:
                     body += message.get("body", b"")
                     more = message.get("more_body", False)
                     if len(body) > self._max_body:
-                        await self._send(send, _plain_error(
-                            413, "RequestEntityTooLargeException", "Request Entity Too Large"))
+                        await self._send(
+                            send,
+                            _plain_error(
+                                413, "RequestEntityTooLargeException", "Request Entity Too Large"
+                            ),
+                        )
                         return None
         except TimeoutError:
-            await self._send(send, _plain_error(408, "RequestTimeoutException",
-                                                "Request body not received in time"))
+            await self._send(
+                send,
+                _plain_error(408, "RequestTimeoutException", "Request body not received in time"),
+            )
             return None
         return bytes(body)
 
@@ -416,8 +478,10 @@ class ConnectfedApp:
         if headers is None:
             # A value we built cannot travel as an HTTP field (inputs are checked before use,
             # so this is our bug): answer 500 rather than let the connection fail mid-response.
-            log.error("response to send had a header that is not a valid HTTP field value: %s",
-                      ", ".join(response.headers))
+            log.error(
+                "response to send had a header that is not a valid HTTP field value: %s",
+                ", ".join(response.headers),
+            )
             response = _plain_error(500, "InternalFailure", "An internal error occurred.")
             headers = _encode_headers(response.headers) or []
         headers.append((b"content-length", str(len(response.body)).encode()))

@@ -63,8 +63,12 @@ class ShiftedClock:
     neither freezes a cache nor empties a bucket).
     """
 
-    def __init__(self, read_offset: Callable[[], float], base: Clock | None = None,
-                 cache_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        read_offset: Callable[[], float],
+        base: Clock | None = None,
+        cache_seconds: float = 1.0,
+    ) -> None:
         self._read = read_offset
         self._base = base or SystemClock()
         self._cache_seconds = cache_seconds

@@ -51,8 +51,14 @@ def ensure_demo(services: Services, test_idp: bool = False) -> DemoData:
     idp = applied.test_idp
     if idp is not None:  # say on /idp what each user demonstrates
         idp = replace(idp, users={name: described(user) for name, user in idp.users.items()})
-    return DemoData(applied.instance("demo").instance_id, applied.role_arn(DEMO_ROLE),
-                    key.access_key_id, key.secret_access_key, DEMO_AGENTS, idp)
+    return DemoData(
+        applied.instance("demo").instance_id,
+        applied.role_arn(DEMO_ROLE),
+        key.access_key_id,
+        key.secret_access_key,
+        DEMO_AGENTS,
+        idp,
+    )
 
 
 def _root(services: Services) -> Principal:
@@ -101,24 +107,32 @@ def ensure_demo_admin(services: Services) -> DemoAdmin:
         root = _root(services)
         if store.get_user(root.account_id, DEMO_ADMIN) is None:
             services.iam.create_user(root, {"UserName": DEMO_ADMIN})
-        services.iam.put_policy(root, "user", {
-            "UserName": DEMO_ADMIN, "PolicyName": "AdministratorAccess",
-            "PolicyDocument": json.dumps(ADMINISTRATOR_ACCESS)})
+        services.iam.put_policy(
+            root,
+            "user",
+            {
+                "UserName": DEMO_ADMIN,
+                "PolicyName": "AdministratorAccess",
+                "PolicyDocument": json.dumps(ADMINISTRATOR_ACCESS),
+            },
+        )
         user = store.get_user(root.account_id, DEMO_ADMIN)
         assert user is not None
-        existing = [k for k in store.list_access_keys(root.account_id, user.user_id)
-                    if k.status == "Active"]
+        existing = [
+            k for k in store.list_access_keys(root.account_id, user.user_id) if k.status == "Active"
+        ]
         created = None
         if not existing:
-            created = services.iam.create_access_key(
-                root, {"UserName": DEMO_ADMIN})["AccessKey"]["AccessKeyId"]
+            created = services.iam.create_access_key(root, {"UserName": DEMO_ADMIN})["AccessKey"][
+                "AccessKeyId"
+            ]
         mine = json.dumps({"access_key_id": created or existing[-1].access_key_id})
         # Replace only what was seen: another server sharing the database may have won.
-        won = store.update_meta("demo_admin",
-                                lambda old: mine if old is None or old == seen else old)
+        won = store.update_meta(
+            "demo_admin", lambda old: mine if old is None or old == seen else old
+        )
         if won != mine and created is not None:
-            services.iam.delete_access_key(root, {"UserName": DEMO_ADMIN,
-                                                  "AccessKeyId": created})
+            services.iam.delete_access_key(root, {"UserName": DEMO_ADMIN, "AccessKeyId": created})
         key = _admin_key(services, won)
         if key is None:
             return ensure_demo_admin(services)
@@ -128,15 +142,15 @@ def ensure_demo_admin(services: Services) -> DemoAdmin:
 
 IDP_USER_NOTES = {
     "agent1": "The whole flow: one role (`ConnectAgentFederation`), a Connect user of the "
-              "same name, straight to the CCP.",
+    "same name, straight to the CCP.",
     "agent2": "Two roles in the assertion: the role chooser. The first role agent2 signs in "
-              "with stays bound to it; choosing the other role later is refused (one role per "
-              "Connect user, as on AWS, unless the server runs with "
-              "`--allow-multiple-roles-per-user`).",
+    "with stays bound to it; choosing the other role later is refused (one role per "
+    "Connect user, as on AWS, unless the server runs with "
+    "`--allow-multiple-roles-per-user`).",
     "stranger": "A valid SAML sign-in for someone with no Connect user of that name: "
-                "GetFederationToken refuses it (user not onboarded).",
+    "GetFederationToken refuses it (user not onboarded).",
     "agent1-denied": "agent1 through a role (`ConnectNoAccess`) whose policies do not allow "
-                     "`connect:GetFederationToken`: access denied.",
+    "`connect:GetFederationToken`: access denied.",
 }
 
 

@@ -62,9 +62,11 @@ class Settings:
     @property
     def saml_endpoints(self) -> tuple[str, ...]:
         """Where assertions may be addressed (Recipient/Destination): AWS's and our own."""
-        return ("https://signin.aws.amazon.com/saml",
-                f"https://{self.region}.signin.aws.amazon.com/saml",
-                f"{self.public_url}/saml")
+        return (
+            "https://signin.aws.amazon.com/saml",
+            f"https://{self.region}.signin.aws.amazon.com/saml",
+            f"{self.public_url}/saml",
+        )
 
     @property
     def saml_audiences(self) -> tuple[str, ...]:

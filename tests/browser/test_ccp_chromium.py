@@ -22,7 +22,6 @@ from tests.support.server import Server, free_port, start_server
 DESKTOP = Path(__file__).resolve().parents[2] / "examples" / "agent-desktop" / "server.py"
 
 
-
 class Demo:
     def __init__(self, server: Server) -> None:
         text = "".join(server.output)
@@ -36,22 +35,26 @@ class Demo:
     def agent_client(self, name: str = "agent1") -> Any:
         sts = self.server.client("sts", self.key, self.secret)
         creds = sts.assume_role(RoleArn=self.role_arn, RoleSessionName=name)["Credentials"]
-        return self.server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                                  creds["SessionToken"])
+        return self.server.client(
+            "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+        )
 
     def tokens(self, name: str = "agent1") -> dict[str, Any]:
-        return dict(self.agent_client(name).get_federation_token(
-            InstanceId=self.instance_id)["Credentials"])
+        return dict(
+            self.agent_client(name).get_federation_token(InstanceId=self.instance_id)["Credentials"]
+        )
 
     def cti(self, operation: str, body: Any, token: str) -> cti.CtiAnswer:
-        return cti.call(self.server.url, f"/connect/{self.instance_id}/api", operation, body,
-                        token=token)
+        return cti.call(
+            self.server.url, f"/connect/{self.instance_id}/api", operation, body, token=token
+        )
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    srv = start_server(tmp_path_factory.mktemp("ccp"), "--throttle-rate", "0", "--demo",
-                       "--test-idp")
+    srv = start_server(
+        tmp_path_factory.mktemp("ccp"), "--throttle-rate", "0", "--demo", "--test-idp"
+    )
     yield Demo(srv)
     srv.stop()
 
@@ -64,8 +67,18 @@ def desktop(demo: Demo) -> Iterator[str]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     port = free_port()
-    httpd = module.serve(module.parse(["--connectfed", demo.server.url, "--instance-id",
-                                       demo.instance_id, "--port", str(port)]))
+    httpd = module.serve(
+        module.parse(
+            [
+                "--connectfed",
+                demo.server.url,
+                "--instance-id",
+                demo.instance_id,
+                "--port",
+                str(port),
+            ]
+        )
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
@@ -99,8 +112,9 @@ def test_saml_sign_in_lands_on_a_working_ccp(browser: Any, demo: Demo) -> None:
     context.close()
 
 
-def test_init_ccp_on_another_origin_fires_connect_agent(browser: Any, demo: Demo,
-                                                        desktop: str) -> None:
+def test_init_ccp_on_another_origin_fires_connect_agent(
+    browser: Any, demo: Demo, desktop: str
+) -> None:
     context = _signed_in(browser, demo)
     page = _desktop_agent(context, desktop)
     assert page.locator("#agent-name").inner_text() == "Agent1 Demo"
@@ -113,11 +127,13 @@ def test_init_ccp_on_another_origin_fires_connect_agent(browser: Any, demo: Demo
     context.close()
 
 
-def test_set_state_from_the_page_reaches_the_server(browser: Any, demo: Demo,
-                                                    desktop: str) -> None:
+def test_set_state_from_the_page_reaches_the_server(browser: Any, demo: Demo, desktop: str) -> None:
     tokens = demo.tokens()
-    offline = next(s for s in demo.cti("GetAgentStates", {}, tokens["AccessToken"])
-                   .body["states"] if s["type"] == "offline")
+    offline = next(
+        s
+        for s in demo.cti("GetAgentStates", {}, tokens["AccessToken"]).body["states"]
+        if s["type"] == "offline"
+    )
     demo.cti("PutAgentState", {"state": offline}, tokens["AccessToken"])
     context = _signed_in(browser, demo)
     page = _desktop_agent(context, desktop)
@@ -128,55 +144,63 @@ def test_set_state_from_the_page_reaches_the_server(browser: Any, demo: Demo,
     admin = demo.server.client("connect")
     users = admin.list_users(InstanceId=demo.instance_id)["UserSummaryList"]
     agent_id = next(u["Id"] for u in users if u["Username"] == "agent1")
-    data = admin.get_current_user_data(InstanceId=demo.instance_id,
-                                       Filters={"Agents": [agent_id]})["UserDataList"]
+    data = admin.get_current_user_data(InstanceId=demo.instance_id, Filters={"Agents": [agent_id]})[
+        "UserDataList"
+    ]
     assert data[0]["Status"]["StatusName"] == "Available"
     context.close()
 
 
-def test_another_clients_change_reaches_on_state_change(browser: Any, demo: Demo,
-                                                        desktop: str) -> None:
+def test_another_clients_change_reaches_on_state_change(
+    browser: Any, demo: Demo, desktop: str
+) -> None:
     tokens = demo.tokens()
-    states = {s["name"]: s for s in demo.cti("GetAgentStates", {}, tokens["AccessToken"])
-              .body["states"]}
+    states = {
+        s["name"]: s for s in demo.cti("GetAgentStates", {}, tokens["AccessToken"]).body["states"]
+    }
     demo.cti("PutAgentState", {"state": states["Available"]}, tokens["AccessToken"])
     context = _signed_in(browser, demo)
     page = _desktop_agent(context, desktop)
     page.wait_for_function("document.getElementById('agent-state').textContent === 'Available'")
     sent = time.time()
-    assert demo.cti("PutAgentState", {"state": states["Offline"]},
-                    tokens["AccessToken"]).status == 200
+    assert (
+        demo.cti("PutAgentState", {"state": states["Offline"]}, tokens["AccessToken"]).status == 200
+    )
     page.wait_for_function(
-        "window.desktop.stateChanges.some(c => c.newState === 'Offline')", timeout=35_000)
+        "window.desktop.stateChanges.some(c => c.newState === 'Offline')", timeout=35_000
+    )
     seen = page.evaluate("window.desktop.stateChanges.find(c => c.newState === 'Offline').at")
     print(f"\nPutAgentState -> page onStateChange: {seen - sent * 1000:.0f} ms")
     context.close()
 
 
-def test_administrator_put_user_status_reaches_the_page(browser: Any, demo: Demo,
-                                                        desktop: str) -> None:
+def test_administrator_put_user_status_reaches_the_page(
+    browser: Any, demo: Demo, desktop: str
+) -> None:
     admin = demo.server.client("connect")
     users = admin.list_users(InstanceId=demo.instance_id)["UserSummaryList"]
     agent_id = next(u["Id"] for u in users if u["Username"] == "agent1")
     statuses = admin.list_agent_statuses(InstanceId=demo.instance_id)["AgentStatusSummaryList"]
     by_name = {s["Name"]: s["Id"] for s in statuses}
-    admin.put_user_status(InstanceId=demo.instance_id, UserId=agent_id,
-                          AgentStatusId=by_name["Available"])
+    admin.put_user_status(
+        InstanceId=demo.instance_id, UserId=agent_id, AgentStatusId=by_name["Available"]
+    )
     context = _signed_in(browser, demo)
     page = _desktop_agent(context, desktop)
     sent = time.time()
-    admin.put_user_status(InstanceId=demo.instance_id, UserId=agent_id,
-                          AgentStatusId=by_name["Offline"])
+    admin.put_user_status(
+        InstanceId=demo.instance_id, UserId=agent_id, AgentStatusId=by_name["Offline"]
+    )
     page.wait_for_function(
-        "window.desktop.stateChanges.some(c => c.newState === 'Offline')", timeout=35_000)
+        "window.desktop.stateChanges.some(c => c.newState === 'Offline')", timeout=35_000
+    )
     seen = page.evaluate("window.desktop.stateChanges.find(c => c.newState === 'Offline').at")
     print(f"\nPutUserStatus -> page onStateChange: {seen - sent * 1000:.0f} ms")
     context.close()
 
 
 def test_sign_in_url_ends_in_a_working_ccp(browser: Any, demo: Demo) -> None:
-    url = demo.agent_client("agent2").get_federation_token(
-        InstanceId=demo.instance_id)["SignInUrl"]
+    url = demo.agent_client("agent2").get_federation_token(InstanceId=demo.instance_id)["SignInUrl"]
     page = browser.new_context().new_page()
     page.goto(url)
     page.wait_for_selector("#name")
@@ -185,16 +209,20 @@ def test_sign_in_url_ends_in_a_working_ccp(browser: Any, demo: Demo) -> None:
 
 def test_legacy_post_sign_in_ends_in_a_working_ccp(browser: Any, demo: Demo) -> None:
     tokens = demo.tokens("agent2")
-    credentials = json.dumps({
-        "AccessToken": tokens["AccessToken"],
-        "AccessTokenExpiration": int(tokens["AccessTokenExpiration"].timestamp() * 1000),
-        "RefreshToken": tokens["RefreshToken"],
-        "RefreshTokenExpiration": int(tokens["RefreshTokenExpiration"].timestamp() * 1000)})
+    credentials = json.dumps(
+        {
+            "AccessToken": tokens["AccessToken"],
+            "AccessTokenExpiration": int(tokens["AccessTokenExpiration"].timestamp() * 1000),
+            "RefreshToken": tokens["RefreshToken"],
+            "RefreshTokenExpiration": int(tokens["RefreshTokenExpiration"].timestamp() * 1000),
+        }
+    )
     page = browser.new_context().new_page()
     page.set_content(
         f'<form id=f method=post action="{demo.server.url}/connect/{demo.instance_id}'
         '/auth/sign-in"><input type=hidden name=credentials>'
-        '<input type=hidden name=destination value="/ccp-v2/"></form>')
+        '<input type=hidden name=destination value="/ccp-v2/"></form>'
+    )
     page.locator("input[name=credentials]").evaluate("(e, v) => e.value = v", credentials)
     with page.expect_navigation():
         page.evaluate("document.getElementById('f').submit()")

@@ -19,8 +19,9 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("first-hour"), "--throttle-rate", "0", "--demo",
-                       "--test-idp")
+    srv = start_server(
+        tmp_path_factory.mktemp("first-hour"), "--throttle-rate", "0", "--demo", "--test-idp"
+    )
     yield srv
     srv.stop()
 
@@ -33,8 +34,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _fits(page: Any, shots: Path, name: str, size: dict[str, int]) -> None:
     """Screenshot the page; nothing may be wider than the viewport."""
     page.screenshot(path=str(shots / f"{name}-{size['width']}.png"), full_page=True)
-    scroll, inner = page.evaluate(
-        "[document.scrollingElement.scrollWidth, window.innerWidth]")
+    scroll, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
     assert scroll <= inner, f"{name} at {size['width']} px is {scroll} px wide"
 
 
@@ -56,14 +56,18 @@ def _saml(page: Any, server: Server) -> None:
     response = page.goto(f"{server.url}/saml")
     assert response is not None and response.status == 200
     assert page.locator("#title").inner_text() == "SAML sign-in endpoint"
-    assert f"{server.url}/connect/federate/<instance-id>?destination=/ccp-v2" in \
-        page.locator("body").inner_text()
+    assert (
+        f"{server.url}/connect/federate/<instance-id>?destination=/ccp-v2"
+        in page.locator("body").inner_text()
+    )
 
 
 def _idp(page: Any, server: Server) -> None:
     page.goto(f"{server.url}/idp")
-    text = {name: page.locator(f"#user-{name} .about").inner_text()
-            for name in ("agent1", "agent2", "stranger", "agent1-denied")}
+    text = {
+        name: page.locator(f"#user-{name} .about").inner_text()
+        for name in ("agent1", "agent2", "stranger", "agent1-denied")
+    }
     assert "whole flow" in text["agent1"]
     assert "role chooser" in text["agent2"]
     assert "--allow-multiple-roles-per-user" in text["agent2"]
@@ -105,15 +109,23 @@ def _ccp(page: Any, server: Server) -> None:
     assert page.locator("#title").inner_text() == "Contact Control Panel"
 
 
-PAGES: dict[str, Visit] = {"home": _home, "saml": _saml, "idp": _idp, "unknown": _unknown,
-                           "chooser": _chooser, "denied": _denied, "stranger": _stranger,
-                           "ccp": _ccp}
+PAGES: dict[str, Visit] = {
+    "home": _home,
+    "saml": _saml,
+    "idp": _idp,
+    "unknown": _unknown,
+    "chooser": _chooser,
+    "denied": _denied,
+    "stranger": _stranger,
+    "ccp": _ccp,
+}
 
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 @pytest.mark.parametrize("name", list(PAGES))
-def test_first_hour_page(browser: Any, demo: Server, shots: Path, name: str,
-                         size: dict[str, int]) -> None:
+def test_first_hour_page(
+    browser: Any, demo: Server, shots: Path, name: str, size: dict[str, int]
+) -> None:
     context = _context(browser, size)
     try:
         page = context.new_page()
@@ -124,7 +136,8 @@ def test_first_hour_page(browser: Any, demo: Server, shots: Path, name: str,
 
 
 def test_a_user_bound_to_another_role_is_told_why_and_what_to_do(
-        browser: Any, demo: Server, shots: Path) -> None:
+    browser: Any, demo: Server, shots: Path
+) -> None:
     first = _context(browser, DESKTOP)
     page = first.new_page()
     page.goto(f"{demo.url}/idp/login?user=agent2")

@@ -13,8 +13,9 @@ from tests.support.server import Server, start_server
 
 @pytest.fixture(scope="module")
 def idp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("sso"), "--throttle-rate", "0", "--demo",
-                       "--test-idp")
+    srv = start_server(
+        tmp_path_factory.mktemp("sso"), "--throttle-rate", "0", "--demo", "--test-idp"
+    )
     yield srv
     srv.stop()
 
@@ -52,10 +53,13 @@ def test_role_chooser_then_instance(browser: Any, idp_server: Server) -> None:
     assert page.locator("#user").inner_text() == "Signed in as agent2"
 
 
-@pytest.mark.parametrize("user,message", [
-    ("stranger", "has not been onboarded to this application"),
-    ("agent1-denied", "Access denied"),
-])
+@pytest.mark.parametrize(
+    "user,message",
+    [
+        ("stranger", "has not been onboarded to this application"),
+        ("agent1-denied", "Access denied"),
+    ],
+)
 def test_error_pages(browser: Any, idp_server: Server, user: str, message: str) -> None:
     page = _page(browser)
     page.goto(f"{idp_server.url}/idp/login?user={user}")
@@ -68,7 +72,8 @@ def test_bad_assertion_page(browser: Any, idp_server: Server) -> None:
     page.set_content(
         f'<form id=f method=post action="{idp_server.url}/saml">'
         '<input name=SAMLResponse value="PHNhbWxwOlJlc3BvbnNlLz4="></form>'
-        "<script>document.getElementById('f').submit()</script>")
+        "<script>document.getElementById('f').submit()</script>"
+    )
     page.wait_for_selector("#title:text-is('Bad SAML response')")
     # "<samlp:Response/>" without its namespace declaration is not a SAML response: say so.
     message = page.locator("#message").inner_text()
@@ -76,8 +81,11 @@ def test_bad_assertion_page(browser: Any, idp_server: Server) -> None:
 
 
 def _instance_id(server: Server) -> str:
-    return next(line.split("--instance-id ")[1].split()[0]
-                for line in server.output if "--instance-id " in line)
+    return next(
+        line.split("--instance-id ")[1].split()[0]
+        for line in server.output
+        if "--instance-id " in line
+    )
 
 
 def test_without_a_session_the_ccp_says_how_to_sign_in(browser: Any, idp_server: Server) -> None:
@@ -92,8 +100,9 @@ def test_without_a_session_the_ccp_says_how_to_sign_in(browser: Any, idp_server:
     assert page.locator("#title").inner_text() == "Session expired"
 
 
-@pytest.mark.parametrize("path", ["/ccp-v2", "/ccp-v2/", "/other",
-                                  "/auth/sign-in?code=cfs_x&destination=/ccp-v2"])
+@pytest.mark.parametrize(
+    "path", ["/ccp-v2", "/ccp-v2/", "/other", "/auth/sign-in?code=cfs_x&destination=/ccp-v2"]
+)
 def test_an_unknown_instance_says_so(browser: Any, idp_server: Server, path: str) -> None:
     page = _page(browser)
     response = page.goto(f"{idp_server.url}/connect/00000000-0000-0000-0000-000000000000{path}")
@@ -103,8 +112,9 @@ def test_an_unknown_instance_says_so(browser: Any, idp_server: Server, path: str
     assert "expired" not in page.content().lower()
 
 
-def test_sign_in_url_from_get_federation_token_signs_a_browser_in(browser: Any,
-                                                                   idp_server: Server) -> None:
+def test_sign_in_url_from_get_federation_token_signs_a_browser_in(
+    browser: Any, idp_server: Server
+) -> None:
     from tests.support.world import build_world
 
     world = build_world(idp_server, "signinurl")
@@ -118,8 +128,9 @@ def test_sign_in_url_from_get_federation_token_signs_a_browser_in(browser: Any,
     assert response is not None and response.status == 401  # single use
 
 
-def test_console_session_federates_again_through_the_federate_url(browser: Any,
-                                                                   idp_server: Server) -> None:
+def test_console_session_federates_again_through_the_federate_url(
+    browser: Any, idp_server: Server
+) -> None:
     instance_id = _instance_id(idp_server)
     page = _page(browser)
     page.goto(f"{idp_server.url}/idp/login?user=agent1")

@@ -39,9 +39,14 @@ def _reset(request: pytest.FixtureRequest) -> Iterator[None]:
         client.clear_faults()
 
 
-def _http(server: Server, method: str, path: str, body: Any = None,
-          headers: dict[str, str] | None = None, raw: bytes | None = None
-          ) -> tuple[int, dict[str, str], Any]:
+def _http(
+    server: Server,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+) -> tuple[int, dict[str, str], Any]:
     port = int(server.url.rsplit(":", 1)[1])
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     payload = raw if raw is not None else (None if body is None else json.dumps(body).encode())
@@ -51,8 +56,11 @@ def _http(server: Server, method: str, path: str, body: Any = None,
         data = response.read()
     finally:
         conn.close()
-    return (response.status, {k.lower(): v for k, v in response.getheaders()},
-            json.loads(data) if data else None)
+    return (
+        response.status,
+        {k.lower(): v for k, v in response.getheaders()},
+        json.loads(data) if data else None,
+    )
 
 
 def test_the_clock_reads_and_moves(admin_server: Server) -> None:
@@ -73,14 +81,21 @@ def test_the_clock_reads_and_moves(admin_server: Server) -> None:
 
 
 def test_a_fault_is_created_listed_and_deleted(admin_server: Server) -> None:
-    spec = {"service": "connect", "operation": "GetFederationToken",
-            "error": "ThrottlingException", "count": 2}
+    spec = {
+        "service": "connect",
+        "operation": "GetFederationToken",
+        "error": "ThrottlingException",
+        "count": 2,
+    }
     status, _, fault = _http(admin_server, "POST", "/_connectfed/faults", spec)
     assert status == 201
-    assert fault == {**spec, "id": fault["id"], "latency_ms": None, "drop": False,
-                     "rate": None}
-    _, _, other = _http(admin_server, "POST", "/_connectfed/faults",
-                        {"service": "sts", "latency_ms": 500, "rate": 0.5})
+    assert fault == {**spec, "id": fault["id"], "latency_ms": None, "drop": False, "rate": None}
+    _, _, other = _http(
+        admin_server,
+        "POST",
+        "/_connectfed/faults",
+        {"service": "sts", "latency_ms": 500, "rate": 0.5},
+    )
     assert other["operation"] is None and other["rate"] == 0.5 and other["count"] is None
     status, _, listing = _http(admin_server, "GET", "/_connectfed/faults")
     assert status == 200 and listing == {"faults": [fault, other]}
@@ -92,24 +107,27 @@ def test_a_fault_is_created_listed_and_deleted(admin_server: Server) -> None:
     assert _http(admin_server, "GET", "/_connectfed/faults")[2] == {"faults": []}
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/_connectfed/clock", {}),
-    ("/_connectfed/clock", {"advance_seconds": 1, "offset_seconds": 2}),
-    ("/_connectfed/clock", {"advance_seconds": "60"}),
-    ("/_connectfed/clock", {"advance_seconds": True}),
-    ("/_connectfed/clock", {"advance_seconds": -5}),
-    ("/_connectfed/clock", {"offset_seconds": 1e300}),
-    ("/_connectfed/clock", {"advanceSeconds": 5}),
-    ("/_connectfed/clock", [1]),
-    ("/_connectfed/faults", {"operation": "GetFederationToken", "drop": True}),
-    ("/_connectfed/faults", {"service": "connect", "error": "Boom"}),
-    ("/_connectfed/faults", {"service": "connect", "operation": "Nope", "drop": True}),
-    ("/_connectfed/faults", {"service": "connect", "drop": "yes"}),
-    ("/_connectfed/faults", {"service": "connect", "drop": True, "count": 1.5}),
-    ("/_connectfed/faults", {"service": "connect", "drop": True, "count": 2, "rate": 0.5}),
-    ("/_connectfed/faults", {"service": "connect", "latency": 500}),
-    ("/_connectfed/faults", "connect"),
-])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/_connectfed/clock", {}),
+        ("/_connectfed/clock", {"advance_seconds": 1, "offset_seconds": 2}),
+        ("/_connectfed/clock", {"advance_seconds": "60"}),
+        ("/_connectfed/clock", {"advance_seconds": True}),
+        ("/_connectfed/clock", {"advance_seconds": -5}),
+        ("/_connectfed/clock", {"offset_seconds": 1e300}),
+        ("/_connectfed/clock", {"advanceSeconds": 5}),
+        ("/_connectfed/clock", [1]),
+        ("/_connectfed/faults", {"operation": "GetFederationToken", "drop": True}),
+        ("/_connectfed/faults", {"service": "connect", "error": "Boom"}),
+        ("/_connectfed/faults", {"service": "connect", "operation": "Nope", "drop": True}),
+        ("/_connectfed/faults", {"service": "connect", "drop": "yes"}),
+        ("/_connectfed/faults", {"service": "connect", "drop": True, "count": 1.5}),
+        ("/_connectfed/faults", {"service": "connect", "drop": True, "count": 2, "rate": 0.5}),
+        ("/_connectfed/faults", {"service": "connect", "latency": 500}),
+        ("/_connectfed/faults", "connect"),
+    ],
+)
 def test_bad_input_is_a_400_with_a_message(admin_server: Server, path: str, body: Any) -> None:
     status, headers, document = _http(admin_server, "POST", path, body)
     assert status == 400, document
@@ -132,8 +150,12 @@ def test_other_methods_are_a_405(admin_server: Server) -> None:
 
 
 def test_the_admin_api_is_off_unless_asked_for(server: Server) -> None:
-    for method, path in (("GET", "/_connectfed/clock"), ("POST", "/_connectfed/clock"),
-                         ("GET", "/_connectfed/faults"), ("DELETE", "/_connectfed/faults/x")):
+    for method, path in (
+        ("GET", "/_connectfed/clock"),
+        ("POST", "/_connectfed/clock"),
+        ("GET", "/_connectfed/faults"),
+        ("DELETE", "/_connectfed/faults/x"),
+    ):
         status, _, document = _http(server, method, path, {"advance_seconds": 60})
         assert status == 404, (method, path)
         assert "--admin" in document["message"]
@@ -143,14 +165,22 @@ def test_the_admin_api_is_off_unless_asked_for(server: Server) -> None:
 
 
 def test_a_public_bind_needs_the_bearer_token(tmp_path: Path) -> None:
-    srv = start_admin_server(tmp_path, "--host", "0.0.0.0",  # noqa: S104
-                             env={"CONNECTFED_ADMIN_TOKEN": TOKEN})
+    srv = start_admin_server(
+        tmp_path,
+        "--host",
+        "0.0.0.0",  # noqa: S104
+        env={"CONNECTFED_ADMIN_TOKEN": TOKEN},
+    )
     try:
         status, headers, _ = _http(srv, "GET", "/_connectfed/clock")
         assert status == 401 and headers["www-authenticate"].startswith("Bearer")
         wrong = {"Authorization": "Bearer not-the-token"}
-        assert _http(srv, "POST", "/_connectfed/faults", {"service": "connect", "drop": True},
-                     wrong)[0] == 403
+        assert (
+            _http(srv, "POST", "/_connectfed/faults", {"service": "connect", "drop": True}, wrong)[
+                0
+            ]
+            == 403
+        )
         with pytest.raises(AdminError) as caught:
             AdminClient(srv.url).clock()
         assert caught.value.status == 401
@@ -163,10 +193,24 @@ def test_a_public_bind_needs_the_bearer_token(tmp_path: Path) -> None:
 
 def test_admin_on_a_public_bind_without_token_does_not_start(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "connectfed.cli.main", "serve", "--admin", "--host", "0.0.0.0",  # noqa: S104
-         "--port", str(free_port()), "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        [
+            sys.executable,
+            "-m",
+            "connectfed.cli.main",
+            "serve",
+            "--admin",
+            "--host",
+            "0.0.0.0",  # noqa: S104
+            "--port",
+            str(free_port()),
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert result.returncode == 2
     assert "error: --admin on a non-loopback bind (0.0.0.0) needs a token" in result.stdout
 
@@ -177,10 +221,8 @@ def test_the_typed_client(admin_server: Server) -> None:
     state = client.advance(3600)
     assert state.offset_seconds == 3600 and state.now.tzinfo is not None
     assert client.set_offset(-60).offset_seconds == -60
-    fault = client.add_fault(FaultSpec("connect", "GetFederationToken", latency_ms=250,
-                                       count=3))
-    assert (fault.service, fault.latency_ms, fault.count, fault.drop) == ("connect", 250, 3,
-                                                                         False)
+    fault = client.add_fault(FaultSpec("connect", "GetFederationToken", latency_ms=250, count=3))
+    assert (fault.service, fault.latency_ms, fault.count, fault.drop) == ("connect", 250, 3, False)
     assert client.faults() == [fault]
     client.remove_fault(fault.id)
     with pytest.raises(AdminError) as caught:
@@ -208,17 +250,31 @@ def test_the_asyncio_client(admin_server: Server) -> None:
 
 
 def _cli(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "connectfed.cli.main", "admin",
-                           "--endpoint-url", server.url, *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "connectfed.cli.main", "admin", "--endpoint-url", server.url, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_the_admin_command(admin_server: Server) -> None:
     moved = _cli(admin_server, "clock", "--advance", "600")
     assert moved.returncode == 0, moved.stderr
     assert json.loads(moved.stdout)["offset_seconds"] == 600
-    added = _cli(admin_server, "faults", "add", "--service", "connect", "--operation",
-                 "GetFederationToken", "--error", "ThrottlingException", "--count", "2")
+    added = _cli(
+        admin_server,
+        "faults",
+        "add",
+        "--service",
+        "connect",
+        "--operation",
+        "GetFederationToken",
+        "--error",
+        "ThrottlingException",
+        "--count",
+        "2",
+    )
     assert added.returncode == 0, added.stderr
     fault = json.loads(added.stdout)
     assert fault["count"] == 2 and fault["error"] == "ThrottlingException"
@@ -226,7 +282,8 @@ def test_the_admin_command(admin_server: Server) -> None:
     assert [f["id"] for f in listed["faults"]] == [fault["id"]]
     assert _cli(admin_server, "faults", "clear", "--id", fault["id"]).returncode == 0
     assert json.loads(_cli(admin_server, "faults", "list").stdout) == {"faults": []}
-    bad = _cli(admin_server, "faults", "add", "--service", "connect", "--operation", "Nope",
-               "--drop")
+    bad = _cli(
+        admin_server, "faults", "add", "--service", "connect", "--operation", "Nope", "--drop"
+    )
     assert bad.returncode == 1 and "no operation 'Nope'" in bad.stderr
     assert json.loads(_cli(admin_server, "clock", "--offset", "0").stdout)["offset_seconds"] == 0

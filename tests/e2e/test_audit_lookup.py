@@ -23,8 +23,10 @@ from tests.support.saml_world import SamlWorld, build_saml_world
 from tests.support.server import ACCOUNT_ID, Server, start_server
 from tests.support.world import make_role
 
-LOOKUP_POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "cloudtrail:LookupEvents", "Resource": "*"}]}
+LOOKUP_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "cloudtrail:LookupEvents", "Resource": "*"}],
+}
 
 
 @dataclass
@@ -44,8 +46,9 @@ class Trail:
 
     def one(self, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The event the request with this id recorded, and its CloudTrail record."""
-        found = [e for e in self.events() if json.loads(e["CloudTrailEvent"])["requestID"]
-                 == request_id]
+        found = [
+            e for e in self.events() if json.loads(e["CloudTrailEvent"])["requestID"] == request_id
+        ]
         assert len(found) == 1, (request_id, [e["EventName"] for e in found])
         return found[0], json.loads(found[0]["CloudTrailEvent"])
 
@@ -63,22 +66,26 @@ class _Hops(urllib.request.HTTPRedirectHandler):
     def __init__(self) -> None:
         self.request_ids: list[str] = []
 
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> Any:
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
         self.request_ids.append(headers["x-amzn-RequestId"])
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def _browser(hops: _Hops | None = None) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), hops or _Hops())
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), hops or _Hops()
+    )
 
 
 def _post_saml(server: Server, assertion: str, relay: str) -> tuple[int, str]:
     """POST /saml in a new browser, redirects followed: (final status, the POST's request id)."""
     hops = _Hops()
-    request = urllib.request.Request(server.url + "/saml", data=urlencode(
-        {"SAMLResponse": assertion, "RelayState": relay}).encode())
+    request = urllib.request.Request(
+        server.url + "/saml",
+        data=urlencode({"SAMLResponse": assertion, "RelayState": relay}).encode(),
+    )
     try:
         with _browser(hops).open(request, timeout=30) as response:
             return response.status, (hops.request_ids or [response.headers["x-amzn-RequestId"]])[0]
@@ -106,31 +113,39 @@ def _make_trail(server: Server) -> Trail:
     ids["saml"] = assumed["ResponseMetadata"]["RequestId"]
     creds = assumed["Credentials"]
     trail.secrets += [assertion, creds["SecretAccessKey"], creds["SessionToken"]]
-    connect = server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                            creds["SessionToken"])
+    connect = server.client(
+        "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
     token = connect.get_federation_token(InstanceId=world.instance_id)
     ids["federation"] = token["ResponseMetadata"]["RequestId"]
-    trail.secrets += [token["Credentials"]["AccessToken"], token["Credentials"]["RefreshToken"],
-                      token["SignInUrl"].split("code=")[1]]
+    trail.secrets += [
+        token["Credentials"]["AccessToken"],
+        token["Credentials"]["RefreshToken"],
+        token["SignInUrl"].split("code=")[1],
+    ]
 
-    ids["saml_rejected_code"], ids["saml_rejected"] = _error_id(lambda: saml.assume(
-        saml.assertion("agent1", recipient="https://elsewhere.example/saml")))
+    ids["saml_rejected_code"], ids["saml_rejected"] = _error_id(
+        lambda: saml.assume(saml.assertion("agent1", recipient="https://elsewhere.example/saml"))
+    )
 
     no_permission = make_role(server, "NoFederation", None)
     denied = world.connect_as("agent2", no_permission)
     ids["federation_denied_code"], ids["federation_denied"] = _error_id(
-        lambda: denied.get_federation_token(InstanceId=world.instance_id))
+        lambda: denied.get_federation_token(InstanceId=world.instance_id)
+    )
 
     # The browser: a SAML sign-in through federate to the instance, then a refused one.
     relay = f"/connect/federate/{world.instance_id}?destination={quote('/ccp-v2')}"
     status, ids["console"] = _post_saml(server, saml.assertion("agent2"), relay)
     assert status == 200
     status, ids["console_rejected"] = _post_saml(
-        server, saml.assertion("agent2", now=datetime.now(UTC) - timedelta(hours=1)), relay)
+        server, saml.assertion("agent2", now=datetime.now(UTC) - timedelta(hours=1)), relay
+    )
     assert status == 400
     try:
-        _browser().open(f"{server.url}/connect/{world.instance_id}/auth/sign-in?code=cfc_nope",
-                        timeout=30)
+        _browser().open(
+            f"{server.url}/connect/{world.instance_id}/auth/sign-in?code=cfc_nope", timeout=30
+        )
     except urllib.error.HTTPError as exc:
         ids["signin_failed"] = exc.headers["x-amzn-RequestId"]
 
@@ -146,7 +161,8 @@ def _make_trail(server: Server) -> Trail:
     ids["iam_denied_code"], ids["iam_denied"] = _error_id(lambda: nobody_iam.list_users())
     nobody_trail = server.client("cloudtrail", *trail.nobody)
     ids["lookup_denied_code"], ids["lookup_denied"] = _error_id(
-        lambda: nobody_trail.lookup_events())
+        lambda: nobody_trail.lookup_events()
+    )
     return trail
 
 
@@ -178,8 +194,7 @@ def test_a_denied_federation_keeps_its_name_and_error(trail: Trail) -> None:
 
 def test_assume_role_with_saml_and_its_rejection_with_reason(trail: Trail) -> None:
     event, record = trail.one(trail.request_ids["saml"])
-    assert (event["EventName"], event["EventSource"]) == ("AssumeRoleWithSAML",
-                                                          "sts.amazonaws.com")
+    assert (event["EventName"], event["EventSource"]) == ("AssumeRoleWithSAML", "sts.amazonaws.com")
     assert event["Username"] == "agent1"
     assert record["userIdentity"]["type"] == "SAMLUser"
     assert record["responseElements"]["assumedRoleUser"]["arn"].endswith("/agent1")
@@ -194,8 +209,16 @@ def test_assume_role_with_saml_and_its_rejection_with_reason(trail: Trail) -> No
 
 
 def test_browser_sign_ins_are_console_logins_and_sign_ins(trail: Trail) -> None:
-    names = {e["EventName"] for e in [*trail.events(LookupAttributes=[
-        {"AttributeKey": "EventSource", "AttributeValue": "signin.amazonaws.com"}])]}
+    names = {
+        e["EventName"]
+        for e in [
+            *trail.events(
+                LookupAttributes=[
+                    {"AttributeKey": "EventSource", "AttributeValue": "signin.amazonaws.com"}
+                ]
+            )
+        ]
+    }
     assert names == {"ConsoleLogin"}
     event, record = trail.one(trail.request_ids["console"])
     assert event["EventName"] == "ConsoleLogin"
@@ -207,10 +230,12 @@ def test_browser_sign_ins_are_console_logins_and_sign_ins(trail: Trail) -> None:
     assert record["responseElements"] == {"ConsoleLogin": "Failure"}
     assert record["additionalEventData"]["SAMLRejectionReason"] == "expired"
 
-    signins = trail.events(LookupAttributes=[{"AttributeKey": "EventName",
-                                              "AttributeValue": "SignIn"}])
-    outcomes = sorted(json.loads(e["CloudTrailEvent"])["responseElements"]["SignIn"]
-                      for e in signins)
+    signins = trail.events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "SignIn"}]
+    )
+    outcomes = sorted(
+        json.loads(e["CloudTrailEvent"])["responseElements"]["SignIn"] for e in signins
+    )
     assert outcomes == ["Failure", "Success"]  # the browser's code sign-in, the bogus code
     _, failed = trail.one(trail.request_ids["signin_failed"])
     assert failed["eventName"] == "SignIn" and failed["errorCode"]
@@ -223,32 +248,54 @@ def test_denials_are_recorded_under_the_operation(trail: Trail) -> None:
     assert event["ReadOnly"] == "true" and event["Username"] == "nobody"
     assert record["errorCode"] == "AccessDenied"
     assert record["userIdentity"] == {
-        "type": "IAMUser", "principalId": record["userIdentity"]["principalId"],
-        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/nobody", "accountId": ACCOUNT_ID,
-        "accessKeyId": trail.nobody[0], "userName": "nobody"}
+        "type": "IAMUser",
+        "principalId": record["userIdentity"]["principalId"],
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/nobody",
+        "accountId": ACCOUNT_ID,
+        "accessKeyId": trail.nobody[0],
+        "userName": "nobody",
+    }
 
 
 def test_lookup_needs_cloudtrail_lookup_events(trail: Trail) -> None:
     assert trail.request_ids["lookup_denied_code"] == "AccessDeniedException"
     event, record = trail.one(trail.request_ids["lookup_denied"])
-    assert (event["EventName"], event["EventSource"]) == ("LookupEvents",
-                                                          "cloudtrail.amazonaws.com")
+    assert (event["EventName"], event["EventSource"]) == (
+        "LookupEvents",
+        "cloudtrail.amazonaws.com",
+    )
     assert record["errorCode"] == "AccessDeniedException" and event["ReadOnly"] == "true"
     allowed = trail.server.client("cloudtrail", *trail.auditor).lookup_events(MaxResults=5)
     assert len(allowed["Events"]) == 5
 
 
-@pytest.mark.parametrize("key", ["EventId", "EventName", "ReadOnly", "Username", "ResourceType",
-                                 "ResourceName", "EventSource", "AccessKeyId"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "EventId",
+        "EventName",
+        "ReadOnly",
+        "Username",
+        "ResourceType",
+        "ResourceName",
+        "EventSource",
+        "AccessKeyId",
+    ],
+)
 def test_each_lookup_attribute_filters(trail: Trail, key: str) -> None:
     everything = trail.events()
     _, record = trail.one(trail.request_ids["federation"])
     event = next(e for e in everything if e["EventId"] == record["eventID"])
-    value = {"EventId": event["EventId"], "EventName": event["EventName"],
-             "ReadOnly": event["ReadOnly"], "Username": event["Username"],
-             "ResourceType": event["Resources"][0]["ResourceType"],
-             "ResourceName": event["Resources"][0]["ResourceName"],
-             "EventSource": event["EventSource"], "AccessKeyId": event["AccessKeyId"]}[key]
+    value = {
+        "EventId": event["EventId"],
+        "EventName": event["EventName"],
+        "ReadOnly": event["ReadOnly"],
+        "Username": event["Username"],
+        "ResourceType": event["Resources"][0]["ResourceType"],
+        "ResourceName": event["Resources"][0]["ResourceName"],
+        "EventSource": event["EventSource"],
+        "AccessKeyId": event["AccessKeyId"],
+    }[key]
     found = trail.events(LookupAttributes=[{"AttributeKey": key, "AttributeValue": value}])
     assert event["EventId"] in {e["EventId"] for e in found}
 
@@ -265,14 +312,16 @@ def test_time_range_and_pagination(trail: Trail) -> None:
     everything = trail.events()
     times = sorted({e["EventTime"] for e in everything})
     assert [e["EventTime"] for e in everything] == sorted(
-        (e["EventTime"] for e in everything), reverse=True)
+        (e["EventTime"] for e in everything), reverse=True
+    )
     middle = times[len(times) // 2]
     later = trail.events(StartTime=middle)
     earlier = trail.events(EndTime=middle)
     assert later and all(e["EventTime"] >= middle for e in later)
     assert earlier and all(e["EventTime"] <= middle for e in earlier)
-    assert len(later) + len(earlier) - len(trail.events(StartTime=middle, EndTime=middle)) \
-        == len(everything)
+    assert len(later) + len(earlier) - len(trail.events(StartTime=middle, EndTime=middle)) == len(
+        everything
+    )
     assert trail.events(StartTime=times[-1] + timedelta(seconds=1)) == []
     assert trail.events(EndTime=times[0] - timedelta(seconds=1)) == []
     assert len(trail.events(StartTime=times[0], EndTime=times[-1])) == len(everything)
@@ -289,19 +338,34 @@ def test_time_range_and_pagination(trail: Trail) -> None:
     assert [e["EventId"] for p in pages for e in p] == [e["EventId"] for e in everything]
 
 
-@pytest.mark.parametrize(("kwargs", "code"), [
-    ({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "A"},
-                           {"AttributeKey": "Username", "AttributeValue": "B"}]},
-     "InvalidLookupAttributesException"),
-    ({"LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "maybe"}]},
-     "InvalidLookupAttributesException"),
-    ({"LookupAttributes": [{"AttributeKey": "Colour", "AttributeValue": "red"}]},
-     "InvalidLookupAttributesException"),
-    ({"MaxResults": 51}, "InvalidMaxResultsException"),
-    ({"NextToken": "not-a-token"}, "InvalidNextTokenException"),
-], ids=["two-attributes", "read-only-value", "unknown-key", "max-results", "bad-token"])
-def test_bad_lookups_get_cloudtrails_errors(trail: Trail, kwargs: dict[str, Any],
-                                            code: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        (
+            {
+                "LookupAttributes": [
+                    {"AttributeKey": "EventName", "AttributeValue": "A"},
+                    {"AttributeKey": "Username", "AttributeValue": "B"},
+                ]
+            },
+            "InvalidLookupAttributesException",
+        ),
+        (
+            {"LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "maybe"}]},
+            "InvalidLookupAttributesException",
+        ),
+        (
+            {"LookupAttributes": [{"AttributeKey": "Colour", "AttributeValue": "red"}]},
+            "InvalidLookupAttributesException",
+        ),
+        ({"MaxResults": 51}, "InvalidMaxResultsException"),
+        ({"NextToken": "not-a-token"}, "InvalidNextTokenException"),
+    ],
+    ids=["two-attributes", "read-only-value", "unknown-key", "max-results", "bad-token"],
+)
+def test_bad_lookups_get_cloudtrails_errors(
+    trail: Trail, kwargs: dict[str, Any], code: str
+) -> None:
     client = trail.server.client("cloudtrail")
     with pytest.raises(ClientError) as caught:
         client.lookup_events(**kwargs)
@@ -309,8 +373,7 @@ def test_bad_lookups_get_cloudtrails_errors(trail: Trail, kwargs: dict[str, Any]
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
-def test_a_time_range_backwards_and_a_token_for_other_parameters_are_refused(
-        trail: Trail) -> None:
+def test_a_time_range_backwards_and_a_token_for_other_parameters_are_refused(trail: Trail) -> None:
     client = trail.server.client("cloudtrail")
     first = min(e["EventTime"] for e in trail.events())
     with pytest.raises(ClientError) as caught:
@@ -318,8 +381,11 @@ def test_a_time_range_backwards_and_a_token_for_other_parameters_are_refused(
     assert caught.value.response["Error"]["Code"] == "InvalidTimeRangeException"
     token = client.lookup_events(MaxResults=1)["NextToken"]
     with pytest.raises(ClientError) as caught:
-        client.lookup_events(MaxResults=1, NextToken=token, LookupAttributes=[
-            {"AttributeKey": "EventName", "AttributeValue": "ConsoleLogin"}])
+        client.lookup_events(
+            MaxResults=1,
+            NextToken=token,
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ConsoleLogin"}],
+        )
     assert caught.value.response["Error"]["Code"] == "InvalidNextTokenException"
 
 
@@ -330,9 +396,14 @@ def test_no_secret_is_in_any_event(trail: Trail) -> None:
 
 
 def test_unsigned_lookup_is_refused_in_json(trail: Trail, tmp_path: Path) -> None:
-    request = urllib.request.Request(trail.server.url + "/", data=b"{}", headers={
-        "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
-        "Content-Type": "application/x-amz-json-1.1"})
+    request = urllib.request.Request(
+        trail.server.url + "/",
+        data=b"{}",
+        headers={
+            "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=30)
     body = json.loads(caught.value.read())
@@ -350,8 +421,10 @@ def test_events_carry_the_request_id_on_postgresql(tmp_path: Path) -> None:
         saml = build_saml_world(server, "pg")
         assumed = saml.assume(saml.assertion("agent1"))
         _, denied_id = _error_id(lambda: saml.assume(saml.assertion("agent1", sign="none")))
-        found = {json.loads(e["CloudTrailEvent"])["requestID"]: json.loads(e["CloudTrailEvent"])
-                 for e in server.client("cloudtrail").lookup_events()["Events"]}
+        found = {
+            json.loads(e["CloudTrailEvent"])["requestID"]: json.loads(e["CloudTrailEvent"])
+            for e in server.client("cloudtrail").lookup_events()["Events"]
+        }
     finally:
         server.stop()
     issued = found[assumed["ResponseMetadata"]["RequestId"]]

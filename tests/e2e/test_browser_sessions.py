@@ -32,16 +32,19 @@ def _federate(world: World, agent: str = "agent1", role_arn: str | None = None) 
 def _credentials(result: Any, milliseconds: bool = True) -> str:
     creds = result["Credentials"]
     scale = 1000 if milliseconds else 1
-    return json.dumps({
-        "AccessToken": creds["AccessToken"],
-        "AccessTokenExpiration": int(creds["AccessTokenExpiration"].timestamp() * scale),
-        "RefreshToken": creds["RefreshToken"],
-        "RefreshTokenExpiration": int(creds["RefreshTokenExpiration"].timestamp() * scale),
-    })
+    return json.dumps(
+        {
+            "AccessToken": creds["AccessToken"],
+            "AccessTokenExpiration": int(creds["AccessTokenExpiration"].timestamp() * scale),
+            "RefreshToken": creds["RefreshToken"],
+            "RefreshTokenExpiration": int(creds["RefreshTokenExpiration"].timestamp() * scale),
+        }
+    )
 
 
-def _post_credentials(browser: Browser, instance_id: str, credentials: str,
-                      destination: str | None = None) -> Reply:
+def _post_credentials(
+    browser: Browser, instance_id: str, credentials: str, destination: str | None = None
+) -> Reply:
     form = {"credentials": credentials}
     if destination is not None:
         form["destination"] = destination
@@ -55,8 +58,7 @@ def _assert_authorized(browser: Browser, instance_id: str) -> None:
         assert reply.headers["content-type"].startswith("application/json")
         assert reply.headers["cache-control"] == "no-store"
         data = reply.json()
-        assert set(data) == {"accessToken", "expiration", "refreshToken",
-                             "refreshTokenExpiration"}
+        assert set(data) == {"accessToken", "expiration", "refreshToken", "refreshTokenExpiration"}
         assert data["accessToken"].startswith("cfa_") and len(data["accessToken"]) == 47
         assert data["refreshToken"].startswith("cfr_")
         # Streams' worker does `new Date(response.expiration)`: ISO 8601 UTC, as toISOString.
@@ -81,8 +83,9 @@ def test_sign_in_url_ends_in_a_session_that_authorize_accepts(world: World) -> N
     assert "HttpOnly" in cookie and "Path=/;" in cookie and "SameSite=Lax" in cookie
     assert browser.cookies["connectfed_session"].startswith("cfb_")
     _assert_authorized(browser, world.instance_id)
-    assert browser.get("/connect/00000000-0000-4000-8000-000000000000/auth/authorize"
-                       ).status == 401  # the session names one instance
+    assert (
+        browser.get("/connect/00000000-0000-4000-8000-000000000000/auth/authorize").status == 401
+    )  # the session names one instance
     page = browser.follow(reply)  # the CCP, which signs in from /auth/authorize itself
     assert page.status == 200 and b'data-authorize="/connect/' in page.body
 
@@ -101,8 +104,12 @@ def test_a_sign_in_code_used_twice_ends_the_session_it_opened(world: World) -> N
 @pytest.mark.parametrize("milliseconds", [True, False], ids=["milliseconds", "seconds"])
 def test_credentials_form_post_ends_in_a_session(world: World, milliseconds: bool) -> None:
     browser = Browser(world.server.url)
-    reply = _post_credentials(browser, world.instance_id,
-                              _credentials(_federate(world), milliseconds), "/ccp-v2/softphone")
+    reply = _post_credentials(
+        browser,
+        world.instance_id,
+        _credentials(_federate(world), milliseconds),
+        "/ccp-v2/softphone",
+    )
     assert reply.status == 303
     assert reply.location == f"/connect/{world.instance_id}/ccp-v2/softphone"
     _assert_authorized(browser, world.instance_id)
@@ -118,10 +125,14 @@ def test_credentials_form_post_refusals(world: World) -> None:
         "no access token": (400, json.dumps({"RefreshToken": creds["RefreshToken"]})),
         "bad expiration": (400, json.dumps({**creds, "AccessTokenExpiration": "soon"})),
         "garbage token": (401, json.dumps({**creds, "AccessToken": "cfa_" + "A" * 43})),
-        "refresh token as access": (401, json.dumps({**creds,
-                                                     "AccessToken": creds["RefreshToken"]})),
-        "another family's refresh": (401, json.dumps({
-            **creds, "RefreshToken": other["Credentials"]["RefreshToken"]})),
+        "refresh token as access": (
+            401,
+            json.dumps({**creds, "AccessToken": creds["RefreshToken"]}),
+        ),
+        "another family's refresh": (
+            401,
+            json.dumps({**creds, "RefreshToken": other["Credentials"]["RefreshToken"]}),
+        ),
     }
     for name, (status, text) in cases.items():
         browser = Browser(world.server.url)
@@ -139,8 +150,9 @@ def test_console_federation_path_ends_in_a_session(server: Server) -> None:
     instance_id = saml.world.instance_id
     browser = Browser(server.url)
     relay = f"{server.url}/connect/federate/{instance_id}?destination=/ccp-v2/"
-    reply = browser.request("POST", "/saml", form={"SAMLResponse": saml.assertion(),
-                                                   "RelayState": relay})
+    reply = browser.request(
+        "POST", "/saml", form={"SAMLResponse": saml.assertion(), "RelayState": relay}
+    )
     assert reply.status == 303 and reply.location is not None
     assert reply.location.startswith(f"/connect/federate/{instance_id}")
     page = browser.follow(reply)  # the CCP, which signs in from /auth/authorize itself
@@ -155,9 +167,17 @@ SAFE = {
     "{url}/connect/{id}/ccp-v2/": "/ccp-v2/",
 }
 REFUSED = [
-    "https://evil.example/", "//evil.example/x", "/\\evil.example", "\\\\evil.example",
-    "/%5cevil.example", "/../../evil", "/%2e%2e/x", "javascript:alert(1)",
-    "http://127.0.0.1:1/connect/{id}/ccp-v2/", "{url}/connect/another/ccp-v2/", "ccp-v2",
+    "https://evil.example/",
+    "//evil.example/x",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/%5cevil.example",
+    "/../../evil",
+    "/%2e%2e/x",
+    "javascript:alert(1)",
+    "http://127.0.0.1:1/connect/{id}/ccp-v2/",
+    "{url}/connect/another/ccp-v2/",
+    "ccp-v2",
 ]
 # Not even sendable in a Location header: a 400 page, and the credentials are not spent.
 UNSENDABLE = ["/ccp-v2\r\nSet-Cookie: x=1", "/ccp v2", "/ünïcode", "/" + "a" * 2100]
@@ -169,38 +189,41 @@ def test_redirects_stay_inside_the_instance(world: World) -> None:
 
     def land(destination: str) -> str | None:
         text = destination.format(id=world.instance_id, url=world.server.url)
-        return _post_credentials(Browser(world.server.url), world.instance_id, credentials,
-                                 text).location
+        return _post_credentials(
+            Browser(world.server.url), world.instance_id, credentials, text
+        ).location
 
     for destination, path in SAFE.items():
         assert land(destination) == base + path, destination
     for destination in REFUSED:
         assert land(destination) == base + "/ccp-v2/", destination
     for destination in UNSENDABLE:
-        reply = _post_credentials(Browser(world.server.url), world.instance_id, credentials,
-                                  destination)
+        reply = _post_credentials(
+            Browser(world.server.url), world.instance_id, credentials, destination
+        )
         assert reply.status == 400 and reply.location is None, destination
     assert land("/ccp-v2/") == base + "/ccp-v2/"  # still usable after all of the above
 
 
 @pytest.mark.parametrize("logout_path", ["/connect/{id}/logout", "/logout"])
-def test_sign_out_revokes_the_session_family_and_clears_the_cookie(world: World,
-                                                                   logout_path: str) -> None:
+def test_sign_out_revokes_the_session_family_and_clears_the_cookie(
+    world: World, logout_path: str
+) -> None:
     credentials = _credentials(_federate(world))
     browser = Browser(world.server.url)
     assert _post_credentials(browser, world.instance_id, credentials).status == 303
     stolen = dict(browser.cookies)
     reply = browser.get(logout_path.format(id=world.instance_id))
     assert reply.status == 200 and b"Signed out" in reply.body
-    assert any(c.startswith("connectfed_session=;") and "Max-Age=0" in c
-               for c in reply.set_cookies)
+    assert any(c.startswith("connectfed_session=;") and "Max-Age=0" in c for c in reply.set_cookies)
     assert "connectfed_session" not in browser.cookies
     assert browser.get("/auth/authorize").status == 401
     replay = Browser(world.server.url, dict(stolen))
     assert replay.get("/auth/authorize").status == 401  # the cookie is dead, not only cleared
     # The whole family: GetFederationToken's tokens of that grant are dead too.
-    assert _post_credentials(Browser(world.server.url), world.instance_id,
-                             credentials).status == 401
+    assert (
+        _post_credentials(Browser(world.server.url), world.instance_id, credentials).status == 401
+    )
     assert Browser(world.server.url).get(logout_path.format(id=world.instance_id)).status == 200
 
 
@@ -212,8 +235,7 @@ def test_deleting_the_connect_user_ends_the_session(server: Server) -> None:
     assert browser.get("/auth/authorize").status == 200
     server.client("connect").delete_user(InstanceId=world.instance_id, UserId=user_id)
     reply = browser.get("/auth/authorize")
-    assert reply.status == 401 and reply.json() == {
-        "message": "Session expired or not signed in"}
+    assert reply.status == 401 and reply.json() == {"message": "Session expired or not signed in"}
 
 
 def test_deleting_the_role_ends_the_session(server: Server) -> None:

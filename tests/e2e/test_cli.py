@@ -14,46 +14,64 @@ from tests.support.canned import canned_server
 from tests.support.server import Server
 from tests.support.world import World, build_world
 
-CANNED = json.dumps({
-    "UserId": "6b54f069-e268-49d0-bbc6-66c0f8633452",
-    "Credentials": {
-        "RefreshTokenExpiration": 1764000000, "AccessToken": "cfa_abc",
-        "AccessTokenExpiration": 1763960000.5, "RefreshToken": "cfr_def",
-    },
-    "SignInUrl": "https://example.my.connect.aws/auth/sign-in?x=1",
-    "UserArn": "arn:aws:connect:us-east-1:123456789012:instance/i/agent/6b54f069",
-    "Unmodelled": "ignored",
-}).encode()
+CANNED = json.dumps(
+    {
+        "UserId": "6b54f069-e268-49d0-bbc6-66c0f8633452",
+        "Credentials": {
+            "RefreshTokenExpiration": 1764000000,
+            "AccessToken": "cfa_abc",
+            "AccessTokenExpiration": 1763960000.5,
+            "RefreshToken": "cfr_def",
+        },
+        "SignInUrl": "https://example.my.connect.aws/auth/sign-in?x=1",
+        "UserArn": "arn:aws:connect:us-east-1:123456789012:instance/i/agent/6b54f069",
+        "Unmodelled": "ignored",
+    }
+).encode()
 
 
 def clean_env(tmp_path: Path, **values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_CONFIG_FILE=str(tmp_path / "config"),
-               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"), **values)
+    env.update(
+        AWS_CONFIG_FILE=str(tmp_path / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
+        **values,
+    )
     return env
 
 
 def run(tool: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    command = ([sys.executable, "-m", "awscli", "connect", "get-federation-token"]
-               if tool == "aws" else [sys.executable, "-m", "connectfed.cli.main",
-                                      "get-federation-token"])
-    return subprocess.run(command + args, env=env, text=True, capture_output=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+    command = (
+        [sys.executable, "-m", "awscli", "connect", "get-federation-token"]
+        if tool == "aws"
+        else [sys.executable, "-m", "connectfed.cli.main", "get-federation-token"]
+    )
+    return subprocess.run(
+        command + args,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 CREDS = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE000000000", "AWS_SECRET_ACCESS_KEY": "s" * 40}
 
 
-@pytest.mark.parametrize("options", [
-    ["--output", "json"],
-    ["--output", "text"],
-    ["--output", "table", "--color", "off"],
-    ["--output", "json", "--query", "Credentials"],
-    ["--output", "text", "--query", "Credentials.[AccessToken,RefreshToken]"],
-    ["--output", "text", "--query", "UserId"],
-    ["--output", "table", "--query", "Credentials", "--color", "off"],
-    ["--output", "json", "--query", "[UserId, Credentials.AccessToken]"],
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--output", "json"],
+        ["--output", "text"],
+        ["--output", "table", "--color", "off"],
+        ["--output", "json", "--query", "Credentials"],
+        ["--output", "text", "--query", "Credentials.[AccessToken,RefreshToken]"],
+        ["--output", "text", "--query", "UserId"],
+        ["--output", "table", "--query", "Credentials", "--color", "off"],
+        ["--output", "json", "--query", "[UserId, Credentials.AccessToken]"],
+    ],
+)
 def test_output_is_identical_to_the_aws_cli(tmp_path: Path, options: list[str]) -> None:
     with canned_server(200, CANNED) as (url, _):
         env = clean_env(tmp_path, **CREDS)
@@ -64,14 +82,18 @@ def test_output_is_identical_to_the_aws_cli(tmp_path: Path, options: list[str]) 
     assert ours.stdout == theirs.stdout
 
 
-@pytest.mark.parametrize("status,body,code", [
-    (404, b'{"Message":"No user"}', "UserNotFoundException"),
-    (409, b'{"Message":"already associated"}', "DuplicateResourceException"),
-    (403, b'{"message":"Missing Authentication Token"}', "MissingAuthenticationTokenException"),
-    (400, b'{"Message":"strange"}', "SomethingNewException"),
-])
-def test_errors_print_and_exit_like_the_aws_cli(tmp_path: Path, status: int, body: bytes,
-                                                code: str) -> None:
+@pytest.mark.parametrize(
+    "status,body,code",
+    [
+        (404, b'{"Message":"No user"}', "UserNotFoundException"),
+        (409, b'{"Message":"already associated"}', "DuplicateResourceException"),
+        (403, b'{"message":"Missing Authentication Token"}', "MissingAuthenticationTokenException"),
+        (400, b'{"Message":"strange"}', "SomethingNewException"),
+    ],
+)
+def test_errors_print_and_exit_like_the_aws_cli(
+    tmp_path: Path, status: int, body: bytes, code: str
+) -> None:
     headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code}
     with canned_server(status, body, headers) as (url, _):
         env = clean_env(tmp_path, **CREDS)
@@ -96,21 +118,62 @@ def test_cli_input_json_and_command_line_override(tmp_path: Path) -> None:
         env = clean_env(tmp_path, **CREDS)
         path = tmp_path / "in.json"
         path.write_text(json.dumps({"InstanceId": "from-file"}))
-        assert run("connectfed", ["--cli-input-json", f"file://{path}", "--endpoint-url", url,
-                                  "--region", "us-east-1"], env).returncode == 0
-        assert run("connectfed", ["--cli-input-json", '{"InstanceId": "from-json"}',
-                                  "--instance-id", "from-flag", "--endpoint-url", url,
-                                  "--region", "us-east-1"], env).returncode == 0
-        bad = run("connectfed", ["--cli-input-json", '{"Nope": 1}', "--endpoint-url", url,
-                                 "--region", "us-east-1"], env)
+        assert (
+            run(
+                "connectfed",
+                [
+                    "--cli-input-json",
+                    f"file://{path}",
+                    "--endpoint-url",
+                    url,
+                    "--region",
+                    "us-east-1",
+                ],
+                env,
+            ).returncode
+            == 0
+        )
+        assert (
+            run(
+                "connectfed",
+                [
+                    "--cli-input-json",
+                    '{"InstanceId": "from-json"}',
+                    "--instance-id",
+                    "from-flag",
+                    "--endpoint-url",
+                    url,
+                    "--region",
+                    "us-east-1",
+                ],
+                env,
+            ).returncode
+            == 0
+        )
+        bad = run(
+            "connectfed",
+            ["--cli-input-json", '{"Nope": 1}', "--endpoint-url", url, "--region", "us-east-1"],
+            env,
+        )
     assert [s[":path"] for s in seen] == ["/user/federate/from-file", "/user/federate/from-flag"]
     assert bad.returncode == 255 and "Unknown parameter in input" in bad.stderr
 
 
 def test_no_sign_request_sends_no_authorization(tmp_path: Path) -> None:
     with canned_server(200, CANNED) as (url, seen):
-        result = run("connectfed", ["--instance-id", "i", "--endpoint-url", url, "--region",
-                                    "us-east-1", "--no-sign-request"], clean_env(tmp_path))
+        result = run(
+            "connectfed",
+            [
+                "--instance-id",
+                "i",
+                "--endpoint-url",
+                url,
+                "--region",
+                "us-east-1",
+                "--no-sign-request",
+            ],
+            clean_env(tmp_path),
+        )
     assert result.returncode == 0
     assert "Authorization" not in seen[0]
 
@@ -118,8 +181,11 @@ def test_no_sign_request_sends_no_authorization(tmp_path: Path) -> None:
 def test_debug_shows_the_exchange_without_secrets(tmp_path: Path) -> None:
     with canned_server(200, CANNED) as (url, _):
         env = clean_env(tmp_path, AWS_SESSION_TOKEN="very-secret-token", **CREDS)
-        result = run("connectfed", ["--instance-id", "i", "--endpoint-url", url, "--region",
-                                    "us-east-1", "--debug"], env)
+        result = run(
+            "connectfed",
+            ["--instance-id", "i", "--endpoint-url", url, "--region", "us-east-1", "--debug"],
+            env,
+        )
     assert result.returncode == 0
     assert "Authorization" in result.stderr and "Signature=<redacted>" in result.stderr
     for secret in ("very-secret-token", "cfa_abc", "cfr_def", "s" * 40):
@@ -128,9 +194,20 @@ def test_debug_shows_the_exchange_without_secrets(tmp_path: Path) -> None:
 
 def test_read_timeout_and_missing_region(tmp_path: Path) -> None:
     with canned_server(200, CANNED, stall_seconds=5) as (url, _):
-        result = run("connectfed", ["--instance-id", "i", "--endpoint-url", url, "--region",
-                                    "us-east-1", "--cli-read-timeout", "1"],
-                     clean_env(tmp_path, AWS_MAX_ATTEMPTS="1", **CREDS))
+        result = run(
+            "connectfed",
+            [
+                "--instance-id",
+                "i",
+                "--endpoint-url",
+                url,
+                "--region",
+                "us-east-1",
+                "--cli-read-timeout",
+                "1",
+            ],
+            clean_env(tmp_path, AWS_MAX_ATTEMPTS="1", **CREDS),
+        )
     assert result.returncode == 255 and "Read timeout" in result.stderr
     result = run("connectfed", ["--instance-id", "i"], clean_env(tmp_path, **CREDS))
     assert result.returncode == 255 and "You must specify a region" in result.stderr
@@ -147,15 +224,32 @@ def test_against_the_real_server_with_profile_and_yaml(server: Server, tmp_path:
     (tmp_path / "credentials").write_text(
         f"[agent]\naws_access_key_id = {creds['AccessKeyId']}\n"
         f"aws_secret_access_key = {creds['SecretAccessKey']}\n"
-        f"aws_session_token = {creds['SessionToken']}\n")
-    (tmp_path / "config").write_text(f"[profile agent]\nregion = us-east-1\n"
-                                     f"endpoint_url = {server.url}\n")
+        f"aws_session_token = {creds['SessionToken']}\n"
+    )
+    (tmp_path / "config").write_text(
+        f"[profile agent]\nregion = us-east-1\nendpoint_url = {server.url}\n"
+    )
     env = clean_env(tmp_path)
-    result = run("connectfed", ["--instance-id", world.instance_id, "--profile", "agent",
-                                "--output", "yaml"], env)
+    result = run(
+        "connectfed",
+        ["--instance-id", world.instance_id, "--profile", "agent", "--output", "yaml"],
+        env,
+    )
     assert result.returncode == 0, result.stderr
     assert "AccessToken: cfa_" in result.stdout and "UserId: " in result.stdout
-    tls_free = run("connectfed", ["--instance-id", world.instance_id, "--profile", "agent",
-                                  "--no-verify-ssl", "--query", "UserArn", "--output", "text"],
-                   env)
+    tls_free = run(
+        "connectfed",
+        [
+            "--instance-id",
+            world.instance_id,
+            "--profile",
+            "agent",
+            "--no-verify-ssl",
+            "--query",
+            "UserArn",
+            "--output",
+            "text",
+        ],
+        env,
+    )
     assert tls_free.stdout.strip().endswith("/agent/" + tls_free.stdout.strip().split("/")[-1])

@@ -44,21 +44,37 @@ def creds_for(world: World, session: str, role: str | None = None) -> Credential
 
 
 def sync_client(server: Server, credentials: Credentials | None, **kw: object) -> ConnectClient:
-    return ConnectClient(endpoint_url=server.url, region="us-east-1", credentials=credentials,
-                         sign=credentials is not None, env={}, **kw)
+    return ConnectClient(
+        endpoint_url=server.url,
+        region="us-east-1",
+        credentials=credentials,
+        sign=credentials is not None,
+        env={},
+        **kw,
+    )
 
 
-def async_client(server: Server, credentials: Credentials | None,
-                 **kw: object) -> AsyncConnectClient:
-    return AsyncConnectClient(endpoint_url=server.url, region="us-east-1",
-                              credentials=credentials, sign=credentials is not None, env={}, **kw)
+def async_client(
+    server: Server, credentials: Credentials | None, **kw: object
+) -> AsyncConnectClient:
+    return AsyncConnectClient(
+        endpoint_url=server.url,
+        region="us-east-1",
+        credentials=credentials,
+        sign=credentials is not None,
+        env={},
+        **kw,
+    )
 
 
 def test_sync_and_async_results_are_typed(world: World) -> None:
     creds = creds_for(world, "agent1")
-    for token in (sync_client(world.server, creds).get_federation_token(world.instance_id),
-                  asyncio.run(async_client(world.server, creds).get_federation_token(
-                      world.instance_id, timeout=10))):
+    for token in (
+        sync_client(world.server, creds).get_federation_token(world.instance_id),
+        asyncio.run(
+            async_client(world.server, creds).get_federation_token(world.instance_id, timeout=10)
+        ),
+    ):
         assert token.access_token.startswith("cfa_") and token.refresh_token.startswith("cfr_")
         assert token.access_token_expiration.tzinfo is not None
         assert token.access_token_expiration > datetime.now(UTC)
@@ -77,17 +93,33 @@ def _error_cases(world: World) -> list[tuple[str, Credentials | None, str, type[
     good = creds_for(world, "agent1")
     return [
         ("user not found", creds_for(world, "nobody"), world.instance_id, UserNotFoundException),
-        ("access denied", creds_for(world, "agent1", denied), world.instance_id,
-         AccessDeniedException),
+        (
+            "access denied",
+            creds_for(world, "agent1", denied),
+            world.instance_id,
+            AccessDeniedException,
+        ),
         ("root", root, world.instance_id, InvalidRequestException),
         ("too long", good, "x" * 101, InvalidParameterException),
         ("unsigned", None, world.instance_id, MissingAuthenticationTokenException),
-        ("unknown key", Credentials("AKIANOPE000000000000", "x" * 40), world.instance_id,
-         UnrecognizedClientException),
-        ("bad secret", Credentials(good.access_key_id, "bad", good.session_token),
-         world.instance_id, InvalidSignatureException),
-        ("second role", creds_for(world, "agent2", other), world.instance_id,
-         DuplicateResourceException),
+        (
+            "unknown key",
+            Credentials("AKIANOPE000000000000", "x" * 40),
+            world.instance_id,
+            UnrecognizedClientException,
+        ),
+        (
+            "bad secret",
+            Credentials(good.access_key_id, "bad", good.session_token),
+            world.instance_id,
+            InvalidSignatureException,
+        ),
+        (
+            "second role",
+            creds_for(world, "agent2", other),
+            world.instance_id,
+            DuplicateResourceException,
+        ),
     ]
 
 
@@ -151,8 +183,7 @@ class Staller:
 
 def test_async_call_is_cancellable_and_closes_its_connection() -> None:
     staller = Staller()
-    client = AsyncConnectClient(endpoint_url=staller.url, region="us-east-1", sign=False,
-                                env={})
+    client = AsyncConnectClient(endpoint_url=staller.url, region="us-east-1", sign=False, env={})
 
     async def scenario() -> None:
         task = asyncio.create_task(client.get_federation_token("i-1"))
@@ -168,23 +199,33 @@ def test_async_call_is_cancellable_and_closes_its_connection() -> None:
 
 def test_async_per_call_timeout() -> None:
     staller = Staller()
-    client = AsyncConnectClient(endpoint_url=staller.url, region="us-east-1", sign=False,
-                                env={})
+    client = AsyncConnectClient(endpoint_url=staller.url, region="us-east-1", sign=False, env={})
     with pytest.raises(TimeoutError):
         asyncio.run(client.get_federation_token("i-1", timeout=0.3))
 
 
 def test_sync_read_timeout_and_refused_connection() -> None:
     staller = Staller()
-    client = ConnectClient(endpoint_url=staller.url, region="us-east-1", sign=False, env={},
-                           read_timeout=0.3, max_attempts=1)
+    client = ConnectClient(
+        endpoint_url=staller.url,
+        region="us-east-1",
+        sign=False,
+        env={},
+        read_timeout=0.3,
+        max_attempts=1,
+    )
     with pytest.raises(ReadTimeout):
         client.get_federation_token("i-1")
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()
-    refused = ConnectClient(endpoint_url=f"http://127.0.0.1:{port}", region="us-east-1",
-                            sign=False, env={}, max_attempts=1)
+    refused = ConnectClient(
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region="us-east-1",
+        sign=False,
+        env={},
+        max_attempts=1,
+    )
     with pytest.raises(TransportError):
         refused.get_federation_token("i-1")

@@ -57,12 +57,16 @@ def _worker(world: World, index: int, acked: Acknowledged, stop: threading.Event
             iam.create_user(UserName=name)
             with acked.lock:
                 acked.users.append(name)
-            creds = sts.assume_role(RoleArn=world.role_arn, RoleSessionName="agent1")[
-                "Credentials"]
+            creds = sts.assume_role(RoleArn=world.role_arn, RoleSessionName="agent1")["Credentials"]
             with acked.lock:
                 acked.sessions.append(creds)
-            connect = server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                                    creds["SessionToken"], **QUICK)
+            connect = server.client(
+                "connect",
+                creds["AccessKeyId"],
+                creds["SecretAccessKey"],
+                creds["SessionToken"],
+                **QUICK,
+            )
             tokens = connect.get_federation_token(InstanceId=world.instance_id)["Credentials"]
             with acked.lock:
                 acked.tokens += [tokens["AccessToken"], tokens["RefreshToken"]]
@@ -103,8 +107,9 @@ def _check_acknowledged(server: Server, acked: Acknowledged, url: str, key: Mast
     names = {user["UserName"] for user in iam.list_users()["Users"]}
     assert set(acked.users) <= names
     for creds in acked.sessions:  # the session row and its sealed secret both survived
-        sts = server.client("sts", creds["AccessKeyId"], creds["SecretAccessKey"],
-                            creds["SessionToken"])
+        sts = server.client(
+            "sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+        )
         assert sts.get_caller_identity()["Arn"].endswith("/agent1")
     store = open_store(url, key)
     try:

@@ -16,13 +16,27 @@ from tests.support.world import World, build_world
 OPERATIONS = cti.model_operations()
 # A body that satisfies every operation's required members, so token checks are what fails.
 ANY_BODY: dict[str, Any] = {
-    "contactId": "c-1", "connectionId": "k-1", "endpoint": {"type": "TELEPHONE_NUMBER"},
-    "name": "n", "refreshToken": "cfr_x", "routingProfileARN": "arn", "queueARNs": [],
-    "logEvents": [], "state": {"type": "routable", "name": "Available"},
-    "configuration": {"name": "n", "softphoneEnabled": True, "softphoneAutoAccept": False,
-                      "extension": "", "routingProfile": {}},
-    "transportType": "web_socket", "softphoneStreamStatistics": [], "report": {},
-    "digits": "1", "targetMonitorMode": "SILENT_MONITOR",
+    "contactId": "c-1",
+    "connectionId": "k-1",
+    "endpoint": {"type": "TELEPHONE_NUMBER"},
+    "name": "n",
+    "refreshToken": "cfr_x",
+    "routingProfileARN": "arn",
+    "queueARNs": [],
+    "logEvents": [],
+    "state": {"type": "routable", "name": "Available"},
+    "configuration": {
+        "name": "n",
+        "softphoneEnabled": True,
+        "softphoneAutoAccept": False,
+        "extension": "",
+        "routingProfile": {},
+    },
+    "transportType": "web_socket",
+    "softphoneStreamStatistics": [],
+    "report": {},
+    "digits": "1",
+    "targetMonitorMode": "SILENT_MONITOR",
 }
 
 
@@ -41,14 +55,22 @@ def _api(world: World) -> str:
     return f"/connect/{world.instance_id}/api"
 
 
-def _call(world: World, tokens: dict[str, Any], operation: str, body: Any = None,
-          **kw: Any) -> cti.CtiAnswer:
-    return cti.call(world.server.url, _api(world), operation, body,
-                    token=kw.pop("token", tokens["AccessToken"]), **kw)
+def _call(
+    world: World, tokens: dict[str, Any], operation: str, body: Any = None, **kw: Any
+) -> cti.CtiAnswer:
+    return cti.call(
+        world.server.url,
+        _api(world),
+        operation,
+        body,
+        token=kw.pop("token", tokens["AccessToken"]),
+        **kw,
+    )
 
 
-def test_configuration_names_the_agent_and_its_routing_profile(world: World,
-                                                                tokens: dict[str, Any]) -> None:
+def test_configuration_names_the_agent_and_its_routing_profile(
+    world: World, tokens: dict[str, Any]
+) -> None:
     answer = _call(world, tokens, "GetAgentConfiguration")
     assert answer.status == 200
     config = answer.body["configuration"]
@@ -57,9 +79,14 @@ def test_configuration_names_the_agent_and_its_routing_profile(world: World,
     profile = config["routingProfile"]
     assert profile["name"] == "Basic Routing Profile"
     assert profile["routingProfileARN"].startswith(
-        f"arn:aws:connect:us-east-1:123456789012:instance/{world.instance_id}/routing-profile/")
-    queues = _call(world, tokens, "GetRoutingProfileQueues",
-                   {"routingProfileARN": profile["routingProfileARN"]}).body["queues"]
+        f"arn:aws:connect:us-east-1:123456789012:instance/{world.instance_id}/routing-profile/"
+    )
+    queues = _call(
+        world,
+        tokens,
+        "GetRoutingProfileQueues",
+        {"routingProfileARN": profile["routingProfileARN"]},
+    ).body["queues"]
     assert profile["defaultOutboundQueue"] in queues
     assert any("/queue/agent/" in q["queueARN"] for q in queues)  # the agent's own queue
     other = _call(world, tokens, "GetRoutingProfileQueues", {"routingProfileARN": "arn:x"})
@@ -67,7 +94,8 @@ def test_configuration_names_the_agent_and_its_routing_profile(world: World,
 
 
 def test_put_agent_state_shows_in_the_snapshot_and_wakes_the_long_poll(
-        world: World, tokens: dict[str, Any]) -> None:
+    world: World, tokens: dict[str, Any]
+) -> None:
     states = _call(world, tokens, "GetAgentStates").body["states"]
     by_type = {s["type"]: s for s in states}
     assert {"routable", "offline"} <= set(by_type)
@@ -76,8 +104,16 @@ def test_put_agent_state_shows_in_the_snapshot_and_wakes_the_long_poll(
     assert first["snapshot"]["state"]["name"] == by_type["offline"]["name"]
     assert first["snapshot"]["contacts"] == []
     woken: list[cti.CtiAnswer] = []
-    poll = threading.Thread(target=lambda: woken.append(_call(
-        world, tokens, "GetAgentSnapshot", {"nextToken": first["nextToken"], "timeout": 30000})))
+    poll = threading.Thread(
+        target=lambda: woken.append(
+            _call(
+                world,
+                tokens,
+                "GetAgentSnapshot",
+                {"nextToken": first["nextToken"], "timeout": 30000},
+            )
+        )
+    )
     poll.start()
     assert _call(world, tokens, "PutAgentState", {"state": by_type["routable"]}).status == 200
     poll.join(40)
@@ -90,28 +126,41 @@ def test_put_agent_state_shows_in_the_snapshot_and_wakes_the_long_poll(
 
 def test_an_unchanged_state_answers_at_the_timeout(world: World, tokens: dict[str, Any]) -> None:
     current = _call(world, tokens, "GetAgentSnapshot").body
-    again = _call(world, tokens, "GetAgentSnapshot",
-                  {"nextToken": current["nextToken"], "timeout": 200})
+    again = _call(
+        world, tokens, "GetAgentSnapshot", {"nextToken": current["nextToken"], "timeout": 200}
+    )
     assert again.status == 200
     assert again.body["nextToken"] == current["nextToken"]
 
 
-@pytest.mark.parametrize("operation,body,error,status", [
-    ("PutAgentState", {"state": {"type": "routable", "name": "Nope"}}, "InvalidStateException",
-     400),
-    ("CreateTransport", {"transportType": "web_socket"}, "InvalidStateException", 400),
-    ("AcceptContact", {"contactId": "c-1"}, "InvalidStateException", 400),
-    ("CreateOutboundContact", {"endpoint": {"type": "TELEPHONE_NUMBER"}},
-     "InvalidStateException", 400),
-    ("GetAgentSnapshot", {"nextToken": "forged"}, "ValidationException", 400),
-    ("GetAgentStates", {"nextToken": "forged"}, "PaginationException", 400),
-    ("PutAgentState", {}, "ValidationException", 400),
-    ("PutAgentState", {"state": "Available"}, "SerializationException", 400),
-    ("GetNewAuthToken", {"refreshToken": "cfr_forged"}, "RefreshTokenExpiredException", 401),
-    ("NoSuchOperation", {}, "UnknownOperationException", 400),
-])
-def test_typed_errors(world: World, tokens: dict[str, Any], operation: str, body: Any,
-                      error: str, status: int) -> None:
+@pytest.mark.parametrize(
+    "operation,body,error,status",
+    [
+        (
+            "PutAgentState",
+            {"state": {"type": "routable", "name": "Nope"}},
+            "InvalidStateException",
+            400,
+        ),
+        ("CreateTransport", {"transportType": "web_socket"}, "InvalidStateException", 400),
+        ("AcceptContact", {"contactId": "c-1"}, "InvalidStateException", 400),
+        (
+            "CreateOutboundContact",
+            {"endpoint": {"type": "TELEPHONE_NUMBER"}},
+            "InvalidStateException",
+            400,
+        ),
+        ("GetAgentSnapshot", {"nextToken": "forged"}, "ValidationException", 400),
+        ("GetAgentStates", {"nextToken": "forged"}, "PaginationException", 400),
+        ("PutAgentState", {}, "ValidationException", 400),
+        ("PutAgentState", {"state": "Available"}, "SerializationException", 400),
+        ("GetNewAuthToken", {"refreshToken": "cfr_forged"}, "RefreshTokenExpiredException", 401),
+        ("NoSuchOperation", {}, "UnknownOperationException", 400),
+    ],
+)
+def test_typed_errors(
+    world: World, tokens: dict[str, Any], operation: str, body: Any, error: str, status: int
+) -> None:
     answer = _call(world, tokens, operation, body)
     assert (answer.status, answer.error) == (status, error)
     assert answer.headers["x-amzn-errortype"] == error
@@ -124,8 +173,9 @@ def test_client_telemetry_is_accepted(world: World, tokens: dict[str, Any]) -> N
 
 
 def test_get_new_auth_token_spends_the_refresh_token(world: World) -> None:
-    fresh = world.connect_as("agent2").get_federation_token(
-        InstanceId=world.instance_id)["Credentials"]
+    fresh = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)[
+        "Credentials"
+    ]
     answer = _call(world, fresh, "GetNewAuthToken", {"refreshToken": fresh["RefreshToken"]})
     assert answer.status == 200
     new = answer.body["newAuthToken"]
@@ -136,36 +186,50 @@ def test_get_new_auth_token_spends_the_refresh_token(world: World) -> None:
 
 
 def test_malformed_body_and_header_token_mismatch(world: World, tokens: dict[str, Any]) -> None:
-    bad = cti.call(world.server.url, _api(world), "GetAgentSnapshot", raw=b"{not json",
-                   token=tokens["AccessToken"])
+    bad = cti.call(
+        world.server.url,
+        _api(world),
+        "GetAgentSnapshot",
+        raw=b"{not json",
+        token=tokens["AccessToken"],
+    )
     assert (bad.status, bad.error) == (400, "SerializationException")
-    mismatch = _call(world, tokens, "GetAgentSnapshot",
-                     {"authentication": {"authToken": "cfa_other"}})
+    mismatch = _call(
+        world, tokens, "GetAgentSnapshot", {"authentication": {"authToken": "cfa_other"}}
+    )
     assert (mismatch.status, mismatch.error) == (401, "UnauthorizedException")
-    in_body = cti.call(world.server.url, _api(world), "GetAgentSnapshot",
-                       {"authentication": {"authToken": tokens["AccessToken"]}})
+    in_body = cti.call(
+        world.server.url,
+        _api(world),
+        "GetAgentSnapshot",
+        {"authentication": {"authToken": tokens["AccessToken"]}},
+    )
     assert in_body.status == 200
 
 
 @pytest.mark.parametrize("path", ["/api", "/connect/api"])
-def test_paths_without_instance_resolve_it_from_the_token(world: World, tokens: dict[str, Any],
-                                                          path: str) -> None:
-    answer = cti.call(world.server.url, path, "GetAgentConfiguration",
-                      token=tokens["AccessToken"])
+def test_paths_without_instance_resolve_it_from_the_token(
+    world: World, tokens: dict[str, Any], path: str
+) -> None:
+    answer = cti.call(world.server.url, path, "GetAgentConfiguration", token=tokens["AccessToken"])
     assert answer.status == 200
     assert answer.body["configuration"]["username"] == "agent1"
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
-def test_every_operation_refuses_bad_tokens(world: World, tokens: dict[str, Any],
-                                            operation: str) -> None:
+def test_every_operation_refuses_bad_tokens(
+    world: World, tokens: dict[str, Any], operation: str
+) -> None:
     refused = {
         "no token": (None, _api(world), 401, "UnauthorizedException"),
         "malformed": ("not-a-token", _api(world), 401, "UnauthorizedException"),
-        "refresh as access": (tokens["RefreshToken"], _api(world), 401,
-                              "UnauthorizedException"),
-        "another instance": (tokens["AccessToken"], "/connect/0000-other/api", 403,
-                             "AccessDeniedException"),
+        "refresh as access": (tokens["RefreshToken"], _api(world), 401, "UnauthorizedException"),
+        "another instance": (
+            tokens["AccessToken"],
+            "/connect/0000-other/api",
+            403,
+            "AccessDeniedException",
+        ),
     }
     for case, (token, path, status, error) in refused.items():
         answer = cti.call(world.server.url, path, operation, ANY_BODY, token=token)

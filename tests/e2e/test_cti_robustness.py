@@ -18,16 +18,30 @@ from tests.support.world import World, build_world
 OPERATIONS = cti.model_operations()
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
-    | text,
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | text,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4),
     max_leaves=10,
 )
-members = st.sampled_from([
-    "authentication", "nextToken", "timeout", "maxResults", "state", "contactId", "endpoint",
-    "configuration", "refreshToken", "routingProfileARN", "queueARNs", "logEvents",
-    "transportType", "report", "softphoneStreamStatistics", "enqueueNextState",
-])
+members = st.sampled_from(
+    [
+        "authentication",
+        "nextToken",
+        "timeout",
+        "maxResults",
+        "state",
+        "contactId",
+        "endpoint",
+        "configuration",
+        "refreshToken",
+        "routingProfileARN",
+        "queueARNs",
+        "logEvents",
+        "transportType",
+        "report",
+        "softphoneStreamStatistics",
+        "enqueueNextState",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +51,14 @@ def world(server: Server) -> World:
 
 @pytest.fixture(scope="module")
 def tokens(world: World) -> dict[str, Any]:
-    return dict(world.connect_as("agent1").get_federation_token(
-        InstanceId=world.instance_id)["Credentials"])
+    return dict(
+        world.connect_as("agent1").get_federation_token(InstanceId=world.instance_id)["Credentials"]
+    )
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     operation=st.sampled_from([*OPERATIONS, "Bogus", ""]),
     body=st.dictionaries(members, json_values, max_size=5) | json_values,
@@ -53,20 +69,38 @@ def tokens(world: World) -> dict[str, Any]:
     prefix=st.sampled_from(["AmazonConnectCTIService.", "", "Other."]),
     raw=st.none() | st.binary(max_size=40),
 )
-def test_random_cti_requests_never_get_a_500(world: World, tokens: dict[str, Any],
-                                             operation: str, body: Any, token_choice: str,
-                                             random_token: str, path: str, prefix: str,
-                                             raw: bytes | None) -> None:
-    token = {"access": tokens["AccessToken"], "refresh": tokens["RefreshToken"],
-             "random": random_token, "none": None,
-             "body": None}[token_choice]
+def test_random_cti_requests_never_get_a_500(
+    world: World,
+    tokens: dict[str, Any],
+    operation: str,
+    body: Any,
+    token_choice: str,
+    random_token: str,
+    path: str,
+    prefix: str,
+    raw: bytes | None,
+) -> None:
+    token = {
+        "access": tokens["AccessToken"],
+        "refresh": tokens["RefreshToken"],
+        "random": random_token,
+        "none": None,
+        "body": None,
+    }[token_choice]
     if token_choice == "body" and isinstance(body, dict):
         body["authentication"] = {"authToken": tokens["AccessToken"]}
     headers = {"X-Amz-Target": prefix + operation}
     if "timeout" in (body if isinstance(body, dict) else {}):
         body["timeout"] = 0 if not isinstance(body["timeout"], int) else min(body["timeout"], 50)
-    answer = cti.call(world.server.url, path.format(base=f"/connect/{world.instance_id}"),
-                      None, body, token=token or None, headers=headers, raw=raw)
+    answer = cti.call(
+        world.server.url,
+        path.format(base=f"/connect/{world.instance_id}"),
+        None,
+        body,
+        token=token or None,
+        headers=headers,
+        raw=raw,
+    )
     assert answer.status < 500, answer.body
     assert answer.headers.get("x-amzn-requestid")
     if answer.status >= 400:

@@ -53,8 +53,9 @@ def _secrets_through_the_api(server: Server) -> tuple[list[str], list[str]]:
         secrets += [tokens["AccessToken"], tokens["RefreshToken"]]
     # A SAML provider's private key (for encrypted assertions) is a secret kept recoverably too.
     sp = SigningKey.generate("at rest")
-    iam.create_saml_provider(Name="AtRest", SAMLMetadataDocument=TestIdp().metadata(),
-                             AddPrivateKey=sp.key_pem.decode())
+    iam.create_saml_provider(
+        Name="AtRest", SAMLMetadataDocument=TestIdp().metadata(), AddPrivateKey=sp.key_pem.decode()
+    )
     pem_body = "".join(sp.key_pem.decode().splitlines()[1:-1])
     secrets += [sp.key_pem.decode(), pem_body[:64], pem_body[-64:]]
     return secrets, ids
@@ -70,8 +71,9 @@ def _token_key_forms(url: str, master_key: Any) -> list[bytes]:
     return [hex_key.encode(), hex_key.upper().encode(), raw, base64.b64encode(raw)]
 
 
-def _assert_absent(haystack: bytes, secrets: list[str], key_forms: list[bytes],
-                   ids: list[str]) -> None:
+def _assert_absent(
+    haystack: bytes, secrets: list[str], key_forms: list[bytes], ids: list[str]
+) -> None:
     for key_id in ids:  # the search does see the stored rows
         assert key_id.encode() in haystack
     for secret in secrets:
@@ -85,8 +87,9 @@ def test_sqlite_files_are_private_and_hold_no_secret(tmp_path: Path) -> None:
     server = start_server(data, "--throttle-rate", "0")
     try:
         secrets, ids = _secrets_through_the_api(server)
-        files = [data / name for name in ("connectfed.db", "connectfed.db-wal",
-                                          "connectfed.db-shm")]
+        files = [
+            data / name for name in ("connectfed.db", "connectfed.db-wal", "connectfed.db-shm")
+        ]
         assert _mode(data) == 0o700
         for path in [*files, data / "master.key"]:
             assert _mode(path) == 0o600, path
@@ -106,8 +109,12 @@ def test_postgres_rows_hold_no_secret(tmp_path: Path) -> None:
     finally:
         server.stop()
     with psycopg.connect(url) as conn:
-        tables = [row[0] for row in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+        ]
         dump = "\n".join(
             repr(conn.execute(f'SELECT * FROM "{table}"').fetchall()) for table in tables
         )
@@ -132,13 +139,29 @@ def test_loose_permissions_are_tightened_on_start(tmp_path: Path) -> None:
 
 
 def _serve_once(data: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = dict(os.environ, CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
-                       CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_KEY,
-                       CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET, **env)
+    environment = dict(
+        os.environ,
+        CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
+        CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_KEY,
+        CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET,
+        **env,
+    )
     return subprocess.run(
-        [sys.executable, "-m", "connectfed.cli.main", "serve", "--data-dir", str(data),
-         "--port", str(free_port())],
-        capture_output=True, text=True, env=environment, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "connectfed.cli.main",
+            "serve",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
     )
 
 

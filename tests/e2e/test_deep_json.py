@@ -23,14 +23,20 @@ DEEP = 100_000
 
 @pytest.fixture(scope="module")
 def instance(server: Server) -> str:
-    return str(server.client("connect").create_instance(
-        IdentityManagementType="SAML", InstanceAlias="deep-json", InboundCallsEnabled=True,
-        OutboundCallsEnabled=True)["Id"])
+    return str(
+        server.client("connect").create_instance(
+            IdentityManagementType="SAML",
+            InstanceAlias="deep-json",
+            InboundCallsEnabled=True,
+            OutboundCallsEnabled=True,
+        )["Id"]
+    )
 
 
 def _signed_put(server: Server, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-    request = AWSRequest(method="PUT", url=server.url + path, data=body,
-                         headers={"Content-Type": "application/json"})
+    request = AWSRequest(
+        method="PUT", url=server.url + path, data=body, headers={"Content-Type": "application/json"}
+    )
     SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "connect", "us-east-1").add_auth(request)
     parts = urlsplit(server.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
@@ -41,14 +47,19 @@ def _signed_put(server: Server, path: str, body: bytes) -> tuple[int, dict[str, 
     return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
 
-@pytest.mark.parametrize("body", [
-    b'{"Username":' + b"[" * DEEP + b"]" * DEEP + b"}",
-    b'{"IdentityInfo":' + b'{"a":' * DEEP + b"1" + b"}" * DEEP + b"}",
-    b"[" * DEEP,  # not even well-formed: the depth is found first
-    b'{"Tags":' + b"[" * 65 + b"]" * 65 + b"}",  # just past the limit, far from recursion
-], ids=["arrays", "objects", "unterminated", "depth-65"])
-def test_deep_restjson_body_is_a_serialization_exception(server: Server, instance: str,
-                                                         body: bytes) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"Username":' + b"[" * DEEP + b"]" * DEEP + b"}",
+        b'{"IdentityInfo":' + b'{"a":' * DEEP + b"1" + b"}" * DEEP + b"}",
+        b"[" * DEEP,  # not even well-formed: the depth is found first
+        b'{"Tags":' + b"[" * 65 + b"]" * 65 + b"}",  # just past the limit, far from recursion
+    ],
+    ids=["arrays", "objects", "unterminated", "depth-65"],
+)
+def test_deep_restjson_body_is_a_serialization_exception(
+    server: Server, instance: str, body: bytes
+) -> None:
     status, headers, data = _signed_put(server, f"/users/{instance}", body)
     assert status == 400, data[:300]
     assert headers["x-amzn-errortype"] == "SerializationException"
@@ -56,11 +67,15 @@ def test_deep_restjson_body_is_a_serialization_exception(server: Server, instanc
     assert "message" in json.loads(data) or "Message" in json.loads(data)
 
 
-@pytest.mark.parametrize("document", [
-    "[" * 60_000 + "]" * 60_000,
-    '{"Version":"2012-10-17","Statement":' + '{"a":' * 20_000 + "1" + "}" * 20_000 + "}",
-    "[" * 100_000,
-], ids=["arrays", "statement", "unterminated"])
+@pytest.mark.parametrize(
+    "document",
+    [
+        "[" * 60_000 + "]" * 60_000,
+        '{"Version":"2012-10-17","Statement":' + '{"a":' * 20_000 + "1" + "}" * 20_000 + "}",
+        "[" * 100_000,
+    ],
+    ids=["arrays", "statement", "unterminated"],
+)
 def test_deep_policy_documents_are_malformed(server: Server, document: str) -> None:
     iam = server.client("iam")
     name = f"deep{abs(hash(document)) % 10**8}"
@@ -83,15 +98,25 @@ def test_deep_page_token_is_an_invalid_parameter(server: Server, instance: str) 
     assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
 
 
-@pytest.mark.parametrize("body", [
-    b'{"authentication":' + b"[" * DEEP + b"]" * DEEP + b"}",
-    b'{"nextToken":' + b'{"a":' * DEEP + b"1" + b"}" * DEEP + b"}",
-], ids=["arrays", "objects"])
-def test_deep_cti_body_is_a_serialization_exception(server: Server, instance: str,
-                                                    body: bytes) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"authentication":' + b"[" * DEEP + b"]" * DEEP + b"}",
+        b'{"nextToken":' + b'{"a":' * DEEP + b"1" + b"}" * DEEP + b"}",
+    ],
+    ids=["arrays", "objects"],
+)
+def test_deep_cti_body_is_a_serialization_exception(
+    server: Server, instance: str, body: bytes
+) -> None:
     """The CTI API (JSON 1.0) reads its body with the same bounded reader."""
-    answer = cti.call(server.url, f"/connect/{instance}/api", "GetAgentSnapshot", raw=body,
-                      token="cfa_" + "A" * 43)
+    answer = cti.call(
+        server.url,
+        f"/connect/{instance}/api",
+        "GetAgentSnapshot",
+        raw=body,
+        token="cfa_" + "A" * 43,
+    )
     assert answer.status == 400, answer.body
     assert answer.headers["x-amzn-errortype"].startswith("SerializationException")
 
@@ -100,8 +125,12 @@ def test_deep_legacy_sign_in_credentials_are_a_bad_request(server: Server, insta
     form = urlencode({"credentials": "[" * 20_000 + "]" * 20_000}).encode()
     parts = urlsplit(server.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request("POST", f"/connect/{instance}/auth/sign-in", body=form,
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    conn.request(
+        "POST",
+        f"/connect/{instance}/auth/sign-in",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     response = conn.getresponse()
     response.read()
     conn.close()

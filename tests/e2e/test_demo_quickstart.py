@@ -34,8 +34,9 @@ def _sections(output: list[str]) -> dict[str, list[str]]:
 
 def _env(section: list[str], tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"),
-               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+    env.update(
+        AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none")
+    )
     for line in section:
         if line.startswith("export AWS_"):
             name, value = line.removeprefix("export ").split("=", 1)
@@ -44,8 +45,13 @@ def _env(section: list[str], tmp_path: Path) -> dict[str, str]:
 
 
 def _aws(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "awscli", *shlex.split(command)[1:]],
-                          env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "awscli", *shlex.split(command)[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _ok(command: str, env: dict[str, str]) -> Any:
@@ -67,8 +73,9 @@ def test_printed_demo_commands_work_with_the_aws_cli(tmp_path: Path) -> None:
         listing = next(line for line in admin if line.startswith("aws connect list-users"))
         users = _ok(listing, admin_env)["UserSummaryList"]
         assert {u["Username"] for u in users} == {"agent1", "agent2"}
-        assert _ok(f"aws iam list-users --endpoint-url {srv.url} --region us-east-1",
-                   admin_env)["Users"]
+        assert _ok(f"aws iam list-users --endpoint-url {srv.url} --region us-east-1", admin_env)[
+            "Users"
+        ]
         # The federation-only user does the federation flow, and nothing else.
         env = _env(federation, tmp_path)
         assert env["AWS_ACCESS_KEY_ID"] != admin_env["AWS_ACCESS_KEY_ID"]
@@ -77,9 +84,11 @@ def test_printed_demo_commands_work_with_the_aws_cli(tmp_path: Path) -> None:
         assume = next(line for line in federation if line.startswith("aws sts assume-role"))
         federate = next(line for line in federation if line.startswith("aws connect"))
         creds = _ok(assume, env)["Credentials"]
-        env.update(AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
-                   AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
-                   AWS_SESSION_TOKEN=creds["SessionToken"])
+        env.update(
+            AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+            AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+            AWS_SESSION_TOKEN=creds["SessionToken"],
+        )
         result = _ok(federate, env)
         assert result["Credentials"]["AccessToken"].startswith("cfa_")
         assert result["UserArn"].endswith(result["UserId"])
@@ -106,11 +115,16 @@ def test_a_restart_prints_the_same_keys_which_are_stored_sealed(tmp_path: Path) 
             assert exports == [line for line in after[name] if line.startswith("export ")]
         assert not any(line.startswith("Root credentials") for line in again.output)
         admin_env = _env(after["admin"], tmp_path)
-        assert _ok(f"aws iam get-user --endpoint-url {again.url} --region us-east-1",
-                   admin_env)["User"]["UserName"] == "demo-administrator"
+        assert (
+            _ok(f"aws iam get-user --endpoint-url {again.url} --region us-east-1", admin_env)[
+                "User"
+            ]["UserName"]
+            == "demo-administrator"
+        )
         # The administrator rotates its own key: the next start prints the new one.
-        iam = again.client("iam", admin_env["AWS_ACCESS_KEY_ID"],
-                           admin_env["AWS_SECRET_ACCESS_KEY"])
+        iam = again.client(
+            "iam", admin_env["AWS_ACCESS_KEY_ID"], admin_env["AWS_SECRET_ACCESS_KEY"]
+        )
         rotated = iam.create_access_key()["AccessKey"]
         iam.delete_access_key(AccessKeyId=admin_env["AWS_ACCESS_KEY_ID"])
     finally:

@@ -35,8 +35,9 @@ def world(admin: Server) -> World:
 
 
 def explain(server: Server, request_id: str, accept: str = "application/json") -> Any:
-    request = urllib.request.Request(f"{server.url}/_connectfed/explain/{request_id}",
-                                     headers={"Accept": accept})
+    request = urllib.request.Request(
+        f"{server.url}/_connectfed/explain/{request_id}", headers={"Accept": accept}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         body = response.read()
         return json.loads(body) if accept == "application/json" else (response.headers, body)
@@ -69,25 +70,43 @@ def _user(server: Server, policy: dict[str, Any] | None) -> tuple[Any, str]:
 
 
 def test_an_identity_policy_implicit_deny_lists_every_statement_and_why(admin: Server) -> None:
-    iam, arn = _user(admin, {"Version": "2012-10-17", "Statement": [
-        {"Sid": "ReadUsers", "Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})
+    iam, arn = _user(
+        admin,
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "ReadUsers", "Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}
+            ],
+        },
+    )
     error, request_id = refused(iam.list_users)
     # The wire is AWS's, untouched.
     assert error["Code"] == "AccessDenied"
-    assert error["Message"] == (f"User: {arn} is not authorized to perform: iam:ListUsers on "
-                                f"resource: arn:aws:iam::{ACCOUNT_ID}:user/")
+    assert error["Message"] == (
+        f"User: {arn} is not authorized to perform: iam:ListUsers on "
+        f"resource: arn:aws:iam::{ACCOUNT_ID}:user/"
+    )
     found = explain(admin, request_id)
     assert (found["request_id"], found["operation"], found["principal"]) == (
-        request_id, "iam:ListUsers", arn)
+        request_id,
+        "iam:ListUsers",
+        arn,
+    )
     [check] = found["checks"]
     assert (check["kind"], check["decision"], check["action"]) == (
-        "identity", "implicitDeny", "iam:ListUsers")
+        "identity",
+        "implicitDeny",
+        "iam:ListUsers",
+    )
     assert check["resource"] == f"arn:aws:iam::{ACCOUNT_ID}:user/"
     assert check["context"]["aws:username"] == arn.rsplit("/", 1)[1]
     assert check["context"]["aws:principaltype"] == "User"
     [statement] = statements(check)
     assert (statement["sid"], statement["outcome"], statement["element"]) == (
-        "ReadUsers", "no match", "Action")
+        "ReadUsers",
+        "no match",
+        "Action",
+    )
     assert "iam:GetUser" in statement["detail"] and "iam:ListUsers" in statement["detail"]
     assert "Implicitly denied" in found["summary"]
 
@@ -101,10 +120,18 @@ def test_a_principal_without_policies_is_said_to_have_none(admin: Server) -> Non
 
 
 def test_an_explicit_deny_names_the_statement(admin: Server, world: World) -> None:
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "connect:*", "Resource": "*"},
-        {"Sid": "NoFederation", "Effect": "Deny", "Action": "connect:GetFederationToken",
-         "Resource": "*"}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "connect:*", "Resource": "*"},
+            {
+                "Sid": "NoFederation",
+                "Effect": "Deny",
+                "Action": "connect:GetFederationToken",
+                "Resource": "*",
+            },
+        ],
+    }
     role = make_role(admin, f"Denied{next(_names)}", policy)
     connect = world.connect_as("agent1", role)
     error, request_id = refused(connect.get_federation_token, InstanceId=world.instance_id)
@@ -119,8 +146,11 @@ def test_an_explicit_deny_names_the_statement(admin: Server, world: World) -> No
 
 
 def test_a_condition_mismatch_shows_operator_key_and_values(admin: Server, world: World) -> None:
-    role = make_role(admin, f"Cond{next(_names)}", federate_policy(
-        "*", {"StringEquals": {"connect:InstanceId": world.instance_id.upper()}}))
+    role = make_role(
+        admin,
+        f"Cond{next(_names)}",
+        federate_policy("*", {"StringEquals": {"connect:InstanceId": world.instance_id.upper()}}),
+    )
     connect = world.connect_as("agent1", role)
     _, request_id = refused(connect.get_federation_token, InstanceId=world.instance_id)
     [check] = explain(admin, request_id)["checks"]
@@ -128,18 +158,36 @@ def test_a_condition_mismatch_shows_operator_key_and_values(admin: Server, world
     [statement] = statements(check)
     assert (statement["outcome"], statement["element"]) == ("no match", "Condition")
     [condition] = statement["conditions"]
-    assert (condition["operator"], condition["key"], condition["values"], condition["actual"],
-            condition["holds"]) == ("StringEquals", "connect:InstanceId",
-                                    [world.instance_id.upper()], [world.instance_id], False)
+    assert (
+        condition["operator"],
+        condition["key"],
+        condition["values"],
+        condition["actual"],
+        condition["holds"],
+    ) == (
+        "StringEquals",
+        "connect:InstanceId",
+        [world.instance_id.upper()],
+        [world.instance_id],
+        False,
+    )
     assert "letter case" in condition["note"]
 
 
 def test_a_trust_policy_denial_shows_the_trust_statement(admin: Server, world: World) -> None:
     iam = admin.client("iam")
     name = f"External{next(_names)}"
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
-        "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "s3cret"}}}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "s3cret"}},
+            }
+        ],
+    }
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     sts = admin.client("sts", world.caller_key, world.caller_secret)
     error, request_id = refused(sts.assume_role, RoleArn=arn, RoleSessionName="agent1")
@@ -154,20 +202,28 @@ def test_a_trust_policy_denial_shows_the_trust_statement(admin: Server, world: W
     assert statement["conditions"][0]["actual"] is None
 
 
-@pytest.mark.parametrize("session,hint", [
-    ("Agent1", "Differs only in letter case: 'agent1'"),
-    ("agent3", "Near matches: 'agent2', 'agent1'"),  # nearest first
-    ("zz", "Users present: 'agent1', 'agent2'"),  # runs before other tests add users
-])
+@pytest.mark.parametrize(
+    "session,hint",
+    [
+        ("Agent1", "Differs only in letter case: 'agent1'"),
+        ("agent3", "Near matches: 'agent2', 'agent1'"),  # nearest first
+        ("zz", "Users present: 'agent1', 'agent2'"),  # runs before other tests add users
+    ],
+)
 def test_a_wrong_session_name_shows_the_user_names_present(
-        admin: Server, world: World, session: str, hint: str) -> None:
+    admin: Server, world: World, session: str, hint: str
+) -> None:
     connect = world.connect_as(session)
     error, request_id = refused(connect.get_federation_token, InstanceId=world.instance_id)
     assert error["Code"] == "UserNotFoundException"
     found = explain(admin, request_id)
     assert [(s["name"], s["ok"]) for s in found["steps"]] == [
-        ("throttle", True), ("caller", True), ("authorize", True), ("instance", True),
-        ("user", False)]
+        ("throttle", True),
+        ("caller", True),
+        ("authorize", True),
+        ("instance", True),
+        ("user", False),
+    ]
     assert repr(session) in step(found, "user")["detail"]
     assert any(hint in h for h in found["hints"]), found["hints"]
 
@@ -201,8 +257,9 @@ def test_an_unknown_instance_and_root_are_steps_too(admin: Server, world: World)
     error, request_id = refused(connect.get_federation_token, InstanceId="no-such-instance")
     assert error["Code"] == "ResourceNotFoundException"
     assert "no instance no-such-instance" in step(explain(admin, request_id), "instance")["detail"]
-    error, request_id = refused(admin.client("connect").get_federation_token,
-                                InstanceId=world.instance_id)
+    error, request_id = refused(
+        admin.client("connect").get_federation_token, InstanceId=world.instance_id
+    )
     assert error["Code"] == "InvalidRequestException"
     found = explain(admin, request_id)
     assert step(found, "caller")["ok"] is False and found["principal"].endswith(":root")
@@ -232,10 +289,14 @@ def test_an_allowed_or_unknown_request_has_no_explanation(admin: Server, world: 
 
 
 def test_a_browser_gets_a_readable_page(admin: Server, world: World) -> None:
-    role = make_role(admin, f"Html{next(_names)}", federate_policy(
-        "*", {"StringEquals": {"connect:InstanceId": "<i>i-1</i>"}}))
-    _, request_id = refused(world.connect_as("agent1", role).get_federation_token,
-                            InstanceId=world.instance_id)
+    role = make_role(
+        admin,
+        f"Html{next(_names)}",
+        federate_policy("*", {"StringEquals": {"connect:InstanceId": "<i>i-1</i>"}}),
+    )
+    _, request_id = refused(
+        world.connect_as("agent1", role).get_federation_token, InstanceId=world.instance_id
+    )
     headers, body = explain(admin, request_id, accept="text/html,application/xhtml+xml")
     assert headers["Content-Type"].startswith("text/html")
     assert "default-src 'none'" in headers["Content-Security-Policy"]

@@ -25,8 +25,7 @@ _names = itertools.count()
 
 @pytest.fixture(scope="module")
 def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("explain-paths"), "--throttle-rate", "0",
-                       "--admin")
+    srv = start_server(tmp_path_factory.mktemp("explain-paths"), "--throttle-rate", "0", "--admin")
     yield srv
     srv.stop()
 
@@ -42,12 +41,22 @@ def world(admin: Server) -> World:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "connectfed.cli.main", "explain", *args],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "connectfed.cli.main", "explain", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
-def _request(server: Server, method: str, target: str, body: str | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+def _request(
+    server: Server,
+    method: str,
+    target: str,
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], str]:
     parts = urlsplit(server.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     sent = dict(headers or {})
@@ -110,22 +119,29 @@ def test_assume_role_with_saml_trust_denial_is_explained(admin: Server, saml: Sa
         saml.assume(assertion)
     request_id = caught.value.response["ResponseMetadata"]["RequestId"]
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
-    found = json.loads(_cli(request_id, "--endpoint-url", admin.url, "--output",
-                            "json").stdout)
+    found = json.loads(_cli(request_id, "--endpoint-url", admin.url, "--output", "json").stdout)
     assert found["operation"] == "sts:AssumeRoleWithSAML"
     assert found["principal"].startswith(saml.provider_arn)
     [check] = found["checks"]
     assert check["kind"] == "trust" and check["principal"] == saml.provider_arn
     [condition] = check["policies"][0]["statements"][0]["conditions"]
     assert (condition["key"], condition["actual"], condition["holds"]) == (
-        "SAML:aud", [f"{admin.url}/saml"], False)
+        "SAML:aud",
+        [f"{admin.url}/saml"],
+        False,
+    )
 
 
-def _sign_in_and_federate(server: Server, saml: SamlWorld, session: str) -> tuple[
-        int, dict[str, str], str]:
+def _sign_in_and_federate(
+    server: Server, saml: SamlWorld, session: str
+) -> tuple[int, dict[str, str], str]:
     relay = f"{server.url}/connect/federate/{saml.world.instance_id}?destination=/ccp-v2"
-    status, headers, _ = _request(server, "POST", "/saml", urlencode(
-        {"SAMLResponse": saml.assertion(session), "RelayState": relay}))
+    status, headers, _ = _request(
+        server,
+        "POST",
+        "/saml",
+        urlencode({"SAMLResponse": saml.assertion(session), "RelayState": relay}),
+    )
     assert status == 303, headers
     cookie = headers["set-cookie"].split(";", 1)[0]
     return _request(server, "GET", headers["location"], headers={"Cookie": cookie})
@@ -137,8 +153,9 @@ def test_the_browser_error_page_links_to_the_explanation(admin: Server, saml: Sa
     found = re.search(r'id="explain"><a href="(/_connectfed/explain/([^"]+))"', page)
     assert found is not None, page
     assert found.group(2) == headers["x-amzn-requestid"]
-    status, headers, explained = _request(admin, "GET", found.group(1),
-                                          headers={"Accept": "text/html"})
+    status, headers, explained = _request(
+        admin, "GET", found.group(1), headers={"Accept": "text/html"}
+    )
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert "Differs only in letter case: &#x27;agent1&#x27;." in explained
 

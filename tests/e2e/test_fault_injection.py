@@ -59,28 +59,36 @@ def faults(admin_server: Server) -> Iterator[AdminClient]:
 
 def _agent(world: World, attempts: int, **config: Any) -> Any:
     c = world.assume("agent1", DurationSeconds=3600)
-    return retrying(world.server, "connect", attempts, c["AccessKeyId"], c["SecretAccessKey"],
-                    c["SessionToken"], **config)
+    return retrying(
+        world.server,
+        "connect",
+        attempts,
+        c["AccessKeyId"],
+        c["SecretAccessKey"],
+        c["SessionToken"],
+        **config,
+    )
 
 
 def _ours(world: World, **overrides: Any) -> ConnectClient:
     c = world.assume("agent1", DurationSeconds=3600)
-    client = ConnectClient(endpoint_url=world.server.url, region="us-east-1", env={},
-                           credentials=Credentials(c["AccessKeyId"], c["SecretAccessKey"],
-                                                   c["SessionToken"]))
+    client = ConnectClient(
+        endpoint_url=world.server.url,
+        region="us-east-1",
+        env={},
+        credentials=Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]),
+    )
     client.config = dataclasses.replace(client.config, retry_base_seconds=0.01, **overrides)
     return client
 
 
-def _raw_get(world: World, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str],
-                                                                          bytes]:
+def _raw_get(world: World, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
     parts = urlsplit(world.server.url)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
     try:
         conn.request("GET", path, headers=headers)
         response = conn.getresponse()
-        return (response.status, {k.lower(): v for k, v in response.getheaders()},
-                response.read())
+        return (response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
     finally:
         conn.close()
 
@@ -96,8 +104,7 @@ def test_boto3_retries_two_throttles_and_succeeds_on_the_third_attempt(
     assert faults.faults() == []
 
 
-def test_boto3_sees_a_connect_throttle_as_aws_answers_it(world: World,
-                                                          faults: AdminClient) -> None:
+def test_boto3_sees_a_connect_throttle_as_aws_answers_it(world: World, faults: AdminClient) -> None:
     faults.add_fault(FaultSpec("connect", GFT, error="ThrottlingException", count=1))
     with pytest.raises(ClientError) as caught:
         _agent(world, 1).get_federation_token(InstanceId=world.instance_id)
@@ -120,8 +127,9 @@ def test_boto3_retries_an_internal_error(world: World, faults: AdminClient) -> N
     assert result["ResponseMetadata"]["RetryAttempts"] == 1
 
 
-def test_boto3_sees_sts_and_iam_faults_in_the_awsquery_spelling(world: World,
-                                                                 faults: AdminClient) -> None:
+def test_boto3_sees_sts_and_iam_faults_in_the_awsquery_spelling(
+    world: World, faults: AdminClient
+) -> None:
     faults.add_fault(FaultSpec("sts", "AssumeRole", error="ThrottlingException", count=1))
     sts = retrying(world.server, "sts", 1, world.caller_key, world.caller_secret)
     with pytest.raises(ClientError) as caught:
@@ -134,8 +142,7 @@ def test_boto3_sees_sts_and_iam_faults_in_the_awsquery_spelling(world: World,
         iam.list_users()
     assert caught.value.response["Error"]["Code"] == "InternalFailure"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
-    assert retrying(world.server, "iam", 3).list_roles()["ResponseMetadata"]["RetryAttempts"] \
-        == 1
+    assert retrying(world.server, "iam", 3).list_roles()["ResponseMetadata"]["RetryAttempts"] == 1
     faults.add_fault(FaultSpec("sts", "AssumeRole", error="Throttling", count=1))
     sts = retrying(world.server, "sts", 3, world.caller_key, world.caller_secret)
     answer = sts.assume_role(RoleArn=world.role_arn, RoleSessionName="agent1")
@@ -161,42 +168,50 @@ def test_boto3_times_out_on_added_latency(world: World, faults: AdminClient) -> 
 
 
 # -- the wire shapes
-def test_a_drop_closes_the_connection_without_an_answer(world: World,
-                                                        faults: AdminClient) -> None:
+def test_a_drop_closes_the_connection_without_an_answer(world: World, faults: AdminClient) -> None:
     faults.add_fault(FaultSpec("connect", "ListInstances", drop=True, count=1))
     client = world.server.client("connect")
     signed: dict[str, Any] = {}
-    client.meta.events.register("before-send", lambda request, **_: signed.update(
-        headers={k: v.decode() if isinstance(v, bytes) else v
-                 for k, v in request.headers.items()}, path=request.url))
+    client.meta.events.register(
+        "before-send",
+        lambda request, **_: signed.update(
+            headers={
+                k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()
+            },
+            path=request.url,
+        ),
+    )
     with pytest.raises(ConnectionClosedError):
         client.list_instances()
     faults.add_fault(FaultSpec("connect", "ListInstances", drop=True, count=1))
     with pytest.raises(http.client.RemoteDisconnected):  # not one byte came back
-        _raw_get(world, urlsplit(signed["path"]).path + "?" + urlsplit(signed["path"]).query,
-                 signed["headers"])
+        _raw_get(
+            world,
+            urlsplit(signed["path"]).path + "?" + urlsplit(signed["path"]).query,
+            signed["headers"],
+        )
     # The server dropped it on purpose: nothing in its log says the app failed to answer.
     assert not [line for line in world.server.output if "ASGI" in line or "Traceback" in line]
 
 
-def test_the_cti_api_answers_injected_errors_in_json_1_0(world: World,
-                                                         faults: AdminClient) -> None:
-    token = _agent(world, 1).get_federation_token(
-        InstanceId=world.instance_id)["Credentials"]["AccessToken"]
-    faults.add_fault(FaultSpec("cti", "GetAgentConfiguration", error="ThrottlingException",
-                               count=1))
-    faults.add_fault(FaultSpec("cti", "GetAgentSnapshot", error="InternalServiceException",
-                               count=1))
+def test_the_cti_api_answers_injected_errors_in_json_1_0(world: World, faults: AdminClient) -> None:
+    token = _agent(world, 1).get_federation_token(InstanceId=world.instance_id)["Credentials"][
+        "AccessToken"
+    ]
+    faults.add_fault(
+        FaultSpec("cti", "GetAgentConfiguration", error="ThrottlingException", count=1)
+    )
+    faults.add_fault(
+        FaultSpec("cti", "GetAgentSnapshot", error="InternalServiceException", count=1)
+    )
     path = f"/connect/{world.instance_id}/api"
     throttled = cti.call(world.server.url, path, "GetAgentConfiguration", {}, token=token)
     assert (throttled.status, throttled.error) == (429, "ThrottlingException")
     assert throttled.headers["x-amzn-errortype"] == "ThrottlingException"
     assert throttled.headers["content-type"] == "application/x-amz-json-1.0"
-    failed = cti.call(world.server.url, path, "GetAgentSnapshot", {"nextToken": None},
-                      token=token)
+    failed = cti.call(world.server.url, path, "GetAgentSnapshot", {"nextToken": None}, token=token)
     assert (failed.status, failed.error) == (500, "InternalServiceException")
-    assert cti.call(world.server.url, path, "GetAgentConfiguration", {},
-                    token=token).status == 200
+    assert cti.call(world.server.url, path, "GetAgentConfiguration", {}, token=token).status == 200
 
 
 def test_faults_wait_for_authentication(world: World, faults: AdminClient) -> None:
@@ -209,8 +224,9 @@ def test_faults_wait_for_authentication(world: World, faults: AdminClient) -> No
 
 
 # -- our client
-def test_our_client_retries_throttles_internal_errors_and_drops(world: World,
-                                                                 faults: AdminClient) -> None:
+def test_our_client_retries_throttles_internal_errors_and_drops(
+    world: World, faults: AdminClient
+) -> None:
     client = _ours(world)
     faults.add_fault(FaultSpec("connect", GFT, error="ThrottlingException", count=2))
     assert client.get_federation_token_raw(world.instance_id).attempts == 3
@@ -224,8 +240,9 @@ def test_our_client_retries_throttles_internal_errors_and_drops(world: World,
     assert caught.value.status == 429
 
 
-def test_our_client_gives_up_on_a_drop_after_its_attempts(world: World,
-                                                           faults: AdminClient) -> None:
+def test_our_client_gives_up_on_a_drop_after_its_attempts(
+    world: World, faults: AdminClient
+) -> None:
     faults.add_fault(FaultSpec("connect", GFT, drop=True))
     with pytest.raises(TransportError, match="Connection was closed"):
         _ours(world, max_attempts=2).get_federation_token(world.instance_id)
@@ -237,8 +254,7 @@ def test_our_client_times_out_on_added_latency(world: World, faults: AdminClient
         _ours(world, read_timeout=0.5, max_attempts=1).get_federation_token(world.instance_id)
 
 
-def test_our_asyncio_client_retries_injected_throttles(world: World,
-                                                        faults: AdminClient) -> None:
+def test_our_asyncio_client_retries_injected_throttles(world: World, faults: AdminClient) -> None:
     sync = _ours(world)
     client = AsyncConnectClient(sync.config)
     faults.add_fault(FaultSpec("connect", GFT, error="ThrottlingException", count=2))
@@ -264,13 +280,15 @@ def test_the_clock_and_faults_hold_across_servers_on_one_database(tmp_path: Path
         with botocore_clock(600):
             assert root_b.list_instances()["InstanceSummaryList"]
             creds = world.assume("agent1", DurationSeconds=3600)
-            fault = admin_a.add_fault(FaultSpec("connect", GFT, error="ThrottlingException",
-                                                count=3))
+            fault = admin_a.add_fault(
+                FaultSpec("connect", GFT, error="ThrottlingException", count=3)
+            )
             assert admin_b.faults() == [fault]
             outcomes = []
             for server in (first, second) * 3:
-                agent = server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                                      creds["SessionToken"])
+                agent = server.client(
+                    "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+                )
                 try:
                     agent.get_federation_token(InstanceId=world.instance_id)
                     outcomes.append("ok")

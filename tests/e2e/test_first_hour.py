@@ -49,9 +49,20 @@ def test_scripts_demo_prints_credentials_and_ready_only_once_it_serves(tmp_path:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTFED_")}
     process = subprocess.Popen(
-        ["bash", str(REPO / "scripts" / "demo"), "--port", str(port), "--data-dir",
-         str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
+        [
+            "bash",
+            str(REPO / "scripts" / "demo"),
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     lines: list[str] = []
     try:
         assert process.stdout is not None
@@ -83,19 +94,35 @@ def test_a_taken_port_is_one_line_before_anything_else(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         done = subprocess.run(
-            [sys.executable, "-m", "connectfed.cli.main", "serve", "--demo", "--test-idp",
-             "--port", str(port), "--data-dir", str(tmp_path / "data")],
-            capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "connectfed.cli.main",
+                "serve",
+                "--demo",
+                "--test-idp",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     output = (done.stdout + done.stderr).splitlines()
     assert done.returncode == 2
-    assert output == [f"error: cannot listen on 127.0.0.1:{port}: the port is already in use "
-                      "(another connectfed? stop it, or choose another --port)"]
+    assert output == [
+        f"error: cannot listen on 127.0.0.1:{port}: the port is already in use "
+        "(another connectfed? stop it, or choose another --port)"
+    ]
     assert not (tmp_path / "data").exists()  # nothing else happened
 
 
 def _root_credentials(output: list[str]) -> tuple[str, str]:
-    values = dict(line.strip().split("=", 1) for line in output
-                  if line.strip().startswith("CONNECTFED_ROOT_"))
+    values = dict(
+        line.strip().split("=", 1) for line in output if line.strip().startswith("CONNECTFED_ROOT_")
+    )
     return values["CONNECTFED_ROOT_ACCESS_KEY_ID"], values["CONNECTFED_ROOT_SECRET_ACCESS_KEY"]
 
 
@@ -108,8 +135,10 @@ def test_root_keys_rotate_as_documented_and_the_server_restarts(tmp_path: Path) 
         assert new["UserName"] == "root"
         iam = srv.client("iam", new["AccessKeyId"], new["SecretAccessKey"])
         iam.delete_access_key(AccessKeyId=old_key)
-        assert _error_code(srv.client("sts", old_key, old_secret).get_caller_identity) == \
-            "InvalidClientTokenId"
+        assert (
+            _error_code(srv.client("sts", old_key, old_secret).get_caller_identity)
+            == "InvalidClientTokenId"
+        )
     finally:
         srv.stop()
     again = start_server(data, "--demo", root_env=False)
@@ -117,8 +146,10 @@ def test_root_keys_rotate_as_documented_and_the_server_restarts(tmp_path: Path) 
         assert not any("CONNECTFED_ROOT_" in line for line in again.output)
         sts = again.client("sts", new["AccessKeyId"], new["SecretAccessKey"])
         assert sts.get_caller_identity()["Arn"].endswith(":root")
-        assert _error_code(again.client("sts", old_key, old_secret).get_caller_identity) == \
-            "InvalidClientTokenId"
+        assert (
+            _error_code(again.client("sts", old_key, old_secret).get_caller_identity)
+            == "InvalidClientTokenId"
+        )
     finally:
         again.stop()
 
@@ -148,18 +179,28 @@ def test_the_root_shows_a_page_to_a_browser(server: Server) -> None:
     assert 'name="viewport"' in page
 
 
-@pytest.mark.parametrize("headers,target,code", [
-    ({"Accept": "*/*"}, "/", "MissingAuthenticationTokenException"),  # curl
-    ({}, "/", "MissingAuthenticationTokenException"),
-    ({"Accept": HTML, "Authorization": "AWS4-HMAC-SHA256 Credential=x"}, "/",
-     "IncompleteSignatureException"),
-    ({"Accept": HTML, "X-Amz-Date": "20260101T000000Z"}, "/",
-     "MissingAuthenticationTokenException"),
-    ({"Accept": HTML}, "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=x", None),
-    ({"Accept": HTML}, "/?Action=GetCallerIdentity&Version=2011-06-15", None),
-])
-def test_the_root_keeps_the_aws_answer_for_api_clients(server: Server, headers: dict[str, str],
-                                                       target: str, code: str | None) -> None:
+@pytest.mark.parametrize(
+    "headers,target,code",
+    [
+        ({"Accept": "*/*"}, "/", "MissingAuthenticationTokenException"),  # curl
+        ({}, "/", "MissingAuthenticationTokenException"),
+        (
+            {"Accept": HTML, "Authorization": "AWS4-HMAC-SHA256 Credential=x"},
+            "/",
+            "IncompleteSignatureException",
+        ),
+        (
+            {"Accept": HTML, "X-Amz-Date": "20260101T000000Z"},
+            "/",
+            "MissingAuthenticationTokenException",
+        ),
+        ({"Accept": HTML}, "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=x", None),
+        ({"Accept": HTML}, "/?Action=GetCallerIdentity&Version=2011-06-15", None),
+    ],
+)
+def test_the_root_keeps_the_aws_answer_for_api_clients(
+    server: Server, headers: dict[str, str], target: str, code: str | None
+) -> None:
     reply = _raw(server, "GET", target, headers)
     assert reply.status in (400, 403), reply.body
     assert not reply.headers["content-type"].startswith("text/html")
@@ -196,21 +237,25 @@ def test_idp_without_the_test_idp_says_how_to_start_it(server: Server) -> None:
     assert b"scripts/demo --test-idp" in reply.body
 
 
-@pytest.mark.parametrize("target", [
-    f"/connect/federate/{UNKNOWN}?destination=/ccp-v2",
-    f"/connect/{UNKNOWN}/auth/sign-in?code=cfs_nothing",
-    f"/connect/{UNKNOWN}/ccp-v2/",
-    f"/connect/{UNKNOWN}/agent-app-v2",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"/connect/federate/{UNKNOWN}?destination=/ccp-v2",
+        f"/connect/{UNKNOWN}/auth/sign-in?code=cfs_nothing",
+        f"/connect/{UNKNOWN}/ccp-v2/",
+        f"/connect/{UNKNOWN}/agent-app-v2",
+    ],
+)
 def test_an_unknown_instance_is_called_unknown(server: Server, target: str) -> None:
     reply = Browser(server.url).get(target)
     assert reply.status == 404
     page = reply.body.decode()
-    assert "<h1 id=\"title\">Unknown instance</h1>" in page and UNKNOWN in page
+    assert '<h1 id="title">Unknown instance</h1>' in page and UNKNOWN in page
     assert "expired" not in page.lower()
 
 
 def test_a_credentials_post_for_an_unknown_instance_is_called_unknown(server: Server) -> None:
-    reply = Browser(server.url).request("POST", f"/connect/{UNKNOWN}/auth/sign-in",
-                                        form={"credentials": "{}"})
+    reply = Browser(server.url).request(
+        "POST", f"/connect/{UNKNOWN}/auth/sign-in", form={"credentials": "{}"}
+    )
     assert reply.status == 404 and b"Unknown instance" in reply.body

@@ -19,19 +19,31 @@ LIMIT = 32 * 1024
 
 
 @pytest.fixture(scope="module", params=["http", "https"])
-def limited(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def limited(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     tls = ("--tls-self-signed",) if request.param == "https" else ()
-    srv = start_server(tmp_path_factory.mktemp("limits"), "--throttle-rate", "0",
-                       "--head-timeout", "1", "--keep-alive-timeout", "3", *tls,
-                       scheme=request.param)
+    srv = start_server(
+        tmp_path_factory.mktemp("limits"),
+        "--throttle-rate",
+        "0",
+        "--head-timeout",
+        "1",
+        "--keep-alive-timeout",
+        "3",
+        *tls,
+        scheme=request.param,
+    )
     yield srv
     srv.stop()
 
 
 def _get(path: str = "/_connectfed/health", headers: bytes = b"") -> bytes:
-    return (f"GET {path} HTTP/1.1\r\nHost: localhost\r\n".encode() + headers
-            + b"Connection: close\r\n\r\n")
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\n".encode()
+        + headers
+        + b"Connection: close\r\n\r\n"
+    )
 
 
 def _assert_refused(answer: Answer, status: int, code: str) -> None:
@@ -57,15 +69,15 @@ def test_header_just_over_the_limit_gets_431_and_just_under_passes(limited: Serv
 
 def test_too_many_header_fields_get_431(limited: Server) -> None:
     many = b"".join(b"X-H%d: v\r\n" % i for i in range(200))
-    _assert_refused(exchange(limited, [_get(headers=many)]), 431,
-                    "RequestHeaderFieldsTooLargeException")
+    _assert_refused(
+        exchange(limited, [_get(headers=many)]), 431, "RequestHeaderFieldsTooLargeException"
+    )
     some = b"".join(b"X-H%d: v\r\n" % i for i in range(90))
     assert exchange(limited, [_get(headers=some)]).status == 200
 
 
 def test_trickled_head_gets_408_and_the_connection_closes(limited: Server) -> None:
-    lines = [b"GET /_connectfed/health HTTP/1.1\r\n"] + [b"X-Slow%d: v\r\n" % i
-                                                        for i in range(40)]
+    lines = [b"GET /_connectfed/health HTTP/1.1\r\n"] + [b"X-Slow%d: v\r\n" % i for i in range(40)]
     answer = exchange(limited, lines, pause=0.25)
     _assert_refused(answer, 408, "RequestTimeoutException")
     # Cut off long before the client would have finished trickling (40 x 0.25 s).
@@ -84,7 +96,8 @@ def test_connection_that_never_sends_a_request_is_closed(limited: Server) -> Non
 
 
 def test_kept_alive_connection_serves_later_requests_then_is_closed_when_idle(
-        limited: Server) -> None:
+    limited: Server,
+) -> None:
     import time
 
     keep = b"GET /_connectfed/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
@@ -100,19 +113,34 @@ def test_kept_alive_connection_serves_later_requests_then_is_closed_when_idle(
 def _signed_client(server: Server, padding: int) -> Any:
     """A Connect client on assumed-role credentials (with a session token) whose every request
     carries ``padding`` bytes of an extra, signed header."""
-    role = make_role(server, f"Pad{padding}", {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "connect:*", "Resource": "*"}]})
+    role = make_role(
+        server,
+        f"Pad{padding}",
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "connect:*", "Resource": "*"}],
+        },
+    )
     iam = server.client("iam")
     name = f"padder{padding}"
     iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    iam.put_user_policy(
+        UserName=name,
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+            }
+        ),
+    )
     key = iam.create_access_key(UserName=name)["AccessKey"]
     creds = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"]).assume_role(
-        RoleArn=role, RoleSessionName="padded")["Credentials"]
-    client = server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                           creds["SessionToken"])
+        RoleArn=role, RoleSessionName="padded"
+    )["Credentials"]
+    client = server.client(
+        "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
 
     def pad(request: Any, **_: Any) -> None:
         request.headers["X-Padding"] = "p" * padding
@@ -127,18 +155,25 @@ def test_big_but_legal_signed_request_still_works(limited: Server) -> None:
 
 
 def test_body_limit_still_applies_after_the_head(limited: Server) -> None:
-    big = exchange(limited, [b"PUT /instance HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                             b"application/json\r\nContent-Length: 2000000\r\n\r\n"
-                             + b"x" * 2_000_000])
+    big = exchange(
+        limited,
+        [
+            b"PUT /instance HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            b"application/json\r\nContent-Length: 2000000\r\n\r\n" + b"x" * 2_000_000
+        ],
+    )
     assert big.status == 413
     assert big.header("x-amzn-errortype") == "RequestEntityTooLargeException"
     assert big.closed  # the unread rest of the body does not keep the connection open
 
 
 def test_body_trickled_after_the_answer_does_not_keep_the_connection(limited: Server) -> None:
-    head = (b"PUT /instance HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 2000000\r\n\r\n")
-    answer = exchange(limited, [head + b"x" * 1_100_000] + [b"x" * 100] * 60, pause=0.2,
-                      keep_sending=True)
+    head = (
+        b"PUT /instance HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2000000\r\n\r\n"
+    )
+    answer = exchange(
+        limited, [head + b"x" * 1_100_000] + [b"x" * 100] * 60, pause=0.2, keep_sending=True
+    )
     assert answer.status == 413
     assert answer.closed and not answer.sent_all  # closed while the client was still sending

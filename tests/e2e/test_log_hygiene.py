@@ -16,14 +16,30 @@ from botocore.exceptions import ClientError
 from tests.support.secret_flows import exercise_secret_flows
 from tests.support.server import Server, start_server
 
-REQUEST_FIELDS = ("request_id", "method", "path", "service", "operation", "principal", "status",
-                  "error_code", "duration_ms", "client_ip")
+REQUEST_FIELDS = (
+    "request_id",
+    "method",
+    "path",
+    "service",
+    "operation",
+    "principal",
+    "status",
+    "error_code",
+    "duration_ms",
+    "client_ip",
+)
 
 
 @pytest.fixture(scope="module")
 def chatty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("logs"), "--throttle-rate", "0",
-                       "--log-level", "trace", "--access-log")
+    srv = start_server(
+        tmp_path_factory.mktemp("logs"),
+        "--throttle-rate",
+        "0",
+        "--log-level",
+        "trace",
+        "--access-log",
+    )
     srv.follow_output()
     yield srv
     srv.stop()
@@ -48,9 +64,18 @@ def _assert_no_secret(log: str, secrets: list[str]) -> None:
 
 
 def test_json_logs_are_one_object_a_line_one_line_a_request_and_hold_no_secret(
-        tmp_path: Path) -> None:
-    server = start_server(tmp_path, "--throttle-rate", "0", "--log-format", "json",
-                          "--log-level", "trace", "--access-log")
+    tmp_path: Path,
+) -> None:
+    server = start_server(
+        tmp_path,
+        "--throttle-rate",
+        "0",
+        "--log-format",
+        "json",
+        "--log-level",
+        "trace",
+        "--access-log",
+    )
     server.follow_output()
     try:
         secrets = exercise_secret_flows(server, "json")
@@ -61,7 +86,7 @@ def test_json_logs_are_one_object_a_line_one_line_a_request_and_hold_no_secret(
             denied.list_users()
     finally:
         server.stop()
-    lines = server.output[server.output.index("READY\n") + 1:]
+    lines = server.output[server.output.index("READY\n") + 1 :]
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
     assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
     requests = [e for e in entries if e["logger"] == "connectfed.request"]
@@ -69,8 +94,7 @@ def test_json_logs_are_one_object_a_line_one_line_a_request_and_hold_no_secret(
     by_id = {e["request_id"]: e for e in requests}
     assert len(by_id) == len(requests)  # one line per request
     mine = by_id[caller["ResponseMetadata"]["RequestId"]]
-    assert (mine["service"], mine["operation"], mine["status"]) == ("sts", "GetCallerIdentity",
-                                                                   200)
+    assert (mine["service"], mine["operation"], mine["status"]) == ("sts", "GetCallerIdentity", 200)
     assert mine["principal"] == caller["Arn"] and mine["client_ip"] == "127.0.0.1"
     assert isinstance(mine["duration_ms"], float) and mine["duration_ms"] >= 0
     operations = {(e["service"], e["operation"], e["status"]) for e in requests}
@@ -89,8 +113,20 @@ def test_log_level_of_needs_logger_and_level(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "connectfed.cli.main", "serve", "--data-dir",
-                           str(tmp_path), "--log-level-of", "signxml"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "connectfed.cli.main",
+            "serve",
+            "--data-dir",
+            str(tmp_path),
+            "--log-level-of",
+            "signxml",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "--log-level-of takes LOGGER=LEVEL" in done.stdout

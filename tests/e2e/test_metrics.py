@@ -25,8 +25,9 @@ from tests.support.world import make_role
 @pytest.fixture(scope="module")
 def throttled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server whose GetFederationToken quota is 4 calls and then (practically) none."""
-    srv = start_server(tmp_path_factory.mktemp("metrics"), "--throttle-rate", "0.0001",
-                       "--throttle-burst", "4")
+    srv = start_server(
+        tmp_path_factory.mktemp("metrics"), "--throttle-rate", "0.0001", "--throttle-burst", "4"
+    )
     yield srv
     srv.stop()
 
@@ -36,8 +37,7 @@ def _scrape(server: Server) -> list[Sample]:
         assert response.headers["Content-Type"].startswith("text/plain")
         assert response.headers["x-amzn-RequestId"]
         text = response.read().decode()
-    return [sample for family in text_string_to_metric_families(text)
-            for sample in family.samples]
+    return [sample for family in text_string_to_metric_families(text) for sample in family.samples]
 
 
 def _value(samples: list[Sample], name: str, **labels: str) -> float:
@@ -47,9 +47,12 @@ def _value(samples: list[Sample], name: str, **labels: str) -> float:
 
 def _post_saml(server: Server, assertion: str, relay: str) -> int:
     opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    request = urllib.request.Request(server.url + "/saml", data=urlencode(
-        {"SAMLResponse": assertion, "RelayState": relay}).encode())
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    request = urllib.request.Request(
+        server.url + "/saml",
+        data=urlencode({"SAMLResponse": assertion, "RelayState": relay}).encode(),
+    )
     try:
         with opener.open(request, timeout=30) as response:
             return int(response.status)
@@ -75,8 +78,9 @@ def test_metrics_count_what_happened(throttled: Server) -> None:
     creds = saml.assume(saml.assertion("agent1"))["Credentials"]
     with pytest.raises(ClientError):
         saml.assume(saml.assertion("agent1", recipient="https://elsewhere.example/saml"))
-    connect = server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                            creds["SessionToken"])
+    connect = server.client(
+        "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
     for _ in range(2):
         connect.get_federation_token(InstanceId=world.instance_id)
     denied = world.connect_as("agent2", make_role(server, "NoFederation", None))
@@ -110,8 +114,11 @@ def test_metrics_count_what_happened(throttled: Server) -> None:
     latency = "connectfed_request_duration_seconds"
     assert _value(after, latency + "_count", **federate) == 5
     assert _value(after, latency + "_sum", **federate) > 0
-    buckets = sorted((float(s.labels["le"]), s.value) for s in after
-                      if s.name == latency + "_bucket" and federate.items() <= s.labels.items())
+    buckets = sorted(
+        (float(s.labels["le"]), s.value)
+        for s in after
+        if s.name == latency + "_bucket" and federate.items() <= s.labels.items()
+    )
     assert buckets[-1] == (float("inf"), 5)
     assert all(a[1] <= b[1] for a, b in pairwise(buckets))
     # Requests no operation was routed to (pages, health) are "other", never a raw path.
@@ -120,8 +127,7 @@ def test_metrics_count_what_happened(throttled: Server) -> None:
 
 
 def test_the_metrics_endpoint_only_reads(server: Server) -> None:
-    request = urllib.request.Request(server.url + "/_connectfed/metrics", data=b"x",
-                                     method="POST")
+    request = urllib.request.Request(server.url + "/_connectfed/metrics", data=b"x", method="POST")
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=30)
     assert caught.value.code == 405

@@ -33,8 +33,11 @@ def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
     with pytest.raises(ClientError) as caught:
         call(**kwargs)
     response = caught.value.response
-    return (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"],
-            response["Error"]["Message"])
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Message"],
+    )
 
 
 class Caller:
@@ -49,14 +52,17 @@ class Caller:
 
     def set_policy(self, *statements: dict[str, Any]) -> None:
         self.server.client("iam").put_user_policy(
-            UserName=self.name, PolicyName="p", PolicyDocument=policy(*statements))
+            UserName=self.name, PolicyName="p", PolicyDocument=policy(*statements)
+        )
 
     def may_get_user(self, **headers: str) -> bool:
         iam = self.server.client("iam", self.key, self.secret)
         if headers:
+
             def add(request: Any, **_: Any) -> None:
                 for name, value in headers.items():
                     request.headers[name] = value
+
             iam.meta.events.register_first("before-sign.iam.GetUser", add)
         try:
             iam.get_user(UserName=self.name)
@@ -120,15 +126,20 @@ OPERATOR_CASES = [
 
 
 @pytest.mark.parametrize("condition,allowed", OPERATOR_CASES)
-def test_each_operator_allows_and_denies_as_aws(caller: Caller, condition: dict[str, Any],
-                                                allowed: bool) -> None:
+def test_each_operator_allows_and_denies_as_aws(
+    caller: Caller, condition: dict[str, Any], allowed: bool
+) -> None:
     caller.set_policy(allow_get_user(condition))
     assert caller.may_get_user() is allowed
 
 
 def test_deny_unless_from_the_corporate_network(caller: Caller) -> None:
-    deny = {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
-            "Condition": {"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}}}
+    deny = {
+        "Effect": "Deny",
+        "Action": "iam:*",
+        "Resource": "*",
+        "Condition": {"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}},
+    }
     everything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
     caller.set_policy(everything, deny)
     assert not caller.may_get_user()
@@ -145,64 +156,98 @@ UNKNOWN = {"NotIpAddres": {"aws:SourceIp": "10.0.0.0/8"}}
 def test_an_unknown_operator_is_refused_on_every_write(server: Server) -> None:
     iam = server.client("iam")
     iam.create_user(UserName="typo-user")
-    iam.create_role(RoleName="TypoRole", AssumeRolePolicyDocument=policy(
-        {"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole"}))
+    iam.create_role(
+        RoleName="TypoRole",
+        AssumeRolePolicyDocument=policy(
+            {"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole"}
+        ),
+    )
     deny = {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": UNKNOWN}
-    trust = {"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole",
-             "Condition": UNKNOWN}
+    trust = {
+        "Effect": "Allow",
+        "Principal": {"AWS": ACCOUNT_ID},
+        "Action": "sts:AssumeRole",
+        "Condition": UNKNOWN,
+    }
     expected = ("MalformedPolicyDocument", 400, "Syntax errors in policy.")
-    assert error_of(iam.put_user_policy, UserName="typo-user", PolicyName="p",
-                    PolicyDocument=policy(deny)) == expected
-    assert error_of(iam.put_role_policy, RoleName="TypoRole", PolicyName="p",
-                    PolicyDocument=policy(deny)) == expected
-    assert error_of(iam.create_role, RoleName="TypoRole2",
-                    AssumeRolePolicyDocument=policy(trust)) == expected
-    assert error_of(iam.update_assume_role_policy, RoleName="TypoRole",
-                    PolicyDocument=policy(trust)) == expected
+    assert (
+        error_of(
+            iam.put_user_policy, UserName="typo-user", PolicyName="p", PolicyDocument=policy(deny)
+        )
+        == expected
+    )
+    assert (
+        error_of(
+            iam.put_role_policy, RoleName="TypoRole", PolicyName="p", PolicyDocument=policy(deny)
+        )
+        == expected
+    )
+    assert (
+        error_of(iam.create_role, RoleName="TypoRole2", AssumeRolePolicyDocument=policy(trust))
+        == expected
+    )
+    assert (
+        error_of(iam.update_assume_role_policy, RoleName="TypoRole", PolicyDocument=policy(trust))
+        == expected
+    )
     assert iam.list_user_policies(UserName="typo-user")["PolicyNames"] == []
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_role(RoleName="TypoRole2")
 
 
-@pytest.mark.parametrize("document,message", [
-    (policy({**allow_get_user(), "Principal": "*"}),
-     "Policy document should not specify a principal."),
-    (policy({"Effect": "Allow", "Action": "iam:GetUser"}),
-     "Policy statement must contain resources."),
-    (policy({**allow_get_user(), "Effect": "Maybe"}), "Syntax errors in policy."),
-    (json.dumps({"Version": "2013-01-01", "Statement": [allow_get_user()]}),
-     "Syntax errors in policy."),
-    (policy({**allow_get_user(), "Resource": "bucket"}),
-     'Resource bucket must be in ARN format or "*".'),
-    (policy(allow_get_user({"DateLessThan": {"aws:CurrentTime": "soon"}})),
-     "The policy failed legacy parsing"),
-])
+@pytest.mark.parametrize(
+    "document,message",
+    [
+        (
+            policy({**allow_get_user(), "Principal": "*"}),
+            "Policy document should not specify a principal.",
+        ),
+        (
+            policy({"Effect": "Allow", "Action": "iam:GetUser"}),
+            "Policy statement must contain resources.",
+        ),
+        (policy({**allow_get_user(), "Effect": "Maybe"}), "Syntax errors in policy."),
+        (
+            json.dumps({"Version": "2013-01-01", "Statement": [allow_get_user()]}),
+            "Syntax errors in policy.",
+        ),
+        (
+            policy({**allow_get_user(), "Resource": "bucket"}),
+            'Resource bucket must be in ARN format or "*".',
+        ),
+        (
+            policy(allow_get_user({"DateLessThan": {"aws:CurrentTime": "soon"}})),
+            "The policy failed legacy parsing",
+        ),
+    ],
+)
 def test_malformed_identity_policies(caller: Caller, document: str, message: str) -> None:
     iam = caller.server.client("iam")
-    assert error_of(iam.put_user_policy, UserName=caller.name, PolicyName="bad",
-                    PolicyDocument=document) == ("MalformedPolicyDocument", 400, message)
+    assert error_of(
+        iam.put_user_policy, UserName=caller.name, PolicyName="bad", PolicyDocument=document
+    ) == ("MalformedPolicyDocument", 400, message)
 
 
 def test_invalid_principals_in_trust_policies(server: Server) -> None:
     iam = server.client("iam")
     ghost = f"arn:aws:iam::{ACCOUNT_ID}:user/ghost"
     statement = {"Effect": "Allow", "Principal": {"AWS": ghost}, "Action": "sts:AssumeRole"}
-    assert error_of(iam.create_role, RoleName="GhostRole",
-                    AssumeRolePolicyDocument=policy(statement)) == (
-        "MalformedPolicyDocument", 400, f'Invalid principal in policy: "AWS":"{ghost}"')
+    assert error_of(
+        iam.create_role, RoleName="GhostRole", AssumeRolePolicyDocument=policy(statement)
+    ) == ("MalformedPolicyDocument", 400, f'Invalid principal in policy: "AWS":"{ghost}"')
     statement["Resource"] = "*"
-    assert error_of(iam.create_role, RoleName="GhostRole",
-                    AssumeRolePolicyDocument=policy(statement))[2] == (
-        "Has prohibited field Resource.")
+    assert error_of(
+        iam.create_role, RoleName="GhostRole", AssumeRolePolicyDocument=policy(statement)
+    )[2] == ("Has prohibited field Resource.")
 
 
 def test_size_quotas(server: Server) -> None:
     iam = server.client("iam")
     principal = {"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole"}
     padded = [{**principal, "Sid": f"S{i:03d}" + "x" * 60} for i in range(30)]  # > 2048 chars
-    assert error_of(iam.create_role, RoleName="BigTrust",
-                    AssumeRolePolicyDocument=policy(*padded)) == (
-        "LimitExceeded", 409, "Cannot exceed quota for ACLSizePerRole: 2048")
+    assert error_of(
+        iam.create_role, RoleName="BigTrust", AssumeRolePolicyDocument=policy(*padded)
+    ) == ("LimitExceeded", 409, "Cannot exceed quota for ACLSizePerRole: 2048")
     # Whitespace does not count against the quota.
     roomy = json.dumps({"Version": "2012-10-17", "Statement": [principal]}, indent=400)
     assert len(roomy) > 2048
@@ -214,9 +259,9 @@ def test_size_quotas(server: Server) -> None:
     assert 1024 < len(half) < 2048
     iam.put_user_policy(UserName="quota-user", PolicyName="a", PolicyDocument=half)
     iam.put_user_policy(UserName="quota-user", PolicyName="a", PolicyDocument=half)  # replaces
-    assert error_of(iam.put_user_policy, UserName="quota-user", PolicyName="b",
-                    PolicyDocument=half) == (
-        "LimitExceeded", 409, "Maximum policy size of 2048 bytes exceeded for user quota-user")
+    assert error_of(
+        iam.put_user_policy, UserName="quota-user", PolicyName="b", PolicyDocument=half
+    ) == ("LimitExceeded", 409, "Maximum policy size of 2048 bytes exceeded for user quota-user")
     for name in "abcd":  # a role's inline policies may add up to 10240
         iam.put_role_policy(RoleName="RoomyTrust", PolicyName=name, PolicyDocument=half)
 
@@ -228,16 +273,27 @@ def _trust_with(*statements: dict[str, Any]) -> str:
 def test_a_trust_statement_naming_the_caller_exempts_only_when_it_applies(server: Server) -> None:
     iam = server.client("iam")
     iam.create_user(UserName="no-perms")
-    iam.put_user_policy(UserName="no-perms", PolicyName="p",
-                        PolicyDocument=policy(allow_get_user()))  # nothing about sts
+    iam.put_user_policy(
+        UserName="no-perms", PolicyName="p", PolicyDocument=policy(allow_get_user())
+    )  # nothing about sts
     key = iam.create_access_key(UserName="no-perms")["AccessKey"]
     user_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/no-perms"
-    arn = iam.create_role(RoleName="ExternalIdRole", AssumeRolePolicyDocument=_trust_with(
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
-         "Action": "sts:AssumeRole"},
-        {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole",
-         "Condition": {"StringEquals": {"sts:ExternalId": "Unguessable-1"}}},
-    ))["Role"]["Arn"]
+    arn = iam.create_role(
+        RoleName="ExternalIdRole",
+        AssumeRolePolicyDocument=_trust_with(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+                "Action": "sts:AssumeRole",
+            },
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": user_arn},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "Unguessable-1"}},
+            },
+        ),
+    )["Role"]["Arn"]
     sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
     # The statement naming the caller applies: no identity permission is needed.
     assert sts.assume_role(RoleArn=arn, RoleSessionName="s1", ExternalId="Unguessable-1")
@@ -246,53 +302,82 @@ def test_a_trust_statement_naming_the_caller_exempts_only_when_it_applies(server
     for extra in ({"ExternalId": "wrong-id"}, {}):
         code, status, _ = error_of(sts.assume_role, RoleArn=arn, RoleSessionName="s2", **extra)
         assert (code, status) == ("AccessDenied", 403)
-    iam.put_user_policy(UserName="no-perms", PolicyName="sts", PolicyDocument=policy(
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": arn}))
+    iam.put_user_policy(
+        UserName="no-perms",
+        PolicyName="sts",
+        PolicyDocument=policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": arn}),
+    )
     assert sts.assume_role(RoleArn=arn, RoleSessionName="s3")
 
 
 def test_external_id_condition_and_format(server: Server) -> None:
     iam = server.client("iam")
     iam.create_user(UserName="partner")
-    iam.put_user_policy(UserName="partner", PolicyName="p", PolicyDocument=policy(
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    iam.put_user_policy(
+        UserName="partner",
+        PolicyName="p",
+        PolicyDocument=policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}),
+    )
     key = iam.create_access_key(UserName="partner")["AccessKey"]
-    arn = iam.create_role(RoleName="PartnerRole", AssumeRolePolicyDocument=_trust_with(
-        {"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole",
-         "Condition": {"StringEquals": {"sts:ExternalId": "a+b=c,d.e@f:g/h-i_j"}}},
-    ))["Role"]["Arn"]
+    arn = iam.create_role(
+        RoleName="PartnerRole",
+        AssumeRolePolicyDocument=_trust_with(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ACCOUNT_ID},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "a+b=c,d.e@f:g/h-i_j"}},
+            },
+        ),
+    )["Role"]["Arn"]
     sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
     assert sts.assume_role(RoleArn=arn, RoleSessionName="s1", ExternalId="a+b=c,d.e@f:g/h-i_j")
     assert error_of(sts.assume_role, RoleArn=arn, RoleSessionName="s1")[0] == "AccessDenied"
     # Sent as is (no client-side validation): the server checks 2-1224 chars of [\w+=,.@:/-].
-    raw = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"],
-                        parameter_validation=False)
+    raw = server.client(
+        "sts", key["AccessKeyId"], key["SecretAccessKey"], parameter_validation=False
+    )
     for bad in ("x", "has space", "semi;colon", "a" * 1225):
-        code, status, message = error_of(raw.assume_role, RoleArn=arn, RoleSessionName="s1",
-                                         ExternalId=bad)
+        code, status, message = error_of(
+            raw.assume_role, RoleArn=arn, RoleSessionName="s1", ExternalId=bad
+        )
         assert (code, status) == ("ValidationError", 400) and "externalId" in message
 
 
 def test_session_policies_are_validated(server: Server) -> None:
     iam = server.client("iam")
     iam.create_user(UserName="session-caller")
-    iam.put_user_policy(UserName="session-caller", PolicyName="p", PolicyDocument=policy(
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    iam.put_user_policy(
+        UserName="session-caller",
+        PolicyName="p",
+        PolicyDocument=policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}),
+    )
     key = iam.create_access_key(UserName="session-caller")["AccessKey"]
-    arn = iam.create_role(RoleName="SessionPolicyRole", AssumeRolePolicyDocument=_trust_with(
-        {"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole"},
-    ))["Role"]["Arn"]
+    arn = iam.create_role(
+        RoleName="SessionPolicyRole",
+        AssumeRolePolicyDocument=_trust_with(
+            {"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole"},
+        ),
+    )["Role"]["Arn"]
     sts = server.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
     bad = policy({**allow_get_user(), "Condition": UNKNOWN})
     assert error_of(sts.assume_role, RoleArn=arn, RoleSessionName="s1", Policy=bad) == (
-        "MalformedPolicyDocument", 400, "Syntax errors in policy.")
+        "MalformedPolicyDocument",
+        400,
+        "Syntax errors in policy.",
+    )
     assert sts.assume_role(RoleArn=arn, RoleSessionName="s1", Policy=policy(allow_get_user()))
 
 
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("tls-policy"), "--throttle-rate", "0",
-                          "--tls-self-signed", scheme="https")
+    server = start_server(
+        tmp_path_factory.mktemp("tls-policy"),
+        "--throttle-rate",
+        "0",
+        "--tls-self-signed",
+        scheme="https",
+    )
     yield server
     server.stop()
 
@@ -307,32 +392,52 @@ def test_secure_transport_is_true_over_tls(tls_server: Server, server: Server) -
     assert not plain.may_get_user()
 
 
-CONDITION_VALUE = st.one_of(st.text(max_size=6), st.integers(), st.booleans(), st.none(),
-                            st.lists(st.text(max_size=4), max_size=2), st.dictionaries(
-                                st.text(max_size=3), st.text(max_size=3), max_size=2))
+CONDITION_VALUE = st.one_of(
+    st.text(max_size=6),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(max_size=4), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
+)
 NEAR_STATEMENT = st.fixed_dictionaries(
-    {"Effect": st.sampled_from(["Allow", "Deny", "allow", 1]),
-     "Action": st.sampled_from(["iam:GetUser", "*", "", "nope", ["s3:*"], [], {}]),
-     "Resource": st.sampled_from(["*", "arn:aws:s3:::b", "bucket", "arn:aws", [], None])},
-    optional={"Condition": st.dictionaries(
-        st.sampled_from(["StringEquals", "NotIpAddres", "ForAnyValue:IpAddress", "Null", "x"]),
-        st.dictionaries(st.sampled_from(["aws:SourceIp", "k"]), CONDITION_VALUE, max_size=2),
-        max_size=2), "Principal": st.just("*"), "Sid": st.text(max_size=3)},
+    {
+        "Effect": st.sampled_from(["Allow", "Deny", "allow", 1]),
+        "Action": st.sampled_from(["iam:GetUser", "*", "", "nope", ["s3:*"], [], {}]),
+        "Resource": st.sampled_from(["*", "arn:aws:s3:::b", "bucket", "arn:aws", [], None]),
+    },
+    optional={
+        "Condition": st.dictionaries(
+            st.sampled_from(["StringEquals", "NotIpAddres", "ForAnyValue:IpAddress", "Null", "x"]),
+            st.dictionaries(st.sampled_from(["aws:SourceIp", "k"]), CONDITION_VALUE, max_size=2),
+            max_size=2,
+        ),
+        "Principal": st.just("*"),
+        "Sid": st.text(max_size=3),
+    },
 )
 DOCUMENTS = st.one_of(
-    st.builds(lambda s, v: json.dumps({"Version": v, "Statement": s}),
-              st.one_of(NEAR_STATEMENT, st.lists(NEAR_STATEMENT, max_size=2)),
-              st.sampled_from(["2012-10-17", "2008-10-17", "x"])),
+    st.builds(
+        lambda s, v: json.dumps({"Version": v, "Statement": s}),
+        st.one_of(NEAR_STATEMENT, st.lists(NEAR_STATEMENT, max_size=2)),
+        st.sampled_from(["2012-10-17", "2008-10-17", "x"]),
+    ),
     st.text(min_size=1, max_size=40).filter(lambda t: t.strip() != ""),
-    st.recursive(st.none() | st.booleans() | st.text(max_size=5),
-                 lambda inner: st.lists(inner, max_size=3)
-                 | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                 max_leaves=10).map(json.dumps),
+    st.recursive(
+        st.none() | st.booleans() | st.text(max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=10,
+    ).map(json.dumps),
 )
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(DOCUMENTS)
 def test_random_documents_never_get_a_500(caller: Caller, document: str) -> None:
     iam = caller.server.client("iam")

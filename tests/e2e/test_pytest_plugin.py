@@ -15,9 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_example_project_passes_with_only_the_plugin() -> None:
-    done = subprocess.run([sys.executable, "-m", "pytest", "examples/pytest", "-q",
-                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "examples/pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "failed" not in done.stdout
 
@@ -87,6 +91,7 @@ def test_a_server_per_test_on_request(pytester: pytest.Pytester) -> None:
             URLS.append(connectfed.url)
             assert len(set(URLS)) == 2
         """)
-    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider",
-                                           "--connectfed-scope=function")
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", "--connectfed-scope=function"
+    )
     result.assert_outcomes(passed=2)

@@ -50,8 +50,9 @@ def test_a_deleted_roles_sessions_are_refused_after_a_namesake_is_created(server
 
     iam.delete_role_policy(RoleName=role_name, PolicyName="p")
     iam.delete_role(RoleName=role_name)
-    new_id = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=trust_account())[
-        "Role"]["RoleId"]
+    new_id = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=trust_account())["Role"][
+        "RoleId"
+    ]
     iam.put_role_policy(RoleName=role_name, PolicyName="p", PolicyDocument=json.dumps(EVERYTHING))
     assert new_id != old_id
 
@@ -59,7 +60,9 @@ def test_a_deleted_roles_sessions_are_refused_after_a_namesake_is_created(server
     assert _code(old["sts"].get_caller_identity) == ("InvalidClientTokenId", 403)
     assert _code(old["iam"].list_users) == ("InvalidClientTokenId", 403)
     assert _code(old["connect"].get_federation_token, InstanceId=world.instance_id) == (
-        "UnrecognizedClientException", 403)
+        "UnrecognizedClientException",
+        403,
+    )
 
     # The new role works, but the Connect user stays bound to the old role's id.
     new = _session_clients(server, world.assume("agent1"))
@@ -73,8 +76,9 @@ def test_a_deleted_roles_sessions_are_refused_after_a_namesake_is_created(server
 def test_a_role_with_policies_cannot_be_deleted(server: Server) -> None:
     iam = server.client("iam")
     iam.create_role(RoleName="KeepsPolicies", AssumeRolePolicyDocument=trust_account())
-    iam.put_role_policy(RoleName="KeepsPolicies", PolicyName="p",
-                        PolicyDocument=json.dumps(EVERYTHING))
+    iam.put_role_policy(
+        RoleName="KeepsPolicies", PolicyName="p", PolicyDocument=json.dumps(EVERYTHING)
+    )
     with pytest.raises(iam.exceptions.DeleteConflictException):
         iam.delete_role(RoleName="KeepsPolicies")
     assert iam.get_role(RoleName="KeepsPolicies")["Role"]["RoleName"] == "KeepsPolicies"
@@ -114,8 +118,11 @@ def test_an_iam_user_binding_belongs_to_its_user_id(server: Server) -> None:
 
     def federating_user() -> Any:
         iam.create_user(UserName="agent1")
-        iam.put_user_policy(UserName="agent1", PolicyName="f",
-                            PolicyDocument=json.dumps(federate_policy([resource, "*"])))
+        iam.put_user_policy(
+            UserName="agent1",
+            PolicyName="f",
+            PolicyDocument=json.dumps(federate_policy([resource, "*"])),
+        )
         key = iam.create_access_key(UserName="agent1")["AccessKey"]
         return key, server.client("connect", key["AccessKeyId"], key["SecretAccessKey"])
 
@@ -125,7 +132,9 @@ def test_an_iam_user_binding_belongs_to_its_user_id(server: Server) -> None:
     iam.delete_user_policy(UserName="agent1", PolicyName="f")
     iam.delete_user(UserName="agent1")
     assert _code(connect.get_federation_token, InstanceId=world.instance_id) == (
-        "UnrecognizedClientException", 403)
+        "UnrecognizedClientException",
+        403,
+    )
     _, again = federating_user()
     with pytest.raises(again.exceptions.DuplicateResourceException):
         again.get_federation_token(InstanceId=world.instance_id)

@@ -157,30 +157,42 @@ def test_random_query_requests_get_well_formed_xml_errors(
 xml_ish = st.one_of(
     text.map(str.encode),
     st.binary(max_size=300),
-    st.sampled_from([
-        b"<samlp:Response xmlns:samlp='urn:oasis:names:tc:SAML:2.0:protocol'/>",
-        b"<?xml version='1.0'?><!DOCTYPE a [<!ENTITY b 'c'>]><a>&b;</a>",
-        b"<a xmlns='urn:oasis:names:tc:SAML:2.0:assertion'><Attribute Name='x'/></a>",
-    ]),
+    st.sampled_from(
+        [
+            b"<samlp:Response xmlns:samlp='urn:oasis:names:tc:SAML:2.0:protocol'/>",
+            b"<?xml version='1.0'?><!DOCTYPE a [<!ENTITY b 'c'>]><a>&b;</a>",
+            b"<a xmlns='urn:oasis:names:tc:SAML:2.0:assertion'><Attribute Name='x'/></a>",
+        ]
+    ),
 )
 
 
-@settings(max_examples=80, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(payload=xml_ish, encode=st.booleans(),
-       path=st.sampled_from(["/saml", "/saml/choose", "/us-east-1/saml"]),
-       relay=text)
-def test_random_browser_posts_get_pages_not_500s(server: Server, payload: bytes, encode: bool,
-                                                 path: str, relay: str) -> None:
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    payload=xml_ish,
+    encode=st.booleans(),
+    path=st.sampled_from(["/saml", "/saml/choose", "/us-east-1/saml"]),
+    relay=text,
+)
+def test_random_browser_posts_get_pages_not_500s(
+    server: Server, payload: bytes, encode: bool, path: str, relay: str
+) -> None:
     import base64
     from urllib.parse import urlencode
 
     value = base64.b64encode(payload).decode() if encode else payload.decode("latin-1")
     parts = urlsplit(server.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request("POST", path, body=urlencode({"SAMLResponse": value, "RelayState": relay,
-                                               "state": value, "role": relay}),
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    conn.request(
+        "POST",
+        path,
+        body=urlencode({"SAMLResponse": value, "RelayState": relay, "state": value, "role": relay}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     response = conn.getresponse()
     data = response.read()
     conn.close()

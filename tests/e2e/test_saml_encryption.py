@@ -30,13 +30,16 @@ def saml(server: Server) -> SamlWorld:
 def _error(call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
     with pytest.raises(ClientError) as caught:
         call(*args, **kwargs)
-    return dict(caught.value.response["Error"], Status=caught.value.response[
-        "ResponseMetadata"]["HTTPStatusCode"])
+    return dict(
+        caught.value.response["Error"],
+        Status=caught.value.response["ResponseMetadata"]["HTTPStatusCode"],
+    )
 
 
 def _update(saml: SamlWorld, **params: Any) -> Any:
-    return saml.server.client("iam").update_saml_provider(SAMLProviderArn=saml.provider_arn,
-                                                          **params)
+    return saml.server.client("iam").update_saml_provider(
+        SAMLProviderArn=saml.provider_arn, **params
+    )
 
 
 def _get(saml: SamlWorld) -> dict[str, Any]:
@@ -49,9 +52,12 @@ def test_create_with_encryption_shows_key_ids_never_key_material(server: Server)
     iam = server.client("iam")
     sp = SigningKey.generate("sp")
     idp = TestIdp(entity_id="https://created.encrypted.test")
-    arn = iam.create_saml_provider(Name="EncCreated", SAMLMetadataDocument=idp.metadata(),
-                                   AssertionEncryptionMode="Required",
-                                   AddPrivateKey=sp.key_pem.decode())["SAMLProviderArn"]
+    arn = iam.create_saml_provider(
+        Name="EncCreated",
+        SAMLMetadataDocument=idp.metadata(),
+        AssertionEncryptionMode="Required",
+        AddPrivateKey=sp.key_pem.decode(),
+    )["SAMLProviderArn"]
     got = iam.get_saml_provider(SAMLProviderArn=arn)
     assert got["AssertionEncryptionMode"] == "Required"
     assert len(got["SAMLProviderUUID"]) >= 22 and got["SAMLProviderUUID"].isalnum()
@@ -72,41 +78,60 @@ def test_add_rollover_remove_and_limits(saml: SamlWorld) -> None:
     ids = [k["KeyId"] for k in got["PrivateKeyList"]]
     assert len(ids) == 2 and len(set(ids)) == 2
     iam = saml.server.client("iam")
-    limit = _error(iam.update_saml_provider, SAMLProviderArn=saml.provider_arn,
-                   AddPrivateKey=third.key_pem.decode())
+    limit = _error(
+        iam.update_saml_provider,
+        SAMLProviderArn=saml.provider_arn,
+        AddPrivateKey=third.key_pem.decode(),
+    )
     assert (limit["Code"], limit["Status"]) == ("LimitExceeded", 409)
-    both = _error(iam.update_saml_provider, SAMLProviderArn=saml.provider_arn,
-                  AddPrivateKey=third.key_pem.decode(), RemovePrivateKey=ids[0])
+    both = _error(
+        iam.update_saml_provider,
+        SAMLProviderArn=saml.provider_arn,
+        AddPrivateKey=third.key_pem.decode(),
+        RemovePrivateKey=ids[0],
+    )
     assert both["Code"] == "InvalidInput" and "separate" in both["Message"]
     _update(saml, RemovePrivateKey=ids[0])
     assert [k["KeyId"] for k in _get(saml)["PrivateKeyList"]] == [ids[1]]
-    unknown = _error(iam.update_saml_provider, SAMLProviderArn=saml.provider_arn,
-                     RemovePrivateKey=ids[0])
+    unknown = _error(
+        iam.update_saml_provider, SAMLProviderArn=saml.provider_arn, RemovePrivateKey=ids[0]
+    )
     assert unknown["Code"] == "InvalidInput"
 
 
 def _pem(key: Any) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
-@pytest.mark.parametrize("key,fragment", [
-    ("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----", "not a valid PEM"),
-    (_pem(ec.generate_private_key(ec.SECP256R1())), "must be an RSA key"),
-    (_pem(rsa.generate_private_key(public_exponent=65537, key_size=1024)),  # noqa: S505
-     "2048 bits"),
-])
-def test_unusable_private_keys_are_invalid_input(saml: SamlWorld, key: str,
-                                                 fragment: str) -> None:
-    error = _error(saml.server.client("iam").update_saml_provider,
-                   SAMLProviderArn=saml.provider_arn, AddPrivateKey=key)
+@pytest.mark.parametrize(
+    "key,fragment",
+    [
+        ("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----", "not a valid PEM"),
+        (_pem(ec.generate_private_key(ec.SECP256R1())), "must be an RSA key"),
+        (
+            _pem(rsa.generate_private_key(public_exponent=65537, key_size=1024)),  # noqa: S505
+            "2048 bits",
+        ),
+    ],
+)
+def test_unusable_private_keys_are_invalid_input(saml: SamlWorld, key: str, fragment: str) -> None:
+    error = _error(
+        saml.server.client("iam").update_saml_provider,
+        SAMLProviderArn=saml.provider_arn,
+        AddPrivateKey=key,
+    )
     assert (error["Code"], error["Status"]) == ("InvalidInput", 400)
     assert fragment in error["Message"]
 
 
 def test_required_needs_a_key(saml: SamlWorld) -> None:
-    error = _error(saml.server.client("iam").update_saml_provider,
-                   SAMLProviderArn=saml.provider_arn, AssertionEncryptionMode="Required")
+    error = _error(
+        saml.server.client("iam").update_saml_provider,
+        SAMLProviderArn=saml.provider_arn,
+        AssertionEncryptionMode="Required",
+    )
     assert error["Code"] == "InvalidInput" and "private key" in error["Message"]
 
 
@@ -119,15 +144,23 @@ def encrypted(saml: SamlWorld) -> SamlWorld:
     return saml
 
 
-@pytest.mark.parametrize("transport,content", list(itertools.product(
-    [enc.OAEP_MGF1P_SHA1, enc.OAEP_MGF1P_SHA256, enc.OAEP11_SHA256_MGF1SHA256],
-    [enc.AES128_CBC, enc.AES256_CBC, enc.AES128_GCM, enc.AES256_GCM])))
-def test_assume_role_with_saml_for_each_algorithm_pair(encrypted: SamlWorld,
-                                                       transport: enc.KeyTransport,
-                                                       content: str) -> None:
-    result = encrypted.assume(encrypted.assertion(encrypt_to=SP_KEY.cert,
-                                                  key_transport=transport,
-                                                  content_encryption=content))
+@pytest.mark.parametrize(
+    "transport,content",
+    list(
+        itertools.product(
+            [enc.OAEP_MGF1P_SHA1, enc.OAEP_MGF1P_SHA256, enc.OAEP11_SHA256_MGF1SHA256],
+            [enc.AES128_CBC, enc.AES256_CBC, enc.AES128_GCM, enc.AES256_GCM],
+        )
+    ),
+)
+def test_assume_role_with_saml_for_each_algorithm_pair(
+    encrypted: SamlWorld, transport: enc.KeyTransport, content: str
+) -> None:
+    result = encrypted.assume(
+        encrypted.assertion(
+            encrypt_to=SP_KEY.cert, key_transport=transport, content_encryption=content
+        )
+    )
     assert result["AssumedRoleUser"]["Arn"].endswith("/agent1")
 
 
@@ -156,23 +189,28 @@ def test_key_rollover_with_two_keys(encrypted: SamlWorld) -> None:
     _update(encrypted, RemovePrivateKey=old_id)
     error = _error(encrypted.assume, encrypted.assertion(encrypt_to=SP_KEY.cert))
     assert error["Code"] == "InvalidIdentityToken"
-    assert "could not be decrypted with any of the identity provider's private keys" in \
-        error["Message"]
+    assert (
+        "could not be decrypted with any of the identity provider's private keys"
+        in error["Message"]
+    )
     assert encrypted.assume(encrypted.assertion(encrypt_to=new.cert))
 
 
 def test_encrypted_assertion_without_a_provider_key(saml: SamlWorld) -> None:
     error = _error(saml.assume, saml.assertion(encrypt_to=SP_KEY.cert))
     assert error["Code"] == "InvalidIdentityToken"
-    assert "encrypted assertion, but the identity provider has no private key" in \
-        error["Message"]
+    assert "encrypted assertion, but the identity provider has no private key" in error["Message"]
 
 
 def _post_saml(server: Server, saml_response: str) -> tuple[int, str]:
     parts = urlsplit(server.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request("POST", "/saml", body=urlencode({"SAMLResponse": saml_response}),
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    conn.request(
+        "POST",
+        "/saml",
+        body=urlencode({"SAMLResponse": saml_response}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     response = conn.getresponse()
     return response.status, response.read().decode()
 
@@ -180,11 +218,14 @@ def _post_saml(server: Server, saml_response: str) -> tuple[int, str]:
 def test_browser_post_with_an_encrypted_response(encrypted: SamlWorld) -> None:
     own = f"{encrypted.server.url}/saml"
     iam = encrypted.server.client("iam")
-    iam.update_assume_role_policy(RoleName=encrypted.role_arn.rsplit("/", 1)[1],
-                                  PolicyDocument=saml_trust(encrypted.provider_arn, own))
+    iam.update_assume_role_policy(
+        RoleName=encrypted.role_arn.rsplit("/", 1)[1],
+        PolicyDocument=saml_trust(encrypted.provider_arn, own),
+    )
     # The Role attribute is encrypted: the provider is found by the Response's Issuer.
-    status, page = _post_saml(encrypted.server, encrypted.assertion(
-        encrypt_to=SP_KEY.cert, recipient=own, audience=own))
+    status, page = _post_saml(
+        encrypted.server, encrypted.assertion(encrypt_to=SP_KEY.cert, recipient=own, audience=own)
+    )
     assert status == 200, page
     assert "Signed in" in page and "assumed-role" in page
 

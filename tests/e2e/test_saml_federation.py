@@ -32,17 +32,22 @@ def test_assume_role_with_saml_then_get_federation_token(saml: SamlWorld) -> Non
     result = saml.assume(saml.assertion("agent1"))
     role_name = saml.role_arn.rsplit("/", 1)[1]
     assert result["AssumedRoleUser"]["Arn"] == (
-        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role_name}/agent1")
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role_name}/agent1"
+    )
     assert result["Issuer"] == saml.idp.entity_id
     assert result["Audience"] == SIGNIN
     assert result["Subject"] == "agent@example.com" and result["SubjectType"] == "persistent"
     provider_name = saml.provider_arn.rsplit("/", 1)[1]
-    expected_qualifier = base64.b64encode(hashlib.sha1(  # noqa: S324
-        f"{saml.idp.entity_id}{ACCOUNT_ID}/{provider_name}".encode()).digest()).decode()
+    expected_qualifier = base64.b64encode(
+        hashlib.sha1(  # noqa: S324
+            f"{saml.idp.entity_id}{ACCOUNT_ID}/{provider_name}".encode()
+        ).digest()
+    ).decode()
     assert result["NameQualifier"] == expected_qualifier
     c = result["Credentials"]
-    connect = saml.server.client("connect", c["AccessKeyId"], c["SecretAccessKey"],
-                                 c["SessionToken"])
+    connect = saml.server.client(
+        "connect", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
+    )
     token = connect.get_federation_token(InstanceId=saml.world.instance_id)
     assert token["Credentials"]["AccessToken"].startswith("cfa_")
 
@@ -53,7 +58,8 @@ def test_saml_providers_crud_and_metadata_validation(server: Server) -> None:
 
     idp = TestIdp(entity_id="https://crud.example.test")
     arn = iam.create_saml_provider(SAMLMetadataDocument=idp.metadata(), Name="Crud")[
-        "SAMLProviderArn"]
+        "SAMLProviderArn"
+    ]
     assert iam.get_saml_provider(SAMLProviderArn=arn)["SAMLMetadataDocument"] == idp.metadata()
     assert arn in [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]]
     with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
@@ -62,8 +68,9 @@ def test_saml_providers_crud_and_metadata_validation(server: Server) -> None:
     with pytest.raises(iam.exceptions.InvalidInputException):
         iam.create_saml_provider(SAMLMetadataDocument=bad, Name="Bad")
     with pytest.raises(iam.exceptions.InvalidInputException):
-        iam.create_saml_provider(SAMLMetadataDocument='<!DOCTYPE x [<!ENTITY e "x">]>'
-                                 + idp.metadata(), Name="Dtd")
+        iam.create_saml_provider(
+            SAMLMetadataDocument='<!DOCTYPE x [<!ENTITY e "x">]>' + idp.metadata(), Name="Dtd"
+        )
     iam.delete_saml_provider(SAMLProviderArn=arn)
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_saml_provider(SAMLProviderArn=arn)
@@ -72,12 +79,15 @@ def test_saml_providers_crud_and_metadata_validation(server: Server) -> None:
 def test_certificate_rollover(saml: SamlWorld) -> None:
     new_key = SigningKey.generate("rolled")
     iam = saml.server.client("iam")
-    iam.update_saml_provider(SAMLProviderArn=saml.provider_arn,
-                             SAMLMetadataDocument=saml.idp.metadata([saml.idp.keys[0], new_key]))
+    iam.update_saml_provider(
+        SAMLProviderArn=saml.provider_arn,
+        SAMLMetadataDocument=saml.idp.metadata([saml.idp.keys[0], new_key]),
+    )
     assert saml.assume(saml.assertion(signing_key=new_key))
     assert saml.assume(saml.assertion(signing_key=saml.idp.keys[0]))
-    iam.update_saml_provider(SAMLProviderArn=saml.provider_arn,
-                             SAMLMetadataDocument=saml.idp.metadata([new_key]))
+    iam.update_saml_provider(
+        SAMLProviderArn=saml.provider_arn, SAMLMetadataDocument=saml.idp.metadata([new_key])
+    )
     with pytest.raises(ClientError) as caught:
         saml.assume(saml.assertion(signing_key=saml.idp.keys[0]))
     assert caught.value.response["Error"]["Code"] == "InvalidIdentityToken"
@@ -86,27 +96,46 @@ def test_certificate_rollover(saml: SamlWorld) -> None:
 NOW = datetime.now(UTC)
 
 
-@pytest.mark.parametrize("knobs,code,fragment", [
-    ({"sign": "none"}, "InvalidIdentityToken", "signature"),
-    ({"signing_key": SigningKey.generate("stranger")}, "InvalidIdentityToken", "signature"),
-    ({"issuer": "https://evil.example"}, "InvalidIdentityToken", "Issuer"),
-    ({"audience": "https://someone-else.example"}, "InvalidIdentityToken", "Audience"),
-    ({"recipient": "https://signin.aws.amazon.com/saml/evil"}, "InvalidIdentityToken",
-     "not this endpoint"),
-    ({"recipient": SIGNIN, "destination": "https://evil.example/saml", "sign": "response"},
-     "InvalidIdentityToken", "Destination"),
-    ({"now": NOW - timedelta(hours=2)}, "ExpiredTokenException", "expired"),
-    ({"now": NOW + timedelta(hours=2)}, "InvalidIdentityToken", "not yet valid"),
-    ({"omit_recipient": True}, "InvalidIdentityToken", "Recipient"),
-    ({"confirmation_not_before": NOW}, "InvalidIdentityToken", "NotBefore"),
-    ({"session_name": None}, "InvalidIdentityToken", "RoleSessionName is required"),
-    ({"session_name": "a b"}, "InvalidIdentityToken", "must match"),
-    ({"session_name": "x"}, "InvalidIdentityToken", "must match"),
-    ({"roles": [("arn:aws:iam::123456789012:role/Other", "arn:aws:iam::1:saml-provider/x")]},
-     "AccessDenied", "Not authorized"),
-    ({"extra_attributes": {"https://aws.amazon.com/SAML/Attributes/SourceIdentity":
-                           ["aws:nope"]}}, "InvalidIdentityToken", "SourceIdentity"),
-])
+@pytest.mark.parametrize(
+    "knobs,code,fragment",
+    [
+        ({"sign": "none"}, "InvalidIdentityToken", "signature"),
+        ({"signing_key": SigningKey.generate("stranger")}, "InvalidIdentityToken", "signature"),
+        ({"issuer": "https://evil.example"}, "InvalidIdentityToken", "Issuer"),
+        ({"audience": "https://someone-else.example"}, "InvalidIdentityToken", "Audience"),
+        (
+            {"recipient": "https://signin.aws.amazon.com/saml/evil"},
+            "InvalidIdentityToken",
+            "not this endpoint",
+        ),
+        (
+            {"recipient": SIGNIN, "destination": "https://evil.example/saml", "sign": "response"},
+            "InvalidIdentityToken",
+            "Destination",
+        ),
+        ({"now": NOW - timedelta(hours=2)}, "ExpiredTokenException", "expired"),
+        ({"now": NOW + timedelta(hours=2)}, "InvalidIdentityToken", "not yet valid"),
+        ({"omit_recipient": True}, "InvalidIdentityToken", "Recipient"),
+        ({"confirmation_not_before": NOW}, "InvalidIdentityToken", "NotBefore"),
+        ({"session_name": None}, "InvalidIdentityToken", "RoleSessionName is required"),
+        ({"session_name": "a b"}, "InvalidIdentityToken", "must match"),
+        ({"session_name": "x"}, "InvalidIdentityToken", "must match"),
+        (
+            {"roles": [("arn:aws:iam::123456789012:role/Other", "arn:aws:iam::1:saml-provider/x")]},
+            "AccessDenied",
+            "Not authorized",
+        ),
+        (
+            {
+                "extra_attributes": {
+                    "https://aws.amazon.com/SAML/Attributes/SourceIdentity": ["aws:nope"]
+                }
+            },
+            "InvalidIdentityToken",
+            "SourceIdentity",
+        ),
+    ],
+)
 def test_rejections(saml: SamlWorld, knobs: dict, code: str, fragment: str) -> None:
     with pytest.raises(ClientError) as caught:
         saml.assume(saml.assertion(**knobs))
@@ -118,11 +147,24 @@ def test_rejections(saml: SamlWorld, knobs: dict, code: str, fragment: str) -> N
 def test_role_must_trust_the_provider(saml: SamlWorld) -> None:
     iam = saml.server.client("iam")
     role = saml.role_arn.rsplit("/", 1)[1]
-    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Federated": saml.provider_arn},
-            "Action": "sts:AssumeRoleWithSAML",
-            "Condition": {"StringEquals": {"SAML:aud": "https://elsewhere.example/saml"}}}]}))
+    iam.update_assume_role_policy(
+        RoleName=role,
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Federated": saml.provider_arn},
+                        "Action": "sts:AssumeRoleWithSAML",
+                        "Condition": {
+                            "StringEquals": {"SAML:aud": "https://elsewhere.example/saml"}
+                        },
+                    }
+                ],
+            }
+        ),
+    )
     with pytest.raises(ClientError) as caught:
         saml.assume(saml.assertion())
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
@@ -133,16 +175,18 @@ def test_duration_bounds(saml: SamlWorld) -> None:
     with pytest.raises(ClientError) as caught:
         saml.assume(saml.assertion(), DurationSeconds=7200)
     assert "MaxSessionDuration" in caught.value.response["Error"]["Message"]
-    capped = saml.assume(saml.assertion(
-        session_not_on_or_after=datetime.now(UTC) + timedelta(minutes=20)))
+    capped = saml.assume(
+        saml.assertion(session_not_on_or_after=datetime.now(UTC) + timedelta(minutes=20))
+    )
     lifetime = capped["Credentials"]["Expiration"] - datetime.now(UTC)
     assert lifetime <= timedelta(minutes=20, seconds=5)
 
 
 def test_comment_in_name_id_and_session_name_is_full_signed_text(saml: SamlWorld) -> None:
     saml.world.add_agent("agent1.evil")
-    result = saml.assume(saml.assertion("agent1<!---->.evil",
-                                        name_id="admin@example.com<!---->.evil.test"))
+    result = saml.assume(
+        saml.assertion("agent1<!---->.evil", name_id="admin@example.com<!---->.evil.test")
+    )
     assert result["Subject"] == "admin@example.com.evil.test"
     assert result["AssumedRoleUser"]["Arn"].endswith("/agent1.evil")
 
@@ -193,26 +237,59 @@ def test_aws_cli_flow(saml: SamlWorld, tmp_path: Path) -> None:
     common = ["--endpoint-url", saml.server.url, "--region", "us-east-1"]
 
     def aws(*args: str, extra: dict[str, str] | None = None) -> dict:
-        done = subprocess.run([sys.executable, "-m", "awscli", *args, *common],
-                              env={**env, **(extra or {})}, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "awscli", *args, *common],
+            env={**env, **(extra or {})},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout) if done.stdout.strip() else {}
 
     root = {"AWS_ACCESS_KEY_ID": ROOT_KEY, "AWS_SECRET_ACCESS_KEY": ROOT_SECRET}
     (tmp_path / "md.xml").write_text(saml.idp.metadata())
-    provider = aws("iam", "create-saml-provider", "--name", "cli-idp",
-                   "--saml-metadata-document", f"file://{tmp_path / 'md.xml'}",
-                   extra=root)["SAMLProviderArn"]
-    aws("iam", "update-assume-role-policy", "--role-name", saml.role_arn.rsplit("/", 1)[1],
-        "--policy-document", saml_trust(provider), extra=root)
+    provider = aws(
+        "iam",
+        "create-saml-provider",
+        "--name",
+        "cli-idp",
+        "--saml-metadata-document",
+        f"file://{tmp_path / 'md.xml'}",
+        extra=root,
+    )["SAMLProviderArn"]
+    aws(
+        "iam",
+        "update-assume-role-policy",
+        "--role-name",
+        saml.role_arn.rsplit("/", 1)[1],
+        "--policy-document",
+        saml_trust(provider),
+        extra=root,
+    )
     assertion = saml.assertion("agent2", roles=[(saml.role_arn, provider)])
-    creds = aws("sts", "assume-role-with-saml", "--role-arn", saml.role_arn, "--principal-arn",
-                provider, "--saml-assertion", assertion, "--no-sign-request")["Credentials"]
-    federated = aws("connect", "get-federation-token", "--instance-id", saml.world.instance_id,
-                    extra={"AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
-                           "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-                           "AWS_SESSION_TOKEN": creds["SessionToken"]})
+    creds = aws(
+        "sts",
+        "assume-role-with-saml",
+        "--role-arn",
+        saml.role_arn,
+        "--principal-arn",
+        provider,
+        "--saml-assertion",
+        assertion,
+        "--no-sign-request",
+    )["Credentials"]
+    federated = aws(
+        "connect",
+        "get-federation-token",
+        "--instance-id",
+        saml.world.instance_id,
+        extra={
+            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": creds["SessionToken"],
+        },
+    )
     assert federated["Credentials"]["AccessToken"].startswith("cfa_")
 
 
@@ -222,10 +299,20 @@ def test_oversized_assertion_is_a_validation_error_before_parsing(saml: SamlWorl
 
     parts = urlsplit(saml.server.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request("POST", "/", body=urlencode({
-        "Action": "AssumeRoleWithSAML", "Version": "2011-06-15", "RoleArn": saml.role_arn,
-        "PrincipalArn": saml.provider_arn, "SAMLAssertion": "A" * 100_001}),
-        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    conn.request(
+        "POST",
+        "/",
+        body=urlencode(
+            {
+                "Action": "AssumeRoleWithSAML",
+                "Version": "2011-06-15",
+                "RoleArn": saml.role_arn,
+                "PrincipalArn": saml.provider_arn,
+                "SAMLAssertion": "A" * 100_001,
+            }
+        ),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     response = conn.getresponse()
     body = response.read()
     assert response.status == 400
@@ -243,11 +330,16 @@ def test_regional_saml_endpoint_accepts_browser_posts(saml: SamlWorld) -> None:
     iam = saml.server.client("iam")
     from tests.support.saml_world import saml_trust
 
-    iam.update_assume_role_policy(RoleName=saml.role_arn.rsplit("/", 1)[1],
-                                  PolicyDocument=saml_trust(saml.provider_arn, regional))
-    conn.request("POST", "/us-east-1/saml",
-                 body=urlencode({"SAMLResponse": saml.assertion(recipient=regional)}),
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    iam.update_assume_role_policy(
+        RoleName=saml.role_arn.rsplit("/", 1)[1],
+        PolicyDocument=saml_trust(saml.provider_arn, regional),
+    )
+    conn.request(
+        "POST",
+        "/us-east-1/saml",
+        body=urlencode({"SAMLResponse": saml.assertion(recipient=regional)}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     response = conn.getresponse()
     assert response.status == 200, response.read()
     assert b"Signed in" in response.read()

@@ -13,8 +13,15 @@ import pytest
 from tests.support.saml_world import SamlWorld, build_saml_world
 from tests.support.server import Server
 
-BAD = ["%C3%A9", "%E2%82%AC", "/ccp-v2%0D%0ASet-Cookie:%20x=y", "/ccp%00v2", "/%FF",
-       "/ccp-v2/a%20b", "/" + "a" * 3000]
+BAD = [
+    "%C3%A9",
+    "%E2%82%AC",
+    "/ccp-v2%0D%0ASet-Cookie:%20x=y",
+    "/ccp%00v2",
+    "/%FF",
+    "/ccp-v2/a%20b",
+    "/" + "a" * 3000,
+]
 _names = itertools.count()
 
 
@@ -23,8 +30,9 @@ def saml(server: Server) -> SamlWorld:
     return build_saml_world(server, f"dest{next(_names)}")
 
 
-def _request(server: Server, method: str, target: str, body: str | None = None,
-             cookie: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def _request(
+    server: Server, method: str, target: str, body: str | None = None, cookie: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
     parts = urlsplit(server.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
@@ -49,15 +57,19 @@ def _assert_bad_destination(status: int, headers: dict[str, str], data: bytes) -
 
 @pytest.mark.parametrize("destination", BAD)
 def test_sign_in_url_with_bad_destination_is_400_and_the_code_survives(
-        saml: SamlWorld, destination: str) -> None:
+    saml: SamlWorld, destination: str
+) -> None:
     creds = saml.assume(saml.assertion("agent1"))["Credentials"]
-    connect = saml.server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                                 creds["SessionToken"])
+    connect = saml.server.client(
+        "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
     url = urlsplit(connect.get_federation_token(InstanceId=saml.world.instance_id)["SignInUrl"])
-    _assert_bad_destination(*_request(saml.server, "GET",
-                                      f"{url.path}?{url.query}&destination={destination}"))
-    status, headers, _ = _request(saml.server, "GET", f"{url.path}?{url.query}"
-                                                      "&destination=/ccp-v2/softphone")
+    _assert_bad_destination(
+        *_request(saml.server, "GET", f"{url.path}?{url.query}&destination={destination}")
+    )
+    status, headers, _ = _request(
+        saml.server, "GET", f"{url.path}?{url.query}&destination=/ccp-v2/softphone"
+    )
     assert status == 303
     assert headers["location"] == f"/connect/{saml.world.instance_id}/ccp-v2/softphone"
     assert headers["set-cookie"].startswith("connectfed_session=cfb_")
@@ -65,22 +77,34 @@ def test_sign_in_url_with_bad_destination_is_400_and_the_code_survives(
 
 @pytest.mark.parametrize("destination", BAD[:4])
 def test_relay_state_with_bad_destination_is_400_and_the_assertion_survives(
-        saml: SamlWorld, destination: str) -> None:
+    saml: SamlWorld, destination: str
+) -> None:
     assertion = saml.assertion()
     relay = f"/connect/federate/{saml.world.instance_id}?destination={destination}"
-    _assert_bad_destination(*_request(saml.server, "POST", "/saml", urlencode(
-        {"SAMLResponse": assertion, "RelayState": relay})))
+    _assert_bad_destination(
+        *_request(
+            saml.server,
+            "POST",
+            "/saml",
+            urlencode({"SAMLResponse": assertion, "RelayState": relay}),
+        )
+    )
     good = f"/connect/federate/{saml.world.instance_id}?destination={quote('/ccp-v2')}"
-    status, headers, data = _request(saml.server, "POST", "/saml", urlencode(
-        {"SAMLResponse": assertion, "RelayState": good}))
+    status, headers, data = _request(
+        saml.server, "POST", "/saml", urlencode({"SAMLResponse": assertion, "RelayState": good})
+    )
     assert status == 303, data[:300]
     assert headers["location"].startswith(f"/connect/federate/{saml.world.instance_id}")
 
 
 def test_relay_state_that_is_no_url_is_400_and_the_assertion_survives(saml: SamlWorld) -> None:
     assertion = saml.assertion()
-    status, _, data = _request(saml.server, "POST", "/saml", urlencode(
-        {"SAMLResponse": assertion, "RelayState": "http://[::1/connect/federate/x"}))
+    status, _, data = _request(
+        saml.server,
+        "POST",
+        "/saml",
+        urlencode({"SAMLResponse": assertion, "RelayState": "http://[::1/connect/federate/x"}),
+    )
     assert status == 400 and b"RelayState" in data
     status, _, _ = _request(saml.server, "POST", "/saml", urlencode({"SAMLResponse": assertion}))
     assert status == 200
@@ -88,15 +112,19 @@ def test_relay_state_that_is_no_url_is_400_and_the_assertion_survives(saml: Saml
 
 @pytest.mark.parametrize("destination", BAD)
 def test_federate_step_with_bad_destination_is_400_and_the_session_survives(
-        saml: SamlWorld, destination: str) -> None:
-    status, headers, _ = _request(saml.server, "POST", "/saml",
-                                  urlencode({"SAMLResponse": saml.assertion()}))
+    saml: SamlWorld, destination: str
+) -> None:
+    status, headers, _ = _request(
+        saml.server, "POST", "/saml", urlencode({"SAMLResponse": saml.assertion()})
+    )
     assert status == 200
     console = _cookie(headers)
     target = f"/connect/federate/{saml.world.instance_id}"
-    _assert_bad_destination(*_request(saml.server, "GET", f"{target}?destination={destination}",
-                                      cookie=console))
-    status, headers, _ = _request(saml.server, "GET", f"{target}?destination=/ccp-v2",
-                                  cookie=console)
+    _assert_bad_destination(
+        *_request(saml.server, "GET", f"{target}?destination={destination}", cookie=console)
+    )
+    status, headers, _ = _request(
+        saml.server, "GET", f"{target}?destination=/ccp-v2", cookie=console
+    )
     assert status == 303
     assert "/auth/sign-in?code=cfs_" in headers["location"]

@@ -29,9 +29,13 @@ REFRESH_SECONDS = 900
 
 @pytest.fixture(scope="module")
 def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_admin_server(tmp_path_factory.mktemp("timetravel"),
-                             "--access-token-seconds", str(ACCESS_SECONDS),
-                             "--refresh-token-seconds", str(REFRESH_SECONDS))
+    srv = start_admin_server(
+        tmp_path_factory.mktemp("timetravel"),
+        "--access-token-seconds",
+        str(ACCESS_SECONDS),
+        "--refresh-token-seconds",
+        str(REFRESH_SECONDS),
+    )
     yield srv
     srv.stop()
 
@@ -58,12 +62,12 @@ def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
     return str(error.value.response["Error"]["Code"])
 
 
-def test_an_sts_session_expires_when_the_clock_passes_it(world: World,
-                                                          clock: AdminClient) -> None:
+def test_an_sts_session_expires_when_the_clock_passes_it(world: World, clock: AdminClient) -> None:
     creds = world.assume("agent1", DurationSeconds=900)
     server = world.server
-    connect = server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                            creds["SessionToken"])
+    connect = server.client(
+        "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
     assert connect.get_federation_token(InstanceId=world.instance_id)["Credentials"]
     clock.advance(870)  # the session has seconds left (the test itself takes some)
     with botocore_clock(870):
@@ -73,8 +77,9 @@ def test_an_sts_session_expires_when_the_clock_passes_it(world: World,
         with pytest.raises(ClientError) as refused:
             connect.get_federation_token(InstanceId=world.instance_id)
         assert _code(refused) == "ExpiredTokenException"
-        sts = server.client("sts", creds["AccessKeyId"], creds["SecretAccessKey"],
-                            creds["SessionToken"])
+        sts = server.client(
+            "sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+        )
         with pytest.raises(ClientError) as refused:
             sts.get_caller_identity()
         assert _code(refused) == "ExpiredToken"
@@ -83,25 +88,36 @@ def test_an_sts_session_expires_when_the_clock_passes_it(world: World,
 
 
 def _cti(world: World, token: str) -> cti.CtiAnswer:
-    return cti.call(world.server.url, f"/connect/{world.instance_id}/api",
-                    "GetAgentConfiguration", {}, token=token)
+    return cti.call(
+        world.server.url,
+        f"/connect/{world.instance_id}/api",
+        "GetAgentConfiguration",
+        {},
+        token=token,
+    )
 
 
 def _sign_in(world: World, result: dict[str, Any]) -> Browser:
     creds = result["Credentials"]
     browser = Browser(world.server.url)
-    form = {"credentials": json.dumps({
-        "AccessToken": creds["AccessToken"],
-        "AccessTokenExpiration": int(creds["AccessTokenExpiration"].timestamp() * 1000),
-        "RefreshToken": creds["RefreshToken"],
-        "RefreshTokenExpiration": int(creds["RefreshTokenExpiration"].timestamp() * 1000)})}
+    form = {
+        "credentials": json.dumps(
+            {
+                "AccessToken": creds["AccessToken"],
+                "AccessTokenExpiration": int(creds["AccessTokenExpiration"].timestamp() * 1000),
+                "RefreshToken": creds["RefreshToken"],
+                "RefreshTokenExpiration": int(creds["RefreshTokenExpiration"].timestamp() * 1000),
+            }
+        )
+    }
     reply = browser.request("POST", f"/connect/{world.instance_id}/auth/sign-in", form=form)
     assert reply.status in (302, 303), reply.body
     return browser
 
 
-def test_access_tokens_and_the_refresh_horizon_follow_the_clock(world: World,
-                                                                 clock: AdminClient) -> None:
+def test_access_tokens_and_the_refresh_horizon_follow_the_clock(
+    world: World, clock: AdminClient
+) -> None:
     result = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
     tokens = result["Credentials"]
     issued = clock.clock().now
@@ -138,8 +154,7 @@ def test_a_saml_assertion_is_refused_once_the_clock_passes_its_window(
     assert saml.assume(shifted)["Credentials"]
 
 
-def test_sigv4_skew_is_judged_against_the_shifted_clock(world: World,
-                                                         clock: AdminClient) -> None:
+def test_sigv4_skew_is_judged_against_the_shifted_clock(world: World, clock: AdminClient) -> None:
     connect = world.server.client("connect")
     assert connect.list_instances()["InstanceSummaryList"]
     clock.advance(600)
@@ -158,12 +173,16 @@ def test_sigv4_skew_is_judged_against_the_shifted_clock(world: World,
         assert connect.list_instances()["InstanceSummaryList"]
 
 
-def test_our_client_corrects_the_skew_from_the_servers_date(world: World,
-                                                             clock: AdminClient) -> None:
+def test_our_client_corrects_the_skew_from_the_servers_date(
+    world: World, clock: AdminClient
+) -> None:
     c = world.assume("agent1", DurationSeconds=3600)
-    client = ConnectClient(endpoint_url=world.server.url, region="us-east-1", env={},
-                           credentials=Credentials(c["AccessKeyId"], c["SecretAccessKey"],
-                                                   c["SessionToken"]))
+    client = ConnectClient(
+        endpoint_url=world.server.url,
+        region="us-east-1",
+        env={},
+        credentials=Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]),
+    )
     clock.advance(600)
     raw = client.get_federation_token_raw(world.instance_id)
     assert raw.attempts == 2  # refused once for its time, then signed with the server's

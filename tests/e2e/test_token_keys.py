@@ -35,20 +35,38 @@ def test_rotating_the_token_key_keeps_live_tokens(tmp_path: Path) -> None:
     try:
         world = build_world(first, "keys")
         signed_in = Browser(first.url)
-        assert signed_in.get(_path(world.connect_as("agent1").get_federation_token(
-            InstanceId=world.instance_id)["SignInUrl"])).status == 303
+        assert (
+            signed_in.get(
+                _path(
+                    world.connect_as("agent1").get_federation_token(InstanceId=world.instance_id)[
+                        "SignInUrl"
+                    ]
+                )
+            ).status
+            == 303
+        )
         unused = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
         rotated = subprocess.run(
-            [sys.executable, "-m", "connectfed.cli.main", "rotate-token-key", "--data-dir",
-             str(data)], capture_output=True, text=True, timeout=60, check=True)
+            [
+                sys.executable,
+                "-m",
+                "connectfed.cli.main",
+                "rotate-token-key",
+                "--data-dir",
+                str(data),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         assert rotated.stdout.startswith("token key k1 is now current (still verifying: k0)")
         # The running server keeps honouring what it issued with the old key...
         assert signed_in.get("/auth/authorize").status == 200
         # ...and a server started after the rotation hashes new tokens with the new key,
         second = start_server(data, "--throttle-rate", "0")
         via_second = replace(world, server=second)
-        fresh = via_second.connect_as("agent1").get_federation_token(
-            InstanceId=world.instance_id)
+        fresh = via_second.connect_as("agent1").get_federation_token(InstanceId=world.instance_id)
         browser = Browser(first.url)  # spent at the first server, which may not have k1 yet
         assert browser.get(_path(fresh["SignInUrl"])).status == 303
         assert browser.get("/auth/authorize").status == 200
@@ -66,8 +84,18 @@ def test_rotating_the_token_key_keeps_live_tokens(tmp_path: Path) -> None:
 
 def test_rotate_token_key_without_a_database_says_so(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "connectfed.cli.main", "rotate-token-key", "--data-dir",
-         str(tmp_path / "nothing-here")], capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "connectfed.cli.main",
+            "rotate-token-key",
+            "--data-dir",
+            str(tmp_path / "nothing-here"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stdout.startswith("error: no database at ")
     assert not (tmp_path / "nothing-here" / "connectfed.db").exists()
@@ -86,15 +114,27 @@ def test_streams_reads_the_authorize_expiration_as_meant(server: Server) -> None
     node = _node_or_skip()
     world = build_world(server, "keys-streams")
     browser = Browser(server.url)
-    browser.get(_path(world.connect_as("agent1").get_federation_token(
-        InstanceId=world.instance_id)["SignInUrl"]))
+    browser.get(
+        _path(
+            world.connect_as("agent1").get_federation_token(InstanceId=world.instance_id)[
+                "SignInUrl"
+            ]
+        )
+    )
     response = browser.get("/auth/authorize").json()
     # What Streams' worker does with the response (ClientEngine.prototype.authorize).
-    script = ("const r = JSON.parse(process.argv[1]);"
-              "const e = new Date(r.expiration); const f = new Date(r.refreshTokenExpiration);"
-              "console.log(JSON.stringify([e.getTime(), f.getTime(), typeof r.accessToken]));")
-    out = subprocess.run([node, "-e", script, json.dumps(response)], capture_output=True,
-                         text=True, timeout=60, check=True).stdout
+    script = (
+        "const r = JSON.parse(process.argv[1]);"
+        "const e = new Date(r.expiration); const f = new Date(r.refreshTokenExpiration);"
+        "console.log(JSON.stringify([e.getTime(), f.getTime(), typeof r.accessToken]));"
+    )
+    out = subprocess.run(
+        [node, "-e", script, json.dumps(response)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     access_ms, refresh_ms, kind = json.loads(out)
     assert kind == "string"
     expected = datetime.fromisoformat(response["expiration"].replace("Z", "+00:00"))

@@ -191,8 +191,9 @@ def test_presigned_url_works_and_dies_with_expiry(server: Server) -> None:
     from botocore.auth import SigV4QueryAuth
 
     request = AWSRequest(method="GET", url=server.url + "/instance")
-    SigV4QueryAuth(Credentials(ROOT_KEY, ROOT_SECRET), "connect", "us-east-1",
-                   expires=60).add_auth(request)
+    SigV4QueryAuth(Credentials(ROOT_KEY, ROOT_SECRET), "connect", "us-east-1", expires=60).add_auth(
+        request
+    )
     url = urlsplit(request.prepare().url)
     status, _, body = send(server, "GET", f"{url.path}?{url.query}")
     assert status == 200 and "InstanceSummaryList" in json.loads(body)
@@ -205,8 +206,9 @@ def test_header_and_query_auth_together_are_refused(server: Server) -> None:
     from botocore.auth import SigV4QueryAuth
 
     request = AWSRequest(method="GET", url=server.url + "/instance")
-    SigV4QueryAuth(Credentials(ROOT_KEY, ROOT_SECRET), "connect", "us-east-1",
-                   expires=60).add_auth(request)
+    SigV4QueryAuth(Credentials(ROOT_KEY, ROOT_SECRET), "connect", "us-east-1", expires=60).add_auth(
+        request
+    )
     url = urlsplit(request.prepare().url)
     headers = signed(server, "GET", "/instance")
     status, _, _ = send(server, "GET", f"{url.path}?{url.query}", headers)
@@ -222,8 +224,10 @@ def test_slow_body_is_cut_off_with_408(tmp_path: Path) -> None:
     try:
         parts = urlsplit(srv.url)
         with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-            sock.sendall(b"PUT /instance HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-                         b"\r\nContent-Length: 100\r\n\r\n{\"partial\":")
+            sock.sendall(
+                b"PUT /instance HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                b'\r\nContent-Length: 100\r\n\r\n{"partial":'
+            )
             answer = sock.recv(4096)
         assert answer.startswith(b"HTTP/1.1 408")
         assert b"RequestTimeoutException" in answer and b"x-amzn-requestid" in answer.lower()

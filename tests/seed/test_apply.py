@@ -67,11 +67,20 @@ accounts:
 
 
 def seed_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = dict(os.environ, CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
-                       CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_KEY,
-                       CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "connectfed.cli.main", "seed", *args],
-                          capture_output=True, text=True, env=environment, timeout=120)
+    environment = dict(
+        os.environ,
+        CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
+        CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_KEY,
+        CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET,
+        **(env or {}),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "connectfed.cli.main", "seed", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
 
 
 def write(path: Path, text: str) -> Path:
@@ -86,8 +95,9 @@ def test_a_world_applied_again_changes_nothing(tmp_path: Path) -> None:
     assert "applied (" in first.stdout and "created   instance seeded" in first.stdout
     again = seed_cli(str(world), "--data-dir", str(tmp_path / "data"))
     assert again.returncode == 0, again.stderr
-    changes = [line for line in again.stdout.splitlines() if line.startswith("  ") and
-               "(line " in line]
+    changes = [
+        line for line in again.stdout.splitlines() if line.startswith("  ") and "(line " in line
+    ]
     assert len(changes) == 11
     assert all(line.split()[0] == "unchanged" for line in changes), again.stdout
     assert again.stdout.rstrip().endswith(f"{world}: unchanged")
@@ -102,16 +112,19 @@ def test_fixed_keys_and_ids_work_with_boto3(tmp_path: Path) -> None:
         assert backend.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/backend"
         other = srv.client("sts", OTHER_ROOT_KEY, OTHER_SECRET)
         assert other.get_caller_identity()["Account"] == "210987654321"
-        creds = backend.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/Federation",
-                                    RoleSessionName="agent1")["Credentials"]
-        connect = srv.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                             creds["SessionToken"])
+        creds = backend.assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/Federation", RoleSessionName="agent1"
+        )["Credentials"]
+        connect = srv.client(
+            "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+        )
         token = connect.get_federation_token(InstanceId=INSTANCE)
         assert token["Credentials"]["AccessToken"]
         root = srv.client("connect")
         user = root.describe_user(InstanceId=INSTANCE, UserId=token["UserId"])["User"]
-        profile = root.describe_routing_profile(InstanceId=INSTANCE,
-                                                RoutingProfileId=user["RoutingProfileId"])
+        profile = root.describe_routing_profile(
+            InstanceId=INSTANCE, RoutingProfileId=user["RoutingProfileId"]
+        )
         assert profile["RoutingProfile"]["Name"] == "Sales agents"
         statuses = root.list_agent_statuses(InstanceId=INSTANCE)["AgentStatusSummaryList"]
         assert "Lunch" in {s["Name"] for s in statuses}
@@ -124,28 +137,36 @@ def test_a_changed_world_brings_what_can_change_to_the_declared_state(tmp_path: 
     data = str(tmp_path / "data")
     assert seed_cli(str(world), "--data-dir", data).returncode == 0
     new_secret = "rotatedSecretKey000000000000000000000001"
-    changed = WORLD.replace(USER_SECRET, new_secret).replace("first_name: Ann",
-                                                             "first_name: Anna")
+    changed = WORLD.replace(USER_SECRET, new_secret).replace("first_name: Ann", "first_name: Anna")
     changed = changed.replace('Resource: "*"', "Resource: arn:aws:iam::*:role/Federation")
     write(world, changed)
     done = seed_cli(str(world), "--data-dir", data)
     assert done.returncode == 0, done.stderr
-    updated = {" ".join(line.split()[1:4]) for line in done.stdout.splitlines()
-               if line.strip().startswith("updated")}
-    assert updated == {"access key AKIABACKEND000000001", "user policy backend/assume",
-                       "Connect user agent1"}
+    updated = {
+        " ".join(line.split()[1:4])
+        for line in done.stdout.splitlines()
+        if line.strip().startswith("updated")
+    }
+    assert updated == {
+        "access key AKIABACKEND000000001",
+        "user policy backend/assume",
+        "Connect user agent1",
+    }
     srv = start_server(tmp_path / "data", "--throttle-rate", "0")
     try:
         with pytest.raises(ClientError):
             srv.client("sts", USER_KEY, USER_SECRET).get_caller_identity()
-        assert srv.client("sts", USER_KEY, new_secret).get_caller_identity()["Account"] == \
-            ACCOUNT_ID
+        assert (
+            srv.client("sts", USER_KEY, new_secret).get_caller_identity()["Account"] == ACCOUNT_ID
+        )
     finally:
         srv.stop()
 
 
 def test_what_a_service_refuses_is_reported_at_its_line(tmp_path: Path) -> None:
-    world = write(tmp_path / "world.yaml", """\
+    world = write(
+        tmp_path / "world.yaml",
+        """\
         iam:
           users:
             - name: u
@@ -153,20 +174,24 @@ def test_what_a_service_refuses_is_reported_at_its_line(tmp_path: Path) -> None:
                 broken:
                   Version: "2012-10-17"
                   Statement: [{Effect: Allow, Resource: "*"}]
-        """)
+        """,
+    )
     done = seed_cli(str(world), "--data-dir", str(tmp_path / "data"))
     assert done.returncode == 2
     assert f"{world}:6:" in done.stderr and "MalformedPolicyDocument" in done.stderr
 
 
 def test_an_unknown_security_profile_is_reported_with_the_known_ones(tmp_path: Path) -> None:
-    world = write(tmp_path / "world.yaml", """\
+    world = write(
+        tmp_path / "world.yaml",
+        """\
         connect:
           instances:
             - alias: a
               users:
                 - {username: x, security_profiles: [Agents]}
-        """)
+        """,
+    )
     done = seed_cli(str(world), "--data-dir", str(tmp_path / "data"))
     assert done.returncode == 2
     assert f"{world}:5:" in done.stderr and "Agent, CallCenterManager" in done.stderr
@@ -188,13 +213,16 @@ def test_serve_refuses_a_world_it_cannot_apply(tmp_path: Path) -> None:
 
 
 def test_a_seeded_test_idp_serves_its_users(tmp_path: Path) -> None:
-    world = write(tmp_path / "world.yaml", """\
+    world = write(
+        tmp_path / "world.yaml",
+        """\
         iam:
           saml_providers:
             - name: Corp
               test_idp:
                 users: [{name: agent1, roles: [Agents]}]
-        """)
+        """,
+    )
     srv = start_server(tmp_path / "data", "--seed", str(world), "--test-idp")
     try:
         page = urllib.request.urlopen(f"{srv.url}/idp", timeout=10).read().decode()

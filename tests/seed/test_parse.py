@@ -51,115 +51,227 @@ def test_metadata_files_are_read_relative_to_the_seed_file(tmp_path: Path) -> No
 INVALID = [
     ("not yaml", "iam: [unclosed\n", 2, "", "not valid YAML"),
     ("unknown top-level field", "iamm: {}\n", 1, "iamm", "did you mean 'iam'"),
-    ("a typo in a nested field", """\
+    (
+        "a typo in a nested field",
+        """\
         iam:
           users:
             - name: backend
               polices: {}
-        """, 4, "iam.users[0].polices", "did you mean 'policies'"),
-    ("a name IAM refuses", """\
+        """,
+        4,
+        "iam.users[0].polices",
+        "did you mean 'policies'",
+    ),
+    (
+        "a name IAM refuses",
+        """\
         iam:
           users:
             - name: "back end"
-        """, 3, "iam.users[0].name", "not valid"),
-    ("a missing required field", """\
+        """,
+        3,
+        "iam.users[0].name",
+        "not valid",
+    ),
+    (
+        "a missing required field",
+        """\
         iam:
           roles:
             - name: R
-        """, 3, "iam.roles[0].trust", "is required"),
-    ("a fixed key without its secret", """\
+        """,
+        3,
+        "iam.roles[0].trust",
+        "is required",
+    ),
+    (
+        "a fixed key without its secret",
+        """\
         iam:
           users:
             - name: u
               access_keys:
                 - access_key_id: AKIAAAAAAAAAAAAAAAAA
-        """, 5, "iam.users[0].access_keys[0].secret_access_key", "give both or neither"),
-    ("a malformed access key id", """\
+        """,
+        5,
+        "iam.users[0].access_keys[0].secret_access_key",
+        "give both or neither",
+    ),
+    (
+        "a malformed access key id",
+        """\
         root_access_keys:
           - access_key_id: ASIAAAAAAAAAAAAAAAAA
             secret_access_key: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
-        """, 2, "root_access_keys[0].access_key_id", "AKIA followed by 16"),
-    ("a secret of the wrong length", """\
+        """,
+        2,
+        "root_access_keys[0].access_key_id",
+        "AKIA followed by 16",
+    ),
+    (
+        "a secret of the wrong length",
+        """\
         root_access_keys:
           - access_key_id: AKIAAAAAAAAAAAAAAAAA
             secret_access_key: short
-        """, 3, "root_access_keys[0].secret_access_key", "40 characters"),
-    ("an instance id that is no UUID", """\
+        """,
+        3,
+        "root_access_keys[0].secret_access_key",
+        "40 characters",
+    ),
+    (
+        "an instance id that is no UUID",
+        """\
         connect:
           instances:
             - {alias: a, id: not-a-uuid}
-        """, 3, "connect.instances[0].id", "UUID"),
-    ("a policy that is not JSON", """\
+        """,
+        3,
+        "connect.instances[0].id",
+        "UUID",
+    ),
+    (
+        "a policy that is not JSON",
+        """\
         iam:
           users:
             - name: u
               policies:
                 p: "{not json"
-        """, 5, "iam.users[0].policies.p", "not valid JSON"),
-    ("an unknown placeholder", """\
+        """,
+        5,
+        "iam.users[0].policies.p",
+        "not valid JSON",
+    ),
+    (
+        "an unknown placeholder",
+        """\
         connect:
           instances:
             - {alias: "a-{{ acount_id }}"}
-        """, 3, "connect.instances[0].alias", "unknown placeholder"),
-    ("a placeholder naming no instance", """\
+        """,
+        3,
+        "connect.instances[0].alias",
+        "unknown placeholder",
+    ),
+    (
+        "a placeholder naming no instance",
+        """\
         iam:
           roles:
             - name: R
               trust: {Resource: "{{ instances.nope.id }}"}
-        """, 4, "iam.roles[0].trust", "no instance has ref 'nope'"),
-    ("a name declared twice", """\
+        """,
+        4,
+        "iam.roles[0].trust",
+        "no instance has ref 'nope'",
+    ),
+    (
+        "a name declared twice",
+        """\
         iam:
           users:
             - name: u
             - name: u
-        """, 4, "iam.users[1]", "declared twice (first on line 3)"),
-    ("a duplicate key", """\
+        """,
+        4,
+        "iam.users[1]",
+        "declared twice (first on line 3)",
+    ),
+    (
+        "a duplicate key",
+        """\
         iam:
           users: []
           users: []
-        """, 3, "iam.users", "duplicate key (first written on line 2)"),
-    ("a wrong type", """\
+        """,
+        3,
+        "iam.users",
+        "duplicate key (first written on line 2)",
+    ),
+    (
+        "a wrong type",
+        """\
         connect:
           instances:
             - alias: a
               inbound_calls: maybe
-        """, 4, "connect.instances[0].inbound_calls", "true or false"),
-    ("a number out of range", """\
+        """,
+        4,
+        "connect.instances[0].inbound_calls",
+        "true or false",
+    ),
+    (
+        "a number out of range",
+        """\
         iam:
           roles:
             - name: R
               trust: {}
               max_session_duration: 60
-        """, 5, "iam.roles[0].max_session_duration", "between 3600 and 43200"),
-    ("an unknown channel", """\
+        """,
+        5,
+        "iam.roles[0].max_session_duration",
+        "between 3600 and 43200",
+    ),
+    (
+        "an unknown channel",
+        """\
         connect:
           instances:
             - alias: a
               routing_profiles:
                 - name: P
                   queues: [{queue: BasicQueue, channel: FAX}]
-        """, 6, "connect.instances[0].routing_profiles[0].queues[0].channel", "VOICE"),
-    ("two sources of metadata", """\
+        """,
+        6,
+        "connect.instances[0].routing_profiles[0].queues[0].channel",
+        "VOICE",
+    ),
+    (
+        "two sources of metadata",
+        """\
         iam:
           saml_providers:
             - {name: P, metadata: "<x/>", test_idp: true}
-        """, 3, "iam.saml_providers[0].test_idp", "exactly one of"),
-    ("an unreadable metadata file", """\
+        """,
+        3,
+        "iam.saml_providers[0].test_idp",
+        "exactly one of",
+    ),
+    (
+        "an unreadable metadata file",
+        """\
         iam:
           saml_providers:
             - {name: P, metadata_file: /nonexistent/idp.xml}
-        """, 3, "iam.saml_providers[0].metadata_file", "cannot be read"),
-    ("an account id that is not 12 digits", """\
+        """,
+        3,
+        "iam.saml_providers[0].metadata_file",
+        "cannot be read",
+    ),
+    (
+        "an account id that is not 12 digits",
+        """\
         accounts:
           - id: "123"
-        """, 2, "accounts[0].id", "12 digits"),
+        """,
+        2,
+        "accounts[0].id",
+        "12 digits",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "line", "field", "message"),
-                         [case[1:] for case in INVALID], ids=[case[0] for case in INVALID])
-def test_each_error_names_its_line_and_field(text: str, line: int, field: str,
-                                             message: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "line", "field", "message"),
+    [case[1:] for case in INVALID],
+    ids=[case[0] for case in INVALID],
+)
+def test_each_error_names_its_line_and_field(
+    text: str, line: int, field: str, message: str
+) -> None:
     found = errors_of(text)
     assert any(at == line and f == field and message in m for at, f, m in found), found
 
@@ -182,4 +294,5 @@ def test_errors_print_as_file_line_column_field_message() -> None:
     with pytest.raises(WorldInvalid) as caught:
         parse("iam:\n  users:\n    - name: u\n      path: nope\n", "world.yaml")
     assert str(caught.value) == (
-        "world.yaml:4:13: iam.users[0].path: 'nope' is not valid: / or /.../")
+        "world.yaml:4:13: iam.users[0].path: 'nope' is not valid: / or /.../"
+    )

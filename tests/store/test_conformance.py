@@ -224,18 +224,28 @@ def test_data_survives_reopening(store_url: str) -> None:
 def test_saml_providers_round_trip(store: Store) -> None:
     from connectfed.store.records import SamlProvider
 
-    provider = SamlProvider("123456789012", "Okta", "arn:aws:iam::123456789012:saml-provider/Okta",
-                            "<md/>", "https://idp", 1.0, None)
+    provider = SamlProvider(
+        "123456789012",
+        "Okta",
+        "arn:aws:iam::123456789012:saml-provider/Okta",
+        "<md/>",
+        "https://idp",
+        1.0,
+        None,
+    )
     store.create_saml_provider(provider)
     with pytest.raises(Conflict):
         store.create_saml_provider(provider)
     assert store.get_saml_provider(provider.arn) == provider
     assert store.list_saml_providers("123456789012") == [provider]
-    store.update_saml_provider(provider.arn, lambda p: replace(
-        p, metadata_document="<md2/>", entity_id="https://idp2", valid_until=5.0))
+    store.update_saml_provider(
+        provider.arn,
+        lambda p: replace(p, metadata_document="<md2/>", entity_id="https://idp2", valid_until=5.0),
+    )
     updated = store.get_saml_provider(provider.arn)
-    assert updated == replace(provider, metadata_document="<md2/>", entity_id="https://idp2",
-                              valid_until=5.0)
+    assert updated == replace(
+        provider, metadata_document="<md2/>", entity_id="https://idp2", valid_until=5.0
+    )
     store.delete_saml_provider(provider.arn)
     with pytest.raises(NotFound):
         store.delete_saml_provider(provider.arn)
@@ -243,11 +253,24 @@ def test_saml_providers_round_trip(store: Store) -> None:
         store.update_saml_provider(provider.arn, lambda p: p)
 
 
-def _saml_provider(name: str, entity_id: str = "https://idp", account: str = "123456789012",
-                   keys: tuple[SamlPrivateKey, ...] = ()) -> SamlProvider:
-    return SamlProvider(account, name, f"arn:aws:iam::{account}:saml-provider/{name}", "<md/>",
-                        entity_id, 1.0, 9.0, f"UUID{name.upper()}0000000000000000000",
-                        "Allowed", keys)
+def _saml_provider(
+    name: str,
+    entity_id: str = "https://idp",
+    account: str = "123456789012",
+    keys: tuple[SamlPrivateKey, ...] = (),
+) -> SamlProvider:
+    return SamlProvider(
+        account,
+        name,
+        f"arn:aws:iam::{account}:saml-provider/{name}",
+        "<md/>",
+        entity_id,
+        1.0,
+        9.0,
+        f"UUID{name.upper()}0000000000000000000",
+        "Allowed",
+        keys,
+    )
 
 
 def test_saml_provider_private_keys_and_encryption_mode(store: Store) -> None:
@@ -256,14 +279,17 @@ def test_saml_provider_private_keys_and_encryption_mode(store: Store) -> None:
     provider = _saml_provider("Enc", keys=(first,))
     store.create_saml_provider(provider)
     assert store.get_saml_provider(provider.arn) == provider
-    store.update_saml_provider(provider.arn, lambda p: replace(
-        p, encryption_mode="Required", private_keys=(*p.private_keys, second)))
+    store.update_saml_provider(
+        provider.arn,
+        lambda p: replace(p, encryption_mode="Required", private_keys=(*p.private_keys, second)),
+    )
     rolled = store.get_saml_provider(provider.arn)
     assert rolled is not None and rolled.private_keys == (first, second)
     assert rolled.encryption_mode == "Required"
     store.update_saml_provider(provider.arn, lambda p: replace(p, private_keys=(second,)))
     assert store.get_saml_provider(provider.arn) == replace(
-        provider, encryption_mode="Required", private_keys=(second,))
+        provider, encryption_mode="Required", private_keys=(second,)
+    )
     assert store.list_saml_providers("123456789012")[0].private_keys == (second,)
 
 

@@ -11,10 +11,23 @@ from tests.store.conftest import open_test_store
 from tests.store.test_conformance_tokens import _race
 
 
-def _fault(fault_id: str, remaining: int | None = 2, created: float = 1.0,
-           operation: str | None = "GetFederationToken") -> FaultRecord:
-    return FaultRecord(fault_id, "connect", operation, "error", "ThrottlingException", None,
-                       remaining, None, created)
+def _fault(
+    fault_id: str,
+    remaining: int | None = 2,
+    created: float = 1.0,
+    operation: str | None = "GetFederationToken",
+) -> FaultRecord:
+    return FaultRecord(
+        fault_id,
+        "connect",
+        operation,
+        "error",
+        "ThrottlingException",
+        None,
+        remaining,
+        None,
+        created,
+    )
 
 
 def test_the_clock_offset_starts_at_zero_and_is_set_and_advanced(store: Store) -> None:

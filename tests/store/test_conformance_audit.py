@@ -18,13 +18,30 @@ from connectfed.store.audit_records import (
 ACCOUNT = "111122223333"
 
 
-def _event(event_id: str, position: float, name: str = "GetFederationToken",
-           account: str = ACCOUNT, username: str | None = "agent1",
-           source: str = "connect.amazonaws.com", key: str | None = "ASIAEXAMPLE",
-           read_only: bool = False,
-           resources: tuple[AuditResource, ...] = ()) -> AuditRecord:
-    return AuditRecord(event_id, account, float(int(position)), position, name, source,
-                       username, key, read_only, resources, f'{{"eventID":"{event_id}"}}')
+def _event(
+    event_id: str,
+    position: float,
+    name: str = "GetFederationToken",
+    account: str = ACCOUNT,
+    username: str | None = "agent1",
+    source: str = "connect.amazonaws.com",
+    key: str | None = "ASIAEXAMPLE",
+    read_only: bool = False,
+    resources: tuple[AuditResource, ...] = (),
+) -> AuditRecord:
+    return AuditRecord(
+        event_id,
+        account,
+        float(int(position)),
+        position,
+        name,
+        source,
+        username,
+        key,
+        read_only,
+        resources,
+        f'{{"eventID":"{event_id}"}}',
+    )
 
 
 def _ids(records: list[AuditRecord]) -> list[str]:
@@ -42,10 +59,26 @@ def history(store: Store) -> Store:
     instance = AuditResource("AWS::Connect::Instance", "arn:aws:connect:us-east-1:1:instance/i")
     role = AuditResource("AWS::IAM::Role", "arn:aws:iam::1:role/Agents")
     store.put_audit_events([_event("e1", 100.25, resources=(instance,))])
-    store.put_audit_events([_event("e2", 101.5, name="AssumeRoleWithSAML", username="alice",
-                                 source="sts.amazonaws.com", key=None, resources=(role,))])
-    store.put_audit_events([_event("e3", 102.75, name="ListUsers", read_only=True,
-                                 key="AKIAEXAMPLE", username="admin")])
+    store.put_audit_events(
+        [
+            _event(
+                "e2",
+                101.5,
+                name="AssumeRoleWithSAML",
+                username="alice",
+                source="sts.amazonaws.com",
+                key=None,
+                resources=(role,),
+            )
+        ]
+    )
+    store.put_audit_events(
+        [
+            _event(
+                "e3", 102.75, name="ListUsers", read_only=True, key="AKIAEXAMPLE", username="admin"
+            )
+        ]
+    )
     store.put_audit_events([_event("e4", 103.0, resources=(instance, role))])
     store.put_audit_events([_event("x1", 102.0, account="999999999999")])
     return store
@@ -58,24 +91,29 @@ def test_events_come_back_whole_newest_first(history: Store) -> None:
     assert newest == _event("e4", 103.0, resources=newest.resources)
     assert set(newest.resources) == {
         AuditResource("AWS::Connect::Instance", "arn:aws:connect:us-east-1:1:instance/i"),
-        AuditResource("AWS::IAM::Role", "arn:aws:iam::1:role/Agents")}
+        AuditResource("AWS::IAM::Role", "arn:aws:iam::1:role/Agents"),
+    }
     assert found[1].read_only is True and found[1].resources == ()
 
 
-@pytest.mark.parametrize(("key", "value", "expected"), [
-    (AuditAttribute.EVENT_ID, "e2", ["e2"]),
-    (AuditAttribute.EVENT_NAME, "GetFederationToken", ["e4", "e1"]),
-    (AuditAttribute.USERNAME, "alice", ["e2"]),
-    (AuditAttribute.EVENT_SOURCE, "sts.amazonaws.com", ["e2"]),
-    (AuditAttribute.ACCESS_KEY_ID, "AKIAEXAMPLE", ["e3"]),
-    (AuditAttribute.READ_ONLY, "true", ["e3"]),
-    (AuditAttribute.READ_ONLY, "false", ["e4", "e2", "e1"]),
-    (AuditAttribute.RESOURCE_NAME, "arn:aws:iam::1:role/Agents", ["e4", "e2"]),
-    (AuditAttribute.RESOURCE_TYPE, "AWS::Connect::Instance", ["e4", "e1"]),
-    (AuditAttribute.EVENT_NAME, "NoSuchEvent", []),
-])
-def test_lookup_by_each_attribute(history: Store, key: AuditAttribute, value: str,
-                                  expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (AuditAttribute.EVENT_ID, "e2", ["e2"]),
+        (AuditAttribute.EVENT_NAME, "GetFederationToken", ["e4", "e1"]),
+        (AuditAttribute.USERNAME, "alice", ["e2"]),
+        (AuditAttribute.EVENT_SOURCE, "sts.amazonaws.com", ["e2"]),
+        (AuditAttribute.ACCESS_KEY_ID, "AKIAEXAMPLE", ["e3"]),
+        (AuditAttribute.READ_ONLY, "true", ["e3"]),
+        (AuditAttribute.READ_ONLY, "false", ["e4", "e2", "e1"]),
+        (AuditAttribute.RESOURCE_NAME, "arn:aws:iam::1:role/Agents", ["e4", "e2"]),
+        (AuditAttribute.RESOURCE_TYPE, "AWS::Connect::Instance", ["e4", "e1"]),
+        (AuditAttribute.EVENT_NAME, "NoSuchEvent", []),
+    ],
+)
+def test_lookup_by_each_attribute(
+    history: Store, key: AuditAttribute, value: str, expected: list[str]
+) -> None:
     assert _ids(history.lookup_audit_events(_query(attribute=(key, value)))) == expected
 
 

@@ -7,8 +7,12 @@ from connectfed.store import Store
 from connectfed.store.records import DecisionRecord
 
 
-def _record(request_id: str, created: float = 10.0, expires: float = 100.0,
-            document: str = '{"why":"denied"}') -> DecisionRecord:
+def _record(
+    request_id: str,
+    created: float = 10.0,
+    expires: float = 100.0,
+    document: str = '{"why":"denied"}',
+) -> DecisionRecord:
     return DecisionRecord(request_id, created, expires, document)
 
 

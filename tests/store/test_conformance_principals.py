@@ -28,8 +28,15 @@ def _role(name: str, role_id: str) -> Role:
 
 
 def _key(key_id: str, user: IamUser | None) -> AccessKey:
-    return AccessKey(key_id, f"secret-of-{key_id}", ACCT, user.user_name if user else None,
-                     "Active", 1.0, user_id=user.user_id if user else None)
+    return AccessKey(
+        key_id,
+        f"secret-of-{key_id}",
+        ACCT,
+        user.user_name if user else None,
+        "Active",
+        1.0,
+        user_id=user.user_id if user else None,
+    )
 
 
 def test_users_and_roles_are_found_by_unique_id(store: Store) -> None:
@@ -138,8 +145,9 @@ def test_bindings_belong_to_the_role_id_not_its_arn(store: Store) -> None:
     store.create_instance(_instance(), [])
     store.create_connect_user(_user("agent1"))
     arn = f"arn:aws:iam::{ACCT}:role/Federation"
-    old, new = RoleBinding("i-1", "u-agent1", arn, "AROAOLD", 1.0), RoleBinding(
-        "i-1", "u-agent1", arn, "AROANEW", 2.0
+    old, new = (
+        RoleBinding("i-1", "u-agent1", arn, "AROAOLD", 1.0),
+        RoleBinding("i-1", "u-agent1", arn, "AROANEW", 2.0),
     )
     assert store.bind_role(old, allow_many=False)
     assert not store.bind_role(new, allow_many=False)  # same ARN, another principal
@@ -149,8 +157,19 @@ def test_bindings_belong_to_the_role_id_not_its_arn(store: Store) -> None:
 
 def test_secrets_round_trip_and_open_only_with_their_master_key(store_url: str) -> None:
     first = open_test_store(store_url)
-    session = Session("ASIA1", "session-secret", "h", ACCT, "arn:r", "AROA1", "R", "agent1",
-                      "AssumeRole", 1.0, 2.0)
+    session = Session(
+        "ASIA1",
+        "session-secret",
+        "h",
+        ACCT,
+        "arn:r",
+        "AROA1",
+        "R",
+        "agent1",
+        "AssumeRole",
+        1.0,
+        2.0,
+    )
     try:
         first.create_access_key(_key("AKIAROOT", None))
         first.create_session(session)
@@ -186,21 +205,35 @@ def test_migration_4_moves_rows_to_unique_ids_and_seals_old_secrets(store_url: s
     try:
         migrate(db, MIGRATIONS[:3])  # a database written by the version before migration 4
         with db.transaction() as tx:
-            tx.execute("INSERT INTO iam_users VALUES (?, 'alice', 'Alice', 'AIDAA', '/', ?, 1)",
-                       (ACCT, f"arn:aws:iam::{ACCT}:user/Alice"))
-            tx.execute("INSERT INTO roles VALUES (?, 'r', 'R', 'AROAR', '/', ?, '{}', 3600, NULL,"
-                       " 1)", (ACCT, f"arn:aws:iam::{ACCT}:role/R"))
-            for key_id, user_name in (("AKIAA", "Alice"), ("AKIAORPHAN", "gone"),
-                                      ("AKIAROOT", None)):
-                tx.execute("INSERT INTO access_keys VALUES (?, ?, ?, ?, 'Active', 1)",
-                           (key_id, f"plain-{key_id}", ACCT, user_name))
+            tx.execute(
+                "INSERT INTO iam_users VALUES (?, 'alice', 'Alice', 'AIDAA', '/', ?, 1)",
+                (ACCT, f"arn:aws:iam::{ACCT}:user/Alice"),
+            )
+            tx.execute(
+                "INSERT INTO roles VALUES (?, 'r', 'R', 'AROAR', '/', ?, '{}', 3600, NULL, 1)",
+                (ACCT, f"arn:aws:iam::{ACCT}:role/R"),
+            )
+            for key_id, user_name in (
+                ("AKIAA", "Alice"),
+                ("AKIAORPHAN", "gone"),
+                ("AKIAROOT", None),
+            ):
+                tx.execute(
+                    "INSERT INTO access_keys VALUES (?, ?, ?, ?, 'Active', 1)",
+                    (key_id, f"plain-{key_id}", ACCT, user_name),
+                )
             for kind, owner in (("user", "alice"), ("role", "r"), ("user", "gone")):
-                tx.execute("INSERT INTO inline_policies VALUES (?, ?, ?, ?, 'p', '{}')",
-                           (kind, ACCT, owner, owner))
+                tx.execute(
+                    "INSERT INTO inline_policies VALUES (?, ?, ?, ?, 'p', '{}')",
+                    (kind, ACCT, owner, owner),
+                )
             for arn in (f"arn:aws:iam::{ACCT}:role/R", f"arn:aws:iam::{ACCT}:role/Deleted"):
                 tx.execute("INSERT INTO role_bindings VALUES ('i-1', 'u-1', ?, 1)", (arn,))
-            tx.execute("INSERT INTO sts_sessions VALUES ('ASIA1', 'plain-session', 'h', ?,"
-                       " 'arn', 'AROAR', 'R', 's', 'AssumeRole', 1, 2, 0)", (ACCT,))
+            tx.execute(
+                "INSERT INTO sts_sessions VALUES ('ASIA1', 'plain-session', 'h', ?,"
+                " 'arn', 'AROAR', 'R', 's', 'AssumeRole', 1, 2, 0)",
+                (ACCT,),
+            )
     finally:
         db.close()
     store = open_test_store(store_url)
@@ -214,7 +247,9 @@ def test_migration_4_moves_rows_to_unique_ids_and_seals_old_secrets(store_url: s
         assert [p.policy_name for p in store.list_policies("user", "AIDAA")] == ["p"]
         assert [p.policy_name for p in store.list_policies("role", "AROAR")] == ["p"]
         assert [b.role_id for b in store.list_role_bindings("i-1", "u-1")] == [
-            "AROAR", f"deleted:arn:aws:iam::{ACCT}:role/Deleted"]
+            "AROAR",
+            f"deleted:arn:aws:iam::{ACCT}:role/Deleted",
+        ]
     finally:
         store.close()
     db = _raw_database(store_url)

@@ -17,13 +17,22 @@ from tests.store.conftest import open_test_store
 from tests.store.test_conformance import _instance, _user
 
 
-def _family(family_id: str = "f1", expires: float = 100.0, user_id: str = "u-agent1",
-            instance_id: str = "i-1") -> TokenFamily:
+def _family(
+    family_id: str = "f1",
+    expires: float = 100.0,
+    user_id: str = "u-agent1",
+    instance_id: str = "i-1",
+) -> TokenFamily:
     return TokenFamily(family_id, instance_id, user_id, "ASIA1", "arn:role/r", 1.0, expires)
 
 
-def _token(token_hash: str, kind: str = "refresh", family_id: str = "f1",
-           expires: float = 50.0, key_id: str = "k0") -> Token:
+def _token(
+    token_hash: str,
+    kind: str = "refresh",
+    family_id: str = "f1",
+    expires: float = 50.0,
+    key_id: str = "k0",
+) -> Token:
     return Token(token_hash, key_id, kind, family_id, "active", 1.0, expires)
 
 
@@ -191,10 +200,14 @@ def test_deleting_the_user_or_the_instance_ends_its_families(store: Store) -> No
 
 def test_gc_removes_what_expired_and_keeps_the_rest(store: Store) -> None:
     store.create_token_family(_family("old", expires=10.0), [_token("o1", expires=10.0)])
-    store.create_token_family(_family("live", expires=100.0), [
-        _token("expired", family_id="live", expires=20.0),
-        _token("used", family_id="live", expires=80.0),
-        _token("fresh", family_id="live", expires=90.0)])
+    store.create_token_family(
+        _family("live", expires=100.0),
+        [
+            _token("expired", family_id="live", expires=20.0),
+            _token("used", family_id="live", expires=80.0),
+            _token("fresh", family_id="live", expires=90.0),
+        ],
+    )
     store.update_token("used", lambda t, f: TokenChange("used", 15.0))
     store.put_signin_state("stale", "{}", 20.0)
     store.put_signin_state("pending", "{}", 60.0)
@@ -226,8 +239,9 @@ def test_concurrent_meta_updates_are_none_lost(store_url: str) -> None:
         check.close()
 
 
-def test_tokens_issued_before_the_token_migration_survive_it(store_url: str,
-                                                            tmp_path: Path) -> None:
+def test_tokens_issued_before_the_token_migration_survive_it(
+    store_url: str, tmp_path: Path
+) -> None:
     if store_url.startswith("sqlite:"):
         from connectfed.store.sqlite import SqliteDatabase
 
@@ -239,9 +253,12 @@ def test_tokens_issued_before_the_token_migration_survive_it(store_url: str,
     migrate(db, MIGRATIONS[:3])  # type: ignore[arg-type]
     with db.transaction() as tx:  # type: ignore[attr-defined]
         for row in (("a1", "access", 0), ("r1", "refresh", 0), ("s1", "signin", 1)):
-            tx.execute("INSERT INTO tokens (token_hash, kind, family_id, instance_id, user_id,"
-                       " session_key_id, created, expires, revoked) VALUES"
-                       " (?, ?, 'fam', 'i-1', 'u-1', 'ASIA1', 1.0, 99.0, ?)", row)
+            tx.execute(
+                "INSERT INTO tokens (token_hash, kind, family_id, instance_id, user_id,"
+                " session_key_id, created, expires, revoked) VALUES"
+                " (?, ?, 'fam', 'i-1', 'u-1', 'ASIA1', 1.0, 99.0, ?)",
+                row,
+            )
     db.close()  # type: ignore[attr-defined]
     upgraded = open_test_store(store_url)
     try:
@@ -250,7 +267,10 @@ def test_tokens_issued_before_the_token_migration_survive_it(store_url: str,
         token, family = found
         assert (token.key_id, token.state, token.kind) == ("k0", "active", "refresh")
         assert (family.instance_id, family.user_id, family.session_key_id) == (
-            "i-1", "u-1", "ASIA1")
+            "i-1",
+            "u-1",
+            "ASIA1",
+        )
         assert family.revoked is None and family.expires == 99.0
         code = upgraded.find_token(["s1"])
         assert code is not None and code[0].state == "used"  # "revoked" meant "used"

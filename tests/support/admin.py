@@ -13,20 +13,34 @@ from connectfed.client import AdminClient
 from tests.support.server import ROOT_KEY, ROOT_SECRET, Server, start_server
 
 
-def start_admin_server(data_dir: Path, *args: str, database_url: str | None = None,
-                       env: dict[str, str] | None = None) -> Server:
-    return start_server(data_dir, "--throttle-rate", "0", "--admin", *args,
-                        database_url=database_url, env=env)
+def start_admin_server(
+    data_dir: Path, *args: str, database_url: str | None = None, env: dict[str, str] | None = None
+) -> Server:
+    return start_server(
+        data_dir, "--throttle-rate", "0", "--admin", *args, database_url=database_url, env=env
+    )
 
 
 def admin(server: Server, token: str | None = None) -> AdminClient:
     return AdminClient(server.url, token)
 
 
-def retrying(server: Server, service: str, attempts: int = 3, key: str = ROOT_KEY,
-             secret: str = ROOT_SECRET, token: str | None = None, **config: Any) -> Any:
+def retrying(
+    server: Server,
+    service: str,
+    attempts: int = 3,
+    key: str = ROOT_KEY,
+    secret: str = ROOT_SECRET,
+    token: str | None = None,
+    **config: Any,
+) -> Any:
     """A boto3 client in standard retry mode with ``attempts`` attempts in all."""
     return boto3.client(
-        service, endpoint_url=server.url, region_name=server.region,
-        aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
-        config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}, **config))
+        service,
+        endpoint_url=server.url,
+        region_name=server.region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+        config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}, **config),
+    )

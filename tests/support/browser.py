@@ -31,8 +31,14 @@ class Browser:
     base_url: str
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, target: str, *, form: dict[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> Reply:
+    def request(
+        self,
+        method: str,
+        target: str,
+        *,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         parts = urlsplit(target)
         if parts.netloc:
             assert f"{parts.scheme}://{parts.netloc}" == self.base_url, target
@@ -49,8 +55,12 @@ class Browser:
         try:
             conn.request(method, target, body=body, headers=sent)
             response = conn.getresponse()
-            reply = Reply(response.status, {k.lower(): v for k, v in response.getheaders()},
-                          response.headers.get_all("Set-Cookie") or [], response.read())
+            reply = Reply(
+                response.status,
+                {k.lower(): v for k, v in response.getheaders()},
+                response.headers.get_all("Set-Cookie") or [],
+                response.read(),
+            )
         finally:
             conn.close()
         for line in reply.set_cookies:

@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @contextmanager
-def canned_server(status: int, body: bytes, headers: dict[str, str] | None = None,
-                  stall_seconds: float = 0.0) -> Iterator[tuple[str, list[dict[str, str]]]]:
+def canned_server(
+    status: int, body: bytes, headers: dict[str, str] | None = None, stall_seconds: float = 0.0
+) -> Iterator[tuple[str, list[dict[str, str]]]]:
     seen: list[dict[str, str]] = []
     release = threading.Event()
 

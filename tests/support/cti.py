@@ -11,8 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 TARGET = "AmazonConnectCTIService."
-STREAMS_DIR = Path(__file__).resolve().parents[2] / "web-assets" / "node_modules" / \
-    "amazon-connect-streams"
+STREAMS_DIR = (
+    Path(__file__).resolve().parents[2] / "web-assets" / "node_modules" / "amazon-connect-streams"
+)
 
 
 @dataclass
@@ -26,9 +27,16 @@ class CtiAnswer:
         return self.body.get("__type") if isinstance(self.body, dict) else None
 
 
-def call(url: str, path: str, operation: str | None, body: Any = None, token: str | None = None,
-         headers: dict[str, str] | None = None, raw: bytes | None = None,
-         timeout: float = 40) -> CtiAnswer:
+def call(
+    url: str,
+    path: str,
+    operation: str | None,
+    body: Any = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+    timeout: float = 40,
+) -> CtiAnswer:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     sent = {"Content-Type": "application/x-amz-json-1.0"}

@@ -76,8 +76,13 @@ def _early_answer(sock: socket.socket) -> bytes | None:
         sock.settimeout(timeout)
 
 
-def exchange(server: Server, pieces: Iterable[bytes], pause: float = 0.0,
-             timeout: float = 15, keep_sending: bool = False) -> Answer:
+def exchange(
+    server: Server,
+    pieces: Iterable[bytes],
+    pause: float = 0.0,
+    timeout: float = 15,
+    keep_sending: bool = False,
+) -> Answer:
     """Send ``pieces`` (``pause`` seconds apart) until the server answers (or, with
     ``keep_sending``, until it closes) or stops taking them, then read until it closes."""
     with connect(server, timeout) as sock:

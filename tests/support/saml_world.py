@@ -31,25 +31,39 @@ class SamlWorld:
 
     def assume(self, assertion: str, **kw: Any) -> dict[str, Any]:
         sts = self.server.client("sts")
-        return dict(sts.assume_role_with_saml(RoleArn=kw.pop("role_arn", self.role_arn),
-                                              PrincipalArn=kw.pop("provider_arn",
-                                                                  self.provider_arn),
-                                              SAMLAssertion=assertion, **kw))
+        return dict(
+            sts.assume_role_with_saml(
+                RoleArn=kw.pop("role_arn", self.role_arn),
+                PrincipalArn=kw.pop("provider_arn", self.provider_arn),
+                SAMLAssertion=assertion,
+                **kw,
+            )
+        )
 
 
 def saml_trust(provider_arn: str, audience: str = SIGNIN) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": provider_arn},
-        "Action": "sts:AssumeRoleWithSAML",
-        "Condition": {"StringEquals": {"SAML:aud": audience}}}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithSAML",
+                    "Condition": {"StringEquals": {"SAML:aud": audience}},
+                }
+            ],
+        }
+    )
 
 
 def build_saml_world(server: Server, name: str) -> SamlWorld:
     world = build_world(server, name)
     idp = TestIdp(entity_id=f"https://idp.example.test/{name}")
     iam = server.client("iam")
-    provider_arn = iam.create_saml_provider(SAMLMetadataDocument=idp.metadata(),
-                                            Name=f"idp-{name}")["SAMLProviderArn"]
+    provider_arn = iam.create_saml_provider(
+        SAMLMetadataDocument=idp.metadata(), Name=f"idp-{name}"
+    )["SAMLProviderArn"]
     role_name = world.role_arn.rsplit("/", 1)[1]
     iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=saml_trust(provider_arn))
     assert provider_arn == f"arn:aws:iam::{ACCOUNT_ID}:saml-provider/idp-{name}"

@@ -25,8 +25,9 @@ class _Recorder(urllib.request.HTTPRedirectHandler):
     def __init__(self) -> None:
         self.locations: list[str] = []
 
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> Any:
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
         self.locations.append(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -34,8 +35,11 @@ class _Recorder(urllib.request.HTTPRedirectHandler):
 def _browser() -> tuple[urllib.request.OpenerDirector, http.cookiejar.CookieJar, _Recorder]:
     jar = http.cookiejar.CookieJar()
     recorder = _Recorder()
-    return (urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), recorder),
-            jar, recorder)
+    return (
+        urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), recorder),
+        jar,
+        recorder,
+    )
 
 
 def _assertion_content(assertion: str) -> list[str]:
@@ -57,8 +61,9 @@ def exercise_secret_flows(server: Server, name: str = "logs") -> list[str]:
     secrets += [assertion, *_assertion_content(assertion)]
     creds = saml.assume(assertion)["Credentials"]
     secrets += [creds["SecretAccessKey"], creds["SessionToken"]]
-    connect = server.client("connect", creds["AccessKeyId"], creds["SecretAccessKey"],
-                            creds["SessionToken"])
+    connect = server.client(
+        "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
     token = connect.get_federation_token(InstanceId=world.instance_id)
     code = parse_qs(urlsplit(token["SignInUrl"]).query)["code"][0]
     secrets += [token["Credentials"]["AccessToken"], token["Credentials"]["RefreshToken"], code]
@@ -68,9 +73,12 @@ def exercise_secret_flows(server: Server, name: str = "logs") -> list[str]:
 
     # A presigned GetFederationToken URL made with the session's credentials.
     request = AWSRequest(method="GET", url=f"{server.url}/user/federate/{world.instance_id}")
-    SigV4QueryAuth(Credentials(creds["AccessKeyId"], creds["SecretAccessKey"],
-                               creds["SessionToken"]), "connect", "us-east-1",
-                   expires=60).add_auth(request)
+    SigV4QueryAuth(
+        Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
+        "connect",
+        "us-east-1",
+        expires=60,
+    ).add_auth(request)
     presigned = request.prepare().url
     query = parse_qs(urlsplit(presigned).query)
     secrets += [query["X-Amz-Signature"][0]]
@@ -80,12 +88,17 @@ def exercise_secret_flows(server: Server, name: str = "logs") -> list[str]:
     browser_assertion = saml.assertion("agent2")
     secrets += [browser_assertion, *_assertion_content(browser_assertion)]
     relay = f"/connect/federate/{world.instance_id}?destination={quote('/ccp-v2')}"
-    landed = opener.open(urllib.request.Request(
-        server.url + "/saml", data=urlencode({"SAMLResponse": browser_assertion,
-                                              "RelayState": relay}).encode()), timeout=30)
+    landed = opener.open(
+        urllib.request.Request(
+            server.url + "/saml",
+            data=urlencode({"SAMLResponse": browser_assertion, "RelayState": relay}).encode(),
+        ),
+        timeout=30,
+    )
     assert b"data-authorize=" in landed.read()
-    browser_codes = [parse_qs(urlsplit(u).query)["code"][0] for u in recorder.locations
-                     if "code=" in u]
+    browser_codes = [
+        parse_qs(urlsplit(u).query)["code"][0] for u in recorder.locations if "code=" in u
+    ]
     assert len(browser_codes) == 1  # the redirect from federate to the sign-in URL
     secrets += browser_codes + [cookie.value for cookie in jar if cookie.value]
     assert any(cookie.name == "connectfed_console" for cookie in jar)

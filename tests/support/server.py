@@ -105,13 +105,19 @@ def start_server(
     ]
     if database_url:
         command += ["--database-url", database_url]
-    root_names = ("CONNECTFED_ACCOUNT_ID", "CONNECTFED_ROOT_ACCESS_KEY_ID",
-                  "CONNECTFED_ROOT_SECRET_ACCESS_KEY")
+    root_names = (
+        "CONNECTFED_ACCOUNT_ID",
+        "CONNECTFED_ROOT_ACCESS_KEY_ID",
+        "CONNECTFED_ROOT_SECRET_ACCESS_KEY",
+    )
     environment = {k: v for k, v in os.environ.items() if k not in root_names}
     environment["PYTHONUNBUFFERED"] = "1"
     if root_env:
-        environment.update(CONNECTFED_ACCOUNT_ID=ACCOUNT_ID, CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_KEY,
-                           CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET)
+        environment.update(
+            CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
+            CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_KEY,
+            CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET,
+        )
     if database_url and database_url.startswith("postgres"):
         environment["CONNECTFED_MASTER_KEY"] = SHARED_MASTER_KEY
     environment.update(env or {})

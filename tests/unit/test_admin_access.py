@@ -16,11 +16,22 @@ from connectfed.admin.access import (
 ANY = "0.0.0.0"  # noqa: S104  (a bind address under test, not a bind)
 
 
-@pytest.mark.parametrize(("host", "loopback"), [
-    ("127.0.0.1", True), ("127.0.0.2", True), ("localhost", True), ("::1", True),
-    ("[::1]", True), (ANY, False), ("::", False), ("", False), ("192.168.1.5", False),
-    ("example.test", False), ("10.0.0.1", False),
-])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        (ANY, False),
+        ("::", False),
+        ("", False),
+        ("192.168.1.5", False),
+        ("example.test", False),
+        ("10.0.0.1", False),
+    ],
+)
 def test_only_loopback_binds_count_as_local(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
@@ -29,8 +40,9 @@ def test_the_api_is_off_unless_asked_for() -> None:
     assert decide(requested=False, implied=False, host="127.0.0.1", token="t").enabled is False
 
 
-@pytest.mark.parametrize("how", [{"requested": True, "implied": False},
-                                 {"requested": False, "implied": True}])
+@pytest.mark.parametrize(
+    "how", [{"requested": True, "implied": False}, {"requested": False, "implied": True}]
+)
 def test_a_loopback_bind_opens_it_without_a_token(how: dict[str, bool]) -> None:
     assert decide(host="127.0.0.1", token=None, **how) == AdminAccess(True, None)
 
@@ -52,11 +64,22 @@ def test_demo_on_a_public_bind_without_token_leaves_it_off() -> None:
     assert "--admin-token" in access.reason
 
 
-@pytest.mark.parametrize(("header", "status"), [
-    (None, 401), ("", 401), ("Basic czNjcmV0", 401), ("Bearer", 401), ("Bearer ", 401),
-    ("Bearer wrong", 403), ("Bearer s3cret2", 403), ("Bearer s3cre", 403),
-    ("Bearer s3cret", None), ("bearer s3cret", None), ("Bearer  s3cret ", None),
-])
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        (None, 401),
+        ("", 401),
+        ("Basic czNjcmV0", 401),
+        ("Bearer", 401),
+        ("Bearer ", 401),
+        ("Bearer wrong", 403),
+        ("Bearer s3cret2", 403),
+        ("Bearer s3cre", 403),
+        ("Bearer s3cret", None),
+        ("bearer s3cret", None),
+        ("Bearer  s3cret ", None),
+    ],
+)
 def test_requests_need_the_exact_bearer_token(header: str | None, status: int | None) -> None:
     assert check_authorization(AdminAccess(True, "s3cret"), header) == status
 

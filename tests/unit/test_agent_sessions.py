@@ -33,19 +33,28 @@ class Setup:
         assert key is not None and key.user_name is not None
         user = store.get_user(key.account_id, key.user_name)
         assert user is not None
-        caller = Principal("user", key.account_id, user.arn, user.user_id, user.user_name,
-                           demo.access_key_id)
-        creds = self.services.sts.assume_role(caller, {
-            "RoleArn": demo.role_arn, "RoleSessionName": agent,
-            "DurationSeconds": duration})["Credentials"]
+        caller = Principal(
+            "user", key.account_id, user.arn, user.user_id, user.user_name, demo.access_key_id
+        )
+        creds = self.services.sts.assume_role(
+            caller,
+            {"RoleArn": demo.role_arn, "RoleSessionName": agent, "DurationSeconds": duration},
+        )["Credentials"]
         session = self.services.resolver.principal_of_session(creds["AccessKeyId"])
         return dict(self.services.federation.federate(session, demo.instance_id))
 
 
 def _setup(tmp_path: Path, **settings: Any) -> Setup:
     clock = FixedClock(START)
-    services = build_services(Settings(database_url=f"sqlite://{tmp_path / 'db'}",
-                                       throttle_rate=0, cache_ttl_seconds=0, **settings), clock)
+    services = build_services(
+        Settings(
+            database_url=f"sqlite://{tmp_path / 'db'}",
+            throttle_rate=0,
+            cache_ttl_seconds=0,
+            **settings,
+        ),
+        clock,
+    )
     return Setup(services, clock, ensure_demo(services))
 
 
@@ -83,8 +92,9 @@ def test_no_token_outlives_the_iam_session(tmp_path: Path) -> None:
     creds = result["Credentials"]
     end = START + timedelta(seconds=900)
     assert creds["AccessTokenExpiration"] == end and creds["RefreshTokenExpiration"] == end
-    browser = sessions.sign_in_with_code(setup.demo.instance_id,
-                                         result["SignInUrl"].split("code=")[1])
+    browser = sessions.sign_in_with_code(
+        setup.demo.instance_id, result["SignInUrl"].split("code=")[1]
+    )
     assert browser.expires == end
     setup.clock.advance(600)
     access = sessions.authorize_browser(browser.token, setup.demo.instance_id)
@@ -105,13 +115,13 @@ def test_a_rotated_refresh_token_presented_again_ends_old_and_new_tokens(tmp_pat
     assert _reason(sessions.refresh, fresh.refresh_token) is RejectReason.EXPIRED
 
 
-def test_a_browser_session_gets_fresh_access_after_the_access_token_expired(
-        tmp_path: Path) -> None:
+def test_a_browser_session_gets_fresh_access_after_the_access_token_expired(tmp_path: Path) -> None:
     setup = _setup(tmp_path, access_token_seconds=60)
     sessions = setup.services.agent_sessions
     result = setup.federate()
-    browser = sessions.sign_in_with_code(setup.demo.instance_id,
-                                         result["SignInUrl"].split("code=")[1])
+    browser = sessions.sign_in_with_code(
+        setup.demo.instance_id, result["SignInUrl"].split("code=")[1]
+    )
     setup.clock.advance(120)
     access = sessions.authorize_browser(browser.token, None)
     assert access.instance_id == setup.demo.instance_id

@@ -16,8 +16,14 @@ from connectfed.web.routes import WebResponse
 
 
 def _call(app: Any, path: str) -> list[dict[str, Any]]:
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "headers": [(b"host", b"x")]}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"x")],
+    }
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -31,11 +37,15 @@ def _call(app: Any, path: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("location", ["/ccp-v2/\u20ac", "/ccp\r\nSet-Cookie: x=y", "/a\x00b"])
-def test_unsendable_header_becomes_a_clean_500(tmp_path: Path, location: str,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unsendable_header_becomes_a_clean_500(
+    tmp_path: Path, location: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = create_app(Settings(database_url=f"sqlite://{tmp_path / 'db.sqlite'}"))
-    monkeypatch.setattr(app.web, "handle", lambda *args: WebResponse(
-        303, {"Location": location, "Content-Type": "text/html"}, b""))
+    monkeypatch.setattr(
+        app.web,
+        "handle",
+        lambda *args: WebResponse(303, {"Location": location, "Content-Type": "text/html"}, b""),
+    )
     start, body = _call(app, "/connect/federate/some-instance")
     assert start["status"] == 500
     headers = dict(start["headers"])
@@ -44,8 +54,9 @@ def test_unsendable_header_becomes_a_clean_500(tmp_path: Path, location: str,
     assert json.loads(body["body"])["message"]
 
 
-def test_browser_route_that_raises_gets_a_500_page(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_browser_route_that_raises_gets_a_500_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = create_app(Settings(database_url=f"sqlite://{tmp_path / 'db.sqlite'}"))
 
     def boom(*args: Any) -> WebResponse:

@@ -31,15 +31,20 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _event(username: str) -> AuditEvent:
-    actor = AuditActor(IdentityType.IAM_USER, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:user/{username}",
-                       user_name=username)
+    actor = AuditActor(
+        IdentityType.IAM_USER,
+        ACCOUNT,
+        f"arn:aws:iam::{ACCOUNT}:user/{username}",
+        user_name=username,
+    )
     return AuditEvent(EventName.GET_FEDERATION_TOKEN, EventSource.CONNECT, actor)
 
 
 def _trail(store: Store, clock: FixedClock, **kw: float) -> AuditTrail:
     # A writer that never wakes on its own within a test: only flush() and close() store.
-    return AuditTrail(store, clock, region="eu-west-1", account_id=ACCOUNT,
-                      flush_interval_seconds=3600, **kw)  # type: ignore[arg-type]
+    return AuditTrail(
+        store, clock, region="eu-west-1", account_id=ACCOUNT, flush_interval_seconds=3600, **kw
+    )  # type: ignore[arg-type]
 
 
 def _usernames(store: Store) -> list[str | None]:
@@ -58,7 +63,10 @@ def test_events_are_stamped_with_their_request_and_stored_when_flushed(store: St
     (stored,) = store.lookup_audit_events(AuditQuery(ACCOUNT, 10))
     record = json.loads(stored.document)
     assert (record["requestID"], record["sourceIPAddress"], record["userAgent"]) == (
-        "req-1", "192.0.2.7", "aws-cli/2")
+        "req-1",
+        "192.0.2.7",
+        "aws-cli/2",
+    )
     assert record["eventTime"] == "2026-03-01T12:00:00Z" and stored.event_time % 1 == 0
     assert record["awsRegion"] == "eu-west-1" and record["eventID"] == stored.event_id
     trail.close()

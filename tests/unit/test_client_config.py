@@ -12,13 +12,20 @@ from connectfed.client.config import ConfigurationError, resolve_config
 def files(tmp_path: Path, credentials: str = "", config: str = "") -> dict[str, str]:
     (tmp_path / "credentials").write_text(credentials)
     (tmp_path / "config").write_text(config)
-    return {"AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-            "AWS_CONFIG_FILE": str(tmp_path / "config"), "HOME": str(tmp_path)}
+    return {
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+        "AWS_CONFIG_FILE": str(tmp_path / "config"),
+        "HOME": str(tmp_path),
+    }
 
 
 def test_environment_credentials_with_session_token(tmp_path: Path) -> None:
-    env = files(tmp_path) | {"AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "s1",
-                             "AWS_SESSION_TOKEN": "t1", "AWS_REGION": "eu-west-1"}
+    env = files(tmp_path) | {
+        "AWS_ACCESS_KEY_ID": "AKIA1",
+        "AWS_SECRET_ACCESS_KEY": "s1",
+        "AWS_SESSION_TOKEN": "t1",
+        "AWS_REGION": "eu-west-1",
+    }
     config = resolve_config(env=env)
     assert config.credentials is not None
     assert (config.credentials.access_key_id, config.credentials.session_token) == ("AKIA1", "t1")
@@ -27,16 +34,22 @@ def test_environment_credentials_with_session_token(tmp_path: Path) -> None:
 
 
 def test_default_profile_from_shared_files(tmp_path: Path) -> None:
-    env = files(tmp_path, "[default]\naws_access_key_id = AKIA2\naws_secret_access_key = s2\n",
-                "[default]\nregion = ap-southeast-2\n")
+    env = files(
+        tmp_path,
+        "[default]\naws_access_key_id = AKIA2\naws_secret_access_key = s2\n",
+        "[default]\nregion = ap-southeast-2\n",
+    )
     config = resolve_config(env=env)
     assert config.credentials and config.credentials.access_key_id == "AKIA2"
     assert config.region == "ap-southeast-2"
 
 
 def test_explicit_profile_wins_over_environment_credentials(tmp_path: Path) -> None:
-    env = files(tmp_path, "[dev]\naws_access_key_id = AKIA3\naws_secret_access_key = s3\n",
-                "[profile dev]\nregion = us-west-2\nendpoint_url = http://127.0.0.1:9\n")
+    env = files(
+        tmp_path,
+        "[dev]\naws_access_key_id = AKIA3\naws_secret_access_key = s3\n",
+        "[profile dev]\nregion = us-west-2\nendpoint_url = http://127.0.0.1:9\n",
+    )
     env |= {"AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "senv"}
     config = resolve_config(profile="dev", env=env)
     assert config.credentials and config.credentials.access_key_id == "AKIA3"
@@ -55,8 +68,10 @@ def test_endpoint_precedence(tmp_path: Path) -> None:
     env = files(tmp_path, config="[default]\nendpoint_url = http://from-config\n")
     env |= {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
     assert resolve_config(env=env).endpoint_url == "http://from-config"
-    assert resolve_config(env=env | {"AWS_ENDPOINT_URL": "http://global"}).endpoint_url == \
-        "http://global"
+    assert (
+        resolve_config(env=env | {"AWS_ENDPOINT_URL": "http://global"}).endpoint_url
+        == "http://global"
+    )
     both = env | {"AWS_ENDPOINT_URL": "http://global", "AWS_ENDPOINT_URL_CONNECT": "http://svc"}
     assert resolve_config(env=both).endpoint_url == "http://svc"
     assert resolve_config(endpoint_url="http://arg", env=both).endpoint_url == "http://arg"
@@ -78,8 +93,12 @@ def test_unsigned_needs_no_credentials(tmp_path: Path) -> None:
 
 
 def test_ca_bundle_and_max_attempts_from_environment(tmp_path: Path) -> None:
-    env = files(tmp_path) | {"AWS_CA_BUNDLE": "/tmp/ca.pem", "AWS_MAX_ATTEMPTS": "7",
-                             "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "a",
-                             "AWS_SECRET_ACCESS_KEY": "b"}
+    env = files(tmp_path) | {
+        "AWS_CA_BUNDLE": "/tmp/ca.pem",
+        "AWS_MAX_ATTEMPTS": "7",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "a",
+        "AWS_SECRET_ACCESS_KEY": "b",
+    }
     config = resolve_config(env=env)
     assert config.verify == "/tmp/ca.pem" and config.max_attempts == 7

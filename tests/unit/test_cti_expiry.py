@@ -24,9 +24,13 @@ OPERATIONS = cti.model_operations()
 
 
 def _app(tmp_path: Path, clock: FixedClock, **settings: object) -> tuple[ConnectfedApp, str, str]:
-    base = Settings(database_url=f"sqlite://{tmp_path / 'db'}", throttle_rate=0,
-                    cache_ttl_seconds=0, access_token_seconds=900,
-                    streams_dir=str(cti.STREAMS_DIR))
+    base = Settings(
+        database_url=f"sqlite://{tmp_path / 'db'}",
+        throttle_rate=0,
+        cache_ttl_seconds=0,
+        access_token_seconds=900,
+        streams_dir=str(cti.STREAMS_DIR),
+    )
     services = build_services(replace(base, **settings), clock)  # type: ignore[arg-type]
     app = ConnectfedApp(services)
     demo = ensure_demo(services)
@@ -34,10 +38,17 @@ def _app(tmp_path: Path, clock: FixedClock, **settings: object) -> tuple[Connect
     assert key is not None and key.user_name is not None
     iam_user = services.store.get_user(key.account_id, key.user_name)
     assert iam_user is not None
-    caller = Principal("user", key.account_id, iam_user.arn, iam_user.user_id,
-                       iam_user.user_name, demo.access_key_id)
-    session = services.sts.assume_role(caller, {"RoleArn": demo.role_arn,
-                                                "RoleSessionName": "agent1"})["Credentials"]
+    caller = Principal(
+        "user",
+        key.account_id,
+        iam_user.arn,
+        iam_user.user_id,
+        iam_user.user_name,
+        demo.access_key_id,
+    )
+    session = services.sts.assume_role(
+        caller, {"RoleArn": demo.role_arn, "RoleSessionName": "agent1"}
+    )["Credentials"]
     agent = services.resolver.principal_of_session(session["AccessKeyId"])
     tokens = services.federation.federate(agent, demo.instance_id)["Credentials"]
     return app, demo.instance_id, tokens["AccessToken"]
@@ -49,16 +60,19 @@ def _call(app: ConnectfedApp, instance_id: str, operation: str, token: str) -> R
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
-def test_an_expired_access_token_is_refused_on_every_operation(tmp_path: Path,
-                                                                operation: str) -> None:
+def test_an_expired_access_token_is_refused_on_every_operation(
+    tmp_path: Path, operation: str
+) -> None:
     clock = FixedClock(datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
     app, instance_id, token = _app(tmp_path, clock)
     assert _call(app, instance_id, "GetAgentConfiguration", token).status == 200
     clock.advance(901)
     answer = _call(app, instance_id, operation, token)
     assert answer.status == 401
-    assert json.loads(answer.body) == {"__type": "UnauthorizedException",
-                                       "message": "The access token has expired."}
+    assert json.loads(answer.body) == {
+        "__type": "UnauthorizedException",
+        "message": "The access token has expired.",
+    }
 
 
 def test_without_streams_the_api_and_the_ccp_say_what_is_missing(tmp_path: Path) -> None:
@@ -67,9 +81,12 @@ def test_without_streams_the_api_and_the_ccp_say_what_is_missing(tmp_path: Path)
     answer = _call(app, instance_id, "GetAgentSnapshot", token)
     assert answer.status == 503
     assert json.loads(answer.body)["message"].startswith(
-        "amazon-connect-streams not installed: run scripts/bootstrap")
+        "amazon-connect-streams not installed: run scripts/bootstrap"
+    )
     page = app.ccp.handle(f"/connect/{instance_id}/ccp-v2/")
     assert b"amazon-connect-streams not installed: run scripts/bootstrap" in page.body
     bundle = app.ccp.handle("/_connectfed/static/connect-streams.js")
     assert (bundle.status, bundle.body) == (
-        503, b"amazon-connect-streams not installed: run scripts/bootstrap")
+        503,
+        b"amazon-connect-streams not installed: run scripts/bootstrap",
+    )

@@ -17,8 +17,14 @@ from connectfed.settings import Settings
 
 
 def _call(app: Any, method: str, path: str) -> list[dict[str, Any]]:
-    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(),
-             "query_string": b"", "headers": [(b"host", b"x")]}
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"x")],
+    }
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -32,10 +38,17 @@ def _call(app: Any, method: str, path: str) -> list[dict[str, Any]]:
 
 
 def _edge(tmp_path: Path) -> Any:
-    services = build_services(Settings(database_url=f"sqlite://{tmp_path / 'db'}",
-                                       admin=True))
-    services.explanations.record(Explanation("r-1", services.explanations.now(), "iam:GetUser",
-                                             "arn:aws:iam::1:user/u", "AccessDenied", "why"))
+    services = build_services(Settings(database_url=f"sqlite://{tmp_path / 'db'}", admin=True))
+    services.explanations.record(
+        Explanation(
+            "r-1",
+            services.explanations.now(),
+            "iam:GetUser",
+            "arn:aws:iam::1:user/u",
+            "AccessDenied",
+            "why",
+        )
+    )
     return create_edge(services)
 
 

@@ -39,27 +39,34 @@ class Dice:
 
 def _service(store: Store, rng: Dice | None = None) -> FaultService:
     clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
-    return FaultService(store, clock, lambda s, o: (s, o) in KNOWN, cache_seconds=60,
-                        rng=rng or Dice())
+    return FaultService(
+        store, clock, lambda s, o: (s, o) in KNOWN, cache_seconds=60, rng=rng or Dice()
+    )
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    (FaultSpec("s3", error="ThrottlingException"), "service must be one of"),
-    (FaultSpec("connect", "GetFederationTokens", error="ThrottlingException"),
-     "no operation 'GetFederationTokens'"),
-    (FaultSpec("connect"), "exactly one of"),
-    (FaultSpec("connect", error="ThrottlingException", drop=True), "exactly one of"),
-    (FaultSpec("connect", error="AccessDeniedException"), "error must be one of"),
-    (FaultSpec("connect", latency_ms=0), "latency_ms must be between"),
-    (FaultSpec("connect", latency_ms=300_001), "latency_ms must be between"),
-    (FaultSpec("connect", drop=True, count=0), "count must be between"),
-    (FaultSpec("connect", drop=True, count=1, rate=0.5), "count or rate"),
-    (FaultSpec("connect", drop=True, rate=0.0), "rate must be"),
-    (FaultSpec("connect", drop=True, rate=1.5), "rate must be"),
-    (FaultSpec("connect", drop=True, rate=float("nan")), "rate must be"),
-])
-def test_faults_that_cannot_be_injected_are_refused(store: Store, spec: FaultSpec,
-                                                     message: str) -> None:
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (FaultSpec("s3", error="ThrottlingException"), "service must be one of"),
+        (
+            FaultSpec("connect", "GetFederationTokens", error="ThrottlingException"),
+            "no operation 'GetFederationTokens'",
+        ),
+        (FaultSpec("connect"), "exactly one of"),
+        (FaultSpec("connect", error="ThrottlingException", drop=True), "exactly one of"),
+        (FaultSpec("connect", error="AccessDeniedException"), "error must be one of"),
+        (FaultSpec("connect", latency_ms=0), "latency_ms must be between"),
+        (FaultSpec("connect", latency_ms=300_001), "latency_ms must be between"),
+        (FaultSpec("connect", drop=True, count=0), "count must be between"),
+        (FaultSpec("connect", drop=True, count=1, rate=0.5), "count or rate"),
+        (FaultSpec("connect", drop=True, rate=0.0), "rate must be"),
+        (FaultSpec("connect", drop=True, rate=1.5), "rate must be"),
+        (FaultSpec("connect", drop=True, rate=float("nan")), "rate must be"),
+    ],
+)
+def test_faults_that_cannot_be_injected_are_refused(
+    store: Store, spec: FaultSpec, message: str
+) -> None:
     with pytest.raises(InvalidFault, match=message):
         _service(store).add(spec)
     assert store.list_faults() == []
@@ -67,8 +74,9 @@ def test_faults_that_cannot_be_injected_are_refused(store: Store, spec: FaultSpe
 
 def test_a_counted_error_fires_for_the_next_calls_of_its_operation_only(store: Store) -> None:
     faults = _service(store)
-    fault = faults.add(FaultSpec("connect", "GetFederationToken", error="ThrottlingException",
-                                 count=2))
+    fault = faults.add(
+        FaultSpec("connect", "GetFederationToken", error="ThrottlingException", count=2)
+    )
     assert fault.count == 2 and fault.id.startswith("fault-")
     assert faults.effect("connect", "CreateUser") is None
     assert faults.effect("sts", "GetFederationToken") is None
@@ -84,8 +92,9 @@ def test_a_fault_without_operation_matches_every_operation_of_its_service(store:
     faults = _service(store)
     fault = faults.add(FaultSpec("sts", error="InternalFailure"))
     for operation in ("AssumeRole", "GetCallerIdentity", "AssumeRoleWithSAML"):
-        assert faults.effect("sts", operation) == Effect(error=ErrorKind.INTERNAL,
-                                                         fault_id=fault.id)
+        assert faults.effect("sts", operation) == Effect(
+            error=ErrorKind.INTERNAL, fault_id=fault.id
+        )
     assert faults.effect("iam", "CreateUser") is None
 
 
@@ -93,8 +102,12 @@ def test_a_rate_fires_for_that_share_of_calls(store: Store) -> None:
     faults = _service(store, Dice(0.1, 0.5, 0.29, 0.3))
     fault = faults.add(FaultSpec("connect", drop=True, rate=0.3))
     outcomes = [faults.effect("connect", "GetFederationToken") for _ in range(4)]
-    assert outcomes == [Effect(drop=True, fault_id=fault.id), None,
-                        Effect(drop=True, fault_id=fault.id), None]
+    assert outcomes == [
+        Effect(drop=True, fault_id=fault.id),
+        None,
+        Effect(drop=True, fault_id=fault.id),
+        None,
+    ]
 
 
 def test_latencies_add_up_and_the_oldest_error_or_drop_wins(store: Store) -> None:

@@ -9,15 +9,18 @@ import pytest
 from connectfed import jsonsafe
 
 
-@pytest.mark.parametrize("text,ok", [
-    ("[" * 64 + "]" * 64, True),
-    ("[" * 65 + "]" * 65, False),
-    ('{"a":' * 64 + "1" + "}" * 64, True),
-    ('{"a":' * 65 + "1" + "}" * 65, False),
-    ("[" * 100_000, False),  # RecursionError inside json, reported as too deep
-    (json.dumps(["[" * 500, "{" * 500, '\\"[[[['] + [[[]]] * 100), True),  # brackets in strings
-    (json.dumps([[[]] * 1000]), True),  # many shallow containers
-])
+@pytest.mark.parametrize(
+    "text,ok",
+    [
+        ("[" * 64 + "]" * 64, True),
+        ("[" * 65 + "]" * 65, False),
+        ('{"a":' * 64 + "1" + "}" * 64, True),
+        ('{"a":' * 65 + "1" + "}" * 65, False),
+        ("[" * 100_000, False),  # RecursionError inside json, reported as too deep
+        (json.dumps(["[" * 500, "{" * 500, '\\"[[[['] + [[[]]] * 100), True),  # brackets in strings
+        (json.dumps([[[]] * 1000]), True),  # many shallow containers
+    ],
+)
 def test_depth_limit(text: str, ok: bool) -> None:
     if ok:
         assert jsonsafe.loads(text) == json.loads(text)

@@ -14,13 +14,22 @@ ALLOW = Decision.ALLOW
 NO = Decision.IMPLICIT_DENY
 
 
-def decide(operator: str, key: str, values: Any, context: dict[str, Any],
-           effect: str = "Allow") -> Decision:
-    statement = {"Effect": effect, "Action": "iam:GetUser", "Resource": "*",
-                 "Condition": {operator: {key: values}}}
+def decide(
+    operator: str, key: str, values: Any, context: dict[str, Any], effect: str = "Allow"
+) -> Decision:
+    statement = {
+        "Effect": effect,
+        "Action": "iam:GetUser",
+        "Resource": "*",
+        "Condition": {operator: {key: values}},
+    }
     doc = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
-    return evaluate([doc], RequestFacts("iam:GetUser", "arn:aws:iam::1:user/u",
-                                        {k.lower(): v for k, v in context.items()}))
+    return evaluate(
+        [doc],
+        RequestFacts(
+            "iam:GetUser", "arn:aws:iam::1:user/u", {k.lower(): v for k, v in context.items()}
+        ),
+    )
 
 
 IP = "aws:SourceIp"
@@ -53,8 +62,7 @@ CASES = [
     ("DateLessThan", "t", "2026-01-01T00:00:00+01:00", {"t": "2025-12-31T22:59:59Z"}, ALLOW),
     ("DateLessThanEquals", "t", "2026-01-01T00:00:00Z", {"t": "2026-01-01T00:00:00Z"}, ALLOW),
     ("DateGreaterThan", "t", "2026-01-01T00:00:00Z", {"t": "2025-01-01T00:00:00Z"}, NO),
-    ("DateGreaterThanEquals", "t", "2026-01-01T00:00:00.5Z", {"t": "2026-01-01T00:00:01Z"},
-     ALLOW),
+    ("DateGreaterThanEquals", "t", "2026-01-01T00:00:00.5Z", {"t": "2026-01-01T00:00:01Z"}, ALLOW),
     # Bool, Binary, Null
     ("Bool", "b", "true", {"b": "true"}, ALLOW),
     ("Bool", "b", True, {"b": "false"}, NO),
@@ -113,23 +121,27 @@ CASES = [
 
 
 @pytest.mark.parametrize("operator,key,values,context,expected", CASES)
-def test_operator_table(operator: str, key: str, values: Any, context: dict[str, Any],
-                        expected: Decision) -> None:
+def test_operator_table(
+    operator: str, key: str, values: Any, context: dict[str, Any], expected: Decision
+) -> None:
     assert decide(operator, key, values, context) is expected
 
 
-@pytest.mark.parametrize("operator,values", [
-    ("NotIpAddres", "10.0.0.0/8"),
-    ("stringequals", "x"),
-    ("IfExists", "x"),
-    ("ForSomeValues:StringEquals", "x"),
-    ("NumericLessThan", "ten"),  # a policy value of the wrong type (stored before validation)
-    ("IpAddress", "10.0.0.0/33"),
-    ("Bool", "yes"),
-    ("DateLessThan", "tomorrow"),
-    ("BinaryEquals", "not base64!"),
-    ("Null", "maybe"),
-])
+@pytest.mark.parametrize(
+    "operator,values",
+    [
+        ("NotIpAddres", "10.0.0.0/8"),
+        ("stringequals", "x"),
+        ("IfExists", "x"),
+        ("ForSomeValues:StringEquals", "x"),
+        ("NumericLessThan", "ten"),  # a policy value of the wrong type (stored before validation)
+        ("IpAddress", "10.0.0.0/33"),
+        ("Bool", "yes"),
+        ("DateLessThan", "tomorrow"),
+        ("BinaryEquals", "not base64!"),
+        ("Null", "maybe"),
+    ],
+)
 def test_unevaluable_conditions_fail_closed(operator: str, values: Any) -> None:
     context = {"k": "x", IP: "127.0.0.1"}
     # A Deny always applies; an Allow never grants — whatever the request.
@@ -138,16 +150,21 @@ def test_unevaluable_conditions_fail_closed(operator: str, values: Any) -> None:
 
 
 def test_fail_closed_deny_applies_even_when_another_condition_is_false() -> None:
-    statement = {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {
-        "NotIpAddres": {IP: "10.0.0.0/8"}, "StringEquals": {"k": "never"}}}
+    statement = {
+        "Effect": "Deny",
+        "Action": "iam:*",
+        "Resource": "*",
+        "Condition": {"NotIpAddres": {IP: "10.0.0.0/8"}, "StringEquals": {"k": "never"}},
+    }
     doc = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
     facts = RequestFacts("iam:GetUser", "arn:aws:iam::1:user/u", {"k": "x"})
     assert evaluate([doc], facts) is Decision.DENY
 
 
 def test_policy_variables_in_condition_values() -> None:
-    assert decide("StringEquals", "k", "${aws:username}", {"k": "bob", "aws:username": "bob"}) \
-        is ALLOW
+    assert (
+        decide("StringEquals", "k", "${aws:username}", {"k": "bob", "aws:username": "bob"}) is ALLOW
+    )
     assert decide("StringLike", "k", "${aws:username}", {"k": "bob", "aws:username": "b*"}) is NO
     assert decide("StringEquals", "k", "${missing}", {"k": "x"}) is NO
     assert decide("StringEquals", "k", "${missing, 'x'}", {"k": "x"}) is ALLOW

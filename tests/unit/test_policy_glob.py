@@ -17,12 +17,15 @@ ARN = "arn:aws:connect:us-east-1:123456789012:instance/" + "a/" * 50 + "tail"  #
 
 
 @pytest.mark.timeout(10)
-@pytest.mark.parametrize("pattern", [
-    "*/*/*/*/*/*/*X",
-    "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b",
-    "*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?X",
-    "arn:*:*:*:*:" + "*/" * 30 + "X",
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "*/*/*/*/*/*/*X",
+        "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b",
+        "*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?X",
+        "arn:*:*:*:*:" + "*/" * 30 + "X",
+    ],
+)
 def test_pathological_patterns_are_refused_at_once(pattern: str) -> None:
     # A backtracking regex takes minutes on these; the two-pointer matcher is O(n*m) at worst.
     # pytest-timeout is the guard: 10 s is orders of magnitude above the expected milliseconds.
@@ -64,8 +67,12 @@ segment = st.text("ab", max_size=4)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(segment_pattern, min_size=6, max_size=6), st.text("ab:*?", max_size=6),
-       st.lists(segment, min_size=6, max_size=6), st.text("ab:", max_size=6))
+@given(
+    st.lists(segment_pattern, min_size=6, max_size=6),
+    st.text("ab:*?", max_size=6),
+    st.lists(segment, min_size=6, max_size=6),
+    st.text("ab:", max_size=6),
+)
 def test_arn_matching_is_per_segment(
     patterns: list[str], tail_pattern: str, values: list[str], tail: str
 ) -> None:

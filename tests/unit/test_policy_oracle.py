@@ -34,8 +34,15 @@ parliament = pytest.importorskip("parliament")
 
 from connectfed.identity.policy import MalformedPolicy, PolicyKind, validate_policy  # noqa: E402
 
-REFUSE = {"MALFORMED", "MALFORMED_JSON", "UNKNOWN_OPERATOR", "INVALID_VERSION",
-          "MISMATCHED_TYPE_OPERATION_TO_NULL", "MISMATCHED_TYPE", "DUPLICATE_SID"}
+REFUSE = {
+    "MALFORMED",
+    "MALFORMED_JSON",
+    "UNKNOWN_OPERATOR",
+    "INVALID_VERSION",
+    "MISMATCHED_TYPE_OPERATION_TO_NULL",
+    "MISMATCHED_TYPE",
+    "DUPLICATE_SID",
+}
 
 # (operator family, a global key of that type, values of the type, values not of it)
 FAMILIES = {
@@ -47,12 +54,30 @@ FAMILIES = {
     "Arn": ("aws:PrincipalArn", ["arn:aws:iam::123456789012:role/R"], []),
 }
 OPERATORS = {
-    "String": ["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase",
-               "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike"],
-    "Numeric": ["NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-                "NumericGreaterThan", "NumericGreaterThanEquals"],
-    "Date": ["DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals",
-             "DateGreaterThan", "DateGreaterThanEquals"],
+    "String": [
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+    ],
+    "Numeric": [
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+    ],
+    "Date": [
+        "DateEquals",
+        "DateNotEquals",
+        "DateLessThan",
+        "DateLessThanEquals",
+        "DateGreaterThan",
+        "DateGreaterThanEquals",
+    ],
     "Bool": ["Bool", "Null"],
     "Ip": ["IpAddress", "NotIpAddress"],
     "Arn": ["ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"],
@@ -107,8 +132,7 @@ def policies(draw: st.DrawFn) -> dict[str, Any]:
         statement[draw(st.sampled_from(["Foo", "Condtion", "Resources"]))] = "x"
     statements = [statement]
     if draw(st.booleans()):
-        statements.append({"Sid": "S", "Effect": "Allow", "Action": "iam:GetUser",
-                           "Resource": "*"})
+        statements.append({"Sid": "S", "Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"})
         statement["Sid"] = draw(st.sampled_from(["S", "T", "U", "V"]))
     document: dict[str, Any] = {"Statement": statements}
     version = draw(st.sampled_from(["2012-10-17"] * 6 + ["2008-10-17", "2013-10-17", None]))
@@ -160,9 +184,21 @@ def test_both_accept_every_operator_with_a_typed_value(operator: str) -> None:
     family = next(f for f, ops in OPERATORS.items() if operator in ops)
     key, good, _ = FAMILIES[family]
     value = "true" if operator == "Null" else good[0]
-    text = json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Deny", "Action": "iam:GetUser", "Resource": "*",
-        "Condition": {operator: {key: value}, f"ForAnyValue:{operator}IfExists": {key: value}},
-    }]})
+    text = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Action": "iam:GetUser",
+                    "Resource": "*",
+                    "Condition": {
+                        operator: {key: value},
+                        f"ForAnyValue:{operator}IfExists": {key: value},
+                    },
+                }
+            ],
+        }
+    )
     assert not parliament_refuses(text)
     assert not we_refuse(text)

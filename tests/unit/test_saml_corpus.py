@@ -28,8 +28,9 @@ CASES: list[dict[str, Any]] = json.loads((CORPUS / "MANIFEST.json").read_text())
 
 def _document(case: dict[str, Any]) -> bytes:
     raw = (CORPUS / case["file"]).read_bytes()
-    if case.get("encoding") == "base64" or (case.get("encoding") is None and
-                                           not raw.lstrip().startswith(b"<")):
+    if case.get("encoding") == "base64" or (
+        case.get("encoding") is None and not raw.lstrip().startswith(b"<")
+    ):
         return base64.b64decode(b"".join(raw.split()))
     return raw
 
@@ -57,33 +58,54 @@ def _certificates(case: dict[str, Any]) -> tuple[str, ...]:
 
 def _lenient_context(document: bytes) -> tuple[list[str], list[str], str, datetime]:
     root = xml.parse(document)
-    recipients = [e.get(a) for e in root.iter() if isinstance(e.tag, str)
-                  for a in ("Destination", "Recipient") if e.get(a)]
+    recipients = [
+        e.get(a)
+        for e in root.iter()
+        if isinstance(e.tag, str)
+        for a in ("Destination", "Recipient")
+        if e.get(a)
+    ]
     audiences = [(a.text or "").strip() for a in root.iter(f"{{{SAML}}}Audience")]
     issuers = [(i.text or "").strip() for i in root.iter(f"{{{SAML}}}Issuer")]
-    instants = [e.get("IssueInstant") for e in root.iter() if isinstance(e.tag, str)
-                and e.get("IssueInstant")]
-    when = datetime.fromisoformat(instants[0].replace("Z", "+00:00")) if instants else \
-        datetime.now(UTC)
+    instants = [
+        e.get("IssueInstant")
+        for e in root.iter()
+        if isinstance(e.tag, str) and e.get("IssueInstant")
+    ]
+    when = (
+        datetime.fromisoformat(instants[0].replace("Z", "+00:00"))
+        if instants
+        else datetime.now(UTC)
+    )
     return recipients, audiences, issuers[0] if issuers else "", when
 
 
 def _within_certificates(case: dict[str, Any], moment: datetime) -> datetime:
     """A clock inside the pinned certificates' validity (one upstream fixture's certificate
     starts after its own response was issued)."""
-    starts = [x509.load_pem_x509_certificate(p.encode()).not_valid_before_utc
-              for p in _certificates(case)]
+    starts = [
+        x509.load_pem_x509_certificate(p.encode()).not_valid_before_utc for p in _certificates(case)
+    ]
     return max([moment, *starts])
 
 
 def _verify(case: dict[str, Any], document: bytes | None = None) -> Any:
     document = document or _document(case)
     recipients, audiences, issuer, issued = _lenient_context(document)
-    now = datetime.fromisoformat(case["now"].replace("Z", "+00:00")) if case.get("now") \
+    now = (
+        datetime.fromisoformat(case["now"].replace("Z", "+00:00"))
+        if case.get("now")
         else _within_certificates(case, issued)
+    )
     metadata = IdpMetadata(issuer, _certificates(case), None)
-    return verify_response(document, metadata=metadata, recipients=[r for r in recipients if r],
-                           audiences=audiences, now=now, allow_sha1=True)
+    return verify_response(
+        document,
+        metadata=metadata,
+        recipients=[r for r in recipients if r],
+        audiences=audiences,
+        now=now,
+        allow_sha1=True,
+    )
 
 
 REJECT = [c for c in CASES if c["expect"].startswith("reject")]
@@ -137,8 +159,17 @@ def test_positive_controls_fail_only_on_sha1_when_sha1_is_refused(case_id: str) 
     recipients, audiences, issuer, issued = _lenient_context(document)
     metadata = IdpMetadata(issuer, _certificates(case), None)
     with pytest.raises(AssertionRejected) as caught:
-        verify_response(document, metadata=metadata, recipients=recipients, audiences=audiences,
-                        now=_within_certificates(case, issued))
+        verify_response(
+            document,
+            metadata=metadata,
+            recipients=recipients,
+            audiences=audiences,
+            now=_within_certificates(case, issued),
+        )
     assert caught.value.reason == "signature"
-    assert "SHA1" in str(caught.value) or "SHA-1" in str(caught.value) or \
-        "not supported" in str(caught.value) or "sha1" in str(caught.value).lower()
+    assert (
+        "SHA1" in str(caught.value)
+        or "SHA-1" in str(caught.value)
+        or "not supported" in str(caught.value)
+        or "sha1" in str(caught.value).lower()
+    )

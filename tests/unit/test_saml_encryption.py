@@ -30,40 +30,59 @@ TRANSPORTS = {
     "xenc11-oaep-sha256-mgf1sha256": enc.OAEP11_SHA256_MGF1SHA256,
     "xenc11-oaep-defaults": enc.OAEP11_DEFAULTS,
 }
-CONTENTS = {"aes128-cbc": enc.AES128_CBC, "aes256-cbc": enc.AES256_CBC,
-            "aes128-gcm": enc.AES128_GCM, "aes256-gcm": enc.AES256_GCM}
+CONTENTS = {
+    "aes128-cbc": enc.AES128_CBC,
+    "aes256-cbc": enc.AES256_CBC,
+    "aes128-gcm": enc.AES128_GCM,
+    "aes256-gcm": enc.AES256_GCM,
+}
 
 
 def response(sign: str = "assertion", **knobs: object) -> bytes:
     knobs.setdefault("encrypt_to", SP.cert)
-    return IDP.response(roles=ROLES, session_name="agent1", recipient=RECIPIENT,
-                        sign=sign, **knobs)  # type: ignore[arg-type]
+    return IDP.response(roles=ROLES, session_name="agent1", recipient=RECIPIENT, sign=sign, **knobs)  # type: ignore[arg-type]
 
 
-def verify(data: bytes, keys: list[rsa.RSAPrivateKey] | None = None,
-           require: bool = False) -> VerifiedAssertion:
-    return verify_response(data, metadata=METADATA, recipients=[RECIPIENT],
-                           audiences=[RECIPIENT], now=datetime.now(UTC),
-                           decryption_keys=[SP.key] if keys is None else keys,
-                           require_encryption=require)
+def verify(
+    data: bytes, keys: list[rsa.RSAPrivateKey] | None = None, require: bool = False
+) -> VerifiedAssertion:
+    return verify_response(
+        data,
+        metadata=METADATA,
+        recipients=[RECIPIENT],
+        audiences=[RECIPIENT],
+        now=datetime.now(UTC),
+        decryption_keys=[SP.key] if keys is None else keys,
+        require_encryption=require,
+    )
 
 
-def rejection(data: bytes, keys: list[rsa.RSAPrivateKey] | None = None,
-              require: bool = False) -> AssertionRejected:
+def rejection(
+    data: bytes, keys: list[rsa.RSAPrivateKey] | None = None, require: bool = False
+) -> AssertionRejected:
     with pytest.raises(AssertionRejected) as caught:
         verify(data, keys, require)
     return caught.value
 
 
-@pytest.mark.parametrize("transport,content,sign", [
-    (t, c, s) for (t, c), s in zip(itertools.product(TRANSPORTS, CONTENTS),
-                                   itertools.cycle(["assertion", "response", "both"]),
-                                   strict=False)])
+@pytest.mark.parametrize(
+    "transport,content,sign",
+    [
+        (t, c, s)
+        for (t, c), s in zip(
+            itertools.product(TRANSPORTS, CONTENTS),
+            itertools.cycle(["assertion", "response", "both"]),
+            strict=False,
+        )
+    ],
+)
 def test_every_algorithm_combination_decrypts(transport: str, content: str, sign: str) -> None:
-    verified = verify(response(sign, key_transport=TRANSPORTS[transport],
-                               content_encryption=CONTENTS[content]))
-    assert verified.attributes["https://aws.amazon.com/SAML/Attributes/RoleSessionName"] == \
-        ("agent1",)
+    verified = verify(
+        response(sign, key_transport=TRANSPORTS[transport], content_encryption=CONTENTS[content])
+    )
+    assert verified.attributes["https://aws.amazon.com/SAML/Attributes/RoleSessionName"] == (
+        "agent1",
+    )
     assert verified.issuer == IDP.entity_id
 
 
@@ -145,12 +164,15 @@ def _with_plaintext(plaintext: bytes) -> bytes:
     return bytes(etree.tostring(root))
 
 
-@pytest.mark.parametrize("plaintext", [
-    b'<!DOCTYPE a [<!ENTITY e "x">]><saml:Assertion>&e;</saml:Assertion>',
-    '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"/>'.encode("utf-16"),
-    b"<saml:Assertion/><saml:Assertion/>",
-    b"not xml at all",
-])
+@pytest.mark.parametrize(
+    "plaintext",
+    [
+        b'<!DOCTYPE a [<!ENTITY e "x">]><saml:Assertion>&e;</saml:Assertion>',
+        '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"/>'.encode("utf-16"),
+        b"<saml:Assertion/><saml:Assertion/>",
+        b"not xml at all",
+    ],
+)
 def test_hostile_plaintexts_go_through_the_hardened_parser(plaintext: bytes) -> None:
     refused = rejection(_with_plaintext(plaintext))
     assert str(refused) == UNVERIFIABLE and refused.detail
@@ -165,6 +187,7 @@ def test_an_encrypted_and_a_plain_assertion_together_are_refused() -> None:
 
 # -- interoperability with xmlsec (libxmlsec1), an independent XML Encryption implementation --
 
+
 def test_what_xmlsec_encrypts_we_decrypt() -> None:
     import xmlsec
 
@@ -175,16 +198,19 @@ def test_what_xmlsec_encrypts_we_decrypt() -> None:
         manager = xmlsec.KeysManager()
         manager.add_key(xmlsec.Key.from_memory(SP.cert_pem, xmlsec.constants.KeyDataFormatCertPem))
         template = xmlsec.template.encrypted_data_create(
-            root, method, type=xmlsec.constants.TypeEncElement, ns="xenc")
+            root, method, type=xmlsec.constants.TypeEncElement, ns="xenc"
+        )
         xmlsec.template.encrypted_data_ensure_cipher_value(template)
         key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="dsig")
-        encrypted_key = xmlsec.template.add_encrypted_key(key_info,
-                                                          xmlsec.constants.TransformRsaOaep)
+        encrypted_key = xmlsec.template.add_encrypted_key(
+            key_info, xmlsec.constants.TransformRsaOaep
+        )
         xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
         context = xmlsec.EncryptionContext(manager)
         bits = 128 if method == xmlsec.constants.TransformAes128Gcm else 256
-        context.key = xmlsec.Key.generate(xmlsec.constants.KeyDataAes, bits,
-                                          xmlsec.constants.KeyDataTypeSession)
+        context.key = xmlsec.Key.generate(
+            xmlsec.constants.KeyDataAes, bits, xmlsec.constants.KeyDataTypeSession
+        )
         encrypted_data = context.encrypt_xml(template, assertion)
         holder = etree.Element(f"{{{SAML}}}EncryptedAssertion")
         root.replace(encrypted_data, holder)
@@ -196,8 +222,7 @@ def test_what_xmlsec_encrypts_we_decrypt() -> None:
 def test_what_we_encrypt_xmlsec_decrypts(content: str) -> None:
     import xmlsec
 
-    root = etree.fromstring(response(content_encryption=content,
-                                     key_transport=enc.OAEP_MGF1P_SHA1))
+    root = etree.fromstring(response(content_encryption=content, key_transport=enc.OAEP_MGF1P_SHA1))
     encrypted_data = root.find(f".//{{{enc.XENC}}}EncryptedData")
     manager = xmlsec.KeysManager()
     manager.add_key(xmlsec.Key.from_memory(SP.key_pem, xmlsec.constants.KeyDataFormatPem))

@@ -21,16 +21,21 @@ ROLES = [("arn:aws:iam::123456789012:role/R", "arn:aws:iam::123456789012:saml-pr
 
 
 def signed(sign: str = "assertion", **knobs: object) -> etree._Element:
-    document = IDP.response(roles=ROLES, session_name="agent1", recipient=RECIPIENT, sign=sign,
-                            **knobs)  # type: ignore[arg-type]
+    document = IDP.response(
+        roles=ROLES, session_name="agent1", recipient=RECIPIENT, sign=sign, **knobs
+    )  # type: ignore[arg-type]
     return etree.fromstring(document)
 
 
 def verify(root: etree._Element | bytes) -> object:
     data = root if isinstance(root, bytes) else etree.tostring(root)
-    return verify_response(data, metadata=METADATA, recipients=[RECIPIENT],
-                           audiences=["https://signin.aws.amazon.com/saml"],
-                           now=datetime.now(UTC))
+    return verify_response(
+        data,
+        metadata=METADATA,
+        recipients=[RECIPIENT],
+        audiences=["https://signin.aws.amazon.com/saml"],
+        now=datetime.now(UTC),
+    )
 
 
 def _assertion(root: etree._Element) -> etree._Element:
@@ -105,8 +110,9 @@ def wrong_version(root: etree._Element) -> etree._Element:
 
 
 def failed_status(root: etree._Element) -> etree._Element:
-    root.find(f".//{{{SAMLP}}}StatusCode").set("Value", "urn:oasis:names:tc:SAML:2.0:status:"
-                                                        "Requester")
+    root.find(f".//{{{SAMLP}}}StatusCode").set(
+        "Value", "urn:oasis:names:tc:SAML:2.0:status:Requester"
+    )
     return root
 
 
@@ -126,22 +132,38 @@ def second_issuer(root: etree._Element) -> etree._Element:
     return root
 
 
-@pytest.mark.parametrize("attack", [
-    xsw_sibling, xsw_swap_into_extensions, xsw_evil_wraps_signed, tamper_name_id, tamper_role,
-    encrypted_assertion, duplicate_ids, wrong_version, failed_status, not_a_response,
-    signature_object, second_issuer,
-], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "attack",
+    [
+        xsw_sibling,
+        xsw_swap_into_extensions,
+        xsw_evil_wraps_signed,
+        tamper_name_id,
+        tamper_role,
+        encrypted_assertion,
+        duplicate_ids,
+        wrong_version,
+        failed_status,
+        not_a_response,
+        signature_object,
+        second_issuer,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_attacks_on_a_signed_assertion_are_rejected(
-        attack: Callable[[etree._Element], etree._Element]) -> None:
+    attack: Callable[[etree._Element], etree._Element],
+) -> None:
     verify(signed())  # the unmodified document verifies
     with pytest.raises(AssertionRejected):
         verify(attack(signed()))
 
 
-@pytest.mark.parametrize("attack", [tamper_name_id, xsw_sibling, tamper_role],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "attack", [tamper_name_id, xsw_sibling, tamper_role], ids=lambda f: f.__name__
+)
 def test_attacks_on_a_signed_response_are_rejected(
-        attack: Callable[[etree._Element], etree._Element]) -> None:
+    attack: Callable[[etree._Element], etree._Element],
+) -> None:
     verify(signed("response"))
     with pytest.raises(AssertionRejected):
         verify(attack(signed("response")))
@@ -157,4 +179,5 @@ def test_only_the_verified_subtree_is_read() -> None:
     verified = verify(signed())
     assert verified.name_id == "agent@example.com"  # type: ignore[attr-defined]
     assert verified.attributes[  # type: ignore[attr-defined]
-        "https://aws.amazon.com/SAML/Attributes/RoleSessionName"] == ("agent1",)
+        "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
+    ] == ("agent1",)

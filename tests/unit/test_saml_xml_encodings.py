@@ -23,6 +23,7 @@ DTD = '<!DOCTYPE r [<!ENTITY big "boom">]>'
 
 def _encodings(document: str) -> dict[str, bytes]:
     """``document`` (starting with its root) with a DTD, in every encoding variant."""
+
     def declared(name: str) -> str:
         return f'<?xml version="1.0" encoding="{name}"?>{DTD}{document}'
 
@@ -37,8 +38,8 @@ def _encodings(document: str) -> dict[str, bytes]:
         "utf-32-be without BOM": plain.encode("utf-32-be"),
         "declared ISO-8859-1": declared("ISO-8859-1").encode("latin-1"),
         "declared UTF-7, DTD hidden in UTF-7": (
-            '<?xml version="1.0" encoding="UTF-7"?>' + "+ADw-!DOCTYPE r +AFs-+AF0-+AD4-"
-            + document).encode("ascii"),
+            '<?xml version="1.0" encoding="UTF-7"?>' + "+ADw-!DOCTYPE r +AFs-+AF0-+AD4-" + document
+        ).encode("ascii"),
         "declared EBCDIC": declared("IBM037").encode("cp037"),
         "utf-8 with BOM": b"\xef\xbb\xbf" + plain.encode(),
         "lower-case doctype": plain.replace("DOCTYPE", "doctype").encode(),
@@ -59,8 +60,13 @@ def test_the_parser_refuses_each_encoding_variant_before_parsing(variant: str) -
 @pytest.mark.parametrize("variant", list(_encodings(RESPONSE)))
 def test_saml_responses_in_each_encoding_variant_are_refused(variant: str) -> None:
     with pytest.raises(AssertionRejected) as caught:
-        verify_response(_encodings(RESPONSE)[variant], metadata=parse_metadata(METADATA),
-                        recipients=[RECIPIENT], audiences=[RECIPIENT], now=datetime.now(UTC))
+        verify_response(
+            _encodings(RESPONSE)[variant],
+            metadata=parse_metadata(METADATA),
+            recipients=[RECIPIENT],
+            audiences=[RECIPIENT],
+            now=datetime.now(UTC),
+        )
     assert caught.value.reason == "not_saml"
     assert "after parsing" not in str(caught.value)
 
@@ -80,8 +86,10 @@ def test_metadata_text_declaring_another_encoding_is_refused(declared: str) -> N
 
 
 def test_utf8_declared_and_bom_documents_are_accepted() -> None:
-    assert parse_metadata(f'<?xml version="1.0" encoding="utf-8"?>{METADATA}').entity_id == \
-        IDP.entity_id
+    assert (
+        parse_metadata(f'<?xml version="1.0" encoding="utf-8"?>{METADATA}').entity_id
+        == IDP.entity_id
+    )
     assert xml.parse(b"\xef\xbb\xbf<r/>").tag == "r"
 
 
@@ -90,8 +98,9 @@ def test_the_parser_itself_loads_no_dtd_and_expands_no_entity(tmp_path: Path) ->
     files nor expands entities."""
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
-    document = (f'<!DOCTYPE r [<!ENTITY s SYSTEM "file://{secret}"><!ENTITY i "inner">]>'
-                "<r>&s;&i;</r>").encode()
+    document = (
+        f'<!DOCTYPE r [<!ENTITY s SYSTEM "file://{secret}"><!ENTITY i "inner">]><r>&s;&i;</r>'
+    ).encode()
     root = etree.fromstring(document, parser=xml.parser())
     assert "TOP-SECRET" not in etree.tostring(root).decode()
     assert "inner" not in "".join(root.itertext())

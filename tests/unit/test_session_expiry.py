@@ -18,29 +18,45 @@ from connectfed.settings import Settings
 
 def _signed(path: str, creds: sigv4.Credentials, clock: FixedClock) -> ReceivedRequest:
     headers = sigv4.sign_headers(
-        method="GET", raw_path=path, raw_query="", headers={"Host": "127.0.0.1:8000"},
-        body=b"", credentials=creds, region="us-east-1", service="connect",
-        amz_date=clock.now().strftime("%Y%m%dT%H%M%SZ"))
+        method="GET",
+        raw_path=path,
+        raw_query="",
+        headers={"Host": "127.0.0.1:8000"},
+        body=b"",
+        credentials=creds,
+        region="us-east-1",
+        service="connect",
+        amz_date=clock.now().strftime("%Y%m%dT%H%M%SZ"),
+    )
     return ReceivedRequest("GET", path, "", list(headers.items()), b"")
 
 
 def test_expired_session_is_refused_and_tokens_stop_at_its_expiry(tmp_path: Path) -> None:
     clock = FixedClock(datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
-    services = build_services(Settings(database_url=f"sqlite://{tmp_path / 'db'}",
-                                       throttle_rate=0, cache_ttl_seconds=0), clock)
+    services = build_services(
+        Settings(database_url=f"sqlite://{tmp_path / 'db'}", throttle_rate=0, cache_ttl_seconds=0),
+        clock,
+    )
     app = ConnectfedApp(services)
     demo = ensure_demo(services)
     user = services.store.get_access_key(demo.access_key_id)
     assert user is not None and user.user_name is not None
     iam_user = services.store.get_user(user.account_id, user.user_name)
     assert iam_user is not None
-    caller = Principal("user", user.account_id, iam_user.arn, iam_user.user_id,
-                       iam_user.user_name, demo.access_key_id)
-    session = services.sts.assume_role(caller, {"RoleArn": demo.role_arn,
-                                                "RoleSessionName": "agent1",
-                                                "DurationSeconds": 900})["Credentials"]
-    creds = sigv4.Credentials(session["AccessKeyId"], session["SecretAccessKey"],
-                              session["SessionToken"])
+    caller = Principal(
+        "user",
+        user.account_id,
+        iam_user.arn,
+        iam_user.user_id,
+        iam_user.user_name,
+        demo.access_key_id,
+    )
+    session = services.sts.assume_role(
+        caller, {"RoleArn": demo.role_arn, "RoleSessionName": "agent1", "DurationSeconds": 900}
+    )["Credentials"]
+    creds = sigv4.Credentials(
+        session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"]
+    )
     path = f"/user/federate/{demo.instance_id}"
 
     ok = app.dispatcher.handle(_signed(path, creds, clock))
@@ -53,4 +69,5 @@ def test_expired_session_is_refused_and_tokens_stop_at_its_expiry(tmp_path: Path
     assert expired.status == 403
     assert expired.headers["x-amzn-ErrorType"] == "ExpiredTokenException"
     assert json.loads(expired.body) == {
-        "message": "The security token included in the request is expired"}
+        "message": "The security token included in the request is expired"
+    }

@@ -27,10 +27,21 @@ from connectfed.settings import Settings
 
 ACCOUNT = "123456789012"
 INSTANCE = f"arn:aws:connect:us-east-1:{ACCOUNT}:instance/i-1"
-ACTIONS = ["connect:GetFederationToken", "connect:*", "connect:Describe*", "iam:*", "*",
-           "sts:AssumeRole"]
-RESOURCES = ["*", f"{INSTANCE}/user/*", f"{INSTANCE}/user/${{aws:userid}}",
-             f"{INSTANCE}/*", f"arn:aws:iam::{ACCOUNT}:user/*"]
+ACTIONS = [
+    "connect:GetFederationToken",
+    "connect:*",
+    "connect:Describe*",
+    "iam:*",
+    "*",
+    "sts:AssumeRole",
+]
+RESOURCES = [
+    "*",
+    f"{INSTANCE}/user/*",
+    f"{INSTANCE}/user/${{aws:userid}}",
+    f"{INSTANCE}/*",
+    f"arn:aws:iam::{ACCOUNT}:user/*",
+]
 CONDITIONS = [
     ("StringEquals", "connect:InstanceId", ["i-1", "i-2"]),
     ("StringNotEquals", "connect:InstanceId", ["i-1"]),
@@ -51,14 +62,17 @@ def policies(draw: st.DrawFn) -> dict[str, Any]:
     statements = []
     for index in range(draw(st.integers(1, 3))):
         statement: dict[str, Any] = {
-            "Sid": f"S{index}", "Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
-            "Action": draw(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=2,
-                                    unique=True)),
-            "Resource": draw(st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2,
-                                      unique=True)),
+            "Sid": f"S{index}",
+            "Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
+            "Action": draw(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=2, unique=True)),
+            "Resource": draw(
+                st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2, unique=True)
+            ),
         }
-        chosen = [CONDITIONS[i] for i in draw(st.lists(st.integers(0, len(CONDITIONS) - 1),
-                                                       max_size=2, unique=True))]
+        chosen = [
+            CONDITIONS[i]
+            for i in draw(st.lists(st.integers(0, len(CONDITIONS) - 1), max_size=2, unique=True))
+        ]
         if chosen:
             block: dict[str, dict[str, Any]] = {}
             for operator, key, values in chosen:
@@ -72,65 +86,105 @@ def policies(draw: st.DrawFn) -> dict[str, Any]:
 def world() -> Iterator[tuple[Services, Principal, Principal, str]]:
     with tempfile.TemporaryDirectory() as directory:
         clock = FixedClock(datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
-        services = build_services(Settings(database_url=f"sqlite://{Path(directory) / 'db'}",
-                                           throttle_rate=0, cache_ttl_seconds=0), clock)
+        services = build_services(
+            Settings(
+                database_url=f"sqlite://{Path(directory) / 'db'}",
+                throttle_rate=0,
+                cache_ttl_seconds=0,
+            ),
+            clock,
+        )
         demo = ensure_demo(services)
         account = services.bootstrap.account_id
-        root = Principal("root", account, f"arn:aws:iam::{account}:root", account, "root",
-                         services.bootstrap.root_access_key_id)
+        root = Principal(
+            "root",
+            account,
+            f"arn:aws:iam::{account}:root",
+            account,
+            "root",
+            services.bootstrap.root_access_key_id,
+        )
         key = services.store.get_access_key(demo.access_key_id)
         assert key is not None and key.user_name is not None
         user = services.store.get_user(key.account_id, key.user_name)
         assert user is not None
-        caller = Principal("user", account, user.arn, user.user_id, user.user_name,
-                           demo.access_key_id)
+        caller = Principal(
+            "user", account, user.arn, user.user_id, user.user_name, demo.access_key_id
+        )
         # Naming the caller itself: no identity policy of its own is needed (same account).
-        trust = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": user.arn},
-            "Action": "sts:AssumeRole"}]}
-        role = services.iam.create_role(root, {"RoleName": "Simulated",
-                                               "AssumeRolePolicyDocument": json.dumps(trust)})
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": user.arn}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        role = services.iam.create_role(
+            root, {"RoleName": "Simulated", "AssumeRolePolicyDocument": json.dumps(trust)}
+        )
         role_arn = role["Role"]["Arn"]
-        creds = services.sts.assume_role(caller, {"RoleArn": role_arn,
-                                                  "RoleSessionName": "agent1"})["Credentials"]
+        creds = services.sts.assume_role(
+            caller, {"RoleArn": role_arn, "RoleSessionName": "agent1"}
+        )["Credentials"]
         session = services.resolver.principal_of_session(creds["AccessKeyId"])
         yield services, root, session, role_arn
         services.store.close()
 
 
 def _entries(context: dict[str, Any]) -> tuple[ContextEntry, ...]:
-    return tuple(ContextEntry(k, (v,) if isinstance(v, str) else tuple(v),
-                              "string" if isinstance(v, str) else "stringList")
-                 for k, v in context.items())
+    return tuple(
+        ContextEntry(
+            k,
+            (v,) if isinstance(v, str) else tuple(v),
+            "string" if isinstance(v, str) else "stringList",
+        )
+        for k, v in context.items()
+    )
 
 
 @settings(max_examples=150, deadline=None)
-@given(policy=policies(),
-       action=st.sampled_from(["connect:GetFederationToken", "connect:DescribeInstance",
-                               "iam:CreateUser"]),
-       resource=st.sampled_from([f"{INSTANCE}/user/{{userid}}", f"{INSTANCE}",
-                                 f"arn:aws:iam::{ACCOUNT}:user/bob"]),
-       keys=st.fixed_dictionaries({}, optional={"connect:InstanceId": st.sampled_from(
-           ["i-1", "i-2"]), "x:tags": st.lists(st.sampled_from(["a", "b"]), max_size=2)}))
+@given(
+    policy=policies(),
+    action=st.sampled_from(
+        ["connect:GetFederationToken", "connect:DescribeInstance", "iam:CreateUser"]
+    ),
+    resource=st.sampled_from(
+        [f"{INSTANCE}/user/{{userid}}", f"{INSTANCE}", f"arn:aws:iam::{ACCOUNT}:user/bob"]
+    ),
+    keys=st.fixed_dictionaries(
+        {},
+        optional={
+            "connect:InstanceId": st.sampled_from(["i-1", "i-2"]),
+            "x:tags": st.lists(st.sampled_from(["a", "b"]), max_size=2),
+        },
+    ),
+)
 def test_simulate_principal_policy_decides_as_the_live_call(
-    world: tuple[Services, Principal, Principal, str], policy: dict[str, Any], action: str,
-    resource: str, keys: dict[str, Any],
+    world: tuple[Services, Principal, Principal, str],
+    policy: dict[str, Any],
+    action: str,
+    resource: str,
+    keys: dict[str, Any],
 ) -> None:
     services, root, session, role_arn = world
     role_name = role_arn.rsplit("/", 1)[-1]
     try:
-        services.iam.put_policy(root, "role", {"RoleName": role_name, "PolicyName": "p",
-                                               "PolicyDocument": json.dumps(policy)})
+        services.iam.put_policy(
+            root,
+            "role",
+            {"RoleName": role_name, "PolicyName": "p", "PolicyDocument": json.dumps(policy)},
+        )
     except ServiceError:
         assume(False)  # a document IAM refuses on write is no live policy
     resource = resource.format(userid=session.user_id)
     live = services.authz.decide(session, action, resource, keys)
     context = dict(services.authz.facts(session, action, resource, keys).context)
     [result] = services.simulator.simulate_principal(
-        root, role_arn, [], [], Simulation((action,), (resource,), _entries(context)))
+        root, role_arn, [], [], Simulation((action,), (resource,), _entries(context))
+    )
     assert result.overall.decision == DECISION_WORDS[live]
     assert result.per_resource[0].decision == DECISION_WORDS[live]
     # The role's only policy, passed in instead: the same answer.
     custom = services.simulator.simulate_custom(
-        root, [json.dumps(policy)], [], Simulation((action,), (resource,), _entries(context)))
+        root, [json.dumps(policy)], [], Simulation((action,), (resource,), _entries(context))
+    )
     assert custom[0].overall.decision == DECISION_WORDS[live]

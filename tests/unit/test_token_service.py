@@ -48,11 +48,18 @@ def _service(store: Store, clock: FixedClock, **kw: float) -> TokenService:
     return TokenService(store, clock, TokenKeys(store, clock, ttl=0), **kw)
 
 
-def _family(tokens: TokenService, horizon: timedelta = 12 * HOUR,
-            now: datetime = START) -> MintedFamily:
-    return tokens.open_family(OWNER, now + horizon, {
-        TokenKind.ACCESS: HOUR, TokenKind.REFRESH: 12 * HOUR,
-        TokenKind.SIGNIN: timedelta(minutes=5)})
+def _family(
+    tokens: TokenService, horizon: timedelta = 12 * HOUR, now: datetime = START
+) -> MintedFamily:
+    return tokens.open_family(
+        OWNER,
+        now + horizon,
+        {
+            TokenKind.ACCESS: HOUR,
+            TokenKind.REFRESH: 12 * HOUR,
+            TokenKind.SIGNIN: timedelta(minutes=5),
+        },
+    )
 
 
 def _reason(call: object, *args: object) -> RejectReason:
@@ -62,11 +69,15 @@ def _reason(call: object, *args: object) -> RejectReason:
 
 
 def test_tokens_are_256_bit_prefixed_and_stored_only_as_keyed_hashes(
-        store: Store, clock: FixedClock, db_path: Path) -> None:
+    store: Store, clock: FixedClock, db_path: Path
+) -> None:
     minted = _family(_service(store, clock))
     prefixes = {kind: t.token[:4] for kind, t in minted.tokens.items()}
-    assert prefixes == {TokenKind.ACCESS: "cfa_", TokenKind.REFRESH: "cfr_",
-                        TokenKind.SIGNIN: "cfs_"}
+    assert prefixes == {
+        TokenKind.ACCESS: "cfa_",
+        TokenKind.REFRESH: "cfr_",
+        TokenKind.SIGNIN: "cfs_",
+    }
     assert all(len(t.token) == 47 for t in minted.tokens.values())  # 43 chars = 256 bits
     with sqlite3.connect(db_path) as raw:
         dump = "\n".join(raw.iterdump())
@@ -84,8 +95,7 @@ def test_verify_checks_kind_expiry_horizon_and_instance(store: Store, clock: Fix
     assert grant.expires == START + HOUR and grant.horizon == START + 2 * HOUR
     assert minted.tokens[TokenKind.REFRESH].expires == START + 2 * HOUR  # capped at horizon
     assert _reason(tokens.verify, access, TokenKind.REFRESH) is RejectReason.WRONG_KIND
-    assert _reason(tokens.verify, access, TokenKind.ACCESS, "i-2") is \
-        RejectReason.WRONG_INSTANCE
+    assert _reason(tokens.verify, access, TokenKind.ACCESS, "i-2") is RejectReason.WRONG_INSTANCE
     for bad in ("", "cfa_short", "cfa_" + "A" * 43, "zz" + access[2:], access + "x"):
         assert _reason(tokens.verify, bad, TokenKind.ACCESS) is RejectReason.INVALID
     clock.advance(3600)
@@ -102,7 +112,8 @@ def test_a_family_cannot_start_after_its_horizon(store: Store, clock: FixedClock
 
 
 def test_single_use_has_a_distinct_used_state_and_a_second_use_revokes(
-        store: Store, clock: FixedClock) -> None:
+    store: Store, clock: FixedClock
+) -> None:
     tokens = _service(store, clock)
     minted = _family(tokens)
     code = minted.tokens[TokenKind.SIGNIN].token
@@ -117,7 +128,8 @@ def test_single_use_has_a_distinct_used_state_and_a_second_use_revokes(
 
 
 def test_refresh_rotates_and_a_rotated_token_presented_again_revokes_the_family(
-        store: Store, clock: FixedClock) -> None:
+    store: Store, clock: FixedClock
+) -> None:
     tokens = _service(store, clock)
     minted = _family(tokens)
     old = minted.tokens[TokenKind.REFRESH].token
@@ -130,15 +142,16 @@ def test_refresh_rotates_and_a_rotated_token_presented_again_revokes_the_family(
     tokens.verify(issued.access_token, TokenKind.ACCESS)
     second = tokens.rotate(issued.refresh_token, HOUR)
     assert _reason(tokens.rotate, old, HOUR) is RejectReason.REUSED  # an attacker's copy
-    for token, kind in ((second.access_token, TokenKind.ACCESS),
-                        (second.refresh_token, TokenKind.REFRESH),
-                        (minted.tokens[TokenKind.ACCESS].token, TokenKind.ACCESS)):
+    for token, kind in (
+        (second.access_token, TokenKind.ACCESS),
+        (second.refresh_token, TokenKind.REFRESH),
+        (minted.tokens[TokenKind.ACCESS].token, TokenKind.ACCESS),
+    ):
         assert _reason(tokens.verify, token, kind) is RejectReason.REVOKED
     assert _reason(tokens.rotate, second.refresh_token, HOUR) is RejectReason.REVOKED
 
 
-def test_reuse_within_the_grace_window_gets_another_pair(store: Store,
-                                                         clock: FixedClock) -> None:
+def test_reuse_within_the_grace_window_gets_another_pair(store: Store, clock: FixedClock) -> None:
     tokens = _service(store, clock, reuse_grace_seconds=10)
     old = _family(tokens).tokens[TokenKind.REFRESH].token
     first = tokens.rotate(old, HOUR)
@@ -148,8 +161,7 @@ def test_reuse_within_the_grace_window_gets_another_pair(store: Store,
     tokens.verify(first.access_token, TokenKind.ACCESS)
     clock.advance(1)
     assert _reason(tokens.rotate, old, HOUR) is RejectReason.REUSED
-    assert _reason(tokens.verify, retried.access_token, TokenKind.ACCESS) is \
-        RejectReason.REVOKED
+    assert _reason(tokens.verify, retried.access_token, TokenKind.ACCESS) is RejectReason.REVOKED
 
 
 def test_tokens_added_to_a_family_share_its_fate(store: Store, clock: FixedClock) -> None:
@@ -160,18 +172,22 @@ def test_tokens_added_to_a_family_share_its_fate(store: Store, clock: FixedClock
     assert session.token.startswith("cfb_") and session.expires == START + 2 * HOUR
     assert tokens.revoke(session.token, TokenKind.SESSION, "sign-out")
     assert not tokens.revoke(session.token, TokenKind.SESSION, "sign-out")  # already
-    assert _reason(tokens.verify, minted.tokens[TokenKind.ACCESS].token, TokenKind.ACCESS) is \
-        RejectReason.REVOKED
-    assert _reason(tokens.add, minted.family_id, {TokenKind.ACCESS: HOUR}) is \
-        RejectReason.REVOKED
+    assert (
+        _reason(tokens.verify, minted.tokens[TokenKind.ACCESS].token, TokenKind.ACCESS)
+        is RejectReason.REVOKED
+    )
+    assert _reason(tokens.add, minted.family_id, {TokenKind.ACCESS: HOUR}) is RejectReason.REVOKED
     other = _family(tokens)
     assert tokens.revoke_user("i-1", "u-1", "user-deleted") == 1
-    assert _reason(tokens.verify, other.tokens[TokenKind.ACCESS].token, TokenKind.ACCESS) is \
-        RejectReason.REVOKED
+    assert (
+        _reason(tokens.verify, other.tokens[TokenKind.ACCESS].token, TokenKind.ACCESS)
+        is RejectReason.REVOKED
+    )
 
 
 def test_key_rotation_keeps_live_tokens_and_drops_the_old_key_when_nothing_needs_it(
-        store: Store, clock: FixedClock) -> None:
+    store: Store, clock: FixedClock
+) -> None:
     keep = 13 * 3600.0
     tokens = _service(store, clock, key_keep_seconds=keep)
     # Another server whose copy of the ring never expires by time: it must re-read the ring

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from backend import SignInBackend
 
 WORLD = Path(__file__).parent.parent / "world.yaml"
@@ -28,8 +27,14 @@ def backend(connectfed):
     """Our backend, configured as in production but pointed at connectfed."""
     import boto3
 
-    session = boto3.Session(aws_access_key_id=BACKEND_KEY[0],
-                            aws_secret_access_key=BACKEND_KEY[1], region_name="us-east-1")
-    return SignInBackend(session, instance_id=INSTANCE_ID,
-                         role_arn=connectfed.role_arn("AgentFederation"),
-                         endpoint_url=connectfed.url)
+    session = boto3.Session(
+        aws_access_key_id=BACKEND_KEY[0],
+        aws_secret_access_key=BACKEND_KEY[1],
+        region_name="us-east-1",
+    )
+    return SignInBackend(
+        session,
+        instance_id=INSTANCE_ID,
+        role_arn=connectfed.role_arn("AgentFederation"),
+        endpoint_url=connectfed.url,
+    )

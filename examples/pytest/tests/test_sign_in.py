@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
-
 from backend import Busy
+from botocore.exceptions import ClientError
 
 
 def test_an_agent_signs_in(backend, instance_id) -> None:
@@ -41,9 +40,20 @@ def test_an_expired_role_session_is_renewed(connectfed, backend) -> None:
 
 
 def test_an_agent_added_by_a_test(connectfed, backend, instance_id) -> None:
-    connectfed.world({"connect": {"instances": [{
-        "ref": "support", "id": instance_id, "alias": "example-support",
-        "users": [{"username": "carol", "first_name": "Carol"}]}]}})
+    connectfed.world(
+        {
+            "connect": {
+                "instances": [
+                    {
+                        "ref": "support",
+                        "id": instance_id,
+                        "alias": "example-support",
+                        "users": [{"username": "carol", "first_name": "Carol"}],
+                    }
+                ]
+            }
+        }
+    )
     assert backend.sign_in("carol").access_token
 
 

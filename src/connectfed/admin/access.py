@@ -47,7 +47,8 @@ def decide(*, requested: bool, implied: bool, host: str, token: str | None) -> A
     if requested:
         raise AdminRefused(
             f"--admin on a non-loopback bind ({host}) needs a token: --admin-token TOKEN or "
-            "CONNECTFED_ADMIN_TOKEN")
+            "CONNECTFED_ADMIN_TOKEN"
+        )
     return AdminAccess(False, reason=f"off: a non-loopback bind ({host}) without --admin-token")
 
 

@@ -22,8 +22,13 @@ class Admin:
     inline: bool  # the store's calls run on the event loop (else in worker threads)
 
 
-def build_admin(access: AdminAccess, store: Store, clock: ShiftedClock,
-                cache_seconds: float, real_clock: Clock | None = None) -> Admin:
+def build_admin(
+    access: AdminAccess,
+    store: Store,
+    clock: ShiftedClock,
+    cache_seconds: float,
+    real_clock: Clock | None = None,
+) -> Admin:
     """``clock`` is the server's shifted clock; faults are ordered by the real one."""
     faults = FaultService(store, real_clock or SystemClock(), known_operation, cache_seconds)
     return Admin(access, clock, TimeTravel(store, clock), faults, Gate(faults), store.inline)

@@ -49,8 +49,9 @@ def admin_middleware(admin: Admin | None) -> Middleware:
 
 
 class _Refusal(Exception):
-    def __init__(self, status: int, message: str, headers: list[tuple[bytes, bytes]] | None
-                 = None) -> None:
+    def __init__(
+        self, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.headers = status, message, headers or []
 
@@ -120,19 +121,23 @@ class AdminEdge:
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             if self.admin is None:
-                raise _Refusal(404, "The admin API is off: start the server with --admin "
-                                    "(or --demo)")
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                       for k, v in scope["headers"]}
+                raise _Refusal(
+                    404, "The admin API is off: start the server with --admin (or --demo)"
+                )
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
             refused = check_authorization(self.admin.access, headers.get("authorization"))
             if refused == 401:
-                raise _Refusal(401, "The admin API needs Authorization: Bearer <token>",
-                               [(b"www-authenticate", b'Bearer realm="connectfed-admin"')])
+                raise _Refusal(
+                    401,
+                    "The admin API needs Authorization: Bearer <token>",
+                    [(b"www-authenticate", b'Bearer realm="connectfed-admin"')],
+                )
             if refused is not None:
                 raise _Refusal(403, "The admin token is not valid")
             body = await _read_body(receive)
-            status, document = await self._run(self._answer, scope["method"], scope["path"],
-                                                body)
+            status, document = await self._run(self._answer, scope["method"], scope["path"], body)
         except _Refusal as refusal:
             await _respond(send, refusal.status, {"message": refusal.message}, refusal.headers)
             return
@@ -160,8 +165,11 @@ class AdminEdge:
                 return 200, shapes.clock_json(admin.time.state())
             if method == "POST":
                 kind, seconds = shapes.clock_change(_json(body, InvalidTimeTravel))
-                state = admin.time.advance(seconds) if kind == "advance" else \
-                    admin.time.set_offset(seconds)
+                state = (
+                    admin.time.advance(seconds)
+                    if kind == "advance"
+                    else admin.time.set_offset(seconds)
+                )
                 return 200, shapes.clock_json(state)
             raise _not_allowed("GET, POST")
         if path == FAULTS:
@@ -208,11 +216,16 @@ async def _read_body(receive: Receive) -> bytes:
             return bytes(body)
 
 
-async def _respond(send: Send, status: int, document: Any,
-                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _respond(
+    send: Send, status: int, document: Any, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = b"" if document is None else json.dumps(document).encode()
-    head = [*(_JSON if body else []), *(headers or []),
-            (b"cache-control", b"no-store"), (b"content-length", str(len(body)).encode())]
+    head = [
+        *(_JSON if body else []),
+        *(headers or []),
+        (b"cache-control", b"no-store"),
+        (b"content-length", str(len(body)).encode()),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body})
 

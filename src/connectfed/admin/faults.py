@@ -97,8 +97,16 @@ class Effect:
 
 
 def _fault(record: FaultRecord) -> Fault:
-    return Fault(record.fault_id, record.service, record.operation, FaultAction(record.action),
-                 record.error_code, record.latency_ms, record.remaining, record.rate)
+    return Fault(
+        record.fault_id,
+        record.service,
+        record.operation,
+        FaultAction(record.action),
+        record.error_code,
+        record.latency_ms,
+        record.remaining,
+        record.rate,
+    )
 
 
 def _record(spec: FaultSpec, fault_id: str, created: float) -> FaultRecord:
@@ -115,18 +123,35 @@ def _record(spec: FaultSpec, fault_id: str, created: float) -> FaultRecord:
         raise InvalidFault(f"count must be between 1 and {MAX_COUNT}")
     if spec.rate is not None and not (math.isfinite(spec.rate) and 0 < spec.rate <= 1):
         raise InvalidFault("rate must be greater than 0 and at most 1")
-    action = FaultAction.ERROR if spec.error is not None else (
-        FaultAction.LATENCY if spec.latency_ms is not None else FaultAction.DROP)
-    return FaultRecord(fault_id, spec.service, spec.operation, action.value, spec.error,
-                       spec.latency_ms, spec.count, spec.rate, created)
+    action = (
+        FaultAction.ERROR
+        if spec.error is not None
+        else (FaultAction.LATENCY if spec.latency_ms is not None else FaultAction.DROP)
+    )
+    return FaultRecord(
+        fault_id,
+        spec.service,
+        spec.operation,
+        action.value,
+        spec.error,
+        spec.latency_ms,
+        spec.count,
+        spec.rate,
+        created,
+    )
 
 
 class FaultService:
     """``known(service, operation)`` says whether this server implements the operation."""
 
-    def __init__(self, store: Store, clock: Clock, known: Callable[[str, str], bool],
-                 cache_seconds: float = 1.0,
-                 rng: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        known: Callable[[str, str], bool],
+        cache_seconds: float = 1.0,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._known = known
@@ -142,8 +167,9 @@ class FaultService:
         if spec.operation is not None and not self._known(spec.service, spec.operation):
             raise InvalidFault(f"{spec.service} has no operation {spec.operation!r} here")
         with self._lock:
-            created = self._last_created = max(self._clock.now().timestamp(),
-                                               self._last_created + 1e-6)
+            created = self._last_created = max(
+                self._clock.now().timestamp(), self._last_created + 1e-6
+            )
         while True:
             record = _record(spec, "fault-" + secrets.token_hex(8), created)
             try:
@@ -187,8 +213,9 @@ class FaultService:
                 continue
             if record.action == FaultAction.DROP.value:
                 return Effect(delay, drop=True, fault_id=record.fault_id)
-            return Effect(delay, error=ERROR_NAMES[record.error_code or ""],
-                          fault_id=record.fault_id)
+            return Effect(
+                delay, error=ERROR_NAMES[record.error_code or ""], fault_id=record.fault_id
+            )
         return Effect(delay) if delay else None
 
     # -- the cached list ------------------------------------------------------------------------

@@ -17,8 +17,10 @@ from connectfed.wire.faults import InjectedError, injected_error
 from connectfed.wire.json10 import HANDLERS as CTI_HANDLERS
 from connectfed.wire.registry import REGISTRY
 
-_KINDS = {ErrorKind.THROTTLING: InjectedError.THROTTLING,
-          ErrorKind.INTERNAL: InjectedError.INTERNAL}
+_KINDS = {
+    ErrorKind.THROTTLING: InjectedError.THROTTLING,
+    ErrorKind.INTERNAL: InjectedError.INTERNAL,
+}
 
 
 def known_operation(service: str, operation: str) -> bool:

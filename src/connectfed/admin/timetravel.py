@@ -34,7 +34,8 @@ class ClockState:
 def _seconds(value: float, what: str) -> float:
     if not math.isfinite(value) or abs(value) > MAX_OFFSET_SECONDS:
         raise InvalidTimeTravel(
-            f"{what} must be a finite number of seconds within ±{MAX_OFFSET_SECONDS:.0f}")
+            f"{what} must be a finite number of seconds within ±{MAX_OFFSET_SECONDS:.0f}"
+        )
     return float(value)
 
 
@@ -51,8 +52,9 @@ class TimeTravel:
     def advance(self, seconds: float) -> ClockState:
         seconds = _seconds(seconds, "advance_seconds")
         if seconds < 0:
-            raise InvalidTimeTravel("advance_seconds must not be negative: to go back, set "
-                                    "offset_seconds")
+            raise InvalidTimeTravel(
+                "advance_seconds must not be negative: to go back, set offset_seconds"
+            )
         _seconds(self._store.clock_offset() + seconds, "the resulting offset")
         self._clock.refresh(self._store.advance_clock(seconds))
         return ClockState(self._clock.now(), self._clock.offset())

@@ -33,8 +33,9 @@ _TOKEN_ERRORS = {
 
 def token_error(reason: RejectReason) -> ServiceError:
     if reason is RejectReason.WRONG_INSTANCE:
-        return client_error("AccessDeniedException",
-                            "The access token was issued for another instance.", 403)
+        return client_error(
+            "AccessDeniedException", "The access token was issued for another instance.", 403
+        )
     return unauthorized(_TOKEN_ERRORS.get(reason, "The access token is not valid."))
 
 
@@ -66,8 +67,9 @@ def get_agent_snapshot(
         return shapes.snapshot(agents.current_state(grant.instance_id, grant.user_id), clock.now())
 
     async def changed() -> dict[str, Any]:
-        state = await agents.wait_for_change(grant.instance_id, grant.user_id, after,
-                                             wait_ms / 1000)
+        state = await agents.wait_for_change(
+            grant.instance_id, grant.user_id, after, wait_ms / 1000
+        )
         return shapes.snapshot(state, clock.now())
 
     return changed()
@@ -87,13 +89,18 @@ def update_agent_configuration(ctx: RequestContext, params: Params) -> None:
     wanted = params["configuration"]
     for key in ("softphoneEnabled", "softphoneAutoAccept", "extension"):
         if wanted.get(key) != current[key]:
-            raise client_error("InvalidConfigurationException",
-                               f"{key} cannot be changed from the CCP here; an administrator "
-                               "sets it with UpdateUserPhoneConfig.")
+            raise client_error(
+                "InvalidConfigurationException",
+                f"{key} cannot be changed from the CCP here; an administrator "
+                "sets it with UpdateUserPhoneConfig.",
+            )
     if wanted["routingProfile"].get("routingProfileARN") not in (
-            None, current["routingProfile"]["routingProfileARN"]):
-        raise client_error("InvalidConfigurationException",
-                           "An agent cannot change its routing profile.")
+        None,
+        current["routingProfile"]["routingProfileARN"],
+    ):
+        raise client_error(
+            "InvalidConfigurationException", "An agent cannot change its routing profile."
+        )
 
 
 @cti_operation("GetAgentStates")
@@ -113,8 +120,10 @@ def put_agent_state(ctx: RequestContext, params: Params) -> None:
         if status.enabled and (status.arn == arn if arn else status.name == wanted["name"]):
             agents.set_state(grant.instance_id, grant.user_id, status.status_id)
             return
-    raise client_error("InvalidStateException",
-                       f"The agent state {arn or wanted['name']!r} does not exist or is disabled.")
+    raise client_error(
+        "InvalidStateException",
+        f"The agent state {arn or wanted['name']!r} does not exist or is disabled.",
+    )
 
 
 @cti_operation("GetAgentPermissions")
@@ -135,8 +144,9 @@ def get_routing_profile_queues(ctx: RequestContext, params: Params) -> dict[str,
     user = agents.user(grant.instance_id, grant.user_id)
     profile = agents.routing_profile(grant.instance_id, user.routing_profile_id)
     if params["routingProfileARN"] != profile.arn:
-        raise client_error("AccessDeniedException",
-                           "The routing profile is not the agent's routing profile.", 403)
+        raise client_error(
+            "AccessDeniedException", "The routing profile is not the agent's routing profile.", 403
+        )
     chunk, token = shapes.page(shapes.queues(profile, user), params)
     return {"queues": chunk, "nextToken": token}
 
@@ -151,8 +161,9 @@ def get_new_auth_token(ctx: RequestContext, params: Params) -> dict[str, Any]:
     try:
         issued = services(ctx).agent_sessions.refresh(params["refreshToken"])
     except TokenRejected:
-        raise client_error("RefreshTokenExpiredException",
-                           "The refresh token has expired or is not valid.", 401) from None
+        raise client_error(
+            "RefreshTokenExpiredException", "The refresh token has expired or is not valid.", 401
+        ) from None
     return {"newAuthToken": issued.access_token, "expirationDateTime": issued.access_expires}
 
 
@@ -165,31 +176,47 @@ def accept_and_drop(ctx: RequestContext, params: Params) -> None:
 
 @cti_operation("CreateTransport")
 def create_transport(ctx: RequestContext, params: Params) -> None:
-    raise client_error("InvalidStateException",
-                       f"No {params['transportType']} transport is provided by this server: agent "
-                       "events arrive by GetAgentSnapshot long polling; softphone, chat and "
-                       "WebSocket transports are not available.")
+    raise client_error(
+        "InvalidStateException",
+        f"No {params['transportType']} transport is provided by this server: agent "
+        "events arrive by GetAgentSnapshot long polling; softphone, chat and "
+        "WebSocket transports are not available.",
+    )
 
 
 CONTACT_OPERATIONS = (
-    "AcceptContact", "ClearContact", "CompleteContact", "ConferenceConnections",
-    "CreateAdditionalConnection", "DestroyConnection", "HoldConnection", "MuteParticipant",
-    "NotifyContactIssue", "PauseContact", "RejectContact", "ResumeConnection", "ResumeContact",
-    "SendDigits", "ToggleActiveConnections", "UnmuteParticipant",
+    "AcceptContact",
+    "ClearContact",
+    "CompleteContact",
+    "ConferenceConnections",
+    "CreateAdditionalConnection",
+    "DestroyConnection",
+    "HoldConnection",
+    "MuteParticipant",
+    "NotifyContactIssue",
+    "PauseContact",
+    "RejectContact",
+    "ResumeConnection",
+    "ResumeContact",
+    "SendDigits",
+    "ToggleActiveConnections",
+    "UnmuteParticipant",
     "UpdateMonitorParticipantState",
 )
 
 
 def no_contact(ctx: RequestContext, params: Params) -> None:
-    raise client_error("InvalidStateException",
-                       f"Contact {params['contactId']!r} does not exist: this server routes no "
-                       "contacts.")
+    raise client_error(
+        "InvalidStateException",
+        f"Contact {params['contactId']!r} does not exist: this server routes no contacts.",
+    )
 
 
 def no_new_contact(ctx: RequestContext, params: Params) -> None:
-    raise client_error("InvalidStateException",
-                       "This server has no telephony or task routing: contacts cannot be "
-                       "created.")
+    raise client_error(
+        "InvalidStateException",
+        "This server has no telephony or task routing: contacts cannot be created.",
+    )
 
 
 for _name in CONTACT_OPERATIONS:

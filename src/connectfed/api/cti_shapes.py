@@ -32,8 +32,11 @@ def invalid(message: str) -> ServiceError:
 
 
 def state(status: AgentStatus, started: datetime | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"agentStateARN": status.arn, "type": _ROUTING[status.type],
-                           "name": status.name}
+    out: dict[str, Any] = {
+        "agentStateARN": status.arn,
+        "type": _ROUTING[status.type],
+        "name": status.name,
+    }
     if started is not None:
         out["startTimestamp"] = started
     return out
@@ -44,8 +47,7 @@ def snapshot(current: AgentState, now: datetime) -> dict[str, Any]:
     return {
         "snapshot": {
             "state": state(current.status, current.started),
-            "agentAvailabilityState": {"state": current.status.name,
-                                       "timeStamp": current.started},
+            "agentAvailabilityState": {"state": current.status.name, "timeStamp": current.started},
             "contacts": [],
             "snapshotTimestamp": now,
         },
@@ -73,7 +75,7 @@ def page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | Non
     limit = params.get("maxResults") or 100
     if limit < 1:
         raise invalid("maxResults must be at least 1.")
-    chunk = items[start:start + limit]
+    chunk = items[start : start + limit]
     more = start + limit < len(items)
     return chunk, (f"cfpage.{start + limit}" if more else None)
 

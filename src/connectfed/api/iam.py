@@ -123,38 +123,59 @@ def _provider_shape(p: ProviderDescription) -> dict[str, Any]:
     if p.encryption_mode is not None:
         out["AssertionEncryptionMode"] = p.encryption_mode.value
     if p.private_keys:
-        out["PrivateKeyList"] = [{"KeyId": k.key_id, "Timestamp": k.created}
-                                 for k in p.private_keys]
+        out["PrivateKeyList"] = [
+            {"KeyId": k.key_id, "Timestamp": k.created} for k in p.private_keys
+        ]
     return out
 
 
 @operation("iam", "CreateSAMLProvider")
 def create_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return {"SAMLProviderArn": services(ctx).providers.create(
-        ctx.principal, params["Name"], params["SAMLMetadataDocument"], _mode(params),
-        params.get("AddPrivateKey"))}
+    return {
+        "SAMLProviderArn": services(ctx).providers.create(
+            ctx.principal,
+            params["Name"],
+            params["SAMLMetadataDocument"],
+            _mode(params),
+            params.get("AddPrivateKey"),
+        )
+    }
 
 
 @operation("iam", "GetSAMLProvider")
 def get_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return _provider_shape(services(ctx).providers.describe(ctx.principal,
-                                                            params["SAMLProviderArn"]))
+    return _provider_shape(
+        services(ctx).providers.describe(ctx.principal, params["SAMLProviderArn"])
+    )
 
 
 @operation("iam", "ListSAMLProviders")
 def list_saml_providers(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return {"SAMLProviderList": [
-        {"Arn": p.arn, "CreateDate": p.created,
-         **({"ValidUntil": p.valid_until} if p.valid_until is not None else {})}
-        for p in services(ctx).providers.list(ctx.principal)]}
+    return {
+        "SAMLProviderList": [
+            {
+                "Arn": p.arn,
+                "CreateDate": p.created,
+                **({"ValidUntil": p.valid_until} if p.valid_until is not None else {}),
+            }
+            for p in services(ctx).providers.list(ctx.principal)
+        ]
+    }
 
 
 @operation("iam", "UpdateSAMLProvider")
 def update_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    change = ProviderChange(params.get("SAMLMetadataDocument"), _mode(params),
-                            params.get("AddPrivateKey"), params.get("RemovePrivateKey"))
-    return {"SAMLProviderArn": services(ctx).providers.update(
-        ctx.principal, params["SAMLProviderArn"], change)}
+    change = ProviderChange(
+        params.get("SAMLMetadataDocument"),
+        _mode(params),
+        params.get("AddPrivateKey"),
+        params.get("RemovePrivateKey"),
+    )
+    return {
+        "SAMLProviderArn": services(ctx).providers.update(
+            ctx.principal, params["SAMLProviderArn"], change
+        )
+    }
 
 
 @operation("iam", "DeleteSAMLProvider")

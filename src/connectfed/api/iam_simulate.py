@@ -26,9 +26,13 @@ from connectfed.wire.registry import Params, RequestContext, operation
 def _simulation(params: Params) -> Simulation:
     refuse_unsupported([name for name, value in params.items() if value not in (None, [], "")])
     entries = tuple(
-        ContextEntry(e.get("ContextKeyName", ""), tuple(e.get("ContextKeyValues", ())),
-                     e.get("ContextKeyType", "string"))
-        for e in params.get("ContextEntries", ()))
+        ContextEntry(
+            e.get("ContextKeyName", ""),
+            tuple(e.get("ContextKeyValues", ())),
+            e.get("ContextKeyType", "string"),
+        )
+        for e in params.get("ContextEntries", ())
+    )
     for entry in entries:
         if not entry.key:
             raise invalid_input("Each ContextEntry needs a ContextKeyName.")
@@ -46,22 +50,24 @@ def _statement(m: MatchedStatement) -> dict[str, Any]:
 
 def _outcome(o: Outcome, resource_key: str, decision_key: str) -> dict[str, Any]:
     out: dict[str, Any] = {
-        resource_key: o.resource, decision_key: o.decision,
+        resource_key: o.resource,
+        decision_key: o.decision,
         "MatchedStatements": [_statement(m) for m in o.matched],
         "MissingContextValues": list(o.missing),
     }
     if o.boundary_allows is not None:
-        out["PermissionsBoundaryDecisionDetail"] = {"AllowedByPermissionsBoundary":
-                                                    o.boundary_allows}
+        out["PermissionsBoundaryDecisionDetail"] = {
+            "AllowedByPermissionsBoundary": o.boundary_allows
+        }
     return out
 
 
 def _result(r: ActionResult) -> dict[str, Any]:
-    out = {"EvalActionName": r.action,
-           **_outcome(r.overall, "EvalResourceName", "EvalDecision")}
+    out = {"EvalActionName": r.action, **_outcome(r.overall, "EvalResourceName", "EvalDecision")}
     if r.per_resource:
         out["ResourceSpecificResults"] = [
-            _outcome(o, "EvalResourceName", "EvalResourceDecision") for o in r.per_resource]
+            _outcome(o, "EvalResourceName", "EvalResourceDecision") for o in r.per_resource
+        ]
     return out
 
 
@@ -73,10 +79,12 @@ def _page(results: Sequence[ActionResult], params: Params) -> dict[str, Any]:
             raise invalid_input("Invalid Marker.")
         start = int(marker)
     limit = int(params.get("MaxItems", 100))
-    chosen = results[start:start + limit]
+    chosen = results[start : start + limit]
     truncated = start + limit < len(results)
-    out: dict[str, Any] = {"EvaluationResults": [_result(r) for r in chosen],
-                           "IsTruncated": truncated}
+    out: dict[str, Any] = {
+        "EvaluationResults": [_result(r) for r in chosen],
+        "IsTruncated": truncated,
+    }
     if truncated:
         out["Marker"] = str(start + limit)
     return out
@@ -85,14 +93,21 @@ def _page(results: Sequence[ActionResult], params: Params) -> dict[str, Any]:
 @operation("iam", "SimulatePrincipalPolicy")
 def simulate_principal_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
     results = services(ctx).simulator.simulate_principal(
-        ctx.principal, params["PolicySourceArn"], params.get("PolicyInputList", ()),
-        params.get("PermissionsBoundaryPolicyInputList", ()), _simulation(params))
+        ctx.principal,
+        params["PolicySourceArn"],
+        params.get("PolicyInputList", ()),
+        params.get("PermissionsBoundaryPolicyInputList", ()),
+        _simulation(params),
+    )
     return _page(results, params)
 
 
 @operation("iam", "SimulateCustomPolicy")
 def simulate_custom_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
     results = services(ctx).simulator.simulate_custom(
-        ctx.principal, params["PolicyInputList"],
-        params.get("PermissionsBoundaryPolicyInputList", ()), _simulation(params))
+        ctx.principal,
+        params["PolicyInputList"],
+        params.get("PermissionsBoundaryPolicyInputList", ()),
+        _simulation(params),
+    )
     return _page(results, params)

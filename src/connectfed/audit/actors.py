@@ -6,8 +6,11 @@ from __future__ import annotations
 from connectfed.audit.events import Actor, IdentityType
 from connectfed.identity.principal import Principal
 
-_TYPES = {"root": IdentityType.ROOT, "user": IdentityType.IAM_USER,
-          "assumed-role": IdentityType.ASSUMED_ROLE}
+_TYPES = {
+    "root": IdentityType.ROOT,
+    "user": IdentityType.IAM_USER,
+    "assumed-role": IdentityType.ASSUMED_ROLE,
+}
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -24,21 +27,41 @@ def actor_of(principal: Principal) -> Actor:
     )
 
 
-def saml_actor(account_id: str | None, subject: str | None, provider_arn: str | None,
-               name_qualifier: str | None = None) -> Actor:
+def saml_actor(
+    account_id: str | None,
+    subject: str | None,
+    provider_arn: str | None,
+    name_qualifier: str | None = None,
+) -> Actor:
     """A SAML user: the subject (NameID) of an assertion from ``provider_arn``. CloudTrail's
     ``principalId`` for one is ``<NameQualifier>:<subject>``."""
     principal_id = f"{name_qualifier}:{subject}" if name_qualifier and subject else None
-    return Actor(IdentityType.SAML_USER, account_id=account_id, principal_id=principal_id,
-                 user_name=subject, identity_provider=provider_arn)
+    return Actor(
+        IdentityType.SAML_USER,
+        account_id=account_id,
+        principal_id=principal_id,
+        user_name=subject,
+        identity_provider=provider_arn,
+    )
 
 
-def session_actor(account_id: str | None, access_key_id: str | None,
-                  role_arn: str | None, session_name: str | None) -> Actor:
+def session_actor(
+    account_id: str | None,
+    access_key_id: str | None,
+    role_arn: str | None,
+    session_name: str | None,
+) -> Actor:
     """An assumed-role session known by its key, role and session name (a browser session)."""
     arn = None
     if role_arn and session_name and ":role/" in role_arn:
-        arn = (f"arn:aws:sts::{role_arn.split(':')[4]}:assumed-role/"
-               f"{role_arn.rsplit('/', 1)[-1]}/{session_name}")
-    return Actor(IdentityType.ASSUMED_ROLE, account_id=account_id, arn=arn,
-                 access_key_id=access_key_id, session_issuer_arn=role_arn)
+        arn = (
+            f"arn:aws:sts::{role_arn.split(':')[4]}:assumed-role/"
+            f"{role_arn.rsplit('/', 1)[-1]}/{session_name}"
+        )
+    return Actor(
+        IdentityType.ASSUMED_ROLE,
+        account_id=account_id,
+        arn=arn,
+        access_key_id=access_key_id,
+        session_issuer_arn=role_arn,
+    )

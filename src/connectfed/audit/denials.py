@@ -26,6 +26,9 @@ def denial_event(scope: RequestScope) -> AuditEvent | None:
     principal = scope.principal
     actor = actor_of(principal) if isinstance(principal, Principal) else UNKNOWN_ACTOR
     return AuditEvent(
-        scope.operation, source, actor,
+        scope.operation,
+        source,
+        actor,
         failure=Failure(scope.error_code or "AccessDenied", scope.error_message or ""),
-        read_only=scope.operation.startswith(READ_ONLY_PREFIXES))
+        read_only=scope.operation.startswith(READ_ONLY_PREFIXES),
+    )

@@ -47,16 +47,19 @@ class LookupPage:
 
 
 def _invalid_token() -> ServiceError:
-    return client_error("InvalidNextTokenException", "Invalid NextToken: it is malformed or was "
-                        "issued for other lookup parameters.")
+    return client_error(
+        "InvalidNextTokenException",
+        "Invalid NextToken: it is malformed or was issued for other lookup parameters.",
+    )
 
 
 class AuditHistory:
     """``flush`` stores the events this server has queued (the trail's), so that a lookup
     always sees them."""
 
-    def __init__(self, store: Store, authz: Authorizer,
-                 flush: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self, store: Store, authz: Authorizer, flush: Callable[[], None] = lambda: None
+    ) -> None:
         self._store = store
         self._authz = authz
         self._flush = flush
@@ -65,21 +68,29 @@ class AuditHistory:
         self._authz.require(caller, ACTION, "*")
         attribute = _attribute(request.attributes)
         if request.start and request.end and request.start > request.end:
-            raise client_error("InvalidTimeRangeException",
-                               "The start time must not be after the end time.")
+            raise client_error(
+                "InvalidTimeRangeException", "The start time must not be after the end time."
+            )
         limit = request.max_results or DEFAULT_RESULTS
         if not 1 <= limit <= 50:
-            raise client_error("InvalidMaxResultsException",
-                               "MaxResults must be between 1 and 50.")
+            raise client_error("InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
         fingerprint = _fingerprint(attribute, request)
-        cursor = None if request.next_token is None else _read_token(request.next_token,
-                                                                     fingerprint)
+        cursor = (
+            None if request.next_token is None else _read_token(request.next_token, fingerprint)
+        )
         if request.insights:
             return LookupPage((), None)
         self._flush()
-        found = self._store.lookup_audit_events(AuditQuery(
-            account_id=caller.account_id, limit=limit + 1, attribute=attribute,
-            start=_seconds(request.start), end=_seconds(request.end), cursor=cursor))
+        found = self._store.lookup_audit_events(
+            AuditQuery(
+                account_id=caller.account_id,
+                limit=limit + 1,
+                attribute=attribute,
+                start=_seconds(request.start),
+                end=_seconds(request.end),
+                cursor=cursor,
+            )
+        )
         page = tuple(found[:limit])
         more = len(found) > limit
         token = _make_token(page[-1], fingerprint) if more else None
@@ -90,17 +101,20 @@ def _attribute(attributes: tuple[tuple[str, str], ...]) -> tuple[AuditAttribute,
     if not attributes:
         return None
     if len(attributes) > 1:
-        raise client_error("InvalidLookupAttributesException",
-                           "You can specify only one lookup attribute.")
+        raise client_error(
+            "InvalidLookupAttributesException", "You can specify only one lookup attribute."
+        )
     key, value = attributes[0]
     try:
         known = AuditAttribute(key)
     except ValueError:
-        raise client_error("InvalidLookupAttributesException",
-                           f"Invalid attribute key: {key}") from None
+        raise client_error(
+            "InvalidLookupAttributesException", f"Invalid attribute key: {key}"
+        ) from None
     if known is AuditAttribute.READ_ONLY and value not in ("true", "false"):
-        raise client_error("InvalidLookupAttributesException",
-                           "The value of ReadOnly must be true or false.")
+        raise client_error(
+            "InvalidLookupAttributesException", "The value of ReadOnly must be true or false."
+        )
     return known, value
 
 
@@ -109,14 +123,16 @@ def _seconds(moment: datetime | None) -> float | None:
 
 
 def _fingerprint(attribute: tuple[AuditAttribute, str] | None, request: LookupRequest) -> str:
-    basis = json.dumps([attribute, _seconds(request.start), _seconds(request.end),
-                        request.insights])
+    basis = json.dumps(
+        [attribute, _seconds(request.start), _seconds(request.end), request.insights]
+    )
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
 def _make_token(last: AuditRecord, fingerprint: str) -> str:
-    data = json.dumps({"p": last.position, "i": last.event_id, "q": fingerprint},
-                      separators=(",", ":"))
+    data = json.dumps(
+        {"p": last.position, "i": last.event_id, "q": fingerprint}, separators=(",", ":")
+    )
     return base64.urlsafe_b64encode(data.encode()).decode()
 
 
@@ -126,7 +142,11 @@ def _read_token(token: str, fingerprint: str) -> AuditCursor:
         position, event_id, issued_for = data["p"], data["i"], data["q"]
     except (ValueError, UnicodeError, binascii.Error, KeyError, TypeError):
         raise _invalid_token() from None
-    if (issued_for != fingerprint or not isinstance(event_id, str)
-            or isinstance(position, bool) or not isinstance(position, int | float)):
+    if (
+        issued_for != fingerprint
+        or not isinstance(event_id, str)
+        or isinstance(position, bool)
+        or not isinstance(position, int | float)
+    ):
         raise _invalid_token()
     return AuditCursor(float(position), event_id)

@@ -48,29 +48,48 @@ DAY = 86400.0
 def user_identity(actor: Actor) -> dict[str, Any]:
     """CloudTrail's ``userIdentity`` element for ``actor`` (absent fields left out)."""
     identity: dict[str, Any] = {"type": actor.type.value}
-    for key, value in (("principalId", actor.principal_id), ("arn", actor.arn),
-                       ("accountId", actor.account_id), ("accessKeyId", actor.access_key_id),
-                       ("userName", actor.user_name),
-                       ("identityProvider", actor.identity_provider)):
+    for key, value in (
+        ("principalId", actor.principal_id),
+        ("arn", actor.arn),
+        ("accountId", actor.account_id),
+        ("accessKeyId", actor.access_key_id),
+        ("userName", actor.user_name),
+        ("identityProvider", actor.identity_provider),
+    ):
         if value is not None:
             identity[key] = value
     if actor.type is IdentityType.ASSUMED_ROLE and actor.session_issuer_arn:
-        identity["sessionContext"] = {"sessionIssuer": {
-            "type": "Role", "arn": actor.session_issuer_arn,
-            "accountId": actor.session_issuer_arn.split(":")[4]
-            if actor.session_issuer_arn.count(":") >= 5 else actor.account_id,
-            "userName": actor.session_issuer_arn.rsplit("/", 1)[-1]}}
+        identity["sessionContext"] = {
+            "sessionIssuer": {
+                "type": "Role",
+                "arn": actor.session_issuer_arn,
+                "accountId": actor.session_issuer_arn.split(":")[4]
+                if actor.session_issuer_arn.count(":") >= 5
+                else actor.account_id,
+                "userName": actor.session_issuer_arn.rsplit("/", 1)[-1],
+            }
+        }
     return identity
 
 
 class AuditTrail:
     """The :class:`~connectfed.audit.log.AuditLog` services are given."""
 
-    def __init__(self, store: Store, clock: Clock, *, region: str, account_id: str,
-                 retention_days: float = 90.0, max_events: int = 1_000_000,
-                 gc_interval_seconds: float = 300.0, flush_interval_seconds: float = 0.2,
-                 batch: int = 256, max_pending: int = 10_000,
-                 observers: Sequence[AuditObserver] = ()) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        region: str,
+        account_id: str,
+        retention_days: float = 90.0,
+        max_events: int = 1_000_000,
+        gc_interval_seconds: float = 300.0,
+        flush_interval_seconds: float = 0.2,
+        batch: int = 256,
+        max_pending: int = 10_000,
+        observers: Sequence[AuditObserver] = (),
+    ) -> None:
         self._store = store
         self._clock = clock
         self._region = region
@@ -117,8 +136,9 @@ class AuditTrail:
         with self._write_lock:
             while True:
                 with self._lock:
-                    records = [self._pending.popleft()
-                               for _ in range(min(self._batch, len(self._pending)))]
+                    records = [
+                        self._pending.popleft() for _ in range(min(self._batch, len(self._pending)))
+                    ]
                 if not records:
                     break
                 try:
@@ -141,8 +161,9 @@ class AuditTrail:
             return
         with self._lock:
             if self._writer is None:
-                self._writer = threading.Thread(target=self._write_loop, daemon=True,
-                                                name="connectfed-audit-writer")
+                self._writer = threading.Thread(
+                    target=self._write_loop, daemon=True, name="connectfed-audit-writer"
+                )
                 self._writer.start()
 
     def _write_loop(self) -> None:
@@ -176,24 +197,33 @@ class AuditTrail:
             additional["SAMLRejectionReason"] = event.saml_rejection
         if additional:
             document["additionalEventData"] = additional
-        document.update({
-            "requestID": scope.request_id if scope else None,
-            "eventID": event_id,
-            "readOnly": event.read_only,
-            "resources": [{"accountId": account, "type": r.type, "ARN": r.arn}
-                          for r in event.resources],
-            "eventType": event.event_type.value,
-            "managementEvent": True,
-            "recipientAccountId": account,
-            "eventCategory": "Management",
-        })
+        document.update(
+            {
+                "requestID": scope.request_id if scope else None,
+                "eventID": event_id,
+                "readOnly": event.read_only,
+                "resources": [
+                    {"accountId": account, "type": r.type, "ARN": r.arn} for r in event.resources
+                ],
+                "eventType": event.event_type.value,
+                "managementEvent": True,
+                "recipientAccountId": account,
+                "eventCategory": "Management",
+            }
+        )
         return AuditRecord(
-            event_id=event_id, account_id=account, event_time=float(int(now.timestamp())),
-            position=now.timestamp(), event_name=event.name, event_source=event.source.value,
+            event_id=event_id,
+            account_id=account,
+            event_time=float(int(now.timestamp())),
+            position=now.timestamp(),
+            event_name=event.name,
+            event_source=event.source.value,
             username=event.username or event.actor.lookup_name,
-            access_key_id=event.actor.access_key_id, read_only=event.read_only,
+            access_key_id=event.actor.access_key_id,
+            read_only=event.read_only,
             resources=tuple(AuditResource(r.type, r.arn) for r in event.resources),
-            document=json.dumps(document, separators=(",", ":")))
+            document=json.dumps(document, separators=(",", ":")),
+        )
 
     def _collect(self) -> None:
         """Delete what is past retention, at most once per interval (under the write lock)."""

@@ -21,34 +21,52 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    admin = sub.add_parser("admin", help="time travel and fault injection on a running server "
-                                         "(its admin API: serve --admin or --demo)")
+    admin = sub.add_parser(
+        "admin",
+        help="time travel and fault injection on a running server "
+        "(its admin API: serve --admin or --demo)",
+    )
     admin.add_argument(
         "--endpoint-url",
-        default=os.environ.get("CONNECTFED_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
+        default=os.environ.get("CONNECTFED_ENDPOINT_URL")
+        or os.environ.get("AWS_ENDPOINT_URL")
         or DEFAULT_URL,
-        help=f"the server (default: CONNECTFED_ENDPOINT_URL, AWS_ENDPOINT_URL, {DEFAULT_URL})")
-    admin.add_argument("--admin-token", default=os.environ.get("CONNECTFED_ADMIN_TOKEN"),
-                       help="the server's --admin-token (env CONNECTFED_ADMIN_TOKEN)")
+        help=f"the server (default: CONNECTFED_ENDPOINT_URL, AWS_ENDPOINT_URL, {DEFAULT_URL})",
+    )
+    admin.add_argument(
+        "--admin-token",
+        default=os.environ.get("CONNECTFED_ADMIN_TOKEN"),
+        help="the server's --admin-token (env CONNECTFED_ADMIN_TOKEN)",
+    )
     admin.add_argument("--ca-bundle", default=None, help="CA bundle to verify TLS with")
     commands = admin.add_subparsers(dest="admin_command", required=True)
 
     clock = commands.add_parser("clock", help="show the server's clock, or move it")
     move = clock.add_mutually_exclusive_group()
-    move.add_argument("--advance", type=float, metavar="SECONDS",
-                      help="move the clock forward by SECONDS")
-    move.add_argument("--offset", type=float, metavar="SECONDS",
-                      help="set the clock's offset from the real time (0: back to real time)")
+    move.add_argument(
+        "--advance", type=float, metavar="SECONDS", help="move the clock forward by SECONDS"
+    )
+    move.add_argument(
+        "--offset",
+        type=float,
+        metavar="SECONDS",
+        help="set the clock's offset from the real time (0: back to real time)",
+    )
 
     faults = commands.add_parser("faults", help="inject, list and clear faults")
     actions = faults.add_subparsers(dest="faults_command", required=True)
     add = actions.add_parser("add", help="inject a fault")
     add.add_argument("--service", required=True, choices=["connect", "sts", "iam", "cti"])
-    add.add_argument("--operation", default=None,
-                     help="e.g. GetFederationToken, AssumeRole (default: every operation)")
+    add.add_argument(
+        "--operation",
+        default=None,
+        help="e.g. GetFederationToken, AssumeRole (default: every operation)",
+    )
     kind = add.add_mutually_exclusive_group(required=True)
-    kind.add_argument("--error", help="ThrottlingException or InternalServiceException "
-                                      "(or Throttling, InternalFailure)")
+    kind.add_argument(
+        "--error",
+        help="ThrottlingException or InternalServiceException (or Throttling, InternalFailure)",
+    )
     kind.add_argument("--latency-ms", type=int, help="add this much latency")
     kind.add_argument("--drop", action="store_true", help="close the connection unanswered")
     times = add.add_mutually_exclusive_group()
@@ -76,12 +94,24 @@ def run(args: argparse.Namespace) -> int:
                 state = client.set_offset(args.offset)
             else:
                 state = client.clock()
-            _print({"now": state.now.isoformat().replace("+00:00", "Z"),
-                    "offset_seconds": state.offset_seconds})
+            _print(
+                {
+                    "now": state.now.isoformat().replace("+00:00", "Z"),
+                    "offset_seconds": state.offset_seconds,
+                }
+            )
         elif args.faults_command == "add":
-            fault = client.add_fault(FaultSpec(
-                service=args.service, operation=args.operation, error=args.error,
-                latency_ms=args.latency_ms, drop=args.drop, count=args.count, rate=args.rate))
+            fault = client.add_fault(
+                FaultSpec(
+                    service=args.service,
+                    operation=args.operation,
+                    error=args.error,
+                    latency_ms=args.latency_ms,
+                    drop=args.drop,
+                    count=args.count,
+                    rate=args.rate,
+                )
+            )
             _print(asdict(fault))
         elif args.faults_command == "list":
             _print({"faults": [asdict(f) for f in client.faults()]})

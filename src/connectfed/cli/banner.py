@@ -29,30 +29,41 @@ class Endpoint:
 
 
 def server_lines(endpoint: Endpoint, boot: Bootstrap) -> list[str]:
-    lines = [f"connectfed {__version__} listening on {endpoint.public_url} "
-             f"(region {endpoint.region}, account {boot.account_id})"]
+    lines = [
+        f"connectfed {__version__} listening on {endpoint.public_url} "
+        f"(region {endpoint.region}, account {boot.account_id})"
+    ]
     if boot.created:
         lines += [
             "Root credentials of the account (generated now, shown once; the demo never needs "
-            "them; README \"Root credentials\" says how to rotate them):",
+            'them; README "Root credentials" says how to rotate them):',
             f"  CONNECTFED_ACCOUNT_ID={boot.account_id}",
             f"  CONNECTFED_ROOT_ACCESS_KEY_ID={boot.root_access_key_id}",
             f"  CONNECTFED_ROOT_SECRET_ACCESS_KEY={boot.root_secret_access_key}",
         ]
     if endpoint.ca_bundle is not None:
-        lines.append(f"CA bundle for clients: {endpoint.ca_bundle}  "
-                     f"(aws ... --ca-bundle {endpoint.ca_bundle})")
+        lines.append(
+            f"CA bundle for clients: {endpoint.ca_bundle}  "
+            f"(aws ... --ca-bundle {endpoint.ca_bundle})"
+        )
     return lines
 
 
 def _credentials(access_key_id: str, secret_access_key: str) -> list[str]:
-    return [f"  export AWS_ACCESS_KEY_ID={access_key_id}",
-            f"  export AWS_SECRET_ACCESS_KEY={secret_access_key}",
-            "  unset AWS_SESSION_TOKEN AWS_PROFILE"]
+    return [
+        f"  export AWS_ACCESS_KEY_ID={access_key_id}",
+        f"  export AWS_SECRET_ACCESS_KEY={secret_access_key}",
+        "  unset AWS_SESSION_TOKEN AWS_PROFILE",
+    ]
 
 
-def demo_lines(endpoint: Endpoint, demo: DemoData, admin: DemoAdmin,
-               federation_user: str, data_dir: Path | None) -> list[str]:
+def demo_lines(
+    endpoint: Endpoint,
+    demo: DemoData,
+    admin: DemoAdmin,
+    federation_user: str,
+    data_dir: Path | None,
+) -> list[str]:
     """The demo's two IAM users, each with what it is for and commands to paste."""
     ep = endpoint.cli_options
     kept = f" in {data_dir}" if data_dir is not None else ""
@@ -79,5 +90,7 @@ def demo_lines(endpoint: Endpoint, demo: DemoData, admin: DemoAdmin,
 
 
 def test_idp_lines(endpoint: Endpoint) -> list[str]:
-    return [f"Test IdP: open {endpoint.public_url}/idp in a browser and pick a user "
-            "(each says what it demonstrates)"]
+    return [
+        f"Test IdP: open {endpoint.public_url}/idp in a browser and pick a user "
+        "(each says what it demonstrates)"
+    ]

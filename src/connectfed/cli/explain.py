@@ -24,8 +24,10 @@ from connectfed.clock import SystemClock
 from connectfed.identity.explain import ConditionView, Explanation, Explanations, PolicyCheck
 from connectfed.store import MasterKeyError, Store, open_store
 
-NOT_FOUND = ("no explanation recorded for {id}: the request was not refused by a policy or a "
-             "federation step, the id is mistyped, or its explanation expired")
+NOT_FOUND = (
+    "no explanation recorded for {id}: the request was not refused by a policy or a "
+    "federation step, the id is mistyped, or its explanation expired"
+)
 
 
 def _condition(c: ConditionView) -> str:
@@ -33,16 +35,24 @@ def _condition(c: ConditionView) -> str:
     verdict = "holds" if c.holds else "cannot be evaluated" if c.holds is None else "fails"
     actual = "(absent)" if c.actual is None else ", ".join(c.actual)
     note = f" — {c.note}" if c.note else ""
-    return (f"        {mark} {c.operator} {c.key}: policy [{', '.join(c.values)}] vs request "
-            f"[{actual}]: {verdict}{note}")
+    return (
+        f"        {mark} {c.operator} {c.key}: policy [{', '.join(c.values)}] vs request "
+        f"[{actual}]: {verdict}{note}"
+    )
 
 
 def _check(check: PolicyCheck) -> list[str]:
-    lines = ["", f"{check.kind.title()} policy evaluation: {check.decision}",
-             f"  principal  {check.principal}", f"  action     {check.action}",
-             f"  resource   {check.resource}", "  context keys:"]
-    lines += [f"    {k} = {v if isinstance(v, str) else ', '.join(v)}"
-              for k, v in check.context.items()]
+    lines = [
+        "",
+        f"{check.kind.title()} policy evaluation: {check.decision}",
+        f"  principal  {check.principal}",
+        f"  action     {check.action}",
+        f"  resource   {check.resource}",
+        "  context keys:",
+    ]
+    lines += [
+        f"    {k} = {v if isinstance(v, str) else ', '.join(v)}" for k, v in check.context.items()
+    ]
     if check.missing_keys:
         lines.append(f"  missing from the request: {', '.join(check.missing_keys)}")
     if not check.policies:
@@ -59,9 +69,13 @@ def _check(check: PolicyCheck) -> list[str]:
 
 def render(e: Explanation) -> str:
     when = datetime.fromtimestamp(e.created, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    lines = [f"Request {e.request_id}: refused with {e.error}",
-             f"Operation: {e.operation}", f"Principal: {e.principal or '(unsigned)'}",
-             f"When:      {when}", f"Why:       {e.summary}"]
+    lines = [
+        f"Request {e.request_id}: refused with {e.error}",
+        f"Operation: {e.operation}",
+        f"Principal: {e.principal or '(unsigned)'}",
+        f"When:      {when}",
+        f"Why:       {e.summary}",
+    ]
     if e.steps:
         lines += ["", "Steps:"]
         width = max(len(s.name) for s in e.steps)
@@ -86,8 +100,10 @@ def _from_server(args: argparse.Namespace) -> Explanation | None:
     except urllib.error.HTTPError as error:
         if error.code == 404:
             return None
-        raise RuntimeError(f"{url} answered {error.code} (is the admin API on? start the "
-                           "server with --admin or --demo)") from None
+        raise RuntimeError(
+            f"{url} answered {error.code} (is the admin API on? start the "
+            "server with --admin or --demo)"
+        ) from None
 
 
 def _open(url: str) -> Store:

@@ -24,8 +24,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="connectfed get-federation-token", usage=USAGE)
     p.add_argument("--instance-id")
     p.add_argument("--cli-input-json")
-    p.add_argument("--generate-cli-skeleton", nargs="?", const="input",
-                   choices=["input", "output"])
+    p.add_argument("--generate-cli-skeleton", nargs="?", const="input", choices=["input", "output"])
     p.add_argument("--debug", action="store_true")
     p.add_argument("--endpoint-url")
     p.add_argument("--no-verify-ssl", action="store_true")
@@ -53,7 +52,7 @@ def _input(args: argparse.Namespace) -> dict[str, Any]:
     if args.cli_input_json is not None:
         text = args.cli_input_json
         if text.startswith("file://"):
-            text = Path(text[len("file://"):]).expanduser().read_text(encoding="utf-8")
+            text = Path(text[len("file://") :]).expanduser().read_text(encoding="utf-8")
         try:
             loaded = jsonsafe.loads(text)
         except ValueError as exc:
@@ -62,8 +61,13 @@ def _input(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError("Invalid JSON received: the input must be a JSON object")
         unknown = sorted(set(loaded) - {"InstanceId"})
         if unknown:
-            raise ValueError("Parameter validation failed:\n" + "\n".join(
-                f'Unknown parameter in input: "{k}", must be one of: InstanceId' for k in unknown))
+            raise ValueError(
+                "Parameter validation failed:\n"
+                + "\n".join(
+                    f'Unknown parameter in input: "{k}", must be one of: InstanceId'
+                    for k in unknown
+                )
+            )
         params.update(loaded)
     if args.instance_id is not None:
         params["InstanceId"] = args.instance_id  # command-line values override the JSON
@@ -98,11 +102,13 @@ def _debug_exchange(request: Any, response: Any) -> None:
         body = json.dumps(document)
     except ValueError:
         pass
-    sys.stderr.write(f"DEBUG - Request: {request.method} {request.url}\n"
-                     f"DEBUG - Request headers: {_redact(request.headers)}\n"
-                     f"DEBUG - Response status: {response.status}\n"
-                     f"DEBUG - Response headers: {response.headers}\n"
-                     f"DEBUG - Response body: {body}\n")
+    sys.stderr.write(
+        f"DEBUG - Request: {request.method} {request.url}\n"
+        f"DEBUG - Request headers: {_redact(request.headers)}\n"
+        f"DEBUG - Response status: {response.status}\n"
+        f"DEBUG - Response headers: {response.headers}\n"
+        f"DEBUG - Response body: {body}\n"
+    )
 
 
 def _has_table_renderer() -> bool:
@@ -116,8 +122,10 @@ def main(argv: Sequence[str]) -> int:
     if args.version:
         import platform
 
-        sys.stdout.write(f"connectfed/{__version__} Python/{platform.python_version()} "
-                         f"{platform.system()}/{platform.release()}\n")
+        sys.stdout.write(
+            f"connectfed/{__version__} Python/{platform.python_version()} "
+            f"{platform.system()}/{platform.release()}\n"
+        )
         return 0
     try:
         params = _input(args)
@@ -127,8 +135,10 @@ def main(argv: Sequence[str]) -> int:
         sys.stdout.write(json.dumps({"InstanceId": ""}, indent=4) + "\n")
         return 0
     if "InstanceId" not in params:
-        sys.stderr.write(f"usage: {USAGE}\nconnectfed get-federation-token: error: the "
-                         "following arguments are required: --instance-id\n")
+        sys.stderr.write(
+            f"usage: {USAGE}\nconnectfed get-federation-token: error: the "
+            "following arguments are required: --instance-id\n"
+        )
         return 2
     from connectfed.cli.output import in_model_order, write
     from connectfed.client import ConnectfedError, ServiceError
@@ -137,9 +147,11 @@ def main(argv: Sequence[str]) -> int:
 
     fmt = _output_format(args, os.environ.get("AWS_DEFAULT_OUTPUT"))
     if fmt == "table" and not _has_table_renderer():  # said before any token is minted
-        return _error("--output table renders with the AWS CLI's table formatter, which is not "
-                      "installed: pip install 'connectfed[table]' (or use --output json, text "
-                      "or yaml)")
+        return _error(
+            "--output table renders with the AWS CLI's table formatter, which is not "
+            "installed: pip install 'connectfed[table]' (or use --output json, text "
+            "or yaml)"
+        )
     query = None
     if args.query is not None:
         import jmespath
@@ -151,33 +163,47 @@ def main(argv: Sequence[str]) -> int:
             return 255
     if args.generate_cli_skeleton == "output":
         # The AWS CLI's sample: each member named after itself, timestamps at the epoch.
-        data: Any = {"UserId": "UserId", "UserArn": "UserArn",
-                     "Credentials": {"AccessToken": "AccessToken",
-                                     "AccessTokenExpiration": "1970-01-01T00:00:00",
-                                     "RefreshToken": "RefreshToken",
-                                     "RefreshTokenExpiration": "1970-01-01T00:00:00"},
-                     "SignInUrl": "SignInUrl"}
+        data: Any = {
+            "UserId": "UserId",
+            "UserArn": "UserArn",
+            "Credentials": {
+                "AccessToken": "AccessToken",
+                "AccessTokenExpiration": "1970-01-01T00:00:00",
+                "RefreshToken": "RefreshToken",
+                "RefreshTokenExpiration": "1970-01-01T00:00:00",
+            },
+            "SignInUrl": "SignInUrl",
+        }
     else:
         try:
             config = resolve_config(
-                profile=args.profile, region=args.region, endpoint_url=args.endpoint_url,
+                profile=args.profile,
+                region=args.region,
+                endpoint_url=args.endpoint_url,
                 sign=not args.no_sign_request,
                 verify=False if args.no_verify_ssl else args.ca_bundle,
-                connect_timeout=None if args.cli_connect_timeout == 0 else
-                float(args.cli_connect_timeout or 60),
-                read_timeout=None if args.cli_read_timeout == 0 else
-                float(args.cli_read_timeout or 60))
+                connect_timeout=None
+                if args.cli_connect_timeout == 0
+                else float(args.cli_connect_timeout or 60),
+                read_timeout=None
+                if args.cli_read_timeout == 0
+                else float(args.cli_read_timeout or 60),
+            )
             client = ConnectClient(config)
             if args.debug:
-                sys.stderr.write(f"DEBUG - connectfed/{__version__} endpoint "
-                                 f"{config.endpoint_url} region {config.region}\n")
+                sys.stderr.write(
+                    f"DEBUG - connectfed/{__version__} endpoint "
+                    f"{config.endpoint_url} region {config.region}\n"
+                )
                 client.on_exchange = _debug_exchange
             raw = client.get_federation_token_raw(params["InstanceId"])
         except ServiceError as exc:
             retries = getattr(exc, "attempts", 1) - 1
             note = f" (reached max retries: {retries})" if retries > 0 else ""
-            return _error(f"An error occurred ({exc.code}) when calling the {OPERATION} "
-                          f"operation{note}: {exc.message}")
+            return _error(
+                f"An error occurred ({exc.code}) when calling the {OPERATION} "
+                f"operation{note}: {exc.message}"
+            )
         except ConnectfedError as exc:
             return _error(str(exc))
         data = in_model_order(raw.body)

@@ -22,8 +22,11 @@ from connectfed.tokens import TokenKeys
 def rotate_token_key(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir or Path(platformdirs.user_data_dir("connectfed"))
     url = args.database_url or f"sqlite://{(data_dir / 'connectfed.db').resolve()}"
-    if url.startswith("sqlite:") and not (data_dir / "connectfed.db").exists() \
-            and not args.database_url:
+    if (
+        url.startswith("sqlite:")
+        and not (data_dir / "connectfed.db").exists()
+        and not args.database_url
+    ):
         sys.stdout.write(f"error: no database at {data_dir / 'connectfed.db'}\n")
         return 2
     store = open_store(url)

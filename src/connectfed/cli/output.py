@@ -15,8 +15,12 @@ from typing import Any, TextIO
 # GetFederationTokenResponse's members in the service model's order, which is the order botocore
 # (and so the AWS CLI) prints them in whatever order the service sent them.
 RESPONSE_ORDER = ("UserId", "UserArn", "Credentials", "SignInUrl")
-CREDENTIALS_ORDER = ("AccessToken", "AccessTokenExpiration", "RefreshToken",
-                     "RefreshTokenExpiration")
+CREDENTIALS_ORDER = (
+    "AccessToken",
+    "AccessTokenExpiration",
+    "RefreshToken",
+    "RefreshTokenExpiration",
+)
 
 
 def in_model_order(body: dict[str, Any]) -> dict[str, Any]:
@@ -31,8 +35,9 @@ def in_model_order(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _text(item: Any, stream: TextIO, identifier: str | None = None,
-          scalar_keys: list[str] | None = None) -> None:
+def _text(
+    item: Any, stream: TextIO, identifier: str | None = None, scalar_keys: list[str] | None = None
+) -> None:
     if isinstance(item, dict):
         if scalar_keys is None:
             scalars = [str(v) for _, v in sorted(item.items()) if not isinstance(v, dict | list)]
@@ -50,8 +55,15 @@ def _text(item: Any, stream: TextIO, identifier: str | None = None,
         if not item:
             return
         if any(isinstance(e, dict) for e in item):
-            keys = sorted({k for e in item if isinstance(e, dict) for k, v in e.items()
-                           if not isinstance(v, dict | list)})
+            keys = sorted(
+                {
+                    k
+                    for e in item
+                    if isinstance(e, dict)
+                    for k, v in e.items()
+                    if not isinstance(v, dict | list)
+                }
+            )
             for element in item:
                 _text(element, stream, identifier, keys)
         elif any(isinstance(e, list) for e in item):
@@ -85,8 +97,9 @@ def write(data: Any, fmt: str, stream: TextIO, *, title: str, color: str) -> Non
     elif fmt == "yaml":
         import yaml
 
-        stream.write(yaml.safe_dump(data, sort_keys=False, default_flow_style=False,
-                                    allow_unicode=True))
+        stream.write(
+            yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+        )
     elif fmt == "table":
         from awscli.formatter import TableFormatter  # the AWS CLI's own renderer
 

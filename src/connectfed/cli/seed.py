@@ -28,15 +28,20 @@ def _print(text: str) -> None:
 def _report(path: Path, applied: Applied) -> None:
     for change in applied.changes:
         _print(f"  {change}")
-    created = {c.name.split()[0] for c in applied.changes
-               if c.kind == "access key" and c.outcome is Outcome.CREATED}
+    created = {
+        c.name.split()[0]
+        for c in applied.changes
+        if c.kind == "access key" and c.outcome is Outcome.CREATED
+    }
     for account in applied.accounts.values():
         keys = [("root", k) for k in account.root_keys] + [
-            (user, k) for user, user_keys in account.user_keys.items() for k in user_keys]
+            (user, k) for user, user_keys in account.user_keys.items() for k in user_keys
+        ]
         for owner, key in keys:
             if key.access_key_id in created:  # a generated secret is shown when created only
-                _print(f"  secret of {owner}'s new key {key.access_key_id}: "
-                       f"{key.secret_access_key}")
+                _print(
+                    f"  secret of {owner}'s new key {key.access_key_id}: {key.secret_access_key}"
+                )
         for name, instance in account.instances.items():
             if name == instance.alias:
                 _print(f"  instance {instance.alias}: {instance.instance_id}")

@@ -80,14 +80,21 @@ def _explicit_levels(pairs: list[str]) -> list[tuple[str, str]] | None:
     return levels
 
 
-def _run(app: Any, listener: socket.socket, args: argparse.Namespace, settings: Settings,
-         log_config: dict[str, object], tls: tuple[str | None, str | None],
-         on_ready: Callable[[], None]) -> int:
+def _run(
+    app: Any,
+    listener: socket.socket,
+    args: argparse.Namespace,
+    settings: Settings,
+    log_config: dict[str, object],
+    tls: tuple[str | None, str | None],
+    on_ready: Callable[[], None],
+) -> int:
     """uvicorn on the already bound ``listener``, with bounded request heads
     (server/protocol.py), idle keep-alive closed after ``keep_alive_seconds``, no WebSocket
     upgrades, and the redacting log configuration; ``on_ready`` runs once it serves."""
-    limits = HeadLimits(settings.max_header_bytes, settings.max_header_fields,
-                        settings.head_timeout_seconds)
+    limits = HeadLimits(
+        settings.max_header_bytes, settings.max_header_fields, settings.head_timeout_seconds
+    )
     config = uvicorn.Config(
         app,
         host=args.host,
@@ -159,8 +166,9 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
     elif args.tls_cert:
         certfile, keyfile = str(args.tls_cert), str(args.tls_key)
     try:
-        admin = decide(requested=args.admin, implied=args.demo, host=args.host,
-                       token=args.admin_token)
+        admin = decide(
+            requested=args.admin, implied=args.demo, host=args.host, token=args.admin_token
+        )
     except AdminRefused as exc:
         _print(f"error: {exc}")
         return 2
@@ -207,9 +215,13 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
     if args.demo:
         demo = ensure_demo(services, test_idp=args.test_idp)
         idp = demo.idp
-        lines += demo_lines(endpoint, demo, ensure_demo_admin(services),
-                            _key_owner(services, demo.access_key_id, DEMO_USER),
-                            None if args.database_url else data_dir)
+        lines += demo_lines(
+            endpoint,
+            demo,
+            ensure_demo_admin(services),
+            _key_owner(services, demo.access_key_id, DEMO_USER),
+            None if args.database_url else data_dir,
+        )
     for seed in args.seed:
         try:
             applied = apply_world(services, parse_file(seed))
@@ -224,21 +236,26 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
             return 2
         lines += test_idp_lines(endpoint)
     if admin.enabled:
-        lines.append(f"Admin API (time travel, faults): {public_url}/_connectfed/clock and "
-                     f"/_connectfed/faults{' (bearer token required)' if admin.token else ''}")
+        lines.append(
+            f"Admin API (time travel, faults): {public_url}/_connectfed/clock and "
+            f"/_connectfed/faults{' (bearer token required)' if admin.token else ''}"
+        )
     elif args.admin or args.demo:
         lines.append(f"Admin API {admin.reason}")
     if settings.admin:
-        lines.append(f"Why was a request denied? {public_url}/_connectfed/explain/<request-id> "
-                     "(or: connectfed explain <request-id>)")
+        lines.append(
+            f"Why was a request denied? {public_url}/_connectfed/explain/<request-id> "
+            "(or: connectfed explain <request-id>)"
+        )
 
     def ready() -> None:
         # Only now, with the server accepting connections, is any of it true.
         for line in [*lines, "READY"]:
             _print(line)
 
-    return _run(create_edge(services, idp), listener, args, settings, log_config,
-                (certfile, keyfile), ready)
+    return _run(
+        create_edge(services, idp), listener, args, settings, log_config, (certfile, keyfile), ready
+    )
 
 
 def _key_owner(services: Services, access_key_id: str, default: str) -> str:

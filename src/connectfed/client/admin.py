@@ -73,15 +73,23 @@ class Fault:
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> Fault:
-        return cls(str(document["id"]), str(document["service"]), document.get("operation"),
-                   document.get("error"), document.get("latency_ms"),
-                   bool(document.get("drop")), document.get("count"), document.get("rate"))
+        return cls(
+            str(document["id"]),
+            str(document["service"]),
+            document.get("operation"),
+            document.get("error"),
+            document.get("latency_ms"),
+            bool(document.get("drop")),
+            document.get("count"),
+            document.get("rate"),
+        )
 
 
 def _clock(document: dict[str, Any]) -> ClockState:
     now = datetime.fromisoformat(str(document["now"]).replace("Z", "+00:00"))
-    return ClockState(now if now.tzinfo else now.replace(tzinfo=UTC),
-                      float(document["offset_seconds"]))
+    return ClockState(
+        now if now.tzinfo else now.replace(tzinfo=UTC), float(document["offset_seconds"])
+    )
 
 
 def _document(response: HttpResponse) -> Any:
@@ -91,8 +99,9 @@ def _document(response: HttpResponse) -> Any:
         document = None
     if response.status >= 300:
         message = document.get("message") if isinstance(document, dict) else None
-        raise AdminError(str(message or response.body[:200].decode("utf-8", "replace")),
-                         response.status)
+        raise AdminError(
+            str(message or response.body[:200].decode("utf-8", "replace")), response.status
+        )
     return document
 
 
@@ -126,17 +135,31 @@ class _Requests:
 class AdminClient:
     """Blocking calls of the admin API at ``endpoint_url`` (the server's URL)."""
 
-    def __init__(self, endpoint_url: str, token: str | None = None, *,
-                 verify: bool | str = True, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        endpoint_url: str,
+        token: str | None = None,
+        *,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+    ) -> None:
         self._requests = _Requests(endpoint_url, token)
         self._verify = verify
         self._timeout = timeout
 
     def _do(self, method: str, path: str, document: Any = None) -> Any:
         call = self._requests.call(method, path, document)
-        return _document(send(call.method, call.url, call.headers, verify=self._verify,
-                              connect_timeout=self._timeout, read_timeout=self._timeout,
-                              body=call.body))
+        return _document(
+            send(
+                call.method,
+                call.url,
+                call.headers,
+                verify=self._verify,
+                connect_timeout=self._timeout,
+                read_timeout=self._timeout,
+                body=call.body,
+            )
+        )
 
     def clock(self) -> ClockState:
         return _clock(self._do("GET", CLOCK))
@@ -163,8 +186,14 @@ class AdminClient:
 class AsyncAdminClient:
     """The asyncio twin of :class:`AdminClient`."""
 
-    def __init__(self, endpoint_url: str, token: str | None = None, *,
-                 verify: bool | str = True, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        endpoint_url: str,
+        token: str | None = None,
+        *,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+    ) -> None:
         self._requests = _Requests(endpoint_url, token)
         self._verify = verify
         self._timeout = timeout
@@ -173,9 +202,17 @@ class AsyncAdminClient:
         from connectfed.client.transport_async import send_async
 
         call = self._requests.call(method, path, document)
-        return _document(await send_async(
-            call.method, call.url, call.headers, verify=self._verify,
-            connect_timeout=self._timeout, read_timeout=self._timeout, body=call.body))
+        return _document(
+            await send_async(
+                call.method,
+                call.url,
+                call.headers,
+                verify=self._verify,
+                connect_timeout=self._timeout,
+                read_timeout=self._timeout,
+                body=call.body,
+            )
+        )
 
     async def clock(self) -> ClockState:
         return _clock(await self._do("GET", CLOCK))

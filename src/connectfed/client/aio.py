@@ -21,8 +21,9 @@ class AsyncConnectClient:
         self.config = config or resolve_config(**options)
         self.clock_skew = timedelta(0)  # the server's clock minus ours, once corrected
 
-    async def get_federation_token(self, instance_id: str, *,
-                                   timeout: float | None = None) -> FederationToken:
+    async def get_federation_token(
+        self, instance_id: str, *, timeout: float | None = None
+    ) -> FederationToken:
         """``timeout`` bounds the whole call, retries included (per-call timeout)."""
         async with asyncio.timeout(timeout):
             attempt = 0
@@ -34,12 +35,17 @@ class AsyncConnectClient:
                 response: HttpResponse | None = None
                 try:
                     response = await send_async(
-                        request.method, request.url, request.headers,
-                        verify=self.config.verify, connect_timeout=self.config.connect_timeout,
-                        read_timeout=self.config.read_timeout)
+                        request.method,
+                        request.url,
+                        request.headers,
+                        verify=self.config.verify,
+                        connect_timeout=self.config.connect_timeout,
+                        read_timeout=self.config.read_timeout,
+                    )
                     body = _result(response)
                     return FederationToken.from_response(
-                        body, response.headers.get("x-amzn-requestid"))
+                        body, response.headers.get("x-amzn-requestid")
+                    )
                 except (ServiceError, TransportError) as error:
                     skew = None if corrected else clock_skew(error, response, sent_at)
                     if skew is not None and attempt < self.config.max_attempts:

@@ -56,8 +56,9 @@ def _section(parser: configparser.ConfigParser, name: str) -> dict[str, str]:
 def _files(env: Mapping[str, str]) -> tuple[Path, Path]:
     home = Path(env.get("HOME", str(Path.home())))
     config = Path(env.get("AWS_CONFIG_FILE", home / ".aws" / "config")).expanduser()
-    credentials = Path(env.get("AWS_SHARED_CREDENTIALS_FILE",
-                               home / ".aws" / "credentials")).expanduser()
+    credentials = Path(
+        env.get("AWS_SHARED_CREDENTIALS_FILE", home / ".aws" / "credentials")
+    ).expanduser()
     return config, credentials
 
 
@@ -105,44 +106,65 @@ def resolve_config(
     profile_name = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
     config_path, credentials_path = _files(env)
     config = _section(_read_ini(config_path), profile_name) if config_path.exists() else {}
-    shared = (_section(_read_ini(credentials_path), profile_name)
-              if credentials_path.exists() else {})
+    shared = (
+        _section(_read_ini(credentials_path), profile_name) if credentials_path.exists() else {}
+    )
     if explicit_profile and not config and not shared:
         raise ConfigurationError(f"The config profile ({profile_name}) could not be found")
 
-    resolved_region = (region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-                       or config.get("region"))
+    resolved_region = (
+        region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or config.get("region")
+    )
     if not resolved_region:
-        raise ConfigurationError("You must specify a region. You can also configure your "
-                                 "region by running \"aws configure\".")
+        raise ConfigurationError(
+            "You must specify a region. You can also configure your "
+            'region by running "aws configure".'
+        )
 
-    if endpoint_url is None and env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() \
-            != "true":
-        endpoint_url = (env.get("AWS_ENDPOINT_URL_CONNECT") or env.get("AWS_ENDPOINT_URL")
-                        or config.get("endpoint_url"))
+    if (
+        endpoint_url is None
+        and env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true"
+    ):
+        endpoint_url = (
+            env.get("AWS_ENDPOINT_URL_CONNECT")
+            or env.get("AWS_ENDPOINT_URL")
+            or config.get("endpoint_url")
+        )
     endpoint = (endpoint_url or f"https://connect.{resolved_region}.amazonaws.com").rstrip("/")
 
     creds: Credentials | None = None
     if sign:
         creds = credentials
         if creds is None and not explicit_profile:
-            creds = _static({"aws_access_key_id": env.get("AWS_ACCESS_KEY_ID", ""),
-                             "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY", ""),
-                             "aws_session_token": env.get("AWS_SESSION_TOKEN", "")})
+            creds = _static(
+                {
+                    "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID", ""),
+                    "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY", ""),
+                    "aws_session_token": env.get("AWS_SESSION_TOKEN", ""),
+                }
+            )
         if creds is None:
             creds = _static(shared) or _static(config)
         if creds is None:
-            creds = _botocore_chain(profile_name if explicit_profile or
-                                    profile_name != "default" else None)
+            creds = _botocore_chain(
+                profile_name if explicit_profile or profile_name != "default" else None
+            )
         if creds is None:
-            raise ConfigurationError("Unable to locate credentials. You can configure "
-                                     "credentials by running \"aws configure\".")
+            raise ConfigurationError(
+                "Unable to locate credentials. You can configure "
+                'credentials by running "aws configure".'
+            )
 
     if verify is None:
         bundle = env.get("AWS_CA_BUNDLE") or config.get("ca_bundle")
         verify = bundle if bundle else True
-    attempts = max_attempts or int(env.get("AWS_MAX_ATTEMPTS") or config.get("max_attempts")
-                                   or 3)
-    return ClientConfig(region=resolved_region, endpoint_url=endpoint, credentials=creds,
-                        verify=verify, connect_timeout=connect_timeout,
-                        read_timeout=read_timeout, max_attempts=max(1, attempts))
+    attempts = max_attempts or int(env.get("AWS_MAX_ATTEMPTS") or config.get("max_attempts") or 3)
+    return ClientConfig(
+        region=resolved_region,
+        endpoint_url=endpoint,
+        credentials=creds,
+        verify=verify,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_attempts=max(1, attempts),
+    )

@@ -47,7 +47,8 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
     if not isinstance(instance_id, str) or not instance_id:
         raise ParamValidationError(
             "Parameter validation failed:\nInvalid length for parameter InstanceId, value: 0, "
-            "valid min length: 1")
+            "valid min length: 1"
+        )
     parts = urlsplit(config.endpoint_url)
     base_path = parts.path.rstrip("/")
     path = f"{base_path}/user/federate/{quote(instance_id, safe='')}"
@@ -55,25 +56,34 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
     if config.credentials is not None:
         moment = now or datetime.now(UTC)
         headers = sigv4.sign_headers(
-            method="GET", raw_path=path, raw_query="", headers=headers, body=b"",
-            credentials=config.credentials, region=config.region, service="connect",
-            amz_date=moment.strftime("%Y%m%dT%H%M%SZ"))
+            method="GET",
+            raw_path=path,
+            raw_query="",
+            headers=headers,
+            body=b"",
+            credentials=config.credentials,
+            region=config.region,
+            service="connect",
+            amz_date=moment.strftime("%Y%m%dT%H%M%SZ"),
+        )
     return PreparedRequest("GET", f"{parts.scheme}://{parts.netloc}{path}", headers)
 
 
 def _retryable(error: Exception) -> bool:
     if isinstance(error, TransportError):
         return True
-    return isinstance(error, ServiceError) and (error.retryable or error.status >= 500
-                                                or error.status == 429)
+    return isinstance(error, ServiceError) and (
+        error.retryable or error.status >= 500 or error.status == 429
+    )
 
 
 _SKEW_MESSAGES = ("Signature expired", "Signature not yet current")
 _SKEW_CODES = ("InvalidSignatureException", "SignatureDoesNotMatch", "RequestTimeTooSkewed")
 
 
-def clock_skew(error: Exception, response: HttpResponse | None,
-               sent_at: datetime) -> timedelta | None:
+def clock_skew(
+    error: Exception, response: HttpResponse | None, sent_at: datetime
+) -> timedelta | None:
     """How far the server's clock is from ours, when ``error`` refused the request for its
     time and the answer carries a ``Date``; None otherwise."""
     if not isinstance(error, ServiceError) or response is None or error.code not in _SKEW_CODES:
@@ -103,13 +113,19 @@ def _result(response: HttpResponse) -> dict[str, Any]:
     try:
         body = jsonsafe.loads(response.body or b"{}")
     except ValueError:
-        raise ServiceError("The response body is not valid JSON", status=response.status,
-                           request_id=response.headers.get("x-amzn-requestid"),
-                           code="InvalidResponse") from None
+        raise ServiceError(
+            "The response body is not valid JSON",
+            status=response.status,
+            request_id=response.headers.get("x-amzn-requestid"),
+            code="InvalidResponse",
+        ) from None
     if not isinstance(body, dict):
-        raise ServiceError("The response body is not a JSON object", status=response.status,
-                           request_id=response.headers.get("x-amzn-requestid"),
-                           code="InvalidResponse")
+        raise ServiceError(
+            "The response body is not a JSON object",
+            status=response.status,
+            request_id=response.headers.get("x-amzn-requestid"),
+            code="InvalidResponse",
+        )
     return body
 
 
@@ -138,15 +154,20 @@ class ConnectClient:
             request = prepare(self.config, instance_id, sent_at + self.clock_skew)
             response: HttpResponse | None = None
             try:
-                response = send(request.method, request.url, request.headers,
-                                verify=self.config.verify,
-                                connect_timeout=self.config.connect_timeout,
-                                read_timeout=self.config.read_timeout)
+                response = send(
+                    request.method,
+                    request.url,
+                    request.headers,
+                    verify=self.config.verify,
+                    connect_timeout=self.config.connect_timeout,
+                    read_timeout=self.config.read_timeout,
+                )
                 if self.on_exchange is not None:
                     self.on_exchange(request, response)
                 body = _result(response)
-                return RawResult(body, response.headers.get("x-amzn-requestid"),
-                                 response.status, attempt)
+                return RawResult(
+                    body, response.headers.get("x-amzn-requestid"), response.status, attempt
+                )
             except (ServiceError, TransportError) as error:
                 skew = None if corrected else clock_skew(error, response, sent_at)
                 if skew is not None and attempt < self.config.max_attempts:

@@ -23,8 +23,9 @@ class ServiceError(ConnectfedError):
     code = "Unknown"
     retryable = False
 
-    def __init__(self, message: str, *, status: int, request_id: str | None,
-                 code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int, request_id: str | None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -97,8 +98,9 @@ class ExpiredTokenException(AuthenticationError):
 class UnknownServiceError(ServiceError):
     """Any error code outside the closed set; ``code`` is what the service said."""
 
-    def __init__(self, message: str, *, status: int, request_id: str | None,
-                 code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int, request_id: str | None, code: str | None = None
+    ) -> None:
         super().__init__(message, status=status, request_id=request_id, code=code or "Unknown")
         self.retryable = status >= 500
 
@@ -117,11 +119,21 @@ class ReadTimeout(TransportError):
 
 _CLASSES: dict[str, type[ServiceError]] = {
     cls.code: cls
-    for cls in (DuplicateResourceException, InternalServiceException, InvalidParameterException,
-                InvalidRequestException, ResourceNotFoundException, UserNotFoundException,
-                ThrottlingException, AccessDeniedException, MissingAuthenticationTokenException,
-                UnrecognizedClientException, InvalidSignatureException,
-                IncompleteSignatureException, ExpiredTokenException)
+    for cls in (
+        DuplicateResourceException,
+        InternalServiceException,
+        InvalidParameterException,
+        InvalidRequestException,
+        ResourceNotFoundException,
+        UserNotFoundException,
+        ThrottlingException,
+        AccessDeniedException,
+        MissingAuthenticationTokenException,
+        UnrecognizedClientException,
+        InvalidSignatureException,
+        IncompleteSignatureException,
+        ExpiredTokenException,
+    )
 }
 # awsQuery services spell the same errors differently.
 _ALIASES = {
@@ -155,8 +167,9 @@ def error_from_json(status: int, headers: Mapping[str, str], body: bytes) -> Ser
     except ValueError:
         document = {}
     if isinstance(document, dict):
-        code = code or str(document.get("__type") or document.get("code") or
-                           document.get("Code") or "")
+        code = code or str(
+            document.get("__type") or document.get("code") or document.get("Code") or ""
+        )
         message = str(document.get("message") or document.get("Message") or "")
     return make_error(_clean_code(code), message, status, request_id)
 
@@ -199,6 +212,7 @@ def make_error(code: str, message: str, status: int, request_id: str | None) -> 
         if not code and status == 429:
             cls = ThrottlingException
         else:
-            return UnknownServiceError(message, status=status, request_id=request_id,
-                                       code=code or None)
+            return UnknownServiceError(
+                message, status=status, request_id=request_id, code=code or None
+            )
     return cls(message, status=status, request_id=request_id)

@@ -37,15 +37,18 @@ def ssl_context(verify: bool | str) -> ssl.SSLContext:
 def connect_error(url: str, exc: OSError) -> TransportError:
     """The AWS CLI's wording for a failure to connect (timeouts and TLS included)."""
     if isinstance(exc, TimeoutError):
-        return ConnectTimeout(f"Connect timeout on endpoint URL: \"{url}\"")
+        return ConnectTimeout(f'Connect timeout on endpoint URL: "{url}"')
     if isinstance(exc, ssl.SSLError):
         return TransportError(f"SSL validation failed for {url} {exc}")
-    return TransportError(f"Could not connect to the endpoint URL: \"{url}\"")
+    return TransportError(f'Could not connect to the endpoint URL: "{url}"')
 
 
 def request_bytes(method: str, target: str, headers: dict[str, str], body: bytes = b"") -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items()),
-             "Connection: close"]
+    lines = [
+        f"{method} {target} HTTP/1.1",
+        *(f"{k}: {v}" for k, v in headers.items()),
+        "Connection: close",
+    ]
     if body or method in ("POST", "PUT"):
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
@@ -82,16 +85,24 @@ def _read_body(stream: BinaryIO, headers: dict[str, str]) -> bytes:
     return stream.read(length)
 
 
-def send(method: str, url: str, headers: dict[str, str], *, verify: bool | str,
-         connect_timeout: float | None, read_timeout: float | None,
-         body: bytes = b"") -> HttpResponse:
+def send(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    *,
+    verify: bool | str,
+    connect_timeout: float | None,
+    read_timeout: float | None,
+    body: bytes = b"",
+) -> HttpResponse:
     parts = urlsplit(url)
     secure = parts.scheme == "https"
     host = parts.hostname or ""
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     try:
-        sock = socket.create_connection((host, parts.port or (443 if secure else 80)),
-                                        timeout=connect_timeout)
+        sock = socket.create_connection(
+            (host, parts.port or (443 if secure else 80)), timeout=connect_timeout
+        )
         if secure:
             sock = ssl_context(verify).wrap_socket(sock, server_hostname=host)
     except OSError as exc:
@@ -104,17 +115,20 @@ def send(method: str, url: str, headers: dict[str, str], *, verify: bool | str,
         while not head.endswith(b"\r\n\r\n"):
             line = stream.readline(65537)
             if not line:
-                raise TransportError("Connection was closed before we received a valid "
-                                     f"response from endpoint URL: \"{url}\".")
+                raise TransportError(
+                    "Connection was closed before we received a valid "
+                    f'response from endpoint URL: "{url}".'
+                )
             head += line
             if len(head) > 65536:
                 raise TransportError("response headers too large")
         status, response_headers = parse_head(bytes(head))
         return HttpResponse(status, response_headers, _read_body(stream, response_headers))
     except TimeoutError as exc:
-        raise ReadTimeout(f"Read timeout on endpoint URL: \"{url}\"") from exc
+        raise ReadTimeout(f'Read timeout on endpoint URL: "{url}"') from exc
     except (OSError, ValueError, IndexError) as exc:
-        raise TransportError(f"Connection was closed before we received a valid response "
-                             f"from endpoint URL: \"{url}\".") from exc
+        raise TransportError(
+            f'Connection was closed before we received a valid response from endpoint URL: "{url}".'
+        ) from exc
     finally:
         sock.close()

@@ -38,18 +38,27 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> b
     return await reader.readexactly(length)
 
 
-async def send_async(method: str, url: str, headers: dict[str, str], *, verify: bool | str,
-                     connect_timeout: float | None,
-                     read_timeout: float | None, body: bytes = b"") -> HttpResponse:
+async def send_async(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    *,
+    verify: bool | str,
+    connect_timeout: float | None,
+    read_timeout: float | None,
+    body: bytes = b"",
+) -> HttpResponse:
     parts = urlsplit(url)
     secure = parts.scheme == "https"
     port = parts.port or (443 if secure else 80)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(parts.hostname, port,
-                                    ssl=ssl_context(verify) if secure else None),
-            connect_timeout)
+            asyncio.open_connection(
+                parts.hostname, port, ssl=ssl_context(verify) if secure else None
+            ),
+            connect_timeout,
+        )
     except OSError as exc:  # TimeoutError and ssl.SSLError are OSErrors too
         raise connect_error(url, exc) from exc
     try:
@@ -58,16 +67,18 @@ async def send_async(method: str, url: str, headers: dict[str, str], *, verify: 
         async def exchange() -> HttpResponse:
             await writer.drain()
             status, response_headers = parse_head(await reader.readuntil(b"\r\n\r\n"))
-            return HttpResponse(status, response_headers,
-                                await _read_body(reader, response_headers))
+            return HttpResponse(
+                status, response_headers, await _read_body(reader, response_headers)
+            )
 
         try:
             return await asyncio.wait_for(exchange(), read_timeout)
         except TimeoutError as exc:
-            raise ReadTimeout(f"Read timeout on endpoint URL: \"{url}\"") from exc
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
-                OSError) as exc:
-            raise TransportError(f"Connection was closed before we received a valid response "
-                                 f"from endpoint URL: \"{url}\".") from exc
+            raise ReadTimeout(f'Read timeout on endpoint URL: "{url}"') from exc
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, OSError) as exc:
+            raise TransportError(
+                f"Connection was closed before we received a valid response "
+                f'from endpoint URL: "{url}".'
+            ) from exc
     finally:
         writer.close()

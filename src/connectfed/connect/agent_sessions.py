@@ -72,8 +72,10 @@ class BrowserSession:
     family_id: str
 
     def __repr__(self) -> str:
-        return (f"BrowserSession(instance_id={self.instance_id!r}, user_id={self.user_id!r}, "
-                f"expires={self.expires.isoformat()})")
+        return (
+            f"BrowserSession(instance_id={self.instance_id!r}, user_id={self.user_id!r}, "
+            f"expires={self.expires.isoformat()})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +91,10 @@ class IssuedAccess:
     user_id: str
 
     def __repr__(self) -> str:
-        return (f"IssuedAccess(instance_id={self.instance_id!r}, user_id={self.user_id!r}, "
-                f"access_expires={self.access_expires.isoformat()})")
+        return (
+            f"IssuedAccess(instance_id={self.instance_id!r}, user_id={self.user_id!r}, "
+            f"access_expires={self.access_expires.isoformat()})"
+        )
 
 
 def _expired(exc: TokenRejected) -> TokenRejected:
@@ -101,8 +105,14 @@ def _expired(exc: TokenRejected) -> TokenRejected:
 
 
 class AgentSessions:
-    def __init__(self, store: Store, clock: Clock, tokens: TokenService,
-                 settings: Settings, audit: AuditLog = DISCARD) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        tokens: TokenService,
+        settings: Settings,
+        audit: AuditLog = DISCARD,
+    ) -> None:
         self._audit = audit
         self._store = store
         self._clock = clock
@@ -111,8 +121,15 @@ class AgentSessions:
         self._refresh = timedelta(seconds=settings.refresh_token_seconds)
 
     # -- GetFederationToken ---------------------------------------------------------------------
-    def issue(self, *, instance_id: str, user_id: str, session_key_id: str | None,
-              role_arn: str | None, session_expiration: datetime | None) -> FederationTokens:
+    def issue(
+        self,
+        *,
+        instance_id: str,
+        user_id: str,
+        session_key_id: str | None,
+        role_arn: str | None,
+        session_expiration: datetime | None,
+    ) -> FederationTokens:
         """A new family for the user: access, refresh and a sign-in code, none of which outlives
         the refresh horizon nor the caller's IAM session."""
         now = self._clock.now().replace(microsecond=0)
@@ -120,12 +137,20 @@ class AgentSessions:
         if session_expiration is not None:
             horizon = min(horizon, session_expiration)
         family = self._tokens.open_family(
-            FamilyOwner(instance_id, user_id, session_key_id, role_arn), horizon,
-            {TokenKind.ACCESS: self._access, TokenKind.REFRESH: self._refresh,
-             TokenKind.SIGNIN: timedelta(seconds=SIGNIN_CODE_SECONDS)})
-        return FederationTokens(family.family_id, family.tokens[TokenKind.ACCESS],
-                                family.tokens[TokenKind.REFRESH],
-                                family.tokens[TokenKind.SIGNIN])
+            FamilyOwner(instance_id, user_id, session_key_id, role_arn),
+            horizon,
+            {
+                TokenKind.ACCESS: self._access,
+                TokenKind.REFRESH: self._refresh,
+                TokenKind.SIGNIN: timedelta(seconds=SIGNIN_CODE_SECONDS),
+            },
+        )
+        return FederationTokens(
+            family.family_id,
+            family.tokens[TokenKind.ACCESS],
+            family.tokens[TokenKind.REFRESH],
+            family.tokens[TokenKind.SIGNIN],
+        )
 
     # -- the CTI API ------------------------------------------------------------------------------
     def authenticate(self, access_token: str, instance_id: str | None = None) -> TokenGrant:
@@ -157,19 +182,25 @@ class AgentSessions:
     # -- the browser ------------------------------------------------------------------------------
     def sign_in_with_code(self, instance_id: str, code: str) -> BrowserSession:
         """Spend a SignInUrl code (single use) for a browser session in its family."""
-        return self._audited("SignInUrl", instance_id,
-                             lambda: self._sign_in_with_code(instance_id, code))
+        return self._audited(
+            "SignInUrl", instance_id, lambda: self._sign_in_with_code(instance_id, code)
+        )
 
-    def sign_in_with_tokens(self, instance_id: str, access_token: str,
-                            refresh_token: str | None = None) -> BrowserSession:
+    def sign_in_with_tokens(
+        self, instance_id: str, access_token: str, refresh_token: str | None = None
+    ) -> BrowserSession:
         """The documented form post of GetFederationToken's credentials: the access token must
         be live and for this instance; a refresh token, when given, must be a live one of the
         same family. Neither is spent: the browser session joins their family."""
-        return self._audited("Credentials", instance_id, lambda: self._sign_in_with_tokens(
-            instance_id, access_token, refresh_token))
+        return self._audited(
+            "Credentials",
+            instance_id,
+            lambda: self._sign_in_with_tokens(instance_id, access_token, refresh_token),
+        )
 
-    def _audited(self, method: str, instance_id: str,
-                 sign_in: Callable[[], BrowserSession]) -> BrowserSession:
+    def _audited(
+        self, method: str, instance_id: str, sign_in: Callable[[], BrowserSession]
+    ) -> BrowserSession:
         """Run a sign-in, recording it (``SignIn``, connect.amazonaws.com) either way."""
         try:
             session = sign_in()
@@ -179,8 +210,9 @@ class AgentSessions:
         self._audit.record(self._sign_in_event(method, instance_id, session, None))
         return session
 
-    def _sign_in_event(self, method: str, instance_id: str, session: BrowserSession | None,
-                       failure: str | None) -> AuditEvent:
+    def _sign_in_event(
+        self, method: str, instance_id: str, session: BrowserSession | None, failure: str | None
+    ) -> AuditEvent:
         instance = self._store.get_instance(instance_id)
         resources: list[Resource] = []
         if instance is not None:
@@ -193,17 +225,25 @@ class AgentSessions:
             if user is not None:
                 resources.append(Resource("AWS::Connect::User", user.arn))
             if family is not None:
-                actor = session_actor(instance.account_id if instance else None,
-                                      family.session_key_id, family.role_arn, username)
+                actor = session_actor(
+                    instance.account_id if instance else None,
+                    family.session_key_id,
+                    family.role_arn,
+                    username,
+                )
         return AuditEvent(
-            EventName.SIGN_IN, EventSource.CONNECT, actor,
+            EventName.SIGN_IN,
+            EventSource.CONNECT,
+            actor,
             account_id=instance.account_id if instance is not None else None,
-            username=username, resources=tuple(resources),
+            username=username,
+            resources=tuple(resources),
             failure=None if failure is None else Failure("Unauthorized", failure),
             event_type=EventType.CONSOLE_SIGN_IN,
             parameters={"InstanceId": instance_id},
             response={"SignIn": "Success" if failure is None else "Failure"},
-            additional={"Method": method})
+            additional={"Method": method},
+        )
 
     def _sign_in_with_code(self, instance_id: str, code: str) -> BrowserSession:
         try:
@@ -213,8 +253,9 @@ class AgentSessions:
         self._ensure_alive(grant)
         return self._open_browser_session(grant)
 
-    def _sign_in_with_tokens(self, instance_id: str, access_token: str,
-                             refresh_token: str | None) -> BrowserSession:
+    def _sign_in_with_tokens(
+        self, instance_id: str, access_token: str, refresh_token: str | None
+    ) -> BrowserSession:
         grant = self.authenticate(access_token, instance_id)
         if refresh_token:
             try:
@@ -222,8 +263,9 @@ class AgentSessions:
             except TokenRejected as exc:
                 raise _expired(exc) from None
             if other.family_id != grant.family_id:
-                raise TokenRejected(RejectReason.INVALID,
-                                    "the refresh token was not issued with the access token")
+                raise TokenRejected(
+                    RejectReason.INVALID, "the refresh token was not issued with the access token"
+                )
         return self._open_browser_session(grant)
 
     def browser_session(self, session_cookie: str, instance_id: str | None = None) -> TokenGrant:
@@ -242,13 +284,22 @@ class AgentSessions:
         now = self._clock.now()
         assert grant.horizon is not None
         try:
-            minted = self._tokens.add(grant.family_id, {TokenKind.ACCESS: self._access,
-                                                        TokenKind.REFRESH: grant.horizon - now})
+            minted = self._tokens.add(
+                grant.family_id,
+                {TokenKind.ACCESS: self._access, TokenKind.REFRESH: grant.horizon - now},
+            )
         except TokenRejected as exc:
             raise _expired(exc) from None
         access, refresh = minted[TokenKind.ACCESS], minted[TokenKind.REFRESH]
-        return IssuedAccess(access.token, access.expires, refresh.token, refresh.expires,
-                            grant.family_id, grant.instance_id, grant.user_id)
+        return IssuedAccess(
+            access.token,
+            access.expires,
+            refresh.token,
+            refresh.expires,
+            grant.family_id,
+            grant.instance_id,
+            grant.user_id,
+        )
 
     def sign_out(self, session_cookie: str) -> bool:
         """End the browser session's whole family; False when there was nothing to end."""
@@ -258,12 +309,14 @@ class AgentSessions:
         assert grant.horizon is not None
         try:
             minted = self._tokens.add(
-                grant.family_id, {TokenKind.SESSION: grant.horizon - self._clock.now()})
+                grant.family_id, {TokenKind.SESSION: grant.horizon - self._clock.now()}
+            )
         except TokenRejected as exc:
             raise _expired(exc) from None
         session = minted[TokenKind.SESSION]
-        return BrowserSession(session.token, session.expires, grant.instance_id, grant.user_id,
-                              grant.family_id)
+        return BrowserSession(
+            session.token, session.expires, grant.instance_id, grant.user_id, grant.family_id
+        )
 
     # -- does the identity behind the grant still exist? ------------------------------------------
     def _ensure_alive(self, grant: TokenGrant) -> None:
@@ -292,12 +345,15 @@ class AgentSessions:
             access_key = self._store.get_access_key(key)
             if access_key is None or access_key.status != "Active":
                 return "access-key-inactive"
-            if access_key.user_id is not None and self._store.get_user_by_id(
-                    access_key.user_id) is None:
+            if (
+                access_key.user_id is not None
+                and self._store.get_user_by_id(access_key.user_id) is None
+            ):
                 return "user-deleted"
             principal_id = access_key.user_id
         if grant.role_arn is not None and all(
-            binding.role_id != principal_id if principal_id is not None
+            binding.role_id != principal_id
+            if principal_id is not None
             else binding.role_arn != grant.role_arn
             for binding in self._store.list_role_bindings(grant.instance_id, grant.user_id)
         ):

@@ -50,8 +50,10 @@ class RoleAlreadyBound(ServiceError):
     sender_fault = True
 
     def __init__(self, username: str, instance_id: str, bound_roles: tuple[str, ...]) -> None:
-        super().__init__(f"The user {username} is already associated with the Amazon Connect "
-                         f"instance {instance_id}")
+        super().__init__(
+            f"The user {username} is already associated with the Amazon Connect "
+            f"instance {instance_id}"
+        )
         self.username = username
         self.bound_roles = bound_roles
 
@@ -86,8 +88,14 @@ class FederationService:
             return caller.session_name
         return caller.name  # IAM user: its user name (our documented choice)
 
-    def _bind(self, instance_id: str, user: ConnectUser, caller: Principal, username: str,
-              diagnosis: Diagnosis) -> None:
+    def _bind(
+        self,
+        instance_id: str,
+        user: ConnectUser,
+        caller: Principal,
+        username: str,
+        diagnosis: Diagnosis,
+    ) -> None:
         # Bound by the caller's unique id (AROA… role id, AIDA… user id), not its ARN: a role
         # recreated under the same name is another principal and inherits no binding.
         role_arn = caller.role_arn or caller.arn
@@ -109,39 +117,64 @@ class FederationService:
         if not self._store.bind_role(
             binding, allow_many=self._settings.allow_multiple_roles_per_user
         ):
-            others = [b for b in self._store.list_role_bindings(instance_id, user.user_id)
-                      if b.role_id != role_id]
+            others = [
+                b
+                for b in self._store.list_role_bindings(instance_id, user.user_id)
+                if b.role_id != role_id
+            ]
             raise diagnosis.failed(
-                "binding", f"{username} is already bound to another role",
+                "binding",
+                f"{username} is already bound to another role",
                 RoleAlreadyBound(username, instance_id, tuple(b.role_arn for b in others)),
-                hints=binding_hints(username, others, role_arn))
+                hints=binding_hints(username, others, role_arn),
+            )
         diagnosis.passed("binding", f"{role_arn} bound to {username} now")
         self._bound.invalidate(key)
 
     def federate(self, caller: Principal, instance_id: str) -> dict[str, Any]:
         """GetFederationToken for ``caller``; every outcome is recorded in the audit trail."""
-        instance = Resource("AWS::Connect::Instance",
-                            self._instances.instance_arn(caller.account_id, instance_id))
+        instance = Resource(
+            "AWS::Connect::Instance", self._instances.instance_arn(caller.account_id, instance_id)
+        )
         try:
             result = self._explained(caller, instance_id)
         except ServiceError as exc:
             # A throttled call is counted (metrics) but not written down: under a flood the
             # quota must stay the cheap answer it is.
             if exc.code != THROTTLED:
-                self._record(caller, instance_id, (instance,),
-                             failure=Failure(exc.code, exc.message))
+                self._record(
+                    caller, instance_id, (instance,), failure=Failure(exc.code, exc.message)
+                )
             raise
         user = Resource("AWS::Connect::User", result["UserArn"])
-        self._record(caller, instance_id, (instance, user),
-                     response={"UserArn": result["UserArn"], "UserId": result["UserId"]})
+        self._record(
+            caller,
+            instance_id,
+            (instance, user),
+            response={"UserArn": result["UserArn"], "UserId": result["UserId"]},
+        )
         return result
 
-    def _record(self, caller: Principal, instance_id: str, resources: tuple[Resource, ...],
-                failure: Failure | None = None, response: dict[str, Any] | None = None) -> None:
-        self._audit.record(AuditEvent(
-            EventName.GET_FEDERATION_TOKEN, EventSource.CONNECT, actor_of(caller),
-            account_id=caller.account_id, resources=resources, failure=failure,
-            parameters={"InstanceId": instance_id}, response=response))
+    def _record(
+        self,
+        caller: Principal,
+        instance_id: str,
+        resources: tuple[Resource, ...],
+        failure: Failure | None = None,
+        response: dict[str, Any] | None = None,
+    ) -> None:
+        self._audit.record(
+            AuditEvent(
+                EventName.GET_FEDERATION_TOKEN,
+                EventSource.CONNECT,
+                actor_of(caller),
+                account_id=caller.account_id,
+                resources=resources,
+                failure=failure,
+                parameters={"InstanceId": instance_id},
+                response=response,
+            )
+        )
 
     def _explained(self, caller: Principal, instance_id: str) -> dict[str, Any]:
         """GetFederationToken, step by step: a refusal is explained under the request id."""
@@ -156,76 +189,97 @@ class FederationService:
                 self._authz.record(explanation)
             raise
 
-    def _federate(self, caller: Principal, instance_id: str,
-                  diagnosis: Diagnosis) -> dict[str, Any]:
+    def _federate(
+        self, caller: Principal, instance_id: str, diagnosis: Diagnosis
+    ) -> dict[str, Any]:
         try:
             self._throttle.take((caller.account_id, self._settings.region))
         except ServiceError as throttled:
             raise diagnosis.failed(
-                "throttle", f"over {self._settings.throttle_rate:g} requests/s (burst "
+                "throttle",
+                f"over {self._settings.throttle_rate:g} requests/s (burst "
                 f"{self._settings.throttle_burst}) for account {caller.account_id} in "
-                f"{self._settings.region}", throttled) from None
+                f"{self._settings.region}",
+                throttled,
+            ) from None
         diagnosis.passed("throttle", "within the GetFederationToken rate")
         if caller.is_root:
             raise diagnosis.failed(
-                "caller", "root credentials cannot federate; use a role session or IAM user",
+                "caller",
+                "root credentials cannot federate; use a role session or IAM user",
                 client_error(
                     "InvalidRequestException",
                     f"Provided identity: Principal: {caller.arn} User: {caller.user_id} cannot "
                     "be used for federation with Amazon Connect",
-                ))
+                ),
+            )
         diagnosis.passed("caller", f"{caller.kind} {caller.arn}")
         instance_arn = self._instances.instance_arn(caller.account_id, instance_id)
         action, resource = "connect:GetFederationToken", f"{instance_arn}/user/{caller.user_id}"
         context = {"connect:InstanceId": instance_id}
         if self._authz.decide(caller, action, resource, context) is not Decision.ALLOW:
             evaluation = self._authz.explain(caller, action, resource, context)
-            raise diagnosis.failed("authorize", summarize(evaluation),
-                                   self._authz.denial(caller, action, resource), evaluation)
+            raise diagnosis.failed(
+                "authorize",
+                summarize(evaluation),
+                self._authz.denial(caller, action, resource),
+                evaluation,
+            )
         diagnosis.passed("authorize", f"{action} allowed on {resource}")
         try:
             instance = self._instances.lookup(caller, instance_id)
         except ServiceError as missing:
             raise diagnosis.failed(
-                "instance", f"no instance {instance_id} in account {caller.account_id}, "
-                f"Region {self._settings.region}", missing) from None
+                "instance",
+                f"no instance {instance_id} in account {caller.account_id}, "
+                f"Region {self._settings.region}",
+                missing,
+            ) from None
         if instance.identity_management_type != "SAML":
             raise diagnosis.failed(
-                "instance", f"instance {instance_id} uses {instance.identity_management_type} "
+                "instance",
+                f"instance {instance_id} uses {instance.identity_management_type} "
                 "identity management; GetFederationToken works for SAML instances only",
                 client_error(
                     "InvalidRequestException",
                     f"Instance {instance_id} does not use SAML 2.0-based authentication; "
                     "GetFederationToken supports SAML instances only.",
-                ))
+                ),
+            )
         diagnosis.passed("instance", f"SAML instance {instance.alias or instance_id}")
         username = self._username(caller)
         user = self._store.find_connect_user(instance_id, username)
         if user is None:
             names = [u.username for u in self._store.list_connect_users(instance_id, None, 1000)]
             raise diagnosis.failed(
-                "user", f"no Connect user named {username!r} in instance {instance_id}",
+                "user",
+                f"no Connect user named {username!r} in instance {instance_id}",
                 client_error(
                     "UserNotFoundException",
                     "No user with the specified credentials was found in the Amazon Connect "
                     "instance.",
                     404,
                 ),
-                hints=username_hints(username, names, from_session=caller.is_temporary))
+                hints=username_hints(username, names, from_session=caller.is_temporary),
+            )
         diagnosis.passed("user", f"Connect user {username} ({user.user_id})")
         self._bind(instance_id, user, caller, username, diagnosis)
         try:
             return self._issue(caller, instance_id, user)
         except ServiceError as expired:
-            raise diagnosis.failed("issue", "the caller's session ended before tokens were "
-                                   "issued", expired) from None
+            raise diagnosis.failed(
+                "issue", "the caller's session ended before tokens were issued", expired
+            ) from None
 
     def _issue(self, caller: Principal, instance_id: str, user: ConnectUser) -> dict[str, Any]:
         try:
             issued = self._sessions.issue(
-                instance_id=instance_id, user_id=user.user_id,
-                session_key_id=caller.access_key_id, role_arn=caller.role_arn or caller.arn,
-                session_expiration=caller.session_expiration)
+                instance_id=instance_id,
+                user_id=user.user_id,
+                session_key_id=caller.access_key_id,
+                role_arn=caller.role_arn or caller.arn,
+                session_expiration=caller.session_expiration,
+            )
         except TokenRejected:  # the caller's session ended since its signature was checked
             raise ExpiredToken() from None
         return {
@@ -237,7 +291,7 @@ class FederationService:
             },
             # A single-use code (5 minutes) that signs a browser into the instance.
             "SignInUrl": f"{self._settings.public_url}/connect/{instance_id}/auth/sign-in"
-                         f"?code={issued.signin_code.token}",
+            f"?code={issued.signin_code.token}",
             "UserArn": user.arn,
             "UserId": user.user_id,
         }

@@ -55,8 +55,14 @@ from connectfed.store import Store
 from connectfed.store.records import SamlProvider
 
 log = logging.getLogger("connectfed.saml")
-__all__ = ["AssumeRoleWithSaml", "SamlDenied", "SamlRefusal", "invalid_token", "not_authorized",
-           "refusal_reason"]
+__all__ = [
+    "AssumeRoleWithSaml",
+    "SamlDenied",
+    "SamlRefusal",
+    "invalid_token",
+    "not_authorized",
+    "refusal_reason",
+]
 
 ROLE = ROLE_ATTRIBUTE
 SESSION_NAME = SESSION_NAME_ATTRIBUTE
@@ -71,10 +77,18 @@ FORMATS = {
 
 
 class AssumeRoleWithSaml:
-    def __init__(self, store: Store, clock: Clock, sts: StsService,
-                 providers: SamlProviderService, *, single_use: bool,
-                 skew_seconds: int = 300, explanations: Explanations | None = None,
-                 audit: AuditLog = DISCARD) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        sts: StsService,
+        providers: SamlProviderService,
+        *,
+        single_use: bool,
+        skew_seconds: int = 300,
+        explanations: Explanations | None = None,
+        audit: AuditLog = DISCARD,
+    ) -> None:
         self._explanations = explanations
         self._store = store
         self._audit = audit
@@ -92,14 +106,19 @@ class AssumeRoleWithSaml:
             raise invalid_token("Invalid base64 SAMLResponse", "not_base64") from None
         trusted = self._providers.trusted(provider_arn)
         if trusted is None:
-            raise invalid_token(f"The SAML provider {provider_arn} does not exist",
-                                "unknown_provider")
+            raise invalid_token(
+                f"The SAML provider {provider_arn} does not exist", "unknown_provider"
+            )
         try:
             verified = self._providers.verify(trusted, document)
         except AssertionRejected as exc:
             # For the operator: which provider and why, never the assertion itself.
-            log.warning("AssumeRoleWithSAML rejected an assertion for %s (%s): %s",
-                        provider_arn, exc.reason, exc.detail or exc)
+            log.warning(
+                "AssumeRoleWithSAML rejected an assertion for %s (%s): %s",
+                provider_arn,
+                exc.reason,
+                exc.detail or exc,
+            )
             if exc.reason == "expired":
                 raise SamlRefusal(str(exc), "expired", "ExpiredTokenException") from None
             raise invalid_token(str(exc), exc.reason) from None
@@ -107,8 +126,9 @@ class AssumeRoleWithSaml:
 
     def remember(self, verified: VerifiedAssertion) -> bool:
         expires = (verified.not_on_or_after + self._skew).timestamp()
-        return self._store.remember_assertion(f"{verified.issuer}|{verified.assertion_id}",
-                                              expires, self._clock.now().timestamp())
+        return self._store.remember_assertion(
+            f"{verified.issuer}|{verified.assertion_id}", expires, self._clock.now().timestamp()
+        )
 
     def role_pairs(self, verified: VerifiedAssertion) -> list[tuple[str, str]]:
         """The (role ARN, provider ARN) pairs of the verified Role attribute, in order."""
@@ -128,11 +148,18 @@ class AssumeRoleWithSaml:
         try:
             verified, provider = self.verify(provider_arn, params["SAMLAssertion"])
             if self._single_use:
-                result = self.issue(verified, provider, role_arn, params.get("DurationSeconds"),
-                                    before_issue=lambda: self._spend(verified), origin=origin)
+                result = self.issue(
+                    verified,
+                    provider,
+                    role_arn,
+                    params.get("DurationSeconds"),
+                    before_issue=lambda: self._spend(verified),
+                    origin=origin,
+                )
             else:
-                result = self.issue(verified, provider, role_arn, params.get("DurationSeconds"),
-                                    origin=origin)
+                result = self.issue(
+                    verified, provider, role_arn, params.get("DurationSeconds"), origin=origin
+                )
         except ServiceError as exc:
             self._audit.record(saml_event(params, verified, exc))
             raise
@@ -143,34 +170,54 @@ class AssumeRoleWithSaml:
         if not self.remember(verified):
             raise invalid_token("The SAML assertion has already been used", "replayed")
 
-    def issue(self, verified: VerifiedAssertion, provider: SamlProvider, role_arn: str,
-              duration_seconds: int | None = None,
-              before_issue: Callable[[], None] | None = None,
-              origin: Origin | None = None) -> dict[str, Any]:
+    def issue(
+        self,
+        verified: VerifiedAssertion,
+        provider: SamlProvider,
+        role_arn: str,
+        duration_seconds: int | None = None,
+        before_issue: Callable[[], None] | None = None,
+        origin: Origin | None = None,
+    ) -> dict[str, Any]:
         """Check the AWS attribute rules and the role's trust, then issue the STS session.
         A refusal by role pairs or trust policy is explained under ``origin.request_id``."""
-        diagnosis = Diagnosis("sts:AssumeRoleWithSAML",
-                              f"{provider.arn} subject {verified.name_id!r}",
-                              origin.request_id if origin else None)
+        diagnosis = Diagnosis(
+            "sts:AssumeRoleWithSAML",
+            f"{provider.arn} subject {verified.name_id!r}",
+            origin.request_id if origin else None,
+        )
         try:
-            return self._issue(verified, provider, role_arn, duration_seconds, before_issue,
-                               origin, diagnosis)
+            return self._issue(
+                verified, provider, role_arn, duration_seconds, before_issue, origin, diagnosis
+            )
         except ServiceError as error:
             explanation = diagnosis.explanation(self._clock.now().timestamp(), error.code)
             if explanation is not None and self._explanations is not None:
                 self._explanations.record(explanation)
             raise
 
-    def _issue(self, verified: VerifiedAssertion, provider: SamlProvider, role_arn: str,
-               duration_seconds: int | None, before_issue: Callable[[], None] | None,
-               origin: Origin | None, diagnosis: Diagnosis) -> dict[str, Any]:
+    def _issue(
+        self,
+        verified: VerifiedAssertion,
+        provider: SamlProvider,
+        role_arn: str,
+        duration_seconds: int | None,
+        before_issue: Callable[[], None] | None,
+        origin: Origin | None,
+        diagnosis: Diagnosis,
+    ) -> dict[str, Any]:
         pairs = self.role_pairs(verified)
         if (role_arn, provider.arn) not in pairs:
             raise diagnosis.failed(
-                "role", f"the assertion's Role attribute does not pair {role_arn} with "
-                f"{provider.arn}", not_authorized("role_not_offered"),
-                hints=[f"Pairs in the assertion: {', '.join(f'{r},{p}' for r, p in pairs)}"
-                       if pairs else "The assertion has no valid Role attribute pair."])
+                "role",
+                f"the assertion's Role attribute does not pair {role_arn} with {provider.arn}",
+                not_authorized("role_not_offered"),
+                hints=[
+                    f"Pairs in the assertion: {', '.join(f'{r},{p}' for r, p in pairs)}"
+                    if pairs
+                    else "The assertion has no valid Role attribute pair."
+                ],
+            )
         names = verified.attributes.get(SESSION_NAME, ())
         if not names:
             raise invalid_token("RoleSessionName is required in AuthnResponse", "session_name")
@@ -178,23 +225,28 @@ class AssumeRoleWithSaml:
         if len(names) != 1 or not NAME_PATTERN.fullmatch(session_name):
             raise invalid_token(
                 "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}",
-                "session_name")
+                "session_name",
+            )
         source = verified.attributes.get(SOURCE_IDENTITY, ())
         if source and (not NAME_PATTERN.fullmatch(source[0]) or source[0].startswith("aws:")):
             raise invalid_token("SourceIdentity in AuthnResponse is not valid", "source_identity")
         if sum(1 for name in verified.attributes if name.startswith(TAG_PREFIX)) > 50:
-            raise invalid_token("The number of session tags exceeds the limit of 50",
-                                "session_tags")
+            raise invalid_token(
+                "The number of session tags exceeds the limit of 50", "session_tags"
+            )
         target = _role_name_from_arn(role_arn)
         role = self._store.get_role(*target) if target else None
         if role is None or role.arn != role_arn:
-            raise diagnosis.failed("role", f"no role {role_arn} exists",
-                                   not_authorized("unknown_role"))
+            raise diagnosis.failed(
+                "role", f"no role {role_arn} exists", not_authorized("unknown_role")
+            )
         diagnosis.passed("role", f"role {role.arn}, paired with {provider.arn}")
         sub_type = FORMATS.get(verified.name_id_format or "", verified.name_id_format or "")
         context: dict[str, Any] = {
-            "saml:aud": verified.recipient, "saml:iss": verified.issuer,
-            "saml:sub": verified.name_id, "saml:sub_type": sub_type,
+            "saml:aud": verified.recipient,
+            "saml:iss": verified.issuer,
+            "saml:sub": verified.name_id,
+            "saml:sub_type": sub_type,
             "saml:namequalifier": self._name_qualifier(verified.issuer, provider),
             "aws:securetransport": "true" if origin and origin.secure else "false",
         }
@@ -203,37 +255,52 @@ class AssumeRoleWithSaml:
         try:
             trust = parse_policy(role.trust_policy, trust=True)
         except MalformedPolicy:
-            raise diagnosis.failed("trust", f"the trust policy of {role.arn} cannot be parsed",
-                                   not_authorized("trust_policy")) from None
-        facts = RequestFacts(action="sts:AssumeRoleWithSAML", resource=role.arn, context=context,
-                             principal_arns=(provider.arn,), principal_kind="Federated")
+            raise diagnosis.failed(
+                "trust",
+                f"the trust policy of {role.arn} cannot be parsed",
+                not_authorized("trust_policy"),
+            ) from None
+        facts = RequestFacts(
+            action="sts:AssumeRoleWithSAML",
+            resource=role.arn,
+            context=context,
+            principal_arns=(provider.arn,),
+            principal_kind="Federated",
+        )
         if evaluate((trust,), facts) is not Decision.ALLOW:
-            evaluation = check("trust", provider.arn, [(f"trust policy of {role.arn}", trust)],
-                               facts)
-            raise diagnosis.failed("trust", summarize(evaluation), not_authorized("trust_policy"),
-                                   evaluation)
+            evaluation = check(
+                "trust", provider.arn, [(f"trust policy of {role.arn}", trust)], facts
+            )
+            raise diagnosis.failed(
+                "trust", summarize(evaluation), not_authorized("trust_policy"), evaluation
+            )
         diagnosis.passed("trust", f"the trust policy of {role.arn} allows {provider.arn}")
         duration = self._duration(duration_seconds, verified, role.max_session_duration)
         if before_issue is not None:
             before_issue()
-        result = self._sts.issue_session(role, session_name, duration,
-                                         source="AssumeRoleWithSAML")
-        result.update({
-            "Subject": verified.name_id, "SubjectType": sub_type, "Issuer": verified.issuer,
-            "Audience": verified.recipient,
-            "NameQualifier": context["saml:namequalifier"],
-        })
+        result = self._sts.issue_session(role, session_name, duration, source="AssumeRoleWithSAML")
+        result.update(
+            {
+                "Subject": verified.name_id,
+                "SubjectType": sub_type,
+                "Issuer": verified.issuer,
+                "Audience": verified.recipient,
+                "NameQualifier": context["saml:namequalifier"],
+            }
+        )
         if source:
             result["SourceIdentity"] = source[0]
         return result
 
-    def _duration(self, requested: int | None, verified: VerifiedAssertion,
-                  role_max: int) -> int:
+    def _duration(self, requested: int | None, verified: VerifiedAssertion, role_max: int) -> int:
         if requested is not None:
             duration = int(requested)
             if duration > role_max:
-                raise client_error("ValidationError", "The requested DurationSeconds exceeds "
-                                   "the MaxSessionDuration set for this role.")
+                raise client_error(
+                    "ValidationError",
+                    "The requested DurationSeconds exceeds "
+                    "the MaxSessionDuration set for this role.",
+                )
         else:
             attribute = verified.attributes.get(SESSION_DURATION, ())
             duration = 3600
@@ -241,22 +308,28 @@ class AssumeRoleWithSaml:
                 try:
                     duration = int(attribute[0])
                 except ValueError:
-                    raise invalid_token("SessionDuration must be an integer",
-                                        "session_duration") from None
+                    raise invalid_token(
+                        "SessionDuration must be an integer", "session_duration"
+                    ) from None
                 if not 900 <= duration <= 43200:
-                    raise invalid_token("SessionDuration must be between 900 and 43200",
-                                        "session_duration")
+                    raise invalid_token(
+                        "SessionDuration must be between 900 and 43200", "session_duration"
+                    )
             duration = min(duration, role_max)
         if verified.session_not_on_or_after is not None:
             remaining = int((verified.session_not_on_or_after - self._clock.now()).total_seconds())
             duration = min(duration, remaining)
         if duration < 1:
-            raise SamlRefusal("The SAML session has ended (SessionNotOnOrAfter)",
-                              "session_ended", "ExpiredTokenException")
+            raise SamlRefusal(
+                "The SAML session has ended (SessionNotOnOrAfter)",
+                "session_ended",
+                "ExpiredTokenException",
+            )
         return duration
 
     @staticmethod
     def _name_qualifier(issuer: str, provider: SamlProvider) -> str:
         digest = hashlib.sha1(  # noqa: S324  (AWS defines NameQualifier with SHA-1)
-            f"{issuer}{provider.account_id}/{provider.name}".encode()).digest()
+            f"{issuer}{provider.account_id}/{provider.name}".encode()
+        ).digest()
         return base64.b64encode(digest).decode()

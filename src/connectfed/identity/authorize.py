@@ -72,8 +72,14 @@ class PolicySet:
 
 
 class Authorizer:
-    def __init__(self, store: Store, clock: Clock, region: str, ttl: float,
-                 explanations: Explanations | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        region: str,
+        ttl: float,
+        explanations: Explanations | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._region = region
@@ -97,8 +103,12 @@ class Authorizer:
                 except MalformedPolicy:
                     # Validated on Put, so only a damaged row gets here. It may have held a
                     # Deny: fail closed and deny everything to this owner until it is fixed.
-                    log.warning("stored %s policy %s of %s cannot be parsed: denying all",
-                                owner_kind, policy.policy_name, owner_id)
+                    log.warning(
+                        "stored %s policy %s of %s cannot be parsed: denying all",
+                        owner_kind,
+                        policy.policy_name,
+                        owner_id,
+                    )
                     docs.append(DENY_ALL)
             return PolicySet(tuple(names), tuple(docs))
 
@@ -118,8 +128,13 @@ class Authorizer:
         owner = self._owner(principal)
         return self.policies(*owner) if owner else ()
 
-    def facts(self, principal: Principal, action: str, resource: str,
-              context: Mapping[str, ContextValue] | None = None) -> RequestFacts:
+    def facts(
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
+        context: Mapping[str, ContextValue] | None = None,
+    ) -> RequestFacts:
         facts_context = principal_context(principal, self._clock, self._region)
         if context:
             facts_context.update({k.lower(): v for k, v in context.items()})
@@ -134,8 +149,9 @@ class Authorizer:
     ) -> Decision:
         if principal.is_root:
             return Decision.ALLOW
-        return evaluate(self.identity_policies(principal),
-                        self.facts(principal, action, resource, context))
+        return evaluate(
+            self.identity_policies(principal), self.facts(principal, action, resource, context)
+        )
 
     def explain(
         self,
@@ -151,10 +167,13 @@ class Authorizer:
         if owner is not None:
             kind, owner_id = owner
             owner_name = principal.name
-            named = [(f"{kind} {owner_name} / inline policy {name}", doc)
-                     for name, doc in self.policy_set(kind, owner_id).named()]
-        return check("identity", principal.arn, named,
-                     self.facts(principal, action, resource, context))
+            named = [
+                (f"{kind} {owner_name} / inline policy {name}", doc)
+                for name, doc in self.policy_set(kind, owner_id).named()
+            ]
+        return check(
+            "identity", principal.arn, named, self.facts(principal, action, resource, context)
+        )
 
     def record(self, explanation: Explanation) -> None:
         if self.explanations is not None:
@@ -164,8 +183,7 @@ class Authorizer:
     def denial(principal: Principal, action: str, resource: str) -> AccessDenied:
         """The error a denied request gets (AWS-BEHAVIOUR.md: the caller, action, resource)."""
         return AccessDenied(
-            f"User: {principal.arn} is not authorized to perform: {action} "
-            f"on resource: {resource}"
+            f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource}"
         )
 
     def now(self) -> float:
@@ -183,7 +201,15 @@ class Authorizer:
         denied = self.denial(principal, action, resource)
         if principal.origin.request_id and self.explanations is not None:
             evaluation = self.explain(principal, action, resource, context)
-            self.record(Explanation(
-                principal.origin.request_id, self.now(), action, principal.arn, denied.code,
-                summarize(evaluation), (evaluation,)))
+            self.record(
+                Explanation(
+                    principal.origin.request_id,
+                    self.now(),
+                    action,
+                    principal.arn,
+                    denied.code,
+                    summarize(evaluation),
+                    (evaluation,),
+                )
+            )
         raise denied

@@ -107,32 +107,61 @@ class Explanation:
         """The explanation ``to_json`` wrote (raises KeyError/TypeError/ValueError when not)."""
         checks = tuple(
             PolicyCheck(
-                c["kind"], c["principal"], c["action"], c["resource"],
+                c["kind"],
+                c["principal"],
+                c["action"],
+                c["resource"],
                 {k: v if isinstance(v, str) else tuple(v) for k, v in c["context"].items()},
                 c["decision"],
-                tuple(PolicyView(p["name"], tuple(_statement(s) for s in p["statements"]))
-                      for p in c["policies"]),
-                tuple(c.get("missing_keys", ())))
-            for c in data.get("checks", ()))
+                tuple(
+                    PolicyView(p["name"], tuple(_statement(s) for s in p["statements"]))
+                    for p in c["policies"]
+                ),
+                tuple(c.get("missing_keys", ())),
+            )
+            for c in data.get("checks", ())
+        )
         return Explanation(
-            data["request_id"], float(data["created"]), data["operation"], data["principal"],
-            data["error"], data["summary"], checks,
+            data["request_id"],
+            float(data["created"]),
+            data["operation"],
+            data["principal"],
+            data["error"],
+            data["summary"],
+            checks,
             tuple(Step(s["name"], bool(s["ok"]), s["detail"]) for s in data.get("steps", ())),
-            tuple(data.get("hints", ())))
+            tuple(data.get("hints", ())),
+        )
 
 
 def _statement(data: Mapping[str, Any]) -> StatementView:
     return StatementView(
-        data["index"], data["sid"], data["effect"], data["outcome"], data["element"],
+        data["index"],
+        data["sid"],
+        data["effect"],
+        data["outcome"],
+        data["element"],
         data["detail"],
-        tuple(ConditionView(c["operator"], c["key"], tuple(c["values"]),
-                            None if c["actual"] is None else tuple(c["actual"]), c["holds"],
-                            c.get("note", "")) for c in data.get("conditions", ())))
+        tuple(
+            ConditionView(
+                c["operator"],
+                c["key"],
+                tuple(c["values"]),
+                None if c["actual"] is None else tuple(c["actual"]),
+                c["holds"],
+                c.get("note", ""),
+            )
+            for c in data.get("conditions", ())
+        ),
+    )
 
 
 _NEAR = ("Resource", "NotResource", "Condition")
-DECISION_WORDS = {Decision.ALLOW: "allowed", Decision.DENY: "explicitDeny",
-                  Decision.IMPLICIT_DENY: "implicitDeny"}
+DECISION_WORDS = {
+    Decision.ALLOW: "allowed",
+    Decision.DENY: "explicitDeny",
+    Decision.IMPLICIT_DENY: "implicitDeny",
+}
 
 
 def _listed(values: Sequence[str] | None) -> str:
@@ -150,9 +179,12 @@ def _condition_text(c: ConditionResult) -> str:
 def _detail(result: StatementResult, facts: RequestFacts) -> str:
     s = result.statement
     if result.applies:
-        return "fails closed: " + "; ".join(
-            _condition_text(c) for c in result.conditions if c.holds is None
-        ) if result.unevaluable else "action, resource, principal and conditions match"
+        return (
+            "fails closed: "
+            + "; ".join(_condition_text(c) for c in result.conditions if c.holds is None)
+            if result.unevaluable
+            else "action, resource, principal and conditions match"
+        )
     miss = result.miss
     if miss is Miss.ACTION:
         return f"Action [{_listed(s.actions)}] does not match {facts.action}"
@@ -163,12 +195,16 @@ def _detail(result: StatementResult, facts: RequestFacts) -> str:
     if miss is Miss.NOT_RESOURCE:
         return f"NotResource [{_listed(s.not_resources)}] excludes {facts.resource}"
     if miss in (Miss.PRINCIPAL, Miss.NOT_PRINCIPAL):
-        named = "; ".join(f"{k}: {_listed(v)}" for k, v in
-                          ((s.principals if miss is Miss.PRINCIPAL else s.not_principals)
-                           or {}).items())
+        named = "; ".join(
+            f"{k}: {_listed(v)}"
+            for k, v in (
+                (s.principals if miss is Miss.PRINCIPAL else s.not_principals) or {}
+            ).items()
+        )
         verb = "does not name" if miss is Miss.PRINCIPAL else "excludes"
-        return f"{miss.value} [{named}] {verb} {facts.principal_kind} " \
-               f"{_listed(facts.principal_arns)}"
+        return (
+            f"{miss.value} [{named}] {verb} {facts.principal_kind} {_listed(facts.principal_arns)}"
+        )
     failed = [c for c in result.conditions if not c.holds]
     return "condition fails: " + ", ".join(f"{c.operator} {c.key}" for c in failed)
 
@@ -177,26 +213,39 @@ def _view(result: StatementResult, facts: RequestFacts) -> StatementView:
     s = result.statement
     outcome = ("denies" if s.effect == "Deny" else "allows") if result.applies else "no match"
     element = None if result.applies else (result.miss.value if result.miss else None)
-    conditions = tuple(ConditionView(c.operator, c.key, c.values, c.actual, c.holds, c.note)
-                       for c in result.conditions)
-    return StatementView(result.index, s.sid, s.effect, outcome, element,
-                         _detail(result, facts), conditions)
+    conditions = tuple(
+        ConditionView(c.operator, c.key, c.values, c.actual, c.holds, c.note)
+        for c in result.conditions
+    )
+    return StatementView(
+        result.index, s.sid, s.effect, outcome, element, _detail(result, facts), conditions
+    )
 
 
 def _context(context: Mapping[str, ContextValue]) -> dict[str, str | tuple[str, ...]]:
     return {k: v if isinstance(v, str) else tuple(v) for k, v in sorted(context.items())}
 
 
-def check(kind: str, principal: str, named: Sequence[tuple[str, PolicyDocument]],
-          facts: RequestFacts) -> PolicyCheck:
+def check(
+    kind: str, principal: str, named: Sequence[tuple[str, PolicyDocument]], facts: RequestFacts
+) -> PolicyCheck:
     """Evaluate ``named`` (policy name, document) pairs for ``facts`` with the traced
     evaluator and describe every statement."""
     traced = trace([doc for _, doc in named], facts)
     policies = tuple(
         PolicyView(name, tuple(_view(r, facts) for r in results))
-        for (name, _), results in zip(named, traced.documents, strict=True))
-    return PolicyCheck(kind, principal, facts.action, facts.resource, _context(facts.context),
-                       DECISION_WORDS[traced.decision], policies, traced.missing_keys)
+        for (name, _), results in zip(named, traced.documents, strict=True)
+    )
+    return PolicyCheck(
+        kind,
+        principal,
+        facts.action,
+        facts.resource,
+        _context(facts.context),
+        DECISION_WORDS[traced.decision],
+        policies,
+        traced.missing_keys,
+    )
 
 
 def summarize(check: PolicyCheck) -> str:
@@ -227,8 +276,14 @@ class Explanations:
     """Records and reads explanations through the store; records expire after
     ``keep_seconds`` and at most ``keep_at_most`` are kept (collected at most every minute)."""
 
-    def __init__(self, store: Store, clock: Clock, keep_seconds: float = 24 * 3600,
-                 keep_at_most: int = 10_000, gc_interval_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        keep_seconds: float = 24 * 3600,
+        keep_at_most: int = 10_000,
+        gc_interval_seconds: float = 60.0,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._keep = keep_seconds
@@ -244,13 +299,21 @@ class Explanations:
             return
         try:
             created = explanation.created
-            self._store.put_decision(DecisionRecord(
-                explanation.request_id, created, created + self._keep,
-                json.dumps(explanation.to_json(), separators=(",", ":"))))
+            self._store.put_decision(
+                DecisionRecord(
+                    explanation.request_id,
+                    created,
+                    created + self._keep,
+                    json.dumps(explanation.to_json(), separators=(",", ":")),
+                )
+            )
             self._maybe_gc()
         except Exception:
-            log.warning("could not record the explanation of request %s",
-                        explanation.request_id, exc_info=True)
+            log.warning(
+                "could not record the explanation of request %s",
+                explanation.request_id,
+                exc_info=True,
+            )
 
     def get(self, request_id: str) -> Explanation | None:
         record = self._store.get_decision(request_id, self._clock.now().timestamp())
@@ -293,16 +356,23 @@ class Diagnosis:
     def passed(self, name: str, detail: str) -> None:
         self.steps.append(Step(name, True, detail))
 
-    def mark_failed(self, name: str, detail: str, check: PolicyCheck | None = None,
-                    hints: Sequence[str] = ()) -> None:
+    def mark_failed(
+        self, name: str, detail: str, check: PolicyCheck | None = None, hints: Sequence[str] = ()
+    ) -> None:
         self.steps.append(Step(name, False, detail))
         if check is not None:
             self.checks.append(check)
         self.hints.extend(hints)
         self.summary = self.summary or f"{name}: {detail}"
 
-    def failed(self, name: str, detail: str, error: E, check: PolicyCheck | None = None,
-               hints: Sequence[str] = ()) -> E:
+    def failed(
+        self,
+        name: str,
+        detail: str,
+        error: E,
+        check: PolicyCheck | None = None,
+        hints: Sequence[str] = (),
+    ) -> E:
         """Note the step as failed and return ``error``, for the caller to raise."""
         self.mark_failed(name, detail, check, hints)
         return error
@@ -311,6 +381,14 @@ class Diagnosis:
         """The explanation to record, or None when no step failed or the request has no id."""
         if not self.request_id or not any(not s.ok for s in self.steps):
             return None
-        return Explanation(self.request_id, created, self.operation, self.principal, error_code,
-                           self.summary, tuple(self.checks), tuple(self.steps),
-                           tuple(self.hints))
+        return Explanation(
+            self.request_id,
+            created,
+            self.operation,
+            self.principal,
+            error_code,
+            self.summary,
+            tuple(self.checks),
+            tuple(self.steps),
+            tuple(self.hints),
+        )

@@ -36,9 +36,7 @@ def _time(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _document(
-    text: str, kind: PolicyKind, principal_exists: PrincipalExists | None = None
-) -> str:
+def _document(text: str, kind: PolicyKind, principal_exists: PrincipalExists | None = None) -> str:
     """The document, validated as IAM validates one of ``kind`` (MalformedPolicyDocument)."""
     # The Query API may send the document URL-encoded; IAM accepts both.
     candidate = text if text.lstrip().startswith("{") else unquote(text)
@@ -212,9 +210,7 @@ class IamService:
             "CreateAccessKey",
             owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
         )
-        existing = self._store.list_access_keys(
-            caller.account_id, owner.user_id if owner else None
-        )
+        existing = self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
         if len(existing) >= 2:
             raise client_error("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2", 409)
         key_id, secret = fixed or (ids.long_term_access_key_id(), ids.secret_access_key())

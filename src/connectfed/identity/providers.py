@@ -113,14 +113,24 @@ def _provider_uuid() -> str:
 
 def _check_encryption(mode: str | None, keys: Sequence[SamlPrivateKey]) -> None:
     if mode == EncryptionMode.REQUIRED.value and not keys:
-        raise _invalid("AssertionEncryptionMode Required needs a private key: add one with "
-                       "AddPrivateKey")
+        raise _invalid(
+            "AssertionEncryptionMode Required needs a private key: add one with AddPrivateKey"
+        )
 
 
 class SamlProviderService:
-    def __init__(self, store: Store, clock: Clock, authz: Authorizer, ttl: float, *,
-                 recipients: Sequence[str] = (), audiences: Sequence[str] = (),
-                 skew_seconds: int = 300, allow_sha1: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        authz: Authorizer,
+        ttl: float,
+        *,
+        recipients: Sequence[str] = (),
+        audiences: Sequence[str] = (),
+        skew_seconds: int = 300,
+        allow_sha1: bool = False,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._authz = authz
@@ -133,6 +143,7 @@ class SamlProviderService:
     # -- verification ------------------------------------------------------------------------
     def trusted(self, arn: str) -> TrustedProvider | None:
         """The provider, its parsed metadata and its private keys, for verifying assertions."""
+
         def load() -> TrustedProvider | None:
             provider = self._store.get_saml_provider(arn)
             if provider is None:
@@ -143,18 +154,25 @@ class SamlProviderService:
             except (InvalidMetadata, InvalidPrivateKey) as exc:
                 log.error("SAML provider %s has unusable stored metadata or keys: %s", arn, exc)
                 return None
-            return TrustedProvider(provider, metadata, keys,
-                                   provider.encryption_mode == EncryptionMode.REQUIRED.value)
+            return TrustedProvider(
+                provider, metadata, keys, provider.encryption_mode == EncryptionMode.REQUIRED.value
+            )
 
         return self._parsed.get(arn, load)
 
     def verify(self, trusted: TrustedProvider, document: bytes) -> VerifiedAssertion:
         """Verify a SAMLResponse against this provider (raises AssertionRejected)."""
-        return verify_response(document, metadata=trusted.metadata, recipients=self._recipients,
-                               audiences=self._audiences, now=self._clock.now(), skew=self._skew,
-                               allow_sha1=self._allow_sha1,
-                               decryption_keys=trusted.decryption_keys,
-                               require_encryption=trusted.require_encryption)
+        return verify_response(
+            document,
+            metadata=trusted.metadata,
+            recipients=self._recipients,
+            audiences=self._audiences,
+            now=self._clock.now(),
+            skew=self._skew,
+            allow_sha1=self._allow_sha1,
+            decryption_keys=trusted.decryption_keys,
+            require_encryption=trusted.require_encryption,
+        )
 
     def candidates(self, document: bytes) -> list[str]:
         """Provider ARNs that may have issued ``document`` (unverified hints, only to choose
@@ -169,9 +187,14 @@ class SamlProviderService:
         return found[:MAX_CANDIDATES]
 
     # -- IAM operations ----------------------------------------------------------------------
-    def create(self, caller: Principal, name: str, document: str,
-               encryption_mode: EncryptionMode | None = None,
-               add_private_key: str | None = None) -> str:
+    def create(
+        self,
+        caller: Principal,
+        name: str,
+        document: str,
+        encryption_mode: EncryptionMode | None = None,
+        add_private_key: str | None = None,
+    ) -> str:
         arn = f"arn:aws:iam::{caller.account_id}:saml-provider/{name}"
         self._authz.require(caller, "iam:CreateSAMLProvider", arn)
         metadata = _metadata(document)
@@ -180,13 +203,23 @@ class SamlProviderService:
         mode = encryption_mode.value if encryption_mode is not None else None
         _check_encryption(mode, keys)
         provider = SamlProvider(
-            caller.account_id, name, arn, document, metadata.entity_id, now,
-            _timestamp(metadata.valid_until), _provider_uuid(), mode, keys)
+            caller.account_id,
+            name,
+            arn,
+            document,
+            metadata.entity_id,
+            now,
+            _timestamp(metadata.valid_until),
+            _provider_uuid(),
+            mode,
+            keys,
+        )
         try:
             self._store.create_saml_provider(provider)
         except Conflict:
-            raise client_error("EntityAlreadyExists",
-                               f"SAMLProvider {name} already exists.", 409) from None
+            raise client_error(
+                "EntityAlreadyExists", f"SAMLProvider {name} already exists.", 409
+            ) from None
         self._parsed.invalidate(arn)
         return arn
 
@@ -200,38 +233,53 @@ class SamlProviderService:
     def describe(self, caller: Principal, arn: str) -> ProviderDescription:
         provider = self._get(caller, "GetSAMLProvider", arn)
         return ProviderDescription(
-            arn=provider.arn, uuid=provider.provider_uuid or None,
+            arn=provider.arn,
+            uuid=provider.provider_uuid or None,
             metadata_document=provider.metadata_document,
             created=datetime.fromtimestamp(provider.created, UTC),
             valid_until=datetime.fromtimestamp(provider.valid_until, UTC)
-            if provider.valid_until is not None else None,
+            if provider.valid_until is not None
+            else None,
             encryption_mode=EncryptionMode(provider.encryption_mode)
-            if provider.encryption_mode else None,
-            private_keys=tuple(PrivateKeyInfo(k.key_id, datetime.fromtimestamp(k.created, UTC))
-                               for k in provider.private_keys))
+            if provider.encryption_mode
+            else None,
+            private_keys=tuple(
+                PrivateKeyInfo(k.key_id, datetime.fromtimestamp(k.created, UTC))
+                for k in provider.private_keys
+            ),
+        )
 
     def list(self, caller: Principal) -> list[ProviderDescription]:
         self._authz.require(caller, "iam:ListSAMLProviders", "*")
-        return [ProviderDescription(
-            arn=p.arn, uuid=p.provider_uuid or None, metadata_document=p.metadata_document,
-            created=datetime.fromtimestamp(p.created, UTC),
-            valid_until=datetime.fromtimestamp(p.valid_until, UTC)
-            if p.valid_until is not None else None,
-            encryption_mode=EncryptionMode(p.encryption_mode) if p.encryption_mode else None,
-            private_keys=()) for p in self._store.list_saml_providers(caller.account_id)]
+        return [
+            ProviderDescription(
+                arn=p.arn,
+                uuid=p.provider_uuid or None,
+                metadata_document=p.metadata_document,
+                created=datetime.fromtimestamp(p.created, UTC),
+                valid_until=datetime.fromtimestamp(p.valid_until, UTC)
+                if p.valid_until is not None
+                else None,
+                encryption_mode=EncryptionMode(p.encryption_mode) if p.encryption_mode else None,
+                private_keys=(),
+            )
+            for p in self._store.list_saml_providers(caller.account_id)
+        ]
 
     def update(self, caller: Principal, arn: str, change: ProviderChange) -> str:
         provider = self._get(caller, "UpdateSAMLProvider", arn)
         if change == ProviderChange():
-            raise _invalid("Specify SAMLMetadataDocument, AssertionEncryptionMode, "
-                           "AddPrivateKey or RemovePrivateKey")
+            raise _invalid(
+                "Specify SAMLMetadataDocument, AssertionEncryptionMode, "
+                "AddPrivateKey or RemovePrivateKey"
+            )
         if change.add_private_key is not None and change.remove_private_key is not None:
-            raise _invalid("Add the new private key and remove the old one in separate "
-                           "requests")
+            raise _invalid("Add the new private key and remove the old one in separate requests")
         metadata = _metadata(change.document) if change.document is not None else None
         now = self._clock.now().timestamp()
-        added = _new_key(change.add_private_key, now) \
-            if change.add_private_key is not None else None
+        added = (
+            _new_key(change.add_private_key, now) if change.add_private_key is not None else None
+        )
 
         def apply(current: SamlProvider) -> SamlProvider:
             keys = current.private_keys
@@ -239,22 +287,33 @@ class SamlProviderService:
                 if any(k.key_id == added.key_id for k in keys):
                     raise _invalid(f"The private key {added.key_id} is already added")
                 if len(keys) >= MAX_PRIVATE_KEYS:
-                    raise client_error("LimitExceeded", "Cannot exceed quota for "
-                                       f"PrivateKeysPerSAMLProvider: {MAX_PRIVATE_KEYS}", 409)
+                    raise client_error(
+                        "LimitExceeded",
+                        f"Cannot exceed quota for PrivateKeysPerSAMLProvider: {MAX_PRIVATE_KEYS}",
+                        409,
+                    )
                 keys = (*keys, added)
             if change.remove_private_key is not None:
                 if not any(k.key_id == change.remove_private_key for k in keys):
-                    raise _invalid(f"The private key {change.remove_private_key} does not "
-                                   "exist for this SAML provider")
+                    raise _invalid(
+                        f"The private key {change.remove_private_key} does not "
+                        "exist for this SAML provider"
+                    )
                 keys = tuple(k for k in keys if k.key_id != change.remove_private_key)
-            mode = change.encryption_mode.value if change.encryption_mode is not None \
+            mode = (
+                change.encryption_mode.value
+                if change.encryption_mode is not None
                 else current.encryption_mode
+            )
             _check_encryption(mode, keys)
             updated = replace(current, encryption_mode=mode, private_keys=keys)
             if metadata is not None and change.document is not None:
-                updated = replace(updated, metadata_document=change.document,
-                                  entity_id=metadata.entity_id,
-                                  valid_until=_timestamp(metadata.valid_until))
+                updated = replace(
+                    updated,
+                    metadata_document=change.document,
+                    entity_id=metadata.entity_id,
+                    valid_until=_timestamp(metadata.valid_until),
+                )
             return updated
 
         try:

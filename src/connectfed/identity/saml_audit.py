@@ -41,57 +41,89 @@ def _resources(role_arn: str | None, provider_arn: str | None) -> tuple[Resource
     return tuple(found)
 
 
-def saml_event(params: dict[str, Any], verified: VerifiedAssertion | None,
-               error: ServiceError | None = None,
-               result: dict[str, Any] | None = None) -> AuditEvent:
+def saml_event(
+    params: dict[str, Any],
+    verified: VerifiedAssertion | None,
+    error: ServiceError | None = None,
+    result: dict[str, Any] | None = None,
+) -> AuditEvent:
     """The AssumeRoleWithSAML event of one call: failed with ``error`` or issued ``result``."""
     role_arn, provider_arn = params.get("RoleArn"), params.get("PrincipalArn")
     account = account_of(provider_arn) or account_of(role_arn)
     subject = verified.name_id if verified is not None else None
-    actor = saml_actor(account, subject, provider_arn,
-                       (result or {}).get("NameQualifier"))
-    parameters = {"roleArn": role_arn, "principalArn": provider_arn,
-                  "durationSeconds": params.get("DurationSeconds")}
+    actor = saml_actor(account, subject, provider_arn, (result or {}).get("NameQualifier"))
+    parameters = {
+        "roleArn": role_arn,
+        "principalArn": provider_arn,
+        "durationSeconds": params.get("DurationSeconds"),
+    }
     response = None
     username = subject
     if result is not None:
         user = result["AssumedRoleUser"]
         username = user["Arn"].rsplit("/", 1)[-1]  # the role session name
         response = {
-            "credentials": {"accessKeyId": result["Credentials"]["AccessKeyId"],
-                            "expiration": result["Credentials"]["Expiration"].isoformat()},
+            "credentials": {
+                "accessKeyId": result["Credentials"]["AccessKeyId"],
+                "expiration": result["Credentials"]["Expiration"].isoformat(),
+            },
             "assumedRoleUser": {"assumedRoleId": user["AssumedRoleId"], "arn": user["Arn"]},
-            "subject": result.get("Subject"), "subjectType": result.get("SubjectType"),
-            "issuer": result.get("Issuer"), "audience": result.get("Audience"),
+            "subject": result.get("Subject"),
+            "subjectType": result.get("SubjectType"),
+            "issuer": result.get("Issuer"),
+            "audience": result.get("Audience"),
             "nameQualifier": result.get("NameQualifier"),
         }
     return AuditEvent(
-        EventName.ASSUME_ROLE_WITH_SAML, EventSource.STS, actor, account_id=account,
-        username=username, resources=_resources(role_arn, provider_arn),
+        EventName.ASSUME_ROLE_WITH_SAML,
+        EventSource.STS,
+        actor,
+        account_id=account,
+        username=username,
+        resources=_resources(role_arn, provider_arn),
         failure=None if error is None else Failure(error.code, error.message),
-        parameters=parameters, response=response,
-        saml_rejection=None if error is None else refusal_reason(error))
+        parameters=parameters,
+        response=response,
+        saml_rejection=None if error is None else refusal_reason(error),
+    )
 
 
-def console_login_event(*, session: Principal | None = None,
-                        verified: VerifiedAssertion | None = None,
-                        provider_arn: str | None = None, role_arn: str | None = None,
-                        failure: str | None = None, reason: str | None = None) -> AuditEvent:
+def console_login_event(
+    *,
+    session: Principal | None = None,
+    verified: VerifiedAssertion | None = None,
+    provider_arn: str | None = None,
+    role_arn: str | None = None,
+    failure: str | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
     """The browser's SAML sign-in: signed in as ``session``, or failed (``failure`` is the
     message the browser was shown; ``reason`` the SAML rejection kind, when that was why)."""
-    account = (session.account_id if session is not None
-               else account_of(provider_arn) or account_of(role_arn))
+    account = (
+        session.account_id
+        if session is not None
+        else account_of(provider_arn) or account_of(role_arn)
+    )
     if session is not None:
         actor = actor_of(session)
     else:
         actor = saml_actor(account, verified.name_id if verified else None, provider_arn)
     outcome = "Success" if failure is None else "Failure"
     return AuditEvent(
-        EventName.CONSOLE_LOGIN, EventSource.SIGNIN, actor, account_id=account,
+        EventName.CONSOLE_LOGIN,
+        EventSource.SIGNIN,
+        actor,
+        account_id=account,
         username=None if session is not None else actor.user_name,
         resources=_resources(role_arn, provider_arn),
         failure=None if failure is None else Failure("AccessDenied", failure),
-        event_type=EventType.CONSOLE_SIGN_IN, response={"ConsoleLogin": outcome},
-        additional={"LoginTo": "connectfed", "MobileVersion": "No", "MFAUsed": "No",
-                    "SamlProviderArn": provider_arn},
-        saml_rejection=reason)
+        event_type=EventType.CONSOLE_SIGN_IN,
+        response={"ConsoleLogin": outcome},
+        additional={
+            "LoginTo": "connectfed",
+            "MobileVersion": "No",
+            "MFAUsed": "No",
+            "SamlProviderArn": provider_arn,
+        },
+        saml_rejection=reason,
+    )

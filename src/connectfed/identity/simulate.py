@@ -50,7 +50,10 @@ from connectfed.identity.principal import Principal
 from connectfed.store import Store
 
 _READERS: dict[str, Callable[[str], object | None]] = {
-    "numeric": read_number, "date": read_date, "boolean": read_bool, "ip": read_address,
+    "numeric": read_number,
+    "date": read_date,
+    "boolean": read_bool,
+    "ip": read_address,
     "binary": read_binary,
 }
 _RANK = {"allowed": 0, "implicitDeny": 1, "explicitDeny": 2}
@@ -142,8 +145,9 @@ def _context(entries: Sequence[ContextEntry]) -> dict[str, ContextValue]:
         reader = _READERS.get(kind)
         for value in entry.values:
             if reader is not None and reader(value) is None:
-                raise invalid_input(f"Context key {entry.key} has a value {value!r} that is not "
-                                    f"a valid {kind}.")
+                raise invalid_input(
+                    f"Context key {entry.key} has a value {value!r} that is not a valid {kind}."
+                )
         many = entry.type.endswith("List") or len(entry.values) != 1
         context[entry.key.lower()] = entry.values if many else entry.values[0]
     return context
@@ -155,13 +159,20 @@ def _matched(sources: Sequence[PolicySource], traced: Trace) -> list[MatchedStat
         source = sources[doc_index]
         spans = statement_spans(source.text)
         span = spans[result.index] if result.index < len(spans) else None
-        out.append(MatchedStatement(source.source_id, source.source_type,
-                                    span.start if span else None, span.end if span else None))
+        out.append(
+            MatchedStatement(
+                source.source_id,
+                source.source_type,
+                span.start if span else None,
+                span.end if span else None,
+            )
+        )
     return out
 
 
-def _outcome(identity: Sequence[PolicySource], boundary: Sequence[PolicySource],
-             facts: RequestFacts) -> Outcome:
+def _outcome(
+    identity: Sequence[PolicySource], boundary: Sequence[PolicySource], facts: RequestFacts
+) -> Outcome:
     mine = trace([s.document for s in identity], facts)
     capped = trace([s.document for s in boundary], facts) if boundary else None
     decisions = {mine.decision} | ({capped.decision} if capped else set())
@@ -180,8 +191,13 @@ def _outcome(identity: Sequence[PolicySource], boundary: Sequence[PolicySource],
             matched += _matched(boundary, capped)
     if capped is not None:
         missing += [k for k in capped.missing_keys if k not in missing]
-    return Outcome(facts.resource, DECISION_WORDS[decision], tuple(matched), tuple(missing),
-                   None if capped is None else capped.decision is Decision.ALLOW)
+    return Outcome(
+        facts.resource,
+        DECISION_WORDS[decision],
+        tuple(matched),
+        tuple(missing),
+        None if capped is None else capped.decision is Decision.ALLOW,
+    )
 
 
 def _aggregate(outcomes: Sequence[Outcome]) -> Outcome:
@@ -193,8 +209,9 @@ def _aggregate(outcomes: Sequence[Outcome]) -> Outcome:
             matched += [m for m in o.matched if m not in matched]
         missing += [k for k in o.missing if k not in missing]
     boundary = [o.boundary_allows for o in outcomes if o.boundary_allows is not None]
-    return Outcome("*", worst.decision, tuple(matched), tuple(missing),
-                   all(boundary) if boundary else None)
+    return Outcome(
+        "*", worst.decision, tuple(matched), tuple(missing), all(boundary) if boundary else None
+    )
 
 
 def _inputs(texts: Sequence[str], label: str) -> list[PolicySource]:
@@ -220,8 +237,9 @@ class PolicySimulator:
                 document = parse_policy(policy.document)
             except MalformedPolicy:
                 document = DENY_ALL  # fail closed, as the live path does
-            sources.append(PolicySource(policy.policy_name, SourceType(kind), document,
-                                        policy.document))
+            sources.append(
+                PolicySource(policy.policy_name, SourceType(kind), document, policy.document)
+            )
         return sources
 
     def _principal_sources(self, caller: Principal, arn: str) -> list[PolicySource]:
@@ -232,8 +250,7 @@ class PolicySimulator:
         name = path_name.rsplit("/", 1)[-1]
         if kind not in ("user", "role", "group"):
             raise invalid_input(f"PolicySourceArn must name a user, group or role: {arn}")
-        missing = client_error("NoSuchEntity", f"The {kind} with name {name} cannot be found.",
-                               404)
+        missing = client_error("NoSuchEntity", f"The {kind} with name {name} cannot be found.", 404)
         if parts[4] != caller.account_id:
             raise missing
         if kind == "user":
@@ -246,35 +263,59 @@ class PolicySimulator:
             raise missing  # connectfed has no groups
         return self._stored("role", role.role_id)
 
-    def simulate_principal(self, caller: Principal, source_arn: str, inputs: Sequence[str],
-                           boundary: Sequence[str], simulation: Simulation) -> list[ActionResult]:
+    def simulate_principal(
+        self,
+        caller: Principal,
+        source_arn: str,
+        inputs: Sequence[str],
+        boundary: Sequence[str],
+        simulation: Simulation,
+    ) -> list[ActionResult]:
         self._authz.require(caller, "iam:SimulatePrincipalPolicy", source_arn)
         sources = self._principal_sources(caller, source_arn) + _inputs(inputs, "PolicyInputList")
-        return self._run(sources, _inputs(boundary, "PermissionsBoundaryPolicyInputList"),
-                         simulation)
+        return self._run(
+            sources, _inputs(boundary, "PermissionsBoundaryPolicyInputList"), simulation
+        )
 
-    def simulate_custom(self, caller: Principal, inputs: Sequence[str], boundary: Sequence[str],
-                        simulation: Simulation) -> list[ActionResult]:
+    def simulate_custom(
+        self,
+        caller: Principal,
+        inputs: Sequence[str],
+        boundary: Sequence[str],
+        simulation: Simulation,
+    ) -> list[ActionResult]:
         self._authz.require(caller, "iam:SimulateCustomPolicy", "*")
         for action in simulation.actions:
             if "*" in action or "?" in action:
-                raise invalid_input(f"Action {action} contains a wildcard; SimulateCustomPolicy "
-                                    "does not support wildcards in action names.")
-        return self._run(_inputs(inputs, "PolicyInputList"),
-                         _inputs(boundary, "PermissionsBoundaryPolicyInputList"), simulation)
+                raise invalid_input(
+                    f"Action {action} contains a wildcard; SimulateCustomPolicy "
+                    "does not support wildcards in action names."
+                )
+        return self._run(
+            _inputs(inputs, "PolicyInputList"),
+            _inputs(boundary, "PermissionsBoundaryPolicyInputList"),
+            simulation,
+        )
 
-    def _run(self, identity: list[PolicySource], boundary: list[PolicySource],
-             simulation: Simulation) -> list[ActionResult]:
+    def _run(
+        self, identity: list[PolicySource], boundary: list[PolicySource], simulation: Simulation
+    ) -> list[ActionResult]:
         if len(boundary) > 1:
             raise invalid_input("Only one permissions boundary policy may be simulated.")
         context = _context(simulation.context)
         results = []
         for action in simulation.actions:
             if ":" not in action:
-                raise invalid_input(f"Action {action} must be prefaced by a service, such as "
-                                    "iam:CreateUser.")
-            outcomes = [_outcome(identity, boundary, RequestFacts(action, resource, context))
-                        for resource in simulation.resources or ("*",)]
-            results.append(ActionResult(action, _aggregate(outcomes),
-                                        tuple(outcomes) if simulation.resources else ()))
+                raise invalid_input(
+                    f"Action {action} must be prefaced by a service, such as iam:CreateUser."
+                )
+            outcomes = [
+                _outcome(identity, boundary, RequestFacts(action, resource, context))
+                for resource in simulation.resources or ("*",)
+            ]
+            results.append(
+                ActionResult(
+                    action, _aggregate(outcomes), tuple(outcomes) if simulation.resources else ()
+                )
+            )
         return results

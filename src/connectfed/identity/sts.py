@@ -89,7 +89,11 @@ class StsService:
         return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
 
     def _trust_allows(
-        self, role: Role, caller: Principal, action: str, context: dict[str, Any],
+        self,
+        role: Role,
+        caller: Principal,
+        action: str,
+        context: dict[str, Any],
         diagnosis: Diagnosis,
     ) -> tuple[bool, bool]:
         """(trust policy allows, an applying Allow statement names the caller itself)."""
@@ -102,8 +106,7 @@ class StsService:
         facts = RequestFacts(action=action, resource=role.arn, context=context, principal_arns=own)
         allowed = evaluate((trust,), facts) is Decision.ALLOW
         if not allowed:
-            evaluation = check("trust", caller.arn, [(f"trust policy of {role.arn}", trust)],
-                               facts)
+            evaluation = check("trust", caller.arn, [(f"trust policy of {role.arn}", trust)], facts)
             diagnosis.mark_failed("trust", summarize(evaluation), evaluation)
         return allowed, allowed and names_caller(trust, facts, own)
 
@@ -126,8 +129,11 @@ class StsService:
             f"{role_arn}"
         )
         if caller.is_root:
-            raise diagnosis.failed("caller", "root may not assume roles",
-                                   AccessDenied("Roles may not be assumed by root accounts."))
+            raise diagnosis.failed(
+                "caller",
+                "root may not assume roles",
+                AccessDenied("Roles may not be assumed by root accounts."),
+            )
         target = _role_name_from_arn(role_arn)
         if target is None:
             raise client_error("ValidationError", f"{role_arn} is invalid")

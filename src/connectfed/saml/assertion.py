@@ -27,8 +27,17 @@ from connectfed.saml.namespaces import BEARER, DS, SAML, SAMLP, SUCCESS, q
 from connectfed.saml.rejection import AssertionRejected
 from connectfed.saml.xstypes import InvalidValue, parse_datetime
 
-__all__ = ["BEARER", "DS", "SAML", "SAMLP", "SUCCESS", "AssertionRejected", "VerifiedAssertion",
-           "full_text", "verify_response"]
+__all__ = [
+    "BEARER",
+    "DS",
+    "SAML",
+    "SAMLP",
+    "SUCCESS",
+    "AssertionRejected",
+    "VerifiedAssertion",
+    "full_text",
+    "verify_response",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +101,7 @@ def verify_response(
     if verified_response is not None and destination is None:
         raise AssertionRejected("A signed Response must carry a Destination", "destination")
     if destination is not None and destination not in recipients:
-        raise AssertionRejected(f"Destination {destination!r} is not this endpoint",
-                                "destination")
+        raise AssertionRejected(f"Destination {destination!r} is not this endpoint", "destination")
     response_issuers = envelope.findall(f"./{_q(SAML, 'Issuer')}")
     if len(response_issuers) > 1 or any(
         full_text(i).strip() != metadata.entity_id for i in response_issuers
@@ -101,8 +109,9 @@ def verify_response(
         raise AssertionRejected("The Response Issuer does not match the provider", "issuer")
     issuer = full_text(_one(verified_assertion, f"./{_q(SAML, 'Issuer')}", "Issuer")).strip()
     if issuer != metadata.entity_id:
-        raise AssertionRejected(f"Issuer {issuer!r} does not match the provider's entityID",
-                                "issuer")
+        raise AssertionRejected(
+            f"Issuer {issuer!r} does not match the provider's entityID", "issuer"
+        )
 
     conditions = _one(verified_assertion, f"./{_q(SAML, 'Conditions')}", "Conditions")
     not_before = _time(conditions.get("NotBefore"), "NotBefore")
@@ -116,40 +125,46 @@ def verify_response(
         for a in conditions.findall(f"./{_q(SAML, 'AudienceRestriction')}/{_q(SAML, 'Audience')}")
     )
     if not any(a in audiences for a in audience_values):
-        raise AssertionRejected("The assertion's Audience does not include this service",
-                                "audience")
+        raise AssertionRejected(
+            "The assertion's Audience does not include this service", "audience"
+        )
 
     subject = _one(verified_assertion, f"./{_q(SAML, 'Subject')}", "Subject")
     name_id_element = subject.find(f"./{_q(SAML, 'NameID')}")
     confirmations = subject.findall(f"./{_q(SAML, 'SubjectConfirmation')}")
     if len(confirmations) != 1 or confirmations[0].get("Method") != BEARER:
-        raise AssertionRejected("Exactly one bearer SubjectConfirmation is required",
-                                "confirmation")
-    confirmation = _one(confirmations[0], f"./{_q(SAML, 'SubjectConfirmationData')}",
-                        "SubjectConfirmationData")
+        raise AssertionRejected(
+            "Exactly one bearer SubjectConfirmation is required", "confirmation"
+        )
+    confirmation = _one(
+        confirmations[0], f"./{_q(SAML, 'SubjectConfirmationData')}", "SubjectConfirmationData"
+    )
     if confirmation.get("NotBefore") is not None:
-        raise AssertionRejected("SubjectConfirmationData must not have NotBefore",
-                                "confirmation")
+        raise AssertionRejected("SubjectConfirmationData must not have NotBefore", "confirmation")
     recipient = confirmation.get("Recipient")
     confirmation_expiry = _time(confirmation.get("NotOnOrAfter"), "NotOnOrAfter")
     if recipient is None or confirmation_expiry is None:
-        raise AssertionRejected("SubjectConfirmationData needs NotOnOrAfter and Recipient",
-                                "confirmation")
+        raise AssertionRejected(
+            "SubjectConfirmationData needs NotOnOrAfter and Recipient", "confirmation"
+        )
     if recipient not in recipients:
         raise AssertionRejected(f"Recipient {recipient!r} is not this endpoint", "recipient")
     if now - skew >= confirmation_expiry:
-        raise AssertionRejected("The assertion has expired (SubjectConfirmationData)",
-                                "expired")
+        raise AssertionRejected("The assertion has expired (SubjectConfirmationData)", "expired")
     authn = verified_assertion.find(f"./{_q(SAML, 'AuthnStatement')}")
-    session_end = _time(authn.get("SessionNotOnOrAfter"), "SessionNotOnOrAfter") \
-        if authn is not None else None
+    session_end = (
+        _time(authn.get("SessionNotOnOrAfter"), "SessionNotOnOrAfter")
+        if authn is not None
+        else None
+    )
     attributes: dict[str, tuple[str, ...]] = {}
     for attribute in verified_assertion.iterfind(
         f"./{_q(SAML, 'AttributeStatement')}/{_q(SAML, 'Attribute')}"
     ):
         name = attribute.get("Name", "")
-        values = tuple(full_text(v).strip()
-                       for v in attribute.findall(f"./{_q(SAML, 'AttributeValue')}"))
+        values = tuple(
+            full_text(v).strip() for v in attribute.findall(f"./{_q(SAML, 'AttributeValue')}")
+        )
         attributes[name] = attributes.get(name, ()) + values
     expiry = min(t for t in (not_on_or_after, confirmation_expiry) if t is not None)
     return VerifiedAssertion(

@@ -59,15 +59,22 @@ DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
 MGF1_SHA1 = XENC11 + "mgf1sha1"
 MGF1_SHA256 = XENC11 + "mgf1sha256"
 MGFS: dict[str, type[hashes.HashAlgorithm]] = {
-    MGF1_SHA1: hashes.SHA1, XENC11 + "mgf1sha224": hashes.SHA224, MGF1_SHA256: hashes.SHA256,
-    XENC11 + "mgf1sha384": hashes.SHA384, XENC11 + "mgf1sha512": hashes.SHA512,
+    MGF1_SHA1: hashes.SHA1,
+    XENC11 + "mgf1sha224": hashes.SHA224,
+    MGF1_SHA256: hashes.SHA256,
+    XENC11 + "mgf1sha384": hashes.SHA384,
+    XENC11 + "mgf1sha512": hashes.SHA512,
 }
 MAX_ENCRYPTED_KEYS = 4
 
-NO_KEY = ("The SAML response contains an encrypted assertion, but the identity provider has no "
-          "private key to decrypt it (add one with UpdateSAMLProvider AddPrivateKey)")
-WRONG_KEY = ("The encrypted assertion's key could not be decrypted with any of the identity "
-             "provider's private keys")
+NO_KEY = (
+    "The SAML response contains an encrypted assertion, but the identity provider has no "
+    "private key to decrypt it (add one with UpdateSAMLProvider AddPrivateKey)"
+)
+WRONG_KEY = (
+    "The encrypted assertion's key could not be decrypted with any of the identity "
+    "provider's private keys"
+)
 UNDECRYPTABLE = "The encrypted assertion could not be decrypted"
 
 
@@ -116,8 +123,10 @@ def _method(parent: etree._Element) -> etree._Element:
 def _oaep(method: etree._Element) -> padding.OAEP:
     algorithm = method.get("Algorithm", "")
     if algorithm == RSA_1_5:
-        raise DecryptionFailed("Key transport rsa-1_5 is refused (RSA PKCS#1 v1.5 decryption "
-                               "is open to Bleichenbacher's attack); use RSA-OAEP")
+        raise DecryptionFailed(
+            "Key transport rsa-1_5 is refused (RSA PKCS#1 v1.5 decryption "
+            "is open to Bleichenbacher's attack); use RSA-OAEP"
+        )
     if algorithm not in (RSA_OAEP_MGF1P, RSA_OAEP):
         raise DecryptionFailed(f"Unsupported key transport algorithm {algorithm[:100]}")
     digest_element = method.find(f"./{_q(DS, 'DigestMethod')}")
@@ -135,14 +144,16 @@ def _oaep(method: etree._Element) -> padding.OAEP:
             label = base64.b64decode("".join((label_element.text or "").split()), validate=True)
         except (binascii.Error, ValueError):
             raise DecryptionFailed("OAEPparams is not valid base64") from None
-    return padding.OAEP(mgf=padding.MGF1(MGFS[mgf_uri]()), algorithm=DIGESTS[digest_uri](),
-                        label=label or None)
+    return padding.OAEP(
+        mgf=padding.MGF1(MGFS[mgf_uri]()), algorithm=DIGESTS[digest_uri](), label=label or None
+    )
 
 
 def _encrypted_keys(encrypted: etree._Element, data: etree._Element) -> list[etree._Element]:
     keys: list[etree._Element] = [
         *data.findall(f"./{_q(DS, 'KeyInfo')}/{_q(XENC, 'EncryptedKey')}"),
-        *encrypted.findall(f"./{_q(XENC, 'EncryptedKey')}")]
+        *encrypted.findall(f"./{_q(XENC, 'EncryptedKey')}"),
+    ]
     if len(keys) > MAX_ENCRYPTED_KEYS:
         raise DecryptionFailed(f"More than {MAX_ENCRYPTED_KEYS} EncryptedKey elements")
     if not keys:
@@ -150,8 +161,9 @@ def _encrypted_keys(encrypted: etree._Element, data: etree._Element) -> list[etr
     return keys
 
 
-def _unwrap(keys: list[etree._Element], private_keys: Sequence[rsa.RSAPrivateKey],
-            key_bytes: int) -> list[bytes]:
+def _unwrap(
+    keys: list[etree._Element], private_keys: Sequence[rsa.RSAPrivateKey], key_bytes: int
+) -> list[bytes]:
     """Every session key of the right size that some EncryptedKey yields under some key."""
     found: list[bytes] = []
     for encrypted_key in keys:
@@ -188,8 +200,9 @@ def _decrypt_content(algorithm: str, key: bytes, data: bytes) -> bytes:
         raise DecryptionFailed(UNDECRYPTABLE) from None
 
 
-def decrypt_assertion(encrypted: etree._Element,
-                      private_keys: Sequence[rsa.RSAPrivateKey]) -> bytes:
+def decrypt_assertion(
+    encrypted: etree._Element, private_keys: Sequence[rsa.RSAPrivateKey]
+) -> bytes:
     """The plaintext octets of a ``saml:EncryptedAssertion`` (not parsed here)."""
     if not private_keys:
         raise DecryptionFailed(NO_KEY)
@@ -203,8 +216,9 @@ def decrypt_assertion(encrypted: etree._Element,
     if algorithm not in CONTENT_KEY_BYTES:
         raise DecryptionFailed(f"Unsupported content encryption algorithm {algorithm[:100]}")
     ciphertext = _cipher_value(data)
-    session_keys = _unwrap(_encrypted_keys(encrypted, data), private_keys,
-                           CONTENT_KEY_BYTES[algorithm])
+    session_keys = _unwrap(
+        _encrypted_keys(encrypted, data), private_keys, CONTENT_KEY_BYTES[algorithm]
+    )
     if not session_keys:
         raise DecryptionFailed(WRONG_KEY)
     for session_key in session_keys[:-1]:
@@ -217,22 +231,37 @@ def decrypt_assertion(encrypted: etree._Element,
 
 # -- the IdP side (test IdP) ---------------------------------------------------------------------
 
+
 def _hash(uri: str, table: dict[str, type[hashes.HashAlgorithm]]) -> hashes.HashAlgorithm:
     return table[uri]()
 
 
-def encrypt_assertion(assertion: etree._Element, certificate: x509.Certificate, *,
-                      key_transport: KeyTransport = OAEP_MGF1P_SHA1,
-                      content: str = AES256_GCM, key_as_sibling: bool = False) -> etree._Element:
+def encrypt_assertion(
+    assertion: etree._Element,
+    certificate: x509.Certificate,
+    *,
+    key_transport: KeyTransport = OAEP_MGF1P_SHA1,
+    content: str = AES256_GCM,
+    key_as_sibling: bool = False,
+) -> etree._Element:
     """An ``EncryptedAssertion`` holding ``assertion`` for the holder of ``certificate``."""
-    return encrypt_octets(bytes(etree.tostring(assertion)), certificate,
-                          key_transport=key_transport, content=content,
-                          key_as_sibling=key_as_sibling)
+    return encrypt_octets(
+        bytes(etree.tostring(assertion)),
+        certificate,
+        key_transport=key_transport,
+        content=content,
+        key_as_sibling=key_as_sibling,
+    )
 
 
-def encrypt_octets(plaintext: bytes, certificate: x509.Certificate, *,
-                   key_transport: KeyTransport = OAEP_MGF1P_SHA1, content: str = AES256_GCM,
-                   key_as_sibling: bool = False) -> etree._Element:
+def encrypt_octets(
+    plaintext: bytes,
+    certificate: x509.Certificate,
+    *,
+    key_transport: KeyTransport = OAEP_MGF1P_SHA1,
+    content: str = AES256_GCM,
+    key_as_sibling: bool = False,
+) -> etree._Element:
     """An ``EncryptedAssertion`` around any octets (tests use it for hostile plaintexts)."""
     public_key = certificate.public_key()
     assert isinstance(public_key, rsa.RSAPublicKey)
@@ -249,30 +278,38 @@ def encrypt_octets(plaintext: bytes, certificate: x509.Certificate, *,
     if key_transport.algorithm == RSA_1_5:  # only to prove that it is refused
         wrapped = public_key.encrypt(session_key, padding.PKCS1v15())
     else:
-        wrapped = public_key.encrypt(session_key, padding.OAEP(
-            mgf=padding.MGF1(_hash(key_transport.mgf or MGF1_SHA1, MGFS)),
-            algorithm=_hash(key_transport.digest, DIGESTS), label=None))
+        wrapped = public_key.encrypt(
+            session_key,
+            padding.OAEP(
+                mgf=padding.MGF1(_hash(key_transport.mgf or MGF1_SHA1, MGFS)),
+                algorithm=_hash(key_transport.digest, DIGESTS),
+                label=None,
+            ),
+        )
     nsmap = {"saml": SAML, "xenc": XENC, "ds": DS, "xenc11": XENC11}
     root = etree.Element(_q(SAML, "EncryptedAssertion"), nsmap=nsmap)
     data = etree.SubElement(root, _q(XENC, "EncryptedData"), Type=ELEMENT_TYPE)
     etree.SubElement(data, _q(XENC, "EncryptionMethod"), Algorithm=content)
     key_info = etree.SubElement(data, _q(DS, "KeyInfo"))
     if key_as_sibling:
-        etree.SubElement(key_info, _q(DS, "RetrievalMethod"), Type=XENC + "EncryptedKey",
-                         URI="#_k1")
+        etree.SubElement(
+            key_info, _q(DS, "RetrievalMethod"), Type=XENC + "EncryptedKey", URI="#_k1"
+        )
         encrypted_key = etree.SubElement(root, _q(XENC, "EncryptedKey"), Id="_k1")
     else:
         encrypted_key = etree.SubElement(key_info, _q(XENC, "EncryptedKey"))
-    method = etree.SubElement(encrypted_key, _q(XENC, "EncryptionMethod"),
-                              Algorithm=key_transport.algorithm)
+    method = etree.SubElement(
+        encrypted_key, _q(XENC, "EncryptionMethod"), Algorithm=key_transport.algorithm
+    )
     if key_transport.algorithm != RSA_1_5 and key_transport.digest != SHA1:
         etree.SubElement(method, _q(DS, "DigestMethod"), Algorithm=key_transport.digest)
     if key_transport.mgf is not None:
         etree.SubElement(method, _q(XENC11, "MGF"), Algorithm=key_transport.mgf)
     for holder, value in ((encrypted_key, wrapped), (data, ciphertext)):
         cipher_data = etree.SubElement(holder, _q(XENC, "CipherData"))
-        etree.SubElement(cipher_data, _q(XENC, "CipherValue")).text = \
-            base64.b64encode(value).decode()
+        etree.SubElement(cipher_data, _q(XENC, "CipherValue")).text = base64.b64encode(
+            value
+        ).decode()
     if key_as_sibling:  # EncryptedKey follows EncryptedData (SAML core §2.2.4)
         root.remove(encrypted_key)
         root.append(encrypted_key)

@@ -36,8 +36,10 @@ from connectfed.saml.signature import verify_signature
 ASSERTION = q(SAML, "Assertion")
 ENCRYPTED = q(SAML, "EncryptedAssertion")
 SIGNATURE = q(DS, "Signature")
-UNVERIFIABLE = (UNDECRYPTABLE + " and verified (wrong private key, a tampered ciphertext, or an "
-                "assertion signature that does not verify against the provider's certificates)")
+UNVERIFIABLE = (
+    UNDECRYPTABLE + " and verified (wrong private key, a tampered ciphertext, or an "
+    "assertion signature that does not verify against the provider's certificates)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,26 +65,30 @@ def parse_response(data: bytes) -> etree._Element:
     try:
         root = xml.parse(data)
     except xml.UnsafeXml as exc:
-        raise AssertionRejected(f"The SAMLResponse is not a SAML response: {exc}",
-                                "not_saml") from None
+        raise AssertionRejected(
+            f"The SAMLResponse is not a SAML response: {exc}", "not_saml"
+        ) from None
     if root.tag != q(SAMLP, "Response"):
         name = etree.QName(root).localname if isinstance(root.tag, str) else "?"
-        raise AssertionRejected(f"The SAMLResponse is not a SAML 2.0 Response (its root element "
-                                f"is {name[:60]!r}, not samlp:Response)", "not_saml")
+        raise AssertionRejected(
+            f"The SAMLResponse is not a SAML 2.0 Response (its root element "
+            f"is {name[:60]!r}, not samlp:Response)",
+            "not_saml",
+        )
     return root
 
 
 def _ids(element: etree._Element) -> list[str]:
-    return [str(el.get("ID")) for el in element.iter()
-            if isinstance(el.tag, str) and el.get("ID")]
+    return [str(el.get("ID")) for el in element.iter() if isinstance(el.tag, str) and el.get("ID")]
 
 
 def _single_signature(owner: etree._Element) -> etree._Element | None:
     """The signature directly under ``owner``; a signature anywhere else inside it is refused."""
     direct = owner.find(f"./{SIGNATURE}")
     if len(owner.findall(f".//{SIGNATURE}")) != (0 if direct is None else 1):
-        raise AssertionRejected("Signatures are only accepted on the Response or the Assertion",
-                                "signature")
+        raise AssertionRejected(
+            "Signatures are only accepted on the Response or the Assertion", "signature"
+        )
     return direct
 
 
@@ -102,32 +108,39 @@ def open_response(data: bytes, trust: Trust, now: datetime) -> Opened:
     if found[0].tag == ENCRYPTED:
         return _open_encrypted(data, root, trust, now)
     if trust.require_encryption:
-        raise AssertionRejected("The identity provider requires encrypted assertions "
-                                "(AssertionEncryptionMode Required), but the SAML response "
-                                "carries a plain Assertion", "encryption")
+        raise AssertionRejected(
+            "The identity provider requires encrypted assertions "
+            "(AssertionEncryptionMode Required), but the SAML response "
+            "carries a plain Assertion",
+            "encryption",
+        )
     assertion = found[0]
     response_signature = root.find(f"./{SIGNATURE}")
     assertion_signature = assertion.find(f"./{SIGNATURE}")
     present = [s for s in (response_signature, assertion_signature) if s is not None]
     if len(root.findall(f".//{SIGNATURE}")) != len(present):
-        raise AssertionRejected("Signatures are only accepted on the Response or the Assertion",
-                                "signature")
+        raise AssertionRejected(
+            "Signatures are only accepted on the Response or the Assertion", "signature"
+        )
     if not present:
-        raise AssertionRejected("Response signature invalid: neither the Response nor the "
-                                "Assertion is signed", "signature")
+        raise AssertionRejected(
+            "Response signature invalid: neither the Response nor the Assertion is signed",
+            "signature",
+        )
     at_assertion = f"./{ASSERTION}/"
     if response_signature is None:
-        verified = verify_signature(data, at_assertion, assertion, trust.certificates,
-                                    trust.allow_sha1, now)
+        verified = verify_signature(
+            data, at_assertion, assertion, trust.certificates, trust.allow_sha1, now
+        )
         return Opened(root, None, verified, encrypted=False)
-    verified_response = verify_signature(data, "./", root, trust.certificates, trust.allow_sha1,
-                                         now)
+    verified_response = verify_signature(
+        data, "./", root, trust.certificates, trust.allow_sha1, now
+    )
     inner = verified_response.findall(f"./{ASSERTION}")
     if len(inner) != 1:
         raise AssertionRejected(f"Expected exactly one Assertion, found {len(inner)}")
     if assertion_signature is not None:
-        verify_signature(data, at_assertion, assertion, trust.certificates, trust.allow_sha1,
-                         now)
+        verify_signature(data, at_assertion, assertion, trust.certificates, trust.allow_sha1, now)
     return Opened(root, verified_response, inner[0], encrypted=False)
 
 
@@ -138,31 +151,36 @@ def _decrypted_document(encrypted: etree._Element, plaintext: bytes) -> bytes:
     body = plaintext.removeprefix(b"\xef\xbb\xbf").lstrip()
     if body.startswith(b"<?xml"):
         end = body.find(b"?>")
-        body = body[end + 2:] if end >= 0 else body
+        body = body[end + 2 :] if end >= 0 else body
     head = bytes(etree.tostring(etree.Element("Decrypted", nsmap=encrypted.nsmap)))
     return head[:-2] + b">" + body + b"</Decrypted>"
 
 
 def _parse_decrypted(document: bytes) -> etree._Element:
     wrapper = xml.parse(document)
-    if len(wrapper) != 1 or wrapper[0].tag != ASSERTION or (wrapper.text or "").strip() \
-            or (wrapper[0].tail or "").strip():
-        raise AssertionRejected(f"{UNDECRYPTABLE}: the plaintext is not one saml:Assertion",
-                                "decrypt")
+    if (
+        len(wrapper) != 1
+        or wrapper[0].tag != ASSERTION
+        or (wrapper.text or "").strip()
+        or (wrapper[0].tail or "").strip()
+    ):
+        raise AssertionRejected(
+            f"{UNDECRYPTABLE}: the plaintext is not one saml:Assertion", "decrypt"
+        )
     assertion = wrapper[0]
     if assertion.findall(f".//{ASSERTION}") or assertion.findall(f".//{ENCRYPTED}"):
         raise AssertionRejected("The SAML response must contain exactly one Assertion")
     return assertion
 
 
-def _open_encrypted(data: bytes, root: etree._Element, trust: Trust,
-                    now: datetime) -> Opened:
+def _open_encrypted(data: bytes, root: etree._Element, trust: Trust, now: datetime) -> Opened:
     if not trust.decryption_keys:
         raise AssertionRejected(NO_KEY, "no_key")
     verified_response = None
     if _single_signature(root) is not None:
-        verified_response = verify_signature(data, "./", root, trust.certificates,
-                                             trust.allow_sha1, now)
+        verified_response = verify_signature(
+            data, "./", root, trust.certificates, trust.allow_sha1, now
+        )
     envelope = root if verified_response is None else verified_response
     encrypted = envelope.findall(f"./{ENCRYPTED}")
     if len(encrypted) != 1:
@@ -184,9 +202,14 @@ def _open_encrypted(data: bytes, root: etree._Element, trust: Trust,
         raise
 
 
-def _verify_decrypted(root: etree._Element, verified_response: etree._Element | None,
-                      encrypted: etree._Element, plaintext: bytes | None, trust: Trust,
-                      now: datetime) -> Opened:
+def _verify_decrypted(
+    root: etree._Element,
+    verified_response: etree._Element | None,
+    encrypted: etree._Element,
+    plaintext: bytes | None,
+    trust: Trust,
+    now: datetime,
+) -> Opened:
     if plaintext is None:
         raise AssertionRejected(UNDECRYPTABLE, "decrypt")
     document = _decrypted_document(encrypted, plaintext)
@@ -196,11 +219,15 @@ def _verify_decrypted(root: etree._Element, verified_response: etree._Element | 
         raise AssertionRejected("Duplicate ID attributes in the SAML response")
     if _single_signature(assertion) is None:
         if verified_response is None:
-            raise AssertionRejected("Response signature invalid: neither the Response nor the "
-                                    "decrypted Assertion is signed", "signature")
+            raise AssertionRejected(
+                "Response signature invalid: neither the Response nor the "
+                "decrypted Assertion is signed",
+                "signature",
+            )
         return Opened(root, verified_response, assertion, encrypted=True)
-    verified = verify_signature(document, f"./{ASSERTION}/", assertion, trust.certificates,
-                                trust.allow_sha1, now)
+    verified = verify_signature(
+        document, f"./{ASSERTION}/", assertion, trust.certificates, trust.allow_sha1, now
+    )
     return Opened(root, verified_response, verified, encrypted=True)
 
 
@@ -226,10 +253,11 @@ def peek(data: bytes) -> Hints:
                 if ":saml-provider/" in part and part not in providers:
                     providers.append(part)
     issuers: list[str] = []
-    for issuer in (*root.findall(f"./{q(SAML, 'Issuer')}"),
-                   *root.findall(f"./{ASSERTION}/{q(SAML, 'Issuer')}")):
+    for issuer in (
+        *root.findall(f"./{q(SAML, 'Issuer')}"),
+        *root.findall(f"./{ASSERTION}/{q(SAML, 'Issuer')}"),
+    ):
         text = "".join(issuer.itertext()).strip()
         if text and text not in issuers:
             issuers.append(text)
-    return Hints(tuple(providers[:5]), tuple(issuers[:2]),
-                 root.find(f"./{ENCRYPTED}") is not None)
+    return Hints(tuple(providers[:5]), tuple(issuers[:2]), root.find(f"./{ENCRYPTED}") is not None)

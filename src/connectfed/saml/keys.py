@@ -34,8 +34,9 @@ def load_private_key(pem: str) -> rsa.RSAPrivateKey:
     except (ValueError, UnicodeEncodeError, UnsupportedAlgorithm):
         raise InvalidPrivateKey("The private key is not a valid PEM private key") from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise InvalidPrivateKey("The private key must be an RSA key (assertions are decrypted "
-                                "with RSA-OAEP)")
+        raise InvalidPrivateKey(
+            "The private key must be an RSA key (assertions are decrypted with RSA-OAEP)"
+        )
     if key.key_size < MIN_RSA_BITS:
         raise InvalidPrivateKey(f"The RSA private key must have at least {MIN_RSA_BITS} bits")
     return key

@@ -13,6 +13,7 @@ def q(ns: str, name: str) -> str:
     """An lxml qualified name: ``{namespace}local``."""
     return f"{{{ns}}}{name}"
 
+
 # AWS's SAML attributes (IAM user guide, "Configure SAML assertions for the authentication
 # response").
 AWS_ATTRIBUTES = "https://aws.amazon.com/SAML/Attributes/"

@@ -20,51 +20,75 @@ from connectfed.saml import xml
 from connectfed.saml.namespaces import DS, q
 from connectfed.saml.rejection import AssertionRejected
 
-ALLOWED_TRANSFORMS = frozenset({
-    "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
-    "http://www.w3.org/2001/10/xml-exc-c14n#",
-    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
-})
+ALLOWED_TRANSFORMS = frozenset(
+    {
+        "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+        "http://www.w3.org/2001/10/xml-exc-c14n#",
+        "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+    }
+)
 
 
 def _config(location: str, allow_sha1: bool, now: datetime) -> SignatureConfiguration:
-    methods = frozenset(m for m in SignatureMethod
-                        if ("SHA1" not in m.name or allow_sha1) and "HMAC" not in m.name
-                        and "DSA_" not in m.name.replace("ECDSA", ""))
+    methods = frozenset(
+        m
+        for m in SignatureMethod
+        if ("SHA1" not in m.name or allow_sha1)
+        and "HMAC" not in m.name
+        and "DSA_" not in m.name.replace("ECDSA", "")
+    )
     digests = frozenset(d for d in DigestAlgorithm if "SHA1" not in d.name or allow_sha1)
-    return SignatureConfiguration(location=location, expect_references=1,
-                                  signature_methods=methods, digest_algorithms=digests,
-                                  verification_time=now, ignore_ambiguous_key_info=True)
+    return SignatureConfiguration(
+        location=location,
+        expect_references=1,
+        signature_methods=methods,
+        digest_algorithms=digests,
+        verification_time=now,
+        ignore_ambiguous_key_info=True,
+    )
 
 
-def verify_signature(data: bytes, location: str, expected: etree._Element,
-                     certificates: Sequence[str], allow_sha1: bool,
-                     now: datetime) -> etree._Element:
+def verify_signature(
+    data: bytes,
+    location: str,
+    expected: etree._Element,
+    certificates: Sequence[str],
+    allow_sha1: bool,
+    now: datetime,
+) -> etree._Element:
     """Verify the signature at ``location`` (relative to the root of ``data``) over
     ``expected``; ``data`` must already have passed :func:`connectfed.saml.xml.parse`."""
     config = _config(location, allow_sha1, now)
     last_error: Exception | None = None
     for certificate in certificates:
         try:
-            result = XMLVerifier().verify(data, x509_cert=certificate, expect_config=config,
-                                          parser=xml.parser())
-        except (InvalidSignature, InvalidDigest, InvalidCertificate, InvalidInput,
-                etree.LxmlError, ValueError) as exc:
+            result = XMLVerifier().verify(
+                data, x509_cert=certificate, expect_config=config, parser=xml.parser()
+            )
+        except (
+            InvalidSignature,
+            InvalidDigest,
+            InvalidCertificate,
+            InvalidInput,
+            etree.LxmlError,
+            ValueError,
+        ) as exc:
             last_error = exc
             continue
         assert not isinstance(result, list)
         signed = result.signed_xml
-        if signed is None or signed.tag != expected.tag or \
-                signed.get("ID") != expected.get("ID"):
-            raise AssertionRejected("The signature does not reference the signed element",
-                                    "signature")
+        if signed is None or signed.tag != expected.tag or signed.get("ID") != expected.get("ID"):
+            raise AssertionRejected(
+                "The signature does not reference the signed element", "signature"
+            )
         signature = result.signature_xml
         if signature.find(q(DS, "Object")) is not None:
             raise AssertionRejected("ds:Object is not allowed in the signature", "signature")
         for transform in signature.iter(q(DS, "Transform")):
             if transform.get("Algorithm") not in ALLOWED_TRANSFORMS:
                 raise AssertionRejected(
-                    f"Transform {transform.get('Algorithm')} is not allowed", "signature")
+                    f"Transform {transform.get('Algorithm')} is not allowed", "signature"
+                )
         return signed
     detail = f": {last_error}" if last_error else ""
     raise AssertionRejected(f"Response signature invalid{detail}", "signature")

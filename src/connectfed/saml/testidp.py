@@ -40,10 +40,16 @@ class SigningKey:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
         now = datetime.now(UTC)
-        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - timedelta(days=1))
-                .not_valid_after(now + timedelta(days=3650)).sign(key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=3650))
+            .sign(key, hashes.SHA256())
+        )
         return cls(key, cert)
 
     @property
@@ -52,9 +58,11 @@ class SigningKey:
 
     @property
     def key_pem(self) -> bytes:
-        return self.key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+        return self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
 
     @property
     def cert_b64(self) -> str:
@@ -76,7 +84,7 @@ class TestIdp:
         return (
             '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
             f'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{self.entity_id}">'
-            '<md:IDPSSODescriptor protocolSupportEnumeration='
+            "<md:IDPSSODescriptor protocolSupportEnumeration="
             '"urn:oasis:names:tc:SAML:2.0:protocol">'
             f"{descriptors}"
             '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
@@ -135,8 +143,11 @@ class TestIdp:
             confirmation_attrs += f' Recipient="{recipient}"'
         if confirmation_not_before is not None:
             confirmation_attrs += f' NotBefore="{_iso(confirmation_not_before)}"'
-        session_attr = (f' SessionNotOnOrAfter="{_iso(session_not_on_or_after)}"'
-                        if session_not_on_or_after else "")
+        session_attr = (
+            f' SessionNotOnOrAfter="{_iso(session_not_on_or_after)}"'
+            if session_not_on_or_after
+            else ""
+        )
         assertion = (
             f'<saml:Assertion xmlns:saml="{SAML}" ID="{assertion_id}" Version="2.0" '
             f'IssueInstant="{_iso(now)}"><saml:Issuer>{issuer}</saml:Issuer>'
@@ -156,8 +167,9 @@ class TestIdp:
         key = signing_key or self.keys[0]
         assertion_element = etree.fromstring(assertion.encode())
         if sign in ("assertion", "both"):
-            assertion_element = self._sign(assertion_element, assertion_id, key,
-                                           signature_algorithm, digest_algorithm)
+            assertion_element = self._sign(
+                assertion_element, assertion_id, key, signature_algorithm, digest_algorithm
+            )
         response = etree.fromstring(
             f'<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{response_id}" '
             f'Version="2.0" IssueInstant="{_iso(now)}" Destination="{destination or recipient}">'
@@ -166,23 +178,31 @@ class TestIdp:
         )
         if encrypt_to is not None:
             assertion_element = encrypt_assertion(
-                assertion_element, encrypt_to, key_transport=key_transport,
-                content=content_encryption, key_as_sibling=key_as_sibling)
+                assertion_element,
+                encrypt_to,
+                key_transport=key_transport,
+                content=content_encryption,
+                key_as_sibling=key_as_sibling,
+            )
         response.append(assertion_element)
         if sign in ("response", "both"):
-            response = self._sign(response, response_id, key, signature_algorithm,
-                                  digest_algorithm)
+            response = self._sign(response, response_id, key, signature_algorithm, digest_algorithm)
         return bytes(etree.tostring(response))
 
     @staticmethod
-    def _sign(element: etree._Element, element_id: str, key: SigningKey, algorithm: str,
-              digest: str) -> etree._Element:
+    def _sign(
+        element: etree._Element, element_id: str, key: SigningKey, algorithm: str, digest: str
+    ) -> etree._Element:
         signer_class = _LegacySha1Signer if "sha1" in f"{algorithm}{digest}" else XMLSigner
-        signer = signer_class(signature_algorithm=algorithm, digest_algorithm=digest,
-                              c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+        signer = signer_class(
+            signature_algorithm=algorithm,
+            digest_algorithm=digest,
+            c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+        )
         signer.namespaces = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
-        signed: etree._Element = signer.sign(element, key=key.key, cert=[key.cert],
-                                             reference_uri=element_id)
+        signed: etree._Element = signer.sign(
+            element, key=key.key, cert=[key.cert], reference_uri=element_id
+        )
         return signed
 
 

@@ -20,7 +20,8 @@ from lxml import etree
 
 MAX_DOCUMENT_BYTES = 10_000_000  # IAM's SAMLMetadataDocument maximum; responses are far smaller
 _DECLARATION = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+    rb"\A(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']"
+)
 _UTF8_NAMES = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
 
 
@@ -37,9 +38,16 @@ class _RefuseEverything(etree.Resolver):  # type: ignore[misc]
 
 def _make_parser() -> etree.XMLParser:
     parser = etree.XMLParser(
-        encoding="utf-8", resolve_entities=False, no_network=True, dtd_validation=False,
-        load_dtd=False, attribute_defaults=False, huge_tree=False, remove_comments=False,
-        remove_pis=True, collect_ids=False,
+        encoding="utf-8",
+        resolve_entities=False,
+        no_network=True,
+        dtd_validation=False,
+        load_dtd=False,
+        attribute_defaults=False,
+        huge_tree=False,
+        remove_comments=False,
+        remove_pis=True,
+        collect_ids=False,
     )
     parser.resolvers.add(_RefuseEverything())
     return parser

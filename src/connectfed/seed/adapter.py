@@ -43,8 +43,9 @@ class WireAdapter:
     def access_key(self, access_key_id: str) -> AccessKey | None:
         return self._store.get_access_key(access_key_id)
 
-    def create_access_key(self, root: Principal, user: IamUser | None,
-                          fixed: FixedKey | None) -> AccessKey:
+    def create_access_key(
+        self, root: Principal, user: IamUser | None, fixed: FixedKey | None
+    ) -> AccessKey:
         params = {"UserName": user.user_name} if user else {}
         pair = (fixed.access_key_id, fixed.secret_access_key) if fixed else None
         out = self._services.iam.create_access_key(root, params, fixed=pair)["AccessKey"]
@@ -62,11 +63,21 @@ class WireAdapter:
     def role(self, account_id: str, name: str) -> Role | None:
         return self._store.get_role(account_id, name)
 
-    def create_role(self, root: Principal, name: str, path: str, trust: str,
-                    description: str | None, max_session_duration: int) -> Role:
-        params: dict[str, Any] = {"RoleName": name, "Path": path,
-                                  "AssumeRolePolicyDocument": trust,
-                                  "MaxSessionDuration": max_session_duration}
+    def create_role(
+        self,
+        root: Principal,
+        name: str,
+        path: str,
+        trust: str,
+        description: str | None,
+        max_session_duration: int,
+    ) -> Role:
+        params: dict[str, Any] = {
+            "RoleName": name,
+            "Path": path,
+            "AssumeRolePolicyDocument": trust,
+            "MaxSessionDuration": max_session_duration,
+        }
         if description is not None:
             params["Description"] = description
         self._services.iam.create_role(root, params)
@@ -76,32 +87,44 @@ class WireAdapter:
 
     def update_trust(self, root: Principal, name: str, trust: str) -> None:
         self._services.iam.update_assume_role_policy(
-            root, {"RoleName": name, "PolicyDocument": trust})
+            root, {"RoleName": name, "PolicyDocument": trust}
+        )
 
     def inline_policies(self, kind: str, owner_id: str) -> dict[str, str]:
         return {p.policy_name: p.document for p in self._store.list_policies(kind, owner_id)}
 
-    def put_policy(self, root: Principal, kind: str, owner: str, name: str,
-                   document: str) -> None:
-        self._services.iam.put_policy(root, kind, {f"{kind.title()}Name": owner,
-                                                   "PolicyName": name,
-                                                   "PolicyDocument": document})
+    def put_policy(self, root: Principal, kind: str, owner: str, name: str, document: str) -> None:
+        self._services.iam.put_policy(
+            root,
+            kind,
+            {f"{kind.title()}Name": owner, "PolicyName": name, "PolicyDocument": document},
+        )
 
     # -- Connect instances and users ---------------------------------------------------------
     def instance(self, instance_id: str) -> Instance | None:
         return self._store.get_instance(instance_id)
 
     def instance_by_alias(self, account_id: str, region: str, alias: str) -> Instance | None:
-        return next((i for i in self._store.list_instances(account_id)
-                     if i.alias == alias and i.region == region), None)
+        return next(
+            (
+                i
+                for i in self._store.list_instances(account_id)
+                if i.alias == alias and i.region == region
+            ),
+            None,
+        )
 
     def create_instance(self, root: Principal, spec: InstanceSpec, alias: str) -> Instance:
-        created = self._services.instances.create_instance(root, {
-            "IdentityManagementType": spec.identity_management_type,
-            "InstanceAlias": alias,
-            "InboundCallsEnabled": spec.inbound_calls,
-            "OutboundCallsEnabled": spec.outbound_calls,
-        }, instance_id=spec.instance_id)
+        created = self._services.instances.create_instance(
+            root,
+            {
+                "IdentityManagementType": spec.identity_management_type,
+                "InstanceAlias": alias,
+                "InboundCallsEnabled": spec.inbound_calls,
+                "OutboundCallsEnabled": spec.outbound_calls,
+            },
+            instance_id=spec.instance_id,
+        )
         instance = self._store.get_instance(created["Id"])
         assert instance is not None
         return instance
@@ -112,12 +135,21 @@ class WireAdapter:
     def connect_user(self, instance_id: str, username: str) -> ConnectUser | None:
         return self._store.find_connect_user(instance_id, username)
 
-    def create_connect_user(self, root: Principal, instance: Instance, spec: ConnectUserSpec,
-                            security: list[str], routing: str) -> ConnectUser:
+    def create_connect_user(
+        self,
+        root: Principal,
+        instance: Instance,
+        spec: ConnectUserSpec,
+        security: list[str],
+        routing: str,
+    ) -> ConnectUser:
         params: dict[str, Any] = {
-            "InstanceId": instance.instance_id, "Username": spec.username,
-            "PhoneConfig": spec.phone, "SecurityProfileIds": security,
-            "RoutingProfileId": routing, "IdentityInfo": spec.identity,
+            "InstanceId": instance.instance_id,
+            "Username": spec.username,
+            "PhoneConfig": spec.phone,
+            "SecurityProfileIds": security,
+            "RoutingProfileId": routing,
+            "IdentityInfo": spec.identity,
         }
         if spec.password is not None:
             params["Password"] = spec.password
@@ -126,10 +158,10 @@ class WireAdapter:
         assert user is not None
         return user
 
-    def update_identity(self, root: Principal, user: ConnectUser,
-                        identity: dict[str, str]) -> None:
-        self._services.instances.update_identity_info(root, {
-            "InstanceId": user.instance_id, "UserId": user.user_id, "IdentityInfo": identity})
+    def update_identity(self, root: Principal, user: ConnectUser, identity: dict[str, str]) -> None:
+        self._services.instances.update_identity_info(
+            root, {"InstanceId": user.instance_id, "UserId": user.user_id, "IdentityInfo": identity}
+        )
 
     @staticmethod
     def identity_of(user: ConnectUser) -> dict[str, str]:

@@ -58,8 +58,11 @@ class Run:
         self.region = services.settings.region
         self.result = Applied(services.bootstrap.account_id)
         self.instance_refs: dict[str, tuple[str, str]] = {}  # ref -> (id, ARN)
-        self._idp = idp_for(services.store, public_url) if any(
-            p.is_test_idp for a in world.accounts for p in a.saml_providers) else None
+        self._idp = (
+            idp_for(services.store, public_url)
+            if any(p.is_test_idp for a in world.accounts for p in a.saml_providers)
+            else None
+        )
 
     # -- helpers ---------------------------------------------------------------------------------
     def record(self, kind: str, name: str, outcome: Outcome, where: Where) -> None:
@@ -81,9 +84,14 @@ class Run:
     def root(self, account_id: str) -> Principal:
         boot = self.services.bootstrap
         key = boot.root_access_key_id if account_id == boot.account_id else ""
-        return Principal(kind="root", account_id=account_id,
-                         arn=f"arn:aws:iam::{account_id}:root", user_id=account_id,
-                         name="root", access_key_id=key)
+        return Principal(
+            kind="root",
+            account_id=account_id,
+            arn=f"arn:aws:iam::{account_id}:root",
+            user_id=account_id,
+            name="root",
+            access_key_id=key,
+        )
 
     def context(self, account_id: str) -> Context:
         return Context(account_id, self.region, self.public_url, self.instance_refs)
@@ -97,8 +105,11 @@ class Run:
         accounts: list[tuple[AccountSpec, str]] = []
         for spec in self.world.accounts:
             if spec.account_id == boot:
-                self.refuse(spec.where, f"account {boot} is the server's own (bootstrap) "
-                                        "account: declare its contents at the top level")
+                self.refuse(
+                    spec.where,
+                    f"account {boot} is the server's own (bootstrap) "
+                    "account: declare its contents at the top level",
+                )
             accounts.append((spec, spec.account_id or boot))
             self.result.accounts[spec.account_id or boot] = AppliedAccount(spec.account_id or boot)
         connect = ConnectSteps(self)
@@ -120,13 +131,16 @@ class Run:
                         self.record("IAM user", user.user_name, Outcome.CREATED, user_spec.where)
                     else:
                         if user.path != user_spec.path:
-                            self.refuse(user_spec.where, f"user {user.user_name} exists with "
-                                        f"path {user.path}; a user's path cannot be changed")
-                        self.record("IAM user", user.user_name, Outcome.UNCHANGED,
-                                    user_spec.where)
+                            self.refuse(
+                                user_spec.where,
+                                f"user {user.user_name} exists with "
+                                f"path {user.path}; a user's path cannot be changed",
+                            )
+                        self.record("IAM user", user.user_name, Outcome.UNCHANGED, user_spec.where)
                 self.account(account_id).user_arns[user.user_name] = user.arn
                 self.account(account_id).user_keys[user.user_name] = self.keys(
-                    root, user, user_spec.access_keys)
+                    root, user, user_spec.access_keys
+                )
                 self.policies(root, "user", user.user_name, user.user_id, user_spec.policies)
         for spec, account_id in accounts:
             for role_spec in spec.roles:
@@ -135,53 +149,69 @@ class Run:
         return self.result
 
     # -- IAM -------------------------------------------------------------------------------------
-    def keys(self, root: Principal, user: IamUser | None,
-             specs: tuple[AccessKeySpec, ...]) -> list[AccessKey]:
+    def keys(
+        self, root: Principal, user: IamUser | None, specs: tuple[AccessKeySpec, ...]
+    ) -> list[AccessKey]:
         """The declared keys of a user (``None``: of the account's root): fixed ones exactly,
         generated ones matched to keys the user already has."""
         account_id = root.account_id
         owner_id = user.user_id if user else None
         owner = user.user_name if user else f"root of {account_id}"
         fixed = {s.fixed.access_key_id for s in specs if s.fixed}
-        spare = [k for k in self.wire.access_keys(account_id, user)
-                 if k.access_key_id not in fixed]
+        spare = [k for k in self.wire.access_keys(account_id, user) if k.access_key_id not in fixed]
         out: list[AccessKey] = []
         for spec in specs:
             with self.at(spec.where):
                 if spec.fixed is None:
                     if spare:
                         key = spare.pop(0)
-                        self.record("access key", f"{key.access_key_id} of {owner}",
-                                    Outcome.UNCHANGED, spec.where)
+                        self.record(
+                            "access key",
+                            f"{key.access_key_id} of {owner}",
+                            Outcome.UNCHANGED,
+                            spec.where,
+                        )
                     else:
                         key = self.wire.create_access_key(root, user, None)
-                        self.record("access key", f"{key.access_key_id} of {owner}",
-                                    Outcome.CREATED, spec.where)
+                        self.record(
+                            "access key",
+                            f"{key.access_key_id} of {owner}",
+                            Outcome.CREATED,
+                            spec.where,
+                        )
                     out.append(key)
                     continue
                 found = self.wire.access_key(spec.fixed.access_key_id)
-                if found is not None and (found.account_id != account_id
-                                          or found.user_id != owner_id):
-                    self.refuse(spec.where, f"access key {found.access_key_id} already "
-                                            "belongs to another principal")
+                if found is not None and (
+                    found.account_id != account_id or found.user_id != owner_id
+                ):
+                    self.refuse(
+                        spec.where,
+                        f"access key {found.access_key_id} already belongs to another principal",
+                    )
                 outcome = Outcome.CREATED
                 if found is not None:
-                    if hmac.compare_digest(found.secret_access_key.encode(),
-                                           spec.fixed.secret_access_key.encode()):
-                        self.record("access key", f"{found.access_key_id} of {owner}",
-                                    Outcome.UNCHANGED, spec.where)
+                    if hmac.compare_digest(
+                        found.secret_access_key.encode(), spec.fixed.secret_access_key.encode()
+                    ):
+                        self.record(
+                            "access key",
+                            f"{found.access_key_id} of {owner}",
+                            Outcome.UNCHANGED,
+                            spec.where,
+                        )
                         out.append(found)
                         continue
                     self.wire.delete_access_key(root, found)
                     outcome = Outcome.UPDATED
                 key = self.wire.create_access_key(root, user, spec.fixed)
-                self.record("access key", f"{key.access_key_id} of {owner}", outcome,
-                            spec.where)
+                self.record("access key", f"{key.access_key_id} of {owner}", outcome, spec.where)
                 out.append(key)
         return out
 
-    def policies(self, root: Principal, kind: str, owner: str, owner_id: str,
-                 specs: tuple[PolicySpec, ...]) -> None:
+    def policies(
+        self, root: Principal, kind: str, owner: str, owner_id: str, specs: tuple[PolicySpec, ...]
+    ) -> None:
         existing = self.wire.inline_policies(kind, owner_id)
         for spec in specs:
             with self.at(spec.where):
@@ -199,20 +229,32 @@ class Run:
             trust = self.context(root.account_id).expand_all(spec.trust.value)
             role = self.wire.role(root.account_id, spec.name)
             if role is None:
-                role = self.wire.create_role(root, spec.name, spec.path, json.dumps(trust),
-                                             spec.description, spec.max_session_duration)
+                role = self.wire.create_role(
+                    root,
+                    spec.name,
+                    spec.path,
+                    json.dumps(trust),
+                    spec.description,
+                    spec.max_session_duration,
+                )
                 outcome = Outcome.CREATED
             else:
-                fixed = (("path", role.path, spec.path),
-                         ("max_session_duration", role.max_session_duration,
-                          spec.max_session_duration),
-                         ("description", role.description,
-                          spec.description if spec.description is not None
-                          else role.description))
+                fixed = (
+                    ("path", role.path, spec.path),
+                    ("max_session_duration", role.max_session_duration, spec.max_session_duration),
+                    (
+                        "description",
+                        role.description,
+                        spec.description if spec.description is not None else role.description,
+                    ),
+                )
                 for name, have, want in fixed:
                     if have != want:
-                        self.refuse(spec.where, f"role {role.role_name} exists with {name} "
-                                    f"{have!r}; a role's {name} cannot be changed here")
+                        self.refuse(
+                            spec.where,
+                            f"role {role.role_name} exists with {name} "
+                            f"{have!r}; a role's {name} cannot be changed here",
+                        )
                 outcome = Outcome.UNCHANGED
                 if json.loads(role.trust_policy) != trust:
                     self.wire.update_trust(root, role.role_name, json.dumps(trust))
@@ -248,11 +290,14 @@ class Run:
                 for user in provider.test_idp_users:
                     with self.at(user.where):
                         roles = tuple(
-                            role if role.startswith("arn:")
+                            role
+                            if role.startswith("arn:")
                             else f"arn:aws:iam::{account_id}:role/{role}"
-                            for role in (context.expand(r) for r in user.roles))
-                        users[user.name] = IdpUser(user.name, user.session_name, roles,
-                                                   context.expand(user.relay_state))
+                            for role in (context.expand(r) for r in user.roles)
+                        )
+                        users[user.name] = IdpUser(
+                            user.name, user.session_name, roles, context.expand(user.relay_state)
+                        )
                 arn = self.account(account_id).provider_arns[provider.name]
                 return TestIdpSite(self._idp, arn, users, f"{self.public_url}/saml")
         return None

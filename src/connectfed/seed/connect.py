@@ -34,16 +34,24 @@ class ConnectSteps:
             alias = run.context(root.account_id).expand(spec.alias)
             if spec.instance_id is not None:
                 found = self.wire.instance(spec.instance_id)
-                if found is not None and (found.account_id != root.account_id
-                                          or found.alias != alias):
-                    run.refuse(spec.where, f"instance {spec.instance_id} exists with another "
-                                           "account or alias")
+                if found is not None and (
+                    found.account_id != root.account_id or found.alias != alias
+                ):
+                    run.refuse(
+                        spec.where,
+                        f"instance {spec.instance_id} exists with another account or alias",
+                    )
             else:
                 found = self.wire.instance_by_alias(root.account_id, run.region, alias)
-            if found is not None and found.identity_management_type != \
-                    spec.identity_management_type:
-                run.refuse(spec.where, f"instance {alias} exists with identity management "
-                                       f"type {found.identity_management_type}")
+            if (
+                found is not None
+                and found.identity_management_type != spec.identity_management_type
+            ):
+                run.refuse(
+                    spec.where,
+                    f"instance {alias} exists with identity management "
+                    f"type {found.identity_management_type}",
+                )
             outcome = Outcome.UNCHANGED
             if found is None:
                 found = self.wire.create_instance(root, spec, alias)
@@ -68,70 +76,107 @@ class ConnectSteps:
     def agent_status(self, root: Principal, iid: str, spec: AgentStatusSpec) -> None:
         run = self.run
         with run.at(spec.where):
-            found = next((s for s in self.admin.list_agent_statuses(root, iid, ())
-                          if s.name == spec.name), None)
+            found = next(
+                (s for s in self.admin.list_agent_statuses(root, iid, ()) if s.name == spec.name),
+                None,
+            )
             if found is None:
-                self.admin.create_agent_status(root, iid, spec.name, spec.description,
-                                               spec.enabled, spec.display_order)
+                self.admin.create_agent_status(
+                    root, iid, spec.name, spec.description, spec.enabled, spec.display_order
+                )
                 outcome = Outcome.CREATED
             elif (found.description, found.enabled, found.display_order) == (
-                    spec.description, spec.enabled, spec.display_order):
+                spec.description,
+                spec.enabled,
+                spec.display_order,
+            ):
                 outcome = Outcome.UNCHANGED
             else:
-                self.admin.update_agent_status(root, iid, found.status_id, AgentStatusChange(
-                    description=spec.description or "", enabled=spec.enabled,
-                    display_order=spec.display_order, reset_order=spec.display_order is None))
+                self.admin.update_agent_status(
+                    root,
+                    iid,
+                    found.status_id,
+                    AgentStatusChange(
+                        description=spec.description or "",
+                        enabled=spec.enabled,
+                        display_order=spec.display_order,
+                        reset_order=spec.display_order is None,
+                    ),
+                )
                 outcome = Outcome.UPDATED
         run.record("agent status", spec.name, outcome, spec.where)
 
     def queue(self, root: Principal, instance: Instance, spec: QueueSpec) -> None:
         run, iid = self.run, instance.instance_id
         with run.at(spec.where):
-            found = next((q for q in self.admin.list_queues(root, iid, ())
-                          if q.name == spec.name), None)
+            found = next(
+                (q for q in self.admin.list_queues(root, iid, ()) if q.name == spec.name), None
+            )
             if found is None:
                 hours = run.services.agents.ensure_defaults(instance).hours_of_operation_id
-                self.admin.create_queue(root, iid, spec.name, spec.description, hours,
-                                        spec.max_contacts)
+                self.admin.create_queue(
+                    root, iid, spec.name, spec.description, hours, spec.max_contacts
+                )
                 outcome = Outcome.CREATED
             else:
-                if (found.description, found.max_contacts) != (spec.description,
-                                                               spec.max_contacts):
-                    run.refuse(spec.where, f"queue {spec.name} exists with another description "
-                                           "or max_contacts, which cannot be changed here")
+                if (found.description, found.max_contacts) != (spec.description, spec.max_contacts):
+                    run.refuse(
+                        spec.where,
+                        f"queue {spec.name} exists with another description "
+                        "or max_contacts, which cannot be changed here",
+                    )
                 outcome = Outcome.UNCHANGED
         run.record("queue", spec.name, outcome, spec.where)
 
     def _queue_id(self, root: Principal, iid: str, name: str, where: Where) -> str:
         queues = {q.name: q.queue_id for q in self.admin.list_queues(root, iid, ())}
         if name not in queues:
-            self.run.refuse(where, f"no queue named {name!r} in this instance (known: "
-                                   f"{', '.join(sorted(queues))})")
+            self.run.refuse(
+                where,
+                f"no queue named {name!r} in this instance (known: {', '.join(sorted(queues))})",
+            )
         return queues[name]
 
     def routing_profile(self, root: Principal, iid: str, spec: RoutingProfileSpec) -> None:
         run = self.run
         with run.at(spec.where):
             outbound = self._queue_id(root, iid, spec.default_outbound_queue, spec.where)
-            members = [QueueConfig(self._queue_id(root, iid, m.queue, m.where), m.channel,
-                                   m.priority, m.delay) for m in spec.queues]
-            found = next((p for p in self.wire.profiles(iid, "routing")
-                          if p.name == spec.name), None)
+            members = [
+                QueueConfig(
+                    self._queue_id(root, iid, m.queue, m.where), m.channel, m.priority, m.delay
+                )
+                for m in spec.queues
+            ]
+            found = next(
+                (p for p in self.wire.profiles(iid, "routing") if p.name == spec.name), None
+            )
             if found is None:
-                self.admin.create_routing_profile(root, iid, spec.name, spec.description,
-                                                  outbound, members, spec.media_concurrencies)
+                self.admin.create_routing_profile(
+                    root,
+                    iid,
+                    spec.name,
+                    spec.description,
+                    outbound,
+                    members,
+                    spec.media_concurrencies,
+                )
                 outcome = Outcome.CREATED
             else:
-                have = self.admin.describe_routing_profile(root, iid, found.profile_id,
-                                                           "DescribeRoutingProfile")
-                same = (have.default_outbound_queue_id == outbound
-                        and {(q.queue.queue_id, q.channel, q.priority, q.delay)
-                             for q in have.queues}
-                        == {(m.queue_id, m.channel, m.priority, m.delay) for m in members}
-                        and set(have.media_concurrencies) == set(spec.media_concurrencies))
+                have = self.admin.describe_routing_profile(
+                    root, iid, found.profile_id, "DescribeRoutingProfile"
+                )
+                same = (
+                    have.default_outbound_queue_id == outbound
+                    and {(q.queue.queue_id, q.channel, q.priority, q.delay) for q in have.queues}
+                    == {(m.queue_id, m.channel, m.priority, m.delay) for m in members}
+                    and set(have.media_concurrencies) == set(spec.media_concurrencies)
+                )
                 if not same:
-                    run.refuse(spec.where, f"routing profile {spec.name} exists with other "
-                                           "queues or concurrency, which cannot be changed here")
+                    run.refuse(
+                        spec.where,
+                        f"routing profile {spec.name} exists with other "
+                        "queues or concurrency, which cannot be changed here",
+                    )
                 outcome = Outcome.UNCHANGED
         run.record("routing profile", spec.name, outcome, spec.where)
 
@@ -142,28 +187,37 @@ class ConnectSteps:
             routing = {p.name: p.profile_id for p in self.wire.profiles(iid, "routing")}
             for name in spec.security_profiles:
                 if name not in security:
-                    run.refuse(spec.where, f"no security profile named {name!r} (known: "
-                                           f"{', '.join(sorted(security))})")
+                    run.refuse(
+                        spec.where,
+                        f"no security profile named {name!r} (known: "
+                        f"{', '.join(sorted(security))})",
+                    )
             if spec.routing_profile not in routing:
-                run.refuse(spec.where, f"no routing profile named {spec.routing_profile!r} "
-                                       f"(known: {', '.join(sorted(routing))})")
+                run.refuse(
+                    spec.where,
+                    f"no routing profile named {spec.routing_profile!r} "
+                    f"(known: {', '.join(sorted(routing))})",
+                )
             wanted_security = [security[n] for n in spec.security_profiles]
             wanted_routing = routing[spec.routing_profile]
             user = self.wire.connect_user(iid, spec.username)
             if user is not None and spec.user_id is not None and user.user_id != spec.user_id:
                 run.refuse(spec.where, f"user {spec.username} exists with id {user.user_id}")
             if user is None:
-                user = self.wire.create_connect_user(root, instance, spec, wanted_security,
-                                                     wanted_routing)
+                user = self.wire.create_connect_user(
+                    root, instance, spec, wanted_security, wanted_routing
+                )
                 outcome = Outcome.CREATED
             else:
                 if set(user.security_profile_ids) != set(wanted_security):
-                    run.refuse(spec.where, f"user {spec.username} exists with other security "
-                                           "profiles, which cannot be changed here")
+                    run.refuse(
+                        spec.where,
+                        f"user {spec.username} exists with other security "
+                        "profiles, which cannot be changed here",
+                    )
                 outcome = Outcome.UNCHANGED
                 if user.routing_profile_id != wanted_routing:
-                    self.admin.update_user_routing_profile(root, iid, user.user_id,
-                                                           wanted_routing)
+                    self.admin.update_user_routing_profile(root, iid, user.user_id, wanted_routing)
                     outcome = Outcome.UPDATED
                 if self.wire.identity_of(user) != spec.identity:
                     self.wire.update_identity(root, user, spec.identity)

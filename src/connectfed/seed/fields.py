@@ -29,8 +29,9 @@ class Findings:
 class Fields:
     """The fields of one mapping; a node that is no mapping is reported once and reads empty."""
 
-    def __init__(self, node: Located, found: Findings, known: Sequence[str],
-                 what: str = "a mapping") -> None:
+    def __init__(
+        self, node: Located, found: Findings, known: Sequence[str], what: str = "a mapping"
+    ) -> None:
         self.node = node
         self.found = found
         if not node.is_mapping:
@@ -41,8 +42,11 @@ class Fields:
         for key in self._values:
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else \
-                    f" (expected one of: {', '.join(known)})"
+                hint = (
+                    f" (did you mean {close[0]!r}?)"
+                    if close
+                    else f" (expected one of: {', '.join(known)})"
+                )
                 self.error(node.key_where[key], f"unknown field{hint}")
 
     def error(self, where: Where, message: str) -> None:
@@ -64,9 +68,16 @@ class Fields:
         found = self._values.get(key)
         return found if found is not None and found.value is not None else None
 
-    def text(self, key: str, *, required: bool = False, default: str | None = None,
-             pattern: re.Pattern[str] | None = None, rule: str = "",
-             placeholders: bool = False) -> str | None:
+    def text(
+        self,
+        key: str,
+        *,
+        required: bool = False,
+        default: str | None = None,
+        pattern: re.Pattern[str] | None = None,
+        rule: str = "",
+        placeholders: bool = False,
+    ) -> str | None:
         node = self.get(key)
         if node is None:
             if required:
@@ -83,8 +94,7 @@ class Fields:
             return default
         return value
 
-    def integer(self, key: str, *, default: int | None, minimum: int,
-                maximum: int) -> int | None:
+    def integer(self, key: str, *, default: int | None, minimum: int, maximum: int) -> int | None:
         node = self.get(key)
         if node is None:
             return default

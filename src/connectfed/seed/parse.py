@@ -51,17 +51,25 @@ USERNAME = re.compile(r"[^\s]{1,100}")
 T = TypeVar("T")
 
 
-def _unique(found: Findings, items: Sequence[T], key: Callable[[T], str | None],
-            where: Callable[[T], Where], what: str) -> None:
+def _unique(
+    found: Findings,
+    items: Sequence[T],
+    key: Callable[[T], str | None],
+    where: Callable[[T], Where],
+    what: str,
+) -> None:
     first: dict[str, Where] = {}
     for item in items:
         name = key(item)
         if name is None:
             continue
         if name in first:
-            found.errors.append(SeedError(
-                where(item), f"{what} {name!r} is declared twice (first on line "
-                             f"{first[name].line})"))
+            found.errors.append(
+                SeedError(
+                    where(item),
+                    f"{what} {name!r} is declared twice (first on line {first[name].line})",
+                )
+            )
         else:
             first[name] = where(item)
 
@@ -73,14 +81,19 @@ class _Parser:
 
     def access_key(self, node: Located) -> AccessKeySpec:
         fields = Fields(node, self.found, ("access_key_id", "secret_access_key"))
-        key_id = fields.text("access_key_id", pattern=ACCESS_KEY_ID,
-                             rule="AKIA followed by 16 capital letters or digits")
-        secret = fields.text("secret_access_key", pattern=SECRET,
-                             rule="40 characters of A-Z, a-z, 0-9, / and +")
+        key_id = fields.text(
+            "access_key_id",
+            pattern=ACCESS_KEY_ID,
+            rule="AKIA followed by 16 capital letters or digits",
+        )
+        secret = fields.text(
+            "secret_access_key", pattern=SECRET, rule="40 characters of A-Z, a-z, 0-9, / and +"
+        )
         if fields.has("access_key_id") != fields.has("secret_access_key"):
             missing = "access_key_id" if fields.has("secret_access_key") else "secret_access_key"
-            fields.error(fields.where(missing), "is required with a fixed key (give both or "
-                                                "neither)")
+            fields.error(
+                fields.where(missing), "is required with a fixed key (give both or neither)"
+            )
         fixed = FixedKey(key_id, secret) if key_id is not None and secret is not None else None
         return AccessKeySpec(fixed, node.where)
 
@@ -95,8 +108,10 @@ class _Parser:
         holder = Fields(node, self.found, list(node.value))
         for name, value in node.items():
             if not POLICY_NAME.fullmatch(name):
-                fields.error(node.key_where[name], f"policy name {name!r} is not valid: up to "
-                                                   "128 of A-Z a-z 0-9 _+=,.@-")
+                fields.error(
+                    node.key_where[name],
+                    f"policy name {name!r} is not valid: up to 128 of A-Z a-z 0-9 _+=,.@-",
+                )
             document = holder.document(name)
             if document is not None:
                 out.append(PolicySpec(name, document, value.where))
@@ -104,8 +119,12 @@ class _Parser:
 
     def iam_user(self, node: Located) -> IamUserSpec:
         fields = Fields(node, self.found, ("name", "path", "access_keys", "policies"))
-        name = fields.text("name", required=True, pattern=IAM_NAME,
-                           rule="up to 64 of A-Z a-z 0-9 _+=,.@-") or ""
+        name = (
+            fields.text(
+                "name", required=True, pattern=IAM_NAME, rule="up to 64 of A-Z a-z 0-9 _+=,.@-"
+            )
+            or ""
+        )
         path = fields.text("path", default="/", pattern=IAM_PATH, rule="/ or /.../") or "/"
         keys = tuple(self.access_key(k) for k in fields.items("access_keys"))
         if len(keys) > 2:
@@ -113,39 +132,66 @@ class _Parser:
         return IamUserSpec(name, path, keys, self.policies(fields), node.where)
 
     def role(self, node: Located) -> RoleSpec:
-        fields = Fields(node, self.found, ("name", "path", "description",
-                                           "max_session_duration", "trust", "policies"))
-        name = fields.text("name", required=True, pattern=IAM_NAME,
-                           rule="up to 64 of A-Z a-z 0-9 _+=,.@-") or ""
+        fields = Fields(
+            node,
+            self.found,
+            ("name", "path", "description", "max_session_duration", "trust", "policies"),
+        )
+        name = (
+            fields.text(
+                "name", required=True, pattern=IAM_NAME, rule="up to 64 of A-Z a-z 0-9 _+=,.@-"
+            )
+            or ""
+        )
         path = fields.text("path", default="/", pattern=IAM_PATH, rule="/ or /.../") or "/"
         description = fields.text("description")
-        duration = fields.integer("max_session_duration", default=3600, minimum=3600,
-                                  maximum=43200) or 3600
+        duration = (
+            fields.integer("max_session_duration", default=3600, minimum=3600, maximum=43200)
+            or 3600
+        )
         trust = fields.document("trust", required=True) or Document({}, node.where)
-        return RoleSpec(name, path, description, duration, trust, self.policies(fields),
-                        node.where)
+        return RoleSpec(name, path, description, duration, trust, self.policies(fields), node.where)
 
     def idp_user(self, node: Located) -> IdpUserSpec:
         fields = Fields(node, self.found, ("name", "session_name", "roles", "relay_state"))
-        name = fields.text("name", required=True, pattern=USERNAME,
-                           rule="1 to 100 characters, no spaces") or ""
-        session = fields.text("session_name", default=name, pattern=USERNAME,
-                              rule="1 to 100 characters, no spaces") or name
+        name = (
+            fields.text(
+                "name", required=True, pattern=USERNAME, rule="1 to 100 characters, no spaces"
+            )
+            or ""
+        )
+        session = (
+            fields.text(
+                "session_name",
+                default=name,
+                pattern=USERNAME,
+                rule="1 to 100 characters, no spaces",
+            )
+            or name
+        )
         roles = fields.strings("roles", placeholders=True)
         if not roles:
-            fields.error(fields.where("roles"), "is required: the roles (names or ARNs) the "
-                                                "user's assertions carry")
+            fields.error(
+                fields.where("roles"),
+                "is required: the roles (names or ARNs) the user's assertions carry",
+            )
         relay = fields.text("relay_state", default="", placeholders=True) or ""
         return IdpUserSpec(name, session, tuple(roles), relay, node.where)
 
     def saml_provider(self, node: Located) -> SamlProviderSpec:
         fields = Fields(node, self.found, ("name", "metadata", "metadata_file", "test_idp"))
-        name = fields.text("name", required=True, pattern=SAML_NAME,
-                           rule="up to 128 of A-Z a-z 0-9 ._-") or ""
+        name = (
+            fields.text(
+                "name", required=True, pattern=SAML_NAME, rule="up to 128 of A-Z a-z 0-9 ._-"
+            )
+            or ""
+        )
         given = [k for k in ("metadata", "metadata_file", "test_idp") if fields.has(k)]
         if len(given) != 1:
-            fields.error(fields.where(given[1] if len(given) > 1 else None),
-                         "give exactly one of metadata, metadata_file and test_idp")
+            fields.error(
+                fields.where(given[1] if len(given) > 1 else None),
+                "give exactly one of metadata, metadata_file and test_idp",
+            )
         metadata = fields.text("metadata")
         file_name = fields.text("metadata_file")
         if file_name is not None:
@@ -170,15 +216,34 @@ class _Parser:
         return SamlProviderSpec(name, metadata, users, node.where)
 
     def instance(self, node: Located) -> InstanceSpec:
-        fields = Fields(node, self.found, (
-            "ref", "id", "alias", "identity_management_type", "inbound_calls",
-            "outbound_calls", "agent_statuses", "queues", "routing_profiles", "users"))
+        fields = Fields(
+            node,
+            self.found,
+            (
+                "ref",
+                "id",
+                "alias",
+                "identity_management_type",
+                "inbound_calls",
+                "outbound_calls",
+                "agent_statuses",
+                "queues",
+                "routing_profiles",
+                "users",
+            ),
+        )
         ref = fields.text("ref", pattern=REF, rule="up to 64 of A-Z a-z 0-9 _-")
         instance_id = fields.text("id", pattern=UUID, rule="a lower-case UUID")
         alias = fields.text("alias", required=True, placeholders=True) or ""
-        kind = fields.text("identity_management_type", default="SAML",
-                           pattern=re.compile("SAML|CONNECT_MANAGED"),
-                           rule="SAML or CONNECT_MANAGED") or "SAML"
+        kind = (
+            fields.text(
+                "identity_management_type",
+                default="SAML",
+                pattern=re.compile("SAML|CONNECT_MANAGED"),
+                rule="SAML or CONNECT_MANAGED",
+            )
+            or "SAML"
+        )
         statuses = tuple(self.agent_status(s) for s in fields.items("agent_statuses"))
         queues = tuple(self.queue(q) for q in fields.items("queues"))
         routing = tuple(self.routing_profile(r) for r in fields.items("routing_profiles"))
@@ -187,37 +252,63 @@ class _Parser:
         _unique(self.found, queues, lambda i: i.name, lambda i: i.where, "queue")
         _unique(self.found, routing, lambda i: i.name, lambda i: i.where, "routing profile")
         _unique(self.found, users, lambda u: u.username, lambda u: u.where, "user")
-        return InstanceSpec(ref, instance_id, alias, kind, fields.flag("inbound_calls", True),
-                            fields.flag("outbound_calls", True), statuses, queues, routing,
-                            users, node.where)
+        return InstanceSpec(
+            ref,
+            instance_id,
+            alias,
+            kind,
+            fields.flag("inbound_calls", True),
+            fields.flag("outbound_calls", True),
+            statuses,
+            queues,
+            routing,
+            users,
+            node.where,
+        )
 
     def agent_status(self, node: Located) -> AgentStatusSpec:
         fields = Fields(node, self.found, ("name", "description", "enabled", "display_order"))
         return AgentStatusSpec(
             fields.text("name", required=True, pattern=CONNECT_NAME, rule="1 to 127 characters")
-            or "", fields.text("description"), fields.flag("enabled", True),
-            fields.integer("display_order", default=None, minimum=1, maximum=50), node.where)
+            or "",
+            fields.text("description"),
+            fields.flag("enabled", True),
+            fields.integer("display_order", default=None, minimum=1, maximum=50),
+            node.where,
+        )
 
     def queue(self, node: Located) -> QueueSpec:
         fields = Fields(node, self.found, ("name", "description", "max_contacts"))
         return QueueSpec(
             fields.text("name", required=True, pattern=CONNECT_NAME, rule="1 to 127 characters")
-            or "", fields.text("description"),
-            fields.integer("max_contacts", default=None, minimum=0, maximum=10_000), node.where)
+            or "",
+            fields.text("description"),
+            fields.integer("max_contacts", default=None, minimum=0, maximum=10_000),
+            node.where,
+        )
 
     def routing_profile(self, node: Located) -> RoutingProfileSpec:
-        fields = Fields(node, self.found, ("name", "description", "default_outbound_queue",
-                                           "queues", "media_concurrencies"))
-        name = fields.text("name", required=True, pattern=CONNECT_NAME,
-                           rule="1 to 127 characters") or ""
+        fields = Fields(
+            node,
+            self.found,
+            ("name", "description", "default_outbound_queue", "queues", "media_concurrencies"),
+        )
+        name = (
+            fields.text("name", required=True, pattern=CONNECT_NAME, rule="1 to 127 characters")
+            or ""
+        )
         members = []
         for item in fields.items("queues"):
             member = Fields(item, self.found, ("queue", "channel", "priority", "delay"))
-            members.append(RoutingQueueSpec(
-                member.text("queue", required=True) or "",
-                self.channel(member, "channel") or Channel.VOICE,
-                member.integer("priority", default=1, minimum=1, maximum=99) or 1,
-                member.integer("delay", default=0, minimum=0, maximum=9999) or 0, item.where))
+            members.append(
+                RoutingQueueSpec(
+                    member.text("queue", required=True) or "",
+                    self.channel(member, "channel") or Channel.VOICE,
+                    member.integer("priority", default=1, minimum=1, maximum=99) or 1,
+                    member.integer("delay", default=0, minimum=0, maximum=9999) or 0,
+                    item.where,
+                )
+            )
         concurrency: list[tuple[Channel, int]] = []
         media = fields.mapping("media_concurrencies", [c.value for c in Channel])
         if media is not None:
@@ -226,9 +317,13 @@ class _Parser:
                 if count is not None:
                     concurrency.append((channel, count))
         return RoutingProfileSpec(
-            name, fields.text("description", default=name) or name,
+            name,
+            fields.text("description", default=name) or name,
             fields.text("default_outbound_queue", default="BasicQueue") or "BasicQueue",
-            tuple(members), tuple(concurrency) or ((Channel.VOICE, 1),), node.where)
+            tuple(members),
+            tuple(concurrency) or ((Channel.VOICE, 1),),
+            node.where,
+        )
 
     def channel(self, fields: Fields, key: str) -> Channel | None:
         value = fields.text(key, default="VOICE") or "VOICE"
@@ -239,27 +334,59 @@ class _Parser:
             return None
 
     def connect_user(self, node: Located) -> ConnectUserSpec:
-        fields = Fields(node, self.found, (
-            "username", "id", "first_name", "last_name", "email", "phone_type",
-            "desk_phone_number", "security_profiles", "routing_profile", "password"))
-        identity = {wire: value for key, wire in (("first_name", "FirstName"),
-                                                  ("last_name", "LastName"), ("email", "Email"))
-                    if (value := fields.text(key)) is not None}
-        phone_type = fields.text("phone_type", default="SOFT_PHONE",
-                                 pattern=re.compile("SOFT_PHONE|DESK_PHONE"),
-                                 rule="SOFT_PHONE or DESK_PHONE") or "SOFT_PHONE"
+        fields = Fields(
+            node,
+            self.found,
+            (
+                "username",
+                "id",
+                "first_name",
+                "last_name",
+                "email",
+                "phone_type",
+                "desk_phone_number",
+                "security_profiles",
+                "routing_profile",
+                "password",
+            ),
+        )
+        identity = {
+            wire: value
+            for key, wire in (
+                ("first_name", "FirstName"),
+                ("last_name", "LastName"),
+                ("email", "Email"),
+            )
+            if (value := fields.text(key)) is not None
+        }
+        phone_type = (
+            fields.text(
+                "phone_type",
+                default="SOFT_PHONE",
+                pattern=re.compile("SOFT_PHONE|DESK_PHONE"),
+                rule="SOFT_PHONE or DESK_PHONE",
+            )
+            or "SOFT_PHONE"
+        )
         phone: dict[str, object] = {"PhoneType": phone_type}
         number = fields.text("desk_phone_number")
         if number is not None:
             phone["DeskPhoneNumber"] = number
         profiles = fields.strings("security_profiles") or ["Agent"]
         return ConnectUserSpec(
-            fields.text("username", required=True, pattern=USERNAME,
-                        rule="1 to 100 characters, no spaces") or "",
-            fields.text("id", pattern=UUID, rule="a lower-case UUID"), identity, phone,
+            fields.text(
+                "username", required=True, pattern=USERNAME, rule="1 to 100 characters, no spaces"
+            )
+            or "",
+            fields.text("id", pattern=UUID, rule="a lower-case UUID"),
+            identity,
+            phone,
             tuple(profiles),
             fields.text("routing_profile", default="Basic Routing Profile")
-            or "Basic Routing Profile", fields.text("password"), node.where)
+            or "Basic Routing Profile",
+            fields.text("password"),
+            node.where,
+        )
 
     def account(self, node: Located, bootstrap: bool) -> AccountSpec:
         known = ["root_access_keys", "iam", "connect"]
@@ -268,8 +395,11 @@ class _Parser:
         else:
             known.insert(0, "id")
         fields = Fields(node, self.found, known)
-        account_id = None if bootstrap else fields.text(
-            "id", required=True, pattern=ACCOUNT_ID, rule="12 digits")
+        account_id = (
+            None
+            if bootstrap
+            else fields.text("id", required=True, pattern=ACCOUNT_ID, rule="12 digits")
+        )
         if bootstrap:
             version = fields.integer("version", default=1, minimum=1, maximum=1)
             del version
@@ -278,10 +408,8 @@ class _Parser:
         connect = fields.mapping("connect", ("instances",))
         users = tuple(self.iam_user(u) for u in iam.items("users")) if iam else ()
         roles = tuple(self.role(r) for r in iam.items("roles")) if iam else ()
-        providers = tuple(self.saml_provider(p) for p in iam.items("saml_providers")) \
-            if iam else ()
-        instances = tuple(self.instance(i) for i in connect.items("instances")) \
-            if connect else ()
+        providers = tuple(self.saml_provider(p) for p in iam.items("saml_providers")) if iam else ()
+        instances = tuple(self.instance(i) for i in connect.items("instances")) if connect else ()
         _unique(self.found, users, lambda i: i.name, lambda i: i.where, "IAM user")
         _unique(self.found, roles, lambda i: i.name, lambda i: i.where, "role")
         _unique(self.found, providers, lambda i: i.name, lambda i: i.where, "SAML provider")
@@ -293,12 +421,17 @@ class _Parser:
 def _cross_checks(world: World, found: Findings) -> None:
     instances = [i for a in world.accounts for i in a.instances]
     _unique(found, instances, lambda i: i.ref, lambda i: i.where, "instance ref")
-    _unique(found, list(world.accounts[1:]), lambda a: a.account_id, lambda a: a.where,
-            "account")
-    keys = [k for a in world.accounts for k in a.root_access_keys] + \
-        [k for a in world.accounts for u in a.users for k in u.access_keys]
-    _unique(found, keys, lambda k: k.fixed.access_key_id if k.fixed else None,
-            lambda k: k.where, "access key")
+    _unique(found, list(world.accounts[1:]), lambda a: a.account_id, lambda a: a.where, "account")
+    keys = [k for a in world.accounts for k in a.root_access_keys] + [
+        k for a in world.accounts for u in a.users for k in u.access_keys
+    ]
+    _unique(
+        found,
+        keys,
+        lambda k: k.fixed.access_key_id if k.fixed else None,
+        lambda k: k.where,
+        "access key",
+    )
     refs = {i.ref for i in instances if i.ref is not None}
     for name, where in found.placeholders:
         ref = template.instance_ref(name)
@@ -335,6 +468,7 @@ def parse_file(path: Path) -> World:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise WorldInvalid([SeedError(Where(str(path), 1, 1, ""), f"cannot be read: {exc}")]) \
-            from None
+        raise WorldInvalid(
+            [SeedError(Where(str(path), 1, 1, ""), f"cannot be read: {exc}")]
+        ) from None
     return parse(text, str(path), path.parent)

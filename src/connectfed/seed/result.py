@@ -71,8 +71,7 @@ class Applied:
     def role_arn(self, name: str, account_id: str | None = None) -> str:
         return self.account(account_id).role_arns[name]
 
-    def connect_user_id(self, instance: str, username: str,
-                        account_id: str | None = None) -> str:
+    def connect_user_id(self, instance: str, username: str, account_id: str | None = None) -> str:
         account = self.account(account_id)
         return account.connect_users[(account.instances[instance].instance_id, username)]
 

@@ -108,16 +108,20 @@ class _Converter:
                     self.errors.append(SeedError(key_where, "keys must be plain strings"))
                     continue
                 if key in values:
-                    self.errors.append(SeedError(
-                        self.where(key_node, _child(path, key)),
-                        f"duplicate key (first written on line {keys[key].line})"))
+                    self.errors.append(
+                        SeedError(
+                            self.where(key_node, _child(path, key)),
+                            f"duplicate key (first written on line {keys[key].line})",
+                        )
+                    )
                     continue
                 keys[key] = self.where(key_node, _child(path, key))
                 values[key] = self.convert(value_node, _child(path, key))
             return Located(values, here, keys)
         if isinstance(node, yaml.SequenceNode):
-            return Located([self.convert(item, _child(path, i))
-                            for i, item in enumerate(node.value)], here)
+            return Located(
+                [self.convert(item, _child(path, i)) for i, item in enumerate(node.value)], here
+            )
         try:
             value = self._constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
@@ -138,8 +142,7 @@ def load(text: str, source: str = "<seed>") -> Located:
         where = Where(source, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1, "")
         raise WorldInvalid([SeedError(where, f"not valid YAML: {exc.problem or exc}")]) from None
     except yaml.YAMLError as exc:
-        raise WorldInvalid([SeedError(Where(source, 1, 1, ""), f"not valid YAML: {exc}")]) \
-            from None
+        raise WorldInvalid([SeedError(Where(source, 1, 1, ""), f"not valid YAML: {exc}")]) from None
     if node is None:
         return Located({}, Where(source, 1, 1, ""))
     converter = _Converter(source)

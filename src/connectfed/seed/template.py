@@ -29,7 +29,8 @@ def names(text: str) -> Iterator[str]:
         if not _NAME.fullmatch(name):
             raise UnknownPlaceholder(
                 f"unknown placeholder {{{{ {name} }}}}: use account_id, region, public_url, "
-                "instances.<ref>.id or instances.<ref>.arn")
+                "instances.<ref>.id or instances.<ref>.arn"
+            )
         yield name
 
 
@@ -68,8 +69,9 @@ class Context:
                 return str(getattr(self, name))
             ref = instance_ref(name)
             if ref is None or ref not in self.instances:
-                raise UnknownPlaceholder(f"instance {ref!r} is not created yet (declare it "
-                                         "before what refers to it)")
+                raise UnknownPlaceholder(
+                    f"instance {ref!r} is not created yet (declare it before what refers to it)"
+                )
             instance_id, arn = self.instances[ref]
             return instance_id if name.endswith(".id") else arn
 

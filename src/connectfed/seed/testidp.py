@@ -33,8 +33,9 @@ def signing_key(store: Store) -> SigningKey:
     stored = store.meta_secret_get(META_KEY)
     if stored is None:
         fresh = SigningKey.generate("connectfed test IdP")
-        stored = store.meta_secret_setdefault(META_KEY, json.dumps(
-            {"key": fresh.key_pem.decode(), "cert": fresh.cert_pem.decode()}))
+        stored = store.meta_secret_setdefault(
+            META_KEY, json.dumps({"key": fresh.key_pem.decode(), "cert": fresh.cert_pem.decode()})
+        )
     return _decode(stored)
 
 

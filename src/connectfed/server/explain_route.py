@@ -27,10 +27,15 @@ from connectfed.web.explain_page import CSP, explanation_page, missing_page
 
 PREFIX = "/_connectfed/explain/"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-_HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer")]
-NOT_RECORDED = ("Nothing is recorded for this request id: the request was not refused by a "
-                "policy or a federation step, the id is mistyped, or its explanation expired.")
+_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+NOT_RECORDED = (
+    "Nothing is recorded for this request id: the request was not refused by a "
+    "policy or a federation step, the id is mistyped, or its explanation expired."
+)
 
 
 def _wants_html(scope: Scope) -> bool:
@@ -43,10 +48,19 @@ def _wants_html(scope: Scope) -> bool:
     return False
 
 
-async def _answer(send: Send, status: int, content_type: str, body: bytes,
-                  extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    headers = [(b"content-type", content_type.encode()),
-               (b"content-length", str(len(body)).encode()), *_HEADERS, *(extra or [])]
+async def _answer(
+    send: Send,
+    status: int,
+    content_type: str,
+    body: bytes,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *_HEADERS,
+        *(extra or []),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -62,11 +76,16 @@ class ExplainRoute:
             await self.app(scope, receive, send)
             return
         send = send_with_request_id(send, request_id_of(scope))
-        wanted = scope["path"][len(PREFIX):]
+        wanted = scope["path"][len(PREFIX) :]
         html = _wants_html(scope)
         if scope["method"] != "GET":
-            await _answer(send, 405, "application/json",
-                          b'{"message":"Only GET is supported here."}', [(b"allow", b"GET")])
+            await _answer(
+                send,
+                405,
+                "application/json",
+                b'{"message":"Only GET is supported here."}',
+                [(b"allow", b"GET")],
+            )
             return
         if not _REQUEST_ID.fullmatch(wanted):
             await self._error(send, 400, wanted, "That is not a request id.", html)
@@ -82,25 +101,34 @@ class ExplainRoute:
 
     async def _found(self, send: Send, found: Explanation, html: bool) -> None:
         if html:
-            await _answer(send, 200, "text/html; charset=utf-8",
-                          explanation_page(found).encode(),
-                          [(b"content-security-policy", CSP.encode())])
+            await _answer(
+                send,
+                200,
+                "text/html; charset=utf-8",
+                explanation_page(found).encode(),
+                [(b"content-security-policy", CSP.encode())],
+            )
         else:
             await _answer(send, 200, "application/json", json.dumps(found.to_json()).encode())
 
-    async def _error(self, send: Send, status: int, wanted: str, message: str,
-                     html: bool) -> None:
+    async def _error(self, send: Send, status: int, wanted: str, message: str, html: bool) -> None:
         if html:
-            await _answer(send, status, "text/html; charset=utf-8",
-                          missing_page(wanted, message).encode(),
-                          [(b"content-security-policy", CSP.encode())])
+            await _answer(
+                send,
+                status,
+                "text/html; charset=utf-8",
+                missing_page(wanted, message).encode(),
+                [(b"content-security-policy", CSP.encode())],
+            )
         else:
-            await _answer(send, status, "application/json",
-                          json.dumps({"message": message}).encode())
+            await _answer(
+                send, status, "application/json", json.dumps({"message": message}).encode()
+            )
 
 
 def explain_route(explanations: Explanations, inline: bool) -> Middleware:
     """The middleware for :func:`~connectfed.server.edge.build_edge`'s list."""
+
     def make(app: ASGIApp) -> ASGIApp:
         return ExplainRoute(app, explanations, inline)
 

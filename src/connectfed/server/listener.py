@@ -19,7 +19,7 @@ import uvicorn
 # What a newcomer should read for the usual reasons a bind fails (errno names, Linux and BSD).
 _REASONS = {
     errno.EADDRINUSE: "the port is already in use (another connectfed? stop it, or choose "
-                      "another --port)",
+    "another --port)",
     errno.EACCES: "permission denied (ports below 1024 need privileges: choose another --port)",
     errno.EADDRNOTAVAIL: "this machine has no such address (check --host)",
 }

@@ -36,20 +36,31 @@ REDACTED = "<redacted>"
 QUIET_LOGGERS = ("signxml", "xmlsec", "lxml")
 LEVELS = tuple(LOG_LEVELS)  # critical … trace
 # Names of parameters, fields and headers whose values are secrets.
-_CARRIERS = ("X-Amz-Security-Token|X-Amz-Signature|SAMLResponse|SAMLAssertion|"
-                 "SecretAccessKey|aws_secret_access_key|SessionToken|aws_session_token|"
-                 "AccessToken|RefreshToken|Password")
+_CARRIERS = (
+    "X-Amz-Security-Token|X-Amz-Signature|SAMLResponse|SAMLAssertion|"
+    "SecretAccessKey|aws_secret_access_key|SessionToken|aws_session_token|"
+    "AccessToken|RefreshToken|Password"
+)
 _B64 = "A-Za-z0-9+/"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A whole SAML assertion, should one reach a message.
-    (re.compile(r"<(\w+:)?Assertion\b.*?(</(\w+:)?Assertion>|$)", re.S), "<Assertion " + REDACTED
-     + ">"),
+    (
+        re.compile(r"<(\w+:)?Assertion\b.*?(</(\w+:)?Assertion>|$)", re.S),
+        "<Assertion " + REDACTED + ">",
+    ),
     # Parameters in query strings, forms and cookies: name=value (also percent-encoded '=').
-    (re.compile(rf"(?i)\b({_CARRIERS}|Signature|code|state)(=|%3D)[^&\s\"'<>,;]*"),
-     r"\1\2" + REDACTED),
+    (
+        re.compile(rf"(?i)\b({_CARRIERS}|Signature|code|state)(=|%3D)[^&\s\"'<>,;]*"),
+        r"\1\2" + REDACTED,
+    ),
     # Fields in JSON, Python reprs and headers: "name": "value", name: value.
-    (re.compile(rf"(?i)\b({_CARRIERS}|Authorization|Cookie|Set-Cookie)(['\"]?\s*[:,]\s*b?)"
-                r"(['\"]?)[^'\"\r\n]*"), r"\1\2\3" + REDACTED),
+    (
+        re.compile(
+            rf"(?i)\b({_CARRIERS}|Authorization|Cookie|Set-Cookie)(['\"]?\s*[:,]\s*b?)"
+            r"(['\"]?)[^'\"\r\n]*"
+        ),
+        r"\1\2\3" + REDACTED,
+    ),
     # XML elements: <SecretAccessKey>value</SecretAccessKey>.
     (re.compile(rf"(?i)<({_CARRIERS})>[^<]*"), r"<\1>" + REDACTED),
     # Typed tokens: access, refresh, sign-in code, console session.
@@ -117,8 +128,9 @@ def level_number(name: str) -> int:
     return LOG_LEVELS[name.lower()]
 
 
-def logging_config(level: str, explicit: Iterable[tuple[str, str]] = (),
-                   log_format: str = "text") -> dict[str, Any]:
+def logging_config(
+    level: str, explicit: Iterable[tuple[str, str]] = (), log_format: str = "text"
+) -> dict[str, Any]:
     """A :func:`logging.config.dictConfig` dictionary, also handed to uvicorn as ``log_config``
     so that uvicorn installs the same handlers. ``explicit`` holds (logger, level) pairs the
     operator asked for by name; they override everything above. ``log_format`` is ``text``
@@ -136,11 +148,15 @@ def logging_config(level: str, explicit: Iterable[tuple[str, str]] = (),
         loggers.setdefault(name, {})["level"] = level_number(asked)
     stream = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
     formatters: dict[str, Any] = {
-        "default": {"()": RedactingFormatter,
-                    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "access": {"()": RedactingAccessFormatter,
-                   "fmt": '%(asctime)s %(levelname)s %(name)s %(client_addr)s - '
-                          '"%(request_line)s" %(status_code)s'},
+        "default": {
+            "()": RedactingFormatter,
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "access": {
+            "()": RedactingAccessFormatter,
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(client_addr)s - "
+            '"%(request_line)s" %(status_code)s',
+        },
     }
     if log_format == "json":
         formatters = {"default": {"()": JsonFormatter}, "access": {"()": JsonFormatter}}
@@ -148,8 +164,10 @@ def logging_config(level: str, explicit: Iterable[tuple[str, str]] = (),
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": formatters,
-        "handlers": {"default": {**stream, "formatter": "default"},
-                     "access": {**stream, "formatter": "access"}},
+        "handlers": {
+            "default": {**stream, "formatter": "default"},
+            "access": {**stream, "formatter": "access"},
+        },
         "loggers": loggers,
         "root": {"handlers": ["default"], "level": max(number, logging.WARNING)},
     }

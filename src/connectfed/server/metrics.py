@@ -52,25 +52,43 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "connectfed_requests", "HTTP requests answered, by operation and HTTP status.",
-            ("service", "operation", "status"), registry=self.registry)
+            "connectfed_requests",
+            "HTTP requests answered, by operation and HTTP status.",
+            ("service", "operation", "status"),
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "connectfed_request_duration_seconds",
             "Time from the request's arrival at the edge to the end of its response.",
-            ("service", "operation"), buckets=BUCKETS, registry=self.registry)
+            ("service", "operation"),
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
         self.throttled = Counter(
-            "connectfed_throttled_requests", "Requests refused by a rate limit.",
-            ("service", "operation"), registry=self.registry)
+            "connectfed_throttled_requests",
+            "Requests refused by a rate limit.",
+            ("service", "operation"),
+            registry=self.registry,
+        )
         self.federations = Counter(
-            "connectfed_federations", "GetFederationToken calls, by outcome (issued, failed).",
-            ("outcome",), registry=self.registry)
+            "connectfed_federations",
+            "GetFederationToken calls, by outcome (issued, failed).",
+            ("outcome",),
+            registry=self.registry,
+        )
         self.signins = Counter(
-            "connectfed_signins", "Browser sign-ins: console (SAML at /saml) or instance "
-            "(SignInUrl code or credentials), by outcome.", ("kind", "outcome"),
-            registry=self.registry)
+            "connectfed_signins",
+            "Browser sign-ins: console (SAML at /saml) or instance "
+            "(SignInUrl code or credentials), by outcome.",
+            ("kind", "outcome"),
+            registry=self.registry,
+        )
         self.saml_rejections = Counter(
-            "connectfed_saml_rejections", "SAML assertions refused, by reason.", ("reason",),
-            registry=self.registry)
+            "connectfed_saml_rejections",
+            "SAML assertions refused, by reason.",
+            ("reason",),
+            registry=self.registry,
+        )
 
     def observe(self, event: AuditEvent) -> None:
         """Count what an audit event says (an :class:`~connectfed.audit.log.AuditObserver`)."""
@@ -82,8 +100,9 @@ class Metrics:
         if event.saml_rejection is not None:
             self.saml_rejections.labels(event.saml_rejection).inc()
 
-    def observe_request(self, scope: request_scope.RequestScope | None, status: int,
-                        seconds: float) -> None:
+    def observe_request(
+        self, scope: request_scope.RequestScope | None, status: int, seconds: float
+    ) -> None:
         service = (scope.service if scope else None) or OTHER
         operation = (scope.operation if scope else None) or OTHER
         self.requests.labels(service, operation, str(status)).inc()
@@ -109,8 +128,9 @@ def metrics_middleware(metrics: Metrics) -> type:
                 await self.app(scope, receive, send)
                 return
             if scope["path"] == PATH:
-                await _answer(send_with_request_id(send, request_id_of(scope)), scope["method"],
-                              metrics)
+                await _answer(
+                    send_with_request_id(send, request_id_of(scope)), scope["method"], metrics
+                )
                 return
             started = time.perf_counter()
             response = ResponseStatus(send)
@@ -131,9 +151,18 @@ async def _answer(send: Send, method: str, metrics: Metrics) -> None:
     await _respond(send, 200, CONTENT_TYPE_LATEST.encode(), b"" if method == "HEAD" else body)
 
 
-async def _respond(send: Send, status: int, content_type: bytes, body: bytes,
-                   extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-               (b"cache-control", b"no-store"), *(extra or [])]
+async def _respond(
+    send: Send,
+    status: int,
+    content_type: bytes,
+    body: bytes,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        *(extra or []),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -37,9 +37,11 @@ class ObserveRequest:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        opened = RequestScope(request_id_of(scope),
-                              source_ip=(scope.get("client") or (None, None))[0],
-                              user_agent=_header(scope, b"user-agent"))
+        opened = RequestScope(
+            request_id_of(scope),
+            source_ip=(scope.get("client") or (None, None))[0],
+            user_agent=_header(scope, b"user-agent"),
+        )
         scope["state"][STATE_KEY] = opened
         with entered(opened):
             await self.app(scope, receive, send)

@@ -96,8 +96,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._in_head and not self._refused and not self._began_in_read:
             self._head_reads += len(data)
             if self._head_reads > self.limits.max_bytes:
-                self._refuse(431, "RequestHeaderFieldsTooLargeException",
-                             "Request Header Fields Too Large")
+                self._refuse(
+                    431, "RequestHeaderFieldsTooLargeException", "Request Header Fields Too Large"
+                )
 
     def _unset_keepalive_if_required(self) -> None:
         # uvicorn stops the keep-alive timer at any byte read, so a body trickled on after its
@@ -140,10 +141,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def _count(self, size: int, fields: int) -> None:
         self._head_bytes += size
         self._head_fields += fields
-        if self._head_bytes > self.limits.max_bytes or \
-                self._head_fields > self.limits.max_fields:
-            self._refuse(431, "RequestHeaderFieldsTooLargeException",
-                         "Request Header Fields Too Large")
+        if self._head_bytes > self.limits.max_bytes or self._head_fields > self.limits.max_fields:
+            self._refuse(
+                431, "RequestHeaderFieldsTooLargeException", "Request Header Fields Too Large"
+            )
             raise _Refused
 
     def _arm(self) -> None:
@@ -175,14 +176,16 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
             return
         body = json.dumps({"message": message}).encode()
-        head = b"".join([
-            STATUS_LINE[status],
-            b"content-type: application/json\r\n",
-            b"x-amzn-errortype: " + code.encode() + b"\r\n",
-            b"x-amzn-requestid: " + str(uuid.uuid4()).encode() + b"\r\n",
-            b"content-length: " + str(len(body)).encode() + b"\r\n",
-            b"connection: close\r\n\r\n",
-        ])
+        head = b"".join(
+            [
+                STATUS_LINE[status],
+                b"content-type: application/json\r\n",
+                b"x-amzn-errortype: " + code.encode() + b"\r\n",
+                b"x-amzn-requestid: " + str(uuid.uuid4()).encode() + b"\r\n",
+                b"content-length: " + str(len(body)).encode() + b"\r\n",
+                b"connection: close\r\n\r\n",
+            ]
+        )
         self.transport.write(head + body)
         self._linger()
 
@@ -202,5 +205,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
 def bounded_protocol(limits: HeadLimits) -> type[BoundedHttpToolsProtocol]:
     """A protocol class with ``limits``, for uvicorn's ``http=`` option."""
-    return cast(type[BoundedHttpToolsProtocol],
-                type("BoundedHttpToolsProtocol", (BoundedHttpToolsProtocol,), {"limits": limits}))
+    return cast(
+        type[BoundedHttpToolsProtocol],
+        type("BoundedHttpToolsProtocol", (BoundedHttpToolsProtocol,), {"limits": limits}),
+    )

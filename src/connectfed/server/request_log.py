@@ -35,8 +35,13 @@ class RequestLog:
         finally:
             if log.isEnabledFor(logging.INFO):
                 fields = _fields(scope, response.status, (time.perf_counter() - started) * 1000)
-                log.info("%s %s %s", scope["method"], scope["path"], response.status,
-                         extra={"fields": fields})
+                log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    response.status,
+                    extra={"fields": fields},
+                )
 
 
 def _fields(scope: Scope, status: int, milliseconds: float) -> dict[str, Any]:

@@ -133,6 +133,7 @@ class Store(Protocol):
         mode and private keys; name, ARN, UUID and creation time are kept). The updater may
         raise to abort; :class:`NotFound` when the provider is gone."""
         ...
+
     def delete_saml_provider(self, arn: str) -> None: ...
 
     # -- STS ----------------------------------------------------------------------------------
@@ -358,7 +359,8 @@ def open_store(url: str, master_key: MasterKey | None = None) -> Store:
         path = url.removeprefix("sqlite://") or ":memory:"
         if master_key is None:
             master_key = (
-                StaticKey(new_key(), "a random key") if path == ":memory:"
+                StaticKey(new_key(), "a random key")
+                if path == ":memory:"
                 else KeyFile(Path(path).parent / "master.key")
             )
         return SqliteStore(path, master_key)

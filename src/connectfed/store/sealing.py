@@ -83,9 +83,11 @@ class SecretBox:
             raise MasterKeyError(f"the stored secret of {context} is not sealed")
         try:
             raw = base64.urlsafe_b64decode(sealed.removeprefix(_PREFIX))
-            return self._cipher().decrypt(
-                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()
-            ).decode()
+            return (
+                self._cipher()
+                .decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
+                .decode()
+            )
         except (InvalidTag, binascii.Error, ValueError):
             raise MasterKeyError(
                 f"the stored secret of {context} does not open with this master key"

@@ -81,10 +81,34 @@ _ROLE_COLS = (
 
 
 def _session(row: Row) -> Session:
-    (key, secret, token_hash, account, role_arn, role_id, role_name, session_name, source,
-     created, expiration, revoked) = row
-    return Session(key, secret, token_hash, account, role_arn, role_id, role_name, session_name,
-                   source, created, expiration, _bool(revoked))
+    (
+        key,
+        secret,
+        token_hash,
+        account,
+        role_arn,
+        role_id,
+        role_name,
+        session_name,
+        source,
+        created,
+        expiration,
+        revoked,
+    ) = row
+    return Session(
+        key,
+        secret,
+        token_hash,
+        account,
+        role_arn,
+        role_id,
+        role_name,
+        session_name,
+        source,
+        created,
+        expiration,
+        _bool(revoked),
+    )
 
 
 def _instance(row: Row) -> Instance:

@@ -10,16 +10,22 @@ from connectfed.store.admin_records import FaultRecord
 from connectfed.store.sql import Row, SqlBase, Transaction
 
 CLOCK_OFFSET_KEY = "admin_clock_offset"
-_COLUMNS = ("fault_id, service, operation, action, error_code, latency_ms, remaining, rate,"
-            " created")
+_COLUMNS = "fault_id, service, operation, action, error_code, latency_ms, remaining, rate, created"
 
 
 def _fault(row: Row) -> FaultRecord:
     fault_id, service, operation, action, error_code, latency_ms, remaining, rate, created = row
-    return FaultRecord(fault_id, service, operation, action, error_code,
-                       None if latency_ms is None else int(latency_ms),
-                       None if remaining is None else int(remaining),
-                       None if rate is None else float(rate), float(created))
+    return FaultRecord(
+        fault_id,
+        service,
+        operation,
+        action,
+        error_code,
+        None if latency_ms is None else int(latency_ms),
+        None if remaining is None else int(remaining),
+        None if rate is None else float(rate),
+        float(created),
+    )
 
 
 class AdminStatements(SqlBase):
@@ -35,13 +41,14 @@ class AdminStatements(SqlBase):
 
     def _shift_clock(self, change: Callable[[float], float]) -> float:
         def work(tx: Transaction) -> float:
-            tx.execute("INSERT INTO meta (key, value) VALUES (?, '0') ON CONFLICT (key)"
-                       " DO NOTHING", (CLOCK_OFFSET_KEY,))
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING",
+                (CLOCK_OFFSET_KEY,),
+            )
             # Take the row's lock first, so the read below sees the latest committed offset and
             # concurrent changes apply one after the other.
             tx.execute("UPDATE meta SET value = value WHERE key = ?", (CLOCK_OFFSET_KEY,))
-            old = float(tx.query("SELECT value FROM meta WHERE key = ?",
-                                 (CLOCK_OFFSET_KEY,))[0][0])
+            old = float(tx.query("SELECT value FROM meta WHERE key = ?", (CLOCK_OFFSET_KEY,))[0][0])
             new = change(old)
             tx.execute("UPDATE meta SET value = ? WHERE key = ?", (repr(new), CLOCK_OFFSET_KEY))
             return new
@@ -51,8 +58,18 @@ class AdminStatements(SqlBase):
     def add_fault(self, fault: FaultRecord) -> None:
         self._write(
             f"INSERT INTO admin_faults ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (fault.fault_id, fault.service, fault.operation, fault.action, fault.error_code,
-             fault.latency_ms, fault.remaining, fault.rate, fault.created))
+            (
+                fault.fault_id,
+                fault.service,
+                fault.operation,
+                fault.action,
+                fault.error_code,
+                fault.latency_ms,
+                fault.remaining,
+                fault.rate,
+                fault.created,
+            ),
+        )
 
     def list_faults(self) -> list[FaultRecord]:
         rows = self._db.query(f"SELECT {_COLUMNS} FROM admin_faults ORDER BY created, fault_id")
@@ -62,13 +79,21 @@ class AdminStatements(SqlBase):
         def work(tx: Transaction) -> bool:
             # The WHERE is re-checked against the latest row version once its lock is held
             # (PostgreSQL; SQLite serialises writers), so no two callers spend the same call.
-            if tx.execute("UPDATE admin_faults SET remaining = remaining - 1"
-                          " WHERE fault_id = ? AND remaining > 0", (fault_id,)):
-                tx.execute("DELETE FROM admin_faults WHERE fault_id = ? AND remaining <= 0",
-                           (fault_id,))
+            if tx.execute(
+                "UPDATE admin_faults SET remaining = remaining - 1"
+                " WHERE fault_id = ? AND remaining > 0",
+                (fault_id,),
+            ):
+                tx.execute(
+                    "DELETE FROM admin_faults WHERE fault_id = ? AND remaining <= 0", (fault_id,)
+                )
                 return True
-            return bool(tx.query("SELECT 1 FROM admin_faults WHERE fault_id = ?"
-                                 " AND remaining IS NULL", (fault_id,)))
+            return bool(
+                tx.query(
+                    "SELECT 1 FROM admin_faults WHERE fault_id = ? AND remaining IS NULL",
+                    (fault_id,),
+                )
+            )
 
         return self._atomic(work)
 

@@ -14,8 +14,10 @@ from connectfed.store.audit_records import (
 )
 from connectfed.store.sql import Row, SqlBase, Transaction
 
-_COLUMNS = ("event_id, account_id, event_time, position, event_name, event_source, username,"
-            " access_key_id, read_only, document")
+_COLUMNS = (
+    "event_id, account_id, event_time, position, event_name, event_source, username,"
+    " access_key_id, read_only, document"
+)
 _ATTRIBUTE_COLUMNS = {
     AuditAttribute.EVENT_ID: "e.event_id",
     AuditAttribute.EVENT_NAME: "e.event_name",
@@ -37,14 +39,25 @@ class AuditStatements(SqlBase):
             for record in records:
                 tx.execute(
                     f"INSERT INTO audit_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record.event_id, record.account_id, record.event_time, record.position,
-                     record.event_name, record.event_source, record.username,
-                     record.access_key_id, 1 if record.read_only else 0, record.document))
+                    (
+                        record.event_id,
+                        record.account_id,
+                        record.event_time,
+                        record.position,
+                        record.event_name,
+                        record.event_source,
+                        record.username,
+                        record.access_key_id,
+                        1 if record.read_only else 0,
+                        record.document,
+                    ),
+                )
                 for resource in record.resources:
                     tx.execute(
                         "INSERT INTO audit_resources (event_id, resource_type, resource_name)"
                         " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        (record.event_id, resource.resource_type, resource.resource_name))
+                        (record.event_id, resource.resource_type, resource.resource_name),
+                    )
 
     def lookup_audit_events(self, query: AuditQuery) -> list[AuditRecord]:
         where = ["e.account_id = ?"]
@@ -58,8 +71,10 @@ class AuditStatements(SqlBase):
                 where.append("e.read_only = ?")
                 params.append(1 if value == "true" else 0)
             else:
-                where.append("EXISTS (SELECT 1 FROM audit_resources r WHERE r.event_id ="
-                             f" e.event_id AND r.{_RESOURCE_COLUMNS[key]} = ?)")
+                where.append(
+                    "EXISTS (SELECT 1 FROM audit_resources r WHERE r.event_id ="
+                    f" e.event_id AND r.{_RESOURCE_COLUMNS[key]} = ?)"
+                )
                 params.append(value)
         if query.start is not None:
             where.append("e.event_time >= ?")
@@ -73,7 +88,9 @@ class AuditStatements(SqlBase):
         rows = self._db.query(
             f"SELECT {', '.join('e.' + c.strip() for c in _COLUMNS.split(','))}"
             f" FROM audit_events e WHERE {' AND '.join(where)}"
-            " ORDER BY e.position DESC, e.event_id DESC LIMIT ?", (*params, query.limit))
+            " ORDER BY e.position DESC, e.event_id DESC LIMIT ?",
+            (*params, query.limit),
+        )
         return self._with_resources(rows)
 
     def _with_resources(self, rows: list[Row]) -> list[AuditRecord]:
@@ -83,9 +100,10 @@ class AuditStatements(SqlBase):
         found: dict[str, list[AuditResource]] = {event_id: [] for event_id in ids}
         marks = ", ".join("?" * len(ids))
         for event_id, resource_type, resource_name in self._db.query(
-                "SELECT event_id, resource_type, resource_name FROM audit_resources"
-                f" WHERE event_id IN ({marks}) ORDER BY event_id, resource_type, resource_name",
-                ids):
+            "SELECT event_id, resource_type, resource_name FROM audit_resources"
+            f" WHERE event_id IN ({marks}) ORDER BY event_id, resource_type, resource_name",
+            ids,
+        ):
             found[str(event_id)].append(AuditResource(str(resource_type), str(resource_name)))
         return [_record(row, tuple(found[str(row[0])])) for row in rows]
 
@@ -95,22 +113,48 @@ class AuditStatements(SqlBase):
         with self._db.transaction() as tx:
             removed = self._delete_where(tx, "position < ?", before)
             if keep > 0:
-                rows = tx.query("SELECT position FROM audit_events ORDER BY position DESC,"
-                                " event_id DESC LIMIT 1 OFFSET ?", (keep,))
+                rows = tx.query(
+                    "SELECT position FROM audit_events ORDER BY position DESC,"
+                    " event_id DESC LIMIT 1 OFFSET ?",
+                    (keep,),
+                )
                 if rows:  # the newest event beyond the bound: it and all older ones go
                     removed += self._delete_where(tx, "position <= ?", float(rows[0][0]))
             return removed
 
     @staticmethod
     def _delete_where(tx: Transaction, condition: str, value: float) -> int:
-        tx.execute("DELETE FROM audit_resources WHERE event_id IN"
-                   f" (SELECT event_id FROM audit_events WHERE {condition})", (value,))
+        tx.execute(
+            "DELETE FROM audit_resources WHERE event_id IN"
+            f" (SELECT event_id FROM audit_events WHERE {condition})",
+            (value,),
+        )
         return tx.execute(f"DELETE FROM audit_events WHERE {condition}", (value,))
 
 
 def _record(row: Row, resources: tuple[AuditResource, ...]) -> AuditRecord:
-    (event_id, account_id, event_time, position, event_name, event_source, username,
-     access_key_id, read_only, document) = row
-    return AuditRecord(str(event_id), str(account_id), float(event_time), float(position),
-                       str(event_name), str(event_source), username, access_key_id,
-                       bool(read_only), resources, str(document))
+    (
+        event_id,
+        account_id,
+        event_time,
+        position,
+        event_name,
+        event_source,
+        username,
+        access_key_id,
+        read_only,
+        document,
+    ) = row
+    return AuditRecord(
+        str(event_id),
+        str(account_id),
+        float(event_time),
+        float(position),
+        str(event_name),
+        str(event_source),
+        username,
+        access_key_id,
+        bool(read_only),
+        resources,
+        str(document),
+    )

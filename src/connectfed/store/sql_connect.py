@@ -71,8 +71,11 @@ class ConnectStatements(SqlBase):
         with self._db.transaction() as tx:
             if tx.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)) == 0:
                 raise NotFound()
-            tx.execute("DELETE FROM tokens WHERE family_id IN (SELECT family_id FROM"
-                       " token_families WHERE instance_id = ?)", (instance_id,))
+            tx.execute(
+                "DELETE FROM tokens WHERE family_id IN (SELECT family_id FROM"
+                " token_families WHERE instance_id = ?)",
+                (instance_id,),
+            )
             for table in (
                 "profiles",
                 "connect_users",
@@ -171,8 +174,13 @@ class ConnectStatements(SqlBase):
     # Keyed by the principal's unique id: a role deleted and recreated under the same name (same
     # ARN) is a different principal and does not inherit the old binding.
     def bind_role(self, binding: RoleBinding, *, allow_many: bool) -> bool:
-        values = (binding.instance_id, binding.user_id, binding.role_id, binding.role_arn,
-                  binding.created)
+        values = (
+            binding.instance_id,
+            binding.user_id,
+            binding.role_id,
+            binding.role_arn,
+            binding.created,
+        )
         with self._db.transaction() as tx:
             if allow_many:
                 tx.execute(
@@ -196,8 +204,7 @@ class ConnectStatements(SqlBase):
                 (*values, binding.instance_id, binding.user_id),
             )
             rows = tx.query(
-                "SELECT 1 FROM role_bindings WHERE instance_id = ? AND user_id = ?"
-                " AND role_id = ?",
+                "SELECT 1 FROM role_bindings WHERE instance_id = ? AND user_id = ? AND role_id = ?",
                 (binding.instance_id, binding.user_id, binding.role_id),
             )
             return bool(rows)

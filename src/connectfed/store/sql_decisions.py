@@ -34,7 +34,5 @@ class DecisionStatements(SqlBase):
                 (max(keep_at_most - 1, 0),),
             )
             if cutoff:
-                removed += tx.execute(
-                    "DELETE FROM decisions WHERE created < ?", (cutoff[0][0],)
-                )
+                removed += tx.execute("DELETE FROM decisions WHERE created < ?", (cutoff[0][0],))
             return removed

@@ -38,16 +38,24 @@ _LOCK_OWNER = {
 
 def _provider(row: Sequence[Any], keys: tuple[SamlPrivateKey, ...]) -> SamlProvider:
     account, name, arn, document, entity_id, created, valid_until, uuid, mode = row
-    return SamlProvider(account, name, arn, document, entity_id, created, valid_until,
-                        uuid or "", mode, keys)
+    return SamlProvider(
+        account, name, arn, document, entity_id, created, valid_until, uuid or "", mode, keys
+    )
 
 
 class IdentityStatements(SqlBase):
     # -- access keys ---------------------------------------------------------------------------
     def _access_key(self, row: Row) -> AccessKey:
         key_id, secret, account, user_name, status, created, user_id = row
-        return AccessKey(key_id, self._box.open(secret, f"access_keys:{key_id}"), account,
-                         user_name, status, created, user_id)
+        return AccessKey(
+            key_id,
+            self._box.open(secret, f"access_keys:{key_id}"),
+            account,
+            user_name,
+            status,
+            created,
+            user_id,
+        )
 
     def create_access_key(self, key: AccessKey) -> None:
         sealed = self._box.seal(key.secret_access_key, f"access_keys:{key.access_key_id}")
@@ -56,8 +64,15 @@ class IdentityStatements(SqlBase):
                 raise NotFound()
             tx.execute(
                 f"INSERT INTO access_keys ({_KEY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key.access_key_id, sealed, key.account_id, key.user_name, key.status,
-                 key.created, key.user_id),
+                (
+                    key.access_key_id,
+                    sealed,
+                    key.account_id,
+                    key.user_name,
+                    key.status,
+                    key.created,
+                    key.user_id,
+                ),
             )
 
     def get_access_key(self, access_key_id: str) -> AccessKey | None:
@@ -118,8 +133,9 @@ class IdentityStatements(SqlBase):
         )
         return [IamUser(*row) for row in rows]
 
-    def _delete_owner(self, find: str, params: tuple[str, str], delete: str,
-                      dependents: tuple[str, ...]) -> None:
+    def _delete_owner(
+        self, find: str, params: tuple[str, str], delete: str, dependents: tuple[str, ...]
+    ) -> None:
         # Delete first (taking the row lock), then look for dependents: a key or policy
         # attached concurrently either committed before (seen here: InUse, rolled back) or
         # finds its owner gone (NotFound), never an orphan.
@@ -227,8 +243,7 @@ class IdentityStatements(SqlBase):
 
     def delete_policy(self, owner_kind: str, owner_id: str, policy_name: str) -> None:
         self._must_change(
-            "DELETE FROM inline_policies WHERE owner_kind = ? AND owner_id = ?"
-            " AND policy_name = ?",
+            "DELETE FROM inline_policies WHERE owner_kind = ? AND owner_id = ? AND policy_name = ?",
             (owner_kind, owner_id, policy_name),
         )
 
@@ -265,22 +280,27 @@ class IdentityStatements(SqlBase):
         return replace(session, secret_access_key=secret)
 
     # -- SAML providers and used assertions --------------------------------------------------
-    _PROVIDER_COLS = ("account_id, name, arn, metadata_document, entity_id, created, valid_until,"
-                      " provider_uuid, encryption_mode")
+    _PROVIDER_COLS = (
+        "account_id, name, arn, metadata_document, entity_id, created, valid_until,"
+        " provider_uuid, encryption_mode"
+    )
     _PRIVATE_KEY_COLS = "provider_arn, key_id, private_key, created"
 
     def _providers(self, where: str, params: Sequence[Any]) -> list[SamlProvider]:
         rows = self._db.query(
             f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE {where} ORDER BY name, arn",
-            params)
+            params,
+        )
         if not rows:
             return []
         keys: dict[str, list[SamlPrivateKey]] = {}
         arns = [row[2] for row in rows]
         marks = ", ".join("?" for _ in arns)
         for arn, key_id, pem, created in self._db.query(
-                f"SELECT {self._PRIVATE_KEY_COLS} FROM saml_private_keys"
-                f" WHERE provider_arn IN ({marks}) ORDER BY created, key_id", arns):
+            f"SELECT {self._PRIVATE_KEY_COLS} FROM saml_private_keys"
+            f" WHERE provider_arn IN ({marks}) ORDER BY created, key_id",
+            arns,
+        ):
             private = SamlPrivateKey(key_id, self._open_key(arn, key_id, pem), created)
             keys.setdefault(arn, []).append(private)
         return [_provider(row, tuple(keys.get(row[2], ()))) for row in rows]
@@ -292,17 +312,28 @@ class IdentityStatements(SqlBase):
     def _insert_keys(self, tx: Transaction, arn: str, keys: Sequence[SamlPrivateKey]) -> None:
         for key in keys:
             sealed = self._box.seal(key.private_key_pem, f"saml_private_keys:{arn}:{key.key_id}")
-            tx.execute(f"INSERT INTO saml_private_keys ({self._PRIVATE_KEY_COLS})"
-                       " VALUES (?, ?, ?, ?)", (arn, key.key_id, sealed, key.created))
+            tx.execute(
+                f"INSERT INTO saml_private_keys ({self._PRIVATE_KEY_COLS}) VALUES (?, ?, ?, ?)",
+                (arn, key.key_id, sealed, key.created),
+            )
 
     def create_saml_provider(self, provider: SamlProvider) -> None:
         with self._db.transaction() as tx:
             tx.execute(
                 f"INSERT INTO saml_providers ({self._PROVIDER_COLS})"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (provider.account_id, provider.name, provider.arn, provider.metadata_document,
-                 provider.entity_id, provider.created, provider.valid_until,
-                 provider.provider_uuid, provider.encryption_mode))
+                (
+                    provider.account_id,
+                    provider.name,
+                    provider.arn,
+                    provider.metadata_document,
+                    provider.entity_id,
+                    provider.created,
+                    provider.valid_until,
+                    provider.provider_uuid,
+                    provider.encryption_mode,
+                ),
+            )
             # A provider deleted and created again must not inherit the old keys.
             tx.execute("DELETE FROM saml_private_keys WHERE provider_arn = ?", (provider.arn,))
             self._insert_keys(tx, provider.arn, provider.private_keys)
@@ -325,28 +356,45 @@ class IdentityStatements(SqlBase):
             # concurrent updaters run one after the other; SQLite's BEGIN IMMEDIATE already does.
             if tx.execute("UPDATE saml_providers SET arn = arn WHERE arn = ?", (arn,)) == 0:
                 raise NotFound()
-            row = tx.query(f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE arn = ?",
-                           (arn,))[0]
-            keys = tuple(SamlPrivateKey(key_id, self._open_key(arn, key_id, pem), created)
-                         for _, key_id, pem, created in
-                         tx.query(f"SELECT {self._PRIVATE_KEY_COLS} FROM saml_private_keys"
-                                  " WHERE provider_arn = ? ORDER BY created, key_id", (arn,)))
+            row = tx.query(
+                f"SELECT {self._PROVIDER_COLS} FROM saml_providers WHERE arn = ?", (arn,)
+            )[0]
+            keys = tuple(
+                SamlPrivateKey(key_id, self._open_key(arn, key_id, pem), created)
+                for _, key_id, pem, created in tx.query(
+                    f"SELECT {self._PRIVATE_KEY_COLS} FROM saml_private_keys"
+                    " WHERE provider_arn = ? ORDER BY created, key_id",
+                    (arn,),
+                )
+            )
             old = _provider(row, keys)
             new = updater(old)
             tx.execute(
                 "UPDATE saml_providers SET metadata_document = ?, entity_id = ?, valid_until = ?,"
                 " encryption_mode = ? WHERE arn = ?",
-                (new.metadata_document, new.entity_id, new.valid_until, new.encryption_mode, arn))
+                (new.metadata_document, new.entity_id, new.valid_until, new.encryption_mode, arn),
+            )
             kept = {key.key_id for key in new.private_keys}
             for key in old.private_keys:
                 if key.key_id not in kept:
-                    tx.execute("DELETE FROM saml_private_keys WHERE provider_arn = ?"
-                               " AND key_id = ?", (arn, key.key_id))
+                    tx.execute(
+                        "DELETE FROM saml_private_keys WHERE provider_arn = ? AND key_id = ?",
+                        (arn, key.key_id),
+                    )
             existing = {key.key_id for key in old.private_keys}
             self._insert_keys(tx, arn, [k for k in new.private_keys if k.key_id not in existing])
-        return SamlProvider(old.account_id, old.name, old.arn, new.metadata_document,
-                            new.entity_id, old.created, new.valid_until, old.provider_uuid,
-                            new.encryption_mode, new.private_keys)
+        return SamlProvider(
+            old.account_id,
+            old.name,
+            old.arn,
+            new.metadata_document,
+            new.entity_id,
+            old.created,
+            new.valid_until,
+            old.provider_uuid,
+            new.encryption_mode,
+            new.private_keys,
+        )
 
     def delete_saml_provider(self, arn: str) -> None:
         with self._db.transaction() as tx:
@@ -359,11 +407,12 @@ class IdentityStatements(SqlBase):
         # processes, cannot both see "first use".
         inserted = self._write(
             "INSERT INTO used_assertions (assertion_key, expires) VALUES (?, ?)"
-            " ON CONFLICT (assertion_key) DO NOTHING", (key, expires))
+            " ON CONFLICT (assertion_key) DO NOTHING",
+            (key, expires),
+        )
         if inserted:
             self._write("DELETE FROM used_assertions WHERE expires < ?", (now,))
             return True
         # A remembered entry past its expiry may be reused only by an expired assertion,
         # which verification refuses anyway.
         return False
-

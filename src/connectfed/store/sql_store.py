@@ -11,6 +11,13 @@ from connectfed.store.sql_identity import IdentityStatements
 from connectfed.store.sql_tokens import TokenStatements
 
 
-class SqlStore(IdentityStatements, ConnectStatements, AgentStatements, TokenStatements,
-               AdminStatements, DecisionStatements, AuditStatements):
+class SqlStore(
+    IdentityStatements,
+    ConnectStatements,
+    AgentStatements,
+    TokenStatements,
+    AdminStatements,
+    DecisionStatements,
+    AuditStatements,
+):
     """Every store method, in SQL, over a backend's :class:`~connectfed.store.sql.Database`."""

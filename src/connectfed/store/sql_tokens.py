@@ -12,9 +12,7 @@ from connectfed.store.records import Token, TokenChange, TokenFamily
 from connectfed.store.sealing import is_sealed
 from connectfed.store.sql import RETRIES, Row, SqlBase, Transaction
 
-_COLUMNS = (
-    "t.token_hash, t.key_id, t.kind, t.family_id, t.state, t.created, t.expires, t.spent"
-)
+_COLUMNS = "t.token_hash, t.key_id, t.kind, t.family_id, t.state, t.created, t.expires, t.spent"
 _FAMILY_COLS = (
     "f.family_id, f.instance_id, f.user_id, f.session_key_id, f.role_arn, f.created, f.expires,"
     " f.revoked"
@@ -27,14 +25,30 @@ _JOINED = (
 
 def _token(row: Row) -> Token:
     token_hash, key_id, kind, family_id, state, created, expires, spent = row
-    return Token(token_hash, key_id, kind, family_id, state, float(created), float(expires),
-                 None if spent is None else float(spent))
+    return Token(
+        token_hash,
+        key_id,
+        kind,
+        family_id,
+        state,
+        float(created),
+        float(expires),
+        None if spent is None else float(spent),
+    )
 
 
 def _family(row: Row) -> TokenFamily:
     family_id, instance_id, user_id, session_key_id, role_arn, created, expires, revoked = row
-    return TokenFamily(family_id, instance_id, user_id, session_key_id, role_arn,
-                       float(created), float(expires), revoked)
+    return TokenFamily(
+        family_id,
+        instance_id,
+        user_id,
+        session_key_id,
+        role_arn,
+        float(created),
+        float(expires),
+        revoked,
+    )
 
 
 def _insert_tokens(tx: Transaction, tokens: Sequence[Token]) -> None:
@@ -43,10 +57,21 @@ def _insert_tokens(tx: Transaction, tokens: Sequence[Token]) -> None:
     rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(tokens))
     params: list[Any] = []
     for t in tokens:
-        params += [t.token_hash, t.key_id, t.kind, t.family_id, t.state, t.created, t.expires,
-                   t.spent]
-    tx.execute("INSERT INTO tokens (token_hash, key_id, kind, family_id, state, created, expires,"
-               f" spent) VALUES {rows}", params)
+        params += [
+            t.token_hash,
+            t.key_id,
+            t.kind,
+            t.family_id,
+            t.state,
+            t.created,
+            t.expires,
+            t.spent,
+        ]
+    tx.execute(
+        "INSERT INTO tokens (token_hash, key_id, kind, family_id, state, created, expires,"
+        f" spent) VALUES {rows}",
+        params,
+    )
 
 
 class TokenStatements(SqlBase):
@@ -56,21 +81,32 @@ class TokenStatements(SqlBase):
             tx.execute(
                 "INSERT INTO token_families (family_id, instance_id, user_id, session_key_id,"
                 " role_arn, created, expires, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (family.family_id, family.instance_id, family.user_id, family.session_key_id,
-                 family.role_arn, family.created, family.expires, family.revoked),
+                (
+                    family.family_id,
+                    family.instance_id,
+                    family.user_id,
+                    family.session_key_id,
+                    family.role_arn,
+                    family.created,
+                    family.expires,
+                    family.revoked,
+                ),
             )
             _insert_tokens(tx, tokens)
 
     def get_token_family(self, family_id: str) -> TokenFamily | None:
-        row = self._one(f"SELECT {_FAMILY_COLS} FROM token_families f WHERE f.family_id = ?",
-                        (family_id,))
+        row = self._one(
+            f"SELECT {_FAMILY_COLS} FROM token_families f WHERE f.family_id = ?", (family_id,)
+        )
         return None if row is None else _family(row)
 
     def add_tokens(self, family_id: str, tokens: Sequence[Token], now: float) -> bool:
         with self._db.transaction() as tx:
             live = tx.query(
                 "SELECT 1 FROM token_families WHERE family_id = ? AND revoked IS NULL"
-                " AND expires > ?", (family_id, now))
+                " AND expires > ?",
+                (family_id, now),
+            )
             if not live:
                 return False
             _insert_tokens(tx, tokens)
@@ -92,8 +128,9 @@ class TokenStatements(SqlBase):
             # A no-op UPDATE takes the row's lock first (PostgreSQL; SQLite's BEGIN IMMEDIATE
             # already serialises writers), so the read below sees the latest committed state and
             # concurrent updaters of one token run one after the other.
-            if not tx.execute("UPDATE tokens SET state = state WHERE token_hash = ?",
-                              (token_hash,)):
+            if not tx.execute(
+                "UPDATE tokens SET state = state WHERE token_hash = ?", (token_hash,)
+            ):
                 return None  # no such token (one that appears later was not locked: ignore it)
             rows = tx.query(f"{_JOINED} WHERE t.token_hash = ?", (token_hash,))
             if not rows:
@@ -102,35 +139,62 @@ class TokenStatements(SqlBase):
             change = updater(token, family)
             if change is None:
                 return token, family
-            tx.execute("UPDATE tokens SET state = ?, spent = ? WHERE token_hash = ?",
-                       (change.state, change.spent, token_hash))
+            tx.execute(
+                "UPDATE tokens SET state = ?, spent = ? WHERE token_hash = ?",
+                (change.state, change.spent, token_hash),
+            )
             if change.revoke_family is not None and family.revoked is None:
-                tx.execute("UPDATE token_families SET revoked = ? WHERE family_id = ?",
-                           (change.revoke_family, family.family_id))
-                family = TokenFamily(family.family_id, family.instance_id, family.user_id,
-                                     family.session_key_id, family.role_arn, family.created,
-                                     family.expires, change.revoke_family)
+                tx.execute(
+                    "UPDATE token_families SET revoked = ? WHERE family_id = ?",
+                    (change.revoke_family, family.family_id),
+                )
+                family = TokenFamily(
+                    family.family_id,
+                    family.instance_id,
+                    family.user_id,
+                    family.session_key_id,
+                    family.role_arn,
+                    family.created,
+                    family.expires,
+                    change.revoke_family,
+                )
             _insert_tokens(tx, change.insert)
-            return Token(token.token_hash, token.key_id, token.kind, token.family_id,
-                         change.state, token.created, token.expires, change.spent), family
+            return Token(
+                token.token_hash,
+                token.key_id,
+                token.kind,
+                token.family_id,
+                change.state,
+                token.created,
+                token.expires,
+                change.spent,
+            ), family
 
         return self._atomic(work)
 
     def revoke_token_family(self, family_id: str, reason: str) -> bool:
-        return self._write(
-            "UPDATE token_families SET revoked = ? WHERE family_id = ? AND revoked IS NULL",
-            (reason, family_id)) > 0
+        return (
+            self._write(
+                "UPDATE token_families SET revoked = ? WHERE family_id = ? AND revoked IS NULL",
+                (reason, family_id),
+            )
+            > 0
+        )
 
     def revoke_user_token_families(self, instance_id: str, user_id: str, reason: str) -> int:
         return self._write(
             "UPDATE token_families SET revoked = ? WHERE instance_id = ? AND user_id = ?"
-            " AND revoked IS NULL", (reason, instance_id, user_id))
+            " AND revoked IS NULL",
+            (reason, instance_id, user_id),
+        )
 
     def gc_tokens(self, now: float) -> int:
         with self._db.transaction() as tx:
             removed = tx.execute(
                 "DELETE FROM tokens WHERE expires <= ? OR family_id IN"
-                " (SELECT family_id FROM token_families WHERE expires <= ?)", (now, now))
+                " (SELECT family_id FROM token_families WHERE expires <= ?)",
+                (now, now),
+            )
             removed += tx.execute("DELETE FROM token_families WHERE expires <= ?", (now,))
             removed += tx.execute("DELETE FROM signin_states WHERE expires <= ?", (now,))
             return removed
@@ -171,13 +235,16 @@ class TokenStatements(SqlBase):
 
     # -- browser sign-in states (role chooser) ------------------------------------------------
     def put_signin_state(self, state_hash: str, payload: str, expires: float) -> None:
-        self._write("INSERT INTO signin_states (state_hash, payload, expires) VALUES (?, ?, ?)",
-                    (state_hash, payload, expires))
+        self._write(
+            "INSERT INTO signin_states (state_hash, payload, expires) VALUES (?, ?, ?)",
+            (state_hash, payload, expires),
+        )
 
     def take_signin_state(self, state_hash: str, now: float) -> str | None:
         rows = self._db.query(
             "DELETE FROM signin_states WHERE state_hash = ? RETURNING payload, expires",
-            (state_hash,))
+            (state_hash,),
+        )
         if not rows or float(rows[0][1]) <= now:
             return None
         return str(rows[0][0])

@@ -26,8 +26,14 @@ if TYPE_CHECKING:
 _HOMES = {
     "admin": ("AdminError", "Clock", "ClockState", "Faults"),
     "handle": ("AWS_SIGNIN", "Connectfed", "Credentials"),
-    "server": ("ACCOUNT_ID", "REGION", "ROOT_ACCESS_KEY_ID", "ROOT_SECRET_ACCESS_KEY",
-               "ServerFailed", "ServerProcess"),
+    "server": (
+        "ACCOUNT_ID",
+        "REGION",
+        "ROOT_ACCESS_KEY_ID",
+        "ROOT_SECRET_ACCESS_KEY",
+        "ServerFailed",
+        "ServerProcess",
+    ),
 }
 
 

@@ -24,14 +24,19 @@ class AdminError(RuntimeError):
 
 def _call(url: str, method: str, body: dict[str, Any] | None = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,  # noqa: S310 (http URL)
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(  # noqa: S310 (the test server's http URL)
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http URL)
             text = response.read()
     except urllib.error.HTTPError as exc:
-        raise AdminError(f"{method} {url}: {exc.code} {exc.read().decode(errors='replace')}") \
-            from None
+        raise AdminError(
+            f"{method} {url}: {exc.code} {exc.read().decode(errors='replace')}"
+        ) from None
     return json.loads(text) if text.strip() else None
 
 
@@ -116,15 +121,27 @@ class Faults:
         self._url = f"{base_url}/_connectfed/faults"
         self.touched = False
 
-    def add(self, service: str, operation: str, *, error: str | None = None,
-            count: int | None = None, rate: float | None = None,
-            latency_ms: int | None = None, drop: bool = False) -> str:
+    def add(
+        self,
+        service: str,
+        operation: str,
+        *,
+        error: str | None = None,
+        count: int | None = None,
+        rate: float | None = None,
+        latency_ms: int | None = None,
+        drop: bool = False,
+    ) -> str:
         """Inject a fault: ``error`` (e.g. ``ThrottlingException``), added ``latency_ms`` or a
         dropped connection (``drop``), for the next ``count`` calls or a ``rate`` (0..1) of
         them. Returns the fault's id."""
         body: dict[str, Any] = {"service": service, "operation": operation}
-        for name, value in (("error", error), ("count", count), ("rate", rate),
-                            ("latency_ms", latency_ms)):
+        for name, value in (
+            ("error", error),
+            ("count", count),
+            ("rate", rate),
+            ("latency_ms", latency_ms),
+        ):
             if value is not None:
                 body[name] = value
         if drop:

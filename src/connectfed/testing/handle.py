@@ -67,22 +67,34 @@ class Connectfed:
             from connectfed.settings import Settings
             from connectfed.store import KeyFile
 
-            settings = Settings(database_url=self.server.database_url, region=self.region,
-                                public_url=self.url, cache_ttl_seconds=0)
+            settings = Settings(
+                database_url=self.server.database_url,
+                region=self.region,
+                public_url=self.url,
+                cache_ttl_seconds=0,
+            )
             # The bootstrap account comes from these variables: the server's, whatever the
             # test process's environment says.
-            with mock.patch.dict(os.environ, {
+            with mock.patch.dict(
+                os.environ,
+                {
                     "CONNECTFED_ACCOUNT_ID": ACCOUNT_ID,
                     "CONNECTFED_ROOT_ACCESS_KEY_ID": ROOT_ACCESS_KEY_ID,
-                    "CONNECTFED_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET_ACCESS_KEY}):
+                    "CONNECTFED_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET_ACCESS_KEY,
+                },
+            ):
                 self._services = build_services(
-                    settings, master_key=KeyFile(self.server.master_key_file))
+                    settings, master_key=KeyFile(self.server.master_key_file)
+                )
         return self._services
 
     def world(self, declared: Mapping[str, Any] | str) -> Applied:
         """Apply a world given as data (the seed file's schema) or YAML text; idempotent."""
-        text = declared if isinstance(declared, str) else yaml.safe_dump(
-            dict(declared), sort_keys=False)
+        text = (
+            declared
+            if isinstance(declared, str)
+            else yaml.safe_dump(dict(declared), sort_keys=False)
+        )
         return self._apply(parse(text, "<world>", Path.cwd()))
 
     def seed(self, path: str | Path) -> Applied:
@@ -112,44 +124,70 @@ class Connectfed:
             raise LookupError(f"IAM user {user!r} has no access key in this world")
         return Credentials(keys[0].access_key_id, keys[0].secret_access_key)
 
-    def _resolve(self, user: str | None, role: str | None, session_name: str,
-                 credentials: Credentials | None) -> Credentials:
+    def _resolve(
+        self, user: str | None, role: str | None, session_name: str, credentials: Credentials | None
+    ) -> Credentials:
         if credentials is not None:
             return credentials
         if role is not None:
             return self.assume_role(role, session_name, user=user)
         return self.credentials(user)
 
-    def session(self, user: str | None = None, *, role: str | None = None,
-                session_name: str = "test", credentials: Credentials | None = None) -> Any:
+    def session(
+        self,
+        user: str | None = None,
+        *,
+        role: str | None = None,
+        session_name: str = "test",
+        credentials: Credentials | None = None,
+    ) -> Any:
         """A boto3 Session with the credentials of root, ``user``, a session of ``role``
         assumed (by ``user`` or root) as ``session_name``, or given ``credentials``."""
         import boto3
 
         creds = self._resolve(user, role, session_name, credentials)
-        return boto3.Session(aws_access_key_id=creds.access_key_id,
-                             aws_secret_access_key=creds.secret_access_key,
-                             aws_session_token=creds.session_token, region_name=self.region)
+        return boto3.Session(
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            aws_session_token=creds.session_token,
+            region_name=self.region,
+        )
 
-    def client(self, service: str, user: str | None = None, *, role: str | None = None,
-               session_name: str = "test", credentials: Credentials | None = None,
-               **kwargs: Any) -> Any:
+    def client(
+        self,
+        service: str,
+        user: str | None = None,
+        *,
+        role: str | None = None,
+        session_name: str = "test",
+        credentials: Credentials | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """A boto3 client for ``service`` at this server, as :meth:`session` chooses whose
         (retries in standard mode unless ``config`` says otherwise)."""
         from botocore.config import Config
 
         kwargs.setdefault("config", Config(retries={"mode": "standard"}))
-        session = self.session(user, role=role, session_name=session_name,
-                               credentials=credentials)
+        session = self.session(user, role=role, session_name=session_name, credentials=credentials)
         return session.client(service, endpoint_url=self.url, **kwargs)
 
-    def env(self, user: str | None = None, *, role: str | None = None,
-            session_name: str = "test", credentials: Credentials | None = None) -> dict[str, str]:
+    def env(
+        self,
+        user: str | None = None,
+        *,
+        role: str | None = None,
+        session_name: str = "test",
+        credentials: Credentials | None = None,
+    ) -> dict[str, str]:
         """``AWS_*`` variables that point an SDK, the AWS CLI or our client at this server."""
         creds = self._resolve(user, role, session_name, credentials)
-        env = {"AWS_ENDPOINT_URL": self.url, "AWS_REGION": self.region,
-               "AWS_DEFAULT_REGION": self.region, "AWS_ACCESS_KEY_ID": creds.access_key_id,
-               "AWS_SECRET_ACCESS_KEY": creds.secret_access_key}
+        env = {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": creds.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": creds.secret_access_key,
+        }
         if creds.session_token:
             env["AWS_SESSION_TOKEN"] = creds.session_token
         return env
@@ -157,18 +195,26 @@ class Connectfed:
     def role_arn(self, role: str) -> str:
         return role if role.startswith("arn:") else f"arn:aws:iam::{self.account_id}:role/{role}"
 
-    def assume_role(self, role: str, session_name: str, *, user: str | None = None,
-                    **kwargs: Any) -> Credentials:
+    def assume_role(
+        self, role: str, session_name: str, *, user: str | None = None, **kwargs: Any
+    ) -> Credentials:
         """STS AssumeRole as ``user`` (or root); ``kwargs`` go to the call."""
         sts = self.client("sts", user)
-        answer = sts.assume_role(RoleArn=self.role_arn(role), RoleSessionName=session_name,
-                                 **kwargs)["Credentials"]
+        answer = sts.assume_role(
+            RoleArn=self.role_arn(role), RoleSessionName=session_name, **kwargs
+        )["Credentials"]
         return _credentials(answer)
 
     # -- SAML through the built-in test IdP ----------------------------------------------------
-    def saml_response(self, session_name: str, roles: Sequence[str], *,
-                      recipient: str = AWS_SIGNIN, provider: str | None = None,
-                      **knobs: Any) -> str:
+    def saml_response(
+        self,
+        session_name: str,
+        roles: Sequence[str],
+        *,
+        recipient: str = AWS_SIGNIN,
+        provider: str | None = None,
+        **knobs: Any,
+    ) -> str:
         """A base64 SAMLResponse signed by the world's test IdP (``test_idp: true``) for
         ``roles`` (names or ARNs). ``recipient`` is the Recipient and Audience (the trust
         policy's ``SAML:aud``); ``knobs`` go to :meth:`connectfed.saml.testidp.TestIdp.response`
@@ -177,8 +223,12 @@ class Connectfed:
         provider_arn = provider or self._test_idp_arn(idp.entity_id)
         knobs.setdefault("audience", recipient)
         knobs.setdefault("now", datetime.now(UTC) + timedelta(seconds=self.clock.offset_seconds))
-        document = idp.response(roles=[(self.role_arn(r), provider_arn) for r in roles],
-                                session_name=session_name, recipient=recipient, **knobs)
+        document = idp.response(
+            roles=[(self.role_arn(r), provider_arn) for r in roles],
+            session_name=session_name,
+            recipient=recipient,
+            **knobs,
+        )
         return encode(document)
 
     def assume_role_with_saml(self, role: str, session_name: str, **knobs: Any) -> Credentials:
@@ -190,10 +240,15 @@ class Connectfed:
         idp = idp_for(self.services.store, self.url)
         provider_arn = knobs.pop("provider", None) or self._test_idp_arn(idp.entity_id)
         assertion = self.saml_response(session_name, [role], provider=provider_arn, **knobs)
-        sts = boto3.client("sts", endpoint_url=self.url, region_name=self.region,
-                           config=Config(signature_version=UNSIGNED))
-        answer = sts.assume_role_with_saml(RoleArn=self.role_arn(role),
-                                           PrincipalArn=provider_arn, SAMLAssertion=assertion)
+        sts = boto3.client(
+            "sts",
+            endpoint_url=self.url,
+            region_name=self.region,
+            config=Config(signature_version=UNSIGNED),
+        )
+        answer = sts.assume_role_with_saml(
+            RoleArn=self.role_arn(role), PrincipalArn=provider_arn, SAMLAssertion=assertion
+        )
         return _credentials(answer["Credentials"])
 
     def _test_idp_arn(self, entity_id: str) -> str:
@@ -201,8 +256,9 @@ class Connectfed:
             return self.applied.test_idp.provider_arn
         found = self.services.store.find_saml_providers(entity_id)
         if not found:
-            raise LookupError("no SAML provider is the test IdP: declare one with "
-                              "`test_idp: true` in the world")
+            raise LookupError(
+                "no SAML provider is the test IdP: declare one with `test_idp: true` in the world"
+            )
         return found[0].arn
 
     # -- the end of a test -------------------------------------------------------------------
@@ -222,5 +278,9 @@ class Connectfed:
 
 
 def _credentials(answer: Mapping[str, Any]) -> Credentials:
-    return Credentials(answer["AccessKeyId"], answer["SecretAccessKey"],
-                       answer.get("SessionToken"), answer.get("Expiration"))
+    return Credentials(
+        answer["AccessKeyId"],
+        answer["SecretAccessKey"],
+        answer.get("SessionToken"),
+        answer.get("Expiration"),
+    )

@@ -33,19 +33,30 @@ SCOPES = ("session", "package", "module", "class", "function")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("connectfed", "connectfed test server")
-    group.addoption("--connectfed-scope", choices=SCOPES, default=None,
-                    help="how long one connectfed server lives (default: session)")
-    group.addoption("--connectfed-database-url", default=None,
-                    help="run the server on this PostgreSQL database (default: SQLite in a "
-                         "temporary folder; env CONNECTFED_TEST_DATABASE_URL)")
-    group.addoption("--connectfed-server-arg", action="append", default=[],
-                    help="another option for `connectfed serve` (repeatable), e.g. "
-                         "--connectfed-server-arg=--throttle-rate=2")
+    group.addoption(
+        "--connectfed-scope",
+        choices=SCOPES,
+        default=None,
+        help="how long one connectfed server lives (default: session)",
+    )
+    group.addoption(
+        "--connectfed-database-url",
+        default=None,
+        help="run the server on this PostgreSQL database (default: SQLite in a "
+        "temporary folder; env CONNECTFED_TEST_DATABASE_URL)",
+    )
+    group.addoption(
+        "--connectfed-server-arg",
+        action="append",
+        default=[],
+        help="another option for `connectfed serve` (repeatable), e.g. "
+        "--connectfed-server-arg=--throttle-rate=2",
+    )
     parser.addini("connectfed_scope", "how long one connectfed server lives", default="session")
-    parser.addini("connectfed_database_url", "PostgreSQL URL for the connectfed server",
-                  default="")
-    parser.addini("connectfed_server_args", "more options for `connectfed serve`",
-                  type="args", default=[])
+    parser.addini("connectfed_database_url", "PostgreSQL URL for the connectfed server", default="")
+    parser.addini(
+        "connectfed_server_args", "more options for `connectfed serve`", type="args", default=[]
+    )
 
 
 def _scope(fixture_name: str, config: pytest.Config) -> str:
@@ -56,22 +67,27 @@ def _scope(fixture_name: str, config: pytest.Config) -> str:
 
 
 def _database_url(config: pytest.Config) -> str | None:
-    return (config.getoption("connectfed_database_url")
-            or os.environ.get("CONNECTFED_TEST_DATABASE_URL")
-            or config.getini("connectfed_database_url") or None)
+    return (
+        config.getoption("connectfed_database_url")
+        or os.environ.get("CONNECTFED_TEST_DATABASE_URL")
+        or config.getini("connectfed_database_url")
+        or None
+    )
 
 
 @pytest.fixture(scope=_scope)  # type: ignore[arg-type]  # pytest accepts a callable scope
-def connectfed_server(tmp_path_factory: pytest.TempPathFactory,
-                      pytestconfig: pytest.Config) -> Iterator[ServerProcess]:
+def connectfed_server(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[ServerProcess]:
     """A ``connectfed serve`` subprocess on a free port (see the module's docstring)."""
     from connectfed.testing.server import ServerProcess
 
     args = [*pytestconfig.getini("connectfed_server_args")]
     for extra in pytestconfig.getoption("connectfed_server_arg"):
         args += shlex.split(extra)
-    server = ServerProcess.start(tmp_path_factory.mktemp("connectfed"),
-                                 database_url=_database_url(pytestconfig), args=args)
+    server = ServerProcess.start(
+        tmp_path_factory.mktemp("connectfed"), database_url=_database_url(pytestconfig), args=args
+    )
     yield server
     server.stop()
 

@@ -50,8 +50,14 @@ class ServerProcess:
     _pump: threading.Thread | None = None
 
     @classmethod
-    def start(cls, folder: Path, *, database_url: str | None = None,
-              args: Sequence[str] = (), timeout: float = 60.0) -> ServerProcess:
+    def start(
+        cls,
+        folder: Path,
+        *,
+        database_url: str | None = None,
+        args: Sequence[str] = (),
+        timeout: float = 60.0,
+    ) -> ServerProcess:
         """Start a server keeping its files in ``folder`` (SQLite there unless
         ``database_url`` names a PostgreSQL database); returns once it answers."""
         folder.mkdir(parents=True, exist_ok=True)
@@ -62,16 +68,37 @@ class ServerProcess:
             key_file.chmod(0o600)
         url_db = database_url or f"sqlite://{(data_dir / 'connectfed.db').resolve()}"
         port = _free_port()
-        command = [sys.executable, "-m", "connectfed.cli.main", "serve", "--port", str(port),
-                   "--data-dir", str(data_dir), "--database-url", url_db,
-                   "--master-key-file", str(key_file), "--admin", "--cache-ttl", "0",
-                   "--throttle-rate", "0", *args]
-        env = dict(os.environ, PYTHONUNBUFFERED="1", CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
-                   CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_ACCESS_KEY_ID,
-                   CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET_ACCESS_KEY)
+        command = [
+            sys.executable,
+            "-m",
+            "connectfed.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--database-url",
+            url_db,
+            "--master-key-file",
+            str(key_file),
+            "--admin",
+            "--cache-ttl",
+            "0",
+            "--throttle-rate",
+            "0",
+            *args,
+        ]
+        env = dict(
+            os.environ,
+            PYTHONUNBUFFERED="1",
+            CONNECTFED_ACCOUNT_ID=ACCOUNT_ID,
+            CONNECTFED_ROOT_ACCESS_KEY_ID=ROOT_ACCESS_KEY_ID,
+            CONNECTFED_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET_ACCESS_KEY,
+        )
         env.pop("CONNECTFED_MASTER_KEY", None)  # the key file above is the one both sides use
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, env=env)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
         server = cls(f"http://127.0.0.1:{port}", data_dir, url_db, key_file, process)
         server._wait(timeout)
         return server

@@ -58,18 +58,25 @@ class KeyRing:
         return KeyRing((fresh, *old))
 
     def without_retired_before(self, cutoff: float) -> KeyRing:
-        kept = (self.current, *(k for k in self.keys[1:]
-                                if k.retired is None or k.retired > cutoff))
+        kept = (
+            self.current,
+            *(k for k in self.keys[1:] if k.retired is None or k.retired > cutoff),
+        )
         return KeyRing(kept)
 
     def to_json(self) -> str:
-        return json.dumps([{"id": k.key_id, "secret": k.secret.hex(), "retired": k.retired}
-                           for k in self.keys])
+        return json.dumps(
+            [{"id": k.key_id, "secret": k.secret.hex(), "retired": k.retired} for k in self.keys]
+        )
 
     @staticmethod
     def from_json(text: str) -> KeyRing:
-        return KeyRing(tuple(TokenKey(item["id"], bytes.fromhex(item["secret"]), item["retired"])
-                             for item in json.loads(text)))
+        return KeyRing(
+            tuple(
+                TokenKey(item["id"], bytes.fromhex(item["secret"]), item["retired"])
+                for item in json.loads(text)
+            )
+        )
 
 
 class TokenKeys:
@@ -99,8 +106,8 @@ class TokenKeys:
         self.ring()  # make sure the ring exists (k0 from the legacy key)
         now = self._clock.now().timestamp()
         text = self._store.update_meta(
-            META_KEY, lambda old: KeyRing.from_json(old or "[]").rotated(now).to_json(),
-            secret=True)
+            META_KEY, lambda old: KeyRing.from_json(old or "[]").rotated(now).to_json(), secret=True
+        )
         return self._remember(KeyRing.from_json(text)).current
 
     def drop_retired(self, keep_seconds: float) -> tuple[str, ...]:
@@ -111,8 +118,10 @@ class TokenKeys:
         if ring.without_retired_before(cutoff) == ring:
             return ()
         text = self._store.update_meta(
-            META_KEY, lambda old: KeyRing.from_json(old or "[]")
-            .without_retired_before(cutoff).to_json(), secret=True)
+            META_KEY,
+            lambda old: KeyRing.from_json(old or "[]").without_retired_before(cutoff).to_json(),
+            secret=True,
+        )
         kept = self._remember(KeyRing.from_json(text))
         return tuple(k.key_id for k in ring.keys if kept.get(k.key_id) is None)
 

@@ -103,6 +103,8 @@ class IssuedTokens:
     family_id: str
 
     def __repr__(self) -> str:
-        return (f"IssuedTokens(family_id={self.family_id!r}, access_expires="
-                f"{self.access_expires.isoformat()}, refresh_expires="
-                f"{self.refresh_expires.isoformat()})")
+        return (
+            f"IssuedTokens(family_id={self.family_id!r}, access_expires="
+            f"{self.access_expires.isoformat()}, refresh_expires="
+            f"{self.refresh_expires.isoformat()})"
+        )

@@ -64,15 +64,30 @@ def _time(epoch: float) -> datetime:
 
 
 def _grant(token: Token, family: TokenFamily) -> TokenGrant:
-    return TokenGrant(TokenKind(token.kind), family.family_id, family.instance_id,
-                      family.user_id, family.session_key_id, _time(token.expires),
-                      _time(token.created), family.role_arn, _time(family.expires))
+    return TokenGrant(
+        TokenKind(token.kind),
+        family.family_id,
+        family.instance_id,
+        family.user_id,
+        family.session_key_id,
+        _time(token.expires),
+        _time(token.created),
+        family.role_arn,
+        _time(family.expires),
+    )
 
 
 class TokenService:
-    def __init__(self, store: Store, clock: Clock, keys: TokenKeys, *,
-                 reuse_grace_seconds: float = 0.0, gc_interval_seconds: float = 300.0,
-                 key_keep_seconds: float = 13 * 3600.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        keys: TokenKeys,
+        *,
+        reuse_grace_seconds: float = 0.0,
+        gc_interval_seconds: float = 300.0,
+        key_keep_seconds: float = 13 * 3600.0,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._keys = keys
@@ -83,8 +98,9 @@ class TokenService:
         self._gc_lock = threading.Lock()
 
     # -- minting --------------------------------------------------------------------------------
-    def open_family(self, owner: FamilyOwner, horizon: datetime,
-                    lifetimes: Mapping[TokenKind, timedelta]) -> MintedFamily:
+    def open_family(
+        self, owner: FamilyOwner, horizon: datetime, lifetimes: Mapping[TokenKind, timedelta]
+    ) -> MintedFamily:
         """A new family for ``owner`` whose tokens all end by ``horizon``, with one token of
         each kind in ``lifetimes`` (each capped at the horizon)."""
         now = self._clock.now()
@@ -93,13 +109,23 @@ class TokenService:
         family_id = str(uuid.uuid4())
         minted, rows = self._mint_all(family_id, lifetimes, now, horizon)
         self._store.create_token_family(
-            TokenFamily(family_id, owner.instance_id, owner.user_id, owner.session_key_id,
-                        owner.role_arn, now.timestamp(), horizon.timestamp()), rows)
+            TokenFamily(
+                family_id,
+                owner.instance_id,
+                owner.user_id,
+                owner.session_key_id,
+                owner.role_arn,
+                now.timestamp(),
+                horizon.timestamp(),
+            ),
+            rows,
+        )
         self._maybe_gc()
         return MintedFamily(family_id, horizon, minted)
 
-    def add(self, family_id: str,
-            lifetimes: Mapping[TokenKind, timedelta]) -> dict[TokenKind, MintedToken]:
+    def add(
+        self, family_id: str, lifetimes: Mapping[TokenKind, timedelta]
+    ) -> dict[TokenKind, MintedToken]:
         """New tokens in a live family (a browser session from a sign-in, fresh access)."""
         now = self._clock.now()
         family = self._store.get_token_family(family_id)
@@ -114,9 +140,13 @@ class TokenService:
         self._maybe_gc()
         return minted
 
-    def _mint_all(self, family_id: str, lifetimes: Mapping[TokenKind, timedelta],
-                  now: datetime, horizon: datetime) -> tuple[dict[TokenKind, MintedToken],
-                                                            list[Token]]:
+    def _mint_all(
+        self,
+        family_id: str,
+        lifetimes: Mapping[TokenKind, timedelta],
+        now: datetime,
+        horizon: datetime,
+    ) -> tuple[dict[TokenKind, MintedToken], list[Token]]:
         key = self._keys.ring().current
         minted: dict[TokenKind, MintedToken] = {}
         rows: list[Token] = []
@@ -124,8 +154,17 @@ class TokenService:
             expires = min(now + lifetime, horizon)
             token = kind.prefix + secrets.token_urlsafe(ENTROPY_BYTES)
             minted[kind] = MintedToken(kind, token, expires)
-            rows.append(Token(key.digest(token), key.key_id, kind.value, family_id, ACTIVE,
-                              now.timestamp(), expires.timestamp()))
+            rows.append(
+                Token(
+                    key.digest(token),
+                    key.key_id,
+                    kind.value,
+                    family_id,
+                    ACTIVE,
+                    now.timestamp(),
+                    expires.timestamp(),
+                )
+            )
         return minted, rows
 
     # -- checking -------------------------------------------------------------------------------
@@ -153,8 +192,11 @@ class TokenService:
         if updated is None:
             raise TokenRejected(RejectReason.INVALID)
         if reused:
-            log.warning("a spent %s token was presented again: family %s revoked", kind.value,
-                        updated[1].family_id)
+            log.warning(
+                "a spent %s token was presented again: family %s revoked",
+                kind.value,
+                updated[1].family_id,
+            )
             raise TokenRejected(RejectReason.REUSED, "this token was already used")
         return _grant(*updated)
 
@@ -175,11 +217,15 @@ class TokenService:
                 return TokenChange(USED, current.spent, revoke_family="refresh-token-reuse")
             horizon = _time(family.expires)
             minted, rows = self._mint_all(
-                family.family_id, {TokenKind.ACCESS: access_lifetime,
-                                   TokenKind.REFRESH: horizon - now}, now, horizon)
+                family.family_id,
+                {TokenKind.ACCESS: access_lifetime, TokenKind.REFRESH: horizon - now},
+                now,
+                horizon,
+            )
             access, refresh = minted[TokenKind.ACCESS], minted[TokenKind.REFRESH]
-            issued = IssuedTokens(access.token, access.expires, refresh.token, refresh.expires,
-                                  family.family_id)
+            issued = IssuedTokens(
+                access.token, access.expires, refresh.token, refresh.expires, family.family_id
+            )
             spent = current.spent if current.state == USED else now.timestamp()
             return TokenChange(USED, spent, insert=tuple(rows))
 
@@ -187,8 +233,10 @@ class TokenService:
         if updated is None:
             raise TokenRejected(RejectReason.INVALID)
         if reused or issued is None:
-            log.warning("a rotated refresh token was presented again: family %s revoked",
-                        updated[1].family_id)
+            log.warning(
+                "a rotated refresh token was presented again: family %s revoked",
+                updated[1].family_id,
+            )
             raise TokenRejected(RejectReason.REUSED, "this refresh token was already used")
         self._maybe_gc()
         return issued
@@ -226,8 +274,9 @@ class TokenService:
         return found
 
     @staticmethod
-    def _check(token: Token, family: TokenFamily, instance_id: str | None, now: float, *,
-               allow_used: bool) -> None:
+    def _check(
+        token: Token, family: TokenFamily, instance_id: str | None, now: float, *, allow_used: bool
+    ) -> None:
         if instance_id is not None and family.instance_id != instance_id:
             raise TokenRejected(RejectReason.WRONG_INSTANCE, "the token is for another instance")
         if family.revoked is not None:

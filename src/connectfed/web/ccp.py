@@ -35,7 +35,6 @@ _OWN_STATIC = {"ccp.js": _JS, "ccp-worker.js": _JS, "ccp.css": "text/css; charse
 _COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 
-
 @dataclass(frozen=True, slots=True)
 class CcpOptions:
     region: str
@@ -51,17 +50,26 @@ class CcpOptions:
 def _page(instance_id: str, options: CcpOptions) -> str:
     base = f"/connect/{escape(instance_id)}"
     if options.test_idp:
-        signin = ('Sign in through the <a href="/idp">test identity provider</a>, or open the '
-                  "<code>SignInUrl</code> that GetFederationToken returns.")
+        signin = (
+            'Sign in through the <a href="/idp">test identity provider</a>, or open the '
+            "<code>SignInUrl</code> that GetFederationToken returns."
+        )
     else:
-        signin = ("Open the <code>SignInUrl</code> that GetFederationToken returns, or sign in "
-                  "through your identity provider (SAML RelayState "
-                  f"<code>{base}</code> via <code>/connect/federate/{escape(instance_id)}"
-                  "?destination=/ccp-v2</code>).")
+        signin = (
+            "Open the <code>SignInUrl</code> that GetFederationToken returns, or sign in "
+            "through your identity provider (SAML RelayState "
+            f"<code>{base}</code> via <code>/connect/federate/{escape(instance_id)}"
+            "?destination=/ccp-v2</code>)."
+        )
     missing = "" if options.streams_dir else f'<p id="error" class="error">{MISSING}</p>'
-    scripts = "" if not options.streams_dir else (
-        f'<script src="{STATIC_PREFIX}{STREAMS_FILE}"></script>'
-        f'<script src="{STATIC_PREFIX}ccp.js"></script>')
+    scripts = (
+        ""
+        if not options.streams_dir
+        else (
+            f'<script src="{STATIC_PREFIX}{STREAMS_FILE}"></script>'
+            f'<script src="{STATIC_PREFIX}ccp.js"></script>'
+        )
+    )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -97,45 +105,64 @@ class CcpSite:
 
     def handles(self, method: str, path: str) -> bool:
         return method in ("GET", "HEAD") and bool(
-            path.startswith(STATIC_PREFIX) or _PAGE.match(path) or _WORKER.match(path))
+            path.startswith(STATIC_PREFIX) or _PAGE.match(path) or _WORKER.match(path)
+        )
 
     def handle(self, path: str) -> Response:
         page = _PAGE.match(path)
         if page is not None:
             known = self._options.instance_exists
             if known is not None and not known(page.group(1)):
-                return Response(404, {"Content-Type": "text/html; charset=utf-8",
-                                      "Cache-Control": "no-store", **_COMMON},
-                                pages.unknown_instance_page(page.group(1)).encode())
+                return Response(
+                    404,
+                    {
+                        "Content-Type": "text/html; charset=utf-8",
+                        "Cache-Control": "no-store",
+                        **_COMMON,
+                    },
+                    pages.unknown_instance_page(page.group(1)).encode(),
+                )
             ancestors = self._options.frame_ancestors
-            headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
-                       "Content-Security-Policy": f"frame-ancestors {ancestors}", **_COMMON}
+            headers = {
+                "Content-Type": "text/html; charset=utf-8",
+                "Cache-Control": "no-store",
+                "Content-Security-Policy": f"frame-ancestors {ancestors}",
+                **_COMMON,
+            }
             return Response(200, headers, _page(page.group(1), self._options).encode())
-        name = "ccp-worker.js" if _WORKER.match(path) else path[len(STATIC_PREFIX):]
+        name = "ccp-worker.js" if _WORKER.match(path) else path[len(STATIC_PREFIX) :]
         if name == STREAMS_FILE:
             return self._streams()
         if name in _OWN_STATIC:
             body = resources.files("connectfed.web").joinpath("static", name).read_bytes()
-            return Response(200, {"Content-Type": _OWN_STATIC[name],
-                                  "Cache-Control": "no-cache", **_COMMON}, body)
+            return Response(
+                200,
+                {"Content-Type": _OWN_STATIC[name], "Cache-Control": "no-cache", **_COMMON},
+                body,
+            )
         return _not_found()
 
     def _streams(self) -> Response:
         if self._options.streams_dir is None:
-            return Response(503, {"Content-Type": "text/plain; charset=utf-8", **_COMMON},
-                            MISSING.encode())
+            return Response(
+                503, {"Content-Type": "text/plain; charset=utf-8", **_COMMON}, MISSING.encode()
+            )
         path = self._options.streams_dir / "release" / STREAMS_FILE
         try:
             body = path.read_bytes()
         except OSError:
-            return Response(503, {"Content-Type": "text/plain; charset=utf-8", **_COMMON},
-                            MISSING.encode())
+            return Response(
+                503, {"Content-Type": "text/plain; charset=utf-8", **_COMMON}, MISSING.encode()
+            )
         return self._script(body, "public, max-age=3600")
 
     @staticmethod
     def _script(body: bytes, cache: str) -> Response:
-        return Response(200, {"Content-Type": "text/javascript; charset=utf-8",
-                              "Cache-Control": cache, **_COMMON}, body)
+        return Response(
+            200,
+            {"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": cache, **_COMMON},
+            body,
+        )
 
 
 def _not_found() -> Response:
@@ -145,5 +172,9 @@ def _not_found() -> Response:
 def default_streams_dir() -> Path:
     """``web-assets/node_modules/amazon-connect-streams`` of the source tree (scripts/bootstrap
     installs it there); ``--streams-dir`` / ``CONNECTFED_STREAMS_DIR`` point elsewhere."""
-    return Path(__file__).resolve().parents[3] / "web-assets" / "node_modules" / \
-        "amazon-connect-streams"
+    return (
+        Path(__file__).resolve().parents[3]
+        / "web-assets"
+        / "node_modules"
+        / "amazon-connect-streams"
+    )

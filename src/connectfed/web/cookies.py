@@ -35,5 +35,7 @@ def clear_session_cookie(secure: bool) -> str:
 def console_cookie(token: str, seconds: int, secure: bool) -> str:
     """The browser's role session after SAML sign-in, for ``/connect/federate/<id>`` only: a
     top-level navigation, so ``SameSite=Lax`` whatever the scheme."""
-    return (f"{CONSOLE_COOKIE}={token}; Path=/connect/; HttpOnly; SameSite=Lax; "
-            f"Max-Age={seconds}" + ("; Secure" if secure else ""))
+    return (
+        f"{CONSOLE_COOKIE}={token}; Path=/connect/; HttpOnly; SameSite=Lax; "
+        f"Max-Age={seconds}" + ("; Secure" if secure else "")
+    )

@@ -55,8 +55,10 @@ def _safe(base: str, destination: str, public_url: str) -> str | None:
     except ValueError:
         return None
     if parts.scheme or parts.netloc:
-        if (parts.scheme.lower(), parts.netloc.lower()) != (public.scheme.lower(),
-                                                           public.netloc.lower()):
+        if (parts.scheme.lower(), parts.netloc.lower()) != (
+            public.scheme.lower(),
+            public.netloc.lower(),
+        ):
             return None
         if parts.path != base and not parts.path.startswith(base + "/"):
             return None
@@ -71,11 +73,14 @@ def _safe(base: str, destination: str, public_url: str) -> str | None:
 
 
 _PRINTABLE_ASCII = re.compile(r"[!-~]*")
-MESSAGE = (f"The destination must be a path of at most {MAX_LENGTH} printable ASCII characters "
-           "(percent-encode anything else).")
+MESSAGE = (
+    f"The destination must be a path of at most {MAX_LENGTH} printable ASCII characters "
+    "(percent-encode anything else)."
+)
 
 
 def acceptable(destination: str | None) -> bool:
     """Whether ``destination`` (absent counts as the default) can go into a Location header."""
-    return destination is None or (len(destination) <= MAX_LENGTH
-                                   and _PRINTABLE_ASCII.fullmatch(destination) is not None)
+    return destination is None or (
+        len(destination) <= MAX_LENGTH and _PRINTABLE_ASCII.fullmatch(destination) is not None
+    )

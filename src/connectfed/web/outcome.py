@@ -18,6 +18,12 @@ class Outcome:
     json: str | None = None  # a JSON body instead of a page
 
 
-def error(status: int, title: str, message: str, explain_url: str | None = None, *,
-          hints: Sequence[str] = ()) -> Outcome:
+def error(
+    status: int,
+    title: str,
+    message: str,
+    explain_url: str | None = None,
+    *,
+    hints: Sequence[str] = (),
+) -> Outcome:
     return Outcome(status, pages.error_page(title, message, explain_url, hints=hints))

@@ -25,8 +25,12 @@ _INSTANCE_POSTS = ("/auth/sign-in", "/logout")
 _INSTANCE = re.compile(r"^/connect/([A-Za-z0-9_.:-]{1,100})(/.*)?$")
 _FEDERATE = re.compile(r"^/connect/federate/([A-Za-z0-9_.:-]{1,100})/?$")
 _SAML = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)+-\d/)?saml/?$")
-_SECURITY_HEADERS = {"X-Frame-Options": "DENY", "Cache-Control": "no-store",
-                     "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
+_SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _form(body: bytes) -> dict[str, str]:
@@ -74,8 +78,9 @@ class WebResponse:
 
 
 def _page(status: int, html: str, extra: dict[str, str] | None = None) -> WebResponse:
-    return WebResponse(status, {"Content-Type": HTML, **_SECURITY_HEADERS, **(extra or {})},
-                       html.encode())
+    return WebResponse(
+        status, {"Content-Type": HTML, **_SECURITY_HEADERS, **(extra or {})}, html.encode()
+    )
 
 
 def _respond(outcome: Outcome) -> WebResponse:
@@ -97,23 +102,35 @@ class WebRoutes:
         settings = signin.settings
         self._site = pages.Site(settings.public_url, settings.region, idp is not None)
 
-    def handles(self, method: str, path: str, headers: Sequence[tuple[str, str]] = (),
-                raw_query: str = "") -> bool:
+    def handles(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]] = (), raw_query: str = ""
+    ) -> bool:
         if path == "/":
             return wants_page(method, headers, raw_query)
-        return bool(_SAML.match(path) or path == "/saml/choose" or path.startswith("/idp")
-                    or (_INSTANCE.match(path) and method == "GET")
-                    or _AUTHORIZE.match(path) or path == "/logout"
-                    or (method == "POST" and self._instance_post(path)))
+        return bool(
+            _SAML.match(path)
+            or path == "/saml/choose"
+            or path.startswith("/idp")
+            or (_INSTANCE.match(path) and method == "GET")
+            or _AUTHORIZE.match(path)
+            or path == "/logout"
+            or (method == "POST" and self._instance_post(path))
+        )
 
     @staticmethod
     def _instance_post(path: str) -> bool:
         match = _INSTANCE.match(path)
         return match is not None and match.group(2) in _INSTANCE_POSTS
 
-    def handle(self, method: str, path: str, raw_query: str,
-               headers: Sequence[tuple[str, str]], body: bytes,
-               request_id: str | None = None) -> WebResponse:
+    def handle(
+        self,
+        method: str,
+        path: str,
+        raw_query: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        request_id: str | None = None,
+    ) -> WebResponse:
         """``request_id``: the edge's id of this request, under which a denial is explained."""
         query = {k: v[0] for k, v in parse_qs(raw_query).items()}
         if path == "/":
@@ -124,12 +141,12 @@ class WebRoutes:
             if method != "POST":
                 return _page(405, pages.saml_endpoint_page(self._site), {"Allow": "POST"})
             form = _form(body)
-            return _respond(self._signin.post_saml(form.get("SAMLResponse"),
-                                                   form.get("RelayState"), request_id))
+            return _respond(
+                self._signin.post_saml(form.get("SAMLResponse"), form.get("RelayState"), request_id)
+            )
         if path == "/saml/choose":
             form = _form(body)
-            return _respond(self._signin.choose(form.get("state"), form.get("role"),
-                                                request_id))
+            return _respond(self._signin.choose(form.get("state"), form.get("role"), request_id))
         if path.startswith("/idp"):
             return self._idp_page(path, query)
         if _AUTHORIZE.match(path):
@@ -138,48 +155,74 @@ class WebRoutes:
             return _respond(self._sessions.logout(_cookie(headers, SESSION_COOKIE)))
         federate = _FEDERATE.match(path)
         if federate is not None:
-            return _respond(self._signin.federate_step(_cookie(headers, CONSOLE_COOKIE),
-                                                       federate.group(1),
-                                                       query.get("destination"), request_id))
+            return _respond(
+                self._signin.federate_step(
+                    _cookie(headers, CONSOLE_COOKIE),
+                    federate.group(1),
+                    query.get("destination"),
+                    request_id,
+                )
+            )
         match = _INSTANCE.match(path)
         assert match is not None
         instance_id, rest = match.group(1), match.group(2) or "/"
         if rest == "/auth/sign-in" and method == "POST":
             form = _form(body)
-            return _respond(self._sessions.sign_in_with_credentials(
-                instance_id, form.get("credentials"), form.get("destination")))
+            return _respond(
+                self._sessions.sign_in_with_credentials(
+                    instance_id, form.get("credentials"), form.get("destination")
+                )
+            )
         if rest == "/auth/sign-in":
-            return _respond(self._sessions.sign_in_with_code(instance_id, query.get("code"),
-                                                             query.get("destination")))
+            return _respond(
+                self._sessions.sign_in_with_code(
+                    instance_id, query.get("code"), query.get("destination")
+                )
+            )
         if rest == "/auth/authorize":
             return self._authorize(method, headers, instance_id)
         if rest == "/logout":
             return _respond(self._sessions.logout(_cookie(headers, SESSION_COOKIE)))
-        return _respond(self._sessions.instance_page(
-            instance_id, _cookie(headers, SESSION_COOKIE), rest))
+        return _respond(
+            self._sessions.instance_page(instance_id, _cookie(headers, SESSION_COOKIE), rest)
+        )
 
-    def _authorize(self, method: str, headers: Sequence[tuple[str, str]],
-                   instance_id: str | None) -> WebResponse:
+    def _authorize(
+        self, method: str, headers: Sequence[tuple[str, str]], instance_id: str | None
+    ) -> WebResponse:
         if method != "GET":
             return WebResponse(405, {"Allow": "GET", "Content-Type": JSON}, b"")
         return _respond(self._sessions.authorize(_cookie(headers, SESSION_COOKIE), instance_id))
 
     def _idp_page(self, path: str, query: dict[str, str]) -> WebResponse:
         if self._idp is None:
-            return _page(404, pages.error_page(
-                "No test IdP", "The built-in test identity provider is not running on this "
-                "server.", hints=["Start the demo with it: `scripts/demo --test-idp` (or "
-                                  "`connectfed serve --demo --test-idp`)."]))
+            return _page(
+                404,
+                pages.error_page(
+                    "No test IdP",
+                    "The built-in test identity provider is not running on this server.",
+                    hints=[
+                        "Start the demo with it: `scripts/demo --test-idp` (or "
+                        "`connectfed serve --demo --test-idp`)."
+                    ],
+                ),
+            )
         if path in ("/idp", "/idp/"):
             return _page(200, self._idp.index())
         if path == "/idp/metadata":
-            return WebResponse(200, {"Content-Type": "application/samlmetadata+xml"},
-                               self._idp.metadata().encode())
+            return WebResponse(
+                200, {"Content-Type": "application/samlmetadata+xml"}, self._idp.metadata().encode()
+            )
         if path == "/idp/login":
             page = self._idp.login(query.get("user", ""))
             if page is None:
-                return _page(404, pages.error_page(
-                    "Unknown user", "The test IdP has no such user.",
-                    hints=["Pick one at `/idp`."]))
+                return _page(
+                    404,
+                    pages.error_page(
+                        "Unknown user",
+                        "The test IdP has no such user.",
+                        hints=["Pick one at `/idp`."],
+                    ),
+                )
             return _page(200, page)
         return _page(404, pages.error_page("Not found", "The test IdP has no such page."))

@@ -46,8 +46,9 @@ MILLISECONDS_FROM = 1e11
 
 def _iso(moment: datetime) -> str:
     """The form JavaScript's ``Date.prototype.toISOString`` gives: ``2026-01-01T12:00:00.000Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
-        f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_expiration(value: Any) -> datetime | None:
@@ -65,8 +66,9 @@ def parse_expiration(value: Any) -> datetime | None:
 
 
 class BrowserSessions:
-    def __init__(self, *, sessions: AgentSessions, store: Store, clock: Clock,
-                 public_url: str) -> None:
+    def __init__(
+        self, *, sessions: AgentSessions, store: Store, clock: Clock, public_url: str
+    ) -> None:
         self._sessions = sessions
         self._store = store
         self._clock = clock
@@ -81,8 +83,9 @@ class BrowserSessions:
         return Outcome(404, pages.unknown_instance_page(instance_id))
 
     # -- ways in -----------------------------------------------------------------------------------
-    def sign_in_with_code(self, instance_id: str, code: str | None,
-                          destination: str | None) -> Outcome:
+    def sign_in_with_code(
+        self, instance_id: str, code: str | None, destination: str | None
+    ) -> Outcome:
         if not acceptable(destination):
             return self._bad_destination()  # before the single-use code is spent
         unknown = self.unknown_instance(instance_id)
@@ -96,8 +99,9 @@ class BrowserSessions:
             return self._expired_link()
         return self._signed_in(session, destination)
 
-    def sign_in_with_credentials(self, instance_id: str, credentials: str | None,
-                                 destination: str | None) -> Outcome:
+    def sign_in_with_credentials(
+        self, instance_id: str, credentials: str | None, destination: str | None
+    ) -> Outcome:
         if not acceptable(destination):
             return self._bad_destination()
         unknown = self.unknown_instance(instance_id)
@@ -105,22 +109,31 @@ class BrowserSessions:
             return unknown
         fields = _credentials(credentials)
         if fields is None:
-            return error(400, "Bad sign-in request",
-                         "The credentials field must be the JSON of AccessToken, "
-                         "AccessTokenExpiration, RefreshToken and RefreshTokenExpiration.")
+            return error(
+                400,
+                "Bad sign-in request",
+                "The credentials field must be the JSON of AccessToken, "
+                "AccessTokenExpiration, RefreshToken and RefreshTokenExpiration.",
+            )
         access, refresh = fields
         try:
             session = self._sessions.sign_in_with_tokens(instance_id, access, refresh)
         except TokenRejected:
-            return error(401, "Session expired", "These credentials have expired or are not "
-                                                 "valid for this instance. Sign in again.")
+            return error(
+                401,
+                "Session expired",
+                "These credentials have expired or are not valid for this instance. Sign in again.",
+            )
         return self._signed_in(session, destination)
 
     def _signed_in(self, session: BrowserSession, destination: str | None) -> Outcome:
         seconds = cookies.max_age(session.expires, self._clock.now())
         location = instance_destination(session.instance_id, destination, self._public_url)
-        return Outcome(303, location=location,
-                       cookie=cookies.session_cookie(session.token, seconds, self._secure))
+        return Outcome(
+            303,
+            location=location,
+            cookie=cookies.session_cookie(session.token, seconds, self._secure),
+        )
 
     @staticmethod
     def _bad_destination() -> Outcome:
@@ -128,8 +141,9 @@ class BrowserSessions:
 
     @staticmethod
     def _expired_link() -> Outcome:
-        return error(401, "Sign-in link expired", "This sign-in link has expired or was already "
-                                                  "used.")
+        return error(
+            401, "Sign-in link expired", "This sign-in link has expired or was already used."
+        )
 
     # -- keeping it alive --------------------------------------------------------------------------
     def authorize(self, session_cookie: str | None, instance_id: str | None) -> Outcome:
@@ -139,23 +153,30 @@ class BrowserSessions:
             access = self._sessions.authorize_browser(session_cookie, instance_id)
         except TokenRejected:
             return _unauthorized()
-        return Outcome(200, json=json.dumps({
-            "accessToken": access.access_token,
-            "expiration": _iso(access.access_expires),
-            "refreshToken": access.refresh_token,
-            "refreshTokenExpiration": _iso(access.refresh_expires),
-        }))
+        return Outcome(
+            200,
+            json=json.dumps(
+                {
+                    "accessToken": access.access_token,
+                    "expiration": _iso(access.access_expires),
+                    "refreshToken": access.refresh_token,
+                    "refreshTokenExpiration": _iso(access.refresh_expires),
+                }
+            ),
+        )
 
     # -- ending it ---------------------------------------------------------------------------------
     def logout(self, session_cookie: str | None) -> Outcome:
         if session_cookie:
             self._sessions.sign_out(session_cookie)
-        return Outcome(200, pages.signed_out_page(),
-                       cookie=cookies.clear_session_cookie(self._secure))
+        return Outcome(
+            200, pages.signed_out_page(), cookie=cookies.clear_session_cookie(self._secure)
+        )
 
     # -- the instance's pages (until a page of its own takes the path) ----------------------------
-    def instance_page(self, instance_id: str, session_cookie: str | None,
-                      destination: str) -> Outcome:
+    def instance_page(
+        self, instance_id: str, session_cookie: str | None, destination: str
+    ) -> Outcome:
         unknown = self.unknown_instance(instance_id)
         if unknown is not None:
             return unknown
@@ -170,8 +191,9 @@ class BrowserSessions:
         instance = self._store.get_instance(instance_id)
         if user is None or instance is None:
             return expired
-        return Outcome(200, pages.instance_page(instance.alias, instance_id, user.username,
-                                                destination))
+        return Outcome(
+            200, pages.instance_page(instance.alias, instance_id, user.username, destination)
+        )
 
 
 def _unauthorized() -> Outcome:

@@ -59,11 +59,22 @@ def _bad_destination() -> Outcome:
 
 
 class BrowserSignin:
-    def __init__(self, *, store: Store, clock: Clock, settings: Settings,
-                 providers: SamlProviderService, assume_saml: AssumeRoleWithSaml,
-                 resolver: CredentialResolver, federation: FederationService,
-                 instances: InstanceService, tokens: TokenService, state_key: bytes,
-                 sessions: BrowserSessions, audit: AuditLog = DISCARD) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        settings: Settings,
+        providers: SamlProviderService,
+        assume_saml: AssumeRoleWithSaml,
+        resolver: CredentialResolver,
+        federation: FederationService,
+        instances: InstanceService,
+        tokens: TokenService,
+        state_key: bytes,
+        sessions: BrowserSessions,
+        audit: AuditLog = DISCARD,
+    ) -> None:
         self._audit = audit
         self._secure = settings.public_url.startswith("https:")
         self._store = store
@@ -89,16 +100,22 @@ class BrowserSignin:
             return None
         return f"/_connectfed/explain/{quote(request_id, safe='')}"
 
-    def post_saml(self, saml_response: str | None, relay_state: str | None,
-                  request_id: str | None = None) -> Outcome:
+    def post_saml(
+        self, saml_response: str | None, relay_state: str | None, request_id: str | None = None
+    ) -> Outcome:
         if not saml_response or len(saml_response) > MAX_SAML_RESPONSE:
-            return self._refused(400, "Bad SAML response",
-                                 "The SAMLResponse is missing or too large.", "missing_or_large")
+            return self._refused(
+                400,
+                "Bad SAML response",
+                "The SAMLResponse is missing or too large.",
+                "missing_or_large",
+            )
         try:
             document = base64.b64decode(saml_response.strip(), validate=True)
         except (binascii.Error, ValueError):
-            return self._refused(400, "Bad SAML response",
-                                 "The SAMLResponse is not valid base64.", "not_base64")
+            return self._refused(
+                400, "Bad SAML response", "The SAMLResponse is not valid base64.", "not_base64"
+            )
         try:  # checked before the assertion is spent
             target = _federate_target(relay_state)
         except ValueError:
@@ -109,30 +126,62 @@ class BrowserSignin:
         if verified is None:
             return self._refused(400, "Bad SAML response", reason, kind)
         if not self._assume.remember(verified):
-            return self._refused(400, "Bad SAML response",
-                                 "This SAML response has already been used.", "replayed",
-                                 verified=verified, provider_arn=provider.arn)
+            return self._refused(
+                400,
+                "Bad SAML response",
+                "This SAML response has already been used.",
+                "replayed",
+                verified=verified,
+                provider_arn=provider.arn,
+            )
         roles = [r for r, p in self._assume.role_pairs(verified) if p == provider.arn]
         if not roles:
-            return self._refused(403, "Access denied", "The SAML response names no role for "
-                                 "this identity provider.", "role_not_offered",
-                                 verified=verified, provider_arn=provider.arn)
+            return self._refused(
+                403,
+                "Access denied",
+                "The SAML response names no role for this identity provider.",
+                "role_not_offered",
+                verified=verified,
+                provider_arn=provider.arn,
+            )
         if len(roles) == 1:
             return self._complete(verified, provider.arn, roles[0], relay_state, request_id)
         state = secrets.token_urlsafe(32)
-        payload = json.dumps({"verified": _dump(verified), "provider": provider.arn,
-                              "roles": roles, "relay": relay_state})
-        self._store.put_signin_state(self._digest(state), payload,
-                                     verified.not_on_or_after.timestamp())
+        payload = json.dumps(
+            {
+                "verified": _dump(verified),
+                "provider": provider.arn,
+                "roles": roles,
+                "relay": relay_state,
+            }
+        )
+        self._store.put_signin_state(
+            self._digest(state), payload, verified.not_on_or_after.timestamp()
+        )
         return Outcome(200, pages.role_chooser(state, roles))
 
-    def _refused(self, status: int, title: str, message: str, reason: str | None, *,
-                 verified: VerifiedAssertion | None = None, provider_arn: str | None = None,
-                 role_arn: str | None = None, explain_url: str | None = None) -> Outcome:
+    def _refused(
+        self,
+        status: int,
+        title: str,
+        message: str,
+        reason: str | None,
+        *,
+        verified: VerifiedAssertion | None = None,
+        provider_arn: str | None = None,
+        role_arn: str | None = None,
+        explain_url: str | None = None,
+    ) -> Outcome:
         """An error page for a sign-in that failed, recorded as a failed ConsoleLogin."""
-        self._audit.record(console_login_event(
-            verified=verified, provider_arn=provider_arn, role_arn=role_arn, failure=message,
-            reason=reason))
+        self._audit.record(
+            console_login_event(
+                verified=verified,
+                provider_arn=provider_arn,
+                role_arn=role_arn,
+                failure=message,
+                reason=reason,
+            )
+        )
         return _error(status, title, message, explain_url)
 
     def _verify(self, document: bytes) -> tuple[VerifiedAssertion | None, Any, str, str]:
@@ -143,8 +192,13 @@ class BrowserSignin:
         except AssertionRejected as exc:  # not a SAML 2.0 Response at all
             return None, None, str(exc), exc.reason
         if not candidates:
-            return None, None, "The SAML response names no registered identity provider (in " \
-                               "its Role attribute or its Issuer).", "unknown_provider"
+            return (
+                None,
+                None,
+                "The SAML response names no registered identity provider (in "
+                "its Role attribute or its Issuer).",
+                "unknown_provider",
+            )
         reason = "No registered identity provider accepts this SAML response."
         kind = "unknown_provider"
         for arn in candidates:
@@ -154,78 +208,131 @@ class BrowserSignin:
             try:
                 verified = self._providers.verify(trusted, document)
             except AssertionRejected as exc:
-                log.warning("browser sign-in rejected an assertion for %s (%s): %s", arn,
-                            exc.reason, exc.detail or exc)
+                log.warning(
+                    "browser sign-in rejected an assertion for %s (%s): %s",
+                    arn,
+                    exc.reason,
+                    exc.detail or exc,
+                )
                 reason, kind = str(exc), exc.reason
                 continue
             return verified, trusted.record, "", ""
         return None, None, reason, kind
 
     # -- POST /saml/choose -------------------------------------------------------------------
-    def choose(self, state: str | None, role_arn: str | None,
-               request_id: str | None = None) -> Outcome:
+    def choose(
+        self, state: str | None, role_arn: str | None, request_id: str | None = None
+    ) -> Outcome:
         if not state or not role_arn:
             return _error(400, "Bad request", "Choose a role to continue.")
-        payload = self._store.take_signin_state(self._digest(state),
-                                                self._clock.now().timestamp())
+        payload = self._store.take_signin_state(self._digest(state), self._clock.now().timestamp())
         if payload is None:
-            return _error(400, "Sign-in expired", "This sign-in has expired or was already "
-                                                  "used. Sign in again at your identity provider.")
+            return _error(
+                400,
+                "Sign-in expired",
+                "This sign-in has expired or was already "
+                "used. Sign in again at your identity provider.",
+            )
         data = json.loads(payload)
         if role_arn not in data["roles"]:
-            return self._refused(403, "Access denied", "That role was not offered by your "
-                                 "identity provider.", "role_not_offered",
-                                 provider_arn=data["provider"])
-        return self._complete(_load(data["verified"]), data["provider"], role_arn, data["relay"],
-                              request_id)
+            return self._refused(
+                403,
+                "Access denied",
+                "That role was not offered by your identity provider.",
+                "role_not_offered",
+                provider_arn=data["provider"],
+            )
+        return self._complete(
+            _load(data["verified"]), data["provider"], role_arn, data["relay"], request_id
+        )
 
     # -- the rest of the flow ------------------------------------------------------------------
-    def _complete(self, verified: VerifiedAssertion, provider_arn: str, role_arn: str,
-                  relay_state: str | None, request_id: str | None = None) -> Outcome:
+    def _complete(
+        self,
+        verified: VerifiedAssertion,
+        provider_arn: str,
+        role_arn: str,
+        relay_state: str | None,
+        request_id: str | None = None,
+    ) -> Outcome:
         trusted = self._providers.trusted(provider_arn)
 
-        def refused(status: int, title: str, message: str, reason: str | None,
-                    explain_url: str | None = None) -> Outcome:
-            return self._refused(status, title, message, reason, verified=verified,
-                                 provider_arn=provider_arn, role_arn=role_arn,
-                                 explain_url=explain_url)
+        def refused(
+            status: int,
+            title: str,
+            message: str,
+            reason: str | None,
+            explain_url: str | None = None,
+        ) -> Outcome:
+            return self._refused(
+                status,
+                title,
+                message,
+                reason,
+                verified=verified,
+                provider_arn=provider_arn,
+                role_arn=role_arn,
+                explain_url=explain_url,
+            )
 
         if trusted is None:
-            return refused(403, "Access denied", "The identity provider is no longer trusted.",
-                           "unknown_provider")
+            return refused(
+                403,
+                "Access denied",
+                "The identity provider is no longer trusted.",
+                "unknown_provider",
+            )
         try:
-            session = self._assume.issue(verified, trusted.record, role_arn,
-                                         origin=Origin(request_id=request_id))
+            session = self._assume.issue(
+                verified, trusted.record, role_arn, origin=Origin(request_id=request_id)
+            )
         except ServiceError as exc:
-            return refused(403 if exc.status == 403 else 400, "Access denied", exc.message,
-                           refusal_reason(exc), self.explain_url(request_id))
+            return refused(
+                403 if exc.status == 403 else 400,
+                "Access denied",
+                exc.message,
+                refusal_reason(exc),
+                self.explain_url(request_id),
+            )
         key_id = session["Credentials"]["AccessKeyId"]
         principal = self._resolver.principal_of_session(key_id)
         assert principal.session_expiration is not None
         now = self._clock.now()
         try:
             family = self._tokens.open_family(
-                FamilyOwner("", "", key_id, principal.role_arn), principal.session_expiration,
-                {TokenKind.CONSOLE: principal.session_expiration - now})
+                FamilyOwner("", "", key_id, principal.role_arn),
+                principal.session_expiration,
+                {TokenKind.CONSOLE: principal.session_expiration - now},
+            )
         except TokenRejected:
             return refused(401, "Session expired", "The role session has already ended.", None)
-        self._audit.record(console_login_event(session=principal, provider_arn=provider_arn,
-                                               role_arn=role_arn))
+        self._audit.record(
+            console_login_event(session=principal, provider_arn=provider_arn, role_arn=role_arn)
+        )
         console = family.tokens[TokenKind.CONSOLE]
-        cookie = cookies.console_cookie(console.token, cookies.max_age(console.expires, now),
-                                        self._secure)
+        cookie = cookies.console_cookie(
+            console.token, cookies.max_age(console.expires, now), self._secure
+        )
         target = _federate_target(relay_state)
         if target is None:
             return Outcome(200, pages.console_page(principal.arn), cookie=cookie)
         instance_id, destination = target
         # As the AWS console does: the browser goes on to /connect/federate/<instance-id>,
         # where its role session calls GetFederationToken.
-        return Outcome(303, location=f"/connect/federate/{instance_id}?destination="
-                                     f"{quote(destination, safe='')}", cookie=cookie)
+        return Outcome(
+            303,
+            location=f"/connect/federate/{instance_id}?destination={quote(destination, safe='')}",
+            cookie=cookie,
+        )
 
     # -- GET /connect/federate/<instance-id> -------------------------------------------------
-    def federate_step(self, console_token: str | None, instance_id: str,
-                      destination: str | None, request_id: str | None = None) -> Outcome:
+    def federate_step(
+        self,
+        console_token: str | None,
+        instance_id: str,
+        destination: str | None,
+        request_id: str | None = None,
+    ) -> Outcome:
         if not destinations.acceptable(destination):
             return _bad_destination()  # before GetFederationToken mints a sign-in code
         unknown = self.sessions.unknown_instance(instance_id)
@@ -238,8 +345,7 @@ class BrowserSignin:
             except TokenRejected:
                 grant = None
         if grant is None or grant.session_key_id is None:
-            return _error(401, "Session expired", "Sign in through your identity provider "
-                                                  "first.")
+            return _error(401, "Session expired", "Sign in through your identity provider first.")
         try:
             principal = self._resolver.principal_of_session(grant.session_key_id)
         except ServiceError:
@@ -255,19 +361,27 @@ class BrowserSignin:
         except ServiceError as exc:
             why = self.explain_url(principal.origin.request_id)
             if exc.code == "UserNotFoundException":
-                return _error(403, "Access denied",
-                              f"User {principal.session_name} has not been onboarded to this "
-                              "application.", why,
-                              hints=[f"The role session name (`{principal.session_name}`) must "
-                                     "be the username of a Connect user of this instance: an "
-                                     "administrator can create one with `aws connect "
-                                     "create-user`."])
+                return _error(
+                    403,
+                    "Access denied",
+                    f"User {principal.session_name} has not been onboarded to this application.",
+                    why,
+                    hints=[
+                        f"The role session name (`{principal.session_name}`) must "
+                        "be the username of a Connect user of this instance: an "
+                        "administrator can create one with `aws connect "
+                        "create-user`."
+                    ],
+                )
             if exc.status == 403:
-                return _error(403, "Access denied",
-                              f"The role session `{principal.arn}` may not call "
-                              f"`connect:GetFederationToken` on instance `{instance_id}`.", why,
-                              hints=["An administrator can allow it with a policy on the "
-                                     "session's role."])
+                return _error(
+                    403,
+                    "Access denied",
+                    f"The role session `{principal.arn}` may not call "
+                    f"`connect:GetFederationToken` on instance `{instance_id}`.",
+                    why,
+                    hints=["An administrator can allow it with a policy on the session's role."],
+                )
             return _error(exc.status, "Sign-in failed", exc.message, why)
         location = f"{result['SignInUrl']}&destination={quote(destination, safe='')}"
         return Outcome(303, location=location)
@@ -282,13 +396,18 @@ def _already_bound(exc: RoleAlreadyBound, principal: Principal) -> Outcome:
         bound = f"`{role}` as it was before it was deleted and created again (a new role)"
     else:
         bound = ", ".join(f"`{arn}`" for arn in exc.bound_roles) or "another role"
-    return _error(409, "Already bound to another role",
-                  f"The Amazon Connect user `{exc.username}` is already bound to the role "
-                  f"{bound}, so it cannot also sign in through the role `{role}`.",
-                  hints=["Each Connect user signs in through one role, as on AWS: sign in again "
-                         "and choose the role bound to this user. To let a user sign in through "
-                         "several roles, start the server with "
-                         "`--allow-multiple-roles-per-user`."])
+    return _error(
+        409,
+        "Already bound to another role",
+        f"The Amazon Connect user `{exc.username}` is already bound to the role "
+        f"{bound}, so it cannot also sign in through the role `{role}`.",
+        hints=[
+            "Each Connect user signs in through one role, as on AWS: sign in again "
+            "and choose the role bound to this user. To let a user sign in through "
+            "several roles, start the server with "
+            "`--allow-multiple-roles-per-user`."
+        ],
+    )
 
 
 def _federate_target(relay_state: str | None) -> tuple[str, str] | None:

@@ -26,9 +26,13 @@ class TestIdpSite:
     saml_url: str  # this server's /saml
 
     def index(self) -> str:
-        return pages.idp_users(self.idp.entity_id, [
-            pages.IdpEntry(u.name, u.session_name, u.roles, u.description)
-            for u in self.users.values()])
+        return pages.idp_users(
+            self.idp.entity_id,
+            [
+                pages.IdpEntry(u.name, u.session_name, u.roles, u.description)
+                for u in self.users.values()
+            ],
+        )
 
     def metadata(self) -> str:
         return self.idp.metadata()
@@ -39,7 +43,11 @@ class TestIdpSite:
             return None
         response = self.idp.response(
             roles=[(role, self.provider_arn) for role in user.roles],
-            session_name=user.session_name, recipient=self.saml_url, audience=self.saml_url,
-            name_id=f"{user.name}@idp.connectfed.test")
-        return pages.autopost(self.saml_url, {"SAMLResponse": encode(response),
-                                              "RelayState": user.relay_state})
+            session_name=user.session_name,
+            recipient=self.saml_url,
+            audience=self.saml_url,
+            name_id=f"{user.name}@idp.connectfed.test",
+        )
+        return pages.autopost(
+            self.saml_url, {"SAMLResponse": encode(response), "RelayState": user.relay_state}
+        )

@@ -82,8 +82,13 @@ def _form(request: ReceivedRequest) -> dict[str, str] | None:
 
 
 class Dispatcher:
-    def __init__(self, registry: Registry, authenticate: Authenticate, services: Any,
-                 faults: FaultGate | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        authenticate: Authenticate,
+        services: Any,
+        faults: FaultGate | None = None,
+    ) -> None:
         self._registry = registry
         self._authenticate = authenticate
         self._services = services
@@ -147,8 +152,13 @@ class Dispatcher:
         self, request: ReceivedRequest, request_id: str, service: str, name: str, principal: Any
     ) -> RequestContext:
         return RequestContext(
-            request_id, service, name, principal, self._services,
-            source_ip=request.source_ip, secure=request.secure,
+            request_id,
+            service,
+            name,
+            principal,
+            self._services,
+            source_ip=request.source_ip,
+            secure=request.secure,
         )
 
     def _validate(

@@ -34,10 +34,14 @@ class InjectedError(Enum):
 # ThrottlingException (429) and InternalServiceException (500); STS and IAM (awsQuery) answer
 # throttling with code Throttling and status 400 ("Rate exceeded"), and InternalFailure (500).
 _SPELLINGS: dict[str, dict[InjectedError, tuple[str, int]]] = {
-    "json": {InjectedError.THROTTLING: ("ThrottlingException", 429),
-             InjectedError.INTERNAL: ("InternalServiceException", 500)},
-    "query": {InjectedError.THROTTLING: ("Throttling", 400),
-              InjectedError.INTERNAL: ("InternalFailure", 500)},
+    "json": {
+        InjectedError.THROTTLING: ("ThrottlingException", 429),
+        InjectedError.INTERNAL: ("InternalServiceException", 500),
+    },
+    "query": {
+        InjectedError.THROTTLING: ("Throttling", 400),
+        InjectedError.INTERNAL: ("InternalFailure", 500),
+    },
 }
 _FAMILY = {"connect": "json", "cti": "json", "sts": "query", "iam": "query"}
 
@@ -46,6 +50,5 @@ def injected_error(service: str, kind: InjectedError, note: str = "") -> Service
     """The error ``service``'s protocol answers for ``kind`` (boto3's and our client's standard
     retry mode retry both: throttling codes and 5xx)."""
     code, status = _SPELLINGS[_FAMILY[service]][kind]
-    message = "Rate exceeded" if kind is InjectedError.THROTTLING else \
-        "An internal error occurred."
+    message = "Rate exceeded" if kind is InjectedError.THROTTLING else "An internal error occurred."
     return ServiceError(message + note, code=code, status=status)

@@ -122,7 +122,10 @@ class CtiDispatcher:
         return self._model is not None
 
     async def handle(
-        self, instance_id: str | None, headers: Sequence[tuple[str, str]], body: bytes,
+        self,
+        instance_id: str | None,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
         request_id: str | None = None,
     ) -> Response:
         """Answer one request; ``request_id`` is the edge's id for it (a new one if absent)."""

@@ -100,8 +100,13 @@ def read_date(text: str) -> Decimal | None:
                 return None
             zone = timezone(-offset if tz[0] == "-" else offset)
         moment = datetime(
-            int(part["y"]), int(part["mo"] or 1), int(part["d"] or 1),
-            int(part["h"] or 0), int(part["mi"] or 0), int(part["s"] or 0), tzinfo=zone,
+            int(part["y"]),
+            int(part["mo"] or 1),
+            int(part["d"] or 1),
+            int(part["h"] or 0),
+            int(part["mi"] or 0),
+            int(part["s"] or 0),
+            tzinfo=zone,
         )
     except (ValueError, OverflowError):
         return None
@@ -224,18 +229,41 @@ PATTERN_MATCHERS: dict[str, PatternMatcher] = {
 }
 _NEGATED = frozenset(
     {
-        "StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NumericNotEquals",
-        "DateNotEquals", "NotIpAddress", "ArnNotEquals", "ArnNotLike",
+        "StringNotEquals",
+        "StringNotEqualsIgnoreCase",
+        "StringNotLike",
+        "NumericNotEquals",
+        "DateNotEquals",
+        "NotIpAddress",
+        "ArnNotEquals",
+        "ArnNotLike",
     }
 )
 BASES = frozenset({*MATCHERS, *PATTERN_MATCHERS, "Null"})
 # The type each base operator reads its policy values as (checked on write).
 VALUE_READERS: dict[str, Callable[[str], object | None]] = {
-    **{f"Numeric{s}": read_number for s in ("Equals", "NotEquals", "LessThan",
-                                            "LessThanEquals", "GreaterThan",
-                                            "GreaterThanEquals")},
-    **{f"Date{s}": read_date for s in ("Equals", "NotEquals", "LessThan", "LessThanEquals",
-                                       "GreaterThan", "GreaterThanEquals")},
+    **{
+        f"Numeric{s}": read_number
+        for s in (
+            "Equals",
+            "NotEquals",
+            "LessThan",
+            "LessThanEquals",
+            "GreaterThan",
+            "GreaterThanEquals",
+        )
+    },
+    **{
+        f"Date{s}": read_date
+        for s in (
+            "Equals",
+            "NotEquals",
+            "LessThan",
+            "LessThanEquals",
+            "GreaterThan",
+            "GreaterThanEquals",
+        )
+    },
     "Bool": read_bool,
     "Null": read_bool,
     "BinaryEquals": read_binary,

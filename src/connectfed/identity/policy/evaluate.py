@@ -147,15 +147,11 @@ def target_miss(statement: Statement, facts: RequestFacts, doc: PolicyDocument) 
         return Miss.NOT_ACTION
     if statement.resources is not None and not _any_resource(statement.resources, facts, doc):
         return Miss.RESOURCE
-    if statement.not_resources is not None and _any_resource(
-        statement.not_resources, facts, doc
-    ):
+    if statement.not_resources is not None and _any_resource(statement.not_resources, facts, doc):
         return Miss.NOT_RESOURCE
     if statement.principals is not None and not _principal_matches(statement.principals, facts):
         return Miss.PRINCIPAL
-    if statement.not_principals is not None and _principal_matches(
-        statement.not_principals, facts
-    ):
+    if statement.not_principals is not None and _principal_matches(statement.not_principals, facts):
         return Miss.NOT_PRINCIPAL
     return None
 

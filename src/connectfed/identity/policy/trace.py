@@ -67,8 +67,12 @@ class Trace:
         applying Deny statements for an explicit deny, the applying Allow statements for an
         allow, none for an implicit deny."""
         effect = {Decision.DENY: "Deny", Decision.ALLOW: "Allow"}.get(self.decision)
-        return [(d, s) for d, results in enumerate(self.documents) for s in results
-                if s.applies and s.statement.effect == effect]
+        return [
+            (d, s)
+            for d, results in enumerate(self.documents)
+            for s in results
+            if s.applies and s.statement.effect == effect
+        ]
 
 
 def _values(actual: ContextValue | None) -> tuple[str, ...] | None:
@@ -79,8 +83,11 @@ def _values(actual: ContextValue | None) -> tuple[str, ...] | None:
 
 def _note(condition: Condition, actual: tuple[str, ...] | None, holds: bool | None) -> str:
     if holds is None:
-        return ("unknown condition operator" if condition.operator is None
-                else "a policy value is not of the operator's type")
+        return (
+            "unknown condition operator"
+            if condition.operator is None
+            else "a policy value is not of the operator's type"
+        )
     if actual is None:
         return "the request has no value for this key"
     operator = condition.operator
@@ -98,12 +105,19 @@ def _condition(condition: Condition, facts: RequestFacts, doc: PolicyDocument) -
         holds = condition_applies(condition, facts, doc)
     except Unevaluable:
         holds = None
-    return ConditionResult(condition.operator_name, condition.key, condition.values, actual,
-                           holds, _note(condition, actual, holds))
+    return ConditionResult(
+        condition.operator_name,
+        condition.key,
+        condition.values,
+        actual,
+        holds,
+        _note(condition, actual, holds),
+    )
 
 
-def trace_statement(index: int, statement: Statement, facts: RequestFacts,
-                    doc: PolicyDocument) -> StatementResult:
+def trace_statement(
+    index: int, statement: Statement, facts: RequestFacts, doc: PolicyDocument
+) -> StatementResult:
     miss = target_miss(statement, facts, doc)
     if miss is not None:
         return StatementResult(index, statement, False, miss, ())
@@ -113,15 +127,19 @@ def trace_statement(index: int, statement: Statement, facts: RequestFacts,
         applies = statement.effect == "Deny"
     else:
         applies = all(c.holds for c in conditions)
-    return StatementResult(index, statement, applies,
-                           None if applies or not conditions else Miss.CONDITION, conditions)
+    return StatementResult(
+        index, statement, applies, None if applies or not conditions else Miss.CONDITION, conditions
+    )
 
 
 def _referenced_keys(statement: Statement, doc: PolicyDocument) -> list[str]:
     keys = [c.key for c in statement.conditions]
     if doc.substitutes_variables:
-        texts = [*(statement.resources or ()), *(statement.not_resources or ()),
-                 *(v for c in statement.conditions for v in c.values)]
+        texts = [
+            *(statement.resources or ()),
+            *(statement.not_resources or ()),
+            *(v for c in statement.conditions for v in c.values),
+        ]
         for text in texts:
             for found in _VARIABLE.finditer(text):
                 name, _, default = found.group(1).partition(",")
@@ -130,8 +148,9 @@ def _referenced_keys(statement: Statement, doc: PolicyDocument) -> list[str]:
     return keys
 
 
-def trace(documents: Sequence[PolicyDocument] | Iterable[PolicyDocument],
-          facts: RequestFacts) -> Trace:
+def trace(
+    documents: Sequence[PolicyDocument] | Iterable[PolicyDocument], facts: RequestFacts
+) -> Trace:
     """Every statement's outcome and the decision :func:`evaluate` reaches for ``facts``."""
     results: list[tuple[StatementResult, ...]] = []
     missing: dict[str, str] = {}
@@ -150,6 +169,5 @@ def trace(documents: Sequence[PolicyDocument] | Iterable[PolicyDocument],
                 denied = denied or statement.effect == "Deny"
                 allowed = allowed or statement.effect == "Allow"
         results.append(tuple(statements))
-    decision = (Decision.DENY if denied else Decision.ALLOW if allowed
-                else Decision.IMPLICIT_DENY)
+    decision = Decision.DENY if denied else Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
     return Trace(decision, tuple(results), tuple(missing.values()))

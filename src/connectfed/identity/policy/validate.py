@@ -37,13 +37,32 @@ ROLE_POLICY_QUOTA = 10240  # RolePolicySizeQuota (aggregate of a role's inline p
 
 _TOP = frozenset({"Version", "Id", "Statement"})
 _STATEMENT = frozenset(
-    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition",
-     "Principal", "NotPrincipal"}
+    {
+        "Sid",
+        "Effect",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+        "Principal",
+        "NotPrincipal",
+    }
 )
 _VENDOR = re.compile(r"[a-zA-Z0-9\-.]+")
 _IAM_PATHS = (
-    "user/", "federated-user/", "role/", "group/", "instance-profile/", "mfa/",
-    "server-certificate/", "policy/", "sms-mfa/", "saml-provider/", "oidc-provider/", "report/",
+    "user/",
+    "federated-user/",
+    "role/",
+    "group/",
+    "instance-profile/",
+    "mfa/",
+    "server-certificate/",
+    "policy/",
+    "sms-mfa/",
+    "saml-provider/",
+    "oidc-provider/",
+    "report/",
     "access-report/",
 )
 _ACCOUNT = r"\d{12}"
@@ -110,9 +129,11 @@ def _check_syntax(raw: Any) -> list[dict[str, Any]]:
     for statement in statements:
         if not isinstance(statement, dict) or not set(statement) <= _STATEMENT:
             raise MalformedPolicy(SYNTAX)
-        if ("Action" in statement and "NotAction" in statement) or (
-            "Resource" in statement and "NotResource" in statement
-        ) or ("Principal" in statement and "NotPrincipal" in statement):
+        if (
+            ("Action" in statement and "NotAction" in statement)
+            or ("Resource" in statement and "NotResource" in statement)
+            or ("Principal" in statement and "NotPrincipal" in statement)
+        ):
             raise MalformedPolicy(SYNTAX)
         effect = statement.get("Effect")
         if not isinstance(effect, str) or effect.lower() not in ("allow", "deny"):
@@ -211,8 +232,7 @@ def _resource_error(resource: str) -> str | None:
         path = ":".join(parts[5:])
         if path != "*" and not path.startswith(_IAM_PATHS):
             return (
-                'IAM resource path must either be "*" or start with '
-                + ", ".join(_IAM_PATHS) + "."
+                'IAM resource path must either be "*" or start with ' + ", ".join(_IAM_PATHS) + "."
             )
     return None
 
