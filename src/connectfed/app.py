@@ -50,6 +50,7 @@ from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.simulate import PolicySimulator
 from connectfed.identity.sts import StsService
+from connectfed.offload import Offload
 from connectfed.server.audit_denials import audit_denials
 from connectfed.server.edge import (
     Middleware,
@@ -117,6 +118,7 @@ class Services:
     audit: AuditTrail
     audit_history: AuditHistory
     metrics: Metrics
+    offload: Offload  # where store calls run, off the event loop
     admin: Admin | None = None  # the admin API (time travel, faults) when it is on
 
 
@@ -210,7 +212,8 @@ def build_services(
         max_events=settings.audit_max_events,
         observers=(metrics,),
     )
-    agents = AgentService(store, clock)
+    offload = Offload(settings.store_threads)
+    agents = AgentService(store, clock, offload=offload)
     instances = InstanceService(
         store, clock, authz, settings.region, ttl, on_created=agents.ensure_defaults
     )
@@ -290,6 +293,7 @@ def build_services(
         audit=audit,
         audit_history=AuditHistory(store, authz, flush=audit.flush),
         metrics=metrics,
+        offload=offload,
     )
 
 
@@ -339,7 +343,7 @@ class ConnectfedApp:
         self.dispatcher = Dispatcher(REGISTRY, make_authenticate(services), services, gate)
         self._max_body = services.settings.max_body_bytes
         self._body_timeout = services.settings.body_timeout_seconds
-        self._inline = services.store.inline
+        self._offload = services.offload
         settings = services.settings
         streams = Path(settings.streams_dir) if settings.streams_dir else default_streams_dir()
         try:
@@ -430,12 +434,7 @@ class ConnectfedApp:
                 return
             await self._send(send, Response(web.status, web.headers, web.body))
             return
-        if self._inline:
-            response = self.dispatcher.handle(request, request_id)
-        else:
-            # to_thread carries the request's context (connectfed.request_scope) to the thread.
-            response = await asyncio.to_thread(self.dispatcher.handle, request, request_id)
-        await self._send(send, response)
+        await self._send(send, await self._run(self.dispatcher.handle, request, request_id))
 
     def _instance_exists(self, instance_id: str) -> bool:
         return self.services.store.get_instance(instance_id) is not None
@@ -469,9 +468,8 @@ class ConnectfedApp:
         return bytes(body)
 
     async def _run(self, function: Any, *args: Any) -> Any:
-        if self._inline:
-            return function(*args)
-        return await asyncio.to_thread(function, *args)  # with the request's context
+        """``function(*args)`` off the event loop, in the request's context (offload.py)."""
+        return await self._offload.run(function, *args)
 
     async def _send(self, send: Any, response: Response) -> None:
         headers = _encode_headers(response.headers)
@@ -494,6 +492,7 @@ class ConnectfedApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.services.offload.close()  # the calls under way finish first
                 self.services.audit.close()  # what is queued is stored before the store closes
                 self.services.store.close()
                 await send({"type": "lifespan.shutdown.complete"})
@@ -521,8 +520,8 @@ def create_edge(services: Services, idp: TestIdpSite | None = None) -> Any:
     middleware: list[Middleware] = [ObserveRequest, metrics_middleware(services.metrics)]
     if services.settings.log_format == "json":
         middleware.append(RequestLog)
-    middleware.append(audit_denials(services.audit, services.store.inline))
-    middleware.append(admin_middleware(services.admin))
+    middleware.append(audit_denials(services.audit, services.offload))
+    middleware.append(admin_middleware(services.admin, services.offload))
     if services.settings.admin:
-        middleware.append(explain_route(services.explanations, services.store.inline))
+        middleware.append(explain_route(services.explanations, services.offload))
     return build_edge(ConnectfedApp(services, idp), middleware)

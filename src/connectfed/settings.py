@@ -42,6 +42,11 @@ class Settings:
     max_header_fields: int = 100
     head_timeout_seconds: float = 10.0
     keep_alive_seconds: int = 5  # an idle kept-alive connection is closed after this
+    # Execution (issue 9): store calls run on this many threads per process, never on the event
+    # loop (connectfed.offload); ``throttle_shared`` keeps the GetFederationToken quota in the
+    # database, exact across every worker and server sharing it (else one bucket per process).
+    store_threads: int = 8
+    throttle_shared: bool = False
     # Admin API (time travel, fault injection; connectfed.admin): on only when asked for, and
     # then behind a bearer token when one is set (cli/serve.py decides, admin/access.py).
     # Another server on the same database sees a clock or fault change within

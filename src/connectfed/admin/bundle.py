@@ -19,7 +19,6 @@ class Admin:
     time: TimeTravel
     faults: FaultService
     gate: Gate
-    inline: bool  # the store's calls run on the event loop (else in worker threads)
 
 
 def build_admin(
@@ -31,4 +30,4 @@ def build_admin(
 ) -> Admin:
     """``clock`` is the server's shifted clock; faults are ordered by the real one."""
     faults = FaultService(store, real_clock or SystemClock(), known_operation, cache_seconds)
-    return Admin(access, clock, TimeTravel(store, clock), faults, Gate(faults), store.inline)
+    return Admin(access, clock, TimeTravel(store, clock), faults, Gate(faults))

@@ -22,6 +22,7 @@ from connectfed.admin.access import check_authorization
 from connectfed.admin.bundle import Admin
 from connectfed.admin.faults import FaultNotFound, InvalidFault
 from connectfed.admin.timetravel import InvalidTimeTravel
+from connectfed.offload import Offload
 from connectfed.server.edge import (
     ABORT_EXTENSION,
     ASGIApp,
@@ -43,9 +44,10 @@ _JSON = [(b"content-type", b"application/json")]
 _DISCONNECT_WAIT_SECONDS = 5.0
 
 
-def admin_middleware(admin: Admin | None) -> Middleware:
-    """The middleware for :func:`connectfed.server.edge.build_edge` (``None``: the API is off)."""
-    return lambda app: AdminEdge(app, admin)
+def admin_middleware(admin: Admin | None, offload: Offload) -> Middleware:
+    """The middleware for :func:`connectfed.server.edge.build_edge` (``None``: the API is off);
+    the admin routes' store calls run through ``offload``."""
+    return lambda app: AdminEdge(app, admin, offload)
 
 
 class _Refusal(Exception):
@@ -61,9 +63,10 @@ def _is_admin_path(path: str) -> bool:
 
 
 class AdminEdge:
-    def __init__(self, app: ASGIApp, admin: Admin | None) -> None:
+    def __init__(self, app: ASGIApp, admin: Admin | None, offload: Offload) -> None:
         self.app = app
         self.admin = admin
+        self._offload = offload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -151,10 +154,7 @@ class AdminEdge:
         await _respond(send, status, document)
 
     async def _run(self, function: Callable[..., Any], *args: Any) -> Any:
-        assert self.admin is not None
-        if self.admin.inline:
-            return function(*args)
-        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+        return await self._offload.run(function, *args)
 
     def _answer(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         """(status, JSON document or None) for one admin request; runs where the store wants."""

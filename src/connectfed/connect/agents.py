@@ -11,7 +11,6 @@ An agent's state is one row per user with a ``version`` that grows with each cha
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import uuid
 from collections.abc import Callable, Sequence
@@ -51,6 +50,7 @@ from connectfed.connect.agent_values import (
     utc,
 )
 from connectfed.connect.agent_waits import StateWaiters
+from connectfed.offload import Offload
 from connectfed.store import Conflict, NotFound, Store
 from connectfed.store.agent_records import (
     AgentStatusRecord,
@@ -88,8 +88,17 @@ T = TypeVar("T")
 
 
 class AgentService:
-    def __init__(self, store: Store, clock: Clock, *, poll_interval: float = 0.25) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        poll_interval: float = 0.25,
+        offload: Offload | None = None,
+    ) -> None:
         self._store = store
+        # The long poll's store reads run off the event loop (the server passes its pool).
+        self._offload = offload or Offload(2)
         self._clock = clock
         self._waiters = StateWaiters(poll_interval)
         self._ready: dict[str, tuple[Instance, InstanceDefaultsInfo]] = {}
@@ -378,9 +387,7 @@ class AgentService:
         return await self._call(self.current_state, instance_id, user_id)
 
     async def _call(self, function: Callable[..., T], *args: object) -> T:
-        if self._store.inline:
-            return function(*args)
-        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+        return await self._offload.run(function, *args)
 
     # -- real-time user data ----------------------------------------------------------------------
     def user_data(self, instance_id: str, wanted: UserDataFilter) -> list[AgentSnapshot]:

@@ -25,7 +25,7 @@ from connectfed.clock import Clock
 from connectfed.connect.agent_sessions import AgentSessions
 from connectfed.connect.diagnosis import binding_hints, username_hints
 from connectfed.connect.instances import InstanceService
-from connectfed.connect.throttle import TokenBucket
+from connectfed.connect.throttle import make_throttle
 from connectfed.errors import ExpiredToken, ServiceError, client_error
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.explain import Diagnosis, summarize
@@ -76,8 +76,12 @@ class FederationService:
         self._instances = instances
         self._sessions = sessions
         self._settings = settings
-        self._throttle = TokenBucket(
-            settings.throttle_rate, settings.throttle_burst, clock.monotonic
+        self._throttle = make_throttle(
+            store,
+            clock,
+            settings.throttle_rate,
+            settings.throttle_burst,
+            shared=settings.throttle_shared,
         )
         # Bindings only grow while a user exists, so a known one may be remembered.
         self._bound: TtlCache[bool] = TtlCache(settings.cache_ttl_seconds, clock.monotonic)

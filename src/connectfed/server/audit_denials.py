@@ -1,18 +1,16 @@
 """The edge middleware that records denied API calls in the audit trail once their response
-is sent (:func:`connectfed.audit.denials.denial_event` decides which), in a worker thread when
-the store wants its calls off the event loop."""
+is sent (:func:`connectfed.audit.denials.denial_event` decides which), off the event loop."""
 
 from __future__ import annotations
 
-import asyncio
-
 from connectfed.audit.denials import denial_event
 from connectfed.audit.log import AuditLog
+from connectfed.offload import Offload
 from connectfed.server.edge import ASGIApp, Receive, Scope, Send
 from connectfed.server.observe import scope_of
 
 
-def audit_denials(audit: AuditLog, inline: bool) -> type:
+def audit_denials(audit: AuditLog, offload: Offload) -> type:
     class AuditDenials:
         def __init__(self, app: ASGIApp) -> None:
             self.app = app
@@ -23,9 +21,6 @@ def audit_denials(audit: AuditLog, inline: bool) -> type:
             event = None if observed is None else denial_event(observed)
             if event is None:
                 return
-            if inline:
-                audit.record(event)
-            else:
-                await asyncio.to_thread(audit.record, event)
+            await offload.run(audit.record, event)
 
     return AuditDenials

@@ -9,11 +9,11 @@ error page). Every other request goes on to the app untouched.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 
 from connectfed.identity.explain import Explanation, Explanations
+from connectfed.offload import Offload
 from connectfed.server.edge import (
     ASGIApp,
     Middleware,
@@ -66,10 +66,10 @@ async def _answer(
 
 
 class ExplainRoute:
-    def __init__(self, app: ASGIApp, explanations: Explanations, inline: bool) -> None:
+    def __init__(self, app: ASGIApp, explanations: Explanations, offload: Offload) -> None:
         self.app = app
         self._explanations = explanations
-        self._inline = inline  # False: the store blocks (PostgreSQL), read it in a thread
+        self._offload = offload  # the store is read off the event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -90,10 +90,7 @@ class ExplainRoute:
         if not _REQUEST_ID.fullmatch(wanted):
             await self._error(send, 400, wanted, "That is not a request id.", html)
             return
-        if self._inline:
-            found = self._explanations.get(wanted)
-        else:
-            found = await asyncio.to_thread(self._explanations.get, wanted)
+        found = await self._offload.run(self._explanations.get, wanted)
         if found is None:
             await self._error(send, 404, wanted, NOT_RECORDED, html)
             return
@@ -126,10 +123,10 @@ class ExplainRoute:
             )
 
 
-def explain_route(explanations: Explanations, inline: bool) -> Middleware:
+def explain_route(explanations: Explanations, offload: Offload) -> Middleware:
     """The middleware for :func:`~connectfed.server.edge.build_edge`'s list."""
 
     def make(app: ASGIApp) -> ASGIApp:
-        return ExplainRoute(app, explanations, inline)
+        return ExplainRoute(app, explanations, offload)
 
     return make

@@ -5,7 +5,7 @@ change in :mod:`connectfed.store.sql` is written to be correct there (single-sta
 conditional inserts, unique keys, and read-modify-write updaters that first take the row's lock
 with a no-op UPDATE, a portable ``SELECT … FOR UPDATE``). Serialisation failures and deadlocks
 are raised as :class:`~connectfed.store.sql.Retry`, and the updaters run again on them. Store
-calls block, so the server runs them in worker threads (``inline = False``).
+calls block; the server makes them off its event loop (:mod:`connectfed.offload`).
 """
 
 from __future__ import annotations
@@ -92,8 +92,6 @@ class PostgresDatabase:
 
 
 class PostgresStore(SqlStore):
-    inline = False
-
     def __init__(self, url: str, master_key: MasterKey | None = None) -> None:
         db = PostgresDatabase(url)
         # Servers starting together must not race on DDL: migrate under an advisory lock.

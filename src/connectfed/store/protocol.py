@@ -54,9 +54,6 @@ class InUse(Exception):
 
 
 class Store(Protocol):
-    # Runs the store's calls on the event loop (True) or in worker threads (False).
-    inline: bool
-
     def close(self) -> None: ...
 
     # -- server metadata (secrets, bootstrap) ------------------------------------------------
@@ -270,6 +267,13 @@ class Store(Protocol):
     def gc_tokens(self, now: float) -> int:
         """Delete tokens past their expiry, families past their horizon (with their tokens) and
         pending sign-in states past theirs; returns how many rows went."""
+        ...
+
+    # -- shared rate limits -------------------------------------------------------------------
+    def take_throttle(self, bucket: str, now: float, rate: float, burst: float) -> bool:
+        """Spend one request from the token bucket ``bucket`` (``burst`` deep, refilled at
+        ``rate`` per second of ``now``, wall-clock epoch seconds), atomically across every
+        process sharing the database; False (nothing spent) when it holds less than one."""
         ...
 
     # -- browser sign-in states (role chooser) ------------------------------------------------

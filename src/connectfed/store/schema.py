@@ -367,4 +367,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_resources_name ON audit_resources (resource_name);
     CREATE INDEX audit_resources_type ON audit_resources (resource_type);
     """,
+    # 11: GetFederationToken's quota kept in the database (serve --throttle-shared): one token
+    #     bucket per account and Region, exact across every worker and server sharing it
+    """
+    CREATE TABLE throttle_buckets (
+        bucket TEXT PRIMARY KEY,
+        tokens DOUBLE PRECISION NOT NULL,
+        updated DOUBLE PRECISION NOT NULL
+    );
+    """,
 )

@@ -127,8 +127,6 @@ def _connect_user(row: Row) -> ConnectUser:
 class SqlBase:
     """The statement helpers every SQL mixin shares, and the sealing of secrets at rest."""
 
-    inline = True
-
     def __init__(self, db: Database, master_key: MasterKey | None = None) -> None:
         self._db = db
         self._box = SecretBox(None)

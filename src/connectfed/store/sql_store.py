@@ -8,6 +8,7 @@ from connectfed.store.sql_audit import AuditStatements
 from connectfed.store.sql_connect import ConnectStatements
 from connectfed.store.sql_decisions import DecisionStatements
 from connectfed.store.sql_identity import IdentityStatements
+from connectfed.store.sql_throttle import ThrottleStatements
 from connectfed.store.sql_tokens import TokenStatements
 
 
@@ -19,5 +20,6 @@ class SqlStore(
     AdminStatements,
     DecisionStatements,
     AuditStatements,
+    ThrottleStatements,
 ):
     """Every store method, in SQL, over a backend's :class:`~connectfed.store.sql.Database`."""

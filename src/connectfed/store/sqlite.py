@@ -1,8 +1,9 @@
 """The embedded default backend: one SQLite file, WAL mode, safe across threads and processes.
 
-A single connection is shared by the process behind a lock (SQLite serialises writers anyway);
-write transactions start with ``BEGIN IMMEDIATE`` so concurrent writers queue on the busy timeout
-instead of failing half-way. Other processes may open the same file.
+One writer connection per process, behind a lock (SQLite serialises writers anyway), whose
+concurrent transactions are committed in groups (see :class:`SqliteDatabase`); write
+transactions start with ``BEGIN IMMEDIATE`` so writers of other processes queue on the busy
+timeout instead of failing half-way. Reads use a connection per thread.
 
 The database file is created 0600 before SQLite opens it (SQLite gives its ``-wal`` and ``-shm``
 files the database's permissions); looser permissions found on an existing database, its WAL or
@@ -62,49 +63,216 @@ def _private_files(path: str) -> None:
             _log.warning("tightened permissions of %s from %o to 600", name, mode)
 
 
+# A batch commits at this many transactions even while more writers queue (bounds the wait of
+# the first member of a batch behind the others).
+GROUP_COMMIT_LIMIT = 64
+# How often the checkpointer copies the WAL back into the database file.
+CHECKPOINT_SECONDS = 0.5
+
+
+class _Batch:
+    """Transactions committed together; each member waits for ``done`` before returning."""
+
+    __slots__ = ("done", "error", "members")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.members = 0
+
+
 class SqliteDatabase:
+    """One SQLite file in WAL mode, used from the server's store threads (never its event loop).
+
+    **Group commit.** SQLite allows one writer at a time, and a commit costs far more than the
+    few rows a request writes (every page it dirtied is appended to the WAL). So concurrent
+    write transactions of this process share one database transaction: each runs inside its own
+    ``SAVEPOINT`` (a failing one rolls back alone, and its caller gets its own exception, e.g.
+    :class:`Conflict`), and the last writer of a burst (no other writer waiting for the
+    connection, or :data:`GROUP_COMMIT_LIMIT` members) commits for all. **Every member returns
+    only after that COMMIT**: a response built from a write is sent only once the write is
+    durable, exactly as with one transaction per request; if the COMMIT fails, every member
+    raises. Isolation is unchanged for callers: a member sees the rows of the members before it,
+    which all commit or fail together with its own. A transaction opened inside another on the
+    same thread is a nested savepoint of it (it neither joins nor waits for a batch).
+
+    **Reads** outside a transaction use per-thread read connections: WAL readers see the last
+    committed state and never wait for the writer. Inside a transaction they go through the
+    writer's connection (they must see the transaction's own rows), and so do all reads of an
+    in-memory database, which cannot share its data between connections.
+
+    **Checkpoints** (copying the WAL into the database file, which fsyncs) run on a background
+    thread instead of inside some writer's COMMIT, so no request waits for one. Durability is
+    ``synchronous = NORMAL``: a committed transaction survives a crash of the process.
+
+    Written by hand: neither :mod:`sqlite3` nor the usual wrappers batch commits across threads.
+    """
+
     def __init__(self, path: str) -> None:
-        if path != ":memory:":
+        self._path = path
+        self._memory = path == ":memory:"
+        if not self._memory:
             _private_files(path)
-        self._conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=30.0
-        )
+        self._conn = self._connect()
+        # The writer connection (and, in memory, every read). Re-entrant: a nested transaction
+        # or a read inside a transaction's body runs on the thread that holds it.
         self._lock = threading.RLock()
+        self._queue_lock = threading.Lock()
+        self._waiting = 0  # writers waiting for the connection: the batch stays open for them
+        self._batch: _Batch | None = None
+        self._local = threading.local()  # per thread: its read connection, its nesting depth
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._closed = threading.Event()
         with self._lock:
-            self._conn.execute("PRAGMA busy_timeout = 30000")
-            if path != ":memory:":
+            if not self._memory:
                 self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA secure_delete = ON")
+                self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
+        self._checkpointer: threading.Thread | None = None
+        if not self._memory:
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="connectfed-sqlite-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path, isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+        return conn
+
+    def _depth(self) -> int:
+        depth: int = getattr(self._local, "depth", 0)
+        return depth
 
     @contextmanager
     def transaction(self) -> Iterator[_Transaction]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+        depth = self._depth()
+        if depth:
+            with self._nested(depth) as tx:
+                yield tx
+            return
+        with self._queue_lock:
+            self._waiting += 1
+        self._lock.acquire()
+        with self._queue_lock:
+            self._waiting -= 1
+        self._local.depth = 1
+        try:
+            if self._batch is None:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._batch = _Batch()
+            batch = self._batch
+            batch.members += 1
+            self._conn.execute("SAVEPOINT member")
             try:
                 yield _Transaction(self._conn)
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                try:
+                    self._conn.execute("ROLLBACK TO member")
+                    self._conn.execute("RELEASE member")
+                except sqlite3.Error as exc:  # SQLite ended the whole transaction itself
+                    self._fail_batch(exc)
+                else:
+                    self._end_batch_unless_more_come()
                 raise
+            self._conn.execute("RELEASE member")
+            self._end_batch_unless_more_come()
+        finally:
+            self._local.depth = 0
+            self._lock.release()
+        batch.done.wait()
+        if batch.error is not None:
+            raise sqlite3.OperationalError(f"commit failed: {batch.error}") from batch.error
+
+    @contextmanager
+    def _nested(self, depth: int) -> Iterator[_Transaction]:
+        name = f"nested{depth}"
+        self._local.depth = depth + 1
+        try:
+            self._conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield _Transaction(self._conn)
+            except BaseException:
+                self._conn.execute(f"ROLLBACK TO {name}")
+                self._conn.execute(f"RELEASE {name}")
+                raise
+            self._conn.execute(f"RELEASE {name}")
+        finally:
+            self._local.depth = depth
+
+    def _end_batch_unless_more_come(self) -> None:
+        """Commit the open batch unless another writer is queued to join it (the last one
+        commits); the caller holds the writer lock."""
+        batch = self._batch
+        assert batch is not None
+        with self._queue_lock:
+            more = self._waiting > 0
+        if more and batch.members < GROUP_COMMIT_LIMIT:
+            return
+        self._batch = None
+        try:
             self._conn.execute("COMMIT")
+        except BaseException as exc:
+            batch.error = exc
+            with suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+        finally:
+            batch.done.set()
+
+    def _fail_batch(self, error: BaseException) -> None:
+        batch, self._batch = self._batch, None
+        with suppress(sqlite3.Error):
+            self._conn.execute("ROLLBACK")
+        if batch is not None:
+            batch.error = error
+            batch.done.set()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        with self._lock:
-            return _Transaction(self._conn).execute(sql, params)
+        with self.transaction() as tx:  # joins the batch: returns once durable
+            return tx.execute(sql, params)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        if self._memory or self._depth():
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._queue_lock:
+                self._reader_conns.append(conn)
+        return conn.execute(sql, params).fetchall()
+
+    def _checkpoint_loop(self) -> None:
+        conn = self._connect()
+        try:
+            while not self._closed.wait(CHECKPOINT_SECONDS):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:  # busy or closing: the next round tries again
+                    _log.debug("checkpoint skipped: %s", exc)
+        finally:
+            conn.close()
 
     def close(self) -> None:
+        self._closed.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         with self._lock:
+            if not self._memory:
+                with suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             self._conn.close()
+        with self._queue_lock:
+            for conn in self._reader_conns:
+                conn.close()
+            self._reader_conns.clear()
 
 
 class SqliteStore(SqlStore):
-    inline = True
-
     def __init__(self, path: str, master_key: MasterKey | None = None) -> None:
         db = SqliteDatabase(path)
         try:

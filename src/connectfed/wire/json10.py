@@ -10,7 +10,7 @@ Streams then branches on ``err.code`` / ``err.statusCode`` (401 ``UnauthorizedEx
 → re-authorise, 403 ``AccessDeniedException`` → access denied).
 
 A handler may return an awaitable (``GetAgentSnapshot``'s long poll): the synchronous steps run
-where the store wants them (inline or in a worker thread), the wait runs on the event loop, so a
+off the event loop (connectfed.offload), the wait runs on the event loop itself, so a
 waiting agent holds no thread. Authentication is injected (:data:`BearerAuthenticate`): this
 module knows no token rule.
 """

@@ -1,0 +1,99 @@
+"""SQLite's group commit: concurrent write transactions of one process share a COMMIT, yet
+each behaves as its own transaction (its failure rolls back only its own rows) and returns only
+once its rows are committed (readable from another connection)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from connectfed.store import Conflict
+from connectfed.store.sqlite import SqliteDatabase
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> SqliteDatabase:
+    database = SqliteDatabase(str(tmp_path / "g.db"))
+    with database.transaction() as tx:
+        tx.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)")
+    return database
+
+
+def _committed(path: Path) -> set[str]:
+    """What another connection (another process) sees: only committed rows."""
+    conn = sqlite3.connect(str(path))
+    try:
+        return {row[0] for row in conn.execute("SELECT k FROM t")}
+    finally:
+        conn.close()
+
+
+def test_every_writer_returns_after_its_rows_are_committed(
+    db: SqliteDatabase, tmp_path: Path
+) -> None:
+    seen_after_return: dict[str, bool] = {}
+    barrier = threading.Barrier(16)
+
+    def write(index: int) -> None:
+        barrier.wait()
+        with db.transaction() as tx:
+            tx.execute("INSERT INTO t VALUES (?, ?)", (f"k{index}", index))
+        seen_after_return[f"k{index}"] = f"k{index}" in _committed(tmp_path / "g.db")
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen_after_return == {f"k{i}": True for i in range(16)}
+    db.close()
+
+
+def test_a_failing_member_rolls_back_alone(db: SqliteDatabase, tmp_path: Path) -> None:
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO t VALUES ('taken', 0)")
+    outcomes: dict[int, str] = {}
+    barrier = threading.Barrier(12)
+
+    def write(index: int) -> None:
+        barrier.wait()
+        try:
+            with db.transaction() as tx:
+                tx.execute("INSERT INTO t VALUES (?, ?)", (f"own{index}", index))
+                if index % 3 == 0:  # a clash after a first write: the whole member undone
+                    tx.execute("INSERT INTO t VALUES ('taken', ?)", (index,))
+            outcomes[index] = "committed"
+        except Conflict:
+            outcomes[index] = "conflict"
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == {i: "conflict" if i % 3 == 0 else "committed" for i in range(12)}
+    assert _committed(tmp_path / "g.db") == {"taken"} | {f"own{i}" for i in range(12) if i % 3}
+    db.close()
+
+
+def test_reads_outside_a_transaction_see_only_committed_rows(db: SqliteDatabase) -> None:
+    inside = threading.Event()
+    release = threading.Event()
+
+    def slow_writer() -> None:
+        with db.transaction() as tx:
+            tx.execute("INSERT INTO t VALUES ('pending', 1)")
+            inside.set()
+            release.wait()
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    inside.wait()
+    assert db.query("SELECT k FROM t") == []  # not committed yet: not visible
+    release.set()
+    writer.join()
+    assert db.query("SELECT k FROM t") == [("pending",)]
+    db.close()
