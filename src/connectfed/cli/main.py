@@ -161,6 +161,25 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="a level for one named logger, e.g. signxml=debug (may print "
         "assertion text); repeatable",
     )
+    # Execution (issue 9): processes, store threads, a quota shared through the database.
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (and nothing but the database); POSIX only",
+    )
+    serve.add_argument(
+        "--store-threads",
+        type=int,
+        default=8,
+        help="threads per process that run store calls off the event loop",
+    )
+    serve.add_argument(
+        "--throttle-shared",
+        action="store_true",
+        help="keep the GetFederationToken quota in the database: exact across all workers "
+        "and servers sharing it (default: one bucket per process)",
+    )
     serve.add_argument(
         "--access-log",
         action="store_true",

@@ -14,7 +14,6 @@ import os
 import socket
 import stat
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import uvicorn
 from connectfed.admin.access import AdminRefused, decide
 from connectfed.app import Services, build_services, create_edge
 from connectfed.cli.banner import Endpoint, demo_lines, server_lines, test_idp_lines
+from connectfed.cli.workers import run_workers
 from connectfed.demo import DEMO_USER, ensure_demo, ensure_demo_admin
 from connectfed.seed import WorldInvalid, apply_world, parse_file
 from connectfed.server.listener import ReadyServer, bind_error, open_listener
@@ -80,18 +80,15 @@ def _explicit_levels(pairs: list[str]) -> list[tuple[str, str]] | None:
     return levels
 
 
-def _run(
+def _uvicorn_config(
     app: Any,
-    listener: socket.socket,
     args: argparse.Namespace,
     settings: Settings,
     log_config: dict[str, object],
     tls: tuple[str | None, str | None],
-    on_ready: Callable[[], None],
-) -> int:
-    """uvicorn on the already bound ``listener``, with bounded request heads
-    (server/protocol.py), idle keep-alive closed after ``keep_alive_seconds``, no WebSocket
-    upgrades, and the redacting log configuration; ``on_ready`` runs once it serves."""
+) -> uvicorn.Config:
+    """uvicorn with bounded request heads (server/protocol.py), idle keep-alive closed after
+    ``keep_alive_seconds``, no WebSocket upgrades, and the redacting log configuration."""
     limits = HeadLimits(
         settings.max_header_bytes, settings.max_header_fields, settings.head_timeout_seconds
     )
@@ -115,9 +112,7 @@ def _run(
         ssl_certfile=tls[0],
         ssl_keyfile=tls[1],
     )
-    server = ReadyServer(config, on_ready)
-    server.run(sockets=[listener])
-    return 0 if server.started else 1
+    return config
 
 
 def _usage_error(args: argparse.Namespace) -> str | None:
@@ -128,6 +123,8 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return "--tls-cert and --tls-key go together"
     if args.test_idp and not (args.demo or args.seed):
         return "--test-idp needs --demo or a --seed world with a test_idp provider"
+    if args.workers < 1 or args.store_threads < 1:
+        return "--workers and --store-threads take a number from 1"
     return None
 
 
@@ -203,9 +200,12 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         log_format=args.log_format,
         audit_retention_days=args.audit_retention_days,
         audit_max_events=args.audit_max_events,
+        store_threads=args.store_threads,
+        throttle_shared=args.throttle_shared,
     )
+    master_key = master_key_source(args, data_dir)
     try:
-        services = build_services(settings, master_key=master_key_source(args, data_dir))
+        services = build_services(settings, master_key=master_key)
     except MasterKeyError as exc:
         _print(f"error: {exc}")
         return 2
@@ -253,8 +253,26 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         for line in [*lines, "READY"]:
             _print(line)
 
-    return _run(
-        create_edge(services, idp), listener, args, settings, log_config, (certfile, keyfile), ready
+    tls = (certfile, keyfile)
+
+    def config(app: Any) -> uvicorn.Config:
+        return _uvicorn_config(app, args, settings, log_config, tls)
+
+    if args.workers == 1:
+        server = ReadyServer(config(create_edge(services, idp)), ready)
+        server.run(sockets=[listener])
+        return 0 if server.started else 1
+    # Each worker opens its own: nothing the parent opened (threads, connections) may cross
+    # fork(). The test IdP's pages are plain data and are inherited as they are.
+    services.offload.close()
+    services.audit.close()
+    services.store.close()
+    return run_workers(
+        args.workers,
+        lambda: create_edge(build_services(settings, master_key=master_key), idp),
+        config,
+        listener,
+        ready,
     )
 
 
