@@ -45,6 +45,13 @@ def _lower(pattern: Pattern) -> Pattern:
     return tuple(t if t in (STAR, ONE) else t.lower() for t in pattern)
 
 
+# The hot path asks the same few questions on every request (this policy's action and resource
+# patterns against this operation and this ARN): answers are remembered, as pure functions of
+# their arguments, in bounded caches.
+_MEMO = 4096
+
+
+@lru_cache(maxsize=_MEMO)
 def match_tokens(pattern: Pattern, value: str, *, ignore_case: bool = False) -> bool:
     """Whether ``value`` matches ``pattern`` as a whole."""
     if ignore_case:
@@ -88,6 +95,7 @@ def _split(pattern: Pattern, parts: int) -> list[Pattern]:
     return out
 
 
+@lru_cache(maxsize=_MEMO)
 def match_arn_tokens(pattern: Pattern, value: str) -> bool:
     """Segment-wise ARN match: the pattern's colons split both sides (at most six segments)."""
     segments = min(6, pattern.count(":") + 1)
