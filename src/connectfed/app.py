@@ -344,6 +344,7 @@ class ConnectfedApp:
         self._max_body = services.settings.max_body_bytes
         self._body_timeout = services.settings.body_timeout_seconds
         self._offload = services.offload
+        self._admin = services.admin
         settings = services.settings
         streams = Path(settings.streams_dir) if settings.streams_dir else default_streams_dir()
         try:
@@ -469,7 +470,14 @@ class ConnectfedApp:
 
     async def _run(self, function: Any, *args: Any) -> Any:
         """``function(*args)`` off the event loop, in the request's context (offload.py)."""
+        if self._admin is not None:
+            return await self._offload.run(self._synced, self._admin, function, *args)
         return await self._offload.run(function, *args)
+
+    @staticmethod
+    def _synced(admin: Admin, function: Any, *args: Any) -> Any:
+        admin.sync()  # the admin clock and faults as the database has them now
+        return function(*args)
 
     async def _send(self, send: Any, response: Response) -> None:
         headers = _encode_headers(response.headers)

@@ -5,6 +5,8 @@ issued family missing from the database, each sign-in code accepted exactly once
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -12,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from connectfed.client import AdminClient, FaultSpec, botocore_clock
 from tests.conftest import postgres_or_skip
+from tests.support.admin import start_admin_server
 from tests.support.browser import Browser
 from tests.support.server import Server, start_server
 from tests.support.world import build_world
@@ -119,3 +124,66 @@ def test_workers_share_one_quota_and_issue_each_token_once(database: str, tmp_pa
             assert pair in ([303, 401], [401, 401])
     finally:
         server.stop()
+
+
+def test_workers_share_the_admin_clock_and_faults(tmp_path: Path) -> None:
+    """The admin API's clock offset and counted faults live in the database: every worker
+    answers with the same clock, and a fault of count 3 fails exactly three calls, whichever
+    workers they land on (each call on a new connection)."""
+    server = start_admin_server(tmp_path / "data", "--workers", "2")
+    try:
+        assert len(_workers_of(server)) == 2
+        world = build_world(server, "admin")
+        admin = AdminClient(server.url)
+        admin.advance(600)
+        assert {AdminClient(server.url).clock().offset_seconds for _ in range(8)} == {600}
+        with botocore_clock(600):
+            creds = world.assume("agent1", DurationSeconds=3600)
+            admin.add_fault(
+                FaultSpec("connect", "GetFederationToken", error="ThrottlingException", count=3)
+            )
+            outcomes = []
+            for _ in range(6):
+                agent = server.client(  # a new client: a new connection, any worker
+                    "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+                )
+                try:
+                    agent.get_federation_token(InstanceId=world.instance_id)
+                    outcomes.append("ok")
+                except ClientError as error:
+                    outcomes.append(str(error.response["Error"]["Code"]))
+        assert outcomes == ["ThrottlingException"] * 3 + ["ok"] * 3
+        assert admin.faults() == []
+    finally:
+        server.stop()
+
+
+def test_a_worker_that_dies_stops_the_server(tmp_path: Path) -> None:
+    """A supervisor restarts a whole server: a worker killed from outside stops the others, and
+    the command exits non-zero instead of serving on with fewer workers."""
+    server = start_server(tmp_path / "data", "--workers", "2")
+    try:
+        workers = _workers_of(server)
+        assert len(workers) == 2
+        os.kill(int(workers[0]), signal.SIGKILL)
+        assert server.process.wait(timeout=30) == 1
+        for pid in workers[1:]:
+            assert not Path(f"/proc/{pid}").exists() or "Z" in _state(pid)
+    finally:
+        server.stop()
+
+
+def test_stopping_the_server_stops_every_worker(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", "--workers", "3")
+    workers = _workers_of(server)
+    assert len(workers) == 3
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=30) == 0
+    assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def _state(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return "Z"

@@ -20,6 +20,13 @@ class Admin:
     faults: FaultService
     gate: Gate
 
+    def sync(self) -> None:
+        """Read the clock offset and the faults from the database now. Run before every request
+        (on a store thread): a change made through any worker or server sharing the database
+        holds for the very next request here, not only once a cache expires."""
+        self.clock.refresh()
+        self.faults.reload()
+
 
 def build_admin(
     access: AdminAccess,

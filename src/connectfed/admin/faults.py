@@ -225,6 +225,10 @@ class FaultService:
             return cached[1]
         return self._load()
 
+    def reload(self) -> None:
+        """Read the faults from the store now (another process may have changed them)."""
+        self._load()
+
     def _load(self) -> list[FaultRecord]:
         records = self._store.list_faults()
         with self._lock:
