@@ -63,14 +63,7 @@ def ensure_demo(services: Services, test_idp: bool = False) -> DemoData:
 
 def _root(services: Services) -> Principal:
     boot = services.bootstrap
-    return Principal(
-        kind="root",
-        account_id=boot.account_id,
-        arn=f"arn:aws:iam::{boot.account_id}:root",
-        user_id=boot.account_id,
-        name="root",
-        access_key_id=boot.root_access_key_id,
-    )
+    return Principal.root(boot.account_id, boot.root_access_key_id)
 
 
 @dataclass(frozen=True, slots=True)

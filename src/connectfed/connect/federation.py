@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectfed import arns
 from connectfed.audit.actors import actor_of
 from connectfed.audit.events import AuditEvent, EventName, EventSource, Failure, Resource
 from connectfed.audit.log import DISCARD, AuditLog
@@ -37,6 +38,7 @@ from connectfed.store.records import ConnectUser, RoleBinding
 from connectfed.tokens import TokenRejected
 
 THROTTLED = "ThrottlingException"
+FEDERATION_USER = arns.ConnectResource.FEDERATION_USER
 
 
 class RoleAlreadyBound(ServiceError):
@@ -215,7 +217,8 @@ class FederationService:
             )
         diagnosis.passed("caller", f"{caller.kind} {caller.arn}")
         instance_arn = self._instances.instance_arn(caller.account_id, instance_id)
-        action, resource = "connect:GetFederationToken", f"{instance_arn}/user/{caller.user_id}"
+        action = "connect:GetFederationToken"
+        resource = arns.connect_resource(instance_arn, FEDERATION_USER, caller.user_id)
         context = {"connect:InstanceId": instance_id}
         if self._authz.decide(caller, action, resource, context) is not Decision.ALLOW:
             evaluation = self._authz.explain(caller, action, resource, context)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from connectfed import jsonsafe
+from connectfed import arns, jsonsafe
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
 from connectfed.errors import ServiceError, client_error
@@ -73,7 +73,7 @@ class InstanceService:
         self._instances: TtlCache[Instance | None] = TtlCache(cache_ttl, clock.monotonic)
 
     def instance_arn(self, account_id: str, instance_id: str) -> str:
-        return f"arn:aws:connect:{self._region}:{account_id}:instance/{instance_id}"
+        return arns.connect_instance(self._region, account_id, instance_id)
 
     def lookup(self, caller: Principal, instance_id: str) -> Instance:
         """The caller's instance, or ResourceNotFoundException (another account's is not found)."""
@@ -131,14 +131,14 @@ class InstanceService:
             now,
         )
         profiles = [
-            Profile(instance_id, "security", pid, name, f"{arn}/security-profile/{pid}")
+            Profile(instance_id, "security", pid, name, arns.security_profile(arn, pid))
             for name in DEFAULT_SECURITY_PROFILES
             for pid in [str(uuid.uuid4())]
         ]
         rid = str(uuid.uuid4())
         profiles.append(
             Profile(
-                instance_id, "routing", rid, DEFAULT_ROUTING_PROFILE, f"{arn}/routing-profile/{rid}"
+                instance_id, "routing", rid, DEFAULT_ROUTING_PROFILE, arns.routing_profile(arn, rid)
             )
         )
         try:
@@ -158,8 +158,7 @@ class InstanceService:
             "IdentityManagementType": instance.identity_management_type,
             "InstanceAlias": instance.alias,
             "CreatedTime": _time(instance.created),
-            "ServiceRole": f"arn:aws:iam::{instance.account_id}:role/aws-service-role/"
-            "connect.amazonaws.com/AWSServiceRoleForAmazonConnect",
+            "ServiceRole": arns.connect_service_role(instance.account_id),
             "InstanceStatus": instance.status,
             "InboundCallsEnabled": instance.inbound_calls,
             "OutboundCallsEnabled": instance.outbound_calls,
@@ -210,7 +209,10 @@ class InstanceService:
         instance_id = params["InstanceId"]
         action = "ListSecurityProfiles" if kind == "security" else "ListRoutingProfiles"
         self._authorize(
-            caller, action, self.instance_arn(caller.account_id, instance_id) + "/*", instance_id
+            caller,
+            action,
+            arns.within_instance(self.instance_arn(caller.account_id, instance_id)),
+            instance_id,
         )
         self.lookup(caller, instance_id)
         after = decode_page_token(params.get("NextToken"))
@@ -231,7 +233,7 @@ class InstanceService:
 
     # -- users -----------------------------------------------------------------------------------
     def user_arn(self, instance: Instance, user_id: str) -> str:
-        return f"{instance.arn}/agent/{user_id}"
+        return arns.connect_user(instance.arn, user_id)
 
     def create_user(
         self, caller: Principal, params: dict[str, Any], *, user_id: str | None = None
@@ -241,7 +243,7 @@ class InstanceService:
         self._authorize(
             caller,
             "CreateUser",
-            self.instance_arn(caller.account_id, instance_id) + "/agent/*",
+            arns.connect_user(self.instance_arn(caller.account_id, instance_id), "*"),
             instance_id,
         )
         instance = self.lookup(caller, instance_id)
@@ -308,7 +310,7 @@ class InstanceService:
         self._authorize(
             caller,
             action,
-            self.instance_arn(caller.account_id, instance_id) + f"/agent/{user_id}",
+            arns.connect_user(self.instance_arn(caller.account_id, instance_id), user_id),
             instance_id,
         )
         instance = self.lookup(caller, instance_id)
@@ -342,7 +344,7 @@ class InstanceService:
         self._authorize(
             caller,
             "ListUsers",
-            self.instance_arn(caller.account_id, instance_id) + "/agent/*",
+            arns.connect_user(self.instance_arn(caller.account_id, instance_id), "*"),
             instance_id,
         )
         self.lookup(caller, instance_id)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from connectfed import arns
 from connectfed.clock import Clock
 from connectfed.errors import ServiceError, client_error
 from connectfed.identity import ids
@@ -85,9 +86,6 @@ class IamService:
         self._authz = authz
         self._resolver = resolver
 
-    def _arn(self, account: str, kind: str, path: str, name: str) -> str:
-        return f"arn:aws:iam::{account}:{kind}{path}{name}"
-
     def _principal_exists(self, caller: Principal) -> PrincipalExists:
         """IAM refuses a trust policy naming a user or role of this account that does not exist
         ("Invalid principal in policy"); other accounts' principals cannot be checked here."""
@@ -126,7 +124,7 @@ class IamService:
     # -- users -----------------------------------------------------------------------------------
     def create_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         name, path = params["UserName"], params.get("Path", "/")
-        arn = self._arn(caller.account_id, "user", path, name)
+        arn = arns.iam_user(caller.account_id, name, path)
         self._require(caller, "CreateUser", arn)
         user = IamUser(
             caller.account_id, name, ids.user_unique_id(), path, arn, self._clock.now().timestamp()
@@ -163,7 +161,7 @@ class IamService:
         return {"User": _user_out(user)}
 
     def list_users(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        self._require(caller, "ListUsers", f"arn:aws:iam::{caller.account_id}:user/")
+        self._require(caller, "ListUsers", arns.iam_user(caller.account_id, ""))
         prefix = params.get("PathPrefix", "/")
         users = [u for u in self._store.list_users(caller.account_id) if u.path.startswith(prefix)]
         return {"Users": [_user_out(u) for u in users], "IsTruncated": False}
@@ -208,7 +206,7 @@ class IamService:
         self._require(
             caller,
             "CreateAccessKey",
-            owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
+            owner.arn if owner else arns.iam_root(caller.account_id),
         )
         existing = self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
         if len(existing) >= 2:
@@ -246,7 +244,7 @@ class IamService:
         self._require(
             caller,
             "ListAccessKeys",
-            owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
+            owner.arn if owner else arns.iam_root(caller.account_id),
         )
         keys = self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
         return {
@@ -267,7 +265,7 @@ class IamService:
         self._require(
             caller,
             "DeleteAccessKey",
-            owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
+            owner.arn if owner else arns.iam_root(caller.account_id),
         )
         key = self._store.get_access_key(params["AccessKeyId"])
         if (
@@ -287,7 +285,7 @@ class IamService:
     # -- roles -------------------------------------------------------------------------------------
     def create_role(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
         name, path = params["RoleName"], params.get("Path", "/")
-        arn = self._arn(caller.account_id, "role", path, name)
+        arn = arns.iam_role(caller.account_id, name, path)
         self._require(caller, "CreateRole", arn)
         document = _document(
             params["AssumeRolePolicyDocument"], PolicyKind.TRUST, self._principal_exists(caller)
@@ -317,7 +315,7 @@ class IamService:
         return {"Role": _role_out(role)}
 
     def list_roles(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        self._require(caller, "ListRoles", f"arn:aws:iam::{caller.account_id}:role/")
+        self._require(caller, "ListRoles", arns.iam_role(caller.account_id, ""))
         prefix = params.get("PathPrefix", "/")
         roles = [r for r in self._store.list_roles(caller.account_id) if r.path.startswith(prefix)]
         return {"Roles": [_role_out(r) for r in roles], "IsTruncated": False}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectfed import arns
 from connectfed.audit.actors import actor_of, saml_actor
 from connectfed.audit.events import (
     AuditEvent,
@@ -24,12 +25,6 @@ from connectfed.errors import ServiceError
 from connectfed.identity.principal import Principal
 from connectfed.identity.saml_refusal import refusal_reason
 from connectfed.saml.assertion import VerifiedAssertion
-
-
-def account_of(arn: str | None) -> str | None:
-    """The account id field of an ARN, when it has one."""
-    parts = (arn or "").split(":")
-    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
 
 
 def _resources(role_arn: str | None, provider_arn: str | None) -> tuple[Resource, ...]:
@@ -49,7 +44,7 @@ def saml_event(
 ) -> AuditEvent:
     """The AssumeRoleWithSAML event of one call: failed with ``error`` or issued ``result``."""
     role_arn, provider_arn = params.get("RoleArn"), params.get("PrincipalArn")
-    account = account_of(provider_arn) or account_of(role_arn)
+    account = arns.account_of(provider_arn) or arns.account_of(role_arn)
     subject = verified.name_id if verified is not None else None
     actor = saml_actor(account, subject, provider_arn, (result or {}).get("NameQualifier"))
     parameters = {
@@ -102,7 +97,7 @@ def console_login_event(
     account = (
         session.account_id
         if session is not None
-        else account_of(provider_arn) or account_of(role_arn)
+        else arns.account_of(provider_arn) or arns.account_of(role_arn)
     )
     if session is not None:
         actor = actor_of(session)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectfed import arns
 from connectfed.clock import Clock
 from connectfed.errors import AccessDenied, ServiceError, client_error
 from connectfed.identity import ids
@@ -38,18 +39,6 @@ from connectfed.store import Store
 from connectfed.store.records import Role, Session
 
 ROLE_CHAINING_MAX = 3600
-
-
-def _role_name_from_arn(arn: str) -> tuple[str, str] | None:
-    parts = arn.split(":", 5)
-    if (
-        len(parts) != 6
-        or parts[0] != "arn"
-        or parts[2] != "iam"
-        or not parts[5].startswith("role/")
-    ):
-        return None
-    return parts[4], parts[5].rsplit("/", 1)[-1]
 
 
 def caller_identifiers(caller: Principal) -> tuple[str, ...]:
@@ -134,7 +123,7 @@ class StsService:
                 "root may not assume roles",
                 AccessDenied("Roles may not be assumed by root accounts."),
             )
-        target = _role_name_from_arn(role_arn)
+        target = arns.role_of(role_arn)
         if target is None:
             raise client_error("ValidationError", f"{role_arn} is invalid")
         account, name = target
@@ -207,7 +196,6 @@ class StsService:
             },
             "AssumedRoleUser": {
                 "AssumedRoleId": f"{role.role_id}:{session_name}",
-                "Arn": f"arn:aws:sts::{role.account_id}:assumed-role/{role.role_name}/"
-                f"{session_name}",
+                "Arn": arns.assumed_role(role.account_id, role.role_name, session_name),
             },
         }

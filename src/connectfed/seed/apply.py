@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from connectfed import arns
 from connectfed.connect.agent_values import AgentDataError
 from connectfed.errors import ServiceError
 from connectfed.identity.principal import Principal
@@ -84,14 +85,7 @@ class Run:
     def root(self, account_id: str) -> Principal:
         boot = self.services.bootstrap
         key = boot.root_access_key_id if account_id == boot.account_id else ""
-        return Principal(
-            kind="root",
-            account_id=account_id,
-            arn=f"arn:aws:iam::{account_id}:root",
-            user_id=account_id,
-            name="root",
-            access_key_id=key,
-        )
+        return Principal.root(account_id, key)
 
     def context(self, account_id: str) -> Context:
         return Context(account_id, self.region, self.public_url, self.instance_refs)
@@ -264,7 +258,7 @@ class Run:
         self.policies(root, "role", role.role_name, role.role_id, spec.policies)
 
     def saml_provider(self, root: Principal, spec: SamlProviderSpec) -> None:
-        arn = f"arn:aws:iam::{root.account_id}:saml-provider/{spec.name}"
+        arn = arns.saml_provider(root.account_id, spec.name)
         document = self._idp.metadata() if spec.is_test_idp and self._idp else spec.metadata
         assert document is not None
         with self.at(spec.where):
@@ -290,9 +284,7 @@ class Run:
                 for user in provider.test_idp_users:
                     with self.at(user.where):
                         roles = tuple(
-                            role
-                            if role.startswith("arn:")
-                            else f"arn:aws:iam::{account_id}:role/{role}"
+                            role if role.startswith("arn:") else arns.iam_role(account_id, role)
                             for role in (context.expand(r) for r in user.roles)
                         )
                         users[user.name] = IdpUser(
