@@ -21,6 +21,7 @@ from connectfed.clock import FixedClock
 from connectfed.demo import ensure_demo
 from connectfed.errors import ServiceError
 from connectfed.identity.explain import DECISION_WORDS
+from connectfed.identity.iam import OwnerKind
 from connectfed.identity.principal import Principal
 from connectfed.identity.simulate import ContextEntry, Simulation
 from connectfed.settings import Settings
@@ -118,10 +119,7 @@ def world() -> Iterator[tuple[Services, Principal, Principal, str]]:
                 {"Effect": "Allow", "Principal": {"AWS": user.arn}, "Action": "sts:AssumeRole"}
             ],
         }
-        role = services.iam.create_role(
-            root, {"RoleName": "Simulated", "AssumeRolePolicyDocument": json.dumps(trust)}
-        )
-        role_arn = role["Role"]["Arn"]
+        role_arn = services.iam.create_role(root, "Simulated", json.dumps(trust)).arn
         creds = services.sts.assume_role(
             caller, {"RoleArn": role_arn, "RoleSessionName": "agent1"}
         )["Credentials"]
@@ -168,11 +166,7 @@ def test_simulate_principal_policy_decides_as_the_live_call(
     services, root, session, role_arn = world
     role_name = role_arn.rsplit("/", 1)[-1]
     try:
-        services.iam.put_policy(
-            root,
-            "role",
-            {"RoleName": role_name, "PolicyName": "p", "PolicyDocument": json.dumps(policy)},
-        )
+        services.iam.put_policy(root, OwnerKind.ROLE, role_name, "p", json.dumps(policy))
     except ServiceError:
         assume(False)  # a document IAM refuses on write is no live policy
     resource = resource.format(userid=session.user_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from connectfed.identity.iam import OwnerKind
 from connectfed.identity.principal import Principal
 from connectfed.seed.schema import ConnectUserSpec, FixedKey, InstanceSpec
 from connectfed.store.records import AccessKey, ConnectUser, IamUser, Instance, Profile, Role
@@ -32,10 +33,7 @@ class WireAdapter:
         return self._store.get_user(account_id, name)
 
     def create_iam_user(self, root: Principal, name: str, path: str) -> IamUser:
-        self._services.iam.create_user(root, {"UserName": name, "Path": path})
-        created = self._store.get_user(root.account_id, name)
-        assert created is not None
-        return created
+        return self._services.iam.create_user(root, name, path=path)
 
     def access_keys(self, account_id: str, user: IamUser | None) -> list[AccessKey]:
         return self._store.list_access_keys(account_id, user.user_id if user else None)
@@ -46,18 +44,13 @@ class WireAdapter:
     def create_access_key(
         self, root: Principal, user: IamUser | None, fixed: FixedKey | None
     ) -> AccessKey:
-        params = {"UserName": user.user_name} if user else {}
         pair = (fixed.access_key_id, fixed.secret_access_key) if fixed else None
-        out = self._services.iam.create_access_key(root, params, fixed=pair)["AccessKey"]
-        key = self._store.get_access_key(out["AccessKeyId"])
-        assert key is not None
-        return key
+        return self._services.iam.create_access_key(
+            root, user.user_name if user else None, fixed=pair
+        )
 
     def delete_access_key(self, root: Principal, key: AccessKey) -> None:
-        params = {"AccessKeyId": key.access_key_id}
-        if key.user_name is not None:
-            params["UserName"] = key.user_name
-        self._services.iam.delete_access_key(root, params)
+        self._services.iam.delete_access_key(root, key.access_key_id, key.user_name)
 
     # -- roles and inline policies -----------------------------------------------------------
     def role(self, account_id: str, name: str) -> Role | None:
@@ -72,33 +65,23 @@ class WireAdapter:
         description: str | None,
         max_session_duration: int,
     ) -> Role:
-        params: dict[str, Any] = {
-            "RoleName": name,
-            "Path": path,
-            "AssumeRolePolicyDocument": trust,
-            "MaxSessionDuration": max_session_duration,
-        }
-        if description is not None:
-            params["Description"] = description
-        self._services.iam.create_role(root, params)
-        created = self._store.get_role(root.account_id, name)
-        assert created is not None
-        return created
+        return self._services.iam.create_role(
+            root,
+            name,
+            trust,
+            path=path,
+            max_session_duration=max_session_duration,
+            description=description,
+        )
 
     def update_trust(self, root: Principal, name: str, trust: str) -> None:
-        self._services.iam.update_assume_role_policy(
-            root, {"RoleName": name, "PolicyDocument": trust}
-        )
+        self._services.iam.update_assume_role_policy(root, name, trust)
 
     def inline_policies(self, kind: str, owner_id: str) -> dict[str, str]:
         return {p.policy_name: p.document for p in self._store.list_policies(kind, owner_id)}
 
     def put_policy(self, root: Principal, kind: str, owner: str, name: str, document: str) -> None:
-        self._services.iam.put_policy(
-            root,
-            kind,
-            {f"{kind.title()}Name": owner, "PolicyName": name, "PolicyDocument": document},
-        )
+        self._services.iam.put_policy(root, OwnerKind(kind), owner, name, document)
 
     # -- Connect instances and users ---------------------------------------------------------
     def instance(self, instance_id: str) -> Instance | None:
