@@ -37,10 +37,9 @@ class Setup:
             "user", key.account_id, user.arn, user.user_id, user.user_name, demo.access_key_id
         )
         creds = self.services.sts.assume_role(
-            caller,
-            {"RoleArn": demo.role_arn, "RoleSessionName": agent, "DurationSeconds": duration},
-        )["Credentials"]
-        session = self.services.resolver.principal_of_session(creds["AccessKeyId"])
+            caller, demo.role_arn, agent, duration_seconds=duration
+        ).credentials
+        session = self.services.resolver.principal_of_session(creds.access_key_id)
         return dict(self.services.federation.federate(session, demo.instance_id))
 
 

@@ -46,10 +46,8 @@ def _app(tmp_path: Path, clock: FixedClock, **settings: object) -> tuple[Connect
         iam_user.user_name,
         demo.access_key_id,
     )
-    session = services.sts.assume_role(
-        caller, {"RoleArn": demo.role_arn, "RoleSessionName": "agent1"}
-    )["Credentials"]
-    agent = services.resolver.principal_of_session(session["AccessKeyId"])
+    session = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
+    agent = services.resolver.principal_of_session(session.access_key_id)
     tokens = services.federation.federate(agent, demo.instance_id)["Credentials"]
     return app, demo.instance_id, tokens["AccessToken"]
 

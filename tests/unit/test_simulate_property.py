@@ -120,10 +120,8 @@ def world() -> Iterator[tuple[Services, Principal, Principal, str]]:
             ],
         }
         role_arn = services.iam.create_role(root, "Simulated", json.dumps(trust)).arn
-        creds = services.sts.assume_role(
-            caller, {"RoleArn": role_arn, "RoleSessionName": "agent1"}
-        )["Credentials"]
-        session = services.resolver.principal_of_session(creds["AccessKeyId"])
+        creds = services.sts.assume_role(caller, role_arn, "agent1").credentials
+        session = services.resolver.principal_of_session(creds.access_key_id)
         yield services, root, session, role_arn
         services.store.close()
 

@@ -44,6 +44,7 @@ from connectfed.identity.saml_refusal import (
     refusal_reason,
 )
 from connectfed.identity.sts import StsService
+from connectfed.identity.sts_values import SamlRequest, SamlSession
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
 from connectfed.saml.namespaces import (
     NAMEID_PERSISTENT,
@@ -136,29 +137,28 @@ class AssumeRoleWithSaml:
                     pairs.append((named_role, named_idp))
         return pairs
 
-    def assume(self, params: dict[str, Any], origin: Origin | None = None) -> dict[str, Any]:
+    def assume(self, request: SamlRequest, origin: Origin | None = None) -> SamlSession:
         """AssumeRoleWithSAML; every outcome is recorded in the audit trail."""
-        role_arn, provider_arn = params["RoleArn"], params["PrincipalArn"]
         verified: VerifiedAssertion | None = None
         try:
-            verified, provider = self.verify(provider_arn, params["SAMLAssertion"])
+            verified, provider = self.verify(request.provider_arn, request.assertion)
             if self._single_use:
                 result = self.issue(
                     verified,
                     provider,
-                    role_arn,
-                    params.get("DurationSeconds"),
+                    request.role_arn,
+                    request.duration_seconds,
                     before_issue=lambda: self._spend(verified),
                     origin=origin,
                 )
             else:
                 result = self.issue(
-                    verified, provider, role_arn, params.get("DurationSeconds"), origin=origin
+                    verified, provider, request.role_arn, request.duration_seconds, origin=origin
                 )
         except ServiceError as exc:
-            self._audit.record(saml_event(params, verified, exc))
+            self._audit.record(saml_event(request, verified, exc))
             raise
-        self._audit.record(saml_event(params, verified, result=result))
+        self._audit.record(saml_event(request, verified, result=result))
         return result
 
     def _spend(self, verified: VerifiedAssertion) -> None:
@@ -173,7 +173,7 @@ class AssumeRoleWithSaml:
         duration_seconds: int | None = None,
         before_issue: Callable[[], None] | None = None,
         origin: Origin | None = None,
-    ) -> dict[str, Any]:
+    ) -> SamlSession:
         """Check the AWS attribute rules and the role's trust, then issue the STS session.
         A refusal by role pairs or trust policy is explained under ``origin.request_id``."""
         diagnosis = Diagnosis(
@@ -200,7 +200,7 @@ class AssumeRoleWithSaml:
         before_issue: Callable[[], None] | None,
         origin: Origin | None,
         diagnosis: Diagnosis,
-    ) -> dict[str, Any]:
+    ) -> SamlSession:
         pairs = self.role_pairs(verified)
         if (role_arn, provider.arn) not in pairs:
             raise diagnosis.failed(
@@ -273,19 +273,16 @@ class AssumeRoleWithSaml:
         duration = self._duration(duration_seconds, verified, role.max_session_duration)
         if before_issue is not None:
             before_issue()
-        result = self._sts.issue_session(role, session_name, duration, source="AssumeRoleWithSAML")
-        result.update(
-            {
-                "Subject": verified.name_id,
-                "SubjectType": sub_type,
-                "Issuer": verified.issuer,
-                "Audience": verified.recipient,
-                "NameQualifier": context["saml:namequalifier"],
-            }
+        session = self._sts.issue_session(role, session_name, duration, source="AssumeRoleWithSAML")
+        return SamlSession(
+            session,
+            subject=verified.name_id,
+            subject_type=sub_type,
+            issuer=verified.issuer,
+            audience=verified.recipient,
+            name_qualifier=context["saml:namequalifier"],
+            source_identity=source[0] if source else None,
         )
-        if source:
-            result["SourceIdentity"] = source[0]
-        return result
 
     def _duration(self, requested: int | None, verified: VerifiedAssertion, role_max: int) -> int:
         if requested is not None:

@@ -283,7 +283,7 @@ class BrowserSignin:
                 "unknown_provider",
             )
         try:
-            session = self._assume.issue(
+            issued = self._assume.issue(
                 verified, trusted.record, role_arn, origin=Origin(request_id=request_id)
             )
         except ServiceError as exc:
@@ -294,7 +294,7 @@ class BrowserSignin:
                 refusal_reason(exc),
                 self.explain_url(request_id),
             )
-        key_id = session["Credentials"]["AccessKeyId"]
+        key_id = issued.session.credentials.access_key_id
         principal = self._resolver.principal_of_session(key_id)
         assert principal.session_expiration is not None
         now = self._clock.now()
