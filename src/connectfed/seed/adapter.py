@@ -12,8 +12,9 @@ services (SAML providers, agent administration) are called from ``apply`` direct
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from connectfed.connect.instances import NewInstance, NewUser
 from connectfed.identity.iam import OwnerKind
 from connectfed.identity.principal import Principal
 from connectfed.seed.schema import ConnectUserSpec, FixedKey, InstanceSpec
@@ -98,19 +99,10 @@ class WireAdapter:
         )
 
     def create_instance(self, root: Principal, spec: InstanceSpec, alias: str) -> Instance:
-        created = self._services.instances.create_instance(
-            root,
-            {
-                "IdentityManagementType": spec.identity_management_type,
-                "InstanceAlias": alias,
-                "InboundCallsEnabled": spec.inbound_calls,
-                "OutboundCallsEnabled": spec.outbound_calls,
-            },
-            instance_id=spec.instance_id,
+        new = NewInstance(
+            spec.identity_management_type, alias, spec.inbound_calls, spec.outbound_calls
         )
-        instance = self._store.get_instance(created["Id"])
-        assert instance is not None
-        return instance
+        return self._services.instances.create_instance(root, new, instance_id=spec.instance_id)
 
     def profiles(self, instance_id: str, kind: str) -> list[Profile]:
         return self._store.list_profiles(instance_id, kind)
@@ -126,24 +118,21 @@ class WireAdapter:
         security: list[str],
         routing: str,
     ) -> ConnectUser:
-        params: dict[str, Any] = {
-            "InstanceId": instance.instance_id,
-            "Username": spec.username,
-            "PhoneConfig": spec.phone,
-            "SecurityProfileIds": security,
-            "RoutingProfileId": routing,
-            "IdentityInfo": spec.identity,
-        }
-        if spec.password is not None:
-            params["Password"] = spec.password
-        created = self._services.instances.create_user(root, params, user_id=spec.user_id)
-        user = self._store.get_connect_user(instance.instance_id, created["UserId"])
-        assert user is not None
-        return user
+        new = NewUser(
+            spec.username,
+            tuple(security),
+            routing,
+            spec.phone,
+            spec.identity,
+            password=spec.password,
+        )
+        return self._services.instances.create_user(
+            root, instance.instance_id, new, user_id=spec.user_id
+        )
 
     def update_identity(self, root: Principal, user: ConnectUser, identity: dict[str, str]) -> None:
         self._services.instances.update_identity_info(
-            root, {"InstanceId": user.instance_id, "UserId": user.user_id, "IdentityInfo": identity}
+            root, user.instance_id, user.user_id, identity
         )
 
     @staticmethod
