@@ -44,7 +44,7 @@ def run(url: str, calls: int) -> None:
     )
     creds = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
     session = services.resolver.principal_of_session(creds.access_key_id)
-    token = services.federation.federate(session, demo.instance_id)["Credentials"]["AccessToken"]
+    token = services.federation.federate(session, demo.instance_id).access.token
     base = _per_call(lambda: services.store.get_instance(demo.instance_id), calls)
     verify = _per_call(lambda: services.tokens.verify(token, TokenKind.ACCESS), calls)
     auth = _per_call(lambda: services.agent_sessions.authenticate(token), calls)

@@ -48,8 +48,8 @@ def _app(tmp_path: Path, clock: FixedClock, **settings: object) -> tuple[Connect
     )
     session = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
     agent = services.resolver.principal_of_session(session.access_key_id)
-    tokens = services.federation.federate(agent, demo.instance_id)["Credentials"]
-    return app, demo.instance_id, tokens["AccessToken"]
+    token = services.federation.federate(agent, demo.instance_id)
+    return app, demo.instance_id, token.access.token
 
 
 def _call(app: ConnectfedApp, instance_id: str, operation: str, token: str) -> Response:

@@ -22,7 +22,8 @@ def region(ctx: RequestContext) -> str:
 
 @operation("connect", "GetFederationToken")
 def get_federation_token(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).federation.federate(ctx.principal, params["InstanceId"])
+    token = services(ctx).federation.federate(ctx.principal, params["InstanceId"])
+    return shapes.federation_token(token)
 
 
 # -- instances -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectfed import arns
+from connectfed.connect.federation import FederationToken
 from connectfed.connect.instances import NewInstance, NewUser
 from connectfed.store.records import ConnectUser, Instance, Profile
 from connectfed.wire.registry import Params
@@ -89,4 +90,18 @@ def user_summary(record: ConnectUser, region: str) -> dict[str, Any]:
         "Username": record.username,
         "LastModifiedTime": time(record.modified),
         "LastModifiedRegion": region,
+    }
+
+
+def federation_token(token: FederationToken) -> dict[str, Any]:
+    return {
+        "Credentials": {
+            "AccessToken": token.access.token,
+            "AccessTokenExpiration": token.access.expires,
+            "RefreshToken": token.refresh.token,
+            "RefreshTokenExpiration": token.refresh.expires,
+        },
+        "SignInUrl": token.sign_in_url,
+        "UserArn": token.user_arn,
+        "UserId": token.user_id,
     }

@@ -7,7 +7,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable
 
-from connectfed.errors import client_error
+from connectfed.errors import ServiceError
+
+
+class Throttled(ServiceError):
+    """Over the quota: Connect's ``ThrottlingException`` (429)."""
+
+    code = "ThrottlingException"
+    status = 429
+    sender_fault = True
+
+    def __init__(self, message: str = "Rate exceeded") -> None:
+        super().__init__(message)
 
 
 class TokenBucket:
@@ -28,5 +39,5 @@ class TokenBucket:
             tokens = min(self._burst, tokens + (now - last) * self._rate)
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
-                raise client_error("ThrottlingException", "Rate exceeded", 429)
+                raise Throttled()
             self._buckets[key] = (tokens - 1.0, now)
