@@ -97,14 +97,7 @@ def world() -> Iterator[tuple[Services, Principal, Principal, str]]:
         )
         demo = ensure_demo(services)
         account = services.bootstrap.account_id
-        root = Principal(
-            "root",
-            account,
-            f"arn:aws:iam::{account}:root",
-            account,
-            "root",
-            services.bootstrap.root_access_key_id,
-        )
+        root = Principal.root(account, services.bootstrap.root_access_key_id)
         key = services.store.get_access_key(demo.access_key_id)
         assert key is not None and key.user_name is not None
         user = services.store.get_user(key.account_id, key.user_name)
