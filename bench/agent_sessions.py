@@ -42,11 +42,9 @@ def run(url: str, calls: int) -> None:
     caller = Principal(
         "user", key.account_id, user.arn, user.user_id, user.user_name, demo.access_key_id
     )
-    creds = services.sts.assume_role(
-        caller, {"RoleArn": demo.role_arn, "RoleSessionName": "agent1"}
-    )["Credentials"]
-    session = services.resolver.principal_of_session(creds["AccessKeyId"])
-    token = services.federation.federate(session, demo.instance_id)["Credentials"]["AccessToken"]
+    creds = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
+    session = services.resolver.principal_of_session(creds.access_key_id)
+    token = services.federation.federate(session, demo.instance_id).access.token
     base = _per_call(lambda: services.store.get_instance(demo.instance_id), calls)
     verify = _per_call(lambda: services.tokens.verify(token, TokenKind.ACCESS), calls)
     auth = _per_call(lambda: services.agent_sessions.authenticate(token), calls)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import cProfile
+import dataclasses
 import pstats
 import tempfile
 import time
@@ -43,6 +43,8 @@ class _Inline(Offload):
 
     async def run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         return function(*args, **kwargs)
+
+
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 
 
@@ -91,9 +93,8 @@ def _requests(services: Any) -> dict[str, dict[str, Any]]:
     caller = Principal(
         "user", key.account_id, user.arn, user.user_id, user.user_name, key.access_key_id
     )
-    out = services.sts.assume_role(caller, {"RoleArn": demo.role_arn, "RoleSessionName": "agent1"})
-    c = out["Credentials"]
-    session = Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    c = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
+    session = Credentials(c.access_key_id, c.secret_access_key, c.session_token)
     identity = b"Action=GetCallerIdentity&Version=2011-06-15"
     return {
         "health": {**_signed("GET", "/_connectfed/health", "sts", session)},

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from connectfed.identity.iam import OwnerKind
 from connectfed.identity.principal import Principal
 from connectfed.seed import apply_world, parse
 from connectfed.seed.schema import World
@@ -63,14 +64,7 @@ def ensure_demo(services: Services, test_idp: bool = False) -> DemoData:
 
 def _root(services: Services) -> Principal:
     boot = services.bootstrap
-    return Principal(
-        kind="root",
-        account_id=boot.account_id,
-        arn=f"arn:aws:iam::{boot.account_id}:root",
-        user_id=boot.account_id,
-        name="root",
-        access_key_id=boot.root_access_key_id,
-    )
+    return Principal.root(boot.account_id, boot.root_access_key_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +100,13 @@ def ensure_demo_admin(services: Services) -> DemoAdmin:
     if key is None:
         root = _root(services)
         if store.get_user(root.account_id, DEMO_ADMIN) is None:
-            services.iam.create_user(root, {"UserName": DEMO_ADMIN})
+            services.iam.create_user(root, DEMO_ADMIN)
         services.iam.put_policy(
             root,
-            "user",
-            {
-                "UserName": DEMO_ADMIN,
-                "PolicyName": "AdministratorAccess",
-                "PolicyDocument": json.dumps(ADMINISTRATOR_ACCESS),
-            },
+            OwnerKind.USER,
+            DEMO_ADMIN,
+            "AdministratorAccess",
+            json.dumps(ADMINISTRATOR_ACCESS),
         )
         user = store.get_user(root.account_id, DEMO_ADMIN)
         assert user is not None
@@ -123,16 +115,14 @@ def ensure_demo_admin(services: Services) -> DemoAdmin:
         ]
         created = None
         if not existing:
-            created = services.iam.create_access_key(root, {"UserName": DEMO_ADMIN})["AccessKey"][
-                "AccessKeyId"
-            ]
+            created = services.iam.create_access_key(root, DEMO_ADMIN).access_key_id
         mine = json.dumps({"access_key_id": created or existing[-1].access_key_id})
         # Replace only what was seen: another server sharing the database may have won.
         won = store.update_meta(
             "demo_admin", lambda old: mine if old is None or old == seen else old
         )
         if won != mine and created is not None:
-            services.iam.delete_access_key(root, {"UserName": DEMO_ADMIN, "AccessKeyId": created})
+            services.iam.delete_access_key(root, created, DEMO_ADMIN)
         key = _admin_key(services, won)
         if key is None:
             return ensure_demo_admin(services)

@@ -13,6 +13,7 @@ import pytest
 
 from connectfed.app import Services, build_services
 from connectfed.clock import FixedClock
+from connectfed.connect.federation import FederationToken
 from connectfed.demo import DemoData, ensure_demo
 from connectfed.identity.principal import Principal
 from connectfed.settings import Settings
@@ -27,7 +28,7 @@ class Setup:
     clock: FixedClock
     demo: DemoData
 
-    def federate(self, duration: int = 3600, agent: str = "agent1") -> dict[str, Any]:
+    def federate(self, duration: int = 3600, agent: str = "agent1") -> FederationToken:
         store, demo = self.services.store, self.demo
         key = store.get_access_key(demo.access_key_id)
         assert key is not None and key.user_name is not None
@@ -37,11 +38,10 @@ class Setup:
             "user", key.account_id, user.arn, user.user_id, user.user_name, demo.access_key_id
         )
         creds = self.services.sts.assume_role(
-            caller,
-            {"RoleArn": demo.role_arn, "RoleSessionName": agent, "DurationSeconds": duration},
-        )["Credentials"]
-        session = self.services.resolver.principal_of_session(creds["AccessKeyId"])
-        return dict(self.services.federation.federate(session, demo.instance_id))
+            caller, demo.role_arn, agent, duration_seconds=duration
+        ).credentials
+        session = self.services.resolver.principal_of_session(creds.access_key_id)
+        return self.services.federation.federate(session, demo.instance_id)
 
 
 def _setup(tmp_path: Path, **settings: Any) -> Setup:
@@ -67,12 +67,12 @@ def _reason(call: object, *args: object) -> RejectReason:
 def test_refresh_outlives_the_access_token_but_not_the_refresh_horizon(tmp_path: Path) -> None:
     setup = _setup(tmp_path, access_token_seconds=60, refresh_token_seconds=300)
     sessions = setup.services.agent_sessions
-    creds = setup.federate()["Credentials"]
-    assert creds["RefreshTokenExpiration"] == START + timedelta(seconds=300)
-    sessions.authenticate(creds["AccessToken"], setup.demo.instance_id)
+    creds = setup.federate()
+    assert creds.refresh.expires == START + timedelta(seconds=300)
+    sessions.authenticate(creds.access.token, setup.demo.instance_id)
     setup.clock.advance(61)
-    assert _reason(sessions.authenticate, creds["AccessToken"]) is RejectReason.EXPIRED
-    refresh = creds["RefreshToken"]
+    assert _reason(sessions.authenticate, creds.access.token) is RejectReason.EXPIRED
+    refresh = creds.refresh.token
     for _ in range(3):  # the agent keeps working across several access lifetimes
         issued = sessions.refresh(refresh)
         assert issued.access_expires == setup.clock.now() + timedelta(seconds=60)
@@ -89,28 +89,28 @@ def test_no_token_outlives_the_iam_session(tmp_path: Path) -> None:
     setup = _setup(tmp_path, access_token_seconds=3600)
     sessions = setup.services.agent_sessions
     result = setup.federate(duration=900)
-    creds = result["Credentials"]
+    creds = result
     end = START + timedelta(seconds=900)
-    assert creds["AccessTokenExpiration"] == end and creds["RefreshTokenExpiration"] == end
+    assert creds.access.expires == end and creds.refresh.expires == end
     browser = sessions.sign_in_with_code(
-        setup.demo.instance_id, result["SignInUrl"].split("code=")[1]
+        setup.demo.instance_id, result.sign_in_url.split("code=")[1]
     )
     assert browser.expires == end
     setup.clock.advance(600)
     access = sessions.authorize_browser(browser.token, setup.demo.instance_id)
     assert access.access_expires == end and access.refresh_expires == end
     setup.clock.advance(301)
-    assert _reason(sessions.refresh, creds["RefreshToken"]) is RejectReason.EXPIRED
+    assert _reason(sessions.refresh, creds.refresh.token) is RejectReason.EXPIRED
     assert _reason(sessions.authorize_browser, browser.token, None) is RejectReason.EXPIRED
 
 
 def test_a_rotated_refresh_token_presented_again_ends_old_and_new_tokens(tmp_path: Path) -> None:
     setup = _setup(tmp_path)
     sessions = setup.services.agent_sessions
-    creds = setup.federate()["Credentials"]
-    fresh = sessions.refresh(creds["RefreshToken"])
-    assert _reason(sessions.refresh, creds["RefreshToken"]) is RejectReason.REUSED
-    for token in (fresh.access_token, creds["AccessToken"]):
+    creds = setup.federate()
+    fresh = sessions.refresh(creds.refresh.token)
+    assert _reason(sessions.refresh, creds.refresh.token) is RejectReason.REUSED
+    for token in (fresh.access_token, creds.access.token):
         assert _reason(sessions.authenticate, token) is RejectReason.EXPIRED
     assert _reason(sessions.refresh, fresh.refresh_token) is RejectReason.EXPIRED
 
@@ -120,7 +120,7 @@ def test_a_browser_session_gets_fresh_access_after_the_access_token_expired(tmp_
     sessions = setup.services.agent_sessions
     result = setup.federate()
     browser = sessions.sign_in_with_code(
-        setup.demo.instance_id, result["SignInUrl"].split("code=")[1]
+        setup.demo.instance_id, result.sign_in_url.split("code=")[1]
     )
     setup.clock.advance(120)
     access = sessions.authorize_browser(browser.token, None)
@@ -136,17 +136,17 @@ def test_a_browser_session_gets_fresh_access_after_the_access_token_expired(tmp_
 def test_deleting_the_user_or_the_role_ends_every_session_of_it(tmp_path: Path) -> None:
     setup = _setup(tmp_path)
     sessions, store = setup.services.agent_sessions, setup.services.store
-    first = setup.federate(agent="agent1")["Credentials"]
-    second = setup.federate(agent="agent2")["Credentials"]
-    grant = sessions.authenticate(first["AccessToken"])
+    first = setup.federate(agent="agent1")
+    second = setup.federate(agent="agent2")
+    grant = sessions.authenticate(first.access.token)
     store.delete_connect_user(grant.instance_id, grant.user_id)
-    assert _reason(sessions.authenticate, first["AccessToken"]) is RejectReason.EXPIRED
-    assert _reason(sessions.refresh, first["RefreshToken"]) is RejectReason.EXPIRED
-    sessions.authenticate(second["AccessToken"])  # another user's session lives on
+    assert _reason(sessions.authenticate, first.access.token) is RejectReason.EXPIRED
+    assert _reason(sessions.refresh, first.refresh.token) is RejectReason.EXPIRED
+    sessions.authenticate(second.access.token)  # another user's session lives on
     role_name = setup.demo.role_arn.rsplit("/", 1)[1]
     role = store.get_role(setup.services.bootstrap.account_id, role_name)
     assert role is not None
     for policy in store.list_policies("role", role.role_id):
         store.delete_policy("role", role.role_id, policy.policy_name)
     store.delete_role(role.account_id, role_name)
-    assert _reason(sessions.authenticate, second["AccessToken"]) is RejectReason.EXPIRED
+    assert _reason(sessions.authenticate, second.access.token) is RejectReason.EXPIRED

@@ -46,12 +46,10 @@ def _app(tmp_path: Path, clock: FixedClock, **settings: object) -> tuple[Connect
         iam_user.user_name,
         demo.access_key_id,
     )
-    session = services.sts.assume_role(
-        caller, {"RoleArn": demo.role_arn, "RoleSessionName": "agent1"}
-    )["Credentials"]
-    agent = services.resolver.principal_of_session(session["AccessKeyId"])
-    tokens = services.federation.federate(agent, demo.instance_id)["Credentials"]
-    return app, demo.instance_id, tokens["AccessToken"]
+    session = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
+    agent = services.resolver.principal_of_session(session.access_key_id)
+    token = services.federation.federate(agent, demo.instance_id)
+    return app, demo.instance_id, token.access.token
 
 
 def _call(app: ConnectfedApp, instance_id: str, operation: str, token: str) -> Response:

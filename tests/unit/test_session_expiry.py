@@ -52,17 +52,17 @@ def test_expired_session_is_refused_and_tokens_stop_at_its_expiry(tmp_path: Path
         demo.access_key_id,
     )
     session = services.sts.assume_role(
-        caller, {"RoleArn": demo.role_arn, "RoleSessionName": "agent1", "DurationSeconds": 900}
-    )["Credentials"]
+        caller, demo.role_arn, "agent1", duration_seconds=900
+    ).credentials
     creds = sigv4.Credentials(
-        session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"]
+        session.access_key_id, session.secret_access_key, session.session_token
     )
     path = f"/user/federate/{demo.instance_id}"
 
     ok = app.dispatcher.handle(_signed(path, creds, clock))
     assert ok.status == 200
     body = json.loads(ok.body)
-    assert body["Credentials"]["RefreshTokenExpiration"] == session["Expiration"].timestamp()
+    assert body["Credentials"]["RefreshTokenExpiration"] == session.expiration.timestamp()
 
     clock.advance(901)
     expired = app.dispatcher.handle(_signed(path, creds, clock))

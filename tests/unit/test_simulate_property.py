@@ -21,6 +21,7 @@ from connectfed.clock import FixedClock
 from connectfed.demo import ensure_demo
 from connectfed.errors import ServiceError
 from connectfed.identity.explain import DECISION_WORDS
+from connectfed.identity.iam import OwnerKind
 from connectfed.identity.principal import Principal
 from connectfed.identity.simulate import ContextEntry, Simulation
 from connectfed.settings import Settings
@@ -96,14 +97,7 @@ def world() -> Iterator[tuple[Services, Principal, Principal, str]]:
         )
         demo = ensure_demo(services)
         account = services.bootstrap.account_id
-        root = Principal(
-            "root",
-            account,
-            f"arn:aws:iam::{account}:root",
-            account,
-            "root",
-            services.bootstrap.root_access_key_id,
-        )
+        root = Principal.root(account, services.bootstrap.root_access_key_id)
         key = services.store.get_access_key(demo.access_key_id)
         assert key is not None and key.user_name is not None
         user = services.store.get_user(key.account_id, key.user_name)
@@ -118,14 +112,9 @@ def world() -> Iterator[tuple[Services, Principal, Principal, str]]:
                 {"Effect": "Allow", "Principal": {"AWS": user.arn}, "Action": "sts:AssumeRole"}
             ],
         }
-        role = services.iam.create_role(
-            root, {"RoleName": "Simulated", "AssumeRolePolicyDocument": json.dumps(trust)}
-        )
-        role_arn = role["Role"]["Arn"]
-        creds = services.sts.assume_role(
-            caller, {"RoleArn": role_arn, "RoleSessionName": "agent1"}
-        )["Credentials"]
-        session = services.resolver.principal_of_session(creds["AccessKeyId"])
+        role_arn = services.iam.create_role(root, "Simulated", json.dumps(trust)).arn
+        creds = services.sts.assume_role(caller, role_arn, "agent1").credentials
+        session = services.resolver.principal_of_session(creds.access_key_id)
         yield services, root, session, role_arn
         services.store.close()
 
@@ -168,11 +157,7 @@ def test_simulate_principal_policy_decides_as_the_live_call(
     services, root, session, role_arn = world
     role_name = role_arn.rsplit("/", 1)[-1]
     try:
-        services.iam.put_policy(
-            root,
-            "role",
-            {"RoleName": role_name, "PolicyName": "p", "PolicyDocument": json.dumps(policy)},
-        )
+        services.iam.put_policy(root, OwnerKind.ROLE, role_name, "p", json.dumps(policy))
     except ServiceError:
         assume(False)  # a document IAM refuses on write is no live policy
     resource = resource.format(userid=session.user_id)

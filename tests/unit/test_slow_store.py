@@ -56,13 +56,11 @@ def test_a_store_call_that_hangs_does_not_delay_health(tmp_path: Path) -> None:
     caller = Principal(
         "user", key.account_id, user.arn, user.user_id, user.user_name, key.access_key_id
     )
-    creds = services.sts.assume_role(
-        caller, {"RoleArn": demo.role_arn, "RoleSessionName": "agent1"}
-    )["Credentials"]
+    creds = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
     path = f"/user/federate/{demo.instance_id}"
     request = AWSRequest(method="GET", url="http://127.0.0.1:8000" + path)
     SigV4Auth(
-        Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
+        Credentials(creds.access_key_id, creds.secret_access_key, creds.session_token),
         "connect",
         "us-east-1",
     ).add_auth(request)

@@ -1,5 +1,9 @@
 """Thin protocol handlers: each registers one operation and calls one domain service method.
 
+The ``*_shapes`` modules (``iam_shapes``, ``sts_shapes``, ``connect_shapes``, ``agent_shapes``,
+``cti_shapes``) are the one place request members become typed values and the domain's typed
+answers become the botocore model's output shapes; ``paging`` owns the NextToken.
+
 Importing this package registers every handler in :data:`connectfed.wire.registry.REGISTRY`
 (and the CTI handlers in :data:`connectfed.wire.json10.HANDLERS`).
 """

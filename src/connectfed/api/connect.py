@@ -1,68 +1,115 @@
-"""Amazon Connect operations (restJson1)."""
+"""Amazon Connect operations (restJson1): GetFederationToken, instances, their profiles and
+users. One call per handler; the shapes are in ``connect_shapes``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from connectfed.api import connect_shapes as shapes
 from connectfed.api.context import services
+from connectfed.api.paging import next_token, page_request
+from connectfed.connect.instances import InstanceService, ProfileKind
 from connectfed.wire.registry import Params, RequestContext, operation
+
+
+def instances(ctx: RequestContext) -> InstanceService:
+    return services(ctx).instances
+
+
+def region(ctx: RequestContext) -> str:
+    return services(ctx).settings.region
 
 
 @operation("connect", "GetFederationToken")
 def get_federation_token(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).federation.federate(ctx.principal, params["InstanceId"])
+    token = services(ctx).federation.federate(ctx.principal, params["InstanceId"])
+    return shapes.federation_token(token)
 
 
+# -- instances -----------------------------------------------------------------------------------
 @operation("connect", "CreateInstance")
 def create_instance(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.create_instance(ctx.principal, params)
+    created = instances(ctx).create_instance(ctx.principal, shapes.new_instance(params))
+    return {"Id": created.instance_id, "Arn": created.arn}
 
 
 @operation("connect", "DescribeInstance")
 def describe_instance(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.describe_instance(ctx.principal, params)
+    found = instances(ctx).describe_instance(ctx.principal, params["InstanceId"])
+    return {"Instance": shapes.instance(found)}
 
 
 @operation("connect", "ListInstances")
 def list_instances(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.list_instances(ctx.principal, params)
+    found = instances(ctx).list_instances(ctx.principal, page_request(params, 10))
+    return {
+        "InstanceSummaryList": [shapes.instance(i) for i in found.items],
+        "NextToken": next_token(found),
+    }
 
 
 @operation("connect", "DeleteInstance")
 def delete_instance(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.delete_instance(ctx.principal, params)
+    instances(ctx).delete_instance(ctx.principal, params["InstanceId"])
+    return {}
+
+
+# -- profiles ------------------------------------------------------------------------------------
+def _profiles(ctx: RequestContext, params: Params, kind: ProfileKind) -> dict[str, Any]:
+    found = instances(ctx).list_profiles(
+        ctx.principal, params["InstanceId"], kind, page_request(params, 100)
+    )
+    key = (
+        "SecurityProfileSummaryList"
+        if kind is ProfileKind.SECURITY
+        else "RoutingProfileSummaryList"
+    )
+    return {key: [shapes.profile_summary(p) for p in found.items], "NextToken": next_token(found)}
 
 
 @operation("connect", "ListSecurityProfiles")
 def list_security_profiles(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.list_profiles(ctx.principal, "security", params)
+    return _profiles(ctx, params, ProfileKind.SECURITY)
 
 
 @operation("connect", "ListRoutingProfiles")
 def list_routing_profiles(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.list_profiles(ctx.principal, "routing", params)
+    return _profiles(ctx, params, ProfileKind.ROUTING)
 
 
+# -- users ---------------------------------------------------------------------------------------
 @operation("connect", "CreateUser")
 def create_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.create_user(ctx.principal, params)
+    user = instances(ctx).create_user(ctx.principal, params["InstanceId"], shapes.new_user(params))
+    return {"UserId": user.user_id, "UserArn": user.arn}
 
 
 @operation("connect", "DescribeUser")
 def describe_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.describe_user(ctx.principal, params)
+    user = instances(ctx).describe_user(ctx.principal, params["InstanceId"], params["UserId"])
+    return {"User": shapes.user(user, region(ctx))}
 
 
 @operation("connect", "ListUsers")
 def list_users(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.list_users(ctx.principal, params)
+    found = instances(ctx).list_users(
+        ctx.principal, params["InstanceId"], page_request(params, 100)
+    )
+    return {
+        "UserSummaryList": [shapes.user_summary(u, region(ctx)) for u in found.items],
+        "NextToken": next_token(found),
+    }
 
 
 @operation("connect", "DeleteUser")
 def delete_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.delete_user(ctx.principal, params)
+    instances(ctx).delete_user(ctx.principal, params["InstanceId"], params["UserId"])
+    return {}
 
 
 @operation("connect", "UpdateUserIdentityInfo")
 def update_user_identity_info(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).instances.update_identity_info(ctx.principal, params)
+    instances(ctx).update_identity_info(
+        ctx.principal, params["InstanceId"], params["UserId"], params["IdentityInfo"]
+    )
+    return {}

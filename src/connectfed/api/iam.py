@@ -1,134 +1,178 @@
-"""AWS IAM operations (awsQuery): the subset needed to set up federation."""
+"""AWS IAM operations (awsQuery): the subset needed to set up federation. One call per
+handler; the shapes are in ``iam_shapes``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from connectfed.api import iam_shapes as shapes
 from connectfed.api.context import services
-from connectfed.identity.providers import EncryptionMode, ProviderChange, ProviderDescription
+from connectfed.identity.iam import IamService, OwnerKind
+from connectfed.identity.providers import ProviderChange
 from connectfed.wire.registry import Params, RequestContext, operation
 
+USER, ROLE = OwnerKind.USER, OwnerKind.ROLE
 
+
+def iam(ctx: RequestContext) -> IamService:
+    return services(ctx).iam
+
+
+# -- users ---------------------------------------------------------------------------------------
 @operation("iam", "CreateUser")
 def create_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.create_user(ctx.principal, params)
+    user = iam(ctx).create_user(ctx.principal, params["UserName"], path=params.get("Path", "/"))
+    return {"User": shapes.user(user)}
 
 
 @operation("iam", "GetUser")
 def get_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.get_user(ctx.principal, params)
+    return {"User": shapes.user(iam(ctx).get_user(ctx.principal, params.get("UserName")))}
 
 
 @operation("iam", "ListUsers")
 def list_users(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.list_users(ctx.principal, params)
+    users = iam(ctx).list_users(ctx.principal, path_prefix=params.get("PathPrefix", "/"))
+    return {"Users": [shapes.user(u) for u in users], "IsTruncated": False}
 
 
 @operation("iam", "DeleteUser")
 def delete_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.delete_user(ctx.principal, params)
+    iam(ctx).delete_user(ctx.principal, params["UserName"])
+    return {}
 
 
+# -- access keys ---------------------------------------------------------------------------------
 @operation("iam", "CreateAccessKey")
 def create_access_key(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.create_access_key(ctx.principal, params)
+    key = iam(ctx).create_access_key(ctx.principal, params.get("UserName"))
+    return {"AccessKey": shapes.new_access_key(key)}
 
 
 @operation("iam", "ListAccessKeys")
 def list_access_keys(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.list_access_keys(ctx.principal, params)
+    keys = iam(ctx).list_access_keys(ctx.principal, params.get("UserName"))
+    return {
+        "AccessKeyMetadata": [shapes.access_key_metadata(k) for k in keys],
+        "IsTruncated": False,
+    }
 
 
 @operation("iam", "DeleteAccessKey")
 def delete_access_key(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.delete_access_key(ctx.principal, params)
+    iam(ctx).delete_access_key(ctx.principal, params["AccessKeyId"], params.get("UserName"))
+    return {}
 
 
+# -- roles ---------------------------------------------------------------------------------------
 @operation("iam", "CreateRole")
 def create_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.create_role(ctx.principal, params)
+    role = iam(ctx).create_role(
+        ctx.principal,
+        params["RoleName"],
+        params["AssumeRolePolicyDocument"],
+        path=params.get("Path", "/"),
+        max_session_duration=params.get("MaxSessionDuration", 3600),
+        description=params.get("Description"),
+    )
+    return {"Role": shapes.role(role)}
 
 
 @operation("iam", "GetRole")
 def get_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.get_role(ctx.principal, params)
+    return {"Role": shapes.role(iam(ctx).get_role(ctx.principal, params["RoleName"]))}
 
 
 @operation("iam", "ListRoles")
 def list_roles(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.list_roles(ctx.principal, params)
+    roles = iam(ctx).list_roles(ctx.principal, path_prefix=params.get("PathPrefix", "/"))
+    return {"Roles": [shapes.role(r) for r in roles], "IsTruncated": False}
 
 
 @operation("iam", "DeleteRole")
 def delete_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.delete_role(ctx.principal, params)
+    iam(ctx).delete_role(ctx.principal, params["RoleName"])
+    return {}
 
 
 @operation("iam", "UpdateAssumeRolePolicy")
 def update_assume_role_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.update_assume_role_policy(ctx.principal, params)
+    iam(ctx).update_assume_role_policy(ctx.principal, params["RoleName"], params["PolicyDocument"])
+    return {}
+
+
+# -- inline policies -----------------------------------------------------------------------------
+def _put_policy(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict[str, Any]:
+    iam(ctx).put_policy(
+        ctx.principal,
+        kind,
+        shapes.owner_name(kind, params),
+        params["PolicyName"],
+        params["PolicyDocument"],
+    )
+    return {}
+
+
+def _get_policy(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict[str, Any]:
+    policy = iam(ctx).get_policy(
+        ctx.principal, kind, shapes.owner_name(kind, params), params["PolicyName"]
+    )
+    return shapes.inline_policy(policy)
+
+
+def _delete_policy(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict[str, Any]:
+    iam(ctx).delete_policy(
+        ctx.principal, kind, shapes.owner_name(kind, params), params["PolicyName"]
+    )
+    return {}
+
+
+def _list_policies(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict[str, Any]:
+    names = iam(ctx).list_policies(ctx.principal, kind, shapes.owner_name(kind, params))
+    return {"PolicyNames": names, "IsTruncated": False}
 
 
 @operation("iam", "PutUserPolicy")
 def put_user_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.put_policy(ctx.principal, "user", params)
+    return _put_policy(ctx, params, USER)
 
 
 @operation("iam", "GetUserPolicy")
 def get_user_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.get_policy(ctx.principal, "user", params)
+    return _get_policy(ctx, params, USER)
 
 
 @operation("iam", "DeleteUserPolicy")
 def delete_user_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.delete_policy(ctx.principal, "user", params)
+    return _delete_policy(ctx, params, USER)
 
 
 @operation("iam", "ListUserPolicies")
 def list_user_policies(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.list_policies(ctx.principal, "user", params)
+    return _list_policies(ctx, params, USER)
 
 
 @operation("iam", "PutRolePolicy")
 def put_role_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.put_policy(ctx.principal, "role", params)
+    return _put_policy(ctx, params, ROLE)
 
 
 @operation("iam", "GetRolePolicy")
 def get_role_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.get_policy(ctx.principal, "role", params)
+    return _get_policy(ctx, params, ROLE)
 
 
 @operation("iam", "DeleteRolePolicy")
 def delete_role_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.delete_policy(ctx.principal, "role", params)
+    return _delete_policy(ctx, params, ROLE)
 
 
 @operation("iam", "ListRolePolicies")
 def list_role_policies(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).iam.list_policies(ctx.principal, "role", params)
+    return _list_policies(ctx, params, ROLE)
 
 
-def _mode(params: Params) -> EncryptionMode | None:
-    value = params.get("AssertionEncryptionMode")
-    return EncryptionMode(value) if value is not None else None  # the model's enum validated it
-
-
-def _provider_shape(p: ProviderDescription) -> dict[str, Any]:
-    out: dict[str, Any] = {"SAMLMetadataDocument": p.metadata_document, "CreateDate": p.created}
-    if p.uuid is not None:
-        out["SAMLProviderUUID"] = p.uuid
-    if p.valid_until is not None:
-        out["ValidUntil"] = p.valid_until
-    if p.encryption_mode is not None:
-        out["AssertionEncryptionMode"] = p.encryption_mode.value
-    if p.private_keys:
-        out["PrivateKeyList"] = [
-            {"KeyId": k.key_id, "Timestamp": k.created} for k in p.private_keys
-        ]
-    return out
-
-
+# -- SAML providers ------------------------------------------------------------------------------
 @operation("iam", "CreateSAMLProvider")
 def create_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return {
@@ -136,7 +180,7 @@ def create_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
             ctx.principal,
             params["Name"],
             params["SAMLMetadataDocument"],
-            _mode(params),
+            shapes.encryption_mode(params),
             params.get("AddPrivateKey"),
         )
     }
@@ -144,30 +188,22 @@ def create_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
 
 @operation("iam", "GetSAMLProvider")
 def get_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return _provider_shape(
+    return shapes.saml_provider(
         services(ctx).providers.describe(ctx.principal, params["SAMLProviderArn"])
     )
 
 
 @operation("iam", "ListSAMLProviders")
 def list_saml_providers(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return {
-        "SAMLProviderList": [
-            {
-                "Arn": p.arn,
-                "CreateDate": p.created,
-                **({"ValidUntil": p.valid_until} if p.valid_until is not None else {}),
-            }
-            for p in services(ctx).providers.list(ctx.principal)
-        ]
-    }
+    found = services(ctx).providers.list(ctx.principal)
+    return {"SAMLProviderList": [shapes.saml_provider_entry(p) for p in found]}
 
 
 @operation("iam", "UpdateSAMLProvider")
 def update_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
     change = ProviderChange(
         params.get("SAMLMetadataDocument"),
-        _mode(params),
+        shapes.encryption_mode(params),
         params.get("AddPrivateKey"),
         params.get("RemovePrivateKey"),
     )

@@ -1,9 +1,10 @@
-"""AWS STS operations (awsQuery)."""
+"""AWS STS operations (awsQuery). One call per handler; the shapes are in ``sts_shapes``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from connectfed.api import sts_shapes as shapes
 from connectfed.api.context import services
 from connectfed.identity.principal import Origin
 from connectfed.wire.registry import Params, RequestContext, operation
@@ -11,15 +12,24 @@ from connectfed.wire.registry import Params, RequestContext, operation
 
 @operation("sts", "GetCallerIdentity")
 def get_caller_identity(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).sts.get_caller_identity(ctx.principal)
+    return shapes.caller_identity(services(ctx).sts.get_caller_identity(ctx.principal))
 
 
 @operation("sts", "AssumeRole")
 def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    return services(ctx).sts.assume_role(ctx.principal, params)
+    session = services(ctx).sts.assume_role(
+        ctx.principal,
+        params["RoleArn"],
+        params["RoleSessionName"],
+        duration_seconds=params.get("DurationSeconds", 3600),
+        policy=params.get("Policy"),
+        external_id=params.get("ExternalId"),
+    )
+    return shapes.role_session(session)
 
 
 @operation("sts", "AssumeRoleWithSAML", unsigned=True)
 def assume_role_with_saml(ctx: RequestContext, params: Params) -> dict[str, Any]:
     origin = Origin(source_ip=ctx.source_ip, secure=ctx.secure, request_id=ctx.request_id)
-    return services(ctx).assume_saml.assume(params, origin)
+    issued = services(ctx).assume_saml.assume(shapes.saml_request(params), origin)
+    return shapes.saml_session(issued)

@@ -3,6 +3,7 @@ element", AWS CloudTrail User Guide): root, IAM users, assumed-role sessions, SA
 
 from __future__ import annotations
 
+from connectfed import arns
 from connectfed.audit.events import Actor, IdentityType
 from connectfed.identity.principal import Principal
 
@@ -52,12 +53,7 @@ def session_actor(
     session_name: str | None,
 ) -> Actor:
     """An assumed-role session known by its key, role and session name (a browser session)."""
-    arn = None
-    if role_arn and session_name and ":role/" in role_arn:
-        arn = (
-            f"arn:aws:sts::{role_arn.split(':')[4]}:assumed-role/"
-            f"{role_arn.rsplit('/', 1)[-1]}/{session_name}"
-        )
+    arn = arns.session_of_role(role_arn, session_name) if role_arn and session_name else None
     return Actor(
         IdentityType.ASSUMED_ROLE,
         account_id=account_id,

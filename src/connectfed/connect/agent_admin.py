@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from connectfed import arns
+from connectfed.arns import ConnectResource
 from connectfed.connect.agent_values import (
     AgentSnapshot,
     AgentState,
@@ -31,6 +33,11 @@ from connectfed.connect.instances import InstanceService
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.principal import Principal
 
+AGENT = ConnectResource.AGENT
+STATUS = ConnectResource.AGENT_STATUS
+QUEUE = ConnectResource.QUEUE
+ROUTING = ConnectResource.ROUTING_PROFILE
+
 
 class AgentAdministration:
     def __init__(self, authz: Authorizer, instances: InstanceService, agents: AgentService) -> None:
@@ -38,11 +45,20 @@ class AgentAdministration:
         self._instances = instances
         self._agents = agents
 
-    def _allow(self, caller: Principal, action: str, instance_id: str, *paths: str) -> None:
+    def _allow(
+        self,
+        caller: Principal,
+        action: str,
+        instance_id: str,
+        *resources: tuple[ConnectResource, str],
+    ) -> None:
+        """``action`` allowed on each of ``resources`` of the instance (none: on the instance
+        itself), then the caller's instance looked up."""
         base = self._instances.instance_arn(caller.account_id, instance_id)
-        for path in paths:
+        targets = [arns.connect_resource(base, kind, rid) for kind, rid in resources] or [base]
+        for target in targets:
             self._authz.require(
-                caller, f"connect:{action}", base + path, {"connect:InstanceId": instance_id}
+                caller, f"connect:{action}", target, {"connect:InstanceId": instance_id}
             )
         self._instances.lookup(caller, instance_id)
 
@@ -56,26 +72,26 @@ class AgentAdministration:
         enabled: bool,
         display_order: int | None,
     ) -> AgentStatus:
-        self._allow(caller, "CreateAgentStatus", instance_id, "/agent-state/*")
+        self._allow(caller, "CreateAgentStatus", instance_id, (STATUS, "*"))
         return self._agents.create_status(instance_id, name, description, enabled, display_order)
 
     def list_agent_statuses(
         self, caller: Principal, instance_id: str, types: Sequence[AgentStatusType]
     ) -> list[AgentStatus]:
-        self._allow(caller, "ListAgentStatuses", instance_id, "/agent-state/*")
+        self._allow(caller, "ListAgentStatuses", instance_id, (STATUS, "*"))
         statuses = self._agents.statuses(instance_id)
         return [s for s in statuses if not types or s.type in types]
 
     def describe_agent_status(
         self, caller: Principal, instance_id: str, status_id: str
     ) -> AgentStatus:
-        self._allow(caller, "DescribeAgentStatus", instance_id, f"/agent-state/{status_id}")
+        self._allow(caller, "DescribeAgentStatus", instance_id, (STATUS, status_id))
         return self._agents.status(instance_id, status_id)
 
     def update_agent_status(
         self, caller: Principal, instance_id: str, status_id: str, change: AgentStatusChange
     ) -> AgentStatus:
-        self._allow(caller, "UpdateAgentStatus", instance_id, f"/agent-state/{status_id}")
+        self._allow(caller, "UpdateAgentStatus", instance_id, (STATUS, status_id))
         return self._agents.update_status(instance_id, status_id, change)
 
     # -- queues -----------------------------------------------------------------------------------
@@ -88,7 +104,7 @@ class AgentAdministration:
         hours_of_operation_id: str,
         max_contacts: int | None,
     ) -> Queue:
-        self._allow(caller, "CreateQueue", instance_id, "/queue/*")
+        self._allow(caller, "CreateQueue", instance_id, (QUEUE, "*"))
         return self._agents.create_queue(
             instance_id, name, description, hours_of_operation_id, max_contacts
         )
@@ -96,11 +112,11 @@ class AgentAdministration:
     def list_queues(
         self, caller: Principal, instance_id: str, types: Sequence[QueueType]
     ) -> list[Queue]:
-        self._allow(caller, "ListQueues", instance_id, "/queue/*")
+        self._allow(caller, "ListQueues", instance_id, (QUEUE, "*"))
         return [q for q in self._agents.queues(instance_id) if not types or q.queue_type in types]
 
     def describe_queue(self, caller: Principal, instance_id: str, queue_id: str) -> Queue:
-        self._allow(caller, "DescribeQueue", instance_id, f"/queue/{queue_id}")
+        self._allow(caller, "DescribeQueue", instance_id, (QUEUE, queue_id))
         return self._agents.queue(instance_id, queue_id)
 
     # -- routing profiles -------------------------------------------------------------------------
@@ -114,7 +130,7 @@ class AgentAdministration:
         queues: Sequence[QueueConfig],
         media_concurrencies: Sequence[tuple[Channel, int]],
     ) -> RoutingProfile:
-        self._allow(caller, "CreateRoutingProfile", instance_id, "/routing-profile/*")
+        self._allow(caller, "CreateRoutingProfile", instance_id, (ROUTING, "*"))
         return self._agents.create_routing_profile(
             instance_id, name, description, default_outbound_queue_id, queues, media_concurrencies
         )
@@ -123,7 +139,7 @@ class AgentAdministration:
         self, caller: Principal, instance_id: str, routing_profile_id: str, action: str
     ) -> RoutingProfile:
         """DescribeRoutingProfile and ListRoutingProfileQueues (``action``) read one profile."""
-        self._allow(caller, action, instance_id, f"/routing-profile/{routing_profile_id}")
+        self._allow(caller, action, instance_id, (ROUTING, routing_profile_id))
         return self._agents.routing_profile(instance_id, routing_profile_id)
 
     def update_user_routing_profile(
@@ -133,8 +149,8 @@ class AgentAdministration:
             caller,
             "UpdateUserRoutingProfile",
             instance_id,
-            f"/agent/{user_id}",
-            f"/routing-profile/{routing_profile_id}",
+            (AGENT, user_id),
+            (ROUTING, routing_profile_id),
         )
         self._agents.set_routing_profile(instance_id, user_id, routing_profile_id)
 
@@ -146,13 +162,13 @@ class AgentAdministration:
             caller,
             "PutUserStatus",
             instance_id,
-            f"/agent/{user_id}",
-            f"/agent-state/{status_id}",
+            (AGENT, user_id),
+            (STATUS, status_id),
         )
         return self._agents.set_state(instance_id, user_id, status_id)
 
     def get_current_user_data(
         self, caller: Principal, instance_id: str, wanted: UserDataFilter
     ) -> list[AgentSnapshot]:
-        self._allow(caller, "GetCurrentUserData", instance_id, "")
+        self._allow(caller, "GetCurrentUserData", instance_id)
         return self._agents.user_data(instance_id, wanted)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from connectfed import arns
 from connectfed.store.agent_records import (
     AgentStatusRecord,
     ConnectDefaults,
@@ -27,18 +28,6 @@ DEFAULT_CHANNELS = ("VOICE", "CHAT", "TASK")
 DEFAULT_CONCURRENCY = (("VOICE", 1), ("CHAT", 2), ("TASK", 10))
 
 
-def status_arn(instance_arn: str, status_id: str) -> str:
-    return f"{instance_arn}/agent-state/{status_id}"
-
-
-def queue_arn(instance_arn: str, queue_id: str) -> str:
-    return f"{instance_arn}/queue/{queue_id}"
-
-
-def routing_profile_arn(instance_arn: str, profile_id: str) -> str:
-    return f"{instance_arn}/routing-profile/{profile_id}"
-
-
 def build_defaults(
     instance: Instance, routing_profiles: Sequence[Profile], now: float
 ) -> ConnectDefaults:
@@ -46,7 +35,7 @@ def build_defaults(
     iid = instance.instance_id
     statuses = tuple(
         AgentStatusRecord(
-            iid, sid, status_arn(instance.arn, sid), name, None, kind, True, order, now
+            iid, sid, arns.agent_status(instance.arn, sid), name, None, kind, True, order, now
         )
         for name, kind, order in DEFAULT_STATUSES
         for sid in [str(uuid.uuid4())]
@@ -56,7 +45,7 @@ def build_defaults(
     queue = QueueRecord(
         iid,
         qid,
-        queue_arn(instance.arn, qid),
+        arns.queue(instance.arn, qid),
         DEFAULT_QUEUE,
         None,
         "STANDARD",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from connectfed import arns
+from connectfed.arns import ConnectResource
 from connectfed.connect.agent_values import (
     AgentSnapshot,
     AgentState,
@@ -25,9 +27,9 @@ from connectfed.store.agent_records import AgentStateRecord
 from connectfed.store.records import ConnectUser, Instance
 
 
-def _ids(instance: Instance, values: Sequence[str], segment: str) -> set[str]:
+def _ids(instance: Instance, values: Sequence[str], kind: ConnectResource) -> set[str]:
     """Ids from ids or ARNs; an ARN of another instance or kind names nothing here."""
-    prefix = f"{instance.arn}/{segment}/"
+    prefix = arns.connect_resource(instance.arn, kind, "")
     out = set()
     for value in values:
         if not value.startswith("arn:"):
@@ -52,7 +54,7 @@ def select_users(
             "UserHierarchyGroups."
         )
     if wanted.queues:
-        queues = _ids(instance, wanted.queues, "queue")
+        queues = _ids(instance, wanted.queues, ConnectResource.QUEUE)
         profiles = {
             r.profile_id
             for r in store.list_routing_queues(instance.instance_id)
@@ -60,12 +62,12 @@ def select_users(
         }
         return [u for u in users if u.routing_profile_id in profiles]
     if wanted.routing_profiles:
-        profiles = _ids(instance, wanted.routing_profiles, "routing-profile")
+        profiles = _ids(instance, wanted.routing_profiles, ConnectResource.ROUTING_PROFILE)
         return [u for u in users if u.routing_profile_id in profiles]
     if wanted.agents:
-        agents = _ids(instance, wanted.agents, "agent")
+        agents = _ids(instance, wanted.agents, ConnectResource.AGENT)
         return [u for u in users if u.user_id in agents]
-    groups = _ids(instance, wanted.hierarchy_groups, "agent-group")
+    groups = _ids(instance, wanted.hierarchy_groups, ConnectResource.HIERARCHY_GROUP)
     return [u for u in users if u.hierarchy_group_id in groups]
 
 

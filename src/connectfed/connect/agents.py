@@ -16,12 +16,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from connectfed import arns
 from connectfed.clock import Clock
 from connectfed.connect.agent_defaults import (
     build_defaults,
-    queue_arn,
-    routing_profile_arn,
-    status_arn,
 )
 from connectfed.connect.agent_user_data import select_users, snapshots
 from connectfed.connect.agent_values import (
@@ -168,7 +166,7 @@ class AgentService:
         record = AgentStatusRecord(
             instance_id,
             sid,
-            status_arn(instance.arn, sid),
+            arns.agent_status(instance.arn, sid),
             name,
             description,
             AgentStatusType.CUSTOM.value,
@@ -244,7 +242,7 @@ class AgentService:
         record = QueueRecord(
             instance_id,
             qid,
-            queue_arn(instance.arn, qid),
+            arns.queue(instance.arn, qid),
             name,
             description,
             QueueType.STANDARD.value,
@@ -302,7 +300,7 @@ class AgentService:
             instance_id,
             pid,
             name,
-            routing_profile_arn(instance.arn, pid),
+            arns.routing_profile(instance.arn, pid),
             description,
             default_outbound_queue_id,
             tuple((c.value, n) for c, n in media_concurrencies),

@@ -15,8 +15,10 @@ hints (the user names present, the role already bound), as the explanation of th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from connectfed import arns
 from connectfed.audit.actors import actor_of
 from connectfed.audit.events import AuditEvent, EventName, EventSource, Failure, Resource
 from connectfed.audit.log import DISCARD, AuditLog
@@ -25,7 +27,7 @@ from connectfed.clock import Clock
 from connectfed.connect.agent_sessions import AgentSessions
 from connectfed.connect.diagnosis import binding_hints, username_hints
 from connectfed.connect.instances import InstanceService
-from connectfed.connect.throttle import make_throttle
+from connectfed.connect.throttle import Throttled, make_throttle
 from connectfed.errors import ExpiredToken, ServiceError, client_error
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.explain import Diagnosis, summarize
@@ -34,9 +36,38 @@ from connectfed.identity.principal import Principal
 from connectfed.settings import Settings
 from connectfed.store import Store
 from connectfed.store.records import ConnectUser, RoleBinding
-from connectfed.tokens import TokenRejected
+from connectfed.tokens import MintedToken, TokenRejected
 
-THROTTLED = "ThrottlingException"
+FEDERATION_USER = arns.ConnectResource.FEDERATION_USER
+
+
+@dataclass(frozen=True, slots=True)
+class FederationToken:
+    """What GetFederationToken answers: the Connect user's access and refresh tokens, and a
+    URL with a single-use code (5 minutes) that signs a browser into the instance."""
+
+    access: MintedToken
+    refresh: MintedToken
+    sign_in_url: str
+    user_arn: str
+    user_id: str
+
+    def __repr__(self) -> str:  # never show a token or the sign-in code
+        return f"FederationToken(user_arn={self.user_arn!r}, access={self.access!r})"
+
+
+class ConnectUserNotFound(ServiceError):
+    """No Connect user has the caller's name (the user is not onboarded): AWS's
+    ``UserNotFoundException``."""
+
+    code = "UserNotFoundException"
+    status = 404
+    sender_fault = True
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No user with the specified credentials was found in the Amazon Connect instance."
+        )
 
 
 class RoleAlreadyBound(ServiceError):
@@ -135,7 +166,7 @@ class FederationService:
         diagnosis.passed("binding", f"{role_arn} bound to {username} now")
         self._bound.invalidate(key)
 
-    def federate(self, caller: Principal, instance_id: str) -> dict[str, Any]:
+    def federate(self, caller: Principal, instance_id: str) -> FederationToken:
         """GetFederationToken for ``caller``; every outcome is recorded in the audit trail."""
         instance = Resource(
             "AWS::Connect::Instance", self._instances.instance_arn(caller.account_id, instance_id)
@@ -145,17 +176,17 @@ class FederationService:
         except ServiceError as exc:
             # A throttled call is counted (metrics) but not written down: under a flood the
             # quota must stay the cheap answer it is.
-            if exc.code != THROTTLED:
+            if not isinstance(exc, Throttled):
                 self._record(
                     caller, instance_id, (instance,), failure=Failure(exc.code, exc.message)
                 )
             raise
-        user = Resource("AWS::Connect::User", result["UserArn"])
+        user = Resource("AWS::Connect::User", result.user_arn)
         self._record(
             caller,
             instance_id,
             (instance, user),
-            response={"UserArn": result["UserArn"], "UserId": result["UserId"]},
+            response={"UserArn": result.user_arn, "UserId": result.user_id},
         )
         return result
 
@@ -180,7 +211,7 @@ class FederationService:
             )
         )
 
-    def _explained(self, caller: Principal, instance_id: str) -> dict[str, Any]:
+    def _explained(self, caller: Principal, instance_id: str) -> FederationToken:
         """GetFederationToken, step by step: a refusal is explained under the request id."""
         diagnosis = Diagnosis("connect:GetFederationToken", caller.arn, caller.origin.request_id)
         try:
@@ -195,7 +226,7 @@ class FederationService:
 
     def _federate(
         self, caller: Principal, instance_id: str, diagnosis: Diagnosis
-    ) -> dict[str, Any]:
+    ) -> FederationToken:
         try:
             self._throttle.take((caller.account_id, self._settings.region))
         except ServiceError as throttled:
@@ -219,7 +250,8 @@ class FederationService:
             )
         diagnosis.passed("caller", f"{caller.kind} {caller.arn}")
         instance_arn = self._instances.instance_arn(caller.account_id, instance_id)
-        action, resource = "connect:GetFederationToken", f"{instance_arn}/user/{caller.user_id}"
+        action = "connect:GetFederationToken"
+        resource = arns.connect_resource(instance_arn, FEDERATION_USER, caller.user_id)
         context = {"connect:InstanceId": instance_id}
         if self._authz.decide(caller, action, resource, context) is not Decision.ALLOW:
             evaluation = self._authz.explain(caller, action, resource, context)
@@ -258,12 +290,7 @@ class FederationService:
             raise diagnosis.failed(
                 "user",
                 f"no Connect user named {username!r} in instance {instance_id}",
-                client_error(
-                    "UserNotFoundException",
-                    "No user with the specified credentials was found in the Amazon Connect "
-                    "instance.",
-                    404,
-                ),
+                ConnectUserNotFound(),
                 hints=username_hints(username, names, from_session=caller.is_temporary),
             )
         diagnosis.passed("user", f"Connect user {username} ({user.user_id})")
@@ -275,7 +302,7 @@ class FederationService:
                 "issue", "the caller's session ended before tokens were issued", expired
             ) from None
 
-    def _issue(self, caller: Principal, instance_id: str, user: ConnectUser) -> dict[str, Any]:
+    def _issue(self, caller: Principal, instance_id: str, user: ConnectUser) -> FederationToken:
         try:
             issued = self._sessions.issue(
                 instance_id=instance_id,
@@ -286,16 +313,11 @@ class FederationService:
             )
         except TokenRejected:  # the caller's session ended since its signature was checked
             raise ExpiredToken() from None
-        return {
-            "Credentials": {
-                "AccessToken": issued.access.token,
-                "AccessTokenExpiration": issued.access.expires,
-                "RefreshToken": issued.refresh.token,
-                "RefreshTokenExpiration": issued.refresh.expires,
-            },
-            # A single-use code (5 minutes) that signs a browser into the instance.
-            "SignInUrl": f"{self._settings.public_url}/connect/{instance_id}/auth/sign-in"
+        return FederationToken(
+            issued.access,
+            issued.refresh,
+            f"{self._settings.public_url}/connect/{instance_id}/auth/sign-in"
             f"?code={issued.signin_code.token}",
-            "UserArn": user.arn,
-            "UserId": user.user_id,
-        }
+            user.arn,
+            user.user_id,
+        )

@@ -1,23 +1,27 @@
 """Connect instances, their default profiles, and users, validated as Connect does.
 
 A new instance comes with the default security profiles (Admin, Agent, CallCenterManager,
-QualityAnalyst) and a "Basic Routing Profile". Every method authorises ``connect:<Action>``.
+QualityAnalyst) and a "Basic Routing Profile". Every method authorises ``connect:<Action>`` and
+answers with the stored records (:mod:`connectfed.store.records`), listings a
+:class:`~connectfed.connect.pages.Page` of them; the AWS shapes are made in
+:mod:`connectfed.api.connect_shapes`. A user's identity information and phone configuration are
+Connect's JSON documents (``UserIdentityInfo``, ``UserPhoneConfig``), kept as given.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
-from connectfed import jsonsafe
+from connectfed import arns
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
+from connectfed.connect.pages import Page, PageRequest, take
 from connectfed.errors import ServiceError, client_error
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.principal import Principal
@@ -31,28 +35,37 @@ SAML_USERNAME = re.compile(r"[a-zA-Z0-9_\-.@]{1,64}")
 SUPPORTED_TYPES = ("SAML", "CONNECT_MANAGED")
 
 
+class ProfileKind(Enum):
+    SECURITY = "security"
+    ROUTING = "routing"
+
+
+@dataclass(frozen=True, slots=True)
+class NewInstance:
+    """CreateInstance's settings."""
+
+    identity_management_type: str  # SAML | CONNECT_MANAGED (others are refused)
+    alias: str | None
+    inbound_calls: bool
+    outbound_calls: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """CreateUser's settings."""
+
+    username: str
+    security_profile_ids: tuple[str, ...]
+    routing_profile_id: str
+    phone_config: Mapping[str, Any]
+    identity_info: Mapping[str, Any] = field(default_factory=dict)
+    password: str | None = None  # CONNECT_MANAGED instances only, and never stored
+    directory_user_id: str | None = None
+    hierarchy_group_id: str | None = None
+
+
 def not_found(message: str) -> ServiceError:
     return client_error("ResourceNotFoundException", message, 404)
-
-
-def _time(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def encode_page_token(value: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": value}).encode()).decode()
-
-
-def decode_page_token(token: str | None) -> str | None:
-    if token is None:
-        return None
-    try:
-        after = jsonsafe.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise client_error("InvalidParameterException", "The NextToken is not valid.") from None
-    if not isinstance(after, str):
-        raise client_error("InvalidParameterException", "The NextToken is not valid.")
-    return after
 
 
 class InstanceService:
@@ -73,7 +86,7 @@ class InstanceService:
         self._instances: TtlCache[Instance | None] = TtlCache(cache_ttl, clock.monotonic)
 
     def instance_arn(self, account_id: str, instance_id: str) -> str:
-        return f"arn:aws:connect:{self._region}:{account_id}:instance/{instance_id}"
+        return arns.connect_instance(self._region, account_id, instance_id)
 
     def lookup(self, caller: Principal, instance_id: str) -> Instance:
         """The caller's instance, or ResourceNotFoundException (another account's is not found)."""
@@ -92,20 +105,23 @@ class InstanceService:
         context = {"connect:InstanceId": instance_id} if instance_id else None
         self._authz.require(caller, f"connect:{action}", resource, context)
 
+    def _users_arn(self, caller: Principal, instance_id: str, user_id: str = "*") -> str:
+        return arns.connect_user(self.instance_arn(caller.account_id, instance_id), user_id)
+
     # -- instances -------------------------------------------------------------------------------
     def create_instance(
-        self, caller: Principal, params: dict[str, Any], *, instance_id: str | None = None
-    ) -> dict[str, Any]:
+        self, caller: Principal, new: NewInstance, *, instance_id: str | None = None
+    ) -> Instance:
         """CreateInstance; a fixed ``instance_id`` is for declared worlds (connectfed.seed)."""
         self._authorize(caller, "CreateInstance", self.instance_arn(caller.account_id, "*"))
-        kind = params["IdentityManagementType"]
+        kind = new.identity_management_type
         if kind not in SUPPORTED_TYPES:
             raise client_error(
                 "InvalidRequestException",
                 f"IdentityManagementType {kind} is not supported by connectfed; "
                 "use SAML or CONNECT_MANAGED.",
             )
-        alias = params.get("InstanceAlias")
+        alias = new.alias
         if alias is None:
             raise client_error(
                 "InvalidRequestException",
@@ -126,19 +142,19 @@ class InstanceService:
             alias,
             kind,
             "ACTIVE",
-            params["InboundCallsEnabled"],
-            params["OutboundCallsEnabled"],
+            new.inbound_calls,
+            new.outbound_calls,
             now,
         )
         profiles = [
-            Profile(instance_id, "security", pid, name, f"{arn}/security-profile/{pid}")
+            Profile(instance_id, "security", pid, name, arns.security_profile(arn, pid))
             for name in DEFAULT_SECURITY_PROFILES
             for pid in [str(uuid.uuid4())]
         ]
         rid = str(uuid.uuid4())
         profiles.append(
             Profile(
-                instance_id, "routing", rid, DEFAULT_ROUTING_PROFILE, f"{arn}/routing-profile/{rid}"
+                instance_id, "routing", rid, DEFAULT_ROUTING_PROFILE, arns.routing_profile(arn, rid)
             )
         )
         try:
@@ -149,51 +165,27 @@ class InstanceService:
             ) from None
         if self._on_created is not None:
             self._on_created(instance)
-        return {"Id": instance_id, "Arn": arn}
+        return instance
 
-    def _instance_out(self, instance: Instance) -> dict[str, Any]:
-        return {
-            "Id": instance.instance_id,
-            "Arn": instance.arn,
-            "IdentityManagementType": instance.identity_management_type,
-            "InstanceAlias": instance.alias,
-            "CreatedTime": _time(instance.created),
-            "ServiceRole": f"arn:aws:iam::{instance.account_id}:role/aws-service-role/"
-            "connect.amazonaws.com/AWSServiceRoleForAmazonConnect",
-            "InstanceStatus": instance.status,
-            "InboundCallsEnabled": instance.inbound_calls,
-            "OutboundCallsEnabled": instance.outbound_calls,
-            "InstanceAccessUrl": f"https://{instance.alias}.my.connect.aws",
-        }
-
-    def describe_instance(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        instance_id = params["InstanceId"]
+    def describe_instance(self, caller: Principal, instance_id: str) -> Instance:
         self._authorize(
             caller,
             "DescribeInstance",
             self.instance_arn(caller.account_id, instance_id),
             instance_id,
         )
-        return {"Instance": self._instance_out(self.lookup(caller, instance_id))}
+        return self.lookup(caller, instance_id)
 
-    def list_instances(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    def list_instances(self, caller: Principal, page: PageRequest) -> Page[Instance]:
+        """The caller's instances in this Region, by id."""
         self._authorize(caller, "ListInstances", self.instance_arn(caller.account_id, "*"))
-        after = decode_page_token(params.get("NextToken"))
-        limit = params.get("MaxResults", 10)
-        mine = [
-            i
-            for i in self._store.list_instances(caller.account_id)
-            if i.region == self._region and (after is None or i.instance_id > after)
-        ]
-        mine.sort(key=lambda i: i.instance_id)
-        page = mine[:limit]
-        out: dict[str, Any] = {"InstanceSummaryList": [self._instance_out(i) for i in page]}
-        if len(mine) > limit:
-            out["NextToken"] = encode_page_token(page[-1].instance_id)
-        return out
+        mine = sorted(
+            (i for i in self._store.list_instances(caller.account_id) if i.region == self._region),
+            key=lambda i: i.instance_id,
+        )
+        return take(mine, lambda i: i.instance_id, page)
 
-    def delete_instance(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        instance_id = params["InstanceId"]
+    def delete_instance(self, caller: Principal, instance_id: str) -> None:
         self._authorize(
             caller, "DeleteInstance", self.instance_arn(caller.account_id, instance_id), instance_id
         )
@@ -203,49 +195,33 @@ class InstanceService:
         except NotFound:
             raise not_found(f"Instance not found: {instance_id}") from None
         self._instances.invalidate(instance_id)
-        return {}
 
     # -- profiles --------------------------------------------------------------------------------
-    def list_profiles(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        instance_id = params["InstanceId"]
-        action = "ListSecurityProfiles" if kind == "security" else "ListRoutingProfiles"
+    def list_profiles(
+        self, caller: Principal, instance_id: str, kind: ProfileKind, page: PageRequest
+    ) -> Page[Profile]:
+        """An instance's security or routing profiles, by name."""
+        action = "ListSecurityProfiles" if kind is ProfileKind.SECURITY else "ListRoutingProfiles"
         self._authorize(
-            caller, action, self.instance_arn(caller.account_id, instance_id) + "/*", instance_id
+            caller,
+            action,
+            arns.within_instance(self.instance_arn(caller.account_id, instance_id)),
+            instance_id,
         )
         self.lookup(caller, instance_id)
-        after = decode_page_token(params.get("NextToken"))
-        limit = params.get("MaxResults", 100)
-        profiles = [
-            p
-            for p in self._store.list_profiles(instance_id, kind)
-            if after is None or p.name > after
-        ]
-        page = profiles[:limit]
-        key = "SecurityProfileSummaryList" if kind == "security" else "RoutingProfileSummaryList"
-        out: dict[str, Any] = {
-            key: [{"Id": p.profile_id, "Arn": p.arn, "Name": p.name} for p in page]
-        }
-        if len(profiles) > limit:
-            out["NextToken"] = encode_page_token(page[-1].name)
-        return out
+        return take(self._store.list_profiles(instance_id, kind.value), lambda p: p.name, page)
 
     # -- users -----------------------------------------------------------------------------------
     def user_arn(self, instance: Instance, user_id: str) -> str:
-        return f"{instance.arn}/agent/{user_id}"
+        return arns.connect_user(instance.arn, user_id)
 
     def create_user(
-        self, caller: Principal, params: dict[str, Any], *, user_id: str | None = None
-    ) -> dict[str, Any]:
+        self, caller: Principal, instance_id: str, new: NewUser, *, user_id: str | None = None
+    ) -> ConnectUser:
         """CreateUser; a fixed ``user_id`` is for declared worlds (:mod:`connectfed.seed`)."""
-        instance_id = params["InstanceId"]
-        self._authorize(
-            caller,
-            "CreateUser",
-            self.instance_arn(caller.account_id, instance_id) + "/agent/*",
-            instance_id,
-        )
+        self._authorize(caller, "CreateUser", self._users_arn(caller, instance_id), instance_id)
         instance = self.lookup(caller, instance_id)
-        username = params["Username"]
+        username = new.username
         if instance.identity_management_type == "SAML":
             if not SAML_USERNAME.fullmatch(username):
                 raise client_error(
@@ -253,26 +229,26 @@ class InstanceService:
                     "For SAML instances the username can include up to 64 characters from "
                     "[a-zA-Z0-9_-.@].",
                 )
-            if "Password" in params:
+            if new.password is not None:
                 raise client_error(
                     "InvalidParameterException", "Password is not supported for SAML instances."
                 )
-        elif "Password" not in params:
+        elif new.password is None:
             raise client_error(
                 "InvalidParameterException", "Password is required for CONNECT_MANAGED instances."
             )
         known_security = {p.profile_id for p in self._store.list_profiles(instance_id, "security")}
-        for pid in params["SecurityProfileIds"]:
+        for pid in new.security_profile_ids:
             if pid not in known_security:
                 raise client_error(
                     "InvalidParameterException",
                     f"Security profile {pid} does not exist in this instance.",
                 )
         known_routing = {p.profile_id for p in self._store.list_profiles(instance_id, "routing")}
-        if params["RoutingProfileId"] not in known_routing:
+        if new.routing_profile_id not in known_routing:
             raise client_error(
                 "InvalidParameterException",
-                f"Routing profile {params['RoutingProfileId']} does not exist in this instance.",
+                f"Routing profile {new.routing_profile_id} does not exist in this instance.",
             )
         if user_id is not None and self._store.get_connect_user(instance_id, user_id):
             raise client_error(
@@ -285,12 +261,12 @@ class InstanceService:
             user_id=user_id,
             username=username,
             arn=self.user_arn(instance, user_id),
-            security_profile_ids=tuple(params["SecurityProfileIds"]),
-            routing_profile_id=params["RoutingProfileId"],
-            identity_info=json.dumps(params.get("IdentityInfo", {})),
-            phone_config=json.dumps(params["PhoneConfig"]),
-            directory_user_id=params.get("DirectoryUserId"),
-            hierarchy_group_id=params.get("HierarchyGroupId"),
+            security_profile_ids=tuple(new.security_profile_ids),
+            routing_profile_id=new.routing_profile_id,
+            identity_info=json.dumps(new.identity_info),
+            phone_config=json.dumps(new.phone_config),
+            directory_user_id=new.directory_user_id,
+            hierarchy_group_id=new.hierarchy_group_id,
             created=now,
             modified=now,
         )
@@ -300,88 +276,46 @@ class InstanceService:
             raise client_error(
                 "DuplicateResourceException", f"User with username {username} already exists.", 409
             ) from None
-        return {"UserId": user_id, "UserArn": user.arn}
+        return user
 
     def _user(
         self, caller: Principal, action: str, instance_id: str, user_id: str
     ) -> tuple[Instance, ConnectUser]:
-        self._authorize(
-            caller,
-            action,
-            self.instance_arn(caller.account_id, instance_id) + f"/agent/{user_id}",
-            instance_id,
-        )
+        self._authorize(caller, action, self._users_arn(caller, instance_id, user_id), instance_id)
         instance = self.lookup(caller, instance_id)
         user = self._store.get_connect_user(instance_id, user_id)
         if user is None:
             raise not_found(f"User not found for UserId: {user_id}")
         return instance, user
 
-    def describe_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        _, user = self._user(caller, "DescribeUser", params["InstanceId"], params["UserId"])
-        out: dict[str, Any] = {
-            "Id": user.user_id,
-            "Arn": user.arn,
-            "Username": user.username,
-            "IdentityInfo": json.loads(user.identity_info),
-            "PhoneConfig": json.loads(user.phone_config),
-            "SecurityProfileIds": list(user.security_profile_ids),
-            "RoutingProfileId": user.routing_profile_id,
-            "Tags": {},
-            "LastModifiedTime": _time(user.modified),
-            "LastModifiedRegion": self._region,
-        }
-        if user.directory_user_id:
-            out["DirectoryUserId"] = user.directory_user_id
-        if user.hierarchy_group_id:
-            out["HierarchyGroupId"] = user.hierarchy_group_id
-        return {"User": out}
+    def describe_user(self, caller: Principal, instance_id: str, user_id: str) -> ConnectUser:
+        return self._user(caller, "DescribeUser", instance_id, user_id)[1]
 
-    def list_users(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        instance_id = params["InstanceId"]
-        self._authorize(
-            caller,
-            "ListUsers",
-            self.instance_arn(caller.account_id, instance_id) + "/agent/*",
-            instance_id,
-        )
+    def list_users(
+        self, caller: Principal, instance_id: str, page: PageRequest
+    ) -> Page[ConnectUser]:
+        """An instance's users, by username (paged by the store: instances may be large)."""
+        self._authorize(caller, "ListUsers", self._users_arn(caller, instance_id), instance_id)
         self.lookup(caller, instance_id)
-        after = decode_page_token(params.get("NextToken"))
-        limit = params.get("MaxResults", 100)
-        users = self._store.list_connect_users(instance_id, after, limit + 1)
-        page = users[:limit]
-        out: dict[str, Any] = {
-            "UserSummaryList": [
-                {
-                    "Id": u.user_id,
-                    "Arn": u.arn,
-                    "Username": u.username,
-                    "LastModifiedTime": _time(u.modified),
-                    "LastModifiedRegion": self._region,
-                }
-                for u in page
-            ]
-        }
-        if len(users) > limit:
-            out["NextToken"] = encode_page_token(page[-1].username)
-        return out
+        users = self._store.list_connect_users(instance_id, page.after(), page.limit + 1)
+        chosen = tuple(users[: page.limit])
+        more = len(users) > page.limit
+        return Page(chosen, chosen[-1].username if more else None)
 
-    def delete_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        _, user = self._user(caller, "DeleteUser", params["InstanceId"], params["UserId"])
+    def delete_user(self, caller: Principal, instance_id: str, user_id: str) -> None:
+        _, user = self._user(caller, "DeleteUser", instance_id, user_id)
         try:
             self._store.delete_connect_user(user.instance_id, user.user_id)
         except NotFound:
             raise not_found(f"User not found for UserId: {user.user_id}") from None
-        return {}
 
-    def update_identity_info(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        _, user = self._user(
-            caller, "UpdateUserIdentityInfo", params["InstanceId"], params["UserId"]
-        )
+    def update_identity_info(
+        self, caller: Principal, instance_id: str, user_id: str, identity_info: Mapping[str, Any]
+    ) -> None:
+        _, user = self._user(caller, "UpdateUserIdentityInfo", instance_id, user_id)
         self._store.update_connect_user_identity(
             user.instance_id,
             user.user_id,
-            json.dumps(params["IdentityInfo"]),
+            json.dumps(identity_info),
             self._clock.now().timestamp(),
         )
-        return {}

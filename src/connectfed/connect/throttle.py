@@ -14,17 +14,24 @@ from collections.abc import Callable
 from typing import Protocol
 
 from connectfed.clock import Clock
-from connectfed.errors import client_error
+from connectfed.errors import ServiceError
 from connectfed.store import Store
 
 
-def _throttled() -> Exception:
-    return client_error("ThrottlingException", "Rate exceeded", 429)
+class Throttled(ServiceError):
+    """Over the quota: Connect's ``ThrottlingException`` (429)."""
+
+    code = "ThrottlingException"
+    status = 429
+    sender_fault = True
+
+    def __init__(self, message: str = "Rate exceeded") -> None:
+        super().__init__(message)
 
 
 class Throttle(Protocol):
     def take(self, key: tuple[str, str]) -> None:
-        """Spend one request for ``key`` or raise ThrottlingException (429)."""
+        """Spend one request for ``key`` or raise :class:`Throttled` (429)."""
         ...
 
 
@@ -45,7 +52,7 @@ class TokenBucket:
             tokens = min(self._burst, tokens + (now - last) * self._rate)
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
-                raise _throttled()
+                raise Throttled()
             self._buckets[key] = (tokens - 1.0, now)
 
 
@@ -66,7 +73,7 @@ class SharedTokenBucket:
         if not self._store.take_throttle(
             bucket, self._clock.now().timestamp(), self._rate, self._burst
         ):
-            raise _throttled()
+            raise Throttled()
 
 
 def make_throttle(store: Store, clock: Clock, rate: float, burst: int, *, shared: bool) -> Throttle:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from connectfed import arns
 from connectfed.audit.log import DISCARD, AuditLog
 from connectfed.clock import Clock
 from connectfed.errors import ServiceError, client_error
@@ -42,9 +43,12 @@ from connectfed.identity.saml_refusal import (
     not_authorized,
     refusal_reason,
 )
-from connectfed.identity.sts import StsService, _role_name_from_arn
+from connectfed.identity.sts import StsService
+from connectfed.identity.sts_values import SamlRequest, SamlSession
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
 from connectfed.saml.namespaces import (
+    NAMEID_PERSISTENT,
+    NAMEID_TRANSIENT,
     ROLE_ATTRIBUTE,
     SESSION_DURATION_ATTRIBUTE,
     SESSION_NAME_ATTRIBUTE,
@@ -64,16 +68,8 @@ __all__ = [
     "refusal_reason",
 ]
 
-ROLE = ROLE_ATTRIBUTE
-SESSION_NAME = SESSION_NAME_ATTRIBUTE
-SESSION_DURATION = SESSION_DURATION_ATTRIBUTE
-SOURCE_IDENTITY = SOURCE_IDENTITY_ATTRIBUTE
-TAG_PREFIX = TAG_ATTRIBUTE_PREFIX
 NAME_PATTERN = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
-FORMATS = {
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent": "persistent",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient": "transient",
-}
+FORMATS = {NAMEID_PERSISTENT: "persistent", NAMEID_TRANSIENT: "transient"}
 
 
 class AssumeRoleWithSaml:
@@ -133,7 +129,7 @@ class AssumeRoleWithSaml:
     def role_pairs(self, verified: VerifiedAssertion) -> list[tuple[str, str]]:
         """The (role ARN, provider ARN) pairs of the verified Role attribute, in order."""
         pairs: list[tuple[str, str]] = []
-        for value in verified.attributes.get(ROLE, ()):
+        for value in verified.attributes.get(ROLE_ATTRIBUTE, ()):
             parts = [p.strip() for p in value.split(",")]
             if len(parts) == 2:
                 named_role, named_idp = sorted(parts, key=lambda p: ":saml-provider/" in p)
@@ -141,29 +137,28 @@ class AssumeRoleWithSaml:
                     pairs.append((named_role, named_idp))
         return pairs
 
-    def assume(self, params: dict[str, Any], origin: Origin | None = None) -> dict[str, Any]:
+    def assume(self, request: SamlRequest, origin: Origin | None = None) -> SamlSession:
         """AssumeRoleWithSAML; every outcome is recorded in the audit trail."""
-        role_arn, provider_arn = params["RoleArn"], params["PrincipalArn"]
         verified: VerifiedAssertion | None = None
         try:
-            verified, provider = self.verify(provider_arn, params["SAMLAssertion"])
+            verified, provider = self.verify(request.provider_arn, request.assertion)
             if self._single_use:
                 result = self.issue(
                     verified,
                     provider,
-                    role_arn,
-                    params.get("DurationSeconds"),
+                    request.role_arn,
+                    request.duration_seconds,
                     before_issue=lambda: self._spend(verified),
                     origin=origin,
                 )
             else:
                 result = self.issue(
-                    verified, provider, role_arn, params.get("DurationSeconds"), origin=origin
+                    verified, provider, request.role_arn, request.duration_seconds, origin=origin
                 )
         except ServiceError as exc:
-            self._audit.record(saml_event(params, verified, exc))
+            self._audit.record(saml_event(request, verified, exc))
             raise
-        self._audit.record(saml_event(params, verified, result=result))
+        self._audit.record(saml_event(request, verified, result=result))
         return result
 
     def _spend(self, verified: VerifiedAssertion) -> None:
@@ -178,7 +173,7 @@ class AssumeRoleWithSaml:
         duration_seconds: int | None = None,
         before_issue: Callable[[], None] | None = None,
         origin: Origin | None = None,
-    ) -> dict[str, Any]:
+    ) -> SamlSession:
         """Check the AWS attribute rules and the role's trust, then issue the STS session.
         A refusal by role pairs or trust policy is explained under ``origin.request_id``."""
         diagnosis = Diagnosis(
@@ -205,7 +200,7 @@ class AssumeRoleWithSaml:
         before_issue: Callable[[], None] | None,
         origin: Origin | None,
         diagnosis: Diagnosis,
-    ) -> dict[str, Any]:
+    ) -> SamlSession:
         pairs = self.role_pairs(verified)
         if (role_arn, provider.arn) not in pairs:
             raise diagnosis.failed(
@@ -218,7 +213,7 @@ class AssumeRoleWithSaml:
                     else "The assertion has no valid Role attribute pair."
                 ],
             )
-        names = verified.attributes.get(SESSION_NAME, ())
+        names = verified.attributes.get(SESSION_NAME_ATTRIBUTE, ())
         if not names:
             raise invalid_token("RoleSessionName is required in AuthnResponse", "session_name")
         session_name = names[0]
@@ -227,14 +222,14 @@ class AssumeRoleWithSaml:
                 "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}",
                 "session_name",
             )
-        source = verified.attributes.get(SOURCE_IDENTITY, ())
+        source = verified.attributes.get(SOURCE_IDENTITY_ATTRIBUTE, ())
         if source and (not NAME_PATTERN.fullmatch(source[0]) or source[0].startswith("aws:")):
             raise invalid_token("SourceIdentity in AuthnResponse is not valid", "source_identity")
-        if sum(1 for name in verified.attributes if name.startswith(TAG_PREFIX)) > 50:
+        if sum(1 for name in verified.attributes if name.startswith(TAG_ATTRIBUTE_PREFIX)) > 50:
             raise invalid_token(
                 "The number of session tags exceeds the limit of 50", "session_tags"
             )
-        target = _role_name_from_arn(role_arn)
+        target = arns.role_of(role_arn)
         role = self._store.get_role(*target) if target else None
         if role is None or role.arn != role_arn:
             raise diagnosis.failed(
@@ -278,19 +273,16 @@ class AssumeRoleWithSaml:
         duration = self._duration(duration_seconds, verified, role.max_session_duration)
         if before_issue is not None:
             before_issue()
-        result = self._sts.issue_session(role, session_name, duration, source="AssumeRoleWithSAML")
-        result.update(
-            {
-                "Subject": verified.name_id,
-                "SubjectType": sub_type,
-                "Issuer": verified.issuer,
-                "Audience": verified.recipient,
-                "NameQualifier": context["saml:namequalifier"],
-            }
+        session = self._sts.issue_session(role, session_name, duration, source="AssumeRoleWithSAML")
+        return SamlSession(
+            session,
+            subject=verified.name_id,
+            subject_type=sub_type,
+            issuer=verified.issuer,
+            audience=verified.recipient,
+            name_qualifier=context["saml:namequalifier"],
+            source_identity=source[0] if source else None,
         )
-        if source:
-            result["SourceIdentity"] = source[0]
-        return result
 
     def _duration(self, requested: int | None, verified: VerifiedAssertion, role_max: int) -> int:
         if requested is not None:
@@ -302,7 +294,7 @@ class AssumeRoleWithSaml:
                     "the MaxSessionDuration set for this role.",
                 )
         else:
-            attribute = verified.attributes.get(SESSION_DURATION, ())
+            attribute = verified.attributes.get(SESSION_DURATION_ATTRIBUTE, ())
             duration = 3600
             if attribute:
                 try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 
+from connectfed import arns
 from connectfed.auth.verify import SignatureClaim
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
@@ -55,14 +56,7 @@ class CredentialResolver:
         if key is None or key.status != "Active":
             raise UnrecognizedClient()
         if key.user_name is None:
-            principal = Principal(
-                kind="root",
-                account_id=key.account_id,
-                arn=f"arn:aws:iam::{key.account_id}:root",
-                user_id=key.account_id,
-                name="root",
-                access_key_id=key_id,
-            )
+            principal = Principal.root(key.account_id, key_id)
         else:
             if user is None:
                 raise UnrecognizedClient()
@@ -117,8 +111,7 @@ class CredentialResolver:
         return Principal(
             kind="assumed-role",
             account_id=session.account_id,
-            arn=f"arn:aws:sts::{session.account_id}:assumed-role/{session.role_name}/"
-            f"{session.session_name}",
+            arn=arns.assumed_role(session.account_id, session.role_name, session.session_name),
             user_id=f"{session.role_id}:{session.session_name}",
             name=session.role_name,
             access_key_id=session.access_key_id,

@@ -1,16 +1,18 @@
 """The IAM subset users need to set up federation: users, access keys, roles, inline policies.
 
 Every method takes the calling principal, authorises ``iam:<Action>`` on the target's ARN and
-returns plain data shaped like the botocore output shape.
+returns the stored records (:mod:`connectfed.store.records`) or :class:`OwnedPolicy`; refusals
+are :class:`~connectfed.errors.ServiceError` with IAM's codes. The AWS shapes are made in
+:mod:`connectfed.api.iam_shapes`.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from enum import Enum
 from urllib.parse import unquote
 
+from connectfed import arns
 from connectfed.clock import Clock
 from connectfed.errors import ServiceError, client_error
 from connectfed.identity import ids
@@ -32,10 +34,6 @@ def _no_such(kind: str, name: str) -> ServiceError:
     return client_error("NoSuchEntity", f"The {kind} with name {name} cannot be found.", 404)
 
 
-def _time(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
 def _document(text: str, kind: PolicyKind, principal_exists: PrincipalExists | None = None) -> str:
     """The document, validated as IAM validates one of ``kind`` (MalformedPolicyDocument)."""
     # The Query API may send the document URL-encoded; IAM accepts both.
@@ -51,29 +49,26 @@ def _document(text: str, kind: PolicyKind, principal_exists: PrincipalExists | N
     return candidate
 
 
-def _user_out(user: IamUser) -> dict[str, Any]:
-    return {
-        "Path": user.path,
-        "UserName": user.user_name,
-        "UserId": user.user_id,
-        "Arn": user.arn,
-        "CreateDate": _time(user.created),
-    }
+class OwnerKind(Enum):
+    """Who owns an inline policy (PutUserPolicy, PutRolePolicy...)."""
+
+    USER = "user"
+    ROLE = "role"
+
+    @property
+    def title(self) -> str:
+        """As in the action names: ``User``, ``Role``."""
+        return self.value.title()
 
 
-def _role_out(role: Role) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "Path": role.path,
-        "RoleName": role.role_name,
-        "RoleId": role.role_id,
-        "Arn": role.arn,
-        "CreateDate": _time(role.created),
-        "AssumeRolePolicyDocument": role.trust_policy,
-        "MaxSessionDuration": role.max_session_duration,
-    }
-    if role.description is not None:
-        out["Description"] = role.description
-    return out
+@dataclass(frozen=True, slots=True)
+class OwnedPolicy:
+    """An inline policy with the name of the user or role owning it (GetUserPolicy...)."""
+
+    owner_kind: OwnerKind
+    owner_name: str
+    policy_name: str
+    document: str
 
 
 class IamService:
@@ -84,9 +79,6 @@ class IamService:
         self._clock = clock
         self._authz = authz
         self._resolver = resolver
-
-    def _arn(self, account: str, kind: str, path: str, name: str) -> str:
-        return f"arn:aws:iam::{account}:{kind}{path}{name}"
 
     def _principal_exists(self, caller: Principal) -> PrincipalExists:
         """IAM refuses a trust policy naming a user or role of this account that does not exist
@@ -124,9 +116,8 @@ class IamService:
         return role
 
     # -- users -----------------------------------------------------------------------------------
-    def create_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        name, path = params["UserName"], params.get("Path", "/")
-        arn = self._arn(caller.account_id, "user", path, name)
+    def create_user(self, caller: Principal, name: str, *, path: str = "/") -> IamUser:
+        arn = arns.iam_user(caller.account_id, name, path)
         self._require(caller, "CreateUser", arn)
         user = IamUser(
             caller.account_id, name, ids.user_unique_id(), path, arn, self._clock.now().timestamp()
@@ -137,22 +128,22 @@ class IamService:
             raise client_error(
                 "EntityAlreadyExists", f"User with name {name} already exists.", 409
             ) from None
-        return {"User": _user_out(user)}
+        return user
 
-    def get_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        name = params.get("UserName")
+    def get_user(self, caller: Principal, name: str | None = None) -> IamUser:
+        """The named user; without a name, the caller itself (root is described as a user
+        named ``root`` whose id is the account's, created now, as IAM answers)."""
         if name is None:
             if caller.kind != "user":
                 if caller.is_root:
-                    return {
-                        "User": {
-                            "UserId": caller.account_id,
-                            "Arn": caller.arn,
-                            "CreateDate": self._clock.now(),
-                            "Path": "/",
-                            "UserName": "root",
-                        }
-                    }
+                    return IamUser(
+                        caller.account_id,
+                        "root",
+                        caller.account_id,
+                        "/",
+                        caller.arn,
+                        self._clock.now().timestamp(),
+                    )
                 raise client_error(
                     "ValidationError",
                     "Must specify userName when calling with non-User credentials",
@@ -160,16 +151,16 @@ class IamService:
             name = caller.name
         user = self._user(caller.account_id, name)
         self._require(caller, "GetUser", user.arn)
-        return {"User": _user_out(user)}
+        return user
 
-    def list_users(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        self._require(caller, "ListUsers", f"arn:aws:iam::{caller.account_id}:user/")
-        prefix = params.get("PathPrefix", "/")
-        users = [u for u in self._store.list_users(caller.account_id) if u.path.startswith(prefix)]
-        return {"Users": [_user_out(u) for u in users], "IsTruncated": False}
+    def list_users(self, caller: Principal, *, path_prefix: str = "/") -> list[IamUser]:
+        self._require(caller, "ListUsers", arns.iam_user(caller.account_id, ""))
+        return [
+            u for u in self._store.list_users(caller.account_id) if u.path.startswith(path_prefix)
+        ]
 
-    def delete_user(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        user = self._user(caller.account_id, params["UserName"])
+    def delete_user(self, caller: Principal, name: str) -> None:
+        user = self._user(caller.account_id, name)
         self._require(caller, "DeleteUser", user.arn)
         try:
             # Atomic in the store: refused while keys or policies remain, as on AWS.
@@ -184,12 +175,12 @@ class IamService:
             raise _no_such("user", user.user_name) from None
         self._resolver.invalidate()
         self._authz.invalidate("user", user.user_id)
-        return {}
 
     # -- access keys -------------------------------------------------------------------------------
-    def _key_owner(self, caller: Principal, params: dict[str, Any]) -> IamUser | None:
-        name = params.get("UserName")
-        if name is None:
+    def _key_owner(self, caller: Principal, user_name: str | None) -> IamUser | None:
+        """The user whose keys are meant: ``user_name``'s, or the caller's own when None
+        (None for root, whose keys are the account's)."""
+        if user_name is None:
             if caller.kind == "user":
                 return self._user(caller.account_id, caller.name)
             if caller.is_root:
@@ -197,19 +188,22 @@ class IamService:
             raise client_error(
                 "ValidationError", "Must specify userName when calling with non-User credentials"
             )
-        return self._user(caller.account_id, name)
+        return self._user(caller.account_id, user_name)
+
+    def _require_keys(self, caller: Principal, action: str, owner: IamUser | None) -> None:
+        self._require(caller, action, owner.arn if owner else arns.iam_root(caller.account_id))
 
     def create_access_key(
-        self, caller: Principal, params: dict[str, Any], *, fixed: tuple[str, str] | None = None
-    ) -> dict[str, Any]:
+        self,
+        caller: Principal,
+        user_name: str | None = None,
+        *,
+        fixed: tuple[str, str] | None = None,
+    ) -> AccessKey:
         """CreateAccessKey; ``fixed`` (id, secret) instead of generated ones is for declared
         worlds (:mod:`connectfed.seed`), which let tests hard-code keys."""
-        owner = self._key_owner(caller, params)
-        self._require(
-            caller,
-            "CreateAccessKey",
-            owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
-        )
+        owner = self._key_owner(caller, user_name)
+        self._require_keys(caller, "CreateAccessKey", owner)
         existing = self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
         if len(existing) >= 2:
             raise client_error("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2", 409)
@@ -226,72 +220,49 @@ class IamService:
         try:
             self._store.create_access_key(key)
         except NotFound:  # the user was deleted meanwhile
-            raise _no_such("user", params.get("UserName") or caller.name) from None
+            raise _no_such("user", user_name or caller.name) from None
         except Conflict:  # only a fixed id can clash
             raise client_error(
                 "EntityAlreadyExists", f"The access key {key_id} already exists.", 409
             ) from None
-        return {
-            "AccessKey": {
-                "UserName": owner.user_name if owner else "root",
-                "AccessKeyId": key.access_key_id,
-                "Status": key.status,
-                "SecretAccessKey": key.secret_access_key,
-                "CreateDate": _time(key.created),
-            }
-        }
+        return key
 
-    def list_access_keys(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        owner = self._key_owner(caller, params)
-        self._require(
-            caller,
-            "ListAccessKeys",
-            owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
-        )
-        keys = self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
-        return {
-            "AccessKeyMetadata": [
-                {
-                    "UserName": k.user_name or "root",
-                    "AccessKeyId": k.access_key_id,
-                    "Status": k.status,
-                    "CreateDate": _time(k.created),
-                }
-                for k in keys
-            ],
-            "IsTruncated": False,
-        }
+    def list_access_keys(self, caller: Principal, user_name: str | None = None) -> list[AccessKey]:
+        owner = self._key_owner(caller, user_name)
+        self._require_keys(caller, "ListAccessKeys", owner)
+        return self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
 
-    def delete_access_key(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        owner = self._key_owner(caller, params)
-        self._require(
-            caller,
-            "DeleteAccessKey",
-            owner.arn if owner else f"arn:aws:iam::{caller.account_id}:root",
-        )
-        key = self._store.get_access_key(params["AccessKeyId"])
+    def delete_access_key(
+        self, caller: Principal, access_key_id: str, user_name: str | None = None
+    ) -> None:
+        owner = self._key_owner(caller, user_name)
+        self._require_keys(caller, "DeleteAccessKey", owner)
+        key = self._store.get_access_key(access_key_id)
         if (
             key is None
             or key.account_id != caller.account_id
             or key.user_id != (owner.user_id if owner else None)
         ):
             raise client_error(
-                "NoSuchEntity",
-                f"The Access Key with id {params['AccessKeyId']} cannot be found.",
-                404,
+                "NoSuchEntity", f"The Access Key with id {access_key_id} cannot be found.", 404
             )
         self._store.delete_access_key(key.access_key_id)
         self._resolver.invalidate()
-        return {}
 
     # -- roles -------------------------------------------------------------------------------------
-    def create_role(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        name, path = params["RoleName"], params.get("Path", "/")
-        arn = self._arn(caller.account_id, "role", path, name)
+    def create_role(
+        self,
+        caller: Principal,
+        name: str,
+        trust_policy: str,
+        *,
+        path: str = "/",
+        max_session_duration: int = 3600,
+        description: str | None = None,
+    ) -> Role:
+        arn = arns.iam_role(caller.account_id, name, path)
         self._require(caller, "CreateRole", arn)
-        document = _document(
-            params["AssumeRolePolicyDocument"], PolicyKind.TRUST, self._principal_exists(caller)
-        )
+        document = _document(trust_policy, PolicyKind.TRUST, self._principal_exists(caller))
         role = Role(
             caller.account_id,
             name,
@@ -299,8 +270,8 @@ class IamService:
             path,
             arn,
             document,
-            params.get("MaxSessionDuration", 3600),
-            params.get("Description"),
+            max_session_duration,
+            description,
             self._clock.now().timestamp(),
         )
         try:
@@ -309,21 +280,21 @@ class IamService:
             raise client_error(
                 "EntityAlreadyExists", f"Role with name {name} already exists.", 409
             ) from None
-        return {"Role": _role_out(role)}
+        return role
 
-    def get_role(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        role = self._role(caller.account_id, params["RoleName"])
+    def get_role(self, caller: Principal, name: str) -> Role:
+        role = self._role(caller.account_id, name)
         self._require(caller, "GetRole", role.arn)
-        return {"Role": _role_out(role)}
+        return role
 
-    def list_roles(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        self._require(caller, "ListRoles", f"arn:aws:iam::{caller.account_id}:role/")
-        prefix = params.get("PathPrefix", "/")
-        roles = [r for r in self._store.list_roles(caller.account_id) if r.path.startswith(prefix)]
-        return {"Roles": [_role_out(r) for r in roles], "IsTruncated": False}
+    def list_roles(self, caller: Principal, *, path_prefix: str = "/") -> list[Role]:
+        self._require(caller, "ListRoles", arns.iam_role(caller.account_id, ""))
+        return [
+            r for r in self._store.list_roles(caller.account_id) if r.path.startswith(path_prefix)
+        ]
 
-    def delete_role(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
-        role = self._role(caller.account_id, params["RoleName"])
+    def delete_role(self, caller: Principal, name: str) -> None:
+        role = self._role(caller.account_id, name)
         self._require(caller, "DeleteRole", role.arn)
         try:
             # Atomic in the store: refused while inline policies remain, as on AWS.
@@ -337,90 +308,81 @@ class IamService:
         # The role's sessions die with it (they are bound to its unique id).
         self._resolver.invalidate()
         self._authz.invalidate("role", role.role_id)
-        return {}
 
-    def update_assume_role_policy(
-        self, caller: Principal, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        role = self._role(caller.account_id, params["RoleName"])
+    def update_assume_role_policy(self, caller: Principal, name: str, document: str) -> None:
+        role = self._role(caller.account_id, name)
         self._require(caller, "UpdateAssumeRolePolicy", role.arn)
-        document = _document(
-            params["PolicyDocument"], PolicyKind.TRUST, self._principal_exists(caller)
-        )
-        self._store.update_role_trust(caller.account_id, role.role_name, document)
-        return {}
+        checked = _document(document, PolicyKind.TRUST, self._principal_exists(caller))
+        self._store.update_role_trust(caller.account_id, role.role_name, checked)
 
     # -- inline policies ---------------------------------------------------------------------------
-    def _owner(self, caller: Principal, kind: str, name: str) -> tuple[str, str, str]:
+    def _owner(self, caller: Principal, kind: OwnerKind, name: str) -> tuple[str, str, str]:
         """(name, ARN, unique id) of the user or role owning inline policies."""
-        if kind == "user":
+        if kind is OwnerKind.USER:
             user = self._user(caller.account_id, name)
             return user.user_name, user.arn, user.user_id
         role = self._role(caller.account_id, name)
         return role.role_name, role.arn, role.role_id
 
-    def put_policy(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        owner_name, arn, owner_id = self._owner(caller, kind, params[f"{kind.title()}Name"])
-        self._require(caller, f"Put{kind.title()}Policy", arn)
-        document = _document(params["PolicyDocument"], PolicyKind.IDENTITY)
-        self._check_inline_quota(kind, owner_id, owner_name, params["PolicyName"], document)
+    def put_policy(
+        self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str, document: str
+    ) -> None:
+        owner_name, arn, owner_id = self._owner(caller, kind, owner)
+        self._require(caller, f"Put{kind.title}Policy", arn)
+        checked = _document(document, PolicyKind.IDENTITY)
+        self._check_inline_quota(kind, owner_id, owner_name, policy_name, checked)
         try:
-            self._store.put_policy(InlinePolicy(kind, owner_id, params["PolicyName"], document))
+            self._store.put_policy(InlinePolicy(kind.value, owner_id, policy_name, checked))
         except NotFound:  # the owner was deleted meanwhile
-            raise _no_such(kind, owner_name) from None
-        self._authz.invalidate(kind, owner_id)
-        return {}
+            raise _no_such(kind.value, owner_name) from None
+        self._authz.invalidate(kind.value, owner_id)
 
     def _check_inline_quota(
-        self, kind: str, owner_id: str, owner_name: str, policy_name: str, document: str
+        self, kind: OwnerKind, owner_id: str, owner_name: str, policy_name: str, document: str
     ) -> None:
         """The aggregate of an owner's inline policies is capped (IAM and STS quotas), counted
         without whitespace; a replaced policy of the same name no longer counts."""
-        quota = USER_POLICY_QUOTA if kind == "user" else ROLE_POLICY_QUOTA
+        quota = USER_POLICY_QUOTA if kind is OwnerKind.USER else ROLE_POLICY_QUOTA
         others = sum(
             policy_size(p.document)
-            for p in self._store.list_policies(kind, owner_id)
+            for p in self._store.list_policies(kind.value, owner_id)
             if p.policy_name != policy_name
         )
         if others + policy_size(document) > quota:
             raise client_error(
                 "LimitExceeded",
-                f"Maximum policy size of {quota} bytes exceeded for {kind} {owner_name}",
+                f"Maximum policy size of {quota} bytes exceeded for {kind.value} {owner_name}",
                 409,
             )
 
-    def get_policy(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        owner_name, arn, owner_id = self._owner(caller, kind, params[f"{kind.title()}Name"])
-        self._require(caller, f"Get{kind.title()}Policy", arn)
-        policy = self._store.get_policy(kind, owner_id, params["PolicyName"])
+    def _no_such_policy(self, kind: OwnerKind, policy_name: str) -> ServiceError:
+        return client_error(
+            "NoSuchEntity", f"The {kind.value} policy with name {policy_name} cannot be found.", 404
+        )
+
+    def get_policy(
+        self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str
+    ) -> OwnedPolicy:
+        owner_name, arn, owner_id = self._owner(caller, kind, owner)
+        self._require(caller, f"Get{kind.title}Policy", arn)
+        policy = self._store.get_policy(kind.value, owner_id, policy_name)
         if policy is None:
-            raise client_error(
-                "NoSuchEntity",
-                f"The {kind} policy with name {params['PolicyName']} cannot be found.",
-                404,
-            )
-        return {
-            f"{kind.title()}Name": owner_name,
-            "PolicyName": policy.policy_name,
-            "PolicyDocument": json.dumps(json.loads(policy.document)),
-        }
+            raise self._no_such_policy(kind, policy_name)
+        return OwnedPolicy(kind, owner_name, policy.policy_name, policy.document)
 
-    def list_policies(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        _, arn, owner_id = self._owner(caller, kind, params[f"{kind.title()}Name"])
-        self._require(caller, f"List{kind.title()}Policies", arn)
-        names = [p.policy_name for p in self._store.list_policies(kind, owner_id)]
-        return {"PolicyNames": names, "IsTruncated": False}
+    def list_policies(self, caller: Principal, kind: OwnerKind, owner: str) -> list[str]:
+        """The names of the owner's inline policies."""
+        _, arn, owner_id = self._owner(caller, kind, owner)
+        self._require(caller, f"List{kind.title}Policies", arn)
+        return [p.policy_name for p in self._store.list_policies(kind.value, owner_id)]
 
-    def delete_policy(self, caller: Principal, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        _, arn, owner_id = self._owner(caller, kind, params[f"{kind.title()}Name"])
-        self._require(caller, f"Delete{kind.title()}Policy", arn)
+    def delete_policy(
+        self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str
+    ) -> None:
+        _, arn, owner_id = self._owner(caller, kind, owner)
+        self._require(caller, f"Delete{kind.title}Policy", arn)
         try:
-            self._store.delete_policy(kind, owner_id, params["PolicyName"])
+            self._store.delete_policy(kind.value, owner_id, policy_name)
         except NotFound:
-            raise client_error(
-                "NoSuchEntity",
-                f"The {kind} policy with name {params['PolicyName']} cannot be found.",
-                404,
-            ) from None
-        self._authz.invalidate(kind, owner_id)
-        return {}
+            raise self._no_such_policy(kind, policy_name) from None
+        self._authz.invalidate(kind.value, owner_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from connectfed import arns
+
 
 @dataclass(frozen=True, slots=True)
 class Origin:
@@ -32,6 +34,18 @@ class Principal:
     session_issued: datetime | None = None
     session_source: str | None = None
     origin: Origin = Origin()  # the request this principal signed
+
+    @classmethod
+    def root(cls, account_id: str, access_key_id: str) -> Principal:
+        """The account's root, signing with ``access_key_id``."""
+        return cls(
+            kind="root",
+            account_id=account_id,
+            arn=arns.iam_root(account_id),
+            user_id=account_id,
+            name="root",
+            access_key_id=access_key_id,
+        )
 
     @property
     def is_root(self) -> bool:

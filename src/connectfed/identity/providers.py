@@ -17,6 +17,7 @@ from enum import Enum
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from connectfed import arns
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
 from connectfed.errors import ServiceError, client_error
@@ -195,7 +196,7 @@ class SamlProviderService:
         encryption_mode: EncryptionMode | None = None,
         add_private_key: str | None = None,
     ) -> str:
-        arn = f"arn:aws:iam::{caller.account_id}:saml-provider/{name}"
+        arn = arns.saml_provider(caller.account_id, name)
         self._authz.require(caller, "iam:CreateSAMLProvider", arn)
         metadata = _metadata(document)
         now = self._clock.now().timestamp()

@@ -9,8 +9,7 @@ assertion itself never appears (CloudTrail does not log ``SAMLAssertion`` either
 
 from __future__ import annotations
 
-from typing import Any
-
+from connectfed import arns
 from connectfed.audit.actors import actor_of, saml_actor
 from connectfed.audit.events import (
     AuditEvent,
@@ -23,13 +22,8 @@ from connectfed.audit.events import (
 from connectfed.errors import ServiceError
 from connectfed.identity.principal import Principal
 from connectfed.identity.saml_refusal import refusal_reason
+from connectfed.identity.sts_values import SamlRequest, SamlSession
 from connectfed.saml.assertion import VerifiedAssertion
-
-
-def account_of(arn: str | None) -> str | None:
-    """The account id field of an ARN, when it has one."""
-    parts = (arn or "").split(":")
-    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
 
 
 def _resources(role_arn: str | None, provider_arn: str | None) -> tuple[Resource, ...]:
@@ -42,37 +36,39 @@ def _resources(role_arn: str | None, provider_arn: str | None) -> tuple[Resource
 
 
 def saml_event(
-    params: dict[str, Any],
+    request: SamlRequest,
     verified: VerifiedAssertion | None,
     error: ServiceError | None = None,
-    result: dict[str, Any] | None = None,
+    result: SamlSession | None = None,
 ) -> AuditEvent:
     """The AssumeRoleWithSAML event of one call: failed with ``error`` or issued ``result``."""
-    role_arn, provider_arn = params.get("RoleArn"), params.get("PrincipalArn")
-    account = account_of(provider_arn) or account_of(role_arn)
+    role_arn, provider_arn = request.role_arn, request.provider_arn
+    account = arns.account_of(provider_arn) or arns.account_of(role_arn)
     subject = verified.name_id if verified is not None else None
-    actor = saml_actor(account, subject, provider_arn, (result or {}).get("NameQualifier"))
+    actor = saml_actor(
+        account, subject, provider_arn, result.name_qualifier if result is not None else None
+    )
     parameters = {
         "roleArn": role_arn,
         "principalArn": provider_arn,
-        "durationSeconds": params.get("DurationSeconds"),
+        "durationSeconds": request.duration_seconds,
     }
     response = None
     username = subject
     if result is not None:
-        user = result["AssumedRoleUser"]
-        username = user["Arn"].rsplit("/", 1)[-1]  # the role session name
+        session = result.session
+        username = session.arn.rsplit("/", 1)[-1]  # the role session name
         response = {
             "credentials": {
-                "accessKeyId": result["Credentials"]["AccessKeyId"],
-                "expiration": result["Credentials"]["Expiration"].isoformat(),
+                "accessKeyId": session.credentials.access_key_id,
+                "expiration": session.credentials.expiration.isoformat(),
             },
-            "assumedRoleUser": {"assumedRoleId": user["AssumedRoleId"], "arn": user["Arn"]},
-            "subject": result.get("Subject"),
-            "subjectType": result.get("SubjectType"),
-            "issuer": result.get("Issuer"),
-            "audience": result.get("Audience"),
-            "nameQualifier": result.get("NameQualifier"),
+            "assumedRoleUser": {"assumedRoleId": session.assumed_role_id, "arn": session.arn},
+            "subject": result.subject,
+            "subjectType": result.subject_type,
+            "issuer": result.issuer,
+            "audience": result.audience,
+            "nameQualifier": result.name_qualifier,
         }
     return AuditEvent(
         EventName.ASSUME_ROLE_WITH_SAML,
@@ -102,7 +98,7 @@ def console_login_event(
     account = (
         session.account_id
         if session is not None
-        else account_of(provider_arn) or account_of(role_arn)
+        else arns.account_of(provider_arn) or arns.account_of(role_arn)
     )
     if session is not None:
         actor = actor_of(session)

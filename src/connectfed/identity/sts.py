@@ -13,9 +13,11 @@ A session policy (the ``Policy`` parameter) is validated as IAM validates an ide
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectfed import arns
 from connectfed.clock import Clock
 from connectfed.errors import AccessDenied, ServiceError, client_error
 from connectfed.identity import ids
@@ -34,22 +36,11 @@ from connectfed.identity.policy import (
     validate_policy,
 )
 from connectfed.identity.principal import Principal
+from connectfed.identity.sts_values import CallerIdentity, RoleSession, SessionCredentials
 from connectfed.store import Store
 from connectfed.store.records import Role, Session
 
 ROLE_CHAINING_MAX = 3600
-
-
-def _role_name_from_arn(arn: str) -> tuple[str, str] | None:
-    parts = arn.split(":", 5)
-    if (
-        len(parts) != 6
-        or parts[0] != "arn"
-        or parts[2] != "iam"
-        or not parts[5].startswith("role/")
-    ):
-        return None
-    return parts[4], parts[5].rsplit("/", 1)[-1]
 
 
 def caller_identifiers(caller: Principal) -> tuple[str, ...]:
@@ -75,6 +66,15 @@ def names_caller(trust: PolicyDocument, facts: RequestFacts, own: tuple[str, ...
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _AssumeRole:
+    role_arn: str
+    session_name: str
+    duration_seconds: int
+    policy: str | None
+    external_id: str | None
+
+
 class StsService:
     def __init__(
         self, store: Store, clock: Clock, authz: Authorizer, hmac_key: bytes, region: str
@@ -85,8 +85,8 @@ class StsService:
         self._key = hmac_key
         self._region = region
 
-    def get_caller_identity(self, caller: Principal) -> dict[str, Any]:
-        return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
+    def get_caller_identity(self, caller: Principal) -> CallerIdentity:
+        return CallerIdentity(caller.user_id, caller.account_id, caller.arn)
 
     def _trust_allows(
         self,
@@ -110,10 +110,22 @@ class StsService:
             diagnosis.mark_failed("trust", summarize(evaluation), evaluation)
         return allowed, allowed and names_caller(trust, facts, own)
 
-    def assume_role(self, caller: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    def assume_role(
+        self,
+        caller: Principal,
+        role_arn: str,
+        session_name: str,
+        *,
+        duration_seconds: int = 3600,
+        policy: str | None = None,
+        external_id: str | None = None,
+    ) -> RoleSession:
+        """AssumeRole; ``policy`` is a session policy, ``external_id`` the ``sts:ExternalId``
+        a trust policy may ask for. A refusal is explained under the caller's request id."""
+        request = _AssumeRole(role_arn, session_name, duration_seconds, policy, external_id)
         diagnosis = Diagnosis("sts:AssumeRole", caller.arn, caller.origin.request_id)
         try:
-            return self._assume_role(caller, params, diagnosis)
+            return self._assume_role(caller, request, diagnosis)
         except ServiceError as error:
             explanation = diagnosis.explanation(self._clock.now().timestamp(), error.code)
             if explanation is not None:
@@ -121,9 +133,9 @@ class StsService:
             raise
 
     def _assume_role(
-        self, caller: Principal, params: dict[str, Any], diagnosis: Diagnosis
-    ) -> dict[str, Any]:
-        role_arn, session_name = params["RoleArn"], params["RoleSessionName"]
+        self, caller: Principal, request: _AssumeRole, diagnosis: Diagnosis
+    ) -> RoleSession:
+        role_arn, session_name = request.role_arn, request.session_name
         denied = AccessDenied(
             f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: "
             f"{role_arn}"
@@ -134,7 +146,7 @@ class StsService:
                 "root may not assume roles",
                 AccessDenied("Roles may not be assumed by root accounts."),
             )
-        target = _role_name_from_arn(role_arn)
+        target = arns.role_of(role_arn)
         if target is None:
             raise client_error("ValidationError", f"{role_arn} is invalid")
         account, name = target
@@ -142,14 +154,14 @@ class StsService:
         if role is None or role.arn != role_arn:
             raise diagnosis.failed("role", f"no role {role_arn} exists", denied)
         diagnosis.passed("role", f"role {role.arn} ({role.role_id})")
-        if "Policy" in params:
+        if request.policy is not None:
             try:
-                validate_policy(params["Policy"], PolicyKind.SESSION)
+                validate_policy(request.policy, PolicyKind.SESSION)
             except MalformedPolicy as exc:
                 raise client_error("MalformedPolicyDocument", str(exc)) from None
         request_keys = {"sts:RoleSessionName": session_name}
-        if "ExternalId" in params:
-            request_keys["sts:ExternalId"] = params["ExternalId"]
+        if request.external_id is not None:
+            request_keys["sts:ExternalId"] = request.external_id
         context = principal_context(caller, self._clock, self._region)
         context.update({k.lower(): v for k, v in request_keys.items()})
         trusted, named = self._trust_allows(role, caller, "sts:AssumeRole", context, diagnosis)
@@ -164,7 +176,7 @@ class StsService:
         ):
             evaluation = self._authz.explain(caller, "sts:AssumeRole", role.arn, request_keys)
             raise diagnosis.failed("authorize", summarize(evaluation), denied, evaluation)
-        duration = params.get("DurationSeconds", 3600)
+        duration = request.duration_seconds
         if caller.is_temporary and duration > ROLE_CHAINING_MAX:
             raise client_error(
                 "ValidationError",
@@ -180,7 +192,8 @@ class StsService:
 
     def issue_session(
         self, role: Role, session_name: str, duration: int, *, source: str
-    ) -> dict[str, Any]:
+    ) -> RoleSession:
+        """A new session of ``role`` for ``duration`` seconds (``source``: the operation)."""
         now = self._clock.now().replace(microsecond=0)
         expiration = now + timedelta(seconds=duration)
         token = ids.session_token()
@@ -198,16 +211,13 @@ class StsService:
             expiration=expiration.timestamp(),
         )
         self._store.create_session(session)
-        return {
-            "Credentials": {
-                "AccessKeyId": session.access_key_id,
-                "SecretAccessKey": session.secret_access_key,
-                "SessionToken": token,
-                "Expiration": datetime.fromtimestamp(session.expiration, UTC),
-            },
-            "AssumedRoleUser": {
-                "AssumedRoleId": f"{role.role_id}:{session_name}",
-                "Arn": f"arn:aws:sts::{role.account_id}:assumed-role/{role.role_name}/"
-                f"{session_name}",
-            },
-        }
+        return RoleSession(
+            SessionCredentials(
+                session.access_key_id,
+                session.secret_access_key,
+                token,
+                datetime.fromtimestamp(session.expiration, UTC),
+            ),
+            assumed_role_id=f"{role.role_id}:{session_name}",
+            arn=arns.assumed_role(role.account_id, role.role_name, session_name),
+        )

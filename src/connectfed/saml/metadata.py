@@ -18,10 +18,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from connectfed.saml import xml
+from connectfed.saml.namespaces import DS, MD
 from connectfed.saml.xstypes import InvalidValue, check_duration, parse_datetime
 
-MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-DS = "http://www.w3.org/2000/09/xmldsig#"
 MAX_ENTITY_ID = 1024  # SAML metadata §2.3.2: entityID is anyURI of at most 1024 characters
 MAX_CERTIFICATES = 20
 

@@ -18,12 +18,20 @@ from signxml.algorithms import CanonicalizationMethod
 from signxml.signer import XMLSigner
 
 from connectfed.saml.encryption import AES256_GCM, OAEP_MGF1P_SHA1, KeyTransport, encrypt_assertion
-from connectfed.saml.namespaces import BEARER, SAML, SAMLP, SUCCESS
-
-ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
-SESSION_NAME_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
-SESSION_DURATION_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/SessionDuration"
-PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+from connectfed.saml.namespaces import (
+    BEARER,
+    DS,
+    HTTP_POST_BINDING,
+    MD,
+    NAMEID_PERSISTENT,
+    PASSWORD_PROTECTED_TRANSPORT,
+    ROLE_ATTRIBUTE,
+    SAML,
+    SAMLP,
+    SESSION_DURATION_ATTRIBUTE,
+    SESSION_NAME_ATTRIBUTE,
+    SUCCESS,
+)
 
 
 def _iso(moment: datetime) -> str:
@@ -82,12 +90,11 @@ class TestIdp:
             for k in (keys or self.keys)
         )
         return (
-            '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
-            f'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{self.entity_id}">'
-            "<md:IDPSSODescriptor protocolSupportEnumeration="
-            '"urn:oasis:names:tc:SAML:2.0:protocol">'
+            f'<md:EntityDescriptor xmlns:md="{MD}" '
+            f'xmlns:ds="{DS}" entityID="{self.entity_id}">'
+            f'<md:IDPSSODescriptor protocolSupportEnumeration="{SAMLP}">'
             f"{descriptors}"
-            '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
+            f'<md:SingleSignOnService Binding="{HTTP_POST_BINDING}" '
             'Location="https://idp.connectfed.test/sso"/>'
             "</md:IDPSSODescriptor></md:EntityDescriptor>"
         )
@@ -151,7 +158,7 @@ class TestIdp:
         assertion = (
             f'<saml:Assertion xmlns:saml="{SAML}" ID="{assertion_id}" Version="2.0" '
             f'IssueInstant="{_iso(now)}"><saml:Issuer>{issuer}</saml:Issuer>'
-            f'<saml:Subject><saml:NameID Format="{PERSISTENT}">{name_id}</saml:NameID>'
+            f'<saml:Subject><saml:NameID Format="{NAMEID_PERSISTENT}">{name_id}</saml:NameID>'
             f'<saml:SubjectConfirmation Method="{BEARER}">'
             f"<saml:SubjectConfirmationData {confirmation_attrs}/></saml:SubjectConfirmation>"
             f'</saml:Subject><saml:Conditions NotBefore="{_iso(now - timedelta(seconds=5))}" '
@@ -159,7 +166,7 @@ class TestIdp:
             f"<saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction>"
             f'</saml:Conditions><saml:AuthnStatement AuthnInstant="{_iso(now)}"{session_attr}>'
             "<saml:AuthnContext><saml:AuthnContextClassRef>"
-            "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+            f"{PASSWORD_PROTECTED_TRANSPORT}"
             "</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>"
             f"<saml:AttributeStatement>{attribute_xml}</saml:AttributeStatement>"
             "</saml:Assertion>"
@@ -199,7 +206,7 @@ class TestIdp:
             digest_algorithm=digest,
             c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
         )
-        signer.namespaces = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
+        signer.namespaces = {"ds": DS}
         signed: etree._Element = signer.sign(
             element, key=key.key, cert=[key.cert], reference_uri=element_id
         )

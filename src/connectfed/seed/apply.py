@@ -8,6 +8,10 @@ re-applying a world reports every entry "unchanged". What the services cannot ch
 path, a queue's limits) is an error naming the line, never a silent difference. Nothing that
 the world does not declare is deleted.
 
+Writes go through the domain services' typed methods, as each account's root; reads that only
+look an entry up by its natural key go to the store's records directly (no authorisation is
+involved in finding out whether an entry exists).
+
 Order: every account's root keys and SAML providers, then Connect instances (so policies can
 name them with ``{{ instances.<ref>.id }}``), then IAM users, then roles (whose trust policies
 may name those users and providers). The first error stops the run; what was applied before it
@@ -22,11 +26,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from connectfed import arns
 from connectfed.connect.agent_values import AgentDataError
 from connectfed.errors import ServiceError
+from connectfed.identity.iam import OwnerKind
 from connectfed.identity.principal import Principal
 from connectfed.identity.providers import ProviderChange
-from connectfed.seed.adapter import WireAdapter
 from connectfed.seed.connect import ConnectSteps
 from connectfed.seed.result import Applied, AppliedAccount, Change, Outcome
 from connectfed.seed.schema import (
@@ -53,7 +58,8 @@ class Run:
     def __init__(self, services: Services, world: World, public_url: str) -> None:
         self.services = services
         self.world = world
-        self.wire = WireAdapter(services)
+        self.store = services.store
+        self.iam = services.iam
         self.public_url = public_url
         self.region = services.settings.region
         self.result = Applied(services.bootstrap.account_id)
@@ -84,14 +90,7 @@ class Run:
     def root(self, account_id: str) -> Principal:
         boot = self.services.bootstrap
         key = boot.root_access_key_id if account_id == boot.account_id else ""
-        return Principal(
-            kind="root",
-            account_id=account_id,
-            arn=f"arn:aws:iam::{account_id}:root",
-            user_id=account_id,
-            name="root",
-            access_key_id=key,
-        )
+        return Principal.root(account_id, key)
 
     def context(self, account_id: str) -> Context:
         return Context(account_id, self.region, self.public_url, self.instance_refs)
@@ -125,9 +124,9 @@ class Run:
             root = self.root(account_id)
             for user_spec in spec.users:
                 with self.at(user_spec.where):
-                    user = self.wire.iam_user(account_id, user_spec.name)
+                    user = self.store.get_user(account_id, user_spec.name)
                     if user is None:
-                        user = self.wire.create_iam_user(root, user_spec.name, user_spec.path)
+                        user = self.iam.create_user(root, user_spec.name, path=user_spec.path)
                         self.record("IAM user", user.user_name, Outcome.CREATED, user_spec.where)
                     else:
                         if user.path != user_spec.path:
@@ -141,7 +140,9 @@ class Run:
                 self.account(account_id).user_keys[user.user_name] = self.keys(
                     root, user, user_spec.access_keys
                 )
-                self.policies(root, "user", user.user_name, user.user_id, user_spec.policies)
+                self.policies(
+                    root, OwnerKind.USER, user.user_name, user.user_id, user_spec.policies
+                )
         for spec, account_id in accounts:
             for role_spec in spec.roles:
                 self.role(self.root(account_id), role_spec)
@@ -158,7 +159,8 @@ class Run:
         owner_id = user.user_id if user else None
         owner = user.user_name if user else f"root of {account_id}"
         fixed = {s.fixed.access_key_id for s in specs if s.fixed}
-        spare = [k for k in self.wire.access_keys(account_id, user) if k.access_key_id not in fixed]
+        have = self.iam.list_access_keys(root, user.user_name if user else None)
+        spare = [k for k in have if k.access_key_id not in fixed]
         out: list[AccessKey] = []
         for spec in specs:
             with self.at(spec.where):
@@ -172,7 +174,7 @@ class Run:
                             spec.where,
                         )
                     else:
-                        key = self.wire.create_access_key(root, user, None)
+                        key = self.iam.create_access_key(root, user.user_name if user else None)
                         self.record(
                             "access key",
                             f"{key.access_key_id} of {owner}",
@@ -181,7 +183,7 @@ class Run:
                         )
                     out.append(key)
                     continue
-                found = self.wire.access_key(spec.fixed.access_key_id)
+                found = self.store.get_access_key(spec.fixed.access_key_id)
                 if found is not None and (
                     found.account_id != account_id or found.user_id != owner_id
                 ):
@@ -202,17 +204,28 @@ class Run:
                         )
                         out.append(found)
                         continue
-                    self.wire.delete_access_key(root, found)
+                    self.iam.delete_access_key(root, found.access_key_id, found.user_name)
                     outcome = Outcome.UPDATED
-                key = self.wire.create_access_key(root, user, spec.fixed)
+                key = self.iam.create_access_key(
+                    root,
+                    user.user_name if user else None,
+                    fixed=(spec.fixed.access_key_id, spec.fixed.secret_access_key),
+                )
                 self.record("access key", f"{key.access_key_id} of {owner}", outcome, spec.where)
                 out.append(key)
         return out
 
     def policies(
-        self, root: Principal, kind: str, owner: str, owner_id: str, specs: tuple[PolicySpec, ...]
+        self,
+        root: Principal,
+        kind: OwnerKind,
+        owner: str,
+        owner_id: str,
+        specs: tuple[PolicySpec, ...],
     ) -> None:
-        existing = self.wire.inline_policies(kind, owner_id)
+        existing = {
+            p.policy_name: p.document for p in self.store.list_policies(kind.value, owner_id)
+        }
         for spec in specs:
             with self.at(spec.where):
                 document = self.context(root.account_id).expand_all(spec.document.value)
@@ -220,22 +233,22 @@ class Run:
                 if current is not None and json.loads(current) == document:
                     outcome = Outcome.UNCHANGED
                 else:
-                    self.wire.put_policy(root, kind, owner, spec.name, json.dumps(document))
+                    self.iam.put_policy(root, kind, owner, spec.name, json.dumps(document))
                     outcome = Outcome.CREATED if current is None else Outcome.UPDATED
-                self.record(f"{kind} policy", f"{owner}/{spec.name}", outcome, spec.where)
+                self.record(f"{kind.value} policy", f"{owner}/{spec.name}", outcome, spec.where)
 
     def role(self, root: Principal, spec: RoleSpec) -> None:
         with self.at(spec.trust.where):
             trust = self.context(root.account_id).expand_all(spec.trust.value)
-            role = self.wire.role(root.account_id, spec.name)
+            role = self.store.get_role(root.account_id, spec.name)
             if role is None:
-                role = self.wire.create_role(
+                role = self.iam.create_role(
                     root,
                     spec.name,
-                    spec.path,
                     json.dumps(trust),
-                    spec.description,
-                    spec.max_session_duration,
+                    path=spec.path,
+                    max_session_duration=spec.max_session_duration,
+                    description=spec.description,
                 )
                 outcome = Outcome.CREATED
             else:
@@ -257,18 +270,18 @@ class Run:
                         )
                 outcome = Outcome.UNCHANGED
                 if json.loads(role.trust_policy) != trust:
-                    self.wire.update_trust(root, role.role_name, json.dumps(trust))
+                    self.iam.update_assume_role_policy(root, role.role_name, json.dumps(trust))
                     outcome = Outcome.UPDATED
             self.record("role", role.role_name, outcome, spec.where)
         self.account(root.account_id).role_arns[role.role_name] = role.arn
-        self.policies(root, "role", role.role_name, role.role_id, spec.policies)
+        self.policies(root, OwnerKind.ROLE, role.role_name, role.role_id, spec.policies)
 
     def saml_provider(self, root: Principal, spec: SamlProviderSpec) -> None:
-        arn = f"arn:aws:iam::{root.account_id}:saml-provider/{spec.name}"
+        arn = arns.saml_provider(root.account_id, spec.name)
         document = self._idp.metadata() if spec.is_test_idp and self._idp else spec.metadata
         assert document is not None
         with self.at(spec.where):
-            found = self.services.store.get_saml_provider(arn)
+            found = self.store.get_saml_provider(arn)
             if found is None:
                 self.services.providers.create(root, spec.name, document)
                 outcome = Outcome.CREATED
@@ -290,9 +303,7 @@ class Run:
                 for user in provider.test_idp_users:
                     with self.at(user.where):
                         roles = tuple(
-                            role
-                            if role.startswith("arn:")
-                            else f"arn:aws:iam::{account_id}:role/{role}"
+                            role if role.startswith("arn:") else arns.iam_role(account_id, role)
                             for role in (context.expand(r) for r in user.roles)
                         )
                         users[user.name] = IdpUser(

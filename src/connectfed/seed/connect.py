@@ -3,9 +3,11 @@ profiles and users (see :mod:`connectfed.seed.apply` for the rules every entry f
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from connectfed.connect.agent_values import AgentStatusChange, QueueConfig
+from connectfed.connect.instances import NewInstance, NewUser, ProfileKind
 from connectfed.identity.principal import Principal
 from connectfed.seed.result import Outcome
 from connectfed.seed.schema import (
@@ -16,7 +18,7 @@ from connectfed.seed.schema import (
     RoutingProfileSpec,
 )
 from connectfed.seed.source import Where
-from connectfed.store.records import Instance
+from connectfed.store.records import ConnectUser, Instance
 
 if TYPE_CHECKING:
     from connectfed.seed.apply import Run
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
 class ConnectSteps:
     def __init__(self, run: Run) -> None:
         self.run = run
-        self.wire = run.wire
+        self.store = run.store
+        self.instances = run.services.instances
         self.admin = run.services.agent_admin
 
     def instance(self, root: Principal, spec: InstanceSpec) -> None:
@@ -33,7 +36,7 @@ class ConnectSteps:
         with run.at(spec.where):
             alias = run.context(root.account_id).expand(spec.alias)
             if spec.instance_id is not None:
-                found = self.wire.instance(spec.instance_id)
+                found = self.store.get_instance(spec.instance_id)
                 if found is not None and (
                     found.account_id != root.account_id or found.alias != alias
                 ):
@@ -42,7 +45,7 @@ class ConnectSteps:
                         f"instance {spec.instance_id} exists with another account or alias",
                     )
             else:
-                found = self.wire.instance_by_alias(root.account_id, run.region, alias)
+                found = self._instance_by_alias(root.account_id, alias)
             if (
                 found is not None
                 and found.identity_management_type != spec.identity_management_type
@@ -54,7 +57,10 @@ class ConnectSteps:
                 )
             outcome = Outcome.UNCHANGED
             if found is None:
-                found = self.wire.create_instance(root, spec, alias)
+                new = NewInstance(
+                    spec.identity_management_type, alias, spec.inbound_calls, spec.outbound_calls
+                )
+                found = self.instances.create_instance(root, new, instance_id=spec.instance_id)
                 outcome = Outcome.CREATED
         instance: Instance = found
         run.record("instance", alias, outcome, spec.where)
@@ -72,6 +78,20 @@ class ConnectSteps:
             self.routing_profile(root, iid, profile)
         for user in spec.users:
             self.user(root, instance, user)
+
+    def _instance_by_alias(self, account_id: str, alias: str) -> Instance | None:
+        return next(
+            (
+                i
+                for i in self.store.list_instances(account_id)
+                if i.alias == alias and i.region == self.run.region
+            ),
+            None,
+        )
+
+    def _profiles(self, iid: str, kind: ProfileKind) -> dict[str, str]:
+        """An instance's profiles of ``kind``: id by name."""
+        return {p.name: p.profile_id for p in self.store.list_profiles(iid, kind.value)}
 
     def agent_status(self, root: Principal, iid: str, spec: AgentStatusSpec) -> None:
         run = self.run
@@ -147,9 +167,7 @@ class ConnectSteps:
                 )
                 for m in spec.queues
             ]
-            found = next(
-                (p for p in self.wire.profiles(iid, "routing") if p.name == spec.name), None
-            )
+            found = self._profiles(iid, ProfileKind.ROUTING).get(spec.name)
             if found is None:
                 self.admin.create_routing_profile(
                     root,
@@ -163,7 +181,7 @@ class ConnectSteps:
                 outcome = Outcome.CREATED
             else:
                 have = self.admin.describe_routing_profile(
-                    root, iid, found.profile_id, "DescribeRoutingProfile"
+                    root, iid, found, "DescribeRoutingProfile"
                 )
                 same = (
                     have.default_outbound_queue_id == outbound
@@ -183,8 +201,8 @@ class ConnectSteps:
     def user(self, root: Principal, instance: Instance, spec: ConnectUserSpec) -> None:
         run, iid = self.run, instance.instance_id
         with run.at(spec.where):
-            security = {p.name: p.profile_id for p in self.wire.profiles(iid, "security")}
-            routing = {p.name: p.profile_id for p in self.wire.profiles(iid, "routing")}
+            security = self._profiles(iid, ProfileKind.SECURITY)
+            routing = self._profiles(iid, ProfileKind.ROUTING)
             for name in spec.security_profiles:
                 if name not in security:
                     run.refuse(
@@ -200,13 +218,19 @@ class ConnectSteps:
                 )
             wanted_security = [security[n] for n in spec.security_profiles]
             wanted_routing = routing[spec.routing_profile]
-            user = self.wire.connect_user(iid, spec.username)
+            user = self.store.find_connect_user(iid, spec.username)
             if user is not None and spec.user_id is not None and user.user_id != spec.user_id:
                 run.refuse(spec.where, f"user {spec.username} exists with id {user.user_id}")
             if user is None:
-                user = self.wire.create_connect_user(
-                    root, instance, spec, wanted_security, wanted_routing
+                new = NewUser(
+                    spec.username,
+                    tuple(wanted_security),
+                    wanted_routing,
+                    spec.phone,
+                    spec.identity,
+                    password=spec.password,
                 )
+                user = self.instances.create_user(root, iid, new, user_id=spec.user_id)
                 outcome = Outcome.CREATED
             else:
                 if set(user.security_profile_ids) != set(wanted_security):
@@ -219,8 +243,13 @@ class ConnectSteps:
                 if user.routing_profile_id != wanted_routing:
                     self.admin.update_user_routing_profile(root, iid, user.user_id, wanted_routing)
                     outcome = Outcome.UPDATED
-                if self.wire.identity_of(user) != spec.identity:
-                    self.wire.update_identity(root, user, spec.identity)
+                if _identity_of(user) != spec.identity:
+                    self.instances.update_identity_info(root, iid, user.user_id, spec.identity)
                     outcome = Outcome.UPDATED
         run.account(root.account_id).connect_users[(iid, spec.username)] = user.user_id
         run.record("Connect user", spec.username, outcome, spec.where)
+
+
+def _identity_of(user: ConnectUser) -> dict[str, str]:
+    value = json.loads(user.identity_info)
+    return value if isinstance(value, dict) else {}

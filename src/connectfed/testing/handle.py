@@ -19,6 +19,7 @@ from unittest import mock
 
 import yaml
 
+from connectfed import arns
 from connectfed.saml.testidp import encode
 from connectfed.seed import Applied, apply_world, parse, parse_file
 from connectfed.seed.testidp import idp_for
@@ -193,7 +194,7 @@ class Connectfed:
         return env
 
     def role_arn(self, role: str) -> str:
-        return role if role.startswith("arn:") else f"arn:aws:iam::{self.account_id}:role/{role}"
+        return role if role.startswith("arn:") else arns.iam_role(self.account_id, role)
 
     def assume_role(
         self, role: str, session_name: str, *, user: str | None = None, **kwargs: Any

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from connectfed.saml.namespaces import ROLE_ATTRIBUTE, SESSION_NAME_ATTRIBUTE
+
 STYLE = (
     "*{box-sizing:border-box}"
     "body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;"
@@ -222,9 +224,9 @@ def saml_endpoint_page(site: Site) -> str:
             "<code>SAML:aud</code> condition names it)</dd>"
             "<dt>RelayState, to land on an instance's CCP</dt>"
             f"<dd><code>{url}/connect/federate/&lt;instance-id&gt;?destination=/ccp-v2</code></dd>"
-            "<dt>Attribute <code>https://aws.amazon.com/SAML/Attributes/Role</code></dt>"
+            f"<dt>Attribute <code>{ROLE_ATTRIBUTE}</code></dt>"
             "<dd><code>&lt;role-arn&gt;,&lt;saml-provider-arn&gt;</code>, one value per role</dd>"
-            "<dt>Attribute <code>https://aws.amazon.com/SAML/Attributes/RoleSessionName</code></dt>"
+            f"<dt>Attribute <code>{SESSION_NAME_ATTRIBUTE}</code></dt>"
             "<dd>the agent's Amazon Connect user name</dd></dl>"
             f'{idp}<p><a href="/">About this server</a></p>'
         ),

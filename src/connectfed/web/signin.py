@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from connectfed.audit.log import DISCARD, AuditLog
 from connectfed.clock import Clock
-from connectfed.connect.federation import FederationService, RoleAlreadyBound
+from connectfed.connect.federation import ConnectUserNotFound, FederationService, RoleAlreadyBound
 from connectfed.connect.instances import InstanceService
 from connectfed.errors import ServiceError
 from connectfed.identity.assume_saml import AssumeRoleWithSaml
@@ -283,7 +283,7 @@ class BrowserSignin:
                 "unknown_provider",
             )
         try:
-            session = self._assume.issue(
+            issued = self._assume.issue(
                 verified, trusted.record, role_arn, origin=Origin(request_id=request_id)
             )
         except ServiceError as exc:
@@ -294,7 +294,7 @@ class BrowserSignin:
                 refusal_reason(exc),
                 self.explain_url(request_id),
             )
-        key_id = session["Credentials"]["AccessKeyId"]
+        key_id = issued.session.credentials.access_key_id
         principal = self._resolver.principal_of_session(key_id)
         assert principal.session_expiration is not None
         now = self._clock.now()
@@ -360,7 +360,7 @@ class BrowserSignin:
             return _already_bound(exc, principal)
         except ServiceError as exc:
             why = self.explain_url(principal.origin.request_id)
-            if exc.code == "UserNotFoundException":
+            if isinstance(exc, ConnectUserNotFound):
                 return _error(
                     403,
                     "Access denied",
@@ -383,7 +383,7 @@ class BrowserSignin:
                     hints=["An administrator can allow it with a policy on the session's role."],
                 )
             return _error(exc.status, "Sign-in failed", exc.message, why)
-        location = f"{result['SignInUrl']}&destination={quote(destination, safe='')}"
+        location = f"{result.sign_in_url}&destination={quote(destination, safe='')}"
         return Outcome(303, location=location)
 
     def _digest(self, state: str) -> str:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from connectfed import arns
 from connectfed.identity.policy.conditions import ContextValue, Unevaluable, condition_holds
 from connectfed.identity.policy.document import Condition, PolicyDocument, Statement
 from connectfed.identity.policy.glob import (
@@ -111,7 +112,7 @@ def _principal_matches(principals: Mapping[str, tuple[str, ...]], facts: Request
                 return True
             # An account id or its root ARN stands for every principal in that account.
             account = arn.split(":")[4] if arn.count(":") >= 5 else None
-            if account and candidate in (account, f"arn:aws:iam::{account}:root"):
+            if account and candidate in (account, arns.iam_root(account)):
                 return facts.principal_kind == "AWS"
     return False
 

@@ -1,0 +1,107 @@
+"""IAM between the wire and the domain: the records :class:`~connectfed.identity.iam.IamService`
+and :class:`~connectfed.identity.providers.SamlProviderService` return, as the botocore model's
+output shapes (member names, ``datetime`` timestamps, the optional members left out)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from connectfed.identity.iam import OwnedPolicy, OwnerKind
+from connectfed.identity.providers import EncryptionMode, ProviderDescription
+from connectfed.store.records import AccessKey, IamUser, Role
+from connectfed.wire.registry import Params
+
+
+def time(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+# -- requests ------------------------------------------------------------------------------------
+def owner_name(kind: OwnerKind, params: Params) -> str:
+    """``UserName`` or ``RoleName``: who owns the inline policy a request is about."""
+    return str(params[f"{kind.title}Name"])
+
+
+def encryption_mode(params: Params) -> EncryptionMode | None:
+    value = params.get("AssertionEncryptionMode")
+    return EncryptionMode(value) if value is not None else None  # the model's enum validated it
+
+
+# -- responses -----------------------------------------------------------------------------------
+def user(record: IamUser) -> dict[str, Any]:
+    return {
+        "Path": record.path,
+        "UserName": record.user_name,
+        "UserId": record.user_id,
+        "Arn": record.arn,
+        "CreateDate": time(record.created),
+    }
+
+
+def role(record: Role) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "Path": record.path,
+        "RoleName": record.role_name,
+        "RoleId": record.role_id,
+        "Arn": record.arn,
+        "CreateDate": time(record.created),
+        "AssumeRolePolicyDocument": record.trust_policy,
+        "MaxSessionDuration": record.max_session_duration,
+    }
+    if record.description is not None:
+        out["Description"] = record.description
+    return out
+
+
+def new_access_key(key: AccessKey) -> dict[str, Any]:
+    """CreateAccessKey's AccessKey: the only answer that carries the secret."""
+    return {
+        "UserName": key.user_name or "root",
+        "AccessKeyId": key.access_key_id,
+        "Status": key.status,
+        "SecretAccessKey": key.secret_access_key,
+        "CreateDate": time(key.created),
+    }
+
+
+def access_key_metadata(key: AccessKey) -> dict[str, Any]:
+    return {
+        "UserName": key.user_name or "root",
+        "AccessKeyId": key.access_key_id,
+        "Status": key.status,
+        "CreateDate": time(key.created),
+    }
+
+
+def inline_policy(policy: OwnedPolicy) -> dict[str, Any]:
+    return {
+        f"{policy.owner_kind.title}Name": policy.owner_name,
+        "PolicyName": policy.policy_name,
+        # As stored, re-serialised compactly (whitespace as the caller sent it is not kept).
+        "PolicyDocument": json.dumps(json.loads(policy.document)),
+    }
+
+
+def saml_provider(p: ProviderDescription) -> dict[str, Any]:
+    out: dict[str, Any] = {"SAMLMetadataDocument": p.metadata_document, "CreateDate": p.created}
+    if p.uuid is not None:
+        out["SAMLProviderUUID"] = p.uuid
+    if p.valid_until is not None:
+        out["ValidUntil"] = p.valid_until
+    if p.encryption_mode is not None:
+        out["AssertionEncryptionMode"] = p.encryption_mode.value
+    if p.private_keys:
+        out["PrivateKeyList"] = [
+            {"KeyId": k.key_id, "Timestamp": k.created} for k in p.private_keys
+        ]
+    return out
+
+
+def saml_provider_entry(p: ProviderDescription) -> dict[str, Any]:
+    """An entry of ListSAMLProviders' SAMLProviderList."""
+    out: dict[str, Any] = {"Arn": p.arn, "CreateDate": p.created}
+    if p.valid_until is not None:
+        out["ValidUntil"] = p.valid_until
+    return out

@@ -1,0 +1,67 @@
+"""What STS hands out and is asked for, as typed values: the caller's identity, a role
+session's temporary credentials, and AssumeRoleWithSAML's request and answer. The AWS shapes
+are made in :mod:`connectfed.api.sts_shapes`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdentity:
+    """GetCallerIdentity: who signed the request."""
+
+    user_id: str  # aws:userid — account id | AIDA… | AROA…:<session>
+    account_id: str
+    arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCredentials:
+    """Temporary credentials (``ASIA…``): the session token exists only in this answer."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime
+
+    def __repr__(self) -> str:  # never show the secret or the token
+        return (
+            f"SessionCredentials(access_key_id={self.access_key_id!r}, "
+            f"expiration={self.expiration.isoformat()})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSession:
+    """A role session just issued (AssumeRole, AssumeRoleWithSAML)."""
+
+    credentials: SessionCredentials
+    assumed_role_id: str  # <role id>:<session name>
+    arn: str  # arn:aws:sts::<account>:assumed-role/<role>/<session>
+
+
+@dataclass(frozen=True, slots=True)
+class SamlRequest:
+    """AssumeRoleWithSAML's input: the role wanted, the provider that issued the assertion,
+    the assertion as sent (base64), and the duration asked for, if any."""
+
+    role_arn: str
+    provider_arn: str
+    assertion: str
+    duration_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SamlSession:
+    """A role session issued for a verified SAML assertion, with what STS tells of the
+    assertion's subject."""
+
+    session: RoleSession
+    subject: str
+    subject_type: str  # persistent | transient | the NameID format as given
+    issuer: str
+    audience: str
+    name_qualifier: str
+    source_identity: str | None = None

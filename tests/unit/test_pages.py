@@ -1,0 +1,28 @@
+"""connect.pages: a page of an ordered listing, and where the next one resumes."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectfed.connect.pages import Page, PageRequest, take
+
+ITEMS = ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize(
+    ("limit", "after", "expected"),
+    [
+        (10, None, Page(("a", "b", "c", "d"))),
+        (2, None, Page(("a", "b"), "b")),
+        (2, "b", Page(("c", "d"))),
+        (1, "c", Page(("d",))),
+        (3, "d", Page(())),
+        (4, None, Page(("a", "b", "c", "d"))),
+    ],
+)
+def test_take(limit: int, after: str | None, expected: Page[str]) -> None:
+    assert take(ITEMS, lambda s: s, PageRequest(limit, lambda: after)) == expected
+
+
+def test_a_request_starts_at_the_beginning_by_default() -> None:
+    assert PageRequest(5).after() is None

@@ -1,0 +1,85 @@
+"""StsService called with typed values: AssumeRole answers a RoleSession."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectfed import arns
+from connectfed.errors import AccessDenied, ServiceError
+from connectfed.identity.principal import Principal
+from connectfed.identity.sts_values import CallerIdentity
+from connectfed.store.records import Role
+from tests.support.domain import START, Domain, domain
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[Domain]:
+    made = domain(tmp_path)
+    yield made
+    made.services.store.close()
+
+
+def _role(world: Domain, caller: Principal, condition: dict[str, Any] | None = None) -> Role:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": caller.arn},
+        "Action": "sts:AssumeRole",
+    }
+    if condition:
+        statement["Condition"] = condition
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    return world.services.iam.create_role(world.root, "Agent", trust, max_session_duration=7200)
+
+
+def test_assume_role_answers_a_session_of_the_role(world: Domain) -> None:
+    bob = world.user("bob")
+    role = _role(world, bob)  # naming bob itself: no identity policy needed (same account)
+    session = world.services.sts.assume_role(bob, role.arn, "agent1", duration_seconds=1800)
+    assert session.arn == arns.assumed_role(role.account_id, "Agent", "agent1")
+    assert session.assumed_role_id == f"{role.role_id}:agent1"
+    creds = session.credentials
+    assert creds.access_key_id.startswith("ASIA")
+    assert creds.expiration == START + timedelta(seconds=1800)
+    assert creds.secret_access_key not in repr(creds) and creds.session_token not in repr(creds)
+    caller = world.services.resolver.principal_of_session(creds.access_key_id)
+    assert world.services.sts.get_caller_identity(caller) == CallerIdentity(
+        f"{role.role_id}:agent1", role.account_id, session.arn
+    )
+
+
+def test_an_external_id_is_checked_when_the_trust_asks_for_one(world: Domain) -> None:
+    bob = world.user("bob")
+    role = _role(world, bob, {"StringEquals": {"sts:ExternalId": "shared"}})
+    sts = world.services.sts
+    with pytest.raises(AccessDenied):
+        sts.assume_role(bob, role.arn, "agent1")
+    with pytest.raises(AccessDenied):
+        sts.assume_role(bob, role.arn, "agent1", external_id="other")
+    assert sts.assume_role(bob, role.arn, "agent1", external_id="shared").arn.endswith("/agent1")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"duration_seconds": 7201}, "ValidationError"),
+        ({"policy": "{"}, "MalformedPolicyDocument"),
+    ],
+)
+def test_refusals(world: Domain, kwargs: dict[str, Any], code: str) -> None:
+    bob = world.user("bob")
+    role = _role(world, bob)
+    with pytest.raises(ServiceError) as caught:
+        world.services.sts.assume_role(bob, role.arn, "agent1", **kwargs)
+    assert caught.value.code == code
+
+
+def test_root_may_not_assume_roles(world: Domain) -> None:
+    role = _role(world, world.root)
+    with pytest.raises(AccessDenied):
+        world.services.sts.assume_role(world.root, role.arn, "agent1")
