@@ -23,6 +23,7 @@ multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``) is for pre-forking servers, whi
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -51,6 +52,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.requests = Counter(
             "connectfed_requests",
             "HTTP requests answered, by operation and HTTP status.",
@@ -105,8 +107,17 @@ class Metrics:
     ) -> None:
         service = (scope.service if scope else None) or OTHER
         operation = (scope.operation if scope else None) or OTHER
-        self.requests.labels(service, operation, str(status)).inc()
-        self.latency.labels(service, operation).observe(seconds)
+        key = (service, operation, status)
+        children = self._children.get(key)
+        if children is None:
+            # labels() validates and hashes its arguments on every call: done once per key here
+            # (operations and statuses are few, so this stays small).
+            children = self._children[key] = (
+                self.requests.labels(service, operation, str(status)),
+                self.latency.labels(service, operation),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
         if scope is not None and scope.error_code in THROTTLING_CODES:
             self.throttled.labels(service, operation).inc()
 
