@@ -1,0 +1,64 @@
+"""Another process holding SQLite's write lock stalls only the requests that must write, never
+the server: while a second connection to the database file sits in ``BEGIN IMMEDIATE``, a
+GetFederationToken waits for the lock, and meanwhile health, GetCallerIdentity (which reads
+only) and reads of the Connect API are answered; once the lock is released the waiting
+federation completes with its tokens stored. No timing assertions: the waiting call is seen to
+be still waiting (not done) while the others answer."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.support.server import start_server
+from tests.support.world import build_world
+
+
+def test_a_write_lock_held_elsewhere_stalls_only_the_writers(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", "--throttle-rate", "0")
+    try:
+        world = build_world(server, "stall")
+        creds = world.assume("agent1")
+        agent = server.client(
+            "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+        )
+        sts = server.client(
+            "sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+        )
+        agent.get_federation_token(InstanceId=world.instance_id)  # warm: the user is bound
+
+        holder = sqlite3.connect(str(server.data_dir / "connectfed.db"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer, as far as the server sees
+        done = threading.Event()
+        result: dict[str, Any] = {}
+
+        def federate() -> None:
+            try:
+                result["token"] = agent.get_federation_token(InstanceId=world.instance_id)
+            except Exception as exc:  # reported by the assertion below
+                result["error"] = exc
+            finally:
+                done.set()
+
+        waiting = threading.Thread(target=federate)
+        try:
+            waiting.start()
+            for _ in range(5):
+                with urllib.request.urlopen(server.url + "/_connectfed/health", timeout=10) as r:
+                    assert r.status == 200
+                assert sts.get_caller_identity()["Arn"].endswith("/agent1")
+                listed = server.client("connect").list_instances()["InstanceSummaryList"]
+                assert [i["Id"] for i in listed] == [world.instance_id]
+            assert not done.is_set(), "the federation should still wait for the write lock"
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        waiting.join(timeout=60)
+        assert done.is_set() and "error" not in result, result.get("error")
+        access = result["token"]["Credentials"]["AccessToken"]
+        assert access.startswith("cfa_")
+    finally:
+        server.stop()
