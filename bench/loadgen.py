@@ -15,6 +15,7 @@ of non-2xx/3xx answers, which fails the run.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -155,6 +156,22 @@ def run(
     if done.returncode != 0 or "Requests/sec" not in done.stdout:
         raise SystemExit(f"wrk failed for {name}:\n{done.stdout}\n{done.stderr}")
     return parse(name, done.stdout)
+
+
+def warmed(args: argparse.Namespace, name: str, url: str, pool: list[bytes]) -> Result:
+    """A one-second warm-up (caches, connections), then the measured run, with the wrk options
+    every benchmark takes (``--client-core``, ``--threads``, ``--connections``, ``--seconds``)."""
+    for seconds in (1, args.seconds):
+        result = run(
+            name,
+            url,
+            pool,
+            core=args.client_core,
+            threads=args.threads,
+            connections=args.connections,
+            seconds=seconds,
+        )
+    return result
 
 
 def load_average() -> str:

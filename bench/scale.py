@@ -26,7 +26,7 @@ from pathlib import Path
 from tests.support.server import ACCOUNT_ID
 
 from bench import fixtures
-from bench.loadgen import HEADER, Result, load_average, run
+from bench.loadgen import HEADER, Result, load_average, warmed
 
 
 def seed(database: Path, instance_id: str, count: int) -> float:
@@ -83,20 +83,6 @@ def seed(database: Path, instance_id: str, count: int) -> float:
     return time.perf_counter() - began
 
 
-def _measure(args: argparse.Namespace, url: str, name: str, pool: list[bytes]) -> Result:
-    for seconds in (1, args.seconds):  # a warm-up, then the measured run
-        result = run(
-            name,
-            url,
-            pool,
-            core=args.client_core,
-            threads=args.threads,
-            connections=args.connections,
-            seconds=seconds,
-        )
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,100000,1000000")
@@ -115,11 +101,11 @@ def main() -> None:
             bench = fixtures.build_bench(server, args.agents)
             seconds = seed(data_dir / "connectfed.db", bench.instance_id, size)
 
-            federation = _measure(
-                args, server.url, f"GetFederationToken @{size}", bench.federation_pool()
+            federation = warmed(
+                args, f"GetFederationToken @{size}", server.url, bench.federation_pool()
             )
-            identity = _measure(
-                args, server.url, f"GetCallerIdentity @{size}", bench.caller_identity_pool()
+            identity = warmed(
+                args, f"GetCallerIdentity @{size}", server.url, bench.caller_identity_pool()
             )
             rows.append((size, seconds, federation, identity))
         finally:

@@ -27,7 +27,7 @@ from pathlib import Path
 from tests.support.server import free_port
 
 from bench import fixtures
-from bench.loadgen import HEADER, Result, load_average, raw_request, run
+from bench.loadgen import HEADER, Result, load_average, raw_request, run, warmed
 
 MOTO_VENV = Path(__file__).parent / ".moto-venv"
 STS_FEDERATION = b"Action=GetFederationToken&Version=2011-06-15&Name=agent1"
@@ -65,35 +65,14 @@ def _moto(args: argparse.Namespace, rows: list[Result]) -> dict[str, Result]:
             )
         ]
         out = {
-            "identity": _run(args, "moto GetCallerIdentity", url, identity),
-            "federation": _run(args, "moto STS GetFederationToken", url, federation),
+            "identity": warmed(args, "moto GetCallerIdentity", url, identity),
+            "federation": warmed(args, "moto STS GetFederationToken", url, federation),
         }
     finally:
         process.terminate()
         process.wait()
     rows += out.values()
     return out
-
-
-def _run(args: argparse.Namespace, name: str, url: str, pool: list[bytes]) -> Result:
-    run(
-        name,
-        url,
-        pool,
-        core=args.client_core,
-        threads=args.threads,
-        connections=args.connections,
-        seconds=1,
-    )  # warm caches and connections
-    return run(
-        name,
-        url,
-        pool,
-        core=args.client_core,
-        threads=args.threads,
-        connections=args.connections,
-        seconds=args.seconds,
-    )
 
 
 def main() -> None:
@@ -123,7 +102,7 @@ def main() -> None:
     load_before = load_average()
     hello_url, hello = fixtures.start_hello(args.server_core)
     try:
-        hello_row = _run(
+        hello_row = warmed(
             args,
             "hello-world (uvicorn+uvloop)",
             hello_url,
@@ -138,14 +117,14 @@ def main() -> None:
     try:
         bench = fixtures.build_bench(server, args.agents)
         host = fixtures.host_of(server.url)
-        health = _run(
+        health = warmed(
             args,
             "connectfed health",
             server.url,
             [raw_request("GET", host, "/_connectfed/health", {})],
         )
-        identity = _run(args, "GetCallerIdentity", server.url, bench.caller_identity_pool())
-        federation = _run(args, "GetFederationToken", server.url, bench.federation_pool())
+        identity = warmed(args, "GetCallerIdentity", server.url, bench.caller_identity_pool())
+        federation = warmed(args, "GetFederationToken", server.url, bench.federation_pool())
         pool = bench.saml_pool(args.saml_pool or int(1500 * (args.seconds + 1)))
         # One pass through the pool: no assertion is posted twice (the browser flow refuses
         # replays), so no separate warm-up run here.

@@ -18,21 +18,7 @@ from pathlib import Path
 from tests.support.server import start_server
 
 from bench import fixtures
-from bench.loadgen import HEADER, Result, load_average, run
-
-
-def _measure(args: argparse.Namespace, url: str, name: str, pool: list[bytes]) -> Result:
-    for seconds in (1, args.seconds):  # a warm-up, then the measured run
-        result = run(
-            name,
-            url,
-            pool,
-            core=args.client_core,
-            threads=args.threads,
-            connections=args.connections,
-            seconds=seconds,
-        )
-    return result
+from bench.loadgen import HEADER, Result, load_average, warmed
 
 
 def main() -> None:
@@ -64,16 +50,16 @@ def main() -> None:
         try:
             bench = fixtures.build_bench(server, args.agents)
             results[count] = (
-                _measure(
+                warmed(
                     args,
-                    server.url,
                     f"GetFederationToken x{count} workers",
+                    server.url,
                     bench.federation_pool(),
                 ),
-                _measure(
+                warmed(
                     args,
-                    server.url,
                     f"GetCallerIdentity x{count} workers",
+                    server.url,
                     bench.caller_identity_pool(),
                 ),
             )
