@@ -18,8 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from connectfed.app import build_services
-from connectfed.demo import ensure_demo
-from connectfed.identity.principal import Principal
+from connectfed.demo import demo_caller, ensure_demo
 from connectfed.settings import Settings
 from connectfed.tokens import TokenKind
 
@@ -35,13 +34,7 @@ def _per_call(function: Callable[[], object], calls: int) -> float:
 def run(url: str, calls: int) -> None:
     services = build_services(Settings(database_url=url, throttle_rate=0))
     demo = ensure_demo(services)
-    key = services.store.get_access_key(demo.access_key_id)
-    assert key is not None and key.user_name is not None
-    user = services.store.get_user(key.account_id, key.user_name)
-    assert user is not None
-    caller = Principal(
-        "user", key.account_id, user.arn, user.user_id, user.user_name, demo.access_key_id
-    )
+    caller = demo_caller(services, demo)
     creds = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
     session = services.resolver.principal_of_session(creds.access_key_id)
     token = services.federation.federate(session, demo.instance_id).access.token

@@ -29,8 +29,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from connectfed.app import build_services, create_edge
-from connectfed.demo import ensure_demo
-from connectfed.identity.principal import Principal
+from connectfed.demo import demo_caller, ensure_demo
 from connectfed.offload import Offload
 from connectfed.settings import Settings
 
@@ -88,12 +87,7 @@ async def _call(app: Any, request: dict[str, Any]) -> int:
 
 def _requests(services: Any) -> dict[str, dict[str, Any]]:
     demo = ensure_demo(services)
-    key = services.store.get_access_key(demo.access_key_id)
-    user = services.store.get_user(key.account_id, key.user_name)
-    caller = Principal(
-        "user", key.account_id, user.arn, user.user_id, user.user_name, key.access_key_id
-    )
-    c = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
+    c = services.sts.assume_role(demo_caller(services, demo), demo.role_arn, "agent1").credentials
     session = Credentials(c.access_key_id, c.secret_access_key, c.session_token)
     identity = b"Action=GetCallerIdentity&Version=2011-06-15"
     return {

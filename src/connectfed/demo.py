@@ -62,6 +62,18 @@ def ensure_demo(services: Services, test_idp: bool = False) -> DemoData:
     )
 
 
+def demo_caller(services: Services, demo: DemoData) -> Principal:
+    """The demo's federation-only IAM user, as its access key authenticates it (for code that
+    calls the services directly: benchmarks, in-process tests)."""
+    key = services.store.get_access_key(demo.access_key_id)
+    assert key is not None and key.user_name is not None
+    user = services.store.get_user(key.account_id, key.user_name)
+    assert user is not None
+    return Principal(
+        "user", key.account_id, user.arn, user.user_id, user.user_name, key.access_key_id
+    )
+
+
 def _root(services: Services) -> Principal:
     boot = services.bootstrap
     return Principal.root(boot.account_id, boot.root_access_key_id)

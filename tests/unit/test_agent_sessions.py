@@ -14,8 +14,7 @@ import pytest
 from connectfed.app import Services, build_services
 from connectfed.clock import FixedClock
 from connectfed.connect.federation import FederationToken
-from connectfed.demo import DemoData, ensure_demo
-from connectfed.identity.principal import Principal
+from connectfed.demo import DemoData, demo_caller, ensure_demo
 from connectfed.settings import Settings
 from connectfed.tokens import RejectReason, TokenRejected
 
@@ -29,14 +28,8 @@ class Setup:
     demo: DemoData
 
     def federate(self, duration: int = 3600, agent: str = "agent1") -> FederationToken:
-        store, demo = self.services.store, self.demo
-        key = store.get_access_key(demo.access_key_id)
-        assert key is not None and key.user_name is not None
-        user = store.get_user(key.account_id, key.user_name)
-        assert user is not None
-        caller = Principal(
-            "user", key.account_id, user.arn, user.user_id, user.user_name, demo.access_key_id
-        )
+        demo = self.demo
+        caller = demo_caller(self.services, demo)
         creds = self.services.sts.assume_role(
             caller, demo.role_arn, agent, duration_seconds=duration
         ).credentials

@@ -14,8 +14,7 @@ import pytest
 
 from connectfed.app import ConnectfedApp, build_services
 from connectfed.clock import FixedClock
-from connectfed.demo import ensure_demo
-from connectfed.identity.principal import Principal
+from connectfed.demo import demo_caller, ensure_demo
 from connectfed.settings import Settings
 from connectfed.wire.dispatch import Response
 from tests.support import cti
@@ -34,18 +33,7 @@ def _app(tmp_path: Path, clock: FixedClock, **settings: object) -> tuple[Connect
     services = build_services(replace(base, **settings), clock)  # type: ignore[arg-type]
     app = ConnectfedApp(services)
     demo = ensure_demo(services)
-    key = services.store.get_access_key(demo.access_key_id)
-    assert key is not None and key.user_name is not None
-    iam_user = services.store.get_user(key.account_id, key.user_name)
-    assert iam_user is not None
-    caller = Principal(
-        "user",
-        key.account_id,
-        iam_user.arn,
-        iam_user.user_id,
-        iam_user.user_name,
-        demo.access_key_id,
-    )
+    caller = demo_caller(services, demo)
     session = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
     agent = services.resolver.principal_of_session(session.access_key_id)
     token = services.federation.federate(agent, demo.instance_id)

@@ -11,8 +11,7 @@ from connectfed.app import ConnectfedApp, build_services
 from connectfed.auth import sigv4
 from connectfed.auth.verify import ReceivedRequest
 from connectfed.clock import FixedClock
-from connectfed.demo import ensure_demo
-from connectfed.identity.principal import Principal
+from connectfed.demo import demo_caller, ensure_demo
 from connectfed.settings import Settings
 
 
@@ -39,18 +38,7 @@ def test_expired_session_is_refused_and_tokens_stop_at_its_expiry(tmp_path: Path
     )
     app = ConnectfedApp(services)
     demo = ensure_demo(services)
-    user = services.store.get_access_key(demo.access_key_id)
-    assert user is not None and user.user_name is not None
-    iam_user = services.store.get_user(user.account_id, user.user_name)
-    assert iam_user is not None
-    caller = Principal(
-        "user",
-        user.account_id,
-        iam_user.arn,
-        iam_user.user_id,
-        iam_user.user_name,
-        demo.access_key_id,
-    )
+    caller = demo_caller(services, demo)
     session = services.sts.assume_role(
         caller, demo.role_arn, "agent1", duration_seconds=900
     ).credentials

@@ -15,8 +15,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from connectfed.app import ConnectfedApp, build_services
-from connectfed.demo import ensure_demo
-from connectfed.identity.principal import Principal
+from connectfed.demo import demo_caller, ensure_demo
 from connectfed.settings import Settings
 
 
@@ -49,13 +48,7 @@ def test_a_store_call_that_hangs_does_not_delay_health(tmp_path: Path) -> None:
         Settings(database_url=f"sqlite://{tmp_path / 'db.sqlite'}", throttle_rate=0)
     )
     demo = ensure_demo(services)
-    key = services.store.get_access_key(demo.access_key_id)
-    assert key is not None and key.user_name is not None
-    user = services.store.get_user(key.account_id, key.user_name)
-    assert user is not None
-    caller = Principal(
-        "user", key.account_id, user.arn, user.user_id, user.user_name, key.access_key_id
-    )
+    caller = demo_caller(services, demo)
     creds = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
     path = f"/user/federate/{demo.instance_id}"
     request = AWSRequest(method="GET", url="http://127.0.0.1:8000" + path)
