@@ -2,11 +2,18 @@
 
 A :class:`ServiceError` carries what every AWS protocol needs to render it: the error code
 (``x-amzn-ErrorType`` / ``<Code>``), the HTTP status, whether the sender or the receiver is at
-fault (awsQuery's ``<Type>``), and the message. Domain packages raise these; the wire layer
-renders them. Nothing here knows about HTTP transports.
+fault (awsQuery's ``<Type>``), and the message. The wire layer renders them. Nothing here knows
+about HTTP transports.
+
+Domain services refuse with exceptions in their own terms (``connectfed.identity.errors``,
+``connectfed.connect.errors``…), which :mod:`connectfed.api.errors` turns into these. Only what
+cuts across every operation is raised as a ServiceError directly: the authentication layer's
+errors below, and :class:`AccessDenied` from policy evaluation.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 
 class ServiceError(Exception):
@@ -44,6 +51,11 @@ class ServiceError(Exception):
 def client_error(code: str, message: str, status: int = 400) -> ServiceError:
     """A sender-fault error with the given AWS code."""
     return ServiceError(message, code=code, status=status, sender_fault=True)
+
+
+# The error a caller is told of an exception (:func:`connectfed.api.errors.aws_error`), handed
+# by the wire side to the domain flows that record it (audit events, explanations).
+AwsErrorOf = Callable[[Exception], ServiceError]
 
 
 class AuthError(ServiceError):

@@ -10,10 +10,17 @@ from pathlib import Path
 import pytest
 
 from connectfed import arns
+from connectfed.api.errors import aws_error
+from connectfed.connect.errors import (
+    InvalidParameter,
+    InvalidRequest,
+    ResourceKind,
+    ResourceNotFound,
+)
 from connectfed.connect.federation import ConnectUserNotFound
 from connectfed.connect.instances import NewInstance, NewUser, ProfileKind
 from connectfed.connect.pages import PageRequest
-from connectfed.errors import AccessDenied, ServiceError
+from connectfed.errors import AccessDenied
 from connectfed.identity.iam import OwnerKind
 from connectfed.identity.principal import Principal
 from connectfed.store.records import Instance
@@ -58,9 +65,8 @@ def test_a_created_instance_is_the_stored_record(world: Domain) -> None:
         False,
     )
     assert world.services.instances.describe_instance(world.root, instance.instance_id) == instance
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(InvalidRequest, match="EXISTING_DIRECTORY is not supported"):
         _instance(world, "other", "EXISTING_DIRECTORY")
-    assert caught.value.code == "InvalidRequestException"
 
 
 def test_instances_page_by_id(world: Domain) -> None:
@@ -87,9 +93,8 @@ def test_users_of_a_saml_instance(world: Domain) -> None:
     instances, root = world.services.instances, world.root
     instance = _instance(world)
     iid = instance.instance_id
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(InvalidParameter, match="Password is not supported"):
         instances.create_user(root, iid, _agent(world, instance, "agent1", password="pw"))
-    assert caught.value.code == "InvalidParameterException"
     user = instances.create_user(root, iid, _agent(world, instance, "agent1"))
     assert user.arn == arns.connect_user(instance.arn, user.user_id)
     assert json.loads(user.phone_config) == PHONE
@@ -102,9 +107,9 @@ def test_users_of_a_saml_instance(world: Domain) -> None:
     rest = instances.list_users(root, iid, PageRequest(1, lambda: "agent1"))
     assert [u.username for u in rest.items] == ["agent2"] and rest.resume_after is None
     instances.delete_user(root, iid, user.user_id)
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ResourceNotFound) as caught:
         instances.describe_user(root, iid, user.user_id)
-    assert caught.value.code == "ResourceNotFoundException"
+    assert (caught.value.kind, caught.value.resource_id) == (ResourceKind.USER, user.user_id)
 
 
 def _session(world: Domain, session_name: str) -> Principal:
@@ -139,7 +144,7 @@ def test_federation_answers_a_federation_token(world: Domain) -> None:
         "federate",
         json.dumps(allow),
     )
-    token = world.services.federation.federate(session, instance.instance_id)
+    token = world.services.federation.federate(session, instance.instance_id, aws_error)
     assert (token.user_arn, token.user_id) == (user.arn, user.user_id)
     assert token.sign_in_url.startswith(
         f"{world.services.settings.public_url}/connect/{instance.instance_id}/auth/sign-in?code="
@@ -154,4 +159,4 @@ def test_federation_answers_a_federation_token(world: Domain) -> None:
         json.dumps(allow),
     )
     with pytest.raises(ConnectUserNotFound):
-        world.services.federation.federate(stranger, instance.instance_id)
+        world.services.federation.federate(stranger, instance.instance_id, aws_error)

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from connectfed.app import Services, build_services
 from connectfed.clock import FixedClock
 from connectfed.demo import ensure_demo
-from connectfed.errors import ServiceError
+from connectfed.identity.errors import IdentityError
 from connectfed.identity.explain import DECISION_WORDS
 from connectfed.identity.iam import OwnerKind
+from connectfed.identity.policy import MalformedPolicy
 from connectfed.identity.principal import Principal
 from connectfed.identity.simulate import ContextEntry, Simulation
 from connectfed.settings import Settings
@@ -158,7 +159,7 @@ def test_simulate_principal_policy_decides_as_the_live_call(
     role_name = role_arn.rsplit("/", 1)[-1]
     try:
         services.iam.put_policy(root, OwnerKind.ROLE, role_name, "p", json.dumps(policy))
-    except ServiceError:
+    except (MalformedPolicy, IdentityError):
         assume(False)  # a document IAM refuses on write is no live policy
     resource = resource.format(userid=session.user_id)
     live = services.authz.decide(session, action, resource, keys)

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from connectfed import arns
-from connectfed.errors import AccessDenied, ServiceError
+from connectfed.errors import AccessDenied
+from connectfed.identity.errors import DurationLimit, DurationTooLong
+from connectfed.identity.policy import MalformedPolicy
 from connectfed.identity.principal import Principal
 from connectfed.identity.sts_values import CallerIdentity
 from connectfed.store.records import Role
@@ -65,18 +67,34 @@ def test_an_external_id_is_checked_when_the_trust_asks_for_one(world: Domain) ->
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "code"),
+    ("kwargs", "refusal"),
     [
-        ({"duration_seconds": 7201}, "ValidationError"),
-        ({"policy": "{"}, "MalformedPolicyDocument"),
+        ({"duration_seconds": 7201}, DurationTooLong),
+        ({"policy": "{"}, MalformedPolicy),
     ],
 )
-def test_refusals(world: Domain, kwargs: dict[str, Any], code: str) -> None:
+def test_refusals(world: Domain, kwargs: dict[str, Any], refusal: type[Exception]) -> None:
     bob = world.user("bob")
     role = _role(world, bob)
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(refusal):
         world.services.sts.assume_role(bob, role.arn, "agent1", **kwargs)
-    assert caught.value.code == code
+
+
+def test_a_chained_session_is_held_to_one_hour(world: Domain) -> None:
+    bob = world.user("bob")
+    role = _role(world, bob)
+    issued = world.services.sts.assume_role(bob, role.arn, "agent1")
+    session = world.services.resolver.principal_of_session(issued.credentials.access_key_id)
+    trust = {  # the role's own sessions may assume it again
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": role.arn}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    world.services.iam.update_assume_role_policy(world.root, "Agent", json.dumps(trust))
+    with pytest.raises(DurationTooLong) as caught:
+        world.services.sts.assume_role(session, role.arn, "again", duration_seconds=3601)
+    assert caught.value.limit is DurationLimit.ROLE_CHAINING
 
 
 def test_root_may_not_assume_roles(world: Domain) -> None:

@@ -1,56 +1,28 @@
-"""Agent data between the wire and the domain: request members to typed values, typed values to
-the botocore model's output shapes, and domain errors to Connect's error codes.
-
-Errors: a missing resource named by the request path is ``ResourceNotFoundException`` (404); a
-resource named in the request body that does not exist or cannot be used, and values Connect
-refuses, are ``InvalidParameterException`` (400); a name in use is
-``DuplicateResourceException`` (409).
+"""Agent data between the wire and the domain: request members to typed values, and typed
+values to the botocore model's output shapes (the domain's errors become Connect's in
+:mod:`connectfed.api.errors`).
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from connectfed.connect.agent_values import (
-    AgentDataError,
     AgentSnapshot,
     AgentStatus,
     AgentStatusChange,
     AgentStatusType,
     Channel,
-    NameTaken,
     Queue,
     QueueConfig,
     QueueType,
-    ResourceKind,
-    ResourceNotFound,
     RoutingProfile,
     RoutingProfileQueue,
     UserDataFilter,
 )
+from connectfed.connect.errors import InvalidReference, ResourceKind
 from connectfed.errors import client_error
-from connectfed.wire.registry import Handler, Params, RequestContext
-
-
-def domain_errors(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    def run(ctx: RequestContext, params: Params) -> dict[str, Any] | None:
-        try:
-            return handler(ctx, params)
-        except ResourceNotFound as error:
-            message = (
-                f"User not found for UserId: {error.resource_id}"
-                if error.kind is ResourceKind.USER
-                else str(error)
-            )
-            raise client_error("ResourceNotFoundException", message, 404) from None
-        except NameTaken as error:
-            raise client_error("DuplicateResourceException", str(error), 409) from None
-        except AgentDataError as error:
-            raise client_error("InvalidParameterException", str(error)) from None
-
-    return run
+from connectfed.wire.registry import Params
 
 
 def unsupported(member: str) -> Exception:
@@ -93,10 +65,7 @@ def new_queue(params: Params) -> tuple[str, str, str | None, str, int | None]:
         if params.get(name):
             raise unsupported(name)
     if params.get("QuickConnectIds"):
-        raise client_error(
-            "InvalidParameterException",
-            f"Quick connect {params['QuickConnectIds'][0]} does not exist in this instance.",
-        )
+        raise InvalidReference(ResourceKind.QUICK_CONNECT, params["QuickConnectIds"][0])
     return (
         params["InstanceId"],
         params["Name"],

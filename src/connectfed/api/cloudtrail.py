@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectfed.api.context import services
+from connectfed.api.errors import operation
 from connectfed.audit.history import LookupRequest
 from connectfed.store.audit_records import AuditRecord
-from connectfed.wire.registry import Params, RequestContext, operation
+from connectfed.wire.registry import Params, RequestContext
 
 
 @operation("cloudtrail", "LookupEvents")

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from connectfed.api import agent_shapes as shapes
-from connectfed.api.agent_shapes import domain_errors
 from connectfed.api.context import services
+from connectfed.api.errors import operation
 from connectfed.api.paging import page
 from connectfed.connect.agent_admin import AgentAdministration
-from connectfed.wire.registry import Params, RequestContext, operation
+from connectfed.wire.registry import Params, RequestContext
 
 
 def admin(ctx: RequestContext) -> AgentAdministration:
@@ -23,14 +23,12 @@ def region(ctx: RequestContext) -> str:
 
 
 @operation("connect", "CreateAgentStatus")
-@domain_errors
 def create_agent_status(ctx: RequestContext, params: Params) -> dict[str, Any]:
     status = admin(ctx).create_agent_status(ctx.principal, *shapes.new_agent_status(params))
     return {"AgentStatusARN": status.arn, "AgentStatusId": status.status_id}
 
 
 @operation("connect", "ListAgentStatuses")
-@domain_errors
 def list_agent_statuses(ctx: RequestContext, params: Params) -> dict[str, Any]:
     found = admin(ctx).list_agent_statuses(
         ctx.principal, params["InstanceId"], shapes.status_types(params)
@@ -41,7 +39,6 @@ def list_agent_statuses(ctx: RequestContext, params: Params) -> dict[str, Any]:
 
 
 @operation("connect", "DescribeAgentStatus")
-@domain_errors
 def describe_agent_status(ctx: RequestContext, params: Params) -> dict[str, Any]:
     status = admin(ctx).describe_agent_status(
         ctx.principal, params["InstanceId"], params["AgentStatusId"]
@@ -50,7 +47,6 @@ def describe_agent_status(ctx: RequestContext, params: Params) -> dict[str, Any]
 
 
 @operation("connect", "UpdateAgentStatus")
-@domain_errors
 def update_agent_status(ctx: RequestContext, params: Params) -> None:
     admin(ctx).update_agent_status(
         ctx.principal, params["InstanceId"], params["AgentStatusId"], shapes.status_change(params)
@@ -58,14 +54,12 @@ def update_agent_status(ctx: RequestContext, params: Params) -> None:
 
 
 @operation("connect", "CreateQueue")
-@domain_errors
 def create_queue(ctx: RequestContext, params: Params) -> dict[str, Any]:
     queue = admin(ctx).create_queue(ctx.principal, *shapes.new_queue(params))
     return {"QueueArn": queue.arn, "QueueId": queue.queue_id}
 
 
 @operation("connect", "ListQueues")
-@domain_errors
 def list_queues(ctx: RequestContext, params: Params) -> dict[str, Any]:
     found = admin(ctx).list_queues(ctx.principal, params["InstanceId"], shapes.queue_types(params))
     chosen, token = page(found, lambda q: q.name, params, 100)
@@ -76,21 +70,18 @@ def list_queues(ctx: RequestContext, params: Params) -> dict[str, Any]:
 
 
 @operation("connect", "DescribeQueue")
-@domain_errors
 def describe_queue(ctx: RequestContext, params: Params) -> dict[str, Any]:
     queue = admin(ctx).describe_queue(ctx.principal, params["InstanceId"], params["QueueId"])
     return {"Queue": shapes.queue_out(queue, region(ctx))}
 
 
 @operation("connect", "CreateRoutingProfile")
-@domain_errors
 def create_routing_profile(ctx: RequestContext, params: Params) -> dict[str, Any]:
     profile = admin(ctx).create_routing_profile(ctx.principal, *shapes.new_routing_profile(params))
     return {"RoutingProfileArn": profile.arn, "RoutingProfileId": profile.routing_profile_id}
 
 
 @operation("connect", "DescribeRoutingProfile")
-@domain_errors
 def describe_routing_profile(ctx: RequestContext, params: Params) -> dict[str, Any]:
     profile = admin(ctx).describe_routing_profile(
         ctx.principal, params["InstanceId"], params["RoutingProfileId"], "DescribeRoutingProfile"
@@ -99,7 +90,6 @@ def describe_routing_profile(ctx: RequestContext, params: Params) -> dict[str, A
 
 
 @operation("connect", "ListRoutingProfileQueues")
-@domain_errors
 def list_routing_profile_queues(ctx: RequestContext, params: Params) -> dict[str, Any]:
     profile = admin(ctx).describe_routing_profile(
         ctx.principal, params["InstanceId"], params["RoutingProfileId"], "ListRoutingProfileQueues"
@@ -115,7 +105,6 @@ def list_routing_profile_queues(ctx: RequestContext, params: Params) -> dict[str
 
 
 @operation("connect", "UpdateUserRoutingProfile")
-@domain_errors
 def update_user_routing_profile(ctx: RequestContext, params: Params) -> None:
     admin(ctx).update_user_routing_profile(
         ctx.principal, params["InstanceId"], params["UserId"], params["RoutingProfileId"]
@@ -123,7 +112,6 @@ def update_user_routing_profile(ctx: RequestContext, params: Params) -> None:
 
 
 @operation("connect", "PutUserStatus")
-@domain_errors
 def put_user_status(ctx: RequestContext, params: Params) -> None:
     admin(ctx).put_user_status(
         ctx.principal, params["InstanceId"], params["UserId"], params["AgentStatusId"]
@@ -131,7 +119,6 @@ def put_user_status(ctx: RequestContext, params: Params) -> None:
 
 
 @operation("connect", "GetCurrentUserData")
-@domain_errors
 def get_current_user_data(ctx: RequestContext, params: Params) -> dict[str, Any]:
     found = admin(ctx).get_current_user_data(
         ctx.principal, params["InstanceId"], shapes.user_data_filter(params["Filters"])

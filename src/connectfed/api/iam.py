@@ -7,9 +7,10 @@ from typing import Any
 
 from connectfed.api import iam_shapes as shapes
 from connectfed.api.context import services
+from connectfed.api.errors import operation
 from connectfed.identity.iam import IamService, OwnerKind
 from connectfed.identity.providers import ProviderChange
-from connectfed.wire.registry import Params, RequestContext, operation
+from connectfed.wire.registry import Params, RequestContext
 
 USER, ROLE = OwnerKind.USER, OwnerKind.ROLE
 

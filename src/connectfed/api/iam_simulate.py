@@ -11,16 +11,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from connectfed.api.context import services
+from connectfed.api.errors import operation
+from connectfed.identity.errors import InvalidRequest
 from connectfed.identity.simulate import (
     ActionResult,
     ContextEntry,
     MatchedStatement,
     Outcome,
     Simulation,
-    invalid_input,
     refuse_unsupported,
 )
-from connectfed.wire.registry import Params, RequestContext, operation
+from connectfed.wire.registry import Params, RequestContext
 
 
 def _simulation(params: Params) -> Simulation:
@@ -35,7 +36,7 @@ def _simulation(params: Params) -> Simulation:
     )
     for entry in entries:
         if not entry.key:
-            raise invalid_input("Each ContextEntry needs a ContextKeyName.")
+            raise InvalidRequest("Each ContextEntry needs a ContextKeyName.")
     resources = tuple(params.get("ResourceArns", ())) or None
     return Simulation(tuple(params["ActionNames"]), resources, entries)
 
@@ -76,7 +77,7 @@ def _page(results: Sequence[ActionResult], params: Params) -> dict[str, Any]:
     start = 0
     if marker is not None:
         if not marker.isdigit() or int(marker) > len(results):
-            raise invalid_input("Invalid Marker.")
+            raise InvalidRequest("Invalid Marker.")
         start = int(marker)
     limit = int(params.get("MaxItems", 100))
     chosen = results[start : start + limit]

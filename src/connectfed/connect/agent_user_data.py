@@ -17,11 +17,11 @@ from connectfed.connect.agent_values import (
     AgentState,
     AgentStatus,
     AgentStatusType,
-    InvalidAgentData,
     RoutingProfile,
     UserDataFilter,
     utc,
 )
+from connectfed.connect.errors import InvalidParameter
 from connectfed.store import Store
 from connectfed.store.agent_records import AgentStateRecord
 from connectfed.store.records import ConnectUser, Instance
@@ -49,7 +49,7 @@ def select_users(
         bool(wanted.hierarchy_groups),
     ]
     if sum(given) != 1:
-        raise InvalidAgentData(
+        raise InvalidParameter(
             "Filters must contain exactly one of Queues, RoutingProfiles, Agents or "
             "UserHierarchyGroups."
         )

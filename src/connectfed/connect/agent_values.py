@@ -1,8 +1,9 @@
-"""Typed values and domain errors of Connect's agent data (re-exported by ``agents``).
+"""Typed values of Connect's agent data (re-exported by ``agents``, with the errors of
+:mod:`connectfed.connect.errors` they raise).
 
 Amazon Connect API Reference: AgentStatus, Queue, RoutingProfile, RoutingProfileQueueConfig,
 UserData (https://docs.aws.amazon.com/connect/latest/APIReference/). The names here are the
-domain's, not the wire's; ``connectfed.api`` maps them to AWS members.
+domain's, not the wire's; ``connectfed.api`` maps them to AWS members and error codes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from connectfed.connect.errors import InvalidParameter, InvalidReference, ResourceKind
 from connectfed.store.agent_records import AgentStatusRecord, QueueRecord
 
 
@@ -130,54 +132,10 @@ class AgentSnapshot:
     available_slots: tuple[tuple[Channel, int], ...]
 
 
-# -- domain errors -------------------------------------------------------------------------------
-class ResourceKind(enum.StrEnum):
-    INSTANCE = "Instance"
-    USER = "User"
-    AGENT_STATUS = "Agent status"
-    QUEUE = "Queue"
-    ROUTING_PROFILE = "Routing profile"
-    HOURS_OF_OPERATION = "Hours of operation"
-    QUICK_CONNECT = "Quick connect"
-
-
-class AgentDataError(Exception):
-    """The root of the agent-data domain errors."""
-
-
-class ResourceNotFound(AgentDataError):
-    """The resource a request addresses (its path) does not exist."""
-
-    def __init__(self, kind: ResourceKind, resource_id: str) -> None:
-        super().__init__(f"{kind} not found: {resource_id}")
-        self.kind = kind
-        self.resource_id = resource_id
-
-
-class InvalidReference(AgentDataError):
-    """A request's content names a resource that does not exist in the instance."""
-
-    def __init__(self, kind: ResourceKind, resource_id: str) -> None:
-        super().__init__(f"{kind} {resource_id} does not exist in this instance.")
-        self.kind = kind
-        self.resource_id = resource_id
-
-
-class StatusDisabled(AgentDataError):
+class StatusDisabled(InvalidParameter):
     def __init__(self, status: AgentStatus) -> None:
         super().__init__(f"Agent status {status.status_id} ({status.name}) is disabled.")
         self.status = status
-
-
-class NameTaken(AgentDataError):
-    def __init__(self, kind: ResourceKind, name: str) -> None:
-        super().__init__(f"{kind} with name {name} already exists.")
-        self.kind = kind
-        self.name = name
-
-
-class InvalidAgentData(AgentDataError):
-    """Values that are well-formed but not acceptable (a rule of Connect's, not of the model)."""
 
 
 # -- from records, and Connect's rules on values ------------------------------------------------
@@ -224,11 +182,11 @@ def check_routing_config(
         if queue_id not in known_queues:
             raise InvalidReference(ResourceKind.QUEUE, queue_id)
     if len({(q.queue_id, q.channel) for q in queues}) != len(queues):
-        raise InvalidAgentData("A queue is configured twice for the same channel.")
+        raise InvalidParameter("A queue is configured twice for the same channel.")
     channels = [c for c, _ in media_concurrencies]
     if len(set(channels)) != len(channels):
-        raise InvalidAgentData("A channel appears more than once in MediaConcurrencies.")
+        raise InvalidParameter("A channel appears more than once in MediaConcurrencies.")
     for channel, concurrency in media_concurrencies:
         top = 1 if channel is Channel.VOICE else 10
         if not 1 <= concurrency <= top:
-            raise InvalidAgentData(f"Concurrency for {channel} must be between 1 and {top}.")
+            raise InvalidParameter(f"Concurrency for {channel} must be between 1 and {top}.")

@@ -23,21 +23,15 @@ from connectfed.connect.agent_defaults import (
 )
 from connectfed.connect.agent_user_data import select_users, snapshots
 from connectfed.connect.agent_values import (
-    AgentDataError,
     AgentSnapshot,
     AgentState,
     AgentStatus,
     AgentStatusChange,
     AgentStatusType,
     Channel,
-    InvalidAgentData,
-    InvalidReference,
-    NameTaken,
     Queue,
     QueueConfig,
     QueueType,
-    ResourceKind,
-    ResourceNotFound,
     RoutingProfile,
     RoutingProfileQueue,
     StatusDisabled,
@@ -48,6 +42,13 @@ from connectfed.connect.agent_values import (
     utc,
 )
 from connectfed.connect.agent_waits import StateWaiters
+from connectfed.connect.errors import (
+    InvalidParameter,
+    InvalidReference,
+    NameTaken,
+    ResourceKind,
+    ResourceNotFound,
+)
 from connectfed.offload import Offload
 from connectfed.store import Conflict, NotFound, Store
 from connectfed.store.agent_records import (
@@ -60,7 +61,6 @@ from connectfed.store.agent_records import (
 from connectfed.store.records import ConnectUser, Instance
 
 __all__ = [
-    "AgentDataError",
     "AgentService",
     "AgentSnapshot",
     "AgentState",
@@ -68,7 +68,7 @@ __all__ = [
     "AgentStatusChange",
     "AgentStatusType",
     "Channel",
-    "InvalidAgentData",
+    "InvalidParameter",
     "InvalidReference",
     "NameTaken",
     "Queue",
@@ -188,7 +188,7 @@ class AgentService:
 
         def apply(old: AgentStatusRecord) -> AgentStatusRecord:
             if change.enabled is False and old.type != AgentStatusType.CUSTOM:
-                raise InvalidAgentData(
+                raise InvalidParameter(
                     f"The {old.type} agent status {old.name} cannot be disabled."
                 )
             description = old.description

@@ -10,7 +10,10 @@ whose tokens never outlast the caller's session.
 
 Each step is noted as it passes; the one that fails is recorded, with the policy evaluation or
 hints (the user names present, the role already bound), as the explanation of the request
-(:mod:`connectfed.identity.explain`). The error on the wire stays AWS's.
+(:mod:`connectfed.identity.explain`). The error on the wire stays AWS's: refusals are domain
+exceptions (:mod:`connectfed.connect.errors`, :class:`ConnectUserNotFound`,
+:class:`RoleAlreadyBound`) or policy denials, and the audit event and explanation name the AWS
+error the caller is told of them (``aws_error``, from the wire side).
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from connectfed.cache import TtlCache
 from connectfed.clock import Clock
 from connectfed.connect.agent_sessions import AgentSessions
 from connectfed.connect.diagnosis import binding_hints, username_hints
+from connectfed.connect.errors import ConnectError, InvalidRequest, ResourceNotFound
 from connectfed.connect.instances import InstanceService
 from connectfed.connect.throttle import Throttled, make_throttle
-from connectfed.errors import ExpiredToken, ServiceError, client_error
+from connectfed.errors import AwsErrorOf, ExpiredToken, ServiceError
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.explain import Diagnosis, summarize
 from connectfed.identity.policy import Decision
@@ -56,13 +60,8 @@ class FederationToken:
         return f"FederationToken(user_arn={self.user_arn!r}, access={self.access!r})"
 
 
-class ConnectUserNotFound(ServiceError):
-    """No Connect user has the caller's name (the user is not onboarded): AWS's
-    ``UserNotFoundException``."""
-
-    code = "UserNotFoundException"
-    status = 404
-    sender_fault = True
+class ConnectUserNotFound(ConnectError):
+    """No Connect user has the caller's name (the user is not onboarded)."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -70,15 +69,11 @@ class ConnectUserNotFound(ServiceError):
         )
 
 
-class RoleAlreadyBound(ServiceError):
+class RoleAlreadyBound(ConnectError):
     """The Connect user is already bound to another role, and a user signs in through one role
-    unless ``allow_multiple_roles_per_user`` (AWS-BEHAVIOUR.md): AWS's
-    ``DuplicateResourceException``. ``bound_roles`` are the ARNs bound to it, for the browser's
-    error page; the API's message names none, as AWS's does not."""
-
-    code = "DuplicateResourceException"
-    status = 409
-    sender_fault = True
+    unless ``allow_multiple_roles_per_user`` (AWS-BEHAVIOUR.md). ``bound_roles`` are the ARNs
+    bound to it, for the browser's error page; the API's message names none, as AWS's does
+    not."""
 
     def __init__(self, username: str, instance_id: str, bound_roles: tuple[str, ...]) -> None:
         super().__init__(
@@ -166,19 +161,23 @@ class FederationService:
         diagnosis.passed("binding", f"{role_arn} bound to {username} now")
         self._bound.invalidate(key)
 
-    def federate(self, caller: Principal, instance_id: str) -> FederationToken:
-        """GetFederationToken for ``caller``; every outcome is recorded in the audit trail."""
+    def federate(
+        self, caller: Principal, instance_id: str, aws_error: AwsErrorOf
+    ) -> FederationToken:
+        """GetFederationToken for ``caller``; every outcome is recorded in the audit trail, a
+        refusal under the AWS error the caller is told of it (``aws_error``)."""
         instance = Resource(
             "AWS::Connect::Instance", self._instances.instance_arn(caller.account_id, instance_id)
         )
         try:
-            result = self._explained(caller, instance_id)
-        except ServiceError as exc:
+            result = self._explained(caller, instance_id, aws_error)
+        except (ServiceError, ConnectError) as exc:
             # A throttled call is counted (metrics) but not written down: under a flood the
             # quota must stay the cheap answer it is.
             if not isinstance(exc, Throttled):
+                told = aws_error(exc)
                 self._record(
-                    caller, instance_id, (instance,), failure=Failure(exc.code, exc.message)
+                    caller, instance_id, (instance,), failure=Failure(told.code, told.message)
                 )
             raise
         user = Resource("AWS::Connect::User", result.user_arn)
@@ -211,15 +210,18 @@ class FederationService:
             )
         )
 
-    def _explained(self, caller: Principal, instance_id: str) -> FederationToken:
+    def _explained(
+        self, caller: Principal, instance_id: str, aws_error: AwsErrorOf
+    ) -> FederationToken:
         """GetFederationToken, step by step: a refusal is explained under the request id."""
         diagnosis = Diagnosis("connect:GetFederationToken", caller.arn, caller.origin.request_id)
         try:
             return self._federate(caller, instance_id, diagnosis)
-        except ServiceError as error:
+        except (ServiceError, ConnectError) as error:
+            told = aws_error(error)
             if not any(not step.ok for step in diagnosis.steps):
-                diagnosis.failed("unexpected", error.message, error)
-            explanation = diagnosis.explanation(self._authz.now(), error.code)
+                diagnosis.failed("unexpected", told.message, error)
+            explanation = diagnosis.explanation(self._authz.now(), told.code)
             if explanation is not None:
                 self._authz.record(explanation)
             raise
@@ -229,7 +231,7 @@ class FederationService:
     ) -> FederationToken:
         try:
             self._throttle.take((caller.account_id, self._settings.region))
-        except ServiceError as throttled:
+        except Throttled as throttled:
             raise diagnosis.failed(
                 "throttle",
                 f"over {self._settings.throttle_rate:g} requests/s (burst "
@@ -242,10 +244,9 @@ class FederationService:
             raise diagnosis.failed(
                 "caller",
                 "root credentials cannot federate; use a role session or IAM user",
-                client_error(
-                    "InvalidRequestException",
+                InvalidRequest(
                     f"Provided identity: Principal: {caller.arn} User: {caller.user_id} cannot "
-                    "be used for federation with Amazon Connect",
+                    "be used for federation with Amazon Connect"
                 ),
             )
         diagnosis.passed("caller", f"{caller.kind} {caller.arn}")
@@ -264,7 +265,7 @@ class FederationService:
         diagnosis.passed("authorize", f"{action} allowed on {resource}")
         try:
             instance = self._instances.lookup(caller, instance_id)
-        except ServiceError as missing:
+        except ResourceNotFound as missing:
             raise diagnosis.failed(
                 "instance",
                 f"no instance {instance_id} in account {caller.account_id}, "
@@ -276,10 +277,9 @@ class FederationService:
                 "instance",
                 f"instance {instance_id} uses {instance.identity_management_type} "
                 "identity management; GetFederationToken works for SAML instances only",
-                client_error(
-                    "InvalidRequestException",
+                InvalidRequest(
                     f"Instance {instance_id} does not use SAML 2.0-based authentication; "
-                    "GetFederationToken supports SAML instances only.",
+                    "GetFederationToken supports SAML instances only."
                 ),
             )
         diagnosis.passed("instance", f"SAML instance {instance.alias or instance_id}")

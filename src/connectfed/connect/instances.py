@@ -3,9 +3,10 @@
 A new instance comes with the default security profiles (Admin, Agent, CallCenterManager,
 QualityAnalyst) and a "Basic Routing Profile". Every method authorises ``connect:<Action>`` and
 answers with the stored records (:mod:`connectfed.store.records`), listings a
-:class:`~connectfed.connect.pages.Page` of them; the AWS shapes are made in
-:mod:`connectfed.api.connect_shapes`. A user's identity information and phone configuration are
-Connect's JSON documents (``UserIdentityInfo``, ``UserPhoneConfig``), kept as given.
+:class:`~connectfed.connect.pages.Page` of them; refusals are :mod:`connectfed.connect.errors`.
+The AWS shapes and error codes are made in :mod:`connectfed.api`. A user's identity information
+and phone configuration are Connect's JSON documents (``UserIdentityInfo``, ``UserPhoneConfig``),
+kept as given.
 """
 
 from __future__ import annotations
@@ -21,8 +22,15 @@ from typing import Any
 from connectfed import arns
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
+from connectfed.connect.errors import (
+    AlreadyExists,
+    InvalidParameter,
+    InvalidReference,
+    InvalidRequest,
+    ResourceKind,
+    ResourceNotFound,
+)
 from connectfed.connect.pages import Page, PageRequest, take
-from connectfed.errors import ServiceError, client_error
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.principal import Principal
 from connectfed.store import Conflict, NotFound, Store
@@ -64,10 +72,6 @@ class NewUser:
     hierarchy_group_id: str | None = None
 
 
-def not_found(message: str) -> ServiceError:
-    return client_error("ResourceNotFoundException", message, 404)
-
-
 class InstanceService:
     def __init__(
         self,
@@ -89,14 +93,14 @@ class InstanceService:
         return arns.connect_instance(self._region, account_id, instance_id)
 
     def lookup(self, caller: Principal, instance_id: str) -> Instance:
-        """The caller's instance, or ResourceNotFoundException (another account's is not found)."""
+        """The caller's instance, or ResourceNotFound (another account's is not found)."""
         instance = self._instances.get(instance_id, lambda: self._store.get_instance(instance_id))
         if (
             instance is None
             or instance.account_id != caller.account_id
             or instance.region != self._region
         ):
-            raise not_found(f"Instance not found: {instance_id}")
+            raise ResourceNotFound(ResourceKind.INSTANCE, instance_id)
         return instance
 
     def _authorize(
@@ -116,21 +120,15 @@ class InstanceService:
         self._authorize(caller, "CreateInstance", self.instance_arn(caller.account_id, "*"))
         kind = new.identity_management_type
         if kind not in SUPPORTED_TYPES:
-            raise client_error(
-                "InvalidRequestException",
+            raise InvalidRequest(
                 f"IdentityManagementType {kind} is not supported by connectfed; "
                 "use SAML or CONNECT_MANAGED.",
             )
         alias = new.alias
         if alias is None:
-            raise client_error(
-                "InvalidRequestException",
-                f"InstanceAlias is required for IdentityManagementType {kind}.",
-            )
+            raise InvalidRequest(f"InstanceAlias is required for IdentityManagementType {kind}.")
         if instance_id is not None and self._store.get_instance(instance_id) is not None:
-            raise client_error(
-                "InvalidRequestException", f"The instance id {instance_id} is already in use."
-            )
+            raise InvalidRequest(f"The instance id {instance_id} is already in use.")
         instance_id = instance_id or str(uuid.uuid4())
         arn = self.instance_arn(caller.account_id, instance_id)
         now = self._clock.now().timestamp()
@@ -160,9 +158,7 @@ class InstanceService:
         try:
             self._store.create_instance(instance, profiles)
         except Conflict:
-            raise client_error(
-                "InvalidRequestException", f"The alias {alias} is already in use."
-            ) from None
+            raise InvalidRequest(f"The alias {alias} is already in use.") from None
         if self._on_created is not None:
             self._on_created(instance)
         return instance
@@ -193,7 +189,7 @@ class InstanceService:
         try:
             self._store.delete_instance(instance_id)
         except NotFound:
-            raise not_found(f"Instance not found: {instance_id}") from None
+            raise ResourceNotFound(ResourceKind.INSTANCE, instance_id) from None
         self._instances.invalidate(instance_id)
 
     # -- profiles --------------------------------------------------------------------------------
@@ -224,36 +220,23 @@ class InstanceService:
         username = new.username
         if instance.identity_management_type == "SAML":
             if not SAML_USERNAME.fullmatch(username):
-                raise client_error(
-                    "InvalidParameterException",
+                raise InvalidParameter(
                     "For SAML instances the username can include up to 64 characters from "
                     "[a-zA-Z0-9_-.@].",
                 )
             if new.password is not None:
-                raise client_error(
-                    "InvalidParameterException", "Password is not supported for SAML instances."
-                )
+                raise InvalidParameter("Password is not supported for SAML instances.")
         elif new.password is None:
-            raise client_error(
-                "InvalidParameterException", "Password is required for CONNECT_MANAGED instances."
-            )
+            raise InvalidParameter("Password is required for CONNECT_MANAGED instances.")
         known_security = {p.profile_id for p in self._store.list_profiles(instance_id, "security")}
         for pid in new.security_profile_ids:
             if pid not in known_security:
-                raise client_error(
-                    "InvalidParameterException",
-                    f"Security profile {pid} does not exist in this instance.",
-                )
+                raise InvalidReference(ResourceKind.SECURITY_PROFILE, pid)
         known_routing = {p.profile_id for p in self._store.list_profiles(instance_id, "routing")}
         if new.routing_profile_id not in known_routing:
-            raise client_error(
-                "InvalidParameterException",
-                f"Routing profile {new.routing_profile_id} does not exist in this instance.",
-            )
+            raise InvalidReference(ResourceKind.ROUTING_PROFILE, new.routing_profile_id)
         if user_id is not None and self._store.get_connect_user(instance_id, user_id):
-            raise client_error(
-                "DuplicateResourceException", f"User with id {user_id} already exists.", 409
-            )
+            raise AlreadyExists(ResourceKind.USER, "id", user_id)
         user_id = user_id or str(uuid.uuid4())
         now = self._clock.now().timestamp()
         user = ConnectUser(
@@ -273,9 +256,7 @@ class InstanceService:
         try:
             self._store.create_connect_user(user)
         except Conflict:
-            raise client_error(
-                "DuplicateResourceException", f"User with username {username} already exists.", 409
-            ) from None
+            raise AlreadyExists(ResourceKind.USER, "username", username) from None
         return user
 
     def _user(
@@ -285,7 +266,7 @@ class InstanceService:
         instance = self.lookup(caller, instance_id)
         user = self._store.get_connect_user(instance_id, user_id)
         if user is None:
-            raise not_found(f"User not found for UserId: {user_id}")
+            raise ResourceNotFound(ResourceKind.USER, user_id)
         return instance, user
 
     def describe_user(self, caller: Principal, instance_id: str, user_id: str) -> ConnectUser:
@@ -307,7 +288,7 @@ class InstanceService:
         try:
             self._store.delete_connect_user(user.instance_id, user.user_id)
         except NotFound:
-            raise not_found(f"User not found for UserId: {user.user_id}") from None
+            raise ResourceNotFound(ResourceKind.USER, user.user_id) from None
 
     def update_identity_info(
         self, caller: Principal, instance_id: str, user_id: str, identity_info: Mapping[str, Any]

@@ -14,24 +14,20 @@ from collections.abc import Callable
 from typing import Protocol
 
 from connectfed.clock import Clock
-from connectfed.errors import ServiceError
+from connectfed.connect.errors import ConnectError
 from connectfed.store import Store
 
 
-class Throttled(ServiceError):
-    """Over the quota: Connect's ``ThrottlingException`` (429)."""
+class Throttled(ConnectError):
+    """Over the quota (Connect's ``ThrottlingException``)."""
 
-    code = "ThrottlingException"
-    status = 429
-    sender_fault = True
-
-    def __init__(self, message: str = "Rate exceeded") -> None:
-        super().__init__(message)
+    def __init__(self) -> None:
+        super().__init__("Rate exceeded")
 
 
 class Throttle(Protocol):
     def take(self, key: tuple[str, str]) -> None:
-        """Spend one request for ``key`` or raise :class:`Throttled` (429)."""
+        """Spend one request for ``key`` or raise :class:`Throttled`."""
         ...
 
 

@@ -24,7 +24,8 @@ from typing import Any
 from connectfed import arns
 from connectfed.audit.log import DISCARD, AuditLog
 from connectfed.clock import Clock
-from connectfed.errors import ServiceError, client_error
+from connectfed.errors import AwsErrorOf, ServiceError
+from connectfed.identity.errors import DurationLimit, DurationTooLong, IdentityError
 from connectfed.identity.explain import Diagnosis, Explanations, check, summarize
 from connectfed.identity.policy import (
     Decision,
@@ -137,8 +138,11 @@ class AssumeRoleWithSaml:
                     pairs.append((named_role, named_idp))
         return pairs
 
-    def assume(self, request: SamlRequest, origin: Origin | None = None) -> SamlSession:
-        """AssumeRoleWithSAML; every outcome is recorded in the audit trail."""
+    def assume(
+        self, request: SamlRequest, aws_error: AwsErrorOf, origin: Origin | None = None
+    ) -> SamlSession:
+        """AssumeRoleWithSAML; every outcome is recorded in the audit trail, a refusal under the
+        AWS error the caller is told of it (``aws_error``)."""
         verified: VerifiedAssertion | None = None
         try:
             verified, provider = self.verify(request.provider_arn, request.assertion)
@@ -155,8 +159,8 @@ class AssumeRoleWithSaml:
                 result = self.issue(
                     verified, provider, request.role_arn, request.duration_seconds, origin=origin
                 )
-        except ServiceError as exc:
-            self._audit.record(saml_event(request, verified, exc))
+        except (ServiceError, IdentityError) as exc:
+            self._audit.record(saml_event(request, verified, aws_error(exc)))
             raise
         self._audit.record(saml_event(request, verified, result=result))
         return result
@@ -288,11 +292,7 @@ class AssumeRoleWithSaml:
         if requested is not None:
             duration = int(requested)
             if duration > role_max:
-                raise client_error(
-                    "ValidationError",
-                    "The requested DurationSeconds exceeds "
-                    "the MaxSessionDuration set for this role.",
-                )
+                raise DurationTooLong(DurationLimit.ROLE_MAXIMUM)
         else:
             attribute = verified.attributes.get(SESSION_DURATION_ATTRIBUTE, ())
             duration = 3600

@@ -2,8 +2,8 @@
 
 Every method takes the calling principal, authorises ``iam:<Action>`` on the target's ARN and
 returns the stored records (:mod:`connectfed.store.records`) or :class:`OwnedPolicy`; refusals
-are :class:`~connectfed.errors.ServiceError` with IAM's codes. The AWS shapes are made in
-:mod:`connectfed.api.iam_shapes`.
+are :mod:`connectfed.identity.errors` (and :class:`~connectfed.identity.policy.MalformedPolicy`).
+The AWS shapes and error codes are made in :mod:`connectfed.api`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,20 @@ from urllib.parse import unquote
 
 from connectfed import arns
 from connectfed.clock import Clock
-from connectfed.errors import ServiceError, client_error
 from connectfed.identity import ids
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.credentials import CredentialResolver
-from connectfed.identity.policy import MalformedPolicy, PolicyKind, policy_size, validate_policy
+from connectfed.identity.errors import (
+    Entity,
+    EntityExists,
+    EntityInUse,
+    EntityNotFound,
+    PoliciesTooLarge,
+    Quota,
+    QuotaExceeded,
+    UserNameRequired,
+)
+from connectfed.identity.policy import PolicyKind, policy_size, validate_policy
 from connectfed.identity.policy.validate import (
     ROLE_POLICY_QUOTA,
     TRUST_POLICY_QUOTA,
@@ -30,22 +39,13 @@ from connectfed.store import Conflict, InUse, NotFound, Store
 from connectfed.store.records import AccessKey, IamUser, InlinePolicy, Role
 
 
-def _no_such(kind: str, name: str) -> ServiceError:
-    return client_error("NoSuchEntity", f"The {kind} with name {name} cannot be found.", 404)
-
-
 def _document(text: str, kind: PolicyKind, principal_exists: PrincipalExists | None = None) -> str:
-    """The document, validated as IAM validates one of ``kind`` (MalformedPolicyDocument)."""
+    """The document, validated as IAM validates one of ``kind`` (MalformedPolicy)."""
     # The Query API may send the document URL-encoded; IAM accepts both.
     candidate = text if text.lstrip().startswith("{") else unquote(text)
-    try:
-        validate_policy(candidate, kind, principal_exists=principal_exists)
-    except MalformedPolicy as exc:
-        raise client_error("MalformedPolicyDocument", str(exc)) from None
+    validate_policy(candidate, kind, principal_exists=principal_exists)
     if kind is PolicyKind.TRUST and policy_size(candidate) > TRUST_POLICY_QUOTA:
-        raise client_error(
-            "LimitExceeded", f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}", 409
-        )
+        raise QuotaExceeded(Quota.TRUST_POLICY_SIZE, TRUST_POLICY_QUOTA)
     return candidate
 
 
@@ -59,6 +59,14 @@ class OwnerKind(Enum):
     def title(self) -> str:
         """As in the action names: ``User``, ``Role``."""
         return self.value.title()
+
+    @property
+    def entity(self) -> Entity:
+        return Entity.USER if self is OwnerKind.USER else Entity.ROLE
+
+    @property
+    def policy_entity(self) -> Entity:
+        return Entity.USER_POLICY if self is OwnerKind.USER else Entity.ROLE_POLICY
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +114,13 @@ class IamService:
     def _user(self, account: str, name: str) -> IamUser:
         user = self._store.get_user(account, name)
         if user is None:
-            raise _no_such("user", name)
+            raise EntityNotFound(Entity.USER, name)
         return user
 
     def _role(self, account: str, name: str) -> Role:
         role = self._store.get_role(account, name)
         if role is None:
-            raise _no_such("role", name)
+            raise EntityNotFound(Entity.ROLE, name)
         return role
 
     # -- users -----------------------------------------------------------------------------------
@@ -125,9 +133,7 @@ class IamService:
         try:
             self._store.create_user(user)
         except Conflict:
-            raise client_error(
-                "EntityAlreadyExists", f"User with name {name} already exists.", 409
-            ) from None
+            raise EntityExists(Entity.USER, name) from None
         return user
 
     def get_user(self, caller: Principal, name: str | None = None) -> IamUser:
@@ -144,10 +150,7 @@ class IamService:
                         caller.arn,
                         self._clock.now().timestamp(),
                     )
-                raise client_error(
-                    "ValidationError",
-                    "Must specify userName when calling with non-User credentials",
-                )
+                raise UserNameRequired()
             name = caller.name
         user = self._user(caller.account_id, name)
         self._require(caller, "GetUser", user.arn)
@@ -166,13 +169,9 @@ class IamService:
             # Atomic in the store: refused while keys or policies remain, as on AWS.
             self._store.delete_user(caller.account_id, user.user_name)
         except InUse:
-            raise client_error(
-                "DeleteConflict",
-                "Cannot delete entity, must delete policies and access keys first.",
-                409,
-            ) from None
+            raise EntityInUse(Entity.USER, user.user_name) from None
         except NotFound:
-            raise _no_such("user", user.user_name) from None
+            raise EntityNotFound(Entity.USER, user.user_name) from None
         self._resolver.invalidate()
         self._authz.invalidate("user", user.user_id)
 
@@ -185,9 +184,7 @@ class IamService:
                 return self._user(caller.account_id, caller.name)
             if caller.is_root:
                 return None
-            raise client_error(
-                "ValidationError", "Must specify userName when calling with non-User credentials"
-            )
+            raise UserNameRequired()
         return self._user(caller.account_id, user_name)
 
     def _require_keys(self, caller: Principal, action: str, owner: IamUser | None) -> None:
@@ -206,7 +203,7 @@ class IamService:
         self._require_keys(caller, "CreateAccessKey", owner)
         existing = self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
         if len(existing) >= 2:
-            raise client_error("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2", 409)
+            raise QuotaExceeded(Quota.ACCESS_KEYS_PER_USER, 2)
         key_id, secret = fixed or (ids.long_term_access_key_id(), ids.secret_access_key())
         key = AccessKey(
             key_id,
@@ -220,11 +217,9 @@ class IamService:
         try:
             self._store.create_access_key(key)
         except NotFound:  # the user was deleted meanwhile
-            raise _no_such("user", user_name or caller.name) from None
+            raise EntityNotFound(Entity.USER, user_name or caller.name) from None
         except Conflict:  # only a fixed id can clash
-            raise client_error(
-                "EntityAlreadyExists", f"The access key {key_id} already exists.", 409
-            ) from None
+            raise EntityExists(Entity.ACCESS_KEY, key_id) from None
         return key
 
     def list_access_keys(self, caller: Principal, user_name: str | None = None) -> list[AccessKey]:
@@ -243,9 +238,7 @@ class IamService:
             or key.account_id != caller.account_id
             or key.user_id != (owner.user_id if owner else None)
         ):
-            raise client_error(
-                "NoSuchEntity", f"The Access Key with id {access_key_id} cannot be found.", 404
-            )
+            raise EntityNotFound(Entity.ACCESS_KEY, access_key_id)
         self._store.delete_access_key(key.access_key_id)
         self._resolver.invalidate()
 
@@ -277,9 +270,7 @@ class IamService:
         try:
             self._store.create_role(role)
         except Conflict:
-            raise client_error(
-                "EntityAlreadyExists", f"Role with name {name} already exists.", 409
-            ) from None
+            raise EntityExists(Entity.ROLE, name) from None
         return role
 
     def get_role(self, caller: Principal, name: str) -> Role:
@@ -300,11 +291,9 @@ class IamService:
             # Atomic in the store: refused while inline policies remain, as on AWS.
             self._store.delete_role(caller.account_id, role.role_name)
         except InUse:
-            raise client_error(
-                "DeleteConflict", "Cannot delete entity, must delete policies first.", 409
-            ) from None
+            raise EntityInUse(Entity.ROLE, role.role_name) from None
         except NotFound:
-            raise _no_such("role", role.role_name) from None
+            raise EntityNotFound(Entity.ROLE, role.role_name) from None
         # The role's sessions die with it (they are bound to its unique id).
         self._resolver.invalidate()
         self._authz.invalidate("role", role.role_id)
@@ -334,7 +323,7 @@ class IamService:
         try:
             self._store.put_policy(InlinePolicy(kind.value, owner_id, policy_name, checked))
         except NotFound:  # the owner was deleted meanwhile
-            raise _no_such(kind.value, owner_name) from None
+            raise EntityNotFound(kind.entity, owner_name) from None
         self._authz.invalidate(kind.value, owner_id)
 
     def _check_inline_quota(
@@ -349,16 +338,7 @@ class IamService:
             if p.policy_name != policy_name
         )
         if others + policy_size(document) > quota:
-            raise client_error(
-                "LimitExceeded",
-                f"Maximum policy size of {quota} bytes exceeded for {kind.value} {owner_name}",
-                409,
-            )
-
-    def _no_such_policy(self, kind: OwnerKind, policy_name: str) -> ServiceError:
-        return client_error(
-            "NoSuchEntity", f"The {kind.value} policy with name {policy_name} cannot be found.", 404
-        )
+            raise PoliciesTooLarge(kind.entity, owner_name, quota)
 
     def get_policy(
         self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str
@@ -367,7 +347,7 @@ class IamService:
         self._require(caller, f"Get{kind.title}Policy", arn)
         policy = self._store.get_policy(kind.value, owner_id, policy_name)
         if policy is None:
-            raise self._no_such_policy(kind, policy_name)
+            raise EntityNotFound(kind.policy_entity, policy_name)
         return OwnedPolicy(kind, owner_name, policy.policy_name, policy.document)
 
     def list_policies(self, caller: Principal, kind: OwnerKind, owner: str) -> list[str]:
@@ -384,5 +364,5 @@ class IamService:
         try:
             self._store.delete_policy(kind.value, owner_id, policy_name)
         except NotFound:
-            raise self._no_such_policy(kind, policy_name) from None
+            raise EntityNotFound(kind.policy_entity, policy_name) from None
         self._authz.invalidate(kind.value, owner_id)

@@ -3,6 +3,7 @@ becomes the trusted Issuer and the signing certificates are pinned. Providers ma
 private keys that decrypt encrypted assertions, and an ``AssertionEncryptionMode``
 (``Allowed``/``Required``), as IAM's CreateSAMLProvider/UpdateSAMLProvider/GetSAMLProvider
 describe them (IAM API reference; docs/compatibility.md for what AWS leaves unsaid).
+Refusals are :mod:`connectfed.identity.errors`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from connectfed import arns
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
-from connectfed.errors import ServiceError, client_error
 from connectfed.identity.authorize import Authorizer
+from connectfed.identity.errors import (
+    Entity,
+    EntityExists,
+    EntityNotFound,
+    InvalidRequest,
+    Quota,
+    QuotaExceeded,
+)
 from connectfed.identity.principal import Principal
 from connectfed.saml.assertion import VerifiedAssertion, verify_response
 from connectfed.saml.envelope import peek
@@ -81,19 +89,11 @@ class TrustedProvider:
         return self.record.arn
 
 
-def _no_such(arn: str) -> ServiceError:
-    return client_error("NoSuchEntity", f"SAMLProvider {arn} does not exist.", 404)
-
-
-def _invalid(message: str) -> ServiceError:
-    return client_error("InvalidInput", message)
-
-
 def _metadata(document: str) -> IdpMetadata:
     try:
         return parse_metadata(document)
     except InvalidMetadata as exc:
-        raise _invalid(str(exc)) from None
+        raise InvalidRequest(str(exc)) from None
 
 
 def _timestamp(moment: datetime | None) -> float | None:
@@ -104,7 +104,7 @@ def _new_key(pem: str, now: float) -> SamlPrivateKey:
     try:
         return SamlPrivateKey(key_id(load_private_key(pem)), pem.strip(), now)
     except InvalidPrivateKey as exc:
-        raise _invalid(str(exc)) from None
+        raise InvalidRequest(str(exc)) from None
 
 
 def _provider_uuid() -> str:
@@ -114,7 +114,7 @@ def _provider_uuid() -> str:
 
 def _check_encryption(mode: str | None, keys: Sequence[SamlPrivateKey]) -> None:
     if mode == EncryptionMode.REQUIRED.value and not keys:
-        raise _invalid(
+        raise InvalidRequest(
             "AssertionEncryptionMode Required needs a private key: add one with AddPrivateKey"
         )
 
@@ -218,9 +218,7 @@ class SamlProviderService:
         try:
             self._store.create_saml_provider(provider)
         except Conflict:
-            raise client_error(
-                "EntityAlreadyExists", f"SAMLProvider {name} already exists.", 409
-            ) from None
+            raise EntityExists(Entity.SAML_PROVIDER, name) from None
         self._parsed.invalidate(arn)
         return arn
 
@@ -228,7 +226,7 @@ class SamlProviderService:
         self._authz.require(caller, f"iam:{action}", arn)
         provider = self._store.get_saml_provider(arn)
         if provider is None or provider.account_id != caller.account_id:
-            raise _no_such(arn)
+            raise EntityNotFound(Entity.SAML_PROVIDER, arn)
         return provider
 
     def describe(self, caller: Principal, arn: str) -> ProviderDescription:
@@ -270,12 +268,14 @@ class SamlProviderService:
     def update(self, caller: Principal, arn: str, change: ProviderChange) -> str:
         provider = self._get(caller, "UpdateSAMLProvider", arn)
         if change == ProviderChange():
-            raise _invalid(
+            raise InvalidRequest(
                 "Specify SAMLMetadataDocument, AssertionEncryptionMode, "
                 "AddPrivateKey or RemovePrivateKey"
             )
         if change.add_private_key is not None and change.remove_private_key is not None:
-            raise _invalid("Add the new private key and remove the old one in separate requests")
+            raise InvalidRequest(
+                "Add the new private key and remove the old one in separate requests"
+            )
         metadata = _metadata(change.document) if change.document is not None else None
         now = self._clock.now().timestamp()
         added = (
@@ -286,17 +286,13 @@ class SamlProviderService:
             keys = current.private_keys
             if added is not None:
                 if any(k.key_id == added.key_id for k in keys):
-                    raise _invalid(f"The private key {added.key_id} is already added")
+                    raise InvalidRequest(f"The private key {added.key_id} is already added")
                 if len(keys) >= MAX_PRIVATE_KEYS:
-                    raise client_error(
-                        "LimitExceeded",
-                        f"Cannot exceed quota for PrivateKeysPerSAMLProvider: {MAX_PRIVATE_KEYS}",
-                        409,
-                    )
+                    raise QuotaExceeded(Quota.PRIVATE_KEYS_PER_PROVIDER, MAX_PRIVATE_KEYS)
                 keys = (*keys, added)
             if change.remove_private_key is not None:
                 if not any(k.key_id == change.remove_private_key for k in keys):
-                    raise _invalid(
+                    raise InvalidRequest(
                         f"The private key {change.remove_private_key} does not "
                         "exist for this SAML provider"
                     )
@@ -320,7 +316,7 @@ class SamlProviderService:
         try:
             self._store.update_saml_provider(provider.arn, apply)
         except NotFound:
-            raise _no_such(provider.arn) from None
+            raise EntityNotFound(Entity.SAML_PROVIDER, provider.arn) from None
         self._parsed.invalidate(provider.arn)
         return provider.arn
 
@@ -329,5 +325,5 @@ class SamlProviderService:
         try:
             self._store.delete_saml_provider(provider.arn)
         except NotFound:
-            raise _no_such(provider.arn) from None
+            raise EntityNotFound(Entity.SAML_PROVIDER, provider.arn) from None
         self._parsed.invalidate(provider.arn)

@@ -15,7 +15,8 @@ The request context is exactly the ``ContextEntries``: nothing is filled in from
 (a simulated principal has no session, source IP or time of its own), so a key a policy needs
 and the entries lack shows in ``MissingContextValues``. What connectfed cannot simulate —
 resource-based policies, SCPs, policy exclusions, EC2 resource handling options — is refused
-with ``InvalidInput`` rather than silently ignored (docs/compatibility.md).
+with :class:`~connectfed.identity.errors.InvalidRequest` (IAM's ``InvalidInput``) rather than
+silently ignored (docs/compatibility.md).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from connectfed.errors import ServiceError, client_error
 from connectfed.identity.authorize import DENY_ALL, Authorizer
+from connectfed.identity.errors import Entity, EntityNotFound, InvalidRequest
 from connectfed.identity.explain import DECISION_WORDS
 from connectfed.identity.policy import (
     Decision,
@@ -69,15 +70,11 @@ UNSUPPORTED = {
 }
 
 
-def invalid_input(message: str) -> ServiceError:
-    return client_error("InvalidInput", message)
-
-
 def refuse_unsupported(present: Sequence[str]) -> None:
-    """InvalidInput naming the first parameter in ``present`` this simulator cannot honour."""
+    """InvalidRequest naming the first parameter in ``present`` this simulator cannot honour."""
     for name in present:
         if name in UNSUPPORTED:
-            raise invalid_input(f"connectfed does not simulate {name}: {UNSUPPORTED[name]}.")
+            raise InvalidRequest(f"connectfed does not simulate {name}: {UNSUPPORTED[name]}.")
 
 
 class SourceType(enum.Enum):
@@ -145,7 +142,7 @@ def _context(entries: Sequence[ContextEntry]) -> dict[str, ContextValue]:
         reader = _READERS.get(kind)
         for value in entry.values:
             if reader is not None and reader(value) is None:
-                raise invalid_input(
+                raise InvalidRequest(
                     f"Context key {entry.key} has a value {value!r} that is not a valid {kind}."
                 )
         many = entry.type.endswith("List") or len(entry.values) != 1
@@ -220,7 +217,7 @@ def _inputs(texts: Sequence[str], label: str) -> list[PolicySource]:
         try:
             document = validate_policy(text, PolicyKind.IDENTITY)
         except MalformedPolicy as exc:
-            raise invalid_input(f"{label}.{number}: {exc}") from None
+            raise InvalidRequest(f"{label}.{number}: {exc}") from None
         sources.append(PolicySource(f"{label}.{number}", SourceType.NONE, document, text))
     return sources
 
@@ -245,12 +242,12 @@ class PolicySimulator:
     def _principal_sources(self, caller: Principal, arn: str) -> list[PolicySource]:
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or "/" not in parts[5]:
-            raise invalid_input(f"Invalid ARN: {arn}")
+            raise InvalidRequest(f"Invalid ARN: {arn}")
         kind, _, path_name = parts[5].partition("/")
         name = path_name.rsplit("/", 1)[-1]
         if kind not in ("user", "role", "group"):
-            raise invalid_input(f"PolicySourceArn must name a user, group or role: {arn}")
-        missing = client_error("NoSuchEntity", f"The {kind} with name {name} cannot be found.", 404)
+            raise InvalidRequest(f"PolicySourceArn must name a user, group or role: {arn}")
+        missing = EntityNotFound(Entity(kind), name)
         if parts[4] != caller.account_id:
             raise missing
         if kind == "user":
@@ -287,7 +284,7 @@ class PolicySimulator:
         self._authz.require(caller, "iam:SimulateCustomPolicy", "*")
         for action in simulation.actions:
             if "*" in action or "?" in action:
-                raise invalid_input(
+                raise InvalidRequest(
                     f"Action {action} contains a wildcard; SimulateCustomPolicy "
                     "does not support wildcards in action names."
                 )
@@ -301,12 +298,12 @@ class PolicySimulator:
         self, identity: list[PolicySource], boundary: list[PolicySource], simulation: Simulation
     ) -> list[ActionResult]:
         if len(boundary) > 1:
-            raise invalid_input("Only one permissions boundary policy may be simulated.")
+            raise InvalidRequest("Only one permissions boundary policy may be simulated.")
         context = _context(simulation.context)
         results = []
         for action in simulation.actions:
             if ":" not in action:
-                raise invalid_input(
+                raise InvalidRequest(
                     f"Action {action} must be prefaced by a service, such as iam:CreateUser."
                 )
             outcomes = [

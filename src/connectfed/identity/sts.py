@@ -9,6 +9,8 @@ conditions. A statement naming the caller whose condition fails (a wrong ``sts:E
 say) exempts nothing. Root may not assume roles.
 
 A session policy (the ``Policy`` parameter) is validated as IAM validates an identity policy.
+Refusals are :class:`~connectfed.errors.AccessDenied` (the caller may not have the role),
+:class:`~connectfed.identity.policy.MalformedPolicy` and :mod:`connectfed.identity.errors`.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any
 
 from connectfed import arns
 from connectfed.clock import Clock
-from connectfed.errors import AccessDenied, ServiceError, client_error
+from connectfed.errors import AccessDenied, ServiceError
 from connectfed.identity import ids
 from connectfed.identity.authorize import Authorizer, principal_context
 from connectfed.identity.credentials import token_digest
+from connectfed.identity.errors import DurationLimit, DurationTooLong, InvalidRoleArn
 from connectfed.identity.explain import Diagnosis, check, summarize
 from connectfed.identity.policy import (
     Decision,
@@ -148,17 +151,14 @@ class StsService:
             )
         target = arns.role_of(role_arn)
         if target is None:
-            raise client_error("ValidationError", f"{role_arn} is invalid")
+            raise InvalidRoleArn(role_arn)
         account, name = target
         role = self._store.get_role(account, name)
         if role is None or role.arn != role_arn:
             raise diagnosis.failed("role", f"no role {role_arn} exists", denied)
         diagnosis.passed("role", f"role {role.arn} ({role.role_id})")
         if request.policy is not None:
-            try:
-                validate_policy(request.policy, PolicyKind.SESSION)
-            except MalformedPolicy as exc:
-                raise client_error("MalformedPolicyDocument", str(exc)) from None
+            validate_policy(request.policy, PolicyKind.SESSION)
         request_keys = {"sts:RoleSessionName": session_name}
         if request.external_id is not None:
             request_keys["sts:ExternalId"] = request.external_id
@@ -178,16 +178,9 @@ class StsService:
             raise diagnosis.failed("authorize", summarize(evaluation), denied, evaluation)
         duration = request.duration_seconds
         if caller.is_temporary and duration > ROLE_CHAINING_MAX:
-            raise client_error(
-                "ValidationError",
-                "The requested DurationSeconds exceeds the 1 hour session limit for roles "
-                "assumed by role chaining.",
-            )
+            raise DurationTooLong(DurationLimit.ROLE_CHAINING)
         if duration > role.max_session_duration:
-            raise client_error(
-                "ValidationError",
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-            )
+            raise DurationTooLong(DurationLimit.ROLE_MAXIMUM)
         return self.issue_session(role, session_name, duration, source="AssumeRole")
 
     def issue_session(

@@ -27,8 +27,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from connectfed import arns
-from connectfed.connect.agent_values import AgentDataError
-from connectfed.errors import ServiceError
+from connectfed.api.errors import REFUSALS, aws_error
 from connectfed.identity.iam import OwnerKind
 from connectfed.identity.principal import Principal
 from connectfed.identity.providers import ProviderChange
@@ -76,12 +75,14 @@ class Run:
 
     @contextmanager
     def at(self, where: Where) -> Iterator[None]:
-        """Errors of the services, as errors of the entry declared at ``where``."""
+        """Errors of the services (as the API would answer them), as errors of the entry
+        declared at ``where``."""
         try:
             yield
-        except ServiceError as exc:
-            raise WorldInvalid([SeedError(where, f"{exc.code}: {exc.message}")]) from None
-        except (AgentDataError, UnknownPlaceholder) as exc:
+        except REFUSALS as exc:
+            error = aws_error(exc)
+            raise WorldInvalid([SeedError(where, f"{error.code}: {error.message}")]) from None
+        except UnknownPlaceholder as exc:
             raise WorldInvalid([SeedError(where, str(exc))]) from None
 
     def refuse(self, where: Where, message: str) -> None:

@@ -24,13 +24,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from connectfed.api.errors import aws_error
 from connectfed.audit.log import DISCARD, AuditLog
 from connectfed.clock import Clock
+from connectfed.connect.errors import ConnectError
 from connectfed.connect.federation import ConnectUserNotFound, FederationService, RoleAlreadyBound
 from connectfed.connect.instances import InstanceService
 from connectfed.errors import ServiceError
 from connectfed.identity.assume_saml import AssumeRoleWithSaml
 from connectfed.identity.credentials import CredentialResolver
+from connectfed.identity.errors import IdentityError
 from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.saml_audit import console_login_event
@@ -286,12 +289,13 @@ class BrowserSignin:
             issued = self._assume.issue(
                 verified, trusted.record, role_arn, origin=Origin(request_id=request_id)
             )
-        except ServiceError as exc:
+        except (ServiceError, IdentityError) as exc:
+            error = aws_error(exc)
             return refused(
-                403 if exc.status == 403 else 400,
+                403 if error.status == 403 else 400,
                 "Access denied",
-                exc.message,
-                refusal_reason(exc),
+                error.message,
+                refusal_reason(error),
                 self.explain_url(request_id),
             )
         key_id = issued.session.credentials.access_key_id
@@ -355,25 +359,26 @@ class BrowserSignin:
 
     def federate(self, principal: Principal, instance_id: str, destination: str) -> Outcome:
         try:
-            result = self._federation.federate(principal, instance_id)
+            result = self._federation.federate(principal, instance_id, aws_error)
         except RoleAlreadyBound as exc:
             return _already_bound(exc, principal)
-        except ServiceError as exc:
+        except ConnectUserNotFound:
+            return _error(
+                403,
+                "Access denied",
+                f"User {principal.session_name} has not been onboarded to this application.",
+                self.explain_url(principal.origin.request_id),
+                hints=[
+                    f"The role session name (`{principal.session_name}`) must "
+                    "be the username of a Connect user of this instance: an "
+                    "administrator can create one with `aws connect "
+                    "create-user`."
+                ],
+            )
+        except (ServiceError, ConnectError) as exc:
             why = self.explain_url(principal.origin.request_id)
-            if isinstance(exc, ConnectUserNotFound):
-                return _error(
-                    403,
-                    "Access denied",
-                    f"User {principal.session_name} has not been onboarded to this application.",
-                    why,
-                    hints=[
-                        f"The role session name (`{principal.session_name}`) must "
-                        "be the username of a Connect user of this instance: an "
-                        "administrator can create one with `aws connect "
-                        "create-user`."
-                    ],
-                )
-            if exc.status == 403:
+            error = aws_error(exc)
+            if error.status == 403:
                 return _error(
                     403,
                     "Access denied",
@@ -382,7 +387,7 @@ class BrowserSignin:
                     why,
                     hints=["An administrator can allow it with a policy on the session's role."],
                 )
-            return _error(exc.status, "Sign-in failed", exc.message, why)
+            return _error(error.status, "Sign-in failed", error.message, why)
         location = f"{result.sign_in_url}&destination={quote(destination, safe='')}"
         return Outcome(303, location=location)
 
