@@ -32,6 +32,7 @@ from connectfed.identity.errors import (
     UserNameRequired,
 )
 from connectfed.identity.policy import MalformedPolicy
+from connectfed.identity.saml_refusal import SamlExpired, SamlRefusal
 
 ARN = "arn:aws:iam::111122223333:saml-provider/Okta"
 
@@ -133,6 +134,18 @@ def test_every_domain_exception_has_an_aws_error(kind: type[Exception]) -> None:
             400,
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed "
             "by role chaining.",
+        ),
+        (
+            SamlRefusal("The SAML assertion has already been used", "replayed"),
+            "InvalidIdentityToken",
+            400,
+            "The SAML assertion has already been used",
+        ),
+        (
+            SamlExpired("The SAML session has ended (SessionNotOnOrAfter)", "session_ended"),
+            "ExpiredTokenException",
+            400,
+            "The SAML session has ended (SessionNotOnOrAfter)",
         ),
         (
             ResourceNotFound(ResourceKind.INSTANCE, "i-1"),

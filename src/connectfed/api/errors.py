@@ -8,8 +8,7 @@ routes, declared worlds and the flows that record the error a caller got (GetFed
 and AssumeRoleWithSAML's audit events and explanations) call :func:`aws_error`.
 
 A :class:`~connectfed.errors.ServiceError` passes as it is: the authentication layer's errors
-and policy denials (``AccessDenied``) are the same for every operation and stay ServiceErrors,
-as do STS's SAML refusals (:mod:`connectfed.identity.saml_refusal`).
+and policy denials (``AccessDenied``) are the same for every operation and stay ServiceErrors.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from connectfed.connect.throttle import Throttled
 from connectfed.errors import ServiceError
 from connectfed.identity import errors as identity
 from connectfed.identity.policy import MalformedPolicy
+from connectfed.identity.saml_refusal import SamlExpired, SamlRefusal
 from connectfed.wire import registry
 from connectfed.wire.registry import Handler, Params, RequestContext
 
@@ -40,6 +40,8 @@ _CODES: dict[type[Exception], tuple[str, int]] = {
     identity.UserNameRequired: ("ValidationError", 400),
     identity.InvalidRoleArn: ("ValidationError", 400),
     identity.DurationTooLong: ("ValidationError", 400),
+    SamlRefusal: ("InvalidIdentityToken", 400),
+    SamlExpired: ("ExpiredTokenException", 400),
     # Amazon Connect
     connect.ResourceNotFound: ("ResourceNotFoundException", 404),
     connect.AlreadyExists: ("DuplicateResourceException", 409),

@@ -39,8 +39,8 @@ from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.saml_audit import saml_event
 from connectfed.identity.saml_refusal import (
     SamlDenied,
+    SamlExpired,
     SamlRefusal,
-    invalid_token,
     not_authorized,
     refusal_reason,
 )
@@ -63,8 +63,8 @@ log = logging.getLogger("connectfed.saml")
 __all__ = [
     "AssumeRoleWithSaml",
     "SamlDenied",
+    "SamlExpired",
     "SamlRefusal",
-    "invalid_token",
     "not_authorized",
     "refusal_reason",
 ]
@@ -100,10 +100,10 @@ class AssumeRoleWithSaml:
         try:
             document = base64.b64decode(encoded.strip(), validate=True)
         except (binascii.Error, ValueError):
-            raise invalid_token("Invalid base64 SAMLResponse", "not_base64") from None
+            raise SamlRefusal("Invalid base64 SAMLResponse", "not_base64") from None
         trusted = self._providers.trusted(provider_arn)
         if trusted is None:
-            raise invalid_token(
+            raise SamlRefusal(
                 f"The SAML provider {provider_arn} does not exist", "unknown_provider"
             )
         try:
@@ -117,8 +117,8 @@ class AssumeRoleWithSaml:
                 exc.detail or exc,
             )
             if exc.reason == "expired":
-                raise SamlRefusal(str(exc), "expired", "ExpiredTokenException") from None
-            raise invalid_token(str(exc), exc.reason) from None
+                raise SamlExpired(str(exc), "expired") from None
+            raise SamlRefusal(str(exc), exc.reason) from None
         return verified, trusted.record
 
     def remember(self, verified: VerifiedAssertion) -> bool:
@@ -160,14 +160,14 @@ class AssumeRoleWithSaml:
                     verified, provider, request.role_arn, request.duration_seconds, origin=origin
                 )
         except (ServiceError, IdentityError) as exc:
-            self._audit.record(saml_event(request, verified, aws_error(exc)))
+            self._audit.record(saml_event(request, verified, aws_error(exc), refusal_reason(exc)))
             raise
         self._audit.record(saml_event(request, verified, result=result))
         return result
 
     def _spend(self, verified: VerifiedAssertion) -> None:
         if not self.remember(verified):
-            raise invalid_token("The SAML assertion has already been used", "replayed")
+            raise SamlRefusal("The SAML assertion has already been used", "replayed")
 
     def issue(
         self,
@@ -219,20 +219,18 @@ class AssumeRoleWithSaml:
             )
         names = verified.attributes.get(SESSION_NAME_ATTRIBUTE, ())
         if not names:
-            raise invalid_token("RoleSessionName is required in AuthnResponse", "session_name")
+            raise SamlRefusal("RoleSessionName is required in AuthnResponse", "session_name")
         session_name = names[0]
         if len(names) != 1 or not NAME_PATTERN.fullmatch(session_name):
-            raise invalid_token(
+            raise SamlRefusal(
                 "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}",
                 "session_name",
             )
         source = verified.attributes.get(SOURCE_IDENTITY_ATTRIBUTE, ())
         if source and (not NAME_PATTERN.fullmatch(source[0]) or source[0].startswith("aws:")):
-            raise invalid_token("SourceIdentity in AuthnResponse is not valid", "source_identity")
+            raise SamlRefusal("SourceIdentity in AuthnResponse is not valid", "source_identity")
         if sum(1 for name in verified.attributes if name.startswith(TAG_ATTRIBUTE_PREFIX)) > 50:
-            raise invalid_token(
-                "The number of session tags exceeds the limit of 50", "session_tags"
-            )
+            raise SamlRefusal("The number of session tags exceeds the limit of 50", "session_tags")
         target = arns.role_of(role_arn)
         role = self._store.get_role(*target) if target else None
         if role is None or role.arn != role_arn:
@@ -300,11 +298,11 @@ class AssumeRoleWithSaml:
                 try:
                     duration = int(attribute[0])
                 except ValueError:
-                    raise invalid_token(
+                    raise SamlRefusal(
                         "SessionDuration must be an integer", "session_duration"
                     ) from None
                 if not 900 <= duration <= 43200:
-                    raise invalid_token(
+                    raise SamlRefusal(
                         "SessionDuration must be between 900 and 43200", "session_duration"
                     )
             duration = min(duration, role_max)
@@ -312,11 +310,7 @@ class AssumeRoleWithSaml:
             remaining = int((verified.session_not_on_or_after - self._clock.now()).total_seconds())
             duration = min(duration, remaining)
         if duration < 1:
-            raise SamlRefusal(
-                "The SAML session has ended (SessionNotOnOrAfter)",
-                "session_ended",
-                "ExpiredTokenException",
-            )
+            raise SamlExpired("The SAML session has ended (SessionNotOnOrAfter)", "session_ended")
         return duration
 
     @staticmethod

@@ -2,10 +2,11 @@
 
 Each exception carries the data of the refusal (which entity, which quota...) and says it in
 AWS's words (its ``str()``, the message the caller gets); :mod:`connectfed.api.errors` gives
-each its AWS error code and HTTP status. :class:`~connectfed.identity.policy.MalformedPolicy`
-(a document IAM refuses) is the policy package's own. Not here, and still
+each its AWS error code and HTTP status. Beside their concepts: a document IAM refuses
+(:class:`~connectfed.identity.policy.MalformedPolicy`), a SAML assertion STS refuses
+(:mod:`connectfed.identity.saml_refusal`). Not domain exceptions, and still
 :class:`~connectfed.errors.ServiceError`: denials by policy (``AccessDenied``, from
-:mod:`connectfed.identity.authorize`), and the authentication layer's errors, which are the same
+:mod:`connectfed.identity.authorize`) and the authentication layer's errors, which are the same
 for every operation.
 """
 

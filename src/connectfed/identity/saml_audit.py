@@ -2,7 +2,7 @@
 sign-in (CloudTrail's ``ConsoleLogin``, event type ``AwsConsoleSignIn``).
 
 A refused assertion is recorded with the error the caller got and, in
-``additionalEventData.SAMLRejectionReason``, why (:func:`refusal_reason`). Nothing an unverified
+``additionalEventData.SAMLRejectionReason``, why (the refusal's ``reason``). Nothing an unverified
 assertion claims is recorded: the subject appears only once the signature was verified. The
 assertion itself never appears (CloudTrail does not log ``SAMLAssertion`` either).
 """
@@ -21,7 +21,6 @@ from connectfed.audit.events import (
 )
 from connectfed.errors import ServiceError
 from connectfed.identity.principal import Principal
-from connectfed.identity.saml_refusal import refusal_reason
 from connectfed.identity.sts_values import SamlRequest, SamlSession
 from connectfed.saml.assertion import VerifiedAssertion
 
@@ -39,9 +38,12 @@ def saml_event(
     request: SamlRequest,
     verified: VerifiedAssertion | None,
     error: ServiceError | None = None,
+    rejection: str | None = None,
     result: SamlSession | None = None,
 ) -> AuditEvent:
-    """The AssumeRoleWithSAML event of one call: failed with ``error`` or issued ``result``."""
+    """The AssumeRoleWithSAML event of one call: failed with ``error`` (the AWS error the
+    caller got; ``rejection`` the SAML rejection reason, when that was why) or issued
+    ``result``."""
     role_arn, provider_arn = request.role_arn, request.provider_arn
     account = arns.account_of(provider_arn) or arns.account_of(role_arn)
     subject = verified.name_id if verified is not None else None
@@ -80,7 +82,7 @@ def saml_event(
         failure=None if error is None else Failure(error.code, error.message),
         parameters=parameters,
         response=response,
-        saml_rejection=None if error is None else refusal_reason(error),
+        saml_rejection=rejection,
     )
 
 

@@ -295,7 +295,7 @@ class BrowserSignin:
                 403 if error.status == 403 else 400,
                 "Access denied",
                 error.message,
-                refusal_reason(error),
+                refusal_reason(exc),
                 self.explain_url(request_id),
             )
         key_id = issued.session.credentials.access_key_id
