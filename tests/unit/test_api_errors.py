@@ -7,6 +7,7 @@ import pytest
 
 import connectfed.api  # noqa: F401  (every module defining domain exceptions)
 from connectfed.api.errors import DOMAIN_ERRORS, aws_error
+from connectfed.audit.history import LookupRefused
 from connectfed.connect.errors import (
     AlreadyExists,
     ConnectError,
@@ -46,7 +47,12 @@ def _all_subclasses(root: type[Exception]) -> set[type[Exception]]:
 
 @pytest.mark.parametrize(
     "kind",
-    sorted(_all_subclasses(IdentityError) | _all_subclasses(ConnectError), key=str),
+    sorted(
+        _all_subclasses(IdentityError)
+        | _all_subclasses(ConnectError)
+        | _all_subclasses(LookupRefused),
+        key=str,
+    ),
     ids=lambda k: k.__name__,
 )
 def test_every_domain_exception_has_an_aws_error(kind: type[Exception]) -> None:

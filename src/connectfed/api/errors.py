@@ -1,11 +1,12 @@
 """Domain exceptions as AWS errors: the one table of their error codes and HTTP statuses.
 
 Domain services refuse with exceptions in their own terms (:mod:`connectfed.identity.errors`,
-:mod:`connectfed.connect.errors`, …) whose ``str()`` is the message the caller gets; this table
-gives each the AWS code and status it is answered with (every one a sender fault). Handlers are
-registered with :func:`operation`, which applies the table to every operation; the browser's
-routes, declared worlds and the flows that record the error a caller got (GetFederationToken's
-and AssumeRoleWithSAML's audit events and explanations) call :func:`aws_error`.
+:mod:`connectfed.connect.errors`, :mod:`connectfed.audit.history`, …) whose ``str()`` is the
+message the caller gets; this table gives each the AWS code and status it is answered with
+(every one a sender fault). Handlers are registered with :func:`operation`, which applies the
+table to every operation; the browser's routes, declared worlds and the flows that record the
+error a caller got (GetFederationToken's and AssumeRoleWithSAML's audit events and
+explanations) call :func:`aws_error`.
 
 A :class:`~connectfed.errors.ServiceError` passes as it is: the authentication layer's errors
 and policy denials (``AccessDenied``) are the same for every operation and stay ServiceErrors.
@@ -17,6 +18,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from connectfed.audit import history
 from connectfed.connect import errors as connect
 from connectfed.connect.federation import ConnectUserNotFound, RoleAlreadyBound
 from connectfed.connect.throttle import Throttled
@@ -51,6 +53,11 @@ _CODES: dict[type[Exception], tuple[str, int]] = {
     Throttled: ("ThrottlingException", 429),
     ConnectUserNotFound: ("UserNotFoundException", 404),
     RoleAlreadyBound: ("DuplicateResourceException", 409),
+    # CloudTrail
+    history.InvalidTimeRange: ("InvalidTimeRangeException", 400),
+    history.InvalidMaxResults: ("InvalidMaxResultsException", 400),
+    history.InvalidLookupAttributes: ("InvalidLookupAttributesException", 400),
+    history.InvalidNextToken: ("InvalidNextTokenException", 400),
 }
 DOMAIN_ERRORS = tuple(_CODES)
 # Every refusal :func:`aws_error` tells: the domain's, and ServiceErrors as they are.

@@ -2,12 +2,13 @@
 "LookupEvents").
 
 Rules kept from the API: at most one lookup attribute; ``ReadOnly`` takes ``true`` or
-``false``; a start time after the end time is ``InvalidTimeRangeException``; both ends are
-inclusive; 1 to 50 results a page (default 50), newest first; a ``NextToken`` is only valid with
-the parameters it was issued for (``InvalidNextTokenException`` otherwise); ``EventCategory
-insight`` finds nothing (there are no Insights events here). Authorisation: the action
-``cloudtrail:LookupEvents`` on resource ``*`` (it supports no resource-level permissions). A
-caller sees its own account's events.
+``false``; a start time after the end time is refused; both ends are inclusive; 1 to 50 results
+a page (default 50), newest first; a ``NextToken`` is only valid with the parameters it was
+issued for; ``EventCategory insight`` finds nothing (there are no Insights events here).
+Authorisation: the action ``cloudtrail:LookupEvents`` on resource ``*`` (it supports no
+resource-level permissions). A caller sees its own account's events. Refusals are the
+:class:`LookupRefused` exceptions below, in CloudTrail's words; :mod:`connectfed.api.errors`
+gives each its code.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectfed.errors import ServiceError, client_error
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.principal import Principal
 from connectfed.store import Store
@@ -46,11 +46,29 @@ class LookupPage:
     next_token: str | None
 
 
-def _invalid_token() -> ServiceError:
-    return client_error(
-        "InvalidNextTokenException",
-        "Invalid NextToken: it is malformed or was issued for other lookup parameters.",
-    )
+class LookupRefused(Exception):
+    """The root of LookupEvents' refusals."""
+
+
+class InvalidTimeRange(LookupRefused):
+    def __init__(self) -> None:
+        super().__init__("The start time must not be after the end time.")
+
+
+class InvalidMaxResults(LookupRefused):
+    def __init__(self) -> None:
+        super().__init__("MaxResults must be between 1 and 50.")
+
+
+class InvalidLookupAttributes(LookupRefused):
+    """``reason`` says what is wrong with the lookup attributes."""
+
+
+class InvalidNextToken(LookupRefused):
+    def __init__(self) -> None:
+        super().__init__(
+            "Invalid NextToken: it is malformed or was issued for other lookup parameters."
+        )
 
 
 class AuditHistory:
@@ -68,12 +86,10 @@ class AuditHistory:
         self._authz.require(caller, ACTION, "*")
         attribute = _attribute(request.attributes)
         if request.start and request.end and request.start > request.end:
-            raise client_error(
-                "InvalidTimeRangeException", "The start time must not be after the end time."
-            )
+            raise InvalidTimeRange()
         limit = request.max_results or DEFAULT_RESULTS
         if not 1 <= limit <= 50:
-            raise client_error("InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
+            raise InvalidMaxResults()
         fingerprint = _fingerprint(attribute, request)
         cursor = (
             None if request.next_token is None else _read_token(request.next_token, fingerprint)
@@ -101,20 +117,14 @@ def _attribute(attributes: tuple[tuple[str, str], ...]) -> tuple[AuditAttribute,
     if not attributes:
         return None
     if len(attributes) > 1:
-        raise client_error(
-            "InvalidLookupAttributesException", "You can specify only one lookup attribute."
-        )
+        raise InvalidLookupAttributes("You can specify only one lookup attribute.")
     key, value = attributes[0]
     try:
         known = AuditAttribute(key)
     except ValueError:
-        raise client_error(
-            "InvalidLookupAttributesException", f"Invalid attribute key: {key}"
-        ) from None
+        raise InvalidLookupAttributes(f"Invalid attribute key: {key}") from None
     if known is AuditAttribute.READ_ONLY and value not in ("true", "false"):
-        raise client_error(
-            "InvalidLookupAttributesException", "The value of ReadOnly must be true or false."
-        )
+        raise InvalidLookupAttributes("The value of ReadOnly must be true or false.")
     return known, value
 
 
@@ -141,12 +151,12 @@ def _read_token(token: str, fingerprint: str) -> AuditCursor:
         data = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
         position, event_id, issued_for = data["p"], data["i"], data["q"]
     except (ValueError, UnicodeError, binascii.Error, KeyError, TypeError):
-        raise _invalid_token() from None
+        raise InvalidNextToken() from None
     if (
         issued_for != fingerprint
         or not isinstance(event_id, str)
         or isinstance(position, bool)
         or not isinstance(position, int | float)
     ):
-        raise _invalid_token()
+        raise InvalidNextToken()
     return AuditCursor(float(position), event_id)
