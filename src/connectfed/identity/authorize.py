@@ -7,6 +7,11 @@ assumed-role sessions by their role's. The request context carries the global ke
 :meth:`Authorizer.decide` is the hot path: cached documents, untraced evaluation. Only when
 :meth:`Authorizer.require` denies does it evaluate again with the tracer (:meth:`explain`) and
 record the explanation under the request's id (:mod:`connectfed.identity.explain`).
+
+A denial is :class:`~connectfed.errors.AccessDenied`, a :class:`~connectfed.errors.ServiceError`
+raised here directly rather than a domain exception mapped by :mod:`connectfed.api.errors`: it
+cuts across every operation of every service, and the wire spells its code per protocol
+(``AccessDeniedException`` / ``AccessDenied``).
 """
 
 from __future__ import annotations
