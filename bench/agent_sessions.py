@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from connectfed.api.errors import aws_error
 from connectfed.app import build_services
 from connectfed.demo import demo_caller, ensure_demo
 from connectfed.settings import Settings
@@ -38,7 +37,7 @@ def run(url: str, calls: int) -> None:
     caller = demo_caller(services, demo)
     creds = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
     session = services.resolver.principal_of_session(creds.access_key_id)
-    token = services.federation.federate(session, demo.instance_id, aws_error).access.token
+    token = services.federation.federate(session, demo.instance_id).access.token
     base = _per_call(lambda: services.store.get_instance(demo.instance_id), calls)
     verify = _per_call(lambda: services.tokens.verify(token, TokenKind.ACCESS), calls)
     auth = _per_call(lambda: services.agent_sessions.authenticate(token), calls)

@@ -25,6 +25,7 @@ from connectfed.admin.access import AdminAccess
 from connectfed.admin.bundle import Admin, build_admin
 from connectfed.admin.edge import admin_middleware
 from connectfed.api.cti import authenticator
+from connectfed.api.errors import aws_error
 from connectfed.audit.history import AuditHistory
 from connectfed.audit.trail import AuditTrail
 from connectfed.auth.verify import (
@@ -240,7 +241,7 @@ def build_services(
     )
     agent_sessions = AgentSessions(store, clock, tokens, settings, audit=audit)
     federation = FederationService(
-        store, clock, authz, instances, agent_sessions, settings, audit=audit
+        store, clock, authz, instances, agent_sessions, settings, aws_error, audit=audit
     )
     assume_saml = AssumeRoleWithSaml(
         store,
@@ -248,6 +249,7 @@ def build_services(
         sts,
         providers,
         single_use=settings.saml_single_use,
+        aws_error=aws_error,
         skew_seconds=settings.clock_skew_seconds,
         explanations=explanations,
         audit=audit,

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from connectfed.api.errors import aws_error
 from connectfed.app import Services, build_services
 from connectfed.clock import FixedClock
 from connectfed.connect.federation import FederationToken
@@ -35,7 +34,7 @@ class Setup:
             caller, demo.role_arn, agent, duration_seconds=duration
         ).credentials
         session = self.services.resolver.principal_of_session(creds.access_key_id)
-        return self.services.federation.federate(session, demo.instance_id, aws_error)
+        return self.services.federation.federate(session, demo.instance_id)
 
 
 def _setup(tmp_path: Path, **settings: Any) -> Setup:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from connectfed.api.errors import aws_error
 from connectfed.app import ConnectfedApp, build_services
 from connectfed.clock import FixedClock
 from connectfed.demo import demo_caller, ensure_demo
@@ -37,7 +36,7 @@ def _app(tmp_path: Path, clock: FixedClock, **settings: object) -> tuple[Connect
     caller = demo_caller(services, demo)
     session = services.sts.assume_role(caller, demo.role_arn, "agent1").credentials
     agent = services.resolver.principal_of_session(session.access_key_id)
-    token = services.federation.federate(agent, demo.instance_id, aws_error)
+    token = services.federation.federate(agent, demo.instance_id)
     return app, demo.instance_id, token.access.token
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from connectfed import arns
-from connectfed.api.errors import aws_error
 from connectfed.connect.errors import (
     InvalidParameter,
     InvalidRequest,
@@ -144,7 +143,7 @@ def test_federation_answers_a_federation_token(world: Domain) -> None:
         "federate",
         json.dumps(allow),
     )
-    token = world.services.federation.federate(session, instance.instance_id, aws_error)
+    token = world.services.federation.federate(session, instance.instance_id)
     assert (token.user_arn, token.user_id) == (user.arn, user.user_id)
     assert token.sign_in_url.startswith(
         f"{world.services.settings.public_url}/connect/{instance.instance_id}/auth/sign-in?code="
@@ -159,4 +158,4 @@ def test_federation_answers_a_federation_token(world: Domain) -> None:
         json.dumps(allow),
     )
     with pytest.raises(ConnectUserNotFound):
-        world.services.federation.federate(stranger, instance.instance_id, aws_error)
+        world.services.federation.federate(stranger, instance.instance_id)

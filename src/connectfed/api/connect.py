@@ -7,7 +7,7 @@ from typing import Any
 
 from connectfed.api import connect_shapes as shapes
 from connectfed.api.context import services
-from connectfed.api.errors import aws_error, operation
+from connectfed.api.errors import operation
 from connectfed.api.paging import next_token, page_request
 from connectfed.connect.instances import InstanceService, ProfileKind
 from connectfed.wire.registry import Params, RequestContext
@@ -23,7 +23,7 @@ def region(ctx: RequestContext) -> str:
 
 @operation("connect", "GetFederationToken")
 def get_federation_token(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    token = services(ctx).federation.federate(ctx.principal, params["InstanceId"], aws_error)
+    token = services(ctx).federation.federate(ctx.principal, params["InstanceId"])
     return shapes.federation_token(token)
 
 

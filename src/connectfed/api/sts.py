@@ -6,7 +6,7 @@ from typing import Any
 
 from connectfed.api import sts_shapes as shapes
 from connectfed.api.context import services
-from connectfed.api.errors import aws_error, operation
+from connectfed.api.errors import operation
 from connectfed.identity.principal import Origin
 from connectfed.wire.registry import Params, RequestContext
 
@@ -32,5 +32,5 @@ def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("sts", "AssumeRoleWithSAML", unsigned=True)
 def assume_role_with_saml(ctx: RequestContext, params: Params) -> dict[str, Any]:
     origin = Origin(source_ip=ctx.source_ip, secure=ctx.secure, request_id=ctx.request_id)
-    issued = services(ctx).assume_saml.assume(shapes.saml_request(params), aws_error, origin)
+    issued = services(ctx).assume_saml.assume(shapes.saml_request(params), origin)
     return shapes.saml_session(issued)

@@ -93,8 +93,12 @@ class FederationService:
         instances: InstanceService,
         sessions: AgentSessions,
         settings: Settings,
+        aws_error: AwsErrorOf,
         audit: AuditLog = DISCARD,
     ) -> None:
+        # The AWS error a caller is told of a refusal (the wire's table, handed in by the
+        # composition root): refusals are audited and explained under that code.
+        self._aws_error = aws_error
         self._store = store
         self._audit = audit
         self._clock = clock
@@ -161,21 +165,19 @@ class FederationService:
         diagnosis.passed("binding", f"{role_arn} bound to {username} now")
         self._bound.invalidate(key)
 
-    def federate(
-        self, caller: Principal, instance_id: str, aws_error: AwsErrorOf
-    ) -> FederationToken:
+    def federate(self, caller: Principal, instance_id: str) -> FederationToken:
         """GetFederationToken for ``caller``; every outcome is recorded in the audit trail, a
-        refusal under the AWS error the caller is told of it (``aws_error``)."""
+        refusal under the AWS error the caller is told of it."""
         instance = Resource(
             "AWS::Connect::Instance", self._instances.instance_arn(caller.account_id, instance_id)
         )
         try:
-            result = self._explained(caller, instance_id, aws_error)
+            result = self._explained(caller, instance_id)
         except (ServiceError, ConnectError) as exc:
             # A throttled call is counted (metrics) but not written down: under a flood the
             # quota must stay the cheap answer it is.
             if not isinstance(exc, Throttled):
-                told = aws_error(exc)
+                told = self._aws_error(exc)
                 self._record(
                     caller, instance_id, (instance,), failure=Failure(told.code, told.message)
                 )
@@ -210,15 +212,13 @@ class FederationService:
             )
         )
 
-    def _explained(
-        self, caller: Principal, instance_id: str, aws_error: AwsErrorOf
-    ) -> FederationToken:
+    def _explained(self, caller: Principal, instance_id: str) -> FederationToken:
         """GetFederationToken, step by step: a refusal is explained under the request id."""
         diagnosis = Diagnosis("connect:GetFederationToken", caller.arn, caller.origin.request_id)
         try:
             return self._federate(caller, instance_id, diagnosis)
         except (ServiceError, ConnectError) as error:
-            told = aws_error(error)
+            told = self._aws_error(error)
             if not any(not step.ok for step in diagnosis.steps):
                 diagnosis.failed("unexpected", told.message, error)
             explanation = diagnosis.explanation(self._authz.now(), told.code)

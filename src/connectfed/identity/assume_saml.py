@@ -82,10 +82,14 @@ class AssumeRoleWithSaml:
         providers: SamlProviderService,
         *,
         single_use: bool,
+        aws_error: AwsErrorOf,
         skew_seconds: int = 300,
         explanations: Explanations | None = None,
         audit: AuditLog = DISCARD,
     ) -> None:
+        # The AWS error a caller is told of a refusal (the wire's table, handed in by the
+        # composition root): refused assumptions are audited under that code.
+        self._aws_error = aws_error
         self._explanations = explanations
         self._store = store
         self._audit = audit
@@ -138,11 +142,9 @@ class AssumeRoleWithSaml:
                     pairs.append((named_role, named_idp))
         return pairs
 
-    def assume(
-        self, request: SamlRequest, aws_error: AwsErrorOf, origin: Origin | None = None
-    ) -> SamlSession:
+    def assume(self, request: SamlRequest, origin: Origin | None = None) -> SamlSession:
         """AssumeRoleWithSAML; every outcome is recorded in the audit trail, a refusal under the
-        AWS error the caller is told of it (``aws_error``)."""
+        AWS error the caller is told of it."""
         verified: VerifiedAssertion | None = None
         try:
             verified, provider = self.verify(request.provider_arn, request.assertion)
@@ -160,7 +162,9 @@ class AssumeRoleWithSaml:
                     verified, provider, request.role_arn, request.duration_seconds, origin=origin
                 )
         except (ServiceError, IdentityError) as exc:
-            self._audit.record(saml_event(request, verified, aws_error(exc), refusal_reason(exc)))
+            self._audit.record(
+                saml_event(request, verified, self._aws_error(exc), refusal_reason(exc))
+            )
             raise
         self._audit.record(saml_event(request, verified, result=result))
         return result

@@ -359,7 +359,7 @@ class BrowserSignin:
 
     def federate(self, principal: Principal, instance_id: str, destination: str) -> Outcome:
         try:
-            result = self._federation.federate(principal, instance_id, aws_error)
+            result = self._federation.federate(principal, instance_id)
         except RoleAlreadyBound as exc:
             return _already_bound(exc, principal)
         except ConnectUserNotFound:
