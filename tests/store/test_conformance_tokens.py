@@ -149,7 +149,7 @@ def test_update_token_applies_the_updaters_change_in_one_step(store: Store) -> N
     assert family is not None and family.revoked == "refresh-token-reuse"
 
 
-def test_the_first_change_of_an_inline_token_stores_its_row(store: Store) -> None:
+def test_an_inline_token_changes_in_its_familys_row(store: Store) -> None:
     inline = (_inline("h1"), _inline("h2", "signin"))
     store.create_token_family(_family(inline=inline))
     seen: list[Token] = []
@@ -162,22 +162,37 @@ def test_the_first_change_of_an_inline_token_stores_its_row(store: Store) -> Non
     assert seen == []
     after = store.update_token("h1", rotate, family_id="f1")
     assert seen == [inline[0]]
-    assert after is not None and after[0] == replace(inline[0], state="used", spent=5.0)
-    assert store.find_token(["h1"], "f1") == after  # the row, not the family's copy, answers
-    assert store.find_token(["h1"]) == after  # and it is found by its hash alone now
-    assert store.find_token(["h4"], "f1") is not None
-    family = store.get_token_family("f1")
-    assert family is not None and family.inline_tokens == inline  # the family row is unchanged
+    used = replace(inline[0], state="used", spent=5.0)
+    assert after is not None and after[0] == used
+    assert after[1].inline_tokens == (used, inline[1])
+    assert store.find_token(["h1"], "f1") == after
+    assert store.find_token(["h1"]) is None  # still no row of its own
+    assert store.find_token(["h4"], "f1") is not None  # the successors have rows
 
     again: list[Token] = []
     store.update_token("h1", lambda t, f: again.append(t), family_id="f1")
-    assert again == [after[0]]  # the next change starts from the row
-    assert store.update_token("h2", lambda t, f: None, family_id="f1") == (inline[1], family)
-    assert store.find_token(["h2"]) is None  # no change, no row
+    assert again == [used]  # the next change starts from the changed state
+
+    def retry_within_grace(token: Token, family: TokenFamily) -> TokenChange:
+        return TokenChange(token.state, token.spent, insert=(_token("h5"),))
+
+    assert store.update_token("h1", retry_within_grace, family_id="f1") == after
+    assert store.find_token(["h5"], "f1") is not None  # another successor, nothing else
+    assert store.update_token("h2", lambda t, f: None, family_id="f1") == (inline[1], after[1])
     called: list[bool] = []
     assert store.update_token("nope", lambda t, f: called.append(True), family_id="f1") is None
     assert store.update_token("h2", lambda t, f: called.append(True), family_id="f2") is None
     assert called == []
+
+    def reuse(token: Token, family: TokenFamily) -> TokenChange:
+        return TokenChange(token.state, token.spent, revoke_family="refresh-token-reuse")
+
+    revoked = store.update_token("h1", reuse, family_id="f1")
+    assert revoked is not None and revoked[0] == used
+    assert revoked[1].revoked == "refresh-token-reuse"
+    family = store.get_token_family("f1")
+    assert family is not None and family.revoked == "refresh-token-reuse"
+    assert family.inline_tokens == (used, inline[1])
 
 
 def test_update_token_changes_nothing_when_the_updater_refuses(store: Store) -> None:
@@ -194,7 +209,6 @@ def test_update_token_changes_nothing_when_the_updater_refuses(store: Store) -> 
         )
         found = store.find_token([token_hash], "f1")
         assert found is not None and found[0].state == "active"
-    assert store.find_token(["h2"]) is None  # the refused first change stored no row
     called: list[bool] = []
     assert store.update_token("nope", lambda t, f: called.append(True)) is None
     assert called == []
@@ -223,8 +237,9 @@ def test_a_single_use_token_has_exactly_one_winner(store_url: str, stored: str) 
     assert sorted(_race(store_url, 4, spend)) == [False, False, False, True]
     check = open_test_store(store_url)
     try:
-        found = check.find_token(["code"])
+        found = check.find_token(["code"], "f1")
         assert found is not None and (found[0].state, found[0].spent) == ("used", 2.0)
+        assert found[1].revoked is None  # the losers raised: nothing else changed
     finally:
         check.close()
 
@@ -320,8 +335,11 @@ def test_deleting_the_user_or_the_instance_ends_its_families(store: Store) -> No
 
 
 def test_gc_removes_families_past_their_horizon_with_all_their_tokens(store: Store) -> None:
-    _create(store, _family("old", expires=10.0, inline=(_inline("o1", family_id="old"),)))
-    store.update_token("o1", lambda t, f: TokenChange("used", 5.0), family_id="old")
+    _create(
+        store,
+        _family("old", expires=10.0, inline=(_inline("o1", family_id="old"),)),
+        (_token("o2", family_id="old", expires=10.0),),
+    )
     _create(
         store,
         _family("live", expires=100.0, inline=(_inline("l1", "signin", "live", 20.0),)),
@@ -330,19 +348,17 @@ def test_gc_removes_families_past_their_horizon_with_all_their_tokens(store: Sto
     store.update_token("l1", lambda t, f: TokenChange("used", 15.0), family_id="live")
     store.put_signin_state("stale", "{}", 20.0)
     store.put_signin_state("pending", "{}", 60.0)
-    assert store.gc_tokens(30.0) == 3  # the old family, its used token's row, one state
+    assert store.gc_tokens(30.0) == 3  # the old family, its token's row, one state
     assert store.get_token_family("old") is None
-    assert store.find_token(["o1"]) is None and store.find_token(["o1"], "old") is None
-    # A live family keeps every token, expired or not: a used inline token keeps its row (else
-    # its family's copy, active as minted, would answer for it again).
+    assert store.find_token(["o2"]) is None and store.find_token(["o1"], "old") is None
+    # A live family keeps every token, expired or not, until it ends.
     for token_hash in ("expired", "fresh", "l1"):
-        found = store.find_token([token_hash], "live")
-        assert found is not None, token_hash
+        assert store.find_token([token_hash], "live") is not None, token_hash
     spent = store.find_token(["l1"], "live")
     assert spent is not None and spent[0].state == "used"
     assert store.take_signin_state("pending", 30.0) == "{}"
     assert store.gc_tokens(30.0) == 0
-    assert store.gc_tokens(100.0) == 4  # the family and its three rows
+    assert store.gc_tokens(100.0) == 3  # the family and its two rows
     assert store.find_token(["fresh"]) is None
 
 

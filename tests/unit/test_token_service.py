@@ -125,7 +125,8 @@ def test_single_use_has_a_distinct_used_state_and_a_second_use_revokes(
     assert _reason(tokens.spend, code, TokenKind.SIGNIN, "i-2") is RejectReason.WRONG_INSTANCE
     assert tokens.spend(code, TokenKind.SIGNIN, "i-1").family_id == minted.family_id
     assert _reason(tokens.verify, code, TokenKind.SIGNIN) is RejectReason.REUSED
-    found = store.find_token([TokenKeys(store, clock, 0).ring().current.digest(code)])
+    digest = TokenKeys(store, clock, 0).ring().current.digest(code)
+    found = store.find_token([digest], minted.family_id)
     assert found is not None and found[0].state == "used" and found[1].revoked is None
     assert _reason(tokens.spend, code, TokenKind.SIGNIN) is RejectReason.REUSED
     access = minted.tokens[TokenKind.ACCESS].token

@@ -244,9 +244,9 @@ class Store(Protocol):
         self, token_hashes: Sequence[str], family_id: str | None = None
     ) -> tuple[Token, TokenFamily] | None:
         """The token stored under any of ``token_hashes`` (one per server key), with its
-        family, in whatever state. With ``family_id`` (the family a token names), only in that
-        family, and its inline tokens count too: a token's row when it has one, else the
-        family's inline token stored under one of the hashes (``active``)."""
+        family, in whatever state. Without ``family_id`` only tokens with rows of their own are
+        found; with it (the family a token names), only tokens of that family, its inline
+        tokens included."""
         ...
 
     def update_token(
@@ -261,9 +261,10 @@ class Store(Protocol):
         it may raise to abort with nothing changed, and may run more than once (transient
         failures are retried), so it must not have side effects of its own. Concurrent
         updaters of one token run one after the other: exactly one sees it ``active``.
-        With ``family_id``, an inline token of that family is found too, and its first change
-        stores its row (concurrent first changes: one stores it, the others run again on it).
-        Returns the token and family after the change; None when no token has that hash."""
+        With ``family_id``, an inline token of that family is found too (its change rewrites
+        the family's row; concurrent changes of one family's inline tokens apply one after the
+        other in the same way). Returns the token and family after the change; None when no
+        token has that hash."""
         ...
 
     def revoke_token_family(self, family_id: str, reason: str) -> bool:
@@ -276,9 +277,8 @@ class Store(Protocol):
 
     def gc_tokens(self, now: float) -> int:
         """Delete families past their horizon at ``now`` with all of their tokens (a token
-        never goes before its family: no token outlives the horizon anyway, and a used inline
-        token's row must stay for as long as its family does) and pending sign-in states past
-        theirs, in bounded batches; returns how many rows went."""
+        never goes before its family: none outlives the horizon anyway) and pending sign-in
+        states past theirs, in bounded batches; returns how many rows went."""
         ...
 
     # -- shared rate limits -------------------------------------------------------------------

@@ -143,10 +143,9 @@ class TokenFamily:
     No token of the family outlives ``expires`` (the refresh horizon, capped at the IAM session
     the grant came from); revoking the family ends every token in it at once.
 
-    ``inline_tokens`` are the tokens minted with the family, stored in its row (so creating a
-    family writes one row): keyed hashes, at most one per kind, each ``active`` as minted and
-    created with the family. A state change (first use) gives one its own row in the token
-    table, which from then on is the token (see ``Store.update_token``).
+    ``inline_tokens`` are the tokens minted with the family (created with it), stored in its
+    row, state included, so creating a family writes one row; tokens minted later have rows of
+    their own.
     """
 
     family_id: str

@@ -378,7 +378,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 12: a federation writes one row: the tokens minted with a family (GetFederationToken's
     #     access and refresh tokens and sign-in code) are kept in the family's row, as keyed
-    #     hashes, until a first use gives one its own row in `tokens` (see tokens/service.py).
+    #     hashes with their state (see tokens/service.py); tokens minted later keep their rows.
     #     Token rows are deleted with their family only, so they need no index on their expiry.
     #     Families and tokens stored before keep working as they are (no inline tokens).
     """

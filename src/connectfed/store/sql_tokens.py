@@ -2,13 +2,12 @@
 updates. Read-modify-write goes through updaters run inside one transaction (dex's
 ``UpdateRefreshToken(id, updater)``), so callers never hand-roll locking.
 
-A family's row carries the tokens minted with it (``inline_tokens``: kind, key id, keyed hash
-and expiry of each, as text only this module reads), so creating a family is one INSERT: on
-SQLite about 5 pages dirtied per commit instead of 15 for the family and three token rows (see
-``TokenService.open_family`` for the reasoning and the figures). A token gets its own row in
-``tokens`` when it is minted later (rotation, a browser session) or at its first state change
-(a sign-in code spent, a refresh token rotated): that INSERT, under the primary key, is what
-makes a first use single across processes.
+A family's row carries the tokens minted with it (``inline_tokens``: kind, key id, keyed hash,
+expiry, state and time spent of each, as text only this module reads), so creating a family is
+one INSERT: on SQLite about 5 pages dirtied per commit instead of 15 for the family and three
+token rows (see ``TokenService.open_family`` for the reasoning and the figures). Their state
+changes (a sign-in code spent, a refresh token rotated) are compare-and-set UPDATEs of that row;
+tokens minted later (rotation, browser sessions) have rows of their own in ``tokens``.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from typing import Any
 from connectfed.store.protocol import Conflict
 from connectfed.store.records import Token, TokenChange, TokenFamily
 from connectfed.store.sealing import is_sealed
-from connectfed.store.sql import RETRIES, Row, SqlBase, Transaction
+from connectfed.store.sql import RETRIES, Retry, Row, SqlBase, Transaction
 
 _COLUMNS = "t.token_hash, t.key_id, t.kind, t.family_id, t.state, t.created, t.expires, t.spent"
 _FAMILY_COLS = (
@@ -35,7 +34,6 @@ _JOINED = (
 # Families past their horizon are collected this many at a time, each batch in its own short
 # transaction: the write lock is never held for a sweep of a whole table.
 GC_BATCH = 500
-ACTIVE = "active"
 
 
 def _token(row: Row) -> Token:
@@ -77,20 +75,17 @@ def _family(row: Row) -> TokenFamily:
     )
 
 
-def _inline_text(family: TokenFamily) -> str | None:
-    """The ``inline_tokens`` column: ``kind key-id hash expires`` per token, comma-separated."""
-    for token in family.inline_tokens:
-        if (token.family_id, token.state, token.created, token.spent) != (
-            family.family_id,
-            ACTIVE,
-            family.created,
-            None,
-        ):
-            raise ValueError("an inline token is active, of its family, created with it")
-    if not family.inline_tokens:
+def _inline_text(family: TokenFamily, tokens: Sequence[Token]) -> str | None:
+    """The ``inline_tokens`` column: ``kind key-id hash expires state spent`` per token
+    (``-`` for no spent time), comma-separated."""
+    if any((t.family_id, t.created) != (family.family_id, family.created) for t in tokens):
+        raise ValueError("an inline token belongs to its family and was created with it")
+    if not tokens:
         return None
     return ",".join(
-        f"{t.kind} {t.key_id} {t.token_hash} {t.expires!r}" for t in family.inline_tokens
+        f"{t.kind} {t.key_id} {t.token_hash} {t.expires!r} {t.state}"
+        f" {'-' if t.spent is None else repr(t.spent)}"
+        for t in tokens
     )
 
 
@@ -99,8 +94,19 @@ def _inline_tokens(family_id: str, created: float, text: str | None) -> tuple[To
         return ()
     tokens = []
     for item in text.split(","):
-        kind, key_id, token_hash, expires = item.split(" ")
-        tokens.append(Token(token_hash, key_id, kind, family_id, ACTIVE, created, float(expires)))
+        kind, key_id, token_hash, expires, state, spent = item.split(" ")
+        tokens.append(
+            Token(
+                token_hash,
+                key_id,
+                kind,
+                family_id,
+                state,
+                created,
+                float(expires),
+                None if spent == "-" else float(spent),
+            )
+        )
     return tuple(tokens)
 
 
@@ -134,6 +140,62 @@ def _insert_tokens(tx: Transaction, tokens: Sequence[Token]) -> None:
     )
 
 
+def _revoke(tx: Transaction, family: TokenFamily, change: TokenChange) -> TokenFamily:
+    if change.revoke_family is None or family.revoked is not None:
+        return family
+    tx.execute(
+        "UPDATE token_families SET revoked = ? WHERE family_id = ? AND revoked IS NULL",
+        (change.revoke_family, family.family_id),
+    )
+    return replace(family, revoked=change.revoke_family)
+
+
+def _update_inline(
+    tx: Transaction,
+    token_hash: str,
+    family_id: str,
+    updater: Callable[[Token, TokenFamily], TokenChange | None],
+) -> tuple[Token, TokenFamily] | None:
+    """Change a token kept in its family's row: compare-and-set on the row's inline tokens.
+
+    One UPDATE, no lock taken first: it applies only if the inline tokens are still what the
+    updater saw. On SQLite it always is (writers are serialised and this runs inside the write
+    transaction). On PostgreSQL (READ COMMITTED) a concurrent change of the same family's
+    tokens makes the UPDATE wait for that commit, re-check its condition on the new row and
+    change nothing; the whole transaction then runs again (:class:`Retry`) on what the other
+    wrote: of concurrent first uses exactly one applies, and the others see it used. The
+    ``revoked`` column is only ever set where NULL, so a concurrent revocation is never undone.
+    """
+    rows = tx.query(
+        f"SELECT {_FAMILY_COLS} FROM token_families f WHERE f.family_id = ?", (family_id,)
+    )
+    if not rows:
+        return None
+    seen = rows[0][_FAMILY_WIDTH - 1]  # the stored text, compared as it was read
+    family = _family(rows[0])
+    token = _inline(family, (token_hash,))
+    if token is None:
+        return None
+    change = updater(token, family)
+    if change is None:
+        return token, family
+    after = replace(token, state=change.state, spent=change.spent)
+    revoke = change.revoke_family if family.revoked is None else None
+    if after == token and revoke is None:
+        _insert_tokens(tx, change.insert)
+        return token, family
+    inline = tuple(after if t is token else t for t in family.inline_tokens)
+    if not tx.execute(
+        "UPDATE token_families SET inline_tokens = ?, revoked = COALESCE(revoked, ?)"
+        " WHERE family_id = ? AND inline_tokens = ?",
+        (_inline_text(family, inline), revoke, family_id, seen),
+    ):
+        raise Retry("the family's inline tokens changed concurrently")
+    _insert_tokens(tx, change.insert)
+    family = replace(family, inline_tokens=inline, revoked=family.revoked or revoke)
+    return after, family
+
+
 class TokenStatements(SqlBase):
     # -- token families and tokens --------------------------------------------------------------
     def create_token_family(self, family: TokenFamily) -> None:
@@ -150,7 +212,7 @@ class TokenStatements(SqlBase):
                 family.created,
                 family.expires,
                 family.revoked,
-                _inline_text(family),
+                _inline_text(family, family.inline_tokens),
             ),
         )
 
@@ -183,8 +245,8 @@ class TokenStatements(SqlBase):
             if not rows:
                 return None
             return _token(rows[0][:8]), _family(rows[0][8:])
-        # One read: the family, and the token's row if it has one (a row, once written, is the
-        # token: it holds the state its inline copy in the family row never changes).
+        # One read: the family with its inline tokens, and the token's row if it was minted
+        # later (an inline token never has a row).
         rows = self._db.query(
             f"SELECT {_FAMILY_COLS}, {_COLUMNS} FROM token_families f"
             f" LEFT JOIN tokens t ON t.token_hash IN ({marks}) AND t.family_id = f.family_id"
@@ -218,52 +280,21 @@ class TokenStatements(SqlBase):
                 token, family = _token(rows[0][:8]), _family(rows[0][8:])
                 if family_id is not None and token.family_id != family_id:
                     return None
-                stored = True
-            elif family_id is not None:
-                # An inline token at its first change: its row is INSERTed below, under the
-                # primary key. Of concurrent first uses, one inserts; the others fail with
-                # Conflict (PostgreSQL makes them wait for its commit first), run again, and
-                # find the row, now locked and changed, above.
-                rows = tx.query(
-                    f"SELECT {_FAMILY_COLS} FROM token_families f WHERE f.family_id = ?",
-                    (family_id,),
-                )
-                if not rows:
-                    return None
-                family = _family(rows[0])
-                inline = _inline(family, (token_hash,))
-                if inline is None:
-                    return None
-                token, stored = inline, False
-            else:
-                return None  # no such token (one that appears later was not locked: ignore it)
-            change = updater(token, family)
-            if change is None:
-                return token, family
-            after = replace(token, state=change.state, spent=change.spent)
-            if stored:
+                change = updater(token, family)
+                if change is None:
+                    return token, family
                 tx.execute(
                     "UPDATE tokens SET state = ?, spent = ? WHERE token_hash = ?",
                     (change.state, change.spent, token_hash),
                 )
-            else:
-                _insert_tokens(tx, (after,))
-            if change.revoke_family is not None and family.revoked is None:
-                tx.execute(
-                    "UPDATE token_families SET revoked = ? WHERE family_id = ?",
-                    (change.revoke_family, family.family_id),
-                )
-                family = replace(family, revoked=change.revoke_family)
-            _insert_tokens(tx, change.insert)
-            return after, family
+                family = _revoke(tx, family, change)
+                _insert_tokens(tx, change.insert)
+                return replace(token, state=change.state, spent=change.spent), family
+            if family_id is None:
+                return None  # no such token (one that appears later was not locked: ignore it)
+            return _update_inline(tx, token_hash, family_id, updater)
 
-        for attempt in range(RETRIES):
-            try:
-                return self._atomic(work)
-            except Conflict:  # another first use of the inline token won: see its row
-                if attempt == RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return self._atomic(work)
 
     def revoke_token_family(self, family_id: str, reason: str) -> bool:
         return (
@@ -282,12 +313,12 @@ class TokenStatements(SqlBase):
         )
 
     def gc_tokens(self, now: float) -> int:
-        # Tokens go with their family, never alone: a row kept to the end of its family is what
-        # stops an inline token from being used again (were its row deleted, the family row's
-        # copy, `active` as minted, would answer for it, to a server whose clock is behind),
-        # and it spares every token row an index on its expiry. (A token added by a transaction
-        # that read its family as live before this one deleted it would outlive it, unseen and
-        # never collected: TokenService.gc passes a `now` minutes behind, so no adder can.)
+        # Tokens go with their family, never alone (none outlives its family's horizon): that
+        # spares every token row an index on its expiry, at the price of keeping the expired
+        # tokens of a live family (a few rotations' worth) until it ends. A token added by a
+        # transaction that read its family as live before this one deleted it would outlive
+        # it, unseen and never collected: TokenService.gc passes a `now` minutes behind, so no
+        # adder can.
         removed = 0
         while True:
             with self._db.transaction() as tx:

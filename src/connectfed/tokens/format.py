@@ -12,12 +12,15 @@ A family id is time-ordered like a ULID: 48 bits of milliseconds, then 80 random
 Crockford's lower-case base32, whose alphabet is in ASCII order, so ids sort (bytewise, and under
 PostgreSQL's usual collations, digits before letters, one case) by creation time. New families
 then go to the right-hand end of the primary-key B-tree instead of a random leaf: the families
-committed together share the pages they dirty (measured on SQLite, 8 federations per commit:
-1.2 WAL pages per family instead of 2.3 with random UUIDs).
+committed together share the pages they dirty (measured on SQLite, 8 federations per commit on
+a table of 50,000: 1.2 WAL pages and 22 µs per family, against 2.3 pages and 37 µs with random
+UUIDs).
 
 Tokens issued before this format (``<prefix><secret>``, 47 characters, no family id) are still
 recognised (:func:`family_of` returns ``None``) and looked up by hash alone until they expire;
-tokens added later to a family created before it (whose id is a UUID) keep that format too.
+tokens added later to a family created before it (whose id is a UUID) keep that format too. No
+such token outlives its family's horizon (12 hours at most by default): a release well after
+this one can drop that format.
 """
 
 from __future__ import annotations
