@@ -4,6 +4,7 @@ use, refresh rotation with reuse detection and grace, family revocation, key rot
 from __future__ import annotations
 
 import re
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import pytest
 
 from connectfed.clock import FixedClock
 from connectfed.store import Store, open_store
+from connectfed.store.records import Token, TokenFamily
 from connectfed.tokens import (
     FamilyOwner,
     MintedFamily,
@@ -82,8 +84,8 @@ def test_tokens_are_256_bit_prefixed_and_stored_only_as_keyed_hashes(
     # <prefix><family id, 26><secret, 43 url-safe chars = 256 bits>
     assert all(len(t.token) == 4 + 26 + 43 for t in minted.tokens.values())
     assert all(t.token[4:30] == minted.family_id for t in minted.tokens.values())
-    secrets = {t.token[30:] for t in minted.tokens.values()}
-    assert len(secrets) == 3 and all(re.fullmatch(r"[\w-]{43}", s) for s in secrets)
+    secret_parts = {t.token[30:] for t in minted.tokens.values()}
+    assert len(secret_parts) == 3 and all(re.fullmatch(r"[\w-]{43}", s) for s in secret_parts)
     with sqlite3.connect(db_path) as raw:
         dump = "\n".join(raw.iterdump())
     for minted_token in minted.tokens.values():
@@ -253,3 +255,41 @@ def test_gc_runs_on_minting_and_removes_families_a_margin_after_their_horizon(
     assert tokens.gc() == 0
     clock.advance(12 * 3600)
     assert tokens.gc() == 2  # the family and its session token's row
+
+
+def test_tokens_issued_before_family_ids_keep_working_until_they_expire(
+    store: Store, clock: FixedClock
+) -> None:
+    # A family and tokens as the previous version stored them: a UUID family id, a row per
+    # token, tokens without a family id (prefix + 43 characters).
+    tokens = _service(store, clock)
+    key = TokenKeys(store, clock, 0).ring().current
+    family_id = "0b7c4a52-8a41-4c7e-9a55-7d5f0e5b6c11"
+    now, horizon = START.timestamp(), (START + 12 * HOUR).timestamp()
+    store.create_token_family(
+        TokenFamily(family_id, "i-1", "u-1", "ASIA1", OWNER.role_arn, now, horizon)
+    )
+    old = {kind: kind.prefix + secrets.token_urlsafe(32) for kind in TokenKind}
+    lifetimes = {TokenKind.ACCESS: HOUR, TokenKind.SIGNIN: timedelta(minutes=5)}
+    rows = [
+        Token(
+            key.digest(old[kind]),
+            key.key_id,
+            kind.value,
+            family_id,
+            "active",
+            now,
+            (START + lifetimes.get(kind, 12 * HOUR)).timestamp(),
+        )
+        for kind in (TokenKind.ACCESS, TokenKind.REFRESH, TokenKind.SIGNIN)
+    ]
+    assert store.add_tokens(family_id, rows, now)
+    assert tokens.verify(old[TokenKind.ACCESS], TokenKind.ACCESS, "i-1").family_id == family_id
+    assert tokens.spend(old[TokenKind.SIGNIN], TokenKind.SIGNIN).family_id == family_id
+    issued = tokens.rotate(old[TokenKind.REFRESH], HOUR)
+    assert len(issued.refresh_token) == 47  # a UUID family's later tokens keep the old format
+    tokens.verify(issued.access_token, TokenKind.ACCESS)
+    clock.advance(3600)
+    assert _reason(tokens.verify, old[TokenKind.ACCESS], TokenKind.ACCESS) is RejectReason.EXPIRED
+    assert _reason(tokens.rotate, old[TokenKind.REFRESH], HOUR) is RejectReason.REUSED
+    assert _reason(tokens.verify, issued.refresh_token, TokenKind.REFRESH) is RejectReason.REVOKED

@@ -140,6 +140,19 @@ def _insert_tokens(tx: Transaction, tokens: Sequence[Token]) -> None:
     )
 
 
+def _changed(token: Token, change: TokenChange) -> Token:
+    return Token(
+        token.token_hash,
+        token.key_id,
+        token.kind,
+        token.family_id,
+        change.state,
+        token.created,
+        token.expires,
+        change.spent,
+    )
+
+
 def _revoke(tx: Transaction, family: TokenFamily, change: TokenChange) -> TokenFamily:
     if change.revoke_family is None or family.revoked is not None:
         return family
@@ -179,7 +192,7 @@ def _update_inline(
     change = updater(token, family)
     if change is None:
         return token, family
-    after = replace(token, state=change.state, spent=change.spent)
+    after = _changed(token, change)
     revoke = change.revoke_family if family.revoked is None else None
     if after == token and revoke is None:
         _insert_tokens(tx, change.insert)
@@ -289,7 +302,7 @@ class TokenStatements(SqlBase):
                 )
                 family = _revoke(tx, family, change)
                 _insert_tokens(tx, change.insert)
-                return replace(token, state=change.state, spent=change.spent), family
+                return _changed(token, change), family
             if family_id is None:
                 return None  # no such token (one that appears later was not locked: ignore it)
             return _update_inline(tx, token_hash, family_id, updater)
