@@ -235,14 +235,14 @@ def test_gc_runs_on_minting_and_removes_families_a_margin_after_their_horizon(
     first = _family(tokens, horizon=timedelta(minutes=5))  # the first mint runs gc (no-op)
     digest = TokenKeys(store, clock, 0).ring().current.digest
     spent = first.tokens[TokenKind.SIGNIN].token
-    tokens.spend(spent, TokenKind.SIGNIN)  # gives the code a row of its own
+    tokens.spend(spent, TokenKind.SIGNIN)
     clock.advance(400)  # the first family is over; 400 s since the last gc
     middle = _family(tokens, now=clock.now())
     tokens.add(middle.family_id, {TokenKind.SESSION: HOUR})
     assert store.get_token_family(first.family_id) is not None  # not collected yet
     clock.advance(200)  # 300 s past the first family's horizon: GC_MARGIN
     second = _family(tokens, horizon=HOUR, now=clock.now())  # runs gc
-    assert store.find_token([digest(spent)]) is None
+    assert store.find_token([digest(spent)], first.family_id) is None
     assert store.get_token_family(first.family_id) is None
     clock.advance(3600)  # the second family is over, but not yet by the margin
     assert tokens.gc() == 0

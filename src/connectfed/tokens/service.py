@@ -115,9 +115,10 @@ class TokenService:
         family and three tokens. A commit costs the pages it dirties (an empty transaction is
         ~8 µs on SQLite): the four rows touched 8 B-trees (the family's table, primary key,
         user and expiry indexes; the tokens' table, primary key, family and expiry indexes),
-        ~15 WAL pages per federation; the one row touches 4 (4-5 pages). Measured in one run,
-        ``Store.create_token_family`` with its commit: SQLite ~210 → ~55 µs, PostgreSQL ~740 →
-        ~420 µs. Of the other ways the issue names, group commit (SQLite) was already there and
+        ~15 WAL pages per federation; the one row touches 4 (4-5 pages). Measured
+        (``bench.token_store``, medians of runs alternating with the previous version),
+        ``Store.create_token_family`` with its commit: SQLite ~160 → ~54 µs, PostgreSQL ~680
+        → ~400 µs. Of the other ways the issue names, group commit (SQLite) was already there and
         shares one COMMIT, not the pages; time-ordered family ids (:mod:`.format`) make the
         families of one group commit share their pages too.
 
