@@ -59,7 +59,7 @@ def _assert_authorized(browser: Browser, instance_id: str) -> None:
         assert reply.headers["cache-control"] == "no-store"
         data = reply.json()
         assert set(data) == {"accessToken", "expiration", "refreshToken", "refreshTokenExpiration"}
-        assert data["accessToken"].startswith("cfa_") and len(data["accessToken"]) == 47
+        assert data["accessToken"].startswith("cfa_") and len(data["accessToken"]) == 73
         assert data["refreshToken"].startswith("cfr_")
         # Streams' worker does `new Date(response.expiration)`: ISO 8601 UTC, as toISOString.
         assert data["expiration"].endswith("Z") and len(data["expiration"]) == 24

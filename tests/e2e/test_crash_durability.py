@@ -22,6 +22,7 @@ from connectfed.clock import SystemClock
 from connectfed.store import KeyFile, MasterKey, StaticKey, open_store
 from connectfed.store.sealing import decode_key
 from connectfed.tokens import TokenKeys
+from connectfed.tokens import format as token_format
 from tests.conftest import postgres_or_skip
 from tests.support.server import SHARED_MASTER_KEY, Server, start_server
 from tests.support.world import World, build_world
@@ -115,7 +116,8 @@ def _check_acknowledged(server: Server, acked: Acknowledged, url: str, key: Mast
     try:
         ring = TokenKeys(store, SystemClock(), ttl=0).ring()
         for token in acked.tokens:
-            assert store.find_token([key.digest(token) for key in ring.keys]) is not None
+            hashes = [key.digest(token) for key in ring.keys]
+            assert store.find_token(hashes, token_format.family_of(token)) is not None
     finally:
         store.close()
 
@@ -133,8 +135,20 @@ def _assert_consistent(rows: Callable[[str], list[tuple[Any, ...]]]) -> None:
         " (SELECT 1 FROM iam_users u WHERE u.user_id = k.user_id)"
     )
     assert orphans == [(0,)]
-    # Each GetFederationToken wrote all of its tokens (access, refresh, sign-in code) or none.
-    assert rows("SELECT family_id FROM tokens GROUP BY family_id HAVING count(*) <> 3") == []
+    # Each GetFederationToken wrote its family with all of its tokens (access, refresh, sign-in
+    # code) in its one row, and no token row outlived its family.
+    assert (
+        rows(
+            "SELECT family_id FROM token_families"
+            " WHERE length(inline_tokens) - length(replace(inline_tokens, ',', '')) <> 2"
+            " OR inline_tokens IS NULL"
+        )
+        == []
+    )
+    assert rows(
+        "SELECT count(*) FROM tokens t WHERE NOT EXISTS"
+        " (SELECT 1 FROM token_families f WHERE f.family_id = t.family_id)"
+    ) == [(0,)]
 
 
 def test_sqlite_keeps_every_acknowledged_write_through_kill_9(tmp_path: Path) -> None:

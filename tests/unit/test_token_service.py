@@ -3,6 +3,8 @@ use, refresh rotation with reuse detection and grace, family revocation, key rot
 
 from __future__ import annotations
 
+import re
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +14,7 @@ import pytest
 
 from connectfed.clock import FixedClock
 from connectfed.store import Store, open_store
+from connectfed.store.records import Token, TokenFamily
 from connectfed.tokens import (
     FamilyOwner,
     MintedFamily,
@@ -78,11 +81,15 @@ def test_tokens_are_256_bit_prefixed_and_stored_only_as_keyed_hashes(
         TokenKind.REFRESH: "cfr_",
         TokenKind.SIGNIN: "cfs_",
     }
-    assert all(len(t.token) == 47 for t in minted.tokens.values())  # 43 chars = 256 bits
+    # <prefix><family id, 26><secret, 43 url-safe chars = 256 bits>
+    assert all(len(t.token) == 4 + 26 + 43 for t in minted.tokens.values())
+    assert all(t.token[4:30] == minted.family_id for t in minted.tokens.values())
+    secret_parts = {t.token[30:] for t in minted.tokens.values()}
+    assert len(secret_parts) == 3 and all(re.fullmatch(r"[\w-]{43}", s) for s in secret_parts)
     with sqlite3.connect(db_path) as raw:
         dump = "\n".join(raw.iterdump())
     for minted_token in minted.tokens.values():
-        assert minted_token.token not in dump
+        assert minted_token.token not in dump and minted_token.token[30:] not in dump
         assert minted_token.token not in repr(minted_token)
 
 
@@ -120,7 +127,8 @@ def test_single_use_has_a_distinct_used_state_and_a_second_use_revokes(
     assert _reason(tokens.spend, code, TokenKind.SIGNIN, "i-2") is RejectReason.WRONG_INSTANCE
     assert tokens.spend(code, TokenKind.SIGNIN, "i-1").family_id == minted.family_id
     assert _reason(tokens.verify, code, TokenKind.SIGNIN) is RejectReason.REUSED
-    found = store.find_token([TokenKeys(store, clock, 0).ring().current.digest(code)])
+    digest = TokenKeys(store, clock, 0).ring().current.digest(code)
+    found = store.find_token([digest], minted.family_id)
     assert found is not None and found[0].state == "used" and found[1].revoked is None
     assert _reason(tokens.spend, code, TokenKind.SIGNIN) is RejectReason.REUSED
     access = minted.tokens[TokenKind.ACCESS].token
@@ -202,8 +210,11 @@ def test_key_rotation_keeps_live_tokens_and_drops_the_old_key_when_nothing_needs
         service.verify(after.tokens[TokenKind.ACCESS].token, TokenKind.ACCESS)
     ring = TokenKeys(store, clock, 0).ring()
     assert [k.key_id for k in ring.keys] == ["k1", "k0"]
-    found = store.find_token([ring.current.digest(after.tokens[TokenKind.ACCESS].token)])
-    assert found is not None and found[0].key_id == "k1"
+    # The inline tokens of each family keep the key they were hashed with.
+    for family, key in ((before, ring.keys[1]), (after, ring.current)):
+        access = family.tokens[TokenKind.ACCESS].token
+        found = store.find_token([key.digest(access)], family.family_id)
+        assert found is not None and found[0].key_id == key.key_id
     refreshed = tokens.rotate(before.tokens[TokenKind.REFRESH].token, HOUR)  # k0 → k1 tokens
     found = store.find_token([ring.current.digest(refreshed.refresh_token)])
     assert found is not None and found[0].key_id == "k1"
@@ -217,20 +228,68 @@ def test_key_rotation_keeps_live_tokens_and_drops_the_old_key_when_nothing_needs
     tokens.verify(fresh.tokens[TokenKind.ACCESS].token, TokenKind.ACCESS)
 
 
-def test_gc_runs_on_minting_and_removes_expired_rows(store: Store, clock: FixedClock) -> None:
+def test_gc_runs_on_minting_and_removes_families_a_margin_after_their_horizon(
+    store: Store, clock: FixedClock
+) -> None:
     tokens = _service(store, clock, gc_interval_seconds=600)
     first = _family(tokens, horizon=timedelta(minutes=5))  # the first mint runs gc (no-op)
     digest = TokenKeys(store, clock, 0).ring().current.digest
+    spent = first.tokens[TokenKind.SIGNIN].token
+    tokens.spend(spent, TokenKind.SIGNIN)
     clock.advance(400)  # the first family is over; 400 s since the last gc
-    tokens.add(_family(tokens, now=clock.now()).family_id, {TokenKind.SESSION: HOUR})
+    middle = _family(tokens, now=clock.now())
+    tokens.add(middle.family_id, {TokenKind.SESSION: HOUR})
     assert store.get_token_family(first.family_id) is not None  # not collected yet
-    clock.advance(200)
+    clock.advance(200)  # 300 s past the first family's horizon: GC_MARGIN
     second = _family(tokens, horizon=HOUR, now=clock.now())  # runs gc
-    assert store.find_token([digest(t.token) for t in first.tokens.values()]) is None
+    assert store.find_token([digest(spent)], first.family_id) is None
     assert store.get_token_family(first.family_id) is None
-    clock.advance(3600)
-    # The second family (three tokens and itself), and of the 12-hour family in between its
-    # expired access token, sign-in code and session token (its refresh token lives on).
-    assert tokens.gc() == 7
-    assert store.get_token_family(second.family_id) is None
+    clock.advance(3600)  # the second family is over, but not yet by the margin
     assert tokens.gc() == 0
+    clock.advance(300)
+    assert tokens.gc() == 1  # one row for the whole family
+    assert store.get_token_family(second.family_id) is None
+    # The 12-hour family in between keeps every token, expired or not, until it goes.
+    access = middle.tokens[TokenKind.ACCESS].token  # expired by now
+    assert store.find_token([digest(access)], middle.family_id) is not None
+    assert tokens.gc() == 0
+    clock.advance(12 * 3600)
+    assert tokens.gc() == 2  # the family and its session token's row
+
+
+def test_tokens_issued_before_family_ids_keep_working_until_they_expire(
+    store: Store, clock: FixedClock
+) -> None:
+    # A family and tokens as the previous version stored them: a UUID family id, a row per
+    # token, tokens without a family id (prefix + 43 characters).
+    tokens = _service(store, clock)
+    key = TokenKeys(store, clock, 0).ring().current
+    family_id = "0b7c4a52-8a41-4c7e-9a55-7d5f0e5b6c11"
+    now, horizon = START.timestamp(), (START + 12 * HOUR).timestamp()
+    store.create_token_family(
+        TokenFamily(family_id, "i-1", "u-1", "ASIA1", OWNER.role_arn, now, horizon)
+    )
+    old = {kind: kind.prefix + secrets.token_urlsafe(32) for kind in TokenKind}
+    lifetimes = {TokenKind.ACCESS: HOUR, TokenKind.SIGNIN: timedelta(minutes=5)}
+    rows = [
+        Token(
+            key.digest(old[kind]),
+            key.key_id,
+            kind.value,
+            family_id,
+            "active",
+            now,
+            (START + lifetimes.get(kind, 12 * HOUR)).timestamp(),
+        )
+        for kind in (TokenKind.ACCESS, TokenKind.REFRESH, TokenKind.SIGNIN)
+    ]
+    assert store.add_tokens(family_id, rows, now)
+    assert tokens.verify(old[TokenKind.ACCESS], TokenKind.ACCESS, "i-1").family_id == family_id
+    assert tokens.spend(old[TokenKind.SIGNIN], TokenKind.SIGNIN).family_id == family_id
+    issued = tokens.rotate(old[TokenKind.REFRESH], HOUR)
+    assert len(issued.refresh_token) == 47  # a UUID family's later tokens keep the old format
+    tokens.verify(issued.access_token, TokenKind.ACCESS)
+    clock.advance(3600)
+    assert _reason(tokens.verify, old[TokenKind.ACCESS], TokenKind.ACCESS) is RejectReason.EXPIRED
+    assert _reason(tokens.rotate, old[TokenKind.REFRESH], HOUR) is RejectReason.REUSED
+    assert _reason(tokens.verify, issued.refresh_token, TokenKind.REFRESH) is RejectReason.REVOKED

@@ -228,32 +228,43 @@ class Store(Protocol):
         ...
 
     # -- tokens -------------------------------------------------------------------------------
-    def create_token_family(self, family: TokenFamily, tokens: Sequence[Token]) -> None:
-        """Store a new family with its first tokens, together or not at all (Conflict on a
-        duplicate family id or token hash)."""
+    def create_token_family(self, family: TokenFamily) -> None:
+        """Store a new family with its inline tokens, in one row (Conflict on a duplicate
+        family id)."""
         ...
 
     def get_token_family(self, family_id: str) -> TokenFamily | None: ...
 
     def add_tokens(self, family_id: str, tokens: Sequence[Token], now: float) -> bool:
-        """Add tokens to a family that is neither revoked nor past its horizon at ``now``;
-        False (nothing stored) otherwise."""
+        """Add tokens (rows of their own) to a family that is neither revoked nor past its
+        horizon at ``now``; False (nothing stored) otherwise."""
         ...
 
-    def find_token(self, token_hashes: Sequence[str]) -> tuple[Token, TokenFamily] | None:
+    def find_token(
+        self, token_hashes: Sequence[str], family_id: str | None = None
+    ) -> tuple[Token, TokenFamily] | None:
         """The token stored under any of ``token_hashes`` (one per server key), with its
-        family, in whatever state."""
+        family, in whatever state. Without ``family_id`` only tokens with rows of their own are
+        found; with it (the family a token names), only tokens of that family, its inline
+        tokens included."""
         ...
 
     def update_token(
-        self, token_hash: str, updater: Callable[[Token, TokenFamily], TokenChange | None]
+        self,
+        token_hash: str,
+        updater: Callable[[Token, TokenFamily], TokenChange | None],
+        *,
+        family_id: str | None = None,
     ) -> tuple[Token, TokenFamily] | None:
         """Read-modify-write one token in one transaction, holding its row lock: ``updater``
         sees the latest committed token and family and returns the change (None: no change);
         it may raise to abort with nothing changed, and may run more than once (transient
         failures are retried), so it must not have side effects of its own. Concurrent
         updaters of one token run one after the other: exactly one sees it ``active``.
-        Returns the token and family after the change; None when no token has that hash."""
+        With ``family_id``, an inline token of that family is found too (its change rewrites
+        the family's row; concurrent changes of one family's inline tokens apply one after the
+        other in the same way). Returns the token and family after the change; None when no
+        token has that hash."""
         ...
 
     def revoke_token_family(self, family_id: str, reason: str) -> bool:
@@ -265,8 +276,9 @@ class Store(Protocol):
         ...
 
     def gc_tokens(self, now: float) -> int:
-        """Delete tokens past their expiry, families past their horizon (with their tokens) and
-        pending sign-in states past theirs; returns how many rows went."""
+        """Delete families past their horizon at ``now`` with all of their tokens (a token
+        never goes before its family: none outlives the horizon anyway) and pending sign-in
+        states past theirs, in bounded batches; returns how many rows went."""
         ...
 
     # -- shared rate limits -------------------------------------------------------------------

@@ -123,24 +123,6 @@ class RoleBinding:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenFamily:
-    """Tokens issued from one grant (a GetFederationToken call, a browser role session).
-
-    No token of the family outlives ``expires`` (the refresh horizon, capped at the IAM session
-    the grant came from); revoking the family ends every token in it at once.
-    """
-
-    family_id: str
-    instance_id: str  # "" for a console (role) session, which belongs to no instance
-    user_id: str
-    session_key_id: str | None  # the STS/IAM access key the grant was issued from
-    role_arn: str | None  # the role (or IAM user) ARN bound to the Connect user
-    created: float
-    expires: float
-    revoked: str | None = None  # why the family was revoked; None while it lives
-
-
-@dataclass(frozen=True, slots=True)
 class Token:
     """One issued token; only its keyed hash is stored, with the id of the key that made it."""
 
@@ -152,6 +134,29 @@ class Token:
     created: float
     expires: float
     spent: float | None = None  # when it was used or rotated
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFamily:
+    """Tokens issued from one grant (a GetFederationToken call, a browser role session).
+
+    No token of the family outlives ``expires`` (the refresh horizon, capped at the IAM session
+    the grant came from); revoking the family ends every token in it at once.
+
+    ``inline_tokens`` are the tokens minted with the family (created with it), stored in its
+    row, state included, so creating a family writes one row; tokens minted later have rows of
+    their own.
+    """
+
+    family_id: str
+    instance_id: str  # "" for a console (role) session, which belongs to no instance
+    user_id: str
+    session_key_id: str | None  # the STS/IAM access key the grant was issued from
+    role_arn: str | None  # the role (or IAM user) ARN bound to the Connect user
+    created: float
+    expires: float
+    revoked: str | None = None  # why the family was revoked; None while it lives
+    inline_tokens: tuple[Token, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -376,4 +376,13 @@ MIGRATIONS: tuple[str, ...] = (
         updated DOUBLE PRECISION NOT NULL
     );
     """,
+    # 12: a federation writes one row: the tokens minted with a family (GetFederationToken's
+    #     access and refresh tokens and sign-in code) are kept in the family's row, as keyed
+    #     hashes with their state (see tokens/service.py); tokens minted later keep their rows.
+    #     Token rows are deleted with their family only, so they need no index on their expiry.
+    #     Families and tokens stored before keep working as they are (no inline tokens).
+    """
+    ALTER TABLE token_families ADD COLUMN inline_tokens TEXT;
+    DROP INDEX tokens_expires;
+    """,
 )
