@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,46 @@ def test_reads_outside_a_transaction_see_only_committed_rows(db: SqliteDatabase)
     writer.join()
     assert db.query("SELECT k FROM t") == [("pending",)]
     db.close()
+
+
+def test_the_wal_stays_bounded_under_a_steady_stream_of_writes(tmp_path: Path) -> None:
+    """A PASSIVE checkpoint never waits, so with writers always busy the WAL is never started
+    again from its beginning and would grow without end; past its bound the checkpointer
+    empties it. Once the writers stop, the WAL is back within the bound (polled, not timed)."""
+    path = tmp_path / "w.db"
+    limit_pages = 64
+    database = SqliteDatabase(str(path), wal_limit_pages=limit_pages)
+    with database.transaction() as tx:
+        tx.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)")
+    wal = Path(f"{path}-wal")
+
+    def write(worker: int) -> None:
+        for index in range(600):
+            with database.transaction() as tx:
+                tx.execute("INSERT INTO t VALUES (?, ?)", (f"{worker}-{index}", "x" * 400))
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        page = 4096
+        assert database.query("SELECT COUNT(*) FROM t")[0][0] == 2400
+        # Unbounded, the WAL keeps every frame written (several MB here); bounded, it is cut
+        # back to at most limit_pages once the checkpointer next runs.
+        deadline = time.monotonic() + 30
+        while wal.stat().st_size > limit_pages * page and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert wal.stat().st_size <= limit_pages * page
+        assert _count(path) == 2400  # every committed row is in the database file's view
+    finally:
+        database.close()
+
+
+def _count(path: Path) -> int:
+    conn = sqlite3.connect(str(path))
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM t").fetchone()[0])
+    finally:
+        conn.close()
