@@ -20,7 +20,7 @@ class Settings:
     # A rotated refresh token presented again within this many seconds (a retried request whose
     # answer was lost) gets another pair instead of revoking the family (RFC 9700 §4.14.2).
     refresh_reuse_grace_seconds: float = 0.0
-    token_gc_seconds: float = 300.0  # expired tokens are deleted at most this often, on minting
+    token_gc_seconds: float = 300.0  # ended token families are deleted at most this often
     allow_multiple_roles_per_user: bool = False
     throttle_rate: float = 2.0  # per second, per account and Region; 0 turns throttling off
     throttle_burst: int = 5

@@ -49,6 +49,8 @@ SESSION = "IQoJb3JpZ2luX2Vj" + base64.b64encode(secrets.token_bytes(64)).decode(
         ("SAMLResponse=PHNhbWxwOlJl%2Bc3&RelayState=%2Fconnect", "PHNhbWxwOlJl", "RelayState"),
         ("state=chooserState_123&role=arn:aws:iam::1:role/r", "chooserState_123", "role/r"),
         ("refresh cfr_zzzzzzzz and access cfa_yyyyyyyy", "zzzzzzzz", "refresh"),
+        ("console cfc_cccccccc then", "cccccccc", "then"),
+        ("browser session cfb_bbbbbbbb then", "bbbbbbbb", "then"),
         (
             "<saml2:Assertion ID='a1'><saml2:NameID>bob@example.com</saml2:NameID>"
             "</saml2:Assertion>!",

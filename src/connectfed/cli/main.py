@@ -105,7 +105,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--token-gc-seconds",
         type=float,
         default=300.0,
-        help="delete expired tokens at most this often (default 300)",
+        help="delete ended token families (and their tokens) at most this often (default 300)",
     )
     serve.add_argument(
         "--body-timeout",

@@ -64,7 +64,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # XML elements: <SecretAccessKey>value</SecretAccessKey>.
     (re.compile(rf"(?i)<({_CARRIERS})>[^<]*"), r"<\1>" + REDACTED),
     # Typed tokens: access, refresh, sign-in code, console session.
-    (re.compile(r"\b(cf[arsc]_)[\w-]+"), r"\1" + REDACTED),
+    (re.compile(r"\b(cf[arscb]_)[\w-]+"), r"\1" + REDACTED),  # every kind (tokens/model.py)
     # Session tokens by shape, plain or percent-encoded.
     (re.compile(r"IQoJb3JpZ2luX2Vj[\w+/=%-]*"), REDACTED),
     # Long base64 runs: SAML messages, session tokens of other issuers.
