@@ -8,9 +8,21 @@ from pathlib import Path
 import pytest
 
 from connectfed.store import StaticKey, Store, open_store
+from connectfed.store.sql import Database
 from tests.conftest import postgres_or_skip
 
 TEST_KEY = StaticKey(b"k" * 32, "the test key")
+
+
+def raw_database(url: str) -> Database:
+    """The backend's database alone, unmigrated (for tests of the migrations themselves)."""
+    if url.startswith("sqlite:"):
+        from connectfed.store.sqlite import SqliteDatabase
+
+        return SqliteDatabase(url.removeprefix("sqlite://"))
+    from connectfed.store.postgres import PostgresDatabase
+
+    return PostgresDatabase(url)
 
 
 def open_test_store(url: str) -> Store:

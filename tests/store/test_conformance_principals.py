@@ -13,8 +13,8 @@ import pytest
 from connectfed.store import InUse, MasterKeyError, NotFound, StaticKey, Store, open_store
 from connectfed.store.records import AccessKey, IamUser, InlinePolicy, Role, RoleBinding, Session
 from connectfed.store.schema import MIGRATIONS
-from connectfed.store.sql import Database, migrate
-from tests.store.conftest import TEST_KEY, open_test_store
+from connectfed.store.sql import migrate
+from tests.store.conftest import TEST_KEY, open_test_store, raw_database
 
 ACCT = "123456789012"
 
@@ -190,18 +190,8 @@ def test_secrets_round_trip_and_open_only_with_their_master_key(store_url: str) 
         again.close()
 
 
-def _raw_database(url: str) -> Database:
-    if url.startswith("sqlite:"):
-        from connectfed.store.sqlite import SqliteDatabase
-
-        return SqliteDatabase(url.removeprefix("sqlite://"))
-    from connectfed.store.postgres import PostgresDatabase
-
-    return PostgresDatabase(url)
-
-
 def test_migration_4_moves_rows_to_unique_ids_and_seals_old_secrets(store_url: str) -> None:
-    db = _raw_database(store_url)
+    db = raw_database(store_url)
     try:
         migrate(db, MIGRATIONS[:3])  # a database written by the version before migration 4
         with db.transaction() as tx:
@@ -252,7 +242,7 @@ def test_migration_4_moves_rows_to_unique_ids_and_seals_old_secrets(store_url: s
         ]
     finally:
         store.close()
-    db = _raw_database(store_url)
+    db = raw_database(store_url)
     try:
         stored = [row[0] for row in db.query("SELECT secret_access_key FROM access_keys")]
         stored += [row[0] for row in db.query("SELECT secret_access_key FROM sts_sessions")]

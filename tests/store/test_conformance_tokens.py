@@ -15,7 +15,7 @@ from connectfed.store import Conflict, Store, sql_tokens
 from connectfed.store.records import Token, TokenChange, TokenFamily
 from connectfed.store.schema import MIGRATIONS
 from connectfed.store.sql import migrate
-from tests.store.conftest import open_test_store
+from tests.store.conftest import open_test_store, raw_database
 from tests.store.test_conformance import _instance, _user
 
 
@@ -400,16 +400,9 @@ def test_concurrent_meta_updates_are_none_lost(store_url: str) -> None:
 def test_tokens_issued_before_the_token_migration_survive_it(
     store_url: str, tmp_path: Path
 ) -> None:
-    if store_url.startswith("sqlite:"):
-        from connectfed.store.sqlite import SqliteDatabase
-
-        db: object = SqliteDatabase(store_url.removeprefix("sqlite://"))
-    else:
-        from connectfed.store.postgres import PostgresDatabase
-
-        db = PostgresDatabase(store_url)
-    migrate(db, MIGRATIONS[:3])  # type: ignore[arg-type]
-    with db.transaction() as tx:  # type: ignore[attr-defined]
+    db = raw_database(store_url)
+    migrate(db, MIGRATIONS[:3])
+    with db.transaction() as tx:
         for row in (("a1", "access", 0), ("r1", "refresh", 0), ("s1", "signin", 1)):
             tx.execute(
                 "INSERT INTO tokens (token_hash, kind, family_id, instance_id, user_id,"
@@ -417,7 +410,7 @@ def test_tokens_issued_before_the_token_migration_survive_it(
                 " (?, ?, 'fam', 'i-1', 'u-1', 'ASIA1', 1.0, 99.0, ?)",
                 row,
             )
-    db.close()  # type: ignore[attr-defined]
+    db.close()
     upgraded = open_test_store(store_url)
     try:
         found = upgraded.find_token(["r1"])
@@ -437,16 +430,9 @@ def test_tokens_issued_before_the_token_migration_survive_it(
 
 
 def test_families_and_tokens_stored_before_inline_tokens_keep_working(store_url: str) -> None:
-    if store_url.startswith("sqlite:"):
-        from connectfed.store.sqlite import SqliteDatabase
-
-        db: object = SqliteDatabase(store_url.removeprefix("sqlite://"))
-    else:
-        from connectfed.store.postgres import PostgresDatabase
-
-        db = PostgresDatabase(store_url)
-    migrate(db, MIGRATIONS[:11])  # type: ignore[arg-type]
-    with db.transaction() as tx:  # type: ignore[attr-defined]
+    db = raw_database(store_url)
+    migrate(db, MIGRATIONS[:11])
+    with db.transaction() as tx:
         tx.execute(
             "INSERT INTO token_families (family_id, instance_id, user_id, session_key_id,"
             " role_arn, created, expires, revoked) VALUES"
@@ -460,7 +446,7 @@ def test_families_and_tokens_stored_before_inline_tokens_keep_working(store_url:
                 " 1.0, 50.0, NULL)",
                 (token_hash, kind, state),
             )
-    db.close()  # type: ignore[attr-defined]
+    db.close()
     upgraded = open_test_store(store_url)
     try:
         found = upgraded.find_token(["a1"])  # by hash alone, as such tokens name no family
