@@ -13,12 +13,20 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 from tests.support.server import start_server
 
 from bench import fixtures
 from bench.loadgen import HEADER, Result, load_average, warmed
+
+
+def _postgres(url: str, statement: str) -> None:
+    import psycopg  # only with --database-url
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(statement)
 
 
 def main() -> None:
@@ -35,15 +43,11 @@ def main() -> None:
     for count in (int(n) for n in args.workers.split(",")):
         data_dir = Path(tempfile.mkdtemp(prefix="connectfed-workers-"))
         database_url = args.database_url
-        if database_url:  # a fresh database per run
-            import uuid
-
-            import psycopg
-
-            name = f"connectfed_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(database_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            database_url = database_url.rsplit("/", 1)[0] + f"/{name}"
+        fresh = None
+        if database_url:  # a fresh database per run, dropped after it
+            fresh = f"connectfed_bench_{uuid.uuid4().hex[:8]}"
+            _postgres(args.database_url, f'CREATE DATABASE "{fresh}"')
+            database_url = database_url.rsplit("/", 1)[0] + f"/{fresh}"
         server = start_server(
             data_dir, "--throttle-rate", "0", "--workers", str(count), database_url=database_url
         )
@@ -66,6 +70,8 @@ def main() -> None:
         finally:
             server.stop()
             shutil.rmtree(data_dir, ignore_errors=True)
+            if fresh is not None:
+                _postgres(args.database_url, f'DROP DATABASE IF EXISTS "{fresh}"')
     print(
         f"backend {'postgresql' if args.database_url else 'sqlite'}; load average {load_average()}"
     )
