@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import replace
 
@@ -115,6 +116,9 @@ def test_sessions_round_trip(store: Store) -> None:
     store.create_session(session)
     assert store.get_session("ASIA1") == session
     assert store.get_session("ASIA2") is None
+    narrowed = dataclasses.replace(session, access_key_id="ASIA3", session_policy='{"x": 1}')
+    store.create_session(narrowed)
+    assert store.get_session("ASIA3") == narrowed
 
 
 def test_instance_with_profiles_and_unique_alias(store: Store) -> None:

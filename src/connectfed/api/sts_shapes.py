@@ -22,6 +22,7 @@ def saml_request(params: Params) -> SamlRequest:
         provider_arn=params["PrincipalArn"],
         assertion=params["SAMLAssertion"],
         duration_seconds=params.get("DurationSeconds"),
+        policy=params.get("Policy"),
     )
 
 

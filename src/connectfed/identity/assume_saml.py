@@ -30,9 +30,11 @@ from connectfed.identity.explain import Diagnosis, Explanations, check, summariz
 from connectfed.identity.policy import (
     Decision,
     MalformedPolicy,
+    PolicyKind,
     RequestFacts,
     evaluate,
     parse_policy,
+    validate_policy,
 )
 from connectfed.identity.principal import Origin
 from connectfed.identity.providers import SamlProviderService
@@ -147,21 +149,19 @@ class AssumeRoleWithSaml:
         AWS error the caller is told of it."""
         verified: VerifiedAssertion | None = None
         try:
+            if request.policy is not None:  # before the assertion is spent
+                validate_policy(request.policy, PolicyKind.SESSION)
             verified, provider = self.verify(request.provider_arn, request.assertion)
-            if self._single_use:
-                result = self.issue(
-                    verified,
-                    provider,
-                    request.role_arn,
-                    request.duration_seconds,
-                    before_issue=lambda: self._spend(verified),
-                    origin=origin,
-                )
-            else:
-                result = self.issue(
-                    verified, provider, request.role_arn, request.duration_seconds, origin=origin
-                )
-        except (ServiceError, IdentityError) as exc:
+            result = self.issue(
+                verified,
+                provider,
+                request.role_arn,
+                request.duration_seconds,
+                before_issue=(lambda: self._spend(verified)) if self._single_use else None,
+                origin=origin,
+                session_policy=request.policy,
+            )
+        except (ServiceError, IdentityError, MalformedPolicy) as exc:
             self._audit.record(
                 saml_event(request, verified, self._aws_error(exc), refusal_reason(exc))
             )
@@ -181,8 +181,10 @@ class AssumeRoleWithSaml:
         duration_seconds: int | None = None,
         before_issue: Callable[[], None] | None = None,
         origin: Origin | None = None,
+        session_policy: str | None = None,
     ) -> SamlSession:
-        """Check the AWS attribute rules and the role's trust, then issue the STS session.
+        """Check the AWS attribute rules and the role's trust, then issue the STS session
+        (narrowed by ``session_policy``, already validated, when one is given).
         A refusal by role pairs or trust policy is explained under ``origin.request_id``."""
         diagnosis = Diagnosis(
             "sts:AssumeRoleWithSAML",
@@ -191,7 +193,14 @@ class AssumeRoleWithSaml:
         )
         try:
             return self._issue(
-                verified, provider, role_arn, duration_seconds, before_issue, origin, diagnosis
+                verified,
+                provider,
+                role_arn,
+                duration_seconds,
+                before_issue,
+                origin,
+                diagnosis,
+                session_policy,
             )
         except ServiceError as error:
             explanation = diagnosis.explanation(self._clock.now().timestamp(), error.code)
@@ -208,6 +217,7 @@ class AssumeRoleWithSaml:
         before_issue: Callable[[], None] | None,
         origin: Origin | None,
         diagnosis: Diagnosis,
+        session_policy: str | None,
     ) -> SamlSession:
         pairs = self.role_pairs(verified)
         if (role_arn, provider.arn) not in pairs:
@@ -279,7 +289,13 @@ class AssumeRoleWithSaml:
         duration = self._duration(duration_seconds, verified, role.max_session_duration)
         if before_issue is not None:
             before_issue()
-        session = self._sts.issue_session(role, session_name, duration, source="AssumeRoleWithSAML")
+        session = self._sts.issue_session(
+            role,
+            session_name,
+            duration,
+            source="AssumeRoleWithSAML",
+            session_policy=session_policy,
+        )
         return SamlSession(
             session,
             subject=verified.name_id,

@@ -1,7 +1,9 @@
 """Authorisation of a principal's action on a resource through its identity policies.
 
 Root is never subject to identity policies. IAM users are governed by their inline policies,
-assumed-role sessions by their role's. The request context carries the global keys
+assumed-role sessions by their role's, narrowed by the session policy passed when the session was
+made, if any (IAM User Guide, "Session policies": the session may do what both allow; an explicit
+deny in either denies). The request context carries the global keys
 (``aws:userid``, ``aws:username``, ``aws:PrincipalArn``, …) plus the service's own.
 
 :meth:`Authorizer.decide` is the hot path: cached documents, untraced evaluation. Only when
@@ -16,6 +18,7 @@ cuts across every operation of every service, and the wire spells its code per p
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +43,17 @@ log = logging.getLogger("connectfed.identity")
 DENY_ALL = parse_policy(
     '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
 )
+
+
+@functools.lru_cache(maxsize=1024)
+def session_document(text: str) -> PolicyDocument:
+    """A session policy, parsed once per text (validated when the session was made; one that
+    no longer parses denies everything: fail closed)."""
+    try:
+        return parse_policy(text)
+    except MalformedPolicy:
+        log.warning("a stored session policy no longer parses: the session may do nothing")
+        return DENY_ALL
 
 
 def principal_context(principal: Principal, clock: Clock, region: str) -> dict[str, ContextValue]:
@@ -154,9 +168,16 @@ class Authorizer:
     ) -> Decision:
         if principal.is_root:
             return Decision.ALLOW
-        return evaluate(
-            self.identity_policies(principal), self.facts(principal, action, resource, context)
-        )
+        facts = self.facts(principal, action, resource, context)
+        decision = evaluate(self.identity_policies(principal), facts)
+        if principal.session_policy is None or decision is Decision.DENY:
+            return decision
+        narrowed = evaluate((session_document(principal.session_policy),), facts)
+        if narrowed is Decision.DENY:
+            return Decision.DENY
+        if decision is Decision.ALLOW and narrowed is Decision.ALLOW:
+            return Decision.ALLOW
+        return Decision.IMPLICIT_DENY
 
     def explain(
         self,
@@ -176,9 +197,21 @@ class Authorizer:
                 (f"{kind} {owner_name} / inline policy {name}", doc)
                 for name, doc in self.policy_set(kind, owner_id).named()
             ]
-        return check(
-            "identity", principal.arn, named, self.facts(principal, action, resource, context)
+        facts = self.facts(principal, action, resource, context)
+        identity = check("identity", principal.arn, named, facts)
+        if principal.session_policy is None or identity.decision == "explicitDeny":
+            return identity
+        session = check(
+            "session",
+            principal.arn,
+            [("session policy", session_document(principal.session_policy))],
+            facts,
         )
+        # The evaluation that refused: an explicit deny of the session policy, else whichever
+        # of the two does not allow.
+        if session.decision == "explicitDeny" or identity.decision == "allowed":
+            return session
+        return identity
 
     def record(self, explanation: Explanation) -> None:
         if self.explanations is not None:

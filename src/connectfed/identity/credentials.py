@@ -121,4 +121,5 @@ class CredentialResolver:
             session_expiration=datetime.fromtimestamp(session.expiration, UTC),
             session_issued=datetime.fromtimestamp(session.created, UTC),
             session_source=session.source,
+            session_policy=session.session_policy,
         )

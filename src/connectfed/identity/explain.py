@@ -68,7 +68,7 @@ class PolicyView:
 class PolicyCheck:
     """One policy evaluation: who asked to do what on what, with which context, and the answer."""
 
-    kind: str  # "identity" | "trust"
+    kind: str  # "identity" | "trust" | "session"
     principal: str
     action: str
     resource: str

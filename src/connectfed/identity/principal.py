@@ -33,6 +33,8 @@ class Principal:
     session_expiration: datetime | None = None
     session_issued: datetime | None = None
     session_source: str | None = None
+    # A role session's session policy (AssumeRole's ``Policy``): it narrows the role's.
+    session_policy: str | None = None
     origin: Origin = Origin()  # the request this principal signed
 
     @classmethod

@@ -8,7 +8,9 @@ ARN, its role's ARN, or its unique id — not the account) applies in full: acti
 conditions. A statement naming the caller whose condition fails (a wrong ``sts:ExternalId``,
 say) exempts nothing. Root may not assume roles.
 
-A session policy (the ``Policy`` parameter) is validated as IAM validates an identity policy.
+A session policy (the ``Policy`` parameter) is validated as IAM validates an identity policy and
+kept with the session: the session may then do only what both its role's policies and the
+session policy allow (:mod:`connectfed.identity.authorize`).
 Refusals are :class:`~connectfed.errors.AccessDenied` (the caller may not have the role),
 :class:`~connectfed.identity.policy.MalformedPolicy` and :mod:`connectfed.identity.errors`.
 """
@@ -181,12 +183,21 @@ class StsService:
             raise DurationTooLong(DurationLimit.ROLE_CHAINING)
         if duration > role.max_session_duration:
             raise DurationTooLong(DurationLimit.ROLE_MAXIMUM)
-        return self.issue_session(role, session_name, duration, source="AssumeRole")
+        return self.issue_session(
+            role, session_name, duration, source="AssumeRole", session_policy=request.policy
+        )
 
     def issue_session(
-        self, role: Role, session_name: str, duration: int, *, source: str
+        self,
+        role: Role,
+        session_name: str,
+        duration: int,
+        *,
+        source: str,
+        session_policy: str | None = None,
     ) -> RoleSession:
-        """A new session of ``role`` for ``duration`` seconds (``source``: the operation)."""
+        """A new session of ``role`` for ``duration`` seconds (``source``: the operation),
+        narrowed by ``session_policy`` when one is given (already validated)."""
         now = self._clock.now().replace(microsecond=0)
         expiration = now + timedelta(seconds=duration)
         token = ids.session_token()
@@ -202,6 +213,7 @@ class StsService:
             source=source,
             created=now.timestamp(),
             expiration=expiration.timestamp(),
+            session_policy=session_policy,
         )
         self._store.create_session(session)
         return RoleSession(

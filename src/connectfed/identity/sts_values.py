@@ -51,6 +51,7 @@ class SamlRequest:
     provider_arn: str
     assertion: str
     duration_seconds: int | None = None
+    policy: str | None = None  # a session policy, which narrows the role's for this session
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,9 @@ class Session:
     created: float
     expiration: float
     revoked: bool = False
+    # The session policy passed when the session was made (AssumeRole's ``Policy``), if any:
+    # the session's permissions are what its role's policies and this one both allow.
+    session_policy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

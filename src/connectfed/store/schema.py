@@ -385,4 +385,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE token_families ADD COLUMN inline_tokens TEXT;
     DROP INDEX tokens_expires;
     """,
+    # 13: the session policy an AssumeRole / AssumeRoleWithSAML call passed (its ``Policy``):
+    #     the session may do only what both the role's policies and this one allow
+    """
+    ALTER TABLE sts_sessions ADD COLUMN session_policy TEXT;
+    """,
 )

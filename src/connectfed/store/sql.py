@@ -64,7 +64,7 @@ def _bool(value: Any) -> bool:
 
 _SESSION_COLS = (
     "access_key_id, secret_access_key, token_hash, account_id, role_arn, role_id, role_name,"
-    " session_name, source, created, expiration, revoked"
+    " session_name, source, created, expiration, revoked, session_policy"
 )
 _INSTANCE_COLS = (
     "instance_id, account_id, region, arn, alias, identity_management_type, status,"
@@ -94,6 +94,7 @@ def _session(row: Row) -> Session:
         created,
         expiration,
         revoked,
+        session_policy,
     ) = row
     return Session(
         key,
@@ -108,6 +109,7 @@ def _session(row: Row) -> Session:
         created,
         expiration,
         _bool(revoked),
+        session_policy,
     )
 
 

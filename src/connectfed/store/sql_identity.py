@@ -252,7 +252,7 @@ class IdentityStatements(SqlBase):
         sealed = self._box.seal(session.secret_access_key, f"sts_sessions:{session.access_key_id}")
         self._write(
             f"INSERT INTO sts_sessions ({_SESSION_COLS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 session.access_key_id,
                 sealed,
@@ -266,6 +266,7 @@ class IdentityStatements(SqlBase):
                 session.created,
                 session.expiration,
                 int(session.revoked),
+                session.session_policy,
             ),
         )
 
