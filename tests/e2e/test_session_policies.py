@@ -121,3 +121,13 @@ def test_a_malformed_saml_session_policy_is_refused_before_the_assertion_is_used
         )
     assert caught.value.response["Error"]["Code"] == "MalformedPolicyDocument"
     assert saml.assume(assertion)["Credentials"]["AccessKeyId"].startswith("ASIA")
+
+
+def test_managed_session_policies_are_refused_not_ignored(world: World) -> None:
+    """Ignoring PolicyArns would give the session more than its caller asked for."""
+    with pytest.raises(ClientError) as caught:
+        world.assume("agent1", PolicyArns=[{"arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}])
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert "PolicyArns" in error["Message"]
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -7,6 +7,7 @@ from typing import Any
 from connectfed.api import sts_shapes as shapes
 from connectfed.api.context import services
 from connectfed.api.errors import operation
+from connectfed.errors import client_error
 from connectfed.identity.principal import Origin
 from connectfed.wire.registry import Params, RequestContext
 
@@ -16,8 +17,20 @@ def get_caller_identity(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return shapes.caller_identity(services(ctx).sts.get_caller_identity(ctx.principal))
 
 
+def _refuse_managed_session_policies(params: Params) -> None:
+    """``PolicyArns`` (managed session policies) would narrow the session; connectfed has no
+    managed policies to evaluate, and ignoring them would grant more than the caller asked for:
+    refused instead (fail closed)."""
+    if params.get("PolicyArns"):
+        raise client_error(
+            "ValidationError",
+            "PolicyArns (managed session policies) are not supported by connectfed",
+        )
+
+
 @operation("sts", "AssumeRole")
 def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    _refuse_managed_session_policies(params)
     session = services(ctx).sts.assume_role(
         ctx.principal,
         params["RoleArn"],
@@ -31,6 +44,7 @@ def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
 
 @operation("sts", "AssumeRoleWithSAML", unsigned=True)
 def assume_role_with_saml(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    _refuse_managed_session_policies(params)
     origin = Origin(source_ip=ctx.source_ip, secure=ctx.secure, request_id=ctx.request_id)
     issued = services(ctx).assume_saml.assume(shapes.saml_request(params), origin)
     return shapes.saml_session(issued)
