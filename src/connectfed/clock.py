@@ -13,6 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def utc(epoch: float) -> datetime:
+    """A stored epoch-seconds time as an aware UTC datetime (the store keeps times as epochs)."""
+    return datetime.fromtimestamp(epoch, UTC)
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""

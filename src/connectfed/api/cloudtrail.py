@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from connectfed.api.context import services
 from connectfed.api.errors import operation
 from connectfed.audit.history import LookupRequest
+from connectfed.clock import utc
 from connectfed.store.audit_records import AuditRecord
 from connectfed.wire.registry import Params, RequestContext
 
@@ -37,7 +37,7 @@ def _event(record: AuditRecord) -> dict[str, Any]:
         "EventName": record.event_name,
         "ReadOnly": "true" if record.read_only else "false",
         "AccessKeyId": record.access_key_id,
-        "EventTime": datetime.fromtimestamp(record.event_time, UTC),
+        "EventTime": utc(record.event_time),
         "EventSource": record.event_source,
         "Username": record.username,
         "Resources": [

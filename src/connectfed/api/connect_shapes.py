@@ -5,18 +5,14 @@ answers with as the botocore model's output shapes."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from connectfed import arns
+from connectfed.clock import utc
 from connectfed.connect.federation import FederationToken
 from connectfed.connect.instances import NewInstance, NewUser
 from connectfed.store.records import ConnectUser, Instance, Profile
 from connectfed.wire.registry import Params
-
-
-def time(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -50,7 +46,7 @@ def instance(record: Instance) -> dict[str, Any]:
         "Arn": record.arn,
         "IdentityManagementType": record.identity_management_type,
         "InstanceAlias": record.alias,
-        "CreatedTime": time(record.created),
+        "CreatedTime": utc(record.created),
         "ServiceRole": arns.connect_service_role(record.account_id),
         "InstanceStatus": record.status,
         "InboundCallsEnabled": record.inbound_calls,
@@ -73,7 +69,7 @@ def user(record: ConnectUser, region: str) -> dict[str, Any]:
         "SecurityProfileIds": list(record.security_profile_ids),
         "RoutingProfileId": record.routing_profile_id,
         "Tags": {},
-        "LastModifiedTime": time(record.modified),
+        "LastModifiedTime": utc(record.modified),
         "LastModifiedRegion": region,
     }
     if record.directory_user_id:
@@ -88,7 +84,7 @@ def user_summary(record: ConnectUser, region: str) -> dict[str, Any]:
         "Id": record.user_id,
         "Arn": record.arn,
         "Username": record.username,
-        "LastModifiedTime": time(record.modified),
+        "LastModifiedTime": utc(record.modified),
         "LastModifiedRegion": region,
     }
 

@@ -5,17 +5,13 @@ output shapes (member names, ``datetime`` timestamps, the optional members left 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
+from connectfed.clock import utc
 from connectfed.identity.iam import OwnedPolicy, OwnerKind
 from connectfed.identity.providers import EncryptionMode, ProviderDescription
 from connectfed.store.records import AccessKey, IamUser, Role
 from connectfed.wire.registry import Params
-
-
-def time(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -36,7 +32,7 @@ def user(record: IamUser) -> dict[str, Any]:
         "UserName": record.user_name,
         "UserId": record.user_id,
         "Arn": record.arn,
-        "CreateDate": time(record.created),
+        "CreateDate": utc(record.created),
     }
 
 
@@ -46,7 +42,7 @@ def role(record: Role) -> dict[str, Any]:
         "RoleName": record.role_name,
         "RoleId": record.role_id,
         "Arn": record.arn,
-        "CreateDate": time(record.created),
+        "CreateDate": utc(record.created),
         "AssumeRolePolicyDocument": record.trust_policy,
         "MaxSessionDuration": record.max_session_duration,
     }
@@ -62,7 +58,7 @@ def new_access_key(key: AccessKey) -> dict[str, Any]:
         "AccessKeyId": key.access_key_id,
         "Status": key.status,
         "SecretAccessKey": key.secret_access_key,
-        "CreateDate": time(key.created),
+        "CreateDate": utc(key.created),
     }
 
 
@@ -71,7 +67,7 @@ def access_key_metadata(key: AccessKey) -> dict[str, Any]:
         "UserName": key.user_name or "root",
         "AccessKeyId": key.access_key_id,
         "Status": key.status,
-        "CreateDate": time(key.created),
+        "CreateDate": utc(key.created),
     }
 
 

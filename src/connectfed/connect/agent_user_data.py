@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from connectfed import arns
 from connectfed.arns import ConnectResource
+from connectfed.clock import utc
 from connectfed.connect.agent_values import (
     AgentSnapshot,
     AgentState,
@@ -19,7 +20,6 @@ from connectfed.connect.agent_values import (
     AgentStatusType,
     RoutingProfile,
     UserDataFilter,
-    utc,
 )
 from connectfed.connect.errors import InvalidParameter
 from connectfed.store import Store

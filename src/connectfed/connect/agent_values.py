@@ -11,8 +11,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from connectfed.clock import utc
 from connectfed.connect.errors import InvalidParameter, InvalidReference, ResourceKind
 from connectfed.store.agent_records import AgentStatusRecord, QueueRecord
 
@@ -139,10 +140,6 @@ class StatusDisabled(InvalidParameter):
 
 
 # -- from records, and Connect's rules on values ------------------------------------------------
-def utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
 def status_from(record: AgentStatusRecord) -> AgentStatus:
     return AgentStatus(
         record.status_id,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from connectfed import arns
-from connectfed.clock import Clock
+from connectfed.clock import Clock, utc
 from connectfed.connect.agent_defaults import (
     build_defaults,
 )
@@ -39,7 +39,6 @@ from connectfed.connect.agent_values import (
     check_routing_config,
     queue_from,
     status_from,
-    utc,
 )
 from connectfed.connect.agent_waits import StateWaiters
 from connectfed.connect.errors import (

@@ -14,12 +14,11 @@ caches below keep them, so the hot path decrypts a key once per cache lifetime.
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime
 
 from connectfed import arns
 from connectfed.auth.verify import SignatureClaim
 from connectfed.cache import TtlCache
-from connectfed.clock import Clock
+from connectfed.clock import Clock, utc
 from connectfed.errors import ExpiredToken, UnrecognizedClient
 from connectfed.identity.principal import Principal
 from connectfed.store import Store
@@ -118,8 +117,8 @@ class CredentialResolver:
             role_arn=session.role_arn,
             role_id=session.role_id,
             session_name=session.session_name,
-            session_expiration=datetime.fromtimestamp(session.expiration, UTC),
-            session_issued=datetime.fromtimestamp(session.created, UTC),
+            session_expiration=utc(session.expiration),
+            session_issued=utc(session.created),
             session_source=session.source,
             session_policy=session.session_policy,
         )

@@ -13,14 +13,14 @@ import secrets
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectfed import arns
 from connectfed.cache import TtlCache
-from connectfed.clock import Clock
+from connectfed.clock import Clock, utc
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.errors import (
     Entity,
@@ -235,16 +235,13 @@ class SamlProviderService:
             arn=provider.arn,
             uuid=provider.provider_uuid or None,
             metadata_document=provider.metadata_document,
-            created=datetime.fromtimestamp(provider.created, UTC),
-            valid_until=datetime.fromtimestamp(provider.valid_until, UTC)
-            if provider.valid_until is not None
-            else None,
+            created=utc(provider.created),
+            valid_until=utc(provider.valid_until) if provider.valid_until is not None else None,
             encryption_mode=EncryptionMode(provider.encryption_mode)
             if provider.encryption_mode
             else None,
             private_keys=tuple(
-                PrivateKeyInfo(k.key_id, datetime.fromtimestamp(k.created, UTC))
-                for k in provider.private_keys
+                PrivateKeyInfo(k.key_id, utc(k.created)) for k in provider.private_keys
             ),
         )
 
@@ -255,10 +252,8 @@ class SamlProviderService:
                 arn=p.arn,
                 uuid=p.provider_uuid or None,
                 metadata_document=p.metadata_document,
-                created=datetime.fromtimestamp(p.created, UTC),
-                valid_until=datetime.fromtimestamp(p.valid_until, UTC)
-                if p.valid_until is not None
-                else None,
+                created=utc(p.created),
+                valid_until=utc(p.valid_until) if p.valid_until is not None else None,
                 encryption_mode=EncryptionMode(p.encryption_mode) if p.encryption_mode else None,
                 private_keys=(),
             )

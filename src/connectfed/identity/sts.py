@@ -18,11 +18,11 @@ Refusals are :class:`~connectfed.errors.AccessDenied` (the caller may not have t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from connectfed import arns
-from connectfed.clock import Clock
+from connectfed.clock import Clock, utc
 from connectfed.errors import AccessDenied, ServiceError
 from connectfed.identity import ids
 from connectfed.identity.authorize import Authorizer, principal_context
@@ -221,7 +221,7 @@ class StsService:
                 session.access_key_id,
                 session.secret_access_key,
                 token,
-                datetime.fromtimestamp(session.expiration, UTC),
+                utc(session.expiration),
             ),
             assumed_role_id=f"{role.role_id}:{session_name}",
             arn=arns.assumed_role(role.account_id, role.role_name, session_name),
