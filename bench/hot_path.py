@@ -22,11 +22,12 @@ import pstats
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from tests.support.asgi import asgi_call
 
 from connectfed.app import build_services, create_edge
 from connectfed.demo import demo_caller, ensure_demo
@@ -47,51 +48,37 @@ class _Inline(Offload):
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 
 
+class Request(NamedTuple):
+    method: str
+    path: str
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
 def _signed(
     method: str, path: str, service: str, creds: Credentials, body: bytes = b"", form: bool = False
-) -> dict[str, Any]:
+) -> Request:
     request = AWSRequest(method=method, url=f"http://{HOST}{path}", data=body)
     if form:
         request.headers["Content-Type"] = FORM
     SigV4Auth(creds, service, "us-east-1").add_auth(request)
     headers = [(b"host", HOST.encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
-    return {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-        "body": body,
-    }
+    return Request(method, path, headers, body)
 
 
-async def _call(app: Any, request: dict[str, Any]) -> int:
-    scope = {k: v for k, v in request.items() if k != "body"}
-    scope["state"] = {}
-    status = 0
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": request["body"], "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(scope, receive, send)
-    return status
+async def _call(app: Any, request: Request) -> int:
+    sent = await asgi_call(app, request.method, request.path, request.headers, request.body)
+    return int(sent[0]["status"])
 
 
-def _requests(services: Any) -> dict[str, dict[str, Any]]:
+def _requests(services: Any) -> dict[str, Request]:
     demo = ensure_demo(services)
     c = services.sts.assume_role(demo_caller(services, demo), demo.role_arn, "agent1").credentials
     session = Credentials(c.access_key_id, c.secret_access_key, c.session_token)
     identity = b"Action=GetCallerIdentity&Version=2011-06-15"
     return {
-        "health": {**_signed("GET", "/_connectfed/health", "sts", session)},
+        "health": _signed("GET", "/_connectfed/health", "sts", session),
         "GetCallerIdentity": _signed("POST", "/", "sts", session, identity, form=True),
         "GetFederationToken": _signed(
             "GET", f"/user/federate/{demo.instance_id}", "connect", session
@@ -99,7 +86,7 @@ def _requests(services: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-async def _measure(app: Any, request: dict[str, Any], count: int) -> tuple[float, float]:
+async def _measure(app: Any, request: Request, count: int) -> tuple[float, float]:
     """(wall µs, CPU µs) per request; CPU time is the whole process's, every thread's (the
     store threads, the audit writer), and moves much less than wall time on a busy machine."""
     for _ in range(min(200, count)):  # warm the caches

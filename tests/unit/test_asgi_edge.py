@@ -3,7 +3,6 @@ response becomes a well-formed 500 (inputs are checked earlier; this is the last
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -13,27 +12,7 @@ import pytest
 from connectfed.app import create_app
 from connectfed.settings import Settings
 from connectfed.web.routes import WebResponse
-
-
-def _call(app: Any, path: str) -> list[dict[str, Any]]:
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [(b"host", b"x")],
-    }
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    return sent
+from tests.support.asgi import asgi_run
 
 
 @pytest.mark.parametrize("location", ["/ccp-v2/\u20ac", "/ccp\r\nSet-Cookie: x=y", "/a\x00b"])
@@ -46,7 +25,7 @@ def test_unsendable_header_becomes_a_clean_500(
         "handle",
         lambda *args: WebResponse(303, {"Location": location, "Content-Type": "text/html"}, b""),
     )
-    start, body = _call(app, "/connect/federate/some-instance")
+    start, body = asgi_run(app, "GET", "/connect/federate/some-instance")
     assert start["status"] == 500
     headers = dict(start["headers"])
     assert headers[b"x-amzn-ErrorType"] == b"InternalFailure"
@@ -63,6 +42,6 @@ def test_browser_route_that_raises_gets_a_500_page(
         raise RuntimeError("store is down")
 
     monkeypatch.setattr(app.web, "handle", boom)
-    start, body = _call(app, "/connect/federate/some-instance")
+    start, body = asgi_run(app, "GET", "/connect/federate/some-instance")
     assert start["status"] == 500
     assert b"store is down" not in body["body"] and b"<h1>" in body["body"]

@@ -3,7 +3,6 @@ passes to the app untouched; and a store that cannot record never changes the ca
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,27 +13,7 @@ from connectfed.app import build_services, create_edge
 from connectfed.clock import FixedClock
 from connectfed.identity.explain import Explanation, Explanations
 from connectfed.settings import Settings
-
-
-def _call(app: Any, method: str, path: str) -> list[dict[str, Any]]:
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [(b"host", b"x")],
-    }
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    return sent
+from tests.support.asgi import asgi_run
 
 
 def _edge(tmp_path: Path) -> Any:
@@ -54,16 +33,16 @@ def _edge(tmp_path: Path) -> Any:
 
 def test_only_get_is_answered_and_with_the_request_id(tmp_path: Path) -> None:
     edge = _edge(tmp_path)
-    start, body = _call(edge, "POST", "/_connectfed/explain/r-1")
+    start, body = asgi_run(edge, "POST", "/_connectfed/explain/r-1")
     headers = dict(start["headers"])
     assert start["status"] == 405 and headers[b"allow"] == b"GET"
     assert headers[b"x-amzn-RequestId"]
-    start, body = _call(edge, "GET", "/_connectfed/explain/r-1")
+    start, body = asgi_run(edge, "GET", "/_connectfed/explain/r-1")
     assert start["status"] == 200 and b'"summary": "why"' in body["body"]
 
 
 def test_other_paths_reach_the_app(tmp_path: Path) -> None:
-    start, body = _call(_edge(tmp_path), "GET", "/_connectfed/health")
+    start, body = asgi_run(_edge(tmp_path), "GET", "/_connectfed/health")
     assert start["status"] == 200 and body["body"] == b'{"status":"ok"}'
 
 

@@ -17,30 +17,7 @@ from botocore.credentials import Credentials
 from connectfed.app import ConnectfedApp, build_services
 from connectfed.demo import demo_caller, ensure_demo
 from connectfed.settings import Settings
-
-
-async def _call(
-    app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b""
-) -> dict[str, Any]:
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-    }
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent[0]
+from tests.support.asgi import asgi_call
 
 
 def test_a_store_call_that_hangs_does_not_delay_health(tmp_path: Path) -> None:
@@ -76,13 +53,13 @@ def test_a_store_call_that_hangs_does_not_delay_health(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         loop = asyncio.get_running_loop()
-        federation = asyncio.create_task(_call(app, "GET", path, signed))
+        federation = asyncio.create_task(asgi_call(app, "GET", path, signed))
         await loop.run_in_executor(None, entered.wait)
-        health = await _call(app, "GET", "/_connectfed/health", [(b"host", b"x")])
-        assert health["status"] == 200
+        health = await asgi_call(app, "GET", "/_connectfed/health")
+        assert health[0]["status"] == 200
         assert not federation.done()  # still inside the store, and the loop went on
         release.set()
-        assert (await federation)["status"] == 200
+        assert (await federation)[0]["status"] == 200
 
     try:
         asyncio.run(scenario())
