@@ -10,80 +10,17 @@ endpoints from a second process over keep-alive connections; prints requests/s, 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import multiprocessing
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.support.server import start_server
 from tests.support.world import build_world
 
-from bench.federation_load import _connection
-
-
-def _payload(host: str, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-def _drive(
-    url: str, payload: bytes, connections: int, seconds: float, out: multiprocessing.Queue
-) -> None:  # type: ignore[type-arg]
-    parts = urlsplit(url)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-
-    async def main() -> None:
-        stop_at = time.perf_counter() + seconds
-        await asyncio.gather(
-            *(
-                _connection(
-                    parts.hostname or "127.0.0.1",
-                    parts.port or 80,
-                    payload,
-                    stop_at,
-                    latencies,
-                    statuses,
-                )
-                for _ in range(connections)
-            )
-        )
-
-    began = time.perf_counter()
-    asyncio.run(main())
-    out.put(
-        {
-            "requests": len(latencies),
-            "elapsed": time.perf_counter() - began,
-            "statuses": statuses,
-            "latencies": latencies,
-        }
-    )
-
-
-def measure(url: str, payload: bytes, connections: int, seconds: float) -> dict[str, float]:
-    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    worker = multiprocessing.Process(
-        target=_drive, args=(url, payload, connections, seconds, queue)
-    )
-    worker.start()
-    result = queue.get()
-    worker.join()
-    if set(result["statuses"]) != {200}:
-        raise SystemExit(f"non-200 responses: {result['statuses']}")
-    latencies = sorted(result["latencies"])
-    return {
-        "rps": result["requests"] / result["elapsed"],
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "requests": result["requests"],
-    }
+from bench.loadgen import raw_request
+from bench.pyload import measure
 
 
 def main() -> None:
@@ -98,9 +35,9 @@ def main() -> None:
             "Credentials"
         ]["AccessToken"]
         host = urlsplit(server.url).netloc
-        snapshot = _payload(
-            host,
+        snapshot = raw_request(
             "POST",
+            host,
             f"/connect/{world.instance_id}/api",
             {
                 "X-Amz-Target": "AmazonConnectCTIService.GetAgentSnapshot",
@@ -109,7 +46,7 @@ def main() -> None:
             },
             b"{}",
         )
-        health = _payload(host, "GET", "/_connectfed/health", {}, b"")
+        health = raw_request("GET", host, "/_connectfed/health", {})
         measure(server.url, snapshot, 4, 0.5)  # warm caches and connections
         cti = measure(server.url, snapshot, args.connections, args.seconds)
         ceiling = measure(server.url, health, args.connections, args.seconds)
