@@ -6,9 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from connectfed.client import AdminClient
 from tests.support.server import ROOT_KEY, ROOT_SECRET, Server, start_server
 
@@ -35,12 +32,4 @@ def retrying(
     **config: Any,
 ) -> Any:
     """A boto3 client in standard retry mode with ``attempts`` attempts in all."""
-    return boto3.client(
-        service,
-        endpoint_url=server.url,
-        region_name=server.region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        aws_session_token=token,
-        config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}, **config),
-    )
+    return server.client(service, key, secret, token, attempts=attempts, **config)

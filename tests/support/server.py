@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -16,17 +15,13 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from connectfed.testing.server import free_port
+
 ACCOUNT_ID = "123456789012"
 ROOT_KEY = "AKIAROOTEXAMPLE00001"
 ROOT_SECRET = "rootSecretExample/abcdefghijklmnopqrstuv"
 # Servers sharing one PostgreSQL database need one master key (README, "Secrets at rest").
 SHARED_MASTER_KEY = "c2hhcmVkLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE="
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -45,8 +40,11 @@ class Server:
         key: str = ROOT_KEY,
         secret: str = ROOT_SECRET,
         token: str | None = None,
+        attempts: int = 1,
         **config: Any,
     ) -> Any:
+        """A boto3 client for ``service`` on this server; ``attempts`` in all, in standard
+        retry mode (1: no retry, so tests see every error as it is answered)."""
         return boto3.client(
             service,
             endpoint_url=self.url,
@@ -55,7 +53,7 @@ class Server:
             aws_secret_access_key=secret,
             aws_session_token=token,
             verify=self.ca_bundle if self.ca_bundle else None,
-            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config),
+            config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}, **config),
         )
 
     def follow_output(self) -> None:

@@ -32,7 +32,8 @@ class ServerFailed(RuntimeError):
     """The server exited or did not answer in time; the message holds its output."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -67,7 +68,7 @@ class ServerProcess:
             key_file.write_text(base64.b64encode(os.urandom(32)).decode())
             key_file.chmod(0o600)
         url_db = database_url or f"sqlite://{(data_dir / 'connectfed.db').resolve()}"
-        port = _free_port()
+        port = free_port()
         command = [
             sys.executable,
             "-m",
