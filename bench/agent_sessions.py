@@ -45,7 +45,7 @@ def run(url: str, calls: int) -> None:
         f"{url.split(':')[0]:>10}: get_instance {base:7.1f} µs | verify {verify:7.1f} µs "
         f"({verify / base:4.1f}x) | authenticate {auth:7.1f} µs ({auth / base:4.1f}x)"
     )
-    services.store.close()
+    services.close()
 
 
 def main() -> None:

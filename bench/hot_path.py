@@ -129,9 +129,7 @@ def main() -> None:
                 print(f"{name:20} {wall:9.1f} {cpu:9.1f}")
 
         asyncio.run(run())
-        services.offload.close()
-        services.audit.close()
-        services.store.close()
+        services.close()
 
 
 if __name__ == "__main__":

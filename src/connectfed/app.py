@@ -122,6 +122,13 @@ class Services:
     offload: Offload  # where store calls run, off the event loop
     admin: Admin | None = None  # the admin API (time travel, faults) when it is on
 
+    def close(self) -> None:
+        """Shut down in order: the store calls under way finish, the queued audit events are
+        stored, then the store closes (and with it every thread these services started)."""
+        self.offload.close()
+        self.audit.close()
+        self.store.close()
+
 
 def _bootstrap(store: Store, clock: Clock) -> Bootstrap:
     env_account = os.environ.get("CONNECTFED_ACCOUNT_ID")
@@ -502,9 +509,7 @@ class ConnectfedApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.services.offload.close()  # the calls under way finish first
-                self.services.audit.close()  # what is queued is stored before the store closes
-                self.services.store.close()
+                self.services.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -33,7 +33,7 @@ ALLOW_ALL = json.dumps(
 def world(tmp_path: Path) -> Iterator[Domain]:
     made = domain(tmp_path)
     yield made
-    made.services.store.close()
+    made.services.close()
 
 
 def _trust(principal: str) -> str:

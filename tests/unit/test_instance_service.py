@@ -32,7 +32,7 @@ PHONE = {"PhoneType": "SOFT_PHONE"}
 def world(tmp_path: Path) -> Iterator[Domain]:
     made = domain(tmp_path)
     yield made
-    made.services.store.close()
+    made.services.close()
 
 
 def _instance(world: Domain, alias: str = "acme", kind: str = "SAML") -> Instance:

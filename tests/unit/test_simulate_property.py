@@ -117,7 +117,7 @@ def world() -> Iterator[tuple[Services, Principal, Principal, str]]:
         creds = services.sts.assume_role(caller, role_arn, "agent1").credentials
         session = services.resolver.principal_of_session(creds.access_key_id)
         yield services, root, session, role_arn
-        services.store.close()
+        services.close()
 
 
 def _entries(context: dict[str, Any]) -> tuple[ContextEntry, ...]:

@@ -65,4 +65,4 @@ def test_a_store_call_that_hangs_does_not_delay_health(tmp_path: Path) -> None:
         asyncio.run(scenario())
     finally:
         release.set()
-        services.store.close()
+        services.close()

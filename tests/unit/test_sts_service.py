@@ -24,7 +24,7 @@ from tests.support.domain import START, Domain, domain
 def world(tmp_path: Path) -> Iterator[Domain]:
     made = domain(tmp_path)
     yield made
-    made.services.store.close()
+    made.services.close()
 
 
 def _role(world: Domain, caller: Principal, condition: dict[str, Any] | None = None) -> Role:

@@ -92,5 +92,5 @@ def seed(args: argparse.Namespace) -> int:
                 return 2
             _report(path, applied)
     finally:
-        services.store.close()
+        services.close()  # the audit events the world made are stored too
     return 0

@@ -92,7 +92,7 @@ def _uvicorn_config(
     limits = HeadLimits(
         settings.max_header_bytes, settings.max_header_fields, settings.head_timeout_seconds
     )
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -112,7 +112,6 @@ def _uvicorn_config(
         ssl_certfile=tls[0],
         ssl_keyfile=tls[1],
     )
-    return config
 
 
 def _usage_error(args: argparse.Namespace) -> str | None:
@@ -264,9 +263,7 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         return 0 if server.started else 1
     # Each worker opens its own: nothing the parent opened (threads, connections) may cross
     # fork(). The test IdP's pages are plain data and are inherited as they are.
-    services.offload.close()
-    services.audit.close()
-    services.store.close()
+    services.close()
     return run_workers(
         args.workers,
         lambda: create_edge(build_services(settings, master_key=master_key), idp),

@@ -274,7 +274,7 @@ class Connectfed:
 
     def close(self) -> None:
         if self._services is not None:
-            self._services.store.close()
+            self._services.close()
             self._services = None
 
 
