@@ -69,8 +69,13 @@ def run_workers(
     """Fork ``count`` workers serving ``sock``; ``on_ready`` once every one of them accepts
     connections. Returns the exit status once all are gone."""
     if threading.active_count() > 1:
-        # fork() copies only the calling thread: a lock held by another would stay held.
-        raise RuntimeError("serve --workers must fork before any thread starts")
+        # fork() copies only the calling thread: a lock held by another would stay held. Not
+        # reachable while services close all they start (Services.close); said, not forked.
+        names = ", ".join(
+            t.name for t in threading.enumerate() if t is not threading.current_thread()
+        )
+        _log.error("cannot fork workers while other threads run (%s)", names)
+        return 1
     children: set[int] = set()
     stopping = False
 
