@@ -23,7 +23,7 @@ from typing import Any
 import connectfed.api  # noqa: F401  (registers every operation handler)
 from connectfed.admin.access import AdminAccess
 from connectfed.admin.bundle import Admin, build_admin
-from connectfed.admin.edge import admin_middleware
+from connectfed.admin.edge import admin_middleware, admin_off_routes
 from connectfed.api.cti import authenticator
 from connectfed.api.errors import aws_error
 from connectfed.audit.history import AuditHistory
@@ -54,18 +54,19 @@ from connectfed.identity.sts import StsService
 from connectfed.offload import Offload
 from connectfed.server.audit_denials import audit_denials
 from connectfed.server.edge import (
+    ASGIApp,
     Middleware,
+    Observer,
     Receive,
     Scope,
     Send,
     build_edge,
     request_id_of,
-    send_with_request_id,
 )
 from connectfed.server.explain_route import explain_route
-from connectfed.server.metrics import Metrics, metrics_middleware
-from connectfed.server.observe import ObserveRequest
-from connectfed.server.request_log import RequestLog
+from connectfed.server.metrics import PATH as METRICS_PATH
+from connectfed.server.metrics import Metrics, metrics_route
+from connectfed.server.request_log import request_log
 from connectfed.settings import Settings
 from connectfed.store import Conflict, MasterKey, Store, open_store
 from connectfed.store.records import AccessKey
@@ -381,11 +382,12 @@ class ConnectfedApp:
         if scope["type"] != "http":
             return
         request_id = request_id_of(scope)
-        send = send_with_request_id(send, request_id)
         if scope["path"] == "/_connectfed/health":
-            await self._send(send, Response(200, {"Content-Type": "application/json"}, _HEALTH))
+            await self._send(
+                send, request_id, Response(200, {"Content-Type": "application/json"}, _HEALTH)
+            )
             return
-        body = await self._read_body(receive, send)
+        body = await self._read_body(receive, send, request_id)
         if body is None:
             return
         try:
@@ -404,6 +406,7 @@ class ConnectfedApp:
         except UnicodeDecodeError:
             await self._send(
                 send,
+                request_id,
                 Response(
                     400,
                     {
@@ -416,12 +419,14 @@ class ConnectfedApp:
             return
         path = scope["path"]
         if self.ccp.handles(request.method, path):
-            await self._send(send, await self._run(self.ccp.handle, path))
+            await self._send(send, request_id, await self._run(self.ccp.handle, path))
             return
         cti = _CTI_PATH.match(path) if request.method == "POST" else None
         if cti is not None:
             await self._send(
-                send, await self.cti.handle(cti.group(1), request.headers, request.body, request_id)
+                send,
+                request_id,
+                await self.cti.handle(cti.group(1), request.headers, request.body, request_id),
             )
             return
         if self.web.handles(request.method, path, request.headers, request.raw_query):
@@ -439,17 +444,20 @@ class ConnectfedApp:
                 log.exception("internal error on a browser route")
                 await self._send(
                     send,
+                    request_id,
                     Response(500, {"Content-Type": "text/html; charset=utf-8"}, _INTERNAL_PAGE),
                 )
                 return
-            await self._send(send, Response(web.status, web.headers, web.body))
+            await self._send(send, request_id, Response(web.status, web.headers, web.body))
             return
-        await self._send(send, await self._run(self.dispatcher.handle, request, request_id))
+        await self._send(
+            send, request_id, await self._run(self.dispatcher.handle, request, request_id)
+        )
 
     def _instance_exists(self, instance_id: str) -> bool:
         return self.services.store.get_instance(instance_id) is not None
 
-    async def _read_body(self, receive: Any, send: Any) -> bytes | None:
+    async def _read_body(self, receive: Any, send: Any, request_id: str) -> bytes | None:
         """The request body, bounded in size and in time; None when already answered."""
         body = bytearray()
         try:
@@ -464,6 +472,7 @@ class ConnectfedApp:
                     if len(body) > self._max_body:
                         await self._send(
                             send,
+                            request_id,
                             _plain_error(
                                 413, "RequestEntityTooLargeException", "Request Entity Too Large"
                             ),
@@ -472,6 +481,7 @@ class ConnectfedApp:
         except TimeoutError:
             await self._send(
                 send,
+                request_id,
                 _plain_error(408, "RequestTimeoutException", "Request body not received in time"),
             )
             return None
@@ -488,7 +498,9 @@ class ConnectfedApp:
         admin.sync()  # the admin clock and faults as the database has them now
         return function(*args)
 
-    async def _send(self, send: Any, response: Response) -> None:
+    async def _send(self, send: Any, request_id: str, response: Response) -> None:
+        """Send ``response`` with ``x-amzn-RequestId`` (the dispatcher's answers carry it;
+        pages and the app's own refusals get it here)."""
         headers = _encode_headers(response.headers)
         if headers is None:
             # A value we built cannot travel as an HTTP field (inputs are checked before use,
@@ -499,6 +511,8 @@ class ConnectfedApp:
             )
             response = _plain_error(500, "InternalFailure", "An internal error occurred.")
             headers = _encode_headers(response.headers) or []
+        if not any(name.lower() == b"x-amzn-requestid" for name, _ in headers):
+            headers.append((b"x-amzn-RequestId", request_id.encode()))
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
@@ -521,7 +535,8 @@ def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]] | None
         encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
     except UnicodeEncodeError:
         return None
-    if any(_BAD_FIELD_VALUE.search(k) or _BAD_FIELD_VALUE.search(v) for k, v in headers.items()):
+    # One search over every name and value (joined by a space, which is allowed).
+    if _BAD_FIELD_VALUE.search(" ".join(f"{k} {v}" for k, v in headers.items())):
         return None
     return encoded
 
@@ -531,12 +546,25 @@ def create_app(settings: Settings, clock: Clock | None = None) -> ConnectfedApp:
 
 
 def create_edge(services: Services, idp: TestIdpSite | None = None) -> Any:
-    """The ASGI application a server runs: the app inside the edge middleware chain."""
-    middleware: list[Middleware] = [ObserveRequest, metrics_middleware(services.metrics)]
+    """The ASGI application a server runs: the app inside the edge (server/edge.py)."""
+    routes: dict[str, ASGIApp] = {METRICS_PATH: metrics_route(services.metrics)}
+    prefixes: list[tuple[str, ASGIApp]] = []
+    observers: list[Observer] = [services.metrics.observe_request]
     if services.settings.log_format == "json":
-        middleware.append(RequestLog)
-    middleware.append(audit_denials(services.audit, services.offload))
-    middleware.append(admin_middleware(services.admin, services.offload))
-    if services.settings.admin:
+        observers.append(request_log)
+    observers.append(audit_denials(services.audit))
+    middleware: list[Middleware] = []
+    if services.admin is not None:
+        middleware.append(admin_middleware(services.admin, services.offload))
         middleware.append(explain_route(services.explanations, services.offload))
-    return build_edge(ConnectfedApp(services, idp), middleware)
+    else:
+        off_routes, off_prefixes = admin_off_routes()
+        routes.update(off_routes)
+        prefixes.extend(off_prefixes)
+    return build_edge(
+        ConnectfedApp(services, idp),
+        middleware,
+        routes=routes,
+        prefixes=prefixes,
+        observers=observers,
+    )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,15 @@ _CURRENT: ContextVar[RequestScope | None] = ContextVar("connectfed_request", def
 def current() -> RequestScope | None:
     """The scope of the request being handled here, or None outside any request."""
     return _CURRENT.get()
+
+
+def enter(scope: RequestScope) -> Token[RequestScope | None]:
+    """Make ``scope`` :func:`current` until :func:`leave` (the edge's cheaper :func:`entered`)."""
+    return _CURRENT.set(scope)
+
+
+def leave(token: Token[RequestScope | None]) -> None:
+    _CURRENT.reset(token)
 
 
 @contextmanager

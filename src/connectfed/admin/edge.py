@@ -44,10 +44,21 @@ _JSON = [(b"content-type", b"application/json")]
 _DISCONNECT_WAIT_SECONDS = 5.0
 
 
-def admin_middleware(admin: Admin | None, offload: Offload) -> Middleware:
-    """The middleware for :func:`connectfed.server.edge.build_edge` (``None``: the API is off);
-    the admin routes' store calls run through ``offload``."""
+def admin_middleware(admin: Admin, offload: Offload) -> Middleware:
+    """The middleware for :func:`connectfed.server.edge.build_edge` while the API is on; the
+    admin routes' store calls run through ``offload``."""
     return lambda app: AdminEdge(app, admin, offload)
+
+
+async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:
+    raise AssertionError("the admin routes answer every path they are given")
+
+
+def admin_off_routes() -> tuple[dict[str, ASGIApp], list[tuple[str, ASGIApp]]]:
+    """While the API is off: the edge routes (exact paths, prefixes) that answer its paths with
+    404 and how to turn it on; everything else never sees the admin API."""
+    off = AdminEdge(_no_app, None, None)
+    return {CLOCK: off, FAULTS: off}, [(FAULTS + "/", off)]
 
 
 class _Refusal(Exception):
@@ -63,7 +74,7 @@ def _is_admin_path(path: str) -> bool:
 
 
 class AdminEdge:
-    def __init__(self, app: ASGIApp, admin: Admin | None, offload: Offload) -> None:
+    def __init__(self, app: ASGIApp, admin: Admin | None, offload: Offload | None) -> None:
         self.app = app
         self.admin = admin
         self._offload = offload
@@ -154,6 +165,7 @@ class AdminEdge:
         await _respond(send, status, document)
 
     async def _run(self, function: Callable[..., Any], *args: Any) -> Any:
+        assert self._offload is not None  # given whenever the API is on
         return await self._offload.run(function, *args)
 
     def _answer(self, method: str, path: str, body: bytes) -> tuple[int, Any]:

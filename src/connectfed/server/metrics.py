@@ -1,6 +1,6 @@
 """Prometheus metrics at ``/_connectfed/metrics``, with the ``prometheus_client`` library.
 
-Per request (an edge middleware, from what the dispatcher noted in the request's
+Per request (an edge observer, from what the dispatcher noted in the request's
 :mod:`~connectfed.request_scope`): ``connectfed_requests_total{service,operation,status}`` and
 the latency histogram ``connectfed_request_duration_seconds{service,operation}``;
 ``connectfed_throttled_requests_total{service,operation}`` for answers of
@@ -22,23 +22,14 @@ multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``) is for pre-forking servers, whi
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
-from connectfed import request_scope
 from connectfed.audit.events import AuditEvent, EventName
-from connectfed.server.edge import (
-    ASGIApp,
-    Receive,
-    ResponseStatus,
-    Scope,
-    Send,
-    request_id_of,
-    send_with_request_id,
-)
+from connectfed.request_scope import RequestScope
+from connectfed.server.edge import ASGIApp, Receive, Scope, Send
 
 PATH = "/_connectfed/metrics"
 OTHER = "other"
@@ -103,10 +94,11 @@ class Metrics:
             self.saml_rejections.labels(event.saml_rejection).inc()
 
     def observe_request(
-        self, scope: request_scope.RequestScope | None, status: int, seconds: float
+        self, scope: RequestScope, http: Scope, status: int, seconds: float
     ) -> None:
-        service = (scope.service if scope else None) or OTHER
-        operation = (scope.operation if scope else None) or OTHER
+        """Count and time one answered request (an edge observer)."""
+        service = scope.service or OTHER
+        operation = scope.operation or OTHER
         key = (service, operation, status)
         children = self._children.get(key)
         if children is None:
@@ -118,7 +110,7 @@ class Metrics:
             )
         children[0].inc()
         children[1].observe(seconds)
-        if scope is not None and scope.error_code in THROTTLING_CODES:
+        if scope.error_code in THROTTLING_CODES:
             self.throttled.labels(service, operation).inc()
 
     def exposition(self) -> bytes:
@@ -126,32 +118,14 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def metrics_middleware(metrics: Metrics) -> type:
-    """An edge middleware class that answers ``GET /_connectfed/metrics`` and measures every
-    other request (status and time to the end of the response)."""
+def metrics_route(metrics: Metrics) -> ASGIApp:
+    """The edge route answering ``GET /_connectfed/metrics``; every other request is measured
+    by :meth:`Metrics.observe_request`, an edge observer."""
 
-    class MetricsMiddleware:
-        def __init__(self, app: ASGIApp) -> None:
-            self.app = app
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        await _answer(send, scope["method"], metrics)
 
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await self.app(scope, receive, send)
-                return
-            if scope["path"] == PATH:
-                await _answer(
-                    send_with_request_id(send, request_id_of(scope)), scope["method"], metrics
-                )
-                return
-            started = time.perf_counter()
-            response = ResponseStatus(send)
-            try:
-                await self.app(scope, receive, response.send)
-            finally:
-                state = scope.get("state", {}).get(request_scope.STATE_KEY)
-                metrics.observe_request(state, response.status, time.perf_counter() - started)
-
-    return MetricsMiddleware
+    return route
 
 
 async def _answer(send: Send, method: str, metrics: Metrics) -> None:

@@ -1,5 +1,5 @@
 """One structured log line per request (``--log-format json``): on the ``connectfed.request``
-logger, at INFO, once the response has been sent.
+logger, at INFO, once the response has been sent (an edge observer).
 
 Fields: ``request_id`` (the ``x-amzn-RequestId`` the client got), ``method``, ``path`` (never
 the query string, which may carry a sign-in code or a presigned signature), ``service`` and
@@ -11,50 +11,32 @@ formatter of :mod:`connectfed.server.logs` writes them, each string through the 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
-from connectfed.server.edge import ASGIApp, Receive, ResponseStatus, Scope, Send
-from connectfed.server.observe import scope_of
+from connectfed.request_scope import RequestScope
+from connectfed.server.edge import Scope
 
 log = logging.getLogger("connectfed.request")
 
 
-class RequestLog:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        response = ResponseStatus(send)
-        try:
-            await self.app(scope, receive, response.send)
-        finally:
-            if log.isEnabledFor(logging.INFO):
-                fields = _fields(scope, response.status, (time.perf_counter() - started) * 1000)
-                log.info(
-                    "%s %s %s",
-                    scope["method"],
-                    scope["path"],
-                    response.status,
-                    extra={"fields": fields},
-                )
+def request_log(observed: RequestScope, scope: Scope, status: int, seconds: float) -> None:
+    if log.isEnabledFor(logging.INFO):
+        fields = _fields(observed, scope, status, seconds * 1000)
+        log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})
 
 
-def _fields(scope: Scope, status: int, milliseconds: float) -> dict[str, Any]:
-    observed = scope_of(scope)
+def _fields(
+    observed: RequestScope, scope: Scope, status: int, milliseconds: float
+) -> dict[str, Any]:
     return {
-        "request_id": observed.request_id if observed else None,
+        "request_id": observed.request_id,
         "method": scope["method"],
         "path": scope["path"],
-        "service": observed.service if observed else None,
-        "operation": observed.operation if observed else None,
-        "principal": observed.principal_arn if observed else None,
+        "service": observed.service,
+        "operation": observed.operation,
+        "principal": observed.principal_arn,
         "status": status,
-        "error_code": observed.error_code if observed else None,
+        "error_code": observed.error_code,
         "duration_ms": round(milliseconds, 3),
-        "client_ip": observed.source_ip if observed else None,
+        "client_ip": observed.source_ip,
     }

@@ -13,7 +13,6 @@ request (operation, principal, error code) it notes in the request's
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel
 
-from connectfed import request_scope
+from connectfed import request_scope, uuids
 from connectfed.auth.verify import ReceivedRequest, SignatureClaim, read_claim
 from connectfed.errors import (
     AccessDenied,
@@ -100,7 +99,7 @@ class Dispatcher:
 
     def handle(self, request: ReceivedRequest, request_id: str | None = None) -> Response:
         """Answer one request; ``request_id`` is the edge's id for it (a new one if absent)."""
-        request_id = request_id or str(uuid.uuid4())
+        request_id = request_id or uuids.uuid4()
         form = _form(request)
         service = "sts" if form is not None else _json_service(request) or "connect"
         try:
