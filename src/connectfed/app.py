@@ -313,12 +313,16 @@ def make_authenticate(services: Services) -> Any:
     region = services.settings.region
 
     def authenticate(
-        request: ReceivedRequest, claim: SignatureClaim, service: str, request_id: str
+        request: ReceivedRequest,
+        claim: SignatureClaim,
+        service: str,
+        request_id: str,
+        cached_only: bool = False,
     ) -> Principal:
         # IAM is a global service: clients sign it for us-east-1 whatever the Region.
         regions = (region, "us-east-1") if service == "iam" else (region,)
         check_scope(claim, service=service, regions=regions)
-        secret, principal = services.resolver.resolve(claim)
+        secret, principal = services.resolver.resolve(claim, cached_only=cached_only)
         verify(request, claim, secret, now=services.clock.now(), keys=keys, skew=skew)
         return replace(principal, origin=Origin(request.source_ip, request.secure, request_id))
 
@@ -450,9 +454,14 @@ class ConnectfedApp:
                 return
             await self._send(send, request_id, Response(web.status, web.headers, web.body))
             return
-        await self._send(
-            send, request_id, await self._run(self.dispatcher.handle, request, request_id)
-        )
+        # Answered here on the event loop when nothing must be read from the store (a storeless
+        # operation signed with cached credentials); otherwise in the store's threads.
+        response = None
+        if self._admin is None:  # (the admin API's clock and faults are read per request)
+            response = self.dispatcher.answer_inline(request, request_id)
+        if response is None:
+            response = await self._run(self.dispatcher.handle, request, request_id)
+        await self._send(send, request_id, response)
 
     def _instance_exists(self, instance_id: str) -> bool:
         return self.services.store.get_instance(instance_id) is not None

@@ -7,9 +7,19 @@ is seen within that bound; changes made through this process invalidate at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, NoReturn, TypeVar
 
 V = TypeVar("V")
+
+
+class NotCached(Exception):
+    """A lookup asked to be answered from memory alone found nothing there (the caller goes
+    where the store may be read: the event loop must never wait for it)."""
+
+
+def not_cached() -> NoReturn:
+    """The loader of a lookup answered from memory alone (``cache.get(key, not_cached)``)."""
+    raise NotCached
 
 
 class TtlCache(Generic[V]):

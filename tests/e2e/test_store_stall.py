@@ -62,3 +62,54 @@ def test_a_write_lock_held_elsewhere_stalls_only_the_writers(tmp_path: Path) -> 
         assert access.startswith("cfa_")
     finally:
         server.stop()
+
+
+def test_cached_credentials_answer_get_caller_identity_while_every_store_thread_waits(
+    tmp_path: Path,
+) -> None:
+    """GetCallerIdentity needs nothing from the store once the caller's credentials are in
+    memory: it is answered on the event loop, not queued behind the store's threads. With one
+    store thread, held by a federation waiting for a write lock taken elsewhere, it still
+    answers (a long cache lifetime keeps the credentials in memory for the whole test), while a
+    call that must read the store waits its turn."""
+    server = start_server(
+        tmp_path / "data", "--throttle-rate", "0", "--store-threads", "1", "--cache-ttl", "300"
+    )
+    try:
+        world = build_world(server, "stall1")
+        creds = world.assume("agent1")
+        keys = (creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        agent, sts = server.client("connect", *keys), server.client("sts", *keys)
+        agent.get_federation_token(InstanceId=world.instance_id)  # warm: the user is bound
+        assert sts.get_caller_identity()["Arn"].endswith("/agent1")  # its credentials cached
+
+        holder = sqlite3.connect(str(server.data_dir / "connectfed.db"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        federated, listed = threading.Event(), threading.Event()
+
+        def federate() -> None:
+            agent.get_federation_token(InstanceId=world.instance_id)
+            federated.set()
+
+        def list_instances() -> None:
+            server.client("connect").list_instances()
+            listed.set()
+
+        waiting = [threading.Thread(target=federate), threading.Thread(target=list_instances)]
+        try:
+            waiting[0].start()
+            for _ in range(20):  # the federation now holds the only store thread
+                assert sts.get_caller_identity()["Arn"].endswith("/agent1")
+            waiting[1].start()
+            for _ in range(5):
+                assert sts.get_caller_identity()["UserId"].endswith(":agent1")
+            assert not federated.is_set(), "the federation should still wait for the write lock"
+            assert not listed.is_set(), "ListInstances should wait for the one store thread"
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        for thread in waiting:
+            thread.join(timeout=60)
+        assert federated.is_set() and listed.is_set()
+    finally:
+        server.stop()

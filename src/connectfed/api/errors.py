@@ -76,7 +76,9 @@ def aws_error(error: Exception) -> ServiceError:
     raise TypeError(f"no AWS error for {type(error).__name__}") from error
 
 
-def operation(service: str, name: str, *, unsigned: bool = False) -> Callable[[Handler], Handler]:
+def operation(
+    service: str, name: str, *, unsigned: bool = False, storeless: bool = False
+) -> Callable[[Handler], Handler]:
     """:func:`connectfed.wire.registry.operation`, answering domain exceptions with their AWS
     errors."""
 
@@ -88,6 +90,6 @@ def operation(service: str, name: str, *, unsigned: bool = False) -> Callable[[H
             except DOMAIN_ERRORS as error:
                 raise aws_error(error) from None
 
-        return registry.operation(service, name, unsigned=unsigned)(run)
+        return registry.operation(service, name, unsigned=unsigned, storeless=storeless)(run)
 
     return register

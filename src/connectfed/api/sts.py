@@ -12,7 +12,7 @@ from connectfed.identity.principal import Origin
 from connectfed.wire.registry import Params, RequestContext
 
 
-@operation("sts", "GetCallerIdentity")
+@operation("sts", "GetCallerIdentity", storeless=True)
 def get_caller_identity(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return shapes.caller_identity(services(ctx).sts.get_caller_identity(ctx.principal))
 

@@ -8,7 +8,10 @@ the user with that id (``AIDA…``) exists, a session only while its role (``ARO
 or role deleted and recreated under the same name is a new principal; the old one's keys and
 sessions are refused (``UnrecognizedClientException`` / ``InvalidClientTokenId``, what AWS says
 for credentials it no longer recognises). Secrets arrive from the store already opened; the
-caches below keep them, so the hot path decrypts a key once per cache lifetime.
+caches below keep them, and the principal they stand for, so the hot path decrypts a key and
+builds its principal once per cache lifetime. ``resolve(claim, cached_only=True)`` answers from
+those caches alone, or raises :class:`~connectfed.cache.NotCached`: the server resolves on the
+event loop when it can, and in the store's threads when it must read the store.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import hmac
 
 from connectfed import arns
 from connectfed.auth.verify import SignatureClaim
-from connectfed.cache import TtlCache
+from connectfed.cache import TtlCache, not_cached
 from connectfed.clock import Clock, utc
 from connectfed.errors import ExpiredToken, UnrecognizedClient
 from connectfed.identity.principal import Principal
@@ -34,10 +37,12 @@ class CredentialResolver:
         self._store = store
         self._clock = clock
         self._key = hmac_key
-        self._keys: TtlCache[tuple[AccessKey | None, IamUser | None]] = TtlCache(
+        # access key id -> (key, user, principal), and session key id -> (session, role,
+        # principal); the principal is None where the key or session resolves to nobody.
+        self._keys: TtlCache[tuple[AccessKey | None, IamUser | None, Principal | None]] = TtlCache(
             ttl, clock.monotonic
         )
-        self._sessions: TtlCache[tuple[Session | None, Role | None]] = TtlCache(
+        self._sessions: TtlCache[tuple[Session | None, Role | None, Principal | None]] = TtlCache(
             ttl, clock.monotonic
         )
 
@@ -45,56 +50,61 @@ class CredentialResolver:
         self._keys.invalidate()
         self._sessions.invalidate()
 
-    def resolve(self, claim: SignatureClaim) -> tuple[str, Principal]:
+    def resolve(self, claim: SignatureClaim, *, cached_only: bool = False) -> tuple[str, Principal]:
+        """The secret and the principal of the key ``claim`` was signed with; with
+        ``cached_only``, from memory or not at all (:class:`~connectfed.cache.NotCached`)."""
         key_id = claim.access_key_id
         if key_id.startswith("ASIA"):
-            return self._temporary(claim)
+            return self._temporary(claim, cached_only)
         if claim.security_token:
             raise UnrecognizedClient()
-        key, user = self._keys.get(key_id, lambda: self._load_key(key_id))
-        if key is None or key.status != "Active":
+        key, _, principal = self._keys.get(
+            key_id, not_cached if cached_only else lambda: self._load_key(key_id)
+        )
+        if key is None or key.status != "Active" or principal is None:
             raise UnrecognizedClient()
-        if key.user_name is None:
-            principal = Principal.root(key.account_id, key_id)
-        else:
-            if user is None:
-                raise UnrecognizedClient()
-            principal = Principal(
-                kind="user",
-                account_id=key.account_id,
-                arn=user.arn,
-                user_id=user.user_id,
-                name=user.user_name,
-                access_key_id=key_id,
-            )
         return key.secret_access_key, principal
 
-    def _load_key(self, key_id: str) -> tuple[AccessKey | None, IamUser | None]:
+    def _load_key(self, key_id: str) -> tuple[AccessKey | None, IamUser | None, Principal | None]:
         key = self._store.get_access_key(key_id)
-        user = None
-        if key is not None and key.user_id is not None:
-            user = self._store.get_user_by_id(key.user_id)
-        return key, user
+        if key is None:
+            return None, None, None
+        if key.user_name is None:
+            return key, None, Principal.root(key.account_id, key_id)
+        user = self._store.get_user_by_id(key.user_id) if key.user_id is not None else None
+        if user is None:
+            return key, None, None
+        principal = Principal(
+            kind="user",
+            account_id=key.account_id,
+            arn=user.arn,
+            user_id=user.user_id,
+            name=user.user_name,
+            access_key_id=key_id,
+        )
+        return key, user, principal
 
-    def _load_session(self, key_id: str) -> tuple[Session | None, Role | None]:
+    def _load_session(self, key_id: str) -> tuple[Session | None, Role | None, Principal | None]:
         session = self._store.get_session(key_id)
         role = self._store.get_role_by_id(session.role_id) if session is not None else None
-        return session, role
-
-    @staticmethod
-    def _live(session: Session | None, role: Role | None) -> Session:
-        """The session, if it and the very role (by unique id) it was issued for still exist."""
         if session is None or role is None or role.account_id != session.account_id:
-            raise UnrecognizedClient()
-        return session
+            return session, role, None  # not (or no longer) the very role it was issued for
+        return session, role, self._session_principal(session)
 
     def principal_of_session(self, access_key_id: str) -> Principal:
         """The principal of a session this server just issued (the browser sign-in flow)."""
-        return self._session_principal(self._live(*self._load_session(access_key_id)))
+        _, _, principal = self._load_session(access_key_id)
+        if principal is None:
+            raise UnrecognizedClient()
+        return principal
 
-    def _temporary(self, claim: SignatureClaim) -> tuple[str, Principal]:
+    def _temporary(self, claim: SignatureClaim, cached_only: bool) -> tuple[str, Principal]:
         key_id = claim.access_key_id
-        session = self._live(*self._sessions.get(key_id, lambda: self._load_session(key_id)))
+        session, _, principal = self._sessions.get(
+            key_id, not_cached if cached_only else lambda: self._load_session(key_id)
+        )
+        if session is None or principal is None:
+            raise UnrecognizedClient()
         if session.revoked or not claim.security_token:
             raise UnrecognizedClient()
         if not hmac.compare_digest(
@@ -103,7 +113,7 @@ class CredentialResolver:
             raise UnrecognizedClient()
         if self._clock.now().timestamp() >= session.expiration:
             raise ExpiredToken()
-        return session.secret_access_key, self._session_principal(session)
+        return session.secret_access_key, principal
 
     @staticmethod
     def _session_principal(session: Session) -> Principal:

@@ -22,6 +22,7 @@ from botocore.model import OperationModel
 
 from connectfed import request_scope, uuids
 from connectfed.auth.verify import ReceivedRequest, SignatureClaim, read_claim
+from connectfed.cache import NotCached
 from connectfed.errors import (
     AccessDenied,
     AuthError,
@@ -50,9 +51,14 @@ _QUERY_ERRORS = {
     "AccessDeniedException": ("AccessDenied", 403),
 }
 
-# (request, claim, service, request id) -> the principal; the request id travels with the
-# principal to where authorisation decides, so a denial can be explained under it.
-Authenticate = Callable[[ReceivedRequest, SignatureClaim, str, str], Any]
+# (request, claim, service, request id, cached only) -> the principal; the request id travels
+# with the principal to where authorisation decides, so a denial can be explained under it.
+# With "cached only", the credentials are looked up in memory alone, or NotCached is raised.
+Authenticate = Callable[[ReceivedRequest, SignatureClaim, str, str, bool], Any]
+
+
+class _NotInline(Exception):
+    """This request cannot be answered inline (see :meth:`Dispatcher.answer_inline`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,7 @@ class Dispatcher:
         self._authenticate = authenticate
         self._services = services
         self._faults = faults  # the admin API's fault injection, when it is on
+        self._storeless_actions = {name for _, name in registry.storeless}
         connect = service_model("connect")
         self._router = restjson.Router(
             connect.operation_model(name) for name in registry.operations("connect")
@@ -99,8 +106,24 @@ class Dispatcher:
 
     def handle(self, request: ReceivedRequest, request_id: str | None = None) -> Response:
         """Answer one request; ``request_id`` is the edge's id for it (a new one if absent)."""
-        request_id = request_id or uuids.uuid4()
+        response = self._handle(request, request_id or uuids.uuid4(), inline=False)
+        assert response is not None  # only an inline attempt declines
+        return response
+
+    def answer_inline(self, request: ReceivedRequest, request_id: str) -> Response | None:
+        """The answer, when it needs nothing from the store: a ``storeless`` operation (see the
+        registry) signed with credentials the authenticator holds in memory. Computed on the
+        caller's thread (the server's event loop: no hop to the store's threads, which costs a
+        cached read most of its time); None for any other request, which :meth:`handle` then
+        answers where the store may be read. Never with the admin API's faults on."""
+        if self._faults is not None or not self._registry.storeless:
+            return None
+        return self._handle(request, request_id, inline=True)
+
+    def _handle(self, request: ReceivedRequest, request_id: str, inline: bool) -> Response | None:
         form = _form(request)
+        if inline and (form is None or form.get("Action") not in self._storeless_actions):
+            return None  # a cheap first look: no storeless operation has that name
         service = "sts" if form is not None else _json_service(request) or "connect"
         try:
             claim = read_claim(request)
@@ -114,12 +137,18 @@ class Dispatcher:
                 )
             request_scope.note_service(service)
             if PROTOCOL[service] == "query":
-                return self._query(request, request_id, service, claim, form or {})
+                return self._query(request, request_id, service, claim, form or {}, inline)
+            if inline:
+                return None
             if PROTOCOL[service] == "json":
                 return self._json(request, request_id, service, claim)
             return self._restjson(request, request_id, claim)
         except ServiceError as error:
             return self._error(service, error, request_id)
+        except (NotCached, _NotInline):
+            if inline:
+                return None
+            raise
         except Exception:
             log.exception("internal error handling request %s", request_id)
             internal = ServiceError(
@@ -180,7 +209,7 @@ class Dispatcher:
             query_params.setdefault(key, []).append(value)
         if claim is None:
             raise MissingAuthenticationToken()
-        principal = self._authenticate(request, claim, "connect", request_id)
+        principal = self._authenticate(request, claim, "connect", request_id, False)
         request_scope.note_principal(principal)
         found = self._router.match(request.method, request.raw_path, query_params)
         if found is None:
@@ -211,8 +240,11 @@ class Dispatcher:
         service: str,
         claim: SignatureClaim | None,
         form: dict[str, str],
+        inline: bool = False,
     ) -> Response:
         action = form.get("Action", "")
+        if inline and (claim is None or (service, action) not in self._registry.storeless):
+            raise _NotInline
         model = service_model(service)
         handler = self._registry.get(service, action)
         if handler is not None and action in model.operation_names:
@@ -224,7 +256,9 @@ class Dispatcher:
                 else "Missing Authentication Token"
             )
         principal = (
-            None if claim is None else self._authenticate(request, claim, service, request_id)
+            None
+            if claim is None
+            else self._authenticate(request, claim, service, request_id, inline)
         )
         request_scope.note_principal(principal)
         if handler is None or action not in model.operation_names:
@@ -254,7 +288,7 @@ class Dispatcher:
         name = awsjson.operation_name(model, request.header("x-amz-target"))
         if claim is None:
             raise MissingAuthenticationToken()
-        principal = self._authenticate(request, claim, service, request_id)
+        principal = self._authenticate(request, claim, service, request_id, False)
         request_scope.note_principal(principal)
         handler = None if name is None else self._registry.get(service, name)
         if name is None or handler is None:

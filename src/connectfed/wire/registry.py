@@ -31,11 +31,24 @@ class Registry:
     def __init__(self) -> None:
         self._handlers: dict[tuple[str, str], Handler] = {}
         self.unsigned: set[tuple[str, str]] = set()
+        # Operations answered from the caller's principal and their input alone, never reading
+        # or writing the store: the server may answer them on its event loop.
+        self.storeless: set[tuple[str, str]] = set()
 
-    def add(self, service: str, name: str, handler: Handler, *, unsigned: bool = False) -> None:
+    def add(
+        self,
+        service: str,
+        name: str,
+        handler: Handler,
+        *,
+        unsigned: bool = False,
+        storeless: bool = False,
+    ) -> None:
         self._handlers[(service, name)] = handler
         if unsigned:
             self.unsigned.add((service, name))
+        if storeless:
+            self.storeless.add((service, name))
 
     def get(self, service: str, name: str) -> Handler | None:
         return self._handlers.get((service, name))
@@ -47,9 +60,16 @@ class Registry:
 REGISTRY = Registry()
 
 
-def operation(service: str, name: str, *, unsigned: bool = False) -> Callable[[Handler], Handler]:
+def operation(
+    service: str, name: str, *, unsigned: bool = False, storeless: bool = False
+) -> Callable[[Handler], Handler]:
+    """Register ``handler`` for ``service``'s operation ``name``: ``unsigned`` when it takes
+    requests without a signature; ``storeless`` when it never touches the store (answered from
+    the principal and the input alone), so a request signed with cached credentials is answered
+    on the event loop, with no hop to the store's threads."""
+
     def register(handler: Handler) -> Handler:
-        REGISTRY.add(service, name, handler, unsigned=unsigned)
+        REGISTRY.add(service, name, handler, unsigned=unsigned, storeless=storeless)
         return handler
 
     return register
