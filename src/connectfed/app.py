@@ -391,7 +391,7 @@ class ConnectfedApp:
                 send, request_id, Response(200, {"Content-Type": "application/json"}, _HEALTH)
             )
             return
-        body = await self._read_body(receive, send, request_id)
+        body = b"" if _without_body(scope) else await self._read_body(receive, send, request_id)
         if body is None:
             return
         try:
@@ -535,6 +535,17 @@ class ConnectfedApp:
                 self.services.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _without_body(scope: Scope) -> bool:
+    """The request has no body: neither Content-Length nor Transfer-Encoding (RFC 9112 §6.3),
+    or a Content-Length of 0. Nothing to wait for, so no timer to set (most GETs)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return bool(value.strip() == b"0")
+        if name == b"transfer-encoding":
+            return False
+    return True
 
 
 def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]] | None:
