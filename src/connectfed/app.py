@@ -2,8 +2,10 @@
 
 The ASGI layer is deliberately thin: it reads the request (bounded body), hands the raw path,
 query, headers and body to the :class:`~connectfed.wire.dispatch.Dispatcher`, and writes the
-response. Store calls run on the event loop for SQLite (microseconds each) and in worker
-threads for PostgreSQL.
+response. Requests that must read or write the store are answered in the store's threads
+(:mod:`connectfed.offload`), so the event loop never waits for storage; the few answered from
+memory alone (a storeless operation signed with cached credentials, the health endpoint) are
+answered on the event loop, sparing them the hop.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What is known about the HTTP request being answered, as the server learns it.
 
-The edge (``server/observe.py``) opens one :class:`RequestScope` per request before the app
+The edge (``server/edge.py``) opens one :class:`RequestScope` per request before the app
 runs: its id (the edge's ``x-amzn-RequestId``), the connection's peer address and the client's
 User-Agent. The parts that route the request fill in the rest as they learn it: the dispatcher
 names the operation and the authenticated principal, and the AWS error code it answered with.

@@ -17,14 +17,18 @@ async def asgi_call(
     headers: Sequence[tuple[bytes, bytes]] = ((b"host", b"x"),),
     body: bytes = b"",
 ) -> list[Message]:
-    """Every message the app sends for the request (``http.response.start``, then the body)."""
+    """Every message the app sends for the request (``http.response.start``, then the body).
+    A body gets its ``content-length`` header, as an HTTP/1.1 client sends it."""
+    headers = list(headers)
+    if body and not any(name.lower() == b"content-length" for name, _ in headers):
+        headers.append((b"content-length", str(len(body)).encode()))
     scope = {
         "type": "http",
         "method": method,
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
-        "headers": list(headers),
+        "headers": headers,
         "client": ("127.0.0.1", 1),
         "state": {},
     }
