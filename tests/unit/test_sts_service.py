@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 
 from connectfed import arns
-from connectfed.errors import AccessDenied
+from connectfed.auth.verify import SignatureClaim
+from connectfed.cache import NotCached
+from connectfed.errors import AccessDenied, UnrecognizedClient
+from connectfed.identity.credentials import CredentialResolver
 from connectfed.identity.errors import DurationLimit, DurationTooLong
 from connectfed.identity.policy import MalformedPolicy
 from connectfed.identity.principal import Principal
@@ -101,3 +104,37 @@ def test_root_may_not_assume_roles(world: Domain) -> None:
     role = _role(world, world.root)
     with pytest.raises(AccessDenied):
         world.services.sts.assume_role(world.root, role.arn, "agent1")
+
+
+def _claim(access_key_id: str, token: str | None) -> SignatureClaim:
+    return SignatureClaim(
+        access_key_id, "20260101", "us-east-1", "sts", ("host",), "0" * 64, "", False, None, token
+    )
+
+
+def test_a_session_resolves_only_with_its_own_token_however_often_it_was_proven(
+    world: Domain,
+) -> None:
+    bob = world.user("bob")
+    role = _role(world, bob)
+    creds = world.services.sts.assume_role(bob, role.arn, "agent1").credentials
+    resolver = world.services.resolver
+    for _ in range(3):  # the first proves the token, the others compare with the proven one
+        secret, principal = resolver.resolve(_claim(creds.access_key_id, creds.session_token))
+        assert secret == creds.secret_access_key and principal.session_name == "agent1"
+    other = world.services.sts.assume_role(bob, role.arn, "agent2").credentials
+    for token in (other.session_token, creds.session_token[:-1] + "x", "é" * 40, ""):
+        with pytest.raises(UnrecognizedClient):
+            resolver.resolve(_claim(creds.access_key_id, token))
+    with pytest.raises(NotCached):  # this world caches nothing (a TTL of 0)
+        resolver.resolve(_claim(creds.access_key_id, creds.session_token), cached_only=True)
+    store = world.services.store
+    key = bytes.fromhex(store.meta_secret_setdefault("token_hmac_key", "unused"))
+    caching = CredentialResolver(store, world.clock, key, ttl=60)
+    caching.resolve(_claim(creds.access_key_id, creds.session_token))
+    secret, _ = caching.resolve(_claim(creds.access_key_id, creds.session_token), cached_only=True)
+    assert secret == creds.secret_access_key
+    with pytest.raises(UnrecognizedClient):  # from memory, but still its own token only
+        caching.resolve(_claim(creds.access_key_id, other.session_token), cached_only=True)
+    with pytest.raises(NotCached):  # never looked up: memory alone cannot answer
+        caching.resolve(_claim(other.access_key_id, other.session_token), cached_only=True)
