@@ -40,6 +40,7 @@ never fails the call it records: a store error is logged and the batch is lost.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -52,7 +53,7 @@ from typing import Any, NamedTuple
 from connectfed import request_scope
 from connectfed.audit.events import Actor, AuditEvent, IdentityType
 from connectfed.audit.log import AuditObserver
-from connectfed.clock import Clock
+from connectfed.clock import Clock, iso_second
 from connectfed.store import Store
 from connectfed.store.audit_records import AuditRecord, AuditResource
 
@@ -110,6 +111,17 @@ def user_identity(actor: Actor) -> dict[str, Any]:
             }
         }
     return identity
+
+
+# Records are written compact (what json.dumps(..., separators=(",", ":")) does), by one encoder.
+_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _identity(actor: Actor) -> dict[str, Any]:
+    """:func:`user_identity` of an actor, made once per actor (a caller records many events);
+    shared, so only ever encoded, never changed."""
+    return user_identity(actor)
 
 
 class AuditTrail:
@@ -233,13 +245,16 @@ class AuditTrail:
 
     def _stamp(self, pending: _Pending) -> AuditRecord:
         event, now = pending.event, pending.now
+        position = now.timestamp()
+        second = int(position)
+        source = event.source.value
         event_id = new_event_id(now)
         account = event.account_id or event.actor.account_id or self._account_id
         document: dict[str, Any] = {
             "eventVersion": EVENT_VERSION,
-            "userIdentity": user_identity(event.actor),
-            "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "eventSource": event.source.value,
+            "userIdentity": _identity(event.actor),
+            "eventTime": iso_second(second),
+            "eventSource": source,
             "eventName": event.name,
             "awsRegion": self._region,
             "sourceIPAddress": pending.source_ip,
@@ -255,32 +270,28 @@ class AuditTrail:
             additional["SAMLRejectionReason"] = event.saml_rejection
         if additional:
             document["additionalEventData"] = additional
-        document.update(
-            {
-                "requestID": pending.request_id,
-                "eventID": event_id,
-                "readOnly": event.read_only,
-                "resources": [
-                    {"accountId": account, "type": r.type, "ARN": r.arn} for r in event.resources
-                ],
-                "eventType": event.event_type.value,
-                "managementEvent": True,
-                "recipientAccountId": account,
-                "eventCategory": "Management",
-            }
-        )
+        document["requestID"] = pending.request_id
+        document["eventID"] = event_id
+        document["readOnly"] = event.read_only
+        document["resources"] = [
+            {"accountId": account, "type": r.type, "ARN": r.arn} for r in event.resources
+        ]
+        document["eventType"] = event.event_type.value
+        document["managementEvent"] = True
+        document["recipientAccountId"] = account
+        document["eventCategory"] = "Management"
         return AuditRecord(
             event_id=event_id,
             account_id=account,
-            event_time=float(int(now.timestamp())),
-            position=now.timestamp(),
+            event_time=float(second),
+            position=position,
             event_name=event.name,
-            event_source=event.source.value,
+            event_source=source,
             username=event.username or event.actor.lookup_name,
             access_key_id=event.actor.access_key_id,
             read_only=event.read_only,
             resources=tuple(AuditResource(r.type, r.arn) for r in event.resources),
-            document=json.dumps(document, separators=(",", ":")),
+            document=_JSON.encode(document),
         )
 
     def _collect(self) -> None:
