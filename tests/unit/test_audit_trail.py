@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -127,3 +128,17 @@ def test_event_ids_are_time_ordered_version_7_uuids() -> None:
     assert ids[0].startswith(f"{int(start.timestamp() * 1000):012x}"[:8])
     same_moment = {new_event_id(start) for _ in range(1000)}
     assert len(same_moment) == 1000  # 74 random bits apart
+
+
+def test_an_event_that_cannot_be_written_is_logged_and_the_others_are_stored(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FixedClock(datetime(2026, 3, 1, tzinfo=UTC))
+    trail = _trail(store, clock)
+    broken = replace(_event("broken"), parameters={"Unencodable": {1, 2}})  # a set: not JSON
+    for event in (_event("before"), broken, _event("after")):
+        clock.advance(1)
+        trail.record(event)  # recording never fails the call it records
+    trail.close()
+    assert _usernames(store) == ["after", "before"]
+    assert "could not record audit event GetFederationToken" in caplog.text
