@@ -6,6 +6,7 @@ Tests use :class:`FixedClock` instead of sleeping; a server with the admin API r
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,14 @@ from typing import Protocol
 def utc(epoch: float) -> datetime:
     """A stored epoch-seconds time as an aware UTC datetime (the store keeps times as epochs)."""
     return datetime.fromtimestamp(epoch, UTC)
+
+
+@functools.lru_cache(maxsize=64)
+def iso_second(epoch_second: int) -> str:
+    """``2026-01-01T12:00:00Z``: a second as AWS writes times in policies' ``aws:CurrentTime``
+    and CloudTrail's ``eventTime``. Every request of a second asks for the same text, so it is
+    formatted once (``strftime`` is ~4 µs)."""
+    return datetime.fromtimestamp(epoch_second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Clock(Protocol):

@@ -13,8 +13,10 @@ import pytest
 
 from connectfed.app import Services, build_services
 from connectfed.clock import FixedClock
-from connectfed.connect.federation import FederationToken
+from connectfed.connect.federation import ConnectUserNotFound, FederationToken
 from connectfed.demo import DemoData, demo_caller, ensure_demo
+from connectfed.identity.iam import OwnerKind
+from connectfed.identity.principal import Principal
 from connectfed.settings import Settings
 from connectfed.tokens import RejectReason, TokenRejected
 
@@ -39,14 +41,9 @@ class Setup:
 
 def _setup(tmp_path: Path, **settings: Any) -> Setup:
     clock = FixedClock(START)
+    defaults: dict[str, Any] = {"throttle_rate": 0, "cache_ttl_seconds": 0}
     services = build_services(
-        Settings(
-            database_url=f"sqlite://{tmp_path / 'db'}",
-            throttle_rate=0,
-            cache_ttl_seconds=0,
-            **settings,
-        ),
-        clock,
+        Settings(database_url=f"sqlite://{tmp_path / 'db'}", **{**defaults, **settings}), clock
     )
     return Setup(services, clock, ensure_demo(services))
 
@@ -143,3 +140,57 @@ def test_deleting_the_user_or_the_role_ends_every_session_of_it(tmp_path: Path) 
         store.delete_policy("role", role.role_id, policy.policy_name)
     store.delete_role(role.account_id, role_name)
     assert _reason(sessions.authenticate, second.access.token) is RejectReason.EXPIRED
+
+
+def _root(setup: Setup) -> Principal:
+    boot = setup.services.bootstrap
+    return Principal.root(boot.account_id, boot.root_access_key_id)
+
+
+def test_a_user_deleted_through_this_server_is_not_federated_again(tmp_path: Path) -> None:
+    setup = _setup(tmp_path, cache_ttl_seconds=2)
+    token = setup.federate()  # the user is now remembered by name
+    setup.services.instances.delete_user(_root(setup), setup.demo.instance_id, token.user_id)
+    with pytest.raises(ConnectUserNotFound):
+        setup.federate()
+
+
+def test_a_user_deleted_elsewhere_gets_only_dead_tokens_until_the_cache_forgets_it(
+    tmp_path: Path,
+) -> None:
+    setup = _setup(tmp_path, cache_ttl_seconds=2)
+    sessions = setup.services.agent_sessions
+    setup.federate()  # binds the role, then the user and its binding are remembered
+    first = setup.federate()
+    grant = sessions.authenticate(first.access.token)
+    # As another server process sharing the database would: this one still remembers the user
+    # (for at most the cache TTL), but no token it issues meanwhile is ever accepted.
+    setup.services.store.delete_connect_user(grant.instance_id, grant.user_id)
+    late = setup.federate()
+    assert _reason(sessions.authenticate, late.access.token) is RejectReason.EXPIRED
+    code = late.sign_in_url.rsplit("code=", 1)[1]
+    assert _reason(sessions.sign_in_with_code, grant.instance_id, code) is RejectReason.EXPIRED
+    setup.clock.advance(2.5)
+    with pytest.raises(ConnectUserNotFound):
+        setup.federate()
+
+
+def test_a_role_is_bound_only_to_a_user_that_exists_at_that_moment(tmp_path: Path) -> None:
+    setup = _setup(tmp_path, cache_ttl_seconds=2, allow_multiple_roles_per_user=True)
+    services, root = setup.services, _root(setup)
+    token = setup.federate()  # through the demo role: the user is remembered by name
+    # agent1 as an IAM user of that name, allowed to federate: another principal to bind.
+    services.iam.create_user(root, "agent1")
+    allow = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+        '"Action":"connect:GetFederationToken","Resource":"*"}]}'
+    )
+    services.iam.put_policy(root, OwnerKind.USER, "agent1", "federate", allow)
+    key = services.iam.create_access_key(root, "agent1")
+    user = services.store.get_user(root.account_id, "agent1")
+    assert user is not None
+    caller = Principal("user", user.account_id, user.arn, user.user_id, "agent1", key.access_key_id)
+    services.store.delete_connect_user(setup.demo.instance_id, token.user_id)  # elsewhere
+    with pytest.raises(ConnectUserNotFound):
+        services.federation.federate(caller, setup.demo.instance_id)
+    assert services.store.list_role_bindings(setup.demo.instance_id, token.user_id) == []

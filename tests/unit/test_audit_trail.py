@@ -5,15 +5,17 @@ for the retention period and up to the count bound, and a full queue drops the o
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from connectfed.audit.events import Actor as AuditActor
 from connectfed.audit.events import AuditEvent, EventName, EventSource, IdentityType
-from connectfed.audit.trail import AuditTrail
+from connectfed.audit.trail import AuditTrail, new_event_id
 from connectfed.clock import FixedClock
 from connectfed.request_scope import RequestScope, entered
 from connectfed.store import Store, open_store
@@ -101,3 +103,42 @@ def test_a_full_queue_drops_the_oldest(store: Store) -> None:
         trail.record(_event(name))
     trail.close()
     assert _usernames(store) == ["third", "second"]
+
+
+def test_an_event_keeps_the_time_it_was_recorded_at_not_the_time_it_was_written(
+    store: Store,
+) -> None:
+    clock = FixedClock(datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC))
+    trail = _trail(store, clock)
+    trail.record(_event("alice"))
+    clock.advance(HOUR)  # the writer stamps later: the record still says when it happened
+    trail.flush()
+    (stored,) = store.lookup_audit_events(AuditQuery(ACCOUNT, 10))
+    assert json.loads(stored.document)["eventTime"] == "2026-03-01T12:00:00Z"
+    assert stored.position == datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()
+    trail.close()
+
+
+def test_event_ids_are_time_ordered_version_7_uuids() -> None:
+    start = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    ids = [new_event_id(start + timedelta(milliseconds=n)) for n in range(0, 3000, 3)]
+    assert all(uuid.UUID(i).version == 7 and str(uuid.UUID(i)) == i for i in ids)
+    assert all(uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert ids[0].startswith(f"{int(start.timestamp() * 1000):012x}"[:8])
+    same_moment = {new_event_id(start) for _ in range(1000)}
+    assert len(same_moment) == 1000  # 74 random bits apart
+
+
+def test_an_event_that_cannot_be_written_is_logged_and_the_others_are_stored(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FixedClock(datetime(2026, 3, 1, tzinfo=UTC))
+    trail = _trail(store, clock)
+    broken = replace(_event("broken"), parameters={"Unencodable": {1, 2}})  # a set: not JSON
+    for event in (_event("before"), broken, _event("after")):
+        clock.advance(1)
+        trail.record(event)  # recording never fails the call it records
+    trail.close()
+    assert _usernames(store) == ["after", "before"]
+    assert "could not record audit event GetFederationToken" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -50,3 +51,29 @@ def test_a_token_names_its_family_unless_the_family_predates_family_ids() -> Non
 )
 def test_malformed_tokens_are_told_apart_before_any_lookup(token: object) -> None:
     assert not token_format.well_formed(token)
+
+
+def test_tokens_minted_together_each_have_their_own_256_bits() -> None:
+    family_id = token_format.new_family_id(START)
+    kinds = [TokenKind.ACCESS, TokenKind.REFRESH, TokenKind.SIGNIN]
+    minted = [token_format.mint_all(kinds, family_id) for _ in range(200)]
+    assert all(
+        [t[:4] for t in tokens] == ["cfa_", "cfr_", "cfs_"]
+        and all(
+            token_format.well_formed(t) and token_format.family_of(t) == family_id for t in tokens
+        )
+        for tokens in minted
+    )
+    secrets = [t[-token_format.SECRET_LENGTH :] for tokens in minted for t in tokens]
+    assert len(set(secrets)) == len(secrets)
+    decoded = [base64.urlsafe_b64decode(s + "=") for s in secrets]
+    assert all(len(d) == token_format.SECRET_BYTES == 32 for d in decoded)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_family_id_is_the_crockford_base32_of_its_128_bits(seed: int) -> None:
+    rfc4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghjkmnpqrstvwxyz")
+    millis = 1_767_268_800_000 + seed * 7919
+    random = bytes((seed * 37 + i * 101) % 256 for i in range(10))
+    expected = base64.b32encode(millis.to_bytes(6, "big") + random).decode()[:26]
+    assert token_format.family_id_of(millis, random) == expected.translate(rfc4648)

@@ -3,10 +3,12 @@ use, refresh rotation with reuse detection and grace, family revocation, key rot
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from connectfed.tokens import (
     FamilyOwner,
     MintedFamily,
     RejectReason,
+    TokenKey,
     TokenKeys,
     TokenKind,
     TokenRejected,
@@ -293,3 +296,17 @@ def test_tokens_issued_before_family_ids_keep_working_until_they_expire(
     assert _reason(tokens.verify, old[TokenKind.ACCESS], TokenKind.ACCESS) is RejectReason.EXPIRED
     assert _reason(tokens.rotate, old[TokenKind.REFRESH], HOUR) is RejectReason.REUSED
     assert _reason(tokens.verify, issued.refresh_token, TokenKind.REFRESH) is RejectReason.REVOKED
+
+
+@pytest.mark.parametrize("length", [0, 1, 32, 63, 64, 65, 200])
+def test_a_token_keys_digest_is_hmac_sha256(length: int) -> None:
+    secret = bytes((i * 7 + length) % 256 for i in range(length))
+    key = TokenKey("k1", secret)
+    for token in ("", "cfa_" + "x" * 69, "é" * 100):
+        expected = hmac.digest(secret, token.encode(), "sha256").hex()
+        assert key.digest(token) == expected
+        assert key.digest(token) == expected  # the precomputed states are not consumed
+    assert (secret.hex() not in repr(key) or not secret) and "pads" not in repr(key)
+    assert key == TokenKey("k1", secret) and replace(key, retired=1.0).digest("t") == key.digest(
+        "t"
+    )

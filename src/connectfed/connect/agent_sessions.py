@@ -119,6 +119,11 @@ class AgentSessions:
         self._tokens = tokens
         self._access = timedelta(seconds=settings.access_token_seconds)
         self._refresh = timedelta(seconds=settings.refresh_token_seconds)
+        self._federation = {  # what GetFederationToken mints, each capped at the horizon
+            TokenKind.ACCESS: self._access,
+            TokenKind.REFRESH: self._refresh,
+            TokenKind.SIGNIN: timedelta(seconds=SIGNIN_CODE_SECONDS),
+        }
 
     # -- GetFederationToken ---------------------------------------------------------------------
     def issue(
@@ -137,13 +142,7 @@ class AgentSessions:
         if session_expiration is not None:
             horizon = min(horizon, session_expiration)
         family = self._tokens.open_family(
-            FamilyOwner(instance_id, user_id, session_key_id, role_arn),
-            horizon,
-            {
-                TokenKind.ACCESS: self._access,
-                TokenKind.REFRESH: self._refresh,
-                TokenKind.SIGNIN: timedelta(seconds=SIGNIN_CODE_SECONDS),
-            },
+            FamilyOwner(instance_id, user_id, session_key_id, role_arn), horizon, self._federation
         )
         return FederationTokens(
             family.family_id,

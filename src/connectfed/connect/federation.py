@@ -113,7 +113,7 @@ class FederationService:
             settings.throttle_burst,
             shared=settings.throttle_shared,
         )
-        # Bindings only grow while a user exists, so a known one may be remembered.
+        # Whether a role is bound to a user (see _known_bound).
         self._bound: TtlCache[bool] = TtlCache(settings.cache_ttl_seconds, clock.monotonic)
 
     def _username(self, caller: Principal) -> str:
@@ -121,6 +121,27 @@ class FederationService:
             assert caller.session_name is not None
             return caller.session_name
         return caller.name  # IAM user: its user name (our documented choice)
+
+    def _binding_key(
+        self, instance_id: str, user: ConnectUser, caller: Principal
+    ) -> tuple[str, str, str]:
+        # Bound by the caller's unique id (AROA… role id, AIDA… user id), not its ARN: a role
+        # recreated under the same name is another principal and inherits no binding.
+        return (instance_id, user.user_id, caller.role_id or caller.user_id)
+
+    def _known_bound(self, instance_id: str, user: ConnectUser, caller: Principal) -> bool:
+        """Whether the caller's role is bound to the user (cached: bindings only grow while a
+        user exists, so a known one may be remembered)."""
+        key = self._binding_key(instance_id, user, caller)
+        role_id = key[2]
+
+        def load() -> bool:
+            return any(
+                b.role_id == role_id
+                for b in self._store.list_role_bindings(instance_id, user.user_id)
+            )
+
+        return self._bound.get(key, load)
 
     def _bind(
         self,
@@ -130,19 +151,10 @@ class FederationService:
         username: str,
         diagnosis: Diagnosis,
     ) -> None:
-        # Bound by the caller's unique id (AROA… role id, AIDA… user id), not its ARN: a role
-        # recreated under the same name is another principal and inherits no binding.
         role_arn = caller.role_arn or caller.arn
-        role_id = caller.role_id or caller.user_id
-        key = (instance_id, user.user_id, role_id)
-
-        def load() -> bool:
-            return any(
-                b.role_id == role_id
-                for b in self._store.list_role_bindings(instance_id, user.user_id)
-            )
-
-        if self._bound.get(key, load):
+        key = self._binding_key(instance_id, user, caller)
+        role_id = key[2]
+        if self._known_bound(instance_id, user, caller):
             diagnosis.passed("binding", f"{role_arn} is bound to {username}")
             return
         binding = RoleBinding(
@@ -168,11 +180,10 @@ class FederationService:
     def federate(self, caller: Principal, instance_id: str) -> FederationToken:
         """GetFederationToken for ``caller``; every outcome is recorded in the audit trail, a
         refusal under the AWS error the caller is told of it."""
-        instance = Resource(
-            "AWS::Connect::Instance", self._instances.instance_arn(caller.account_id, instance_id)
-        )
+        instance_arn = self._instances.instance_arn(caller.account_id, instance_id)
+        instance = Resource("AWS::Connect::Instance", instance_arn)
         try:
-            result = self._explained(caller, instance_id)
+            result = self._explained(caller, instance_id, instance_arn)
         except (ServiceError, ConnectError) as exc:
             # A throttled call is counted (metrics) but not written down: under a flood the
             # quota must stay the cheap answer it is.
@@ -212,14 +223,14 @@ class FederationService:
             )
         )
 
-    def _explained(self, caller: Principal, instance_id: str) -> FederationToken:
+    def _explained(self, caller: Principal, instance_id: str, instance_arn: str) -> FederationToken:
         """GetFederationToken, step by step: a refusal is explained under the request id."""
         diagnosis = Diagnosis("connect:GetFederationToken", caller.arn, caller.origin.request_id)
         try:
-            return self._federate(caller, instance_id, diagnosis)
+            return self._federate(caller, instance_id, instance_arn, diagnosis)
         except (ServiceError, ConnectError) as error:
             told = self._aws_error(error)
-            if not any(not step.ok for step in diagnosis.steps):
+            if not diagnosis.has_failed:
                 diagnosis.failed("unexpected", told.message, error)
             explanation = diagnosis.explanation(self._authz.now(), told.code)
             if explanation is not None:
@@ -227,7 +238,7 @@ class FederationService:
             raise
 
     def _federate(
-        self, caller: Principal, instance_id: str, diagnosis: Diagnosis
+        self, caller: Principal, instance_id: str, instance_arn: str, diagnosis: Diagnosis
     ) -> FederationToken:
         try:
             self._throttle.take((caller.account_id, self._settings.region))
@@ -250,7 +261,6 @@ class FederationService:
                 ),
             )
         diagnosis.passed("caller", f"{caller.kind} {caller.arn}")
-        instance_arn = self._instances.instance_arn(caller.account_id, instance_id)
         action = "connect:GetFederationToken"
         resource = arns.connect_resource(instance_arn, FEDERATION_USER, caller.user_id)
         context = {"connect:InstanceId": instance_id}
@@ -284,7 +294,12 @@ class FederationService:
             )
         diagnosis.passed("instance", f"SAML instance {instance.alias or instance_id}")
         username = self._username(caller)
-        user = self._store.find_connect_user(instance_id, username)
+        user = self._instances.user_named(instance_id, username)  # cached once found
+        if user is not None and not self._known_bound(instance_id, user, caller):
+            # A binding is about to be written on the user's behalf: it must exist now, not
+            # as remembered (a binding written for a user deleted meanwhile would be left
+            # behind, and pass to a user created again under its id by a declared world).
+            user = self._instances.user_named(instance_id, username, fresh=True)
         if user is None:
             names = [u.username for u in self._store.list_connect_users(instance_id, None, 1000)]
             raise diagnosis.failed(

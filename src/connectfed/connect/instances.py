@@ -88,6 +88,8 @@ class InstanceService:
         self._authz = authz
         self._region = region
         self._instances: TtlCache[Instance | None] = TtlCache(cache_ttl, clock.monotonic)
+        # GetFederationToken's users by name (see user_named): found ones only.
+        self._named_users: TtlCache[ConnectUser | None] = TtlCache(cache_ttl, clock.monotonic)
 
     def instance_arn(self, account_id: str, instance_id: str) -> str:
         return arns.connect_instance(self._region, account_id, instance_id)
@@ -191,6 +193,7 @@ class InstanceService:
         except NotFound:
             raise ResourceNotFound(ResourceKind.INSTANCE, instance_id) from None
         self._instances.invalidate(instance_id)
+        self._named_users.invalidate()  # its users went with it (rare: forget every cached one)
 
     # -- profiles --------------------------------------------------------------------------------
     def list_profiles(
@@ -210,6 +213,33 @@ class InstanceService:
     # -- users -----------------------------------------------------------------------------------
     def user_arn(self, instance: Instance, user_id: str) -> str:
         return arns.connect_user(instance.arn, user_id)
+
+    def user_named(
+        self, instance_id: str, username: str, *, fresh: bool = False
+    ) -> ConnectUser | None:
+        """The user of that name, for GetFederationToken (no authorisation: the caller's own).
+
+        Remembered for the cache TTL once found, as instances, keys and policies are (issue 9:
+        a steady federation then makes one store call, its write). A user's id and ARN never
+        change, and its name is fixed too (no operation renames a user); what may change is
+        whether it exists. Deleted through this process it is forgotten at once; deleted through
+        another, it is still found here for at most the TTL (2 s, docs/compatibility.md) — the
+        bound every cached identity has. Tokens issued in that window are dead on arrival:
+        every use of a token checks, uncached, that its user exists (``AgentSessions``), and
+        revokes the family when not. A name not found is not remembered, so a user just
+        created is found at once everywhere. ``fresh`` reads the store (and refreshes the cache):
+        for a decision that writes on the user's behalf (binding a role to it).
+        Only ``user_id``, ``arn`` and ``username`` of a cached user are to be relied on.
+        """
+        key = (instance_id, username)
+        if fresh:
+            self._named_users.invalidate(key)
+        user = self._named_users.get(
+            key, lambda: self._store.find_connect_user(instance_id, username)
+        )
+        if user is None:
+            self._named_users.invalidate(key)
+        return user
 
     def create_user(
         self, caller: Principal, instance_id: str, new: NewUser, *, user_id: str | None = None
@@ -289,6 +319,8 @@ class InstanceService:
             self._store.delete_connect_user(user.instance_id, user.user_id)
         except NotFound:
             raise ResourceNotFound(ResourceKind.USER, user.user_id) from None
+        finally:
+            self._named_users.invalidate((user.instance_id, user.username))
 
     def update_identity_info(
         self, caller: Principal, instance_id: str, user_id: str, identity_info: Mapping[str, Any]

@@ -22,9 +22,10 @@ import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from connectfed.cache import TtlCache
-from connectfed.clock import Clock
+from connectfed.clock import Clock, iso_second
 from connectfed.errors import AccessDenied
 from connectfed.identity.explain import Explanation, Explanations, PolicyCheck, check, summarize
 from connectfed.identity.policy import (
@@ -40,6 +41,7 @@ from connectfed.identity.principal import Principal
 from connectfed.store import Store
 
 log = logging.getLogger("connectfed.identity")
+ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 DENY_ALL = parse_policy(
     '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
 )
@@ -56,15 +58,25 @@ def session_document(text: str) -> PolicyDocument:
         return DENY_ALL
 
 
+_PRINCIPAL_TYPES = {"root": "Account", "user": "User"}  # anything else: "AssumedRole"
+
+
+@functools.lru_cache(maxsize=4096)
+def _issue_time(issued: datetime) -> str:
+    """``aws:TokenIssueTime`` of a session: fixed for its lifetime, formatted once (in UTC:
+    equal instants, equal keys, equal text)."""
+    return issued.astimezone(UTC).strftime(ISO_SECONDS)
+
+
 def principal_context(principal: Principal, clock: Clock, region: str) -> dict[str, ContextValue]:
-    now = clock.now()
+    second = int(clock.now().timestamp())
     context: dict[str, ContextValue] = {
         "aws:userid": principal.user_id,
         "aws:principalarn": principal.role_arn or principal.arn,
         "aws:principalaccount": principal.account_id,
-        "aws:principaltype": {"root": "Account", "user": "User"}.get(principal.kind, "AssumedRole"),
-        "aws:currenttime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:epochtime": str(int(now.timestamp())),
+        "aws:principaltype": _PRINCIPAL_TYPES.get(principal.kind, "AssumedRole"),
+        "aws:currenttime": iso_second(second),
+        "aws:epochtime": str(second),
         "aws:requestedregion": region,
         "aws:securetransport": "true" if principal.origin.secure else "false",
         "aws:multifactorauthpresent": "false",
@@ -74,7 +86,7 @@ def principal_context(principal: Principal, clock: Clock, region: str) -> dict[s
     if principal.kind == "user":
         context["aws:username"] = principal.name
     if principal.session_issued is not None:
-        context["aws:tokenissuetime"] = principal.session_issued.strftime("%Y-%m-%dT%H:%M:%SZ")
+        context["aws:tokenissuetime"] = _issue_time(principal.session_issued)
     return context
 
 

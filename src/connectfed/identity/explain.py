@@ -342,24 +342,49 @@ class Explanations:
 
 class Diagnosis:
     """The steps of one flow as they pass or fail, for its explanation: ``passed`` after each
-    step, ``failed`` at the one that stops it (returning the error to raise)."""
+    step, ``failed`` at the one that stops it (returning the error to raise).
+
+    Most flows pass every step and never need their explanation, so a passed step is kept as
+    the plain (name, detail) pair it is given and becomes a :class:`Step` only when an
+    explanation is asked for (issue 9: GetFederationToken notes six)."""
+
+    __slots__ = (
+        "_passed",
+        "_steps",
+        "checks",
+        "hints",
+        "operation",
+        "principal",
+        "request_id",
+        "summary",
+    )
 
     def __init__(self, operation: str, principal: str, request_id: str | None) -> None:
         self.operation = operation
         self.principal = principal
         self.request_id = request_id
-        self.steps: list[Step] = []
+        # Every step in order: a passed one as (name, detail), a failed one as its Step.
+        self._steps: list[tuple[str, str] | Step] = []
         self.checks: list[PolicyCheck] = []
         self.hints: list[str] = []
         self.summary = ""
 
+    @property
+    def steps(self) -> list[Step]:
+        return [s if isinstance(s, Step) else Step(s[0], True, s[1]) for s in self._steps]
+
+    @property
+    def has_failed(self) -> bool:
+        """Whether a step was noted as failed."""
+        return any(isinstance(s, Step) for s in self._steps)
+
     def passed(self, name: str, detail: str) -> None:
-        self.steps.append(Step(name, True, detail))
+        self._steps.append((name, detail))
 
     def mark_failed(
         self, name: str, detail: str, check: PolicyCheck | None = None, hints: Sequence[str] = ()
     ) -> None:
-        self.steps.append(Step(name, False, detail))
+        self._steps.append(Step(name, False, detail))
         if check is not None:
             self.checks.append(check)
         self.hints.extend(hints)
@@ -379,7 +404,7 @@ class Diagnosis:
 
     def explanation(self, created: float, error_code: str) -> Explanation | None:
         """The explanation to record, or None when no step failed or the request has no id."""
-        if not self.request_id or not any(not s.ok for s in self.steps):
+        if not self.request_id or not self.has_failed:
             return None
         return Explanation(
             self.request_id,

@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from connectfed.tokens.model import TokenKind
@@ -40,16 +41,23 @@ TOKEN_LENGTH = PREFIX_LENGTH + FAMILY_ID_LENGTH + SECRET_LENGTH
 LEGACY_TOKEN_LENGTH = PREFIX_LENGTH + SECRET_LENGTH
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"  # ASCII-ordered: ids sort as their bits do
-_FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
+_MILLIS = (1 << 48) - 1
+_SHIFTS = tuple(range(5 * (FAMILY_ID_LENGTH - 1), -1, -5))  # 125, 120, …, 0
 _FAMILY_ID = re.compile(f"[{_CROCKFORD}]{{{FAMILY_ID_LENGTH}}}")
 _SECRET = re.compile(f"[A-Za-z0-9_-]{{{SECRET_LENGTH}}}")
 
 
 def new_family_id(now: datetime) -> str:
     """A unique, time-ordered family id (48-bit milliseconds + 80 random bits)."""
-    millis = int(now.timestamp() * 1000) & (1 << 48) - 1
-    raw = millis.to_bytes(6, "big") + secrets.token_bytes(10)
-    return base64.b32encode(raw).decode("ascii")[:FAMILY_ID_LENGTH].translate(_FROM_RFC4648)
+    return family_id_of(int(now.timestamp() * 1000), secrets.token_bytes(10))
+
+
+def family_id_of(millis: int, random: bytes) -> str:
+    """The id of 48 bits of milliseconds and 80 random bits: their 128 bits, padded with two
+    zero bits, as 26 characters of 5 bits (what RFC 4648 base32 of the 16 bytes begins with,
+    in Crockford's alphabet; computed on the integer, a few microseconds less)."""
+    bits = ((millis & _MILLIS) << 80 | int.from_bytes(random, "big")) << 2
+    return "".join([_CROCKFORD[bits >> shift & 31] for shift in _SHIFTS])
 
 
 def embeds(family_id: str) -> bool:
@@ -60,8 +68,23 @@ def embeds(family_id: str) -> bool:
 
 def mint(kind: TokenKind, family_id: str) -> str:
     """A new token of ``kind`` in the family: 256 fresh bits behind the prefix and family id."""
+    return mint_all((kind,), family_id)[0]
+
+
+def mint_all(kinds: Sequence[TokenKind], family_id: str) -> list[str]:
+    """A new token of each of ``kinds`` in the family, each with 256 fresh bits of its own.
+
+    The bits of all of them are read from :mod:`secrets` at once and cut in 32-byte pieces: the
+    pieces of one read are as independent as separate reads (the OS generator's output is), and
+    a federation mints three tokens (one read instead of three, issue 9)."""
     middle = family_id if embeds(family_id) else ""
-    return kind.prefix + middle + secrets.token_urlsafe(SECRET_BYTES)
+    randomness = secrets.token_bytes(SECRET_BYTES * len(kinds))
+    return [
+        kind.prefix
+        + middle
+        + base64.urlsafe_b64encode(randomness[at : at + SECRET_BYTES]).rstrip(b"=").decode()
+        for kind, at in zip(kinds, range(0, len(randomness), SECRET_BYTES), strict=True)
+    ]
 
 
 def well_formed(token: object) -> bool:

@@ -14,17 +14,34 @@ issued before the ring existed stay valid.
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import json
 import secrets
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from connectfed.clock import Clock
 from connectfed.store import Store
 
+if TYPE_CHECKING:
+    from hashlib import _Hash
+
 META_KEY = "token_keys"
 LEGACY_META_KEY = "token_hmac_key"
+
+
+_BLOCK = 64  # SHA-256's block size, in bytes (RFC 2104's B)
+
+
+def _pads(secret: bytes) -> tuple[_Hash, _Hash]:
+    """SHA-256 states that have absorbed ``K XOR ipad`` and ``K XOR opad`` (RFC 2104 §2)."""
+    key = hashlib.sha256(secret).digest() if len(secret) > _BLOCK else secret
+    key = key.ljust(_BLOCK, b"\0")
+    return (
+        hashlib.sha256(bytes(b ^ 0x36 for b in key)),
+        hashlib.sha256(bytes(b ^ 0x5C for b in key)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +49,26 @@ class TokenKey:
     key_id: str
     secret: bytes
     retired: float | None = None  # when another key became current (epoch seconds)
+    # The key's two padded blocks, hashed once (see digest); derived from the secret, so kept
+    # out of repr and comparisons like it.
+    _pads: tuple[_Hash, _Hash] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_pads", _pads(self.secret))
 
     def digest(self, token: str) -> str:
-        return hmac.digest(self.secret, token.encode(), "sha256").hex()
+        """``HMAC-SHA256(secret, token)``, hex. Computed from the key's padded blocks hashed
+        once (RFC 2104's own remark: the intermediate results may be precomputed), so each
+        token costs two copies of a SHA-256 state and the hashing of the token: the same bytes
+        as ``hmac.digest``, at a third of its cost in a server (OpenSSL's one-shot HMAC looks
+        the digest up and sets the key up again on every call; measured in a federation,
+        three tokens, ~38 → ~18 µs, issue 9)."""
+        inner_pad, outer_pad = self._pads
+        inner = inner_pad.copy()
+        inner.update(token.encode())
+        outer = outer_pad.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def __repr__(self) -> str:
         return f"TokenKey({self.key_id!r}, retired={self.retired})"

@@ -182,11 +182,13 @@ class TokenService:
         horizon: datetime,
     ) -> tuple[dict[TokenKind, MintedToken], list[Token]]:
         key = self._keys.ring().current
+        wanted = list(lifetimes.items())
+        tokens = token_format.mint_all([kind for kind, _ in wanted], family_id)
+        created = now.timestamp()
         minted: dict[TokenKind, MintedToken] = {}
         rows: list[Token] = []
-        for kind, lifetime in lifetimes.items():
+        for (kind, lifetime), token in zip(wanted, tokens, strict=True):
             expires = min(now + lifetime, horizon)
-            token = token_format.mint(kind, family_id)
             minted[kind] = MintedToken(kind, token, expires)
             rows.append(
                 Token(
@@ -195,7 +197,7 @@ class TokenService:
                     kind.value,
                     family_id,
                     ACTIVE,
-                    now.timestamp(),
+                    created,
                     expires.timestamp(),
                 )
             )

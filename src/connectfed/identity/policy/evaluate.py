@@ -13,6 +13,7 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from connectfed import arns
 from connectfed.identity.policy.conditions import ContextValue, Unevaluable, condition_holds
@@ -60,24 +61,46 @@ def _expand(text: str, doc: PolicyDocument, context: Mapping[str, ContextValue])
     if not doc.substitutes_variables or "${" not in text:
         return compile_glob(text)
     out: list[str] = []
+    for before, variable in _template(text):
+        out.extend(before)
+        if variable is None:
+            continue
+        key, fixed = variable
+        value = context.get(key) if key else None
+        if isinstance(value, str):
+            out.extend(literal(value))
+        elif fixed is not None:
+            out.extend(fixed)
+        else:
+            raise _Missing(key)
+    return tuple(out)
+
+
+# A variable as the template keeps it: the context key to look up (lower-cased; "" for none) and
+# the literal pattern to use when it has no value (its default, or ``${*}``'s own character),
+# None when there is none.
+_Variable = tuple[str, Pattern | None]
+
+
+@lru_cache(maxsize=4096)
+def _template(text: str) -> tuple[tuple[Pattern, _Variable | None], ...]:
+    """``text`` cut at its policy variables, parsed once per text (the hot path expands the
+    same few patterns on every request): (the pattern before a variable, the variable), the
+    last with None."""
+    parts: list[tuple[Pattern, _Variable | None]] = []
     position = 0
     for found in _VARIABLE.finditer(text):
-        out.extend(compile_glob(text[position : found.start()]))
+        before = compile_glob(text[position : found.start()])
         position = found.end()
         body = found.group(1).strip()
         if body in ("*", "?", "$"):
-            out.extend(literal(body))
+            parts.append((before, ("", literal(body))))
             continue
         key, _, default = body.partition(",")
-        value = context.get(key.strip().lower())
-        if isinstance(value, str):
-            out.extend(literal(value))
-        elif default.strip():
-            out.extend(literal(default.strip().strip("'")))
-        else:
-            raise _Missing(key)
-    out.extend(compile_glob(text[position:]))
-    return tuple(out)
+        fixed = literal(default.strip().strip("'")) if default.strip() else None
+        parts.append((before, (key.strip().lower(), fixed)))
+    parts.append((compile_glob(text[position:]), None))
+    return tuple(parts)
 
 
 def _any_action(patterns: Iterable[str], facts: RequestFacts, doc: PolicyDocument) -> bool:
