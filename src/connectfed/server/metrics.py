@@ -44,6 +44,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._event_children: dict[tuple[Any, ...], Any] = {}
         self.requests = Counter(
             "connectfed_requests",
             "HTTP requests answered, by operation and HTTP status.",
@@ -86,12 +87,20 @@ class Metrics:
     def observe(self, event: AuditEvent) -> None:
         """Count what an audit event says (an :class:`~connectfed.audit.log.AuditObserver`)."""
         if event.name == EventName.GET_FEDERATION_TOKEN:
-            self.federations.labels("issued" if event.succeeded else "failed").inc()
+            self._child(self.federations, "issued" if event.succeeded else "failed").inc()
         elif event.name in (EventName.CONSOLE_LOGIN, EventName.SIGN_IN):
             kind = "console" if event.name == EventName.CONSOLE_LOGIN else "instance"
-            self.signins.labels(kind, "success" if event.succeeded else "failure").inc()
+            self._child(self.signins, kind, "success" if event.succeeded else "failure").inc()
         if event.saml_rejection is not None:
-            self.saml_rejections.labels(event.saml_rejection).inc()
+            self._child(self.saml_rejections, event.saml_rejection).inc()
+
+    def _child(self, metric: Counter, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once per label set (see observe_request)."""
+        key = (metric, *labels)
+        child = self._event_children.get(key)
+        if child is None:
+            child = self._event_children[key] = metric.labels(*labels)
+        return child
 
     def observe_request(
         self, scope: RequestScope, http: Scope, status: int, seconds: float
