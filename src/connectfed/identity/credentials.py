@@ -90,7 +90,7 @@ class CredentialResolver:
 
     def principal_of_session(self, access_key_id: str) -> Principal:
         """The principal of a session this server just issued (the browser sign-in flow)."""
-        return self._session_principal(self._live(*self._load_session(access_key_id)))
+        return session_principal(self._live(*self._load_session(access_key_id)))
 
     def _temporary(self, claim: SignatureClaim) -> tuple[str, Principal]:
         key_id = claim.access_key_id
@@ -103,22 +103,23 @@ class CredentialResolver:
             raise UnrecognizedClient()
         if self._clock.now().timestamp() >= session.expiration:
             raise ExpiredToken()
-        return session.secret_access_key, self._session_principal(session)
+        return session.secret_access_key, session_principal(session)
 
-    @staticmethod
-    def _session_principal(session: Session) -> Principal:
-        return Principal(
-            kind="assumed-role",
-            account_id=session.account_id,
-            arn=arns.assumed_role(session.account_id, session.role_name, session.session_name),
-            user_id=f"{session.role_id}:{session.session_name}",
-            name=session.role_name,
-            access_key_id=session.access_key_id,
-            role_arn=session.role_arn,
-            role_id=session.role_id,
-            session_name=session.session_name,
-            session_expiration=utc(session.expiration),
-            session_issued=utc(session.created),
-            session_source=session.source,
-            session_policy=session.session_policy,
-        )
+
+def session_principal(session: Session) -> Principal:
+    """The principal that signs with ``session``'s credentials."""
+    return Principal(
+        kind="assumed-role",
+        account_id=session.account_id,
+        arn=arns.assumed_role(session.account_id, session.role_name, session.session_name),
+        user_id=f"{session.role_id}:{session.session_name}",
+        name=session.role_name,
+        access_key_id=session.access_key_id,
+        role_arn=session.role_arn,
+        role_id=session.role_id,
+        session_name=session.session_name,
+        session_expiration=utc(session.expiration),
+        session_issued=utc(session.created),
+        session_source=session.source,
+        session_policy=session.session_policy,
+    )
