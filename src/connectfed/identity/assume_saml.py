@@ -33,7 +33,7 @@ from connectfed.identity.policy import (
     PolicyKind,
     RequestFacts,
     evaluate,
-    parse_policy,
+    parse_trust_policy,
     validate_policy,
 )
 from connectfed.identity.principal import Origin
@@ -264,7 +264,7 @@ class AssumeRoleWithSaml:
         if origin is not None and origin.source_ip is not None:
             context["aws:sourceip"] = origin.source_ip
         try:
-            trust = parse_policy(role.trust_policy, trust=True)
+            trust = parse_trust_policy(role.trust_policy)
         except MalformedPolicy:
             raise diagnosis.failed(
                 "trust",

@@ -94,7 +94,7 @@ class CredentialResolver:
         role = self._store.get_role_by_id(session.role_id) if session is not None else None
         if session is None or role is None or role.account_id != session.account_id:
             return session, role, None  # not (or no longer) the very role it was issued for
-        return session, role, self._session_principal(session)
+        return session, role, session_principal(session)
 
     def principal_of_session(self, access_key_id: str) -> Principal:
         """The principal of a session this server just issued (the browser sign-in flow)."""
@@ -135,20 +135,21 @@ class CredentialResolver:
         self._proven_tokens[session.access_key_id] = given
         return True
 
-    @staticmethod
-    def _session_principal(session: Session) -> Principal:
-        return Principal(
-            kind="assumed-role",
-            account_id=session.account_id,
-            arn=arns.assumed_role(session.account_id, session.role_name, session.session_name),
-            user_id=f"{session.role_id}:{session.session_name}",
-            name=session.role_name,
-            access_key_id=session.access_key_id,
-            role_arn=session.role_arn,
-            role_id=session.role_id,
-            session_name=session.session_name,
-            session_expiration=utc(session.expiration),
-            session_issued=utc(session.created),
-            session_source=session.source,
-            session_policy=session.session_policy,
-        )
+
+def session_principal(session: Session) -> Principal:
+    """The principal that signs with ``session``'s credentials."""
+    return Principal(
+        kind="assumed-role",
+        account_id=session.account_id,
+        arn=arns.assumed_role(session.account_id, session.role_name, session.session_name),
+        user_id=f"{session.role_id}:{session.session_name}",
+        name=session.role_name,
+        access_key_id=session.access_key_id,
+        role_arn=session.role_arn,
+        role_id=session.role_id,
+        session_name=session.session_name,
+        session_expiration=utc(session.expiration),
+        session_issued=utc(session.created),
+        session_source=session.source,
+        session_policy=session.session_policy,
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
@@ -32,7 +32,7 @@ from connectfed.identity.errors import (
 )
 from connectfed.identity.principal import Principal
 from connectfed.saml.assertion import VerifiedAssertion, verify_response
-from connectfed.saml.envelope import peek
+from connectfed.saml.envelope import ParsedResponse, peek
 from connectfed.saml.keys import InvalidPrivateKey, key_id, load_private_key
 from connectfed.saml.metadata import IdpMetadata, InvalidMetadata, parse_metadata
 from connectfed.store import Conflict, NotFound, Store
@@ -161,10 +161,13 @@ class SamlProviderService:
 
         return self._parsed.get(arn, load)
 
-    def verify(self, trusted: TrustedProvider, document: bytes) -> VerifiedAssertion:
-        """Verify a SAMLResponse against this provider (raises AssertionRejected)."""
+    def verify(
+        self, trusted: TrustedProvider, response: bytes | ParsedResponse
+    ) -> VerifiedAssertion:
+        """Verify a SAMLResponse (its octets, or parsed once for several providers) against
+        this provider (raises AssertionRejected)."""
         return verify_response(
-            document,
+            response,
             metadata=trusted.metadata,
             recipients=self._recipients,
             audiences=self._audiences,
@@ -175,17 +178,25 @@ class SamlProviderService:
             require_encryption=trusted.require_encryption,
         )
 
-    def candidates(self, document: bytes) -> list[str]:
-        """Provider ARNs that may have issued ``document`` (unverified hints, only to choose
-        whose certificates and keys to try): the providers its plain Role attribute names,
-        then those whose entityID is its Issuer (all an encrypted assertion shows)."""
-        hints = peek(document)
-        found = list(hints.role_providers)
+    def candidates(self, response: ParsedResponse) -> Iterator[str]:
+        """Provider ARNs that may have issued ``response`` (unverified hints, only to choose
+        whose certificates and keys to try), at most :data:`MAX_CANDIDATES`: the providers its
+        plain Role attribute names, then those whose entityID is its Issuer (all an encrypted
+        assertion shows).
+
+        Lazily: the store is searched by Issuer only once the providers the Role attribute
+        names have all been tried (the caller stops at the first that verifies). A sign-in
+        whose Role attribute names its provider, the usual case, so reads no provider list."""
+        hints = peek(response)
+        found = list(hints.role_providers[:MAX_CANDIDATES])
+        yield from found
         for issuer in hints.issuers:
             for provider in self._store.find_saml_providers(issuer):
+                if len(found) >= MAX_CANDIDATES:
+                    return
                 if provider.arn not in found:
                     found.append(provider.arn)
-        return found[:MAX_CANDIDATES]
+                    yield provider.arn
 
     # -- IAM operations ----------------------------------------------------------------------
     def create(

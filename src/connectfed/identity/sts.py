@@ -26,7 +26,7 @@ from connectfed.clock import Clock, utc
 from connectfed.errors import AccessDenied, ServiceError
 from connectfed.identity import ids
 from connectfed.identity.authorize import Authorizer, principal_context
-from connectfed.identity.credentials import token_digest
+from connectfed.identity.credentials import session_principal, token_digest
 from connectfed.identity.errors import DurationLimit, DurationTooLong, InvalidRoleArn
 from connectfed.identity.explain import Diagnosis, check, summarize
 from connectfed.identity.policy import (
@@ -36,7 +36,7 @@ from connectfed.identity.policy import (
     PolicyKind,
     RequestFacts,
     evaluate,
-    parse_policy,
+    parse_trust_policy,
     statement_applies,
     validate_policy,
 )
@@ -103,7 +103,7 @@ class StsService:
     ) -> tuple[bool, bool]:
         """(trust policy allows, an applying Allow statement names the caller itself)."""
         try:
-            trust = parse_policy(role.trust_policy, trust=True)
+            trust = parse_trust_policy(role.trust_policy)
         except MalformedPolicy:
             diagnosis.mark_failed("trust", f"the trust policy of {role.arn} cannot be parsed")
             return False, False
@@ -225,4 +225,5 @@ class StsService:
             ),
             assumed_role_id=f"{role.role_id}:{session_name}",
             arn=arns.assumed_role(role.account_id, role.role_name, session_name),
+            principal=session_principal(session),
         )

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from connectfed.identity.principal import Principal
+
 
 @dataclass(frozen=True, slots=True)
 class CallerIdentity:
@@ -40,6 +42,9 @@ class RoleSession:
     credentials: SessionCredentials
     assumed_role_id: str  # <role id>:<session name>
     arn: str  # arn:aws:sts::<account>:assumed-role/<role>/<session>
+    # Who signs with these credentials: what the browser sign-in goes on with, without
+    # reading back the session it has just written.
+    principal: Principal
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
-from connectfed.saml.envelope import Trust, open_response
+from connectfed.saml.envelope import ParsedResponse, Trust, open_response, parse_response
 from connectfed.saml.metadata import IdpMetadata
 from connectfed.saml.namespaces import BEARER, DS, SAML, SAMLP, SUCCESS, q
 from connectfed.saml.rejection import AssertionRejected
@@ -65,9 +65,14 @@ def _time(value: str | None, what: str) -> datetime | None:
         raise AssertionRejected(str(exc)) from None
 
 
+# Compiled once (``element.xpath(...)`` compiles its expression on every call); lxml's XPath
+# objects serialise their own evaluations, so threads may share this one.
+_TEXT_NODES = etree.XPath(".//text()")
+
+
 def full_text(element: etree._Element) -> str:
     """The whole text of an element: comments inside it neither truncate nor change it."""
-    return "".join(str(t) for t in element.xpath(".//text()"))
+    return "".join(_TEXT_NODES(element))
 
 
 def _one(parent: etree._Element, path: str, what: str) -> etree._Element:
@@ -78,7 +83,7 @@ def _one(parent: etree._Element, path: str, what: str) -> etree._Element:
 
 
 def verify_response(
-    data: bytes,
+    response: bytes | ParsedResponse,
     *,
     metadata: IdpMetadata,
     recipients: Sequence[str],
@@ -89,8 +94,12 @@ def verify_response(
     decryption_keys: Sequence[rsa.RSAPrivateKey] = (),
     require_encryption: bool = False,
 ) -> VerifiedAssertion:
+    """The verified assertion of ``response`` (its octets, or the response already parsed by
+    :func:`~connectfed.saml.envelope.parse_response`), else :class:`AssertionRejected`."""
+    if isinstance(response, bytes):
+        response = parse_response(response)
     trust = Trust(metadata.certificates, tuple(decryption_keys), require_encryption, allow_sha1)
-    opened = open_response(data, trust, now)
+    opened = open_response(response, trust, now)
     verified_response, verified_assertion = opened.verified_response, opened.assertion
     root = opened.root
 

@@ -53,6 +53,23 @@ class Trust:
 
 
 @dataclass(frozen=True, slots=True)
+class ParsedResponse:
+    """A SAMLResponse parsed once, by the one hardened parser (:func:`parse_response`).
+
+    ``root`` is what the unverified hints (:func:`peek`) and the envelope checks read, for every
+    provider tried: the browser sign-in parses a response once, not once for the hints and once
+    per provider (issue 9). ``data`` is what signxml verifies: its public API takes bytes or an
+    element, and an element it serialises and parses again (a private copy it may change), so
+    handing it ``root`` would cost one serialisation more and save no parse. It parses ``data``
+    with the same hardened parser (:func:`connectfed.saml.xml.parser`), so no second parser
+    reads the response. Nothing here is verified, and nothing may change ``root``.
+    """
+
+    data: bytes
+    root: etree._Element
+
+
+@dataclass(frozen=True, slots=True)
 class Opened:
     root: etree._Element  # the parsed Response (read only for unsigned-envelope checks)
     verified_response: etree._Element | None  # the signed Response, when it is signed
@@ -60,7 +77,7 @@ class Opened:
     encrypted: bool
 
 
-def parse_response(data: bytes) -> etree._Element:
+def parse_response(data: bytes) -> ParsedResponse:
     """Parse and check that this is a SAML 2.0 Response at all (``not_saml`` otherwise)."""
     try:
         root = xml.parse(data)
@@ -75,11 +92,15 @@ def parse_response(data: bytes) -> etree._Element:
             f"is {name[:60]!r}, not samlp:Response)",
             "not_saml",
         )
-    return root
+    return ParsedResponse(data, root)
+
+
+# Every ``ID`` attribute (no namespace) of an element in the subtree, found in C.
+_ID_VALUES = etree.XPath("descendant-or-self::*/@ID")
 
 
 def _ids(element: etree._Element) -> list[str]:
-    return [str(el.get("ID")) for el in element.iter() if isinstance(el.tag, str) and el.get("ID")]
+    return [str(value) for value in _ID_VALUES(element) if value]
 
 
 def _single_signature(owner: etree._Element) -> etree._Element | None:
@@ -92,8 +113,8 @@ def _single_signature(owner: etree._Element) -> etree._Element | None:
     return direct
 
 
-def open_response(data: bytes, trust: Trust, now: datetime) -> Opened:
-    root = parse_response(data)
+def open_response(response: ParsedResponse, trust: Trust, now: datetime) -> Opened:
+    data, root = response.data, response.root
     if root.get("Version") != "2.0" or not root.get("ID"):
         raise AssertionRejected("The samlp:Response must have Version 2.0 and an ID")
     ids = _ids(root)
@@ -240,9 +261,9 @@ class Hints:
     encrypted: bool
 
 
-def peek(data: bytes) -> Hints:
+def peek(response: ParsedResponse) -> Hints:
     """Read hints from a (not yet verified) response; nothing read here is trusted."""
-    root = parse_response(data)
+    root = response.root
     providers: list[str] = []
     for attribute in root.iter(q(SAML, "Attribute")):
         if attribute.get("Name") != ROLE_ATTRIBUTE:

@@ -8,9 +8,11 @@ signxml says was signed, so callers read only that.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 
+from cryptography import x509
 from lxml import etree
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
@@ -29,7 +31,9 @@ ALLOWED_TRANSFORMS = frozenset(
 )
 
 
-def _config(location: str, allow_sha1: bool, now: datetime) -> SignatureConfiguration:
+@functools.cache
+def _algorithms(allow_sha1: bool) -> tuple[frozenset[SignatureMethod], frozenset[DigestAlgorithm]]:
+    """The signature methods and digests accepted (fixed per process: computed once)."""
     methods = frozenset(
         m
         for m in SignatureMethod
@@ -38,6 +42,11 @@ def _config(location: str, allow_sha1: bool, now: datetime) -> SignatureConfigur
         and "DSA_" not in m.name.replace("ECDSA", "")
     )
     digests = frozenset(d for d in DigestAlgorithm if "SHA1" not in d.name or allow_sha1)
+    return methods, digests
+
+
+def _config(location: str, allow_sha1: bool, now: datetime) -> SignatureConfiguration:
+    methods, digests = _algorithms(allow_sha1)
     return SignatureConfiguration(
         location=location,
         expect_references=1,
@@ -46,6 +55,15 @@ def _config(location: str, allow_sha1: bool, now: datetime) -> SignatureConfigur
         verification_time=now,
         ignore_ambiguous_key_info=True,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _certificate(pem: str) -> x509.Certificate:
+    """A pinned certificate (PEM, from the provider's metadata) parsed once per process, keyed
+    by its text: signxml would load it again on every verification. A certificate that is
+    rotated out is simply no longer asked for. signxml still checks its validity period at the
+    verification time on every call; only the parsing is shared."""
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
 
 
 def verify_signature(
@@ -62,8 +80,15 @@ def verify_signature(
     last_error: Exception | None = None
     for certificate in certificates:
         try:
+            # id_attribute: a Reference URI resolves against SAML's ``ID`` attribute only (SAML
+            # core §1.3.4), not signxml's default "Id", then "ID" (two searches of the whole
+            # document, and an ``Id`` that would win over the ``ID`` it should find).
             result = XMLVerifier().verify(
-                data, x509_cert=certificate, expect_config=config, parser=xml.parser()
+                data,
+                x509_cert=_certificate(certificate),
+                expect_config=config,
+                parser=xml.parser(),
+                id_attribute="ID",
             )
         except (
             InvalidSignature,

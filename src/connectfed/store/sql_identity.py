@@ -405,15 +405,18 @@ class IdentityStatements(SqlBase):
 
     def remember_assertion(self, key: str, expires: float, now: float) -> bool:
         # One INSERT ... ON CONFLICT DO NOTHING: concurrent requests, in any number of
-        # processes, cannot both see "first use".
-        inserted = self._write(
-            "INSERT INTO used_assertions (assertion_key, expires) VALUES (?, ?)"
-            " ON CONFLICT (assertion_key) DO NOTHING",
-            (key, expires),
-        )
-        if inserted:
-            self._write("DELETE FROM used_assertions WHERE expires < ?", (now,))
-            return True
+        # processes, cannot both see "first use". The expired entries go in the same
+        # transaction: one commit per sign-in, not two (issue 9).
+        def work(tx: Transaction) -> bool:
+            inserted = tx.execute(
+                "INSERT INTO used_assertions (assertion_key, expires) VALUES (?, ?)"
+                " ON CONFLICT (assertion_key) DO NOTHING",
+                (key, expires),
+            )
+            if inserted:
+                tx.execute("DELETE FROM used_assertions WHERE expires < ?", (now,))
+            return bool(inserted)
+
         # A remembered entry past its expiry may be reused only by an expired assertion,
         # which verification refuses anyway.
-        return False
+        return self._atomic(work)

@@ -39,6 +39,7 @@ from connectfed.identity.providers import SamlProviderService
 from connectfed.identity.saml_audit import console_login_event
 from connectfed.identity.saml_refusal import refusal_reason
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
+from connectfed.saml.envelope import parse_response
 from connectfed.settings import Settings
 from connectfed.store import Store
 from connectfed.tokens import FamilyOwner, TokenKind, TokenRejected, TokenService
@@ -190,26 +191,20 @@ class BrowserSignin:
     def _verify(self, document: bytes) -> tuple[VerifiedAssertion | None, Any, str, str]:
         """(assertion, provider record, "", "") when a provider accepts the response, else
         (None, None, message, rejection reason)."""
-        try:
-            candidates = self._providers.candidates(document)
+        try:  # parsed once: for the hints and for every provider tried (issue 9)
+            response = parse_response(document)
         except AssertionRejected as exc:  # not a SAML 2.0 Response at all
             return None, None, str(exc), exc.reason
-        if not candidates:
-            return (
-                None,
-                None,
-                "The SAML response names no registered identity provider (in "
-                "its Role attribute or its Issuer).",
-                "unknown_provider",
-            )
         reason = "No registered identity provider accepts this SAML response."
         kind = "unknown_provider"
-        for arn in candidates:
+        named_any = False
+        for arn in self._providers.candidates(response):
+            named_any = True
             trusted = self._providers.trusted(arn)
             if trusted is None:
                 continue
             try:
-                verified = self._providers.verify(trusted, document)
+                verified = self._providers.verify(trusted, response)
             except AssertionRejected as exc:
                 log.warning(
                     "browser sign-in rejected an assertion for %s (%s): %s",
@@ -220,6 +215,14 @@ class BrowserSignin:
                 reason, kind = str(exc), exc.reason
                 continue
             return verified, trusted.record, "", ""
+        if not named_any:
+            return (
+                None,
+                None,
+                "The SAML response names no registered identity provider (in "
+                "its Role attribute or its Issuer).",
+                "unknown_provider",
+            )
         return None, None, reason, kind
 
     # -- POST /saml/choose -------------------------------------------------------------------
@@ -298,8 +301,8 @@ class BrowserSignin:
                 refusal_reason(exc),
                 self.explain_url(request_id),
             )
-        key_id = issued.session.credentials.access_key_id
-        principal = self._resolver.principal_of_session(key_id)
+        principal = issued.session.principal
+        key_id = principal.access_key_id
         assert principal.session_expiration is not None
         now = self._clock.now()
         try:

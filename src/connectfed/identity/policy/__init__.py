@@ -6,7 +6,12 @@ logic" and "IAM JSON policy elements reference" of the IAM User Guide: explicit 
 any allow, else implicit deny. Documents are validated on write as IAM does (``validate``).
 """
 
-from connectfed.identity.policy.document import MalformedPolicy, PolicyDocument, parse_policy
+from connectfed.identity.policy.document import (
+    MalformedPolicy,
+    PolicyDocument,
+    parse_policy,
+    parse_trust_policy,
+)
 from connectfed.identity.policy.evaluate import (
     Decision,
     RequestFacts,
@@ -23,6 +28,7 @@ __all__ = [
     "RequestFacts",
     "evaluate",
     "parse_policy",
+    "parse_trust_policy",
     "policy_size",
     "statement_applies",
     "validate_policy",

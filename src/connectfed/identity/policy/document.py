@@ -9,6 +9,7 @@ skip it. The full IAM validation done on write lives in
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,3 +157,11 @@ def parse_policy(text: str, *, trust: bool = False) -> PolicyDocument:
     if not isinstance(statements, list) or not statements:
         raise MalformedPolicy(SYNTAX)
     return PolicyDocument(version, tuple(_statement(s, trust=trust) for s in statements))
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_trust_policy(text: str) -> PolicyDocument:
+    """A role trust policy, parsed once per text (every AssumeRole and SAML sign-in reads its
+    role's): the parsed document is never changed, so callers share it. A malformed one raises
+    every time (exceptions are not cached)."""
+    return parse_policy(text, trust=True)
