@@ -92,8 +92,8 @@ class Offload:
         future: asyncio.Future[T] = loop.create_future()
         context = contextvars.copy_context()
         call = function if not kwargs else (lambda *a: function(*a, **kwargs))
-        if len(self._threads) < self._size:
-            self._start_thread()
+        if len(self._threads) < self._size or self._closed:
+            self._start_thread()  # (which refuses once closed)
         self._calls.put((future, loop, context, call, args))
         return await future
 
