@@ -48,14 +48,7 @@ def _pool(site: TestIdpSite, instance_id: str, count: int) -> list[bytes]:
     relay = f"http://{HOST}/connect/federate/{instance_id}?destination={quote('/ccp-v2/')}"
     bodies = []
     for _ in range(count):
-        response = site.idp.response(
-            roles=[(role, site.provider_arn) for role in user.roles],
-            session_name=user.session_name,
-            recipient=site.saml_url,
-            audience=site.saml_url,
-            name_id=f"{user.name}@idp.connectfed.test",
-            lifetime=timedelta(hours=1),
-        )
+        response = site.signed_response(user, lifetime=timedelta(hours=1))
         encoded = base64.b64encode(response).decode()
         bodies.append(urlencode({"SAMLResponse": encoded, "RelayState": relay}).encode())
     return bodies

@@ -4,6 +4,7 @@ login that POSTs a properly signed SAMLResponse to this server's /saml."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from connectfed.saml.testidp import TestIdp, encode
 from connectfed.web import pages
@@ -37,17 +38,22 @@ class TestIdpSite:
     def metadata(self) -> str:
         return self.idp.metadata()
 
-    def login(self, user_name: str) -> str | None:
-        user = self.users.get(user_name)
-        if user is None:
-            return None
-        response = self.idp.response(
+    def signed_response(self, user: IdpUser, lifetime: timedelta = timedelta(minutes=5)) -> bytes:
+        """A fresh signed SAMLResponse signing ``user`` in to this server (``/saml``)."""
+        return self.idp.response(
             roles=[(role, self.provider_arn) for role in user.roles],
             session_name=user.session_name,
             recipient=self.saml_url,
             audience=self.saml_url,
             name_id=f"{user.name}@idp.connectfed.test",
+            lifetime=lifetime,
         )
+
+    def login(self, user_name: str) -> str | None:
+        user = self.users.get(user_name)
+        if user is None:
+            return None
+        response = self.signed_response(user)
         return pages.autopost(
             self.saml_url, {"SAMLResponse": encode(response), "RelayState": user.relay_state}
         )
