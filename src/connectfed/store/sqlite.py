@@ -66,14 +66,20 @@ def _private_files(path: str) -> None:
 # A batch commits at this many transactions even while more writers queue (bounds the wait of
 # the first member of a batch behind the others).
 GROUP_COMMIT_LIMIT = 64
-# How often the checkpointer copies the WAL back into the database file.
-CHECKPOINT_SECONDS = 0.5
+# How often the checkpointer copies the WAL back into the database file: often, so that each
+# copy is small and the blocking RESTART below finds little left to copy.
+CHECKPOINT_SECONDS = 0.1
 # The WAL's bound, in pages (16 MiB of 4 KiB pages). A PASSIVE checkpoint never waits, so under
 # a steady stream of writes it never finds the WAL fully copied at a moment when a writer could
 # start it again from the beginning: the file would grow for as long as the writes go on (seen:
-# 240 MB in 8 s of four busy writers). Past this bound the checkpointer runs a TRUNCATE
+# 240 MB in 8 s of four busy writers). Past this bound the checkpointer runs a RESTART
 # checkpoint, which waits for the writers of the moment (bounded: one batch), copies what is
-# left and empties the WAL; writers then wait for that copy only, once per bound.
+# left and makes the next writer start the WAL again from its beginning (journal_size_limit
+# then cuts the file back); writers wait for that copy only, once per bound. RESTART rather
+# than TRUNCATE (which also empties the file; used only when everything is already copied,
+# i.e. the writers are idle) and checkpoints every 0.1 s rather than 0.5 s: measured under a
+# steady GetFederationToken load (wrk, 32 connections), the blocking checkpoint's wait fell
+# from 40-110 ms to 25-60 ms, and the federations' p99 from ~130 ms to ~80-120 ms.
 WAL_LIMIT_PAGES = 4096
 
 
@@ -262,9 +268,12 @@ class SqliteDatabase:
         try:
             while not self._closed.wait(CHECKPOINT_SECONDS):
                 try:
-                    _, wal_pages, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    _, wal_pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     if wal_pages > self._wal_limit:
-                        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                        # All copied (the writers are idle): empty the file now, nothing to
+                        # wait for. Else RESTART, and the next writer starts the WAL over.
+                        mode = "TRUNCATE" if copied == wal_pages else "RESTART"
+                        conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
                 except sqlite3.Error as exc:  # busy or closing: the next round tries again
                     _log.debug("checkpoint skipped: %s", exc)
         finally:
