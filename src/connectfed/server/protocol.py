@@ -53,6 +53,47 @@ class HeadLimits:
 LINGER_SECONDS = 2.0
 
 
+class _Corked:
+    """The connection's transport, with the writes of one event-loop step sent together.
+
+    uvicorn writes a response's head and its body apart, two system calls and (on a fresh
+    connection) two TCP segments for a few hundred bytes; here they are held until the end of
+    the step (``call_soon``) and leave in one write. Order is kept, nothing waits longer than
+    the step, and closing (``close``, ``write_eof``) sends what is held first. Measured with wrk
+    against the health endpoint and GetCallerIdentity (alternating runs, 32 connections):
+    +19-32 % and +8-16 % requests/s. Everything but writing and closing is the transport's own.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._held:
+            self._loop.call_soon(self.flush)
+        self._held.append(data)
+
+    def flush(self) -> None:
+        if not self._held:
+            return
+        data = self._held[0] if len(self._held) == 1 else b"".join(self._held)
+        self._held.clear()
+        if not self._transport.is_closing():  # the peer went away meanwhile: nobody to tell
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class _Refused(Exception):
     """Raised inside a parser callback to stop parsing; the answer has already been sent."""
 
@@ -77,6 +118,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     # -- connection --------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # uvicorn (and its request cycles) write through this one: see _Corked.
+        self.transport = _Corked(transport, self.loop)  # type: ignore[assignment]
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
