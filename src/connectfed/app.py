@@ -17,7 +17,7 @@ import logging
 import os
 import re
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -326,7 +326,7 @@ def make_authenticate(services: Services) -> Any:
         check_scope(claim, service=service, regions=regions)
         secret, principal = services.resolver.resolve(claim, cached_only=cached_only)
         verify(request, claim, secret, now=services.clock.now(), keys=keys, skew=skew)
-        return replace(principal, origin=Origin(request.source_ip, request.secure, request_id))
+        return principal.signing(Origin(request.source_ip, request.secure, request_id))
 
     return authenticate
 

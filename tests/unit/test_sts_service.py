@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,7 +18,7 @@ from connectfed.errors import AccessDenied, UnrecognizedClient
 from connectfed.identity.credentials import CredentialResolver
 from connectfed.identity.errors import DurationLimit, DurationTooLong
 from connectfed.identity.policy import MalformedPolicy
-from connectfed.identity.principal import Principal
+from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.sts_values import CallerIdentity
 from connectfed.store.records import Role
 from tests.support.domain import START, Domain, domain
@@ -138,3 +139,17 @@ def test_a_session_resolves_only_with_its_own_token_however_often_it_was_proven(
         caching.resolve(_claim(creds.access_key_id, other.session_token), cached_only=True)
     with pytest.raises(NotCached):  # never looked up: memory alone cannot answer
         caching.resolve(_claim(other.access_key_id, other.session_token), cached_only=True)
+
+
+def test_a_principal_signing_a_request_keeps_every_field_but_its_origin() -> None:
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Principal):
+        if field.name == "origin":
+            continue
+        values[field.name] = (
+            START if "expiration" in field.name or "issued" in field.name else f"v-{field.name}"
+        )
+    principal = Principal(**values)
+    origin = Origin("192.0.2.1", True, "req-1")
+    assert principal.signing(origin) == dataclasses.replace(principal, origin=origin)
+    assert principal.signing(origin).origin == origin

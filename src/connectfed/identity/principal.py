@@ -49,6 +49,28 @@ class Principal:
             access_key_id=access_key_id,
         )
 
+    def signing(self, origin: Origin) -> Principal:
+        """This principal as the signer of the request ``origin`` describes. What
+        ``dataclasses.replace(self, origin=origin)`` gives, without its field-by-field
+        introspection (~8 µs, paid on every signed request); a unit test checks the two agree
+        for every field, so a field added above and forgotten here fails it."""
+        return Principal(
+            self.kind,
+            self.account_id,
+            self.arn,
+            self.user_id,
+            self.name,
+            self.access_key_id,
+            self.role_arn,
+            self.role_id,
+            self.session_name,
+            self.session_expiration,
+            self.session_issued,
+            self.session_source,
+            self.session_policy,
+            origin,
+        )
+
     @property
     def is_root(self) -> bool:
         return self.kind == "root"
