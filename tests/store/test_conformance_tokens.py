@@ -31,17 +31,6 @@ def _family(
     )
 
 
-def _inline(
-    token_hash: str,
-    kind: str = "refresh",
-    family_id: str = "f1",
-    expires: float = 50.0,
-    key_id: str = "k0",
-) -> Token:
-    """A token minted with its family, stored in the family's row."""
-    return Token(token_hash, key_id, kind, family_id, "active", 1.0, expires)
-
-
 def _token(
     token_hash: str,
     kind: str = "refresh",
@@ -49,6 +38,8 @@ def _token(
     expires: float = 50.0,
     key_id: str = "k0",
 ) -> Token:
+    """An active token: stored in its family's row when given with the family (minted with
+    it), in a row of its own when created after it."""
     return Token(token_hash, key_id, kind, family_id, "active", 1.0, expires)
 
 
@@ -82,7 +73,7 @@ def _race(store_url: str, count: int, work: Callable[[Store], bool]) -> list[boo
 
 
 def test_a_family_and_its_inline_tokens_are_one_row(store: Store) -> None:
-    inline = (_inline("h1", "access"), _inline("h2"), _inline("h3", "signin", expires=6.0))
+    inline = (_token("h1", "access"), _token("h2"), _token("h3", "signin", expires=6.0))
     family = _family(inline=inline)
     store.create_token_family(family)
     assert store.get_token_family("f1") == family
@@ -93,7 +84,7 @@ def test_a_family_and_its_inline_tokens_are_one_row(store: Store) -> None:
     assert store.find_token(["nope"], "f1") is None
     assert store.find_token([], "f1") is None
     with pytest.raises(Conflict):
-        store.create_token_family(_family(inline=(_inline("h9"),)))
+        store.create_token_family(_family(inline=(_token("h9"),)))
     found = store.find_token(["h1"], "f1")
     assert found is not None and found[1].inline_tokens == inline  # the first write stands
 
@@ -150,7 +141,7 @@ def test_update_token_applies_the_updaters_change_in_one_step(store: Store) -> N
 
 
 def test_an_inline_token_changes_in_its_familys_row(store: Store) -> None:
-    inline = (_inline("h1"), _inline("h2", "signin"))
+    inline = (_token("h1"), _token("h2", "signin"))
     store.create_token_family(_family(inline=inline))
     seen: list[Token] = []
 
@@ -196,7 +187,7 @@ def test_an_inline_token_changes_in_its_familys_row(store: Store) -> None:
 
 
 def test_update_token_changes_nothing_when_the_updater_refuses(store: Store) -> None:
-    _create(store, _family(inline=(_inline("h2", "signin"),)), (_token("h1"),))
+    _create(store, _family(inline=(_token("h2", "signin"),)), (_token("h1"),))
 
     def refuse(token: Token, family: TokenFamily) -> TokenChange:
         raise LookupError("no")
@@ -218,7 +209,7 @@ def test_update_token_changes_nothing_when_the_updater_refuses(store: Store) -> 
 def test_a_single_use_token_has_exactly_one_winner(store_url: str, stored: str) -> None:
     setup = open_test_store(store_url)
     if stored == "inline":
-        _create(setup, _family(inline=(_inline("code", "signin"),)))
+        _create(setup, _family(inline=(_token("code", "signin"),)))
     else:
         _create(setup, _family(), (_token("code", "signin"),))
     setup.close()
@@ -250,7 +241,7 @@ def test_a_refresh_token_rotates_once_and_losers_see_it_rotated(
 ) -> None:
     setup = open_test_store(store_url)
     if stored == "inline":
-        _create(setup, _family(inline=(_inline("r0"),)))
+        _create(setup, _family(inline=(_token("r0"),)))
     else:
         _create(setup, _family(), (_token("r0"),))
     setup.close()
@@ -285,7 +276,7 @@ def test_a_refresh_token_rotates_once_and_losers_see_it_rotated(
 
 
 def test_revoking_a_family_ends_its_inline_tokens_at_once(store: Store) -> None:
-    _create(store, _family(inline=(_inline("h1", "access"), _inline("h2"))), (_token("h3"),))
+    _create(store, _family(inline=(_token("h1", "access"), _token("h2"))), (_token("h3"),))
     assert store.revoke_token_family("f1", "sign-out")
     for token_hash in ("h1", "h2", "h3"):
         found = store.find_token([token_hash], "f1")
@@ -297,10 +288,10 @@ def test_revoking_a_family_ends_its_inline_tokens_at_once(store: Store) -> None:
 
 def test_inline_tokens_keep_the_key_that_hashed_them(store: Store) -> None:
     # Families minted before and after a key rotation; a lookup brings one hash per key.
-    _create(store, _family("f1", inline=(_inline("a-k0", "access"),)))
+    _create(store, _family("f1", inline=(_token("a-k0", "access"),)))
     _create(
         store,
-        _family("f2", inline=(_inline("b-k1", "access", "f2", key_id="k1"),)),
+        _family("f2", inline=(_token("b-k1", "access", "f2", key_id="k1"),)),
         (_token("c-k1", "session", "f2", key_id="k1"),),
     )
     found = store.find_token(["a-k1", "a-k0"], "f1")
@@ -324,7 +315,7 @@ def test_revoking_a_users_families_leaves_others_alone(store: Store) -> None:
 def test_deleting_the_user_or_the_instance_ends_its_families(store: Store) -> None:
     store.create_instance(_instance(), [])
     store.create_connect_user(_user("agent1"))
-    _create(store, _family("f1", inline=(_inline("h2"),)), (_token("h1"),))
+    _create(store, _family("f1", inline=(_token("h2"),)), (_token("h1"),))
     store.delete_connect_user("i-1", "u-agent1")
     family = store.get_token_family("f1")
     assert family is not None and family.revoked == "user-deleted"
@@ -337,12 +328,12 @@ def test_deleting_the_user_or_the_instance_ends_its_families(store: Store) -> No
 def test_gc_removes_families_past_their_horizon_with_all_their_tokens(store: Store) -> None:
     _create(
         store,
-        _family("old", expires=10.0, inline=(_inline("o1", family_id="old"),)),
+        _family("old", expires=10.0, inline=(_token("o1", family_id="old"),)),
         (_token("o2", family_id="old", expires=10.0),),
     )
     _create(
         store,
-        _family("live", expires=100.0, inline=(_inline("l1", "signin", "live", 20.0),)),
+        _family("live", expires=100.0, inline=(_token("l1", "signin", "live", 20.0),)),
         (_token("expired", family_id="live", expires=20.0), _token("fresh", family_id="live")),
     )
     store.update_token("l1", lambda t, f: TokenChange("used", 15.0), family_id="live")
@@ -368,7 +359,7 @@ def test_gc_deletes_in_bounded_batches(store: Store, monkeypatch: pytest.MonkeyP
         family_id = f"f{index}"
         _create(
             store,
-            _family(family_id, expires=10.0, inline=(_inline(f"i{index}", family_id=family_id),)),
+            _family(family_id, expires=10.0, inline=(_token(f"i{index}", family_id=family_id),)),
             (_token(f"t{index}", family_id=family_id, expires=10.0),),
         )
         store.put_signin_state(f"s{index}", "{}", 10.0)
