@@ -62,12 +62,6 @@ def request_id_of(scope: Scope) -> str:
     return str(request_id)
 
 
-def scope_of(scope: Scope) -> RequestScope | None:
-    """The request's scope, as the edge opened it (None when it did not)."""
-    found = scope.get("state", {}).get(STATE_KEY)
-    return found if isinstance(found, RequestScope) else None
-
-
 def send_with_request_id(send: Send, request_id: str) -> Send:
     """``send`` adding ``x-amzn-RequestId: <request_id>`` to a response that lacks it (for the
     edge's and the admin API's own answers; the app writes the header itself)."""
