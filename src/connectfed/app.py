@@ -70,7 +70,7 @@ from connectfed.server.metrics import PATH as METRICS_PATH
 from connectfed.server.metrics import Metrics, metrics_route
 from connectfed.server.request_log import request_log
 from connectfed.settings import Settings
-from connectfed.store import Conflict, MasterKey, Store, open_store
+from connectfed.store import Conflict, MasterKey, Store, deferred, open_store
 from connectfed.store.records import AccessKey
 from connectfed.tokens import TokenKeys, TokenService
 from connectfed.web.ccp import MISSING, CcpOptions, CcpSite, default_streams_dir
@@ -462,7 +462,11 @@ class ConnectfedApp:
         if self._admin is None:  # (the admin API's clock and faults are read per request)
             response = self.dispatcher.answer_inline(request, request_id)
         if response is None:
-            response = await self._run(self.dispatcher.handle, request, request_id)
+            # Writes the handler deferred are committed before the reply (store/deferred.py).
+            with deferred.collecting() as writes:
+                response = await self._run(self.dispatcher.handle, request, request_id)
+            if writes and not await deferred.all_durable(writes):
+                response = self.dispatcher.not_durable(request_id)
         await self._send(send, request_id, response)
 
     def _instance_exists(self, instance_id: str) -> bool:

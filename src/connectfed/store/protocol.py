@@ -230,7 +230,9 @@ class Store(Protocol):
     # -- tokens -------------------------------------------------------------------------------
     def create_token_family(self, family: TokenFamily) -> None:
         """Store a new family with its inline tokens, in one row (Conflict on a duplicate
-        family id)."""
+        family id). Called while a request is answered, the row may be committed after this
+        returns but before the reply (``store/deferred.py``): nothing may read it back in the
+        same request."""
         ...
 
     def get_token_family(self, family_id: str) -> TokenFamily | None: ...

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
+from connectfed.store import deferred
+from connectfed.store.deferred import BatchWriter
 from connectfed.store.protocol import Conflict, NotFound
 from connectfed.store.records import (
     ConnectUser,
@@ -132,6 +134,7 @@ class SqlBase:
     def __init__(self, db: Database, master_key: MasterKey | None = None) -> None:
         self._db = db
         self._box = SecretBox(None)
+        self._later = BatchWriter(self._write_batch, self._write_one)
         if master_key is not None:
             self._unlock(master_key)
 
@@ -158,6 +161,7 @@ class SqlBase:
                 )
 
     def close(self) -> None:
+        self._later.close()
         self._db.close()
 
     def _one(self, sql: str, params: Sequence[Any]) -> Row | None:
@@ -166,6 +170,26 @@ class SqlBase:
 
     def _write(self, sql: str, params: Sequence[Any]) -> int:
         return self._db.execute(sql, params)
+
+    def _write_before_reply(self, sql: str, params: Sequence[Any]) -> None:
+        """A write nothing in the same request reads back: when made while a request is
+        answered, queued and committed before its reply (see :mod:`.deferred`); otherwise
+        committed before this returns, like :meth:`_write`."""
+        collected = deferred.collector()
+        if collected is None:
+            self._write(sql, params)
+        else:
+            collected.append(self._later.submit(sql, params))
+
+    def _write_batch(self, writes: Sequence[deferred.PendingWrite]) -> None:
+        def work(tx: Transaction) -> None:
+            for write in writes:
+                tx.execute(write.sql, write.params)
+
+        self._atomic(work)
+
+    def _write_one(self, write: deferred.PendingWrite) -> None:
+        self._atomic(lambda tx: tx.execute(write.sql, write.params))
 
     def _must_change(self, sql: str, params: Sequence[Any]) -> None:
         if self._write(sql, params) == 0:

@@ -212,7 +212,7 @@ def _update_inline(
 class TokenStatements(SqlBase):
     # -- token families and tokens --------------------------------------------------------------
     def create_token_family(self, family: TokenFamily) -> None:
-        self._write(
+        self._write_before_reply(
             "INSERT INTO token_families (family_id, instance_id, user_id, session_key_id,"
             " role_arn, created, expires, revoked, inline_tokens)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

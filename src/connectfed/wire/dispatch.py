@@ -151,12 +151,22 @@ class Dispatcher:
             raise
         except Exception:
             log.exception("internal error handling request %s", request_id)
-            internal = ServiceError(
-                "An internal error occurred. Request id " + request_id,
-                code="InternalServiceException" if service == "connect" else "InternalFailure",
-                status=500,
-            )
-            return self._error(service, internal, request_id)
+            return self._internal(service, request_id)
+
+    def not_durable(self, request_id: str) -> Response:
+        """The answer to a request whose deferred writes were not committed (the store's
+        ``deferred`` module): an internal error, in its protocol's form, instead of the
+        operation's own answer."""
+        scope = request_scope.current()
+        return self._internal((scope.service if scope else None) or "connect", request_id)
+
+    def _internal(self, service: str, request_id: str) -> Response:
+        internal = ServiceError(
+            "An internal error occurred. Request id " + request_id,
+            code="InternalServiceException" if service == "connect" else "InternalFailure",
+            status=500,
+        )
+        return self._error(service, internal, request_id)
 
     def _error(self, service: str, error: ServiceError, request_id: str) -> Response:
         if PROTOCOL[service] == "json":
