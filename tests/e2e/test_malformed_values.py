@@ -11,7 +11,7 @@ import base64
 import http.client
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -36,6 +36,13 @@ def _signed(
     data = response.read()
     conn.close()
     return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+
+def _query(server: Server, service: str, fields: list[tuple[str, str]]) -> tuple[int, bytes]:
+    body = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in fields).encode()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, _, data = _signed(server, "POST", "/", body, service, form)
+    return status, data
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +178,56 @@ def test_deeply_nested_lookup_events_token_is_an_invalid_next_token(server: Serv
     status, out, _ = _signed(server, "POST", "/", body, "cloudtrail", headers)
     assert status == 400
     assert out["x-amzn-errortype"] == "InvalidNextTokenException"
+
+
+ALLOW_S3 = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+    }
+)
+
+
+def _simulated_actions(server: Server, odd: tuple[str, str]) -> tuple[int, bytes]:
+    return _query(
+        server,
+        "iam",
+        [
+            ("Action", "SimulateCustomPolicy"),
+            ("Version", "2010-05-08"),
+            ("PolicyInputList.member.1", ALLOW_S3),
+            ("ActionNames.member.1", "s3:GetObject"),
+            odd,
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "index",
+    ["\u00b2", "\u0662", "\uff12"],  # superscript, Arabic-Indic and fullwidth two
+    ids=["superscript", "arabic-indic", "fullwidth"],
+)
+def test_query_list_indices_in_non_ascii_digits_are_no_items(server: Server, index: str) -> None:
+    """``ActionNames.member.².x``: no item of the list (as a parameter the model does not name
+    is no member), so only member 1 is simulated."""
+    status, data = _simulated_actions(server, (f"ActionNames.member.{index}", "s3:PutObject"))
+    assert status == 200, data
+    assert data.count(b"<EvalActionName>") == 1 and b"s3:PutObject" not in data
+
+
+def test_query_list_index_without_a_value_is_no_item(server: Server) -> None:
+    """``ActionNames.member.2.x`` names no string: the list holds only member 1."""
+    status, data = _simulated_actions(server, ("ActionNames.member.2.x", "s3:PutObject"))
+    assert status == 200, data
+    assert data.count(b"<EvalActionName>") == 1 and b"s3:PutObject" not in data
+
+
+@pytest.mark.parametrize("value", ["1_0", "\u0661\u0660", " 10", "10 "])
+def test_malformed_query_integers_are_validation_errors(server: Server, value: str) -> None:
+    status, data = _query(
+        server,
+        "iam",
+        [("Action", "ListUsers"), ("Version", "2010-05-08"), ("MaxItems", value)],
+    )
+    assert status == 400, data
+    assert b"<Code>ValidationError</Code>" in data and b"<Type>Sender</Type>" in data
