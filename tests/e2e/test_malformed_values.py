@@ -231,3 +231,18 @@ def test_malformed_query_integers_are_validation_errors(server: Server, value: s
     )
     assert status == 400, data
     assert b"<Code>ValidationError</Code>" in data and b"<Type>Sender</Type>" in data
+
+
+def test_raw_bytes_that_are_not_utf8_in_a_query_form_are_read_as_replacement_characters(
+    server: Server,
+) -> None:
+    """A stray ``\\xff`` in a form body spoils its own value (U+FFFD, which the member's
+    pattern then refuses), not the whole request (it was an InvalidAction for ``''``)."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = b"Action=GetCallerIdentity&Version=2011-06-15&Note=a\xffb"
+    status, _, data = _signed(server, "POST", "/", body, "sts", form)
+    assert status == 200, data
+    body = b"Action=ListUsers&Version=2010-05-08&PathPrefix=/\xff/"
+    status, _, data = _signed(server, "POST", "/", body, "iam", form)
+    assert status == 400, data
+    assert b"<Code>ValidationError</Code>" in data and b"pathPrefix" in data
