@@ -47,16 +47,38 @@ def depth_exceeds(text: str, limit: int) -> bool:
     return bool(brackets)
 
 
+# A surrogate code point, raw or as a \u escape: only a document with one can hold a lone one.
+_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89abcdefABCDEF]")
+
+
+def _not_a_number(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def _text_of(value: Any) -> bool:
+    """Whether every string in ``value`` is Unicode text (no lone surrogate, which UTF-8 and
+    therefore the store, logs and XML cannot carry)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def loads(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
     """:func:`json.loads`, raising :class:`JsonTooDeep` (a ValueError) for documents nested
-    deeper than ``max_depth`` and :class:`ValueError` for everything else that is not JSON."""
+    deeper than ``max_depth`` and :class:`ValueError` for everything else that is not JSON
+    (RFC 8259): ``NaN`` and ``Infinity``, which Python reads by default, and strings holding
+    a lone surrogate (``"\ud800"``; a pair such as ``"\ud83d\ude00"`` is one character)."""
     if not isinstance(text, str):
         text = bytes(text).decode(json.detect_encoding(text), "surrogatepass")
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_a_number)
     except RecursionError:
         raise JsonTooDeep(max_depth) from None
     # Depth never exceeds the number of opening brackets: most documents stop at the count.
     if text.count("[") + text.count("{") > max_depth and depth_exceeds(text, max_depth):
         raise JsonTooDeep(max_depth)
+    if _SURROGATE.search(text) and not _text_of(value):
+        raise ValueError("JSON string holds a lone surrogate (not Unicode text)")
     return value

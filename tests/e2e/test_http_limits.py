@@ -177,3 +177,34 @@ def test_body_trickled_after_the_answer_does_not_keep_the_connection(limited: Se
     )
     assert answer.status == 413
     assert answer.closed and not answer.sent_all  # closed while the client was still sending
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"FOO /instance HTTP/1.1\r\nHost: x\r\n\r\n",  # no such method
+        b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",  # raw non-ASCII in the target
+        b"GET /instance HTTP/1.1\r\nHost: x\r\nX-Bad: a\x7fb\r\n\r\n",  # DEL in a value
+        b"GET /instance HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n",  # space in a name
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef",
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n",
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",  # HTTP/2 without negotiation
+    ],
+    ids=[
+        "method",
+        "raw-non-ascii",
+        "control-in-value",
+        "space-in-name",
+        "content-length-not-a-number",
+        "two-content-lengths",
+        "bad-chunk-size",
+        "http2-preface",
+    ],
+)
+def test_malformed_http_gets_an_aws_shaped_400_and_the_connection_closes(
+    limited: Server, request_bytes: bytes
+) -> None:
+    """What the HTTP parser refuses is answered like every other refusal (JSON body,
+    ``x-amzn-ErrorType``, a request id), not with uvicorn's plain-text 400."""
+    _assert_refused(exchange(limited, [request_bytes]), 400, "BadRequestException")

@@ -233,3 +233,21 @@ def test_slow_body_is_cut_off_with_408(tmp_path: Path) -> None:
         assert b"RequestTimeoutException" in answer and b"x-amzn-requestid" in answer.lower()
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("sts", "/?Action=GetCallerIdentity&Version=2011-06-15&note=%FF%FE"),
+        ("connect", "/instance?note=%C3%28"),  # invalid UTF-8: a lead byte, then "("
+    ],
+)
+def test_query_escapes_that_are_not_utf8_are_canonicalised_byte_for_byte(
+    server: Server, service: str, path: str
+) -> None:
+    """SigV4 encodes the query's bytes: ``%FF`` stays ``%FF`` in the canonical request (as the
+    signer wrote it), not the ``%EF%BF%BD`` of a replacement character, so a correctly signed
+    request is not a SignatureDoesNotMatch."""
+    headers = signed(server, "GET", path, service=service)
+    status, _, body = send(server, "GET", path, headers)
+    assert status == 200, body

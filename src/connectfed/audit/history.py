@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from connectfed import jsonsafe
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.principal import Principal
 from connectfed.store import Store
@@ -148,7 +149,7 @@ def _make_token(last: AuditRecord, fingerprint: str) -> str:
 
 def _read_token(token: str, fingerprint: str) -> AuditCursor:
     try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+        data = jsonsafe.loads(base64.urlsafe_b64decode(token.encode("ascii")))
         position, event_id, issued_for = data["p"], data["i"], data["q"]
     except (ValueError, UnicodeError, binascii.Error, KeyError, TypeError):
         raise InvalidNextToken() from None

@@ -25,8 +25,9 @@ _UNRESERVED = "-_.~"
 
 
 def uri_encode(value: str, *, keep_slash: bool = False) -> str:
-    """RFC 3986 percent-encoding of everything but unreserved characters (space is ``%20``)."""
-    return quote(value, safe=_UNRESERVED + ("/" if keep_slash else ""))
+    """RFC 3986 percent-encoding of everything but unreserved characters (space is ``%20``);
+    a byte kept as a surrogate escape (see :func:`parse_raw_query`) is encoded as that byte."""
+    return quote(value, safe=_UNRESERVED + ("/" if keep_slash else ""), errors="surrogateescape")
 
 
 def remove_dot_segments(path: str) -> str:
@@ -58,8 +59,13 @@ def canonical_uri(raw_path: str, *, normalize: bool = True) -> str:
     return uri_encode(path, keep_slash=True)
 
 
-def parse_raw_query(raw_query: str) -> list[tuple[str, str]]:
-    """Split a raw query string into decoded (key, value) pairs, keeping repeats and order."""
+def parse_raw_query(raw_query: str, *, exact: bool = False) -> list[tuple[str, str]]:
+    """Split a raw query string into decoded (key, value) pairs, keeping repeats and order.
+
+    Escapes that are not UTF-8 (``%FF``) decode to U+FFFD, or, ``exact``, to surrogate
+    escapes that :func:`uri_encode` turns back into the same bytes: what canonicalisation
+    needs, since SigV4 signs the query's bytes (``%FF`` stays ``%FF``)."""
+    errors = "surrogateescape" if exact else "replace"
     pairs: list[tuple[str, str]] = []
     if not raw_query:
         return pairs
@@ -67,7 +73,7 @@ def parse_raw_query(raw_query: str) -> list[tuple[str, str]]:
         if not part:
             continue
         key, _, value = part.partition("=")
-        pairs.append((unquote(key), unquote(value)))
+        pairs.append((unquote(key, errors=errors), unquote(value, errors=errors)))
     return pairs
 
 
@@ -178,7 +184,7 @@ def sign_headers(
     creq = canonical_request(
         method,
         canonical_uri(raw_path),
-        canonical_query(parse_raw_query(raw_query)),
+        canonical_query(parse_raw_query(raw_query, exact=True)),
         pairs,
         names,
         hashlib.sha256(body).hexdigest(),

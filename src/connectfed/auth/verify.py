@@ -327,7 +327,7 @@ def expected_signature(
     normalize: bool = True,
 ) -> tuple[str, str, str]:
     """(canonical request, string to sign, signature) as the server computes them."""
-    pairs = sigv4.parse_raw_query(request.raw_query)
+    pairs = sigv4.parse_raw_query(request.raw_query, exact=True)
     creq = sigv4.canonical_request(
         request.method,
         sigv4.canonical_uri(request.raw_path, normalize=normalize),

@@ -21,8 +21,9 @@ few seconds keeps its connection, and a task, for good. This subclass adds what 
 The body is bounded by the ASGI app (413, and 408 after ``--body-timeout``); idle kept-alive
 connections by uvicorn's ``timeout_keep_alive``, which here also runs while a body the app
 answered without reading is still arriving; TLS handshakes by asyncio's 60 s default.
-Refusals carry a JSON body with ``x-amzn-ErrorType``, like the app's own 413 and 408. (uvicorn
-also logs "Invalid HTTP request received." for a refusal made inside a parser callback.)
+Refusals carry a JSON body with ``x-amzn-ErrorType``, like the app's own 413 and 408; so does
+the ``400`` for a request the HTTP parser cannot read (``BadRequestException``). (uvicorn also
+logs "Invalid HTTP request received." for a refusal made inside a parser callback.)
 
 Each request's scope offers the app :data:`~connectfed.server.edge.ABORT_EXTENSION`, closing the
 connection without an answer (the admin API's "drop" fault).
@@ -151,8 +152,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             super()._unset_keepalive_if_required()
 
     def send_400_response(self, msg: str) -> None:
-        if not self._refused:  # a parser error, not our refusal from inside a callback
-            super().send_400_response(msg)
+        # A request the parser refuses (no such method, a control character in a header, two
+        # Content-Lengths, a bad chunk size) is answered like every other refusal, not with
+        # uvicorn's plain text. Nothing when it is our own refusal, raised inside a callback.
+        self._refuse(400, "BadRequestException", msg)
 
     # -- parser callbacks --------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -214,10 +217,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._refused = True
         self._disarm()
         self.logger.info("%s (%d), closing the connection", message, status)
-        if self.cycle is not None and not self.cycle.response_complete:
-            # A pipelined head: an answer now would interleave with the response in progress.
-            self.transport.close()
-            return
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            if self._in_head or cycle.response_started:
+                # A pipelined head, or a response under way: an answer now would interleave
+                # with (or be taken for) the response in progress.
+                self.transport.close()
+                return
+            # The request's own body is unreadable (a bad chunk) before the app answered: the
+            # app is told the client left (its receive gets http.disconnect, its answer is
+            # dropped) and this refusal is the answer.
+            cycle.disconnected = True
+            cycle.message_event.set()
         body = json.dumps({"message": message}).encode()
         head = b"".join(
             [

@@ -72,12 +72,11 @@ def _form(request: ReceivedRequest) -> dict[str, str] | None:
     """The awsQuery parameters of a request, or None when it is not an awsQuery request."""
     content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
     if request.method == "POST" and content_type == "application/x-www-form-urlencoded":
-        try:
-            pairs = parse_qsl(
-                request.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False
-            )
-        except UnicodeDecodeError:
-            return None
+        # A byte that is not UTF-8 spoils its own value (U+FFFD, as a %FF escape does), not
+        # the whole form.
+        pairs = parse_qsl(
+            request.body.decode("utf-8", "replace"), keep_blank_values=True, strict_parsing=False
+        )
     elif request.method == "GET" and "Action=" in request.raw_query:
         pairs = parse_qsl(request.raw_query, keep_blank_values=True)
     else:

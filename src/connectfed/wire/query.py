@@ -31,11 +31,24 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond // 1000:03d}Z"
 
 
+# ASCII digits (int() also takes "1_0", " 1" and Arabic-Indic digits), within Smithy's 32-bit
+# integer and 64-bit long (a Java int and long on AWS's side).
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+
+
+def _integer(kind: str, raw: str) -> int:
+    low, high = _RANGES[kind]
+    if not _INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
+        raise ValueError(raw)
+    return int(raw)
+
+
 def _scalar(shape: Shape, raw: str, where: str) -> Any:
     kind = shape.type_name
     try:
         if kind in ("integer", "long"):
-            return int(raw)
+            return _integer(kind, raw)
         if kind in ("float", "double"):
             return float(raw)
         if kind == "timestamp":
@@ -59,7 +72,9 @@ def _indices(params: Mapping[str, str], prefix: str) -> list[int]:
     for key in params:
         if key.startswith(prefix):
             head = key[len(prefix) :].split(".", 1)[0]
-            if head.isdigit():
+            # ASCII digits only: str.isdigit() is also true for "²" (int() refuses it) and
+            # for Arabic-Indic digits (int() reads them as another index).
+            if head.isascii() and head.isdigit():
                 found.add(int(head))
     return sorted(found)
 
@@ -85,7 +100,10 @@ def _read(shape: Shape, params: Mapping[str, str], key: str) -> Any:
         flattened = shape.serialization.get("flattened")
         item = shape.member.serialization.get("name", "member")
         prefix = f"{key}." if flattened else f"{key}.{item}."
-        return [_read(shape.member, params, f"{prefix}{i}") for i in _indices(params, prefix)]
+        items = (_read(shape.member, params, f"{prefix}{i}") for i in _indices(params, prefix))
+        # An index with no value of the member's shape (``List.member.1.x`` for a list of
+        # strings) is no item, as a parameter the model does not name is no member.
+        return [item for item in items if item is not None]
     if isinstance(shape, MapShape):
         flattened = shape.serialization.get("flattened")
         prefix = f"{key}." if flattened else f"{key}.entry."
@@ -94,8 +112,9 @@ def _read(shape: Shape, params: Mapping[str, str], key: str) -> Any:
         result: dict[str, Any] = {}
         for i in _indices(params, prefix):
             entry_key = params.get(f"{prefix}{i}.{key_name}")
-            if entry_key is not None:
-                result[entry_key] = _read(shape.value, params, f"{prefix}{i}.{value_name}")
+            value = _read(shape.value, params, f"{prefix}{i}.{value_name}")
+            if entry_key is not None and value is not None:
+                result[entry_key] = value
         return result
     raw = params.get(key)
     return None if raw is None else _scalar(shape, raw, key)

@@ -84,11 +84,24 @@ class Router:
         return None
 
 
+# Smithy's integer is 32 bits, its long 64 (a Java int and long on AWS's side): a value past
+# them is malformed (Smithy's RestJson*IntegerUnderflowOverflow protocol tests), not stored.
+_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+_INTEGER = re.compile(r"-?[0-9]{1,19}")  # ASCII digits: int() takes "1_0" and " 1" too
+
+
+def _in_range(kind: str, value: int) -> bool:
+    low, high = _RANGES[kind]
+    return low <= value <= high
+
+
 def _scalar(shape: Shape, raw: str, where: str) -> Any:
     kind = shape.type_name
+    if kind in ("integer", "long"):
+        if not _INTEGER.fullmatch(raw) or not _in_range(kind, int(raw)):
+            raise SerializationError(f"Value '{raw}' at '{where}' is not a valid {kind}")
+        return int(raw)
     try:
-        if kind in ("integer", "long"):
-            return int(raw)
         if kind in ("float", "double"):
             return float(raw)
     except ValueError:
@@ -125,10 +138,14 @@ def _from_json(shape: Shape, value: Any, where: str) -> Any:
     if kind == "list":
         if not isinstance(value, list):
             raise bad
+        if None in value:  # a dense list (no model here has sparse ones): Smithy's 400
+            raise SerializationError(f"Value of '{where}' must not contain null")
         return [_from_json(shape.member, item, where) for item in value]
     if kind == "map":
         if not isinstance(value, dict):
             raise bad
+        if None in value.values():
+            raise SerializationError(f"Value of '{where}' must not contain null")
         return {
             _from_json(shape.key, k, where): _from_json(shape.value, v, where)
             for k, v in value.items()
@@ -144,6 +161,8 @@ def _from_json(shape: Shape, value: Any, where: str) -> Any:
     if kind in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad
+        if not _in_range(kind, value):
+            raise SerializationError(f"Value of '{where}' is out of range for {kind}")
         return value
     if kind in ("float", "double"):
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -152,7 +171,10 @@ def _from_json(shape: Shape, value: Any, where: str) -> Any:
     if kind == "timestamp":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):  # past year 9999, or 1e999 (infinity)
+            raise SerializationError(f"Value of '{where}' is not a valid timestamp") from None
     if kind == "blob":
         if not isinstance(value, str):
             raise bad
