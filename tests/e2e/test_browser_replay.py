@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from tests.conftest import postgres_or_skip
-from tests.support.saml_world import build_saml_world
+from tests.support.saml_world import build_saml_world, saml_trust
 from tests.support.server import Server, start_server
 
 
@@ -62,3 +62,35 @@ def test_replay_across_servers_sharing_postgres(tmp_path: Path) -> None:
     finally:
         first.stop()
         second.stop()
+
+
+def _post_body(server: Server, assertion: str) -> tuple[int, str]:
+    parts = urlsplit(server.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request(
+        "POST",
+        "/saml",
+        body=urlencode({"SAMLResponse": assertion}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    response = conn.getresponse()
+    result = response.status, response.read().decode()
+    conn.close()
+    return result
+
+
+def test_a_refused_sign_in_still_spends_its_assertion(server: Server) -> None:
+    saml = build_saml_world(server, "replay3")
+    role = saml.role_arn.rsplit("/", 1)[1]
+    iam = server.client("iam")
+    iam.update_assume_role_policy(
+        RoleName=role, PolicyDocument=saml_trust(saml.provider_arn, "https://elsewhere.example/")
+    )
+    assertion = saml.assertion()
+    status, page = _post_body(server, assertion)
+    assert status == 403 and "already been used" not in page
+    # Trusted again, the same assertion is still refused: it was spent by the refusal.
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=saml_trust(saml.provider_arn))
+    status, page = _post_body(server, assertion)
+    assert status == 400 and "already been used" in page
+    assert _post_body(server, saml.assertion())[0] == 200

@@ -59,7 +59,7 @@ from connectfed.saml.namespaces import (
     TAG_ATTRIBUTE_PREFIX,
 )
 from connectfed.store import Store
-from connectfed.store.records import SamlProvider
+from connectfed.store.records import AssertionUse, SamlProvider, Session
 
 log = logging.getLogger("connectfed.saml")
 __all__ = [
@@ -127,11 +127,17 @@ class AssumeRoleWithSaml:
             raise SamlRefusal(str(exc), exc.reason) from None
         return verified, trusted.record
 
-    def remember(self, verified: VerifiedAssertion) -> bool:
-        expires = (verified.not_on_or_after + self._skew).timestamp()
-        return self._store.remember_assertion(
-            f"{verified.issuer}|{verified.assertion_id}", expires, self._clock.now().timestamp()
+    def use_of(self, verified: VerifiedAssertion) -> AssertionUse:
+        """The replay-cache entry of ``verified``: kept until its NotOnOrAfter plus the skew."""
+        return AssertionUse(
+            f"{verified.issuer}|{verified.assertion_id}",
+            (verified.not_on_or_after + self._skew).timestamp(),
+            self._clock.now().timestamp(),
         )
+
+    def remember(self, verified: VerifiedAssertion) -> bool:
+        use = self.use_of(verified)
+        return self._store.remember_assertion(use.key, use.expires, use.now)
 
     def role_pairs(self, verified: VerifiedAssertion) -> list[tuple[str, str]]:
         """The (role ARN, provider ARN) pairs of the verified Role attribute, in order."""
@@ -186,6 +192,25 @@ class AssumeRoleWithSaml:
         """Check the AWS attribute rules and the role's trust, then issue the STS session
         (narrowed by ``session_policy``, already validated, when one is given).
         A refusal by role pairs or trust policy is explained under ``origin.request_id``."""
+        record, session = self.prepare(
+            verified, provider, role_arn, duration_seconds, origin, session_policy
+        )
+        if before_issue is not None:
+            before_issue()
+        self._store.create_session(record)
+        return session
+
+    def prepare(
+        self,
+        verified: VerifiedAssertion,
+        provider: SamlProvider,
+        role_arn: str,
+        duration_seconds: int | None = None,
+        origin: Origin | None = None,
+        session_policy: str | None = None,
+    ) -> tuple[Session, SamlSession]:
+        """:meth:`issue`'s checks and session, the session's record not yet stored (the
+        browser sign-in stores it with the sign-in's other rows, in one transaction)."""
         diagnosis = Diagnosis(
             "sts:AssumeRoleWithSAML",
             f"{provider.arn} subject {verified.name_id!r}",
@@ -193,14 +218,7 @@ class AssumeRoleWithSaml:
         )
         try:
             return self._issue(
-                verified,
-                provider,
-                role_arn,
-                duration_seconds,
-                before_issue,
-                origin,
-                diagnosis,
-                session_policy,
+                verified, provider, role_arn, duration_seconds, origin, diagnosis, session_policy
             )
         except ServiceError as error:
             explanation = diagnosis.explanation(self._clock.now().timestamp(), error.code)
@@ -214,11 +232,10 @@ class AssumeRoleWithSaml:
         provider: SamlProvider,
         role_arn: str,
         duration_seconds: int | None,
-        before_issue: Callable[[], None] | None,
         origin: Origin | None,
         diagnosis: Diagnosis,
         session_policy: str | None,
-    ) -> SamlSession:
+    ) -> tuple[Session, SamlSession]:
         pairs = self.role_pairs(verified)
         if (role_arn, provider.arn) not in pairs:
             raise diagnosis.failed(
@@ -287,16 +304,14 @@ class AssumeRoleWithSaml:
             )
         diagnosis.passed("trust", f"the trust policy of {role.arn} allows {provider.arn}")
         duration = self._duration(duration_seconds, verified, role.max_session_duration)
-        if before_issue is not None:
-            before_issue()
-        session = self._sts.issue_session(
+        record, session = self._sts.prepare_session(
             role,
             session_name,
             duration,
             source="AssumeRoleWithSAML",
             session_policy=session_policy,
         )
-        return SamlSession(
+        return record, SamlSession(
             session,
             subject=verified.name_id,
             subject_type=sub_type,

@@ -198,6 +198,23 @@ class StsService:
     ) -> RoleSession:
         """A new session of ``role`` for ``duration`` seconds (``source``: the operation),
         narrowed by ``session_policy`` when one is given (already validated)."""
+        record, session = self.prepare_session(
+            role, session_name, duration, source=source, session_policy=session_policy
+        )
+        self._store.create_session(record)
+        return session
+
+    def prepare_session(
+        self,
+        role: Role,
+        session_name: str,
+        duration: int,
+        *,
+        source: str,
+        session_policy: str | None = None,
+    ) -> tuple[Session, RoleSession]:
+        """What :meth:`issue_session` issues, not yet stored: the record to store (the caller
+        writes it, e.g. with other rows in one transaction) and the session it gives."""
         now = self._clock.now().replace(microsecond=0)
         expiration = now + timedelta(seconds=duration)
         token = ids.session_token()
@@ -215,8 +232,7 @@ class StsService:
             expiration=expiration.timestamp(),
             session_policy=session_policy,
         )
-        self._store.create_session(session)
-        return RoleSession(
+        return session, RoleSession(
             SessionCredentials(
                 session.access_key_id,
                 session.secret_access_key,

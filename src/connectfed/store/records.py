@@ -72,6 +72,16 @@ class Session:
 
 
 @dataclass(frozen=True, slots=True)
+class AssertionUse:
+    """The first use of a SAML assertion, remembered until ``expires`` (its NotOnOrAfter plus
+    the allowed skew) so it is accepted once; entries already expired at ``now`` are purged."""
+
+    key: str  # "<Issuer>|<Assertion ID>"
+    expires: float
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
 class Instance:
     instance_id: str
     account_id: str

@@ -10,12 +10,14 @@ from typing import Any
 from connectfed.store.protocol import InUse, NotFound
 from connectfed.store.records import (
     AccessKey,
+    AssertionUse,
     IamUser,
     InlinePolicy,
     Role,
     SamlPrivateKey,
     SamlProvider,
     Session,
+    TokenFamily,
 )
 from connectfed.store.sql import (
     _ROLE_COLS,
@@ -25,6 +27,7 @@ from connectfed.store.sql import (
     Transaction,
     _session,
 )
+from connectfed.store.sql_tokens import family_insert
 
 _KEY_COLS = "access_key_id, secret_access_key, account_id, user_name, status, created, user_id"
 _IAM_USER_COLS = "account_id, user_name, user_id, path, arn, created"
@@ -249,8 +252,11 @@ class IdentityStatements(SqlBase):
 
     # -- STS sessions --------------------------------------------------------------------------
     def create_session(self, session: Session) -> None:
+        self._write(*self._session_insert(session))
+
+    def _session_insert(self, session: Session) -> tuple[str, tuple[Any, ...]]:
         sealed = self._box.seal(session.secret_access_key, f"sts_sessions:{session.access_key_id}")
-        self._write(
+        return (
             f"INSERT INTO sts_sessions ({_SESSION_COLS})"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -404,19 +410,41 @@ class IdentityStatements(SqlBase):
             tx.execute("DELETE FROM saml_private_keys WHERE provider_arn = ?", (arn,))
 
     def remember_assertion(self, key: str, expires: float, now: float) -> bool:
-        # One INSERT ... ON CONFLICT DO NOTHING: concurrent requests, in any number of
-        # processes, cannot both see "first use". The expired entries go in the same
-        # transaction: one commit per sign-in, not two (issue 9).
-        def work(tx: Transaction) -> bool:
-            inserted = tx.execute(
-                "INSERT INTO used_assertions (assertion_key, expires) VALUES (?, ?)"
-                " ON CONFLICT (assertion_key) DO NOTHING",
-                (key, expires),
-            )
-            if inserted:
-                tx.execute("DELETE FROM used_assertions WHERE expires < ?", (now,))
-            return bool(inserted)
-
         # A remembered entry past its expiry may be reused only by an expired assertion,
         # which verification refuses anyway.
+        return self._atomic(lambda tx: _remember(tx, AssertionUse(key, expires, now)))
+
+    def create_signin(
+        self, session: Session, family: TokenFamily, assertion: AssertionUse | None = None
+    ) -> bool:
+        # One transaction instead of three (remember, session, family): one BEGIN/COMMIT and
+        # one group-commit member, not three (issue 9). Measured, CPU µs for the three writes
+        # (medians of 4 alternating rounds of 2000): SQLite ~300 as three transactions, ~180
+        # as one; PostgreSQL ~730 → ~660 (wall ~2190 → ~1840: two commits fewer). Whole
+        # sign-ins (bench.saml_path, alternating medians): ~2745 → ~2640 µs CPU. The secret is
+        # sealed before the transaction opens.
+        session_insert = self._session_insert(session)
+        family_write = family_insert(family)
+
+        def work(tx: Transaction) -> bool:
+            if assertion is not None and not _remember(tx, assertion):
+                return False
+            tx.execute(*session_insert)
+            tx.execute(*family_write)
+            return True
+
         return self._atomic(work)
+
+
+def _remember(tx: Transaction, use: AssertionUse) -> bool:
+    # One INSERT ... ON CONFLICT DO NOTHING: concurrent requests, in any number of processes,
+    # cannot both see "first use". The expired entries go in the same transaction: one commit
+    # per sign-in, not two (issue 9).
+    inserted = tx.execute(
+        "INSERT INTO used_assertions (assertion_key, expires) VALUES (?, ?)"
+        " ON CONFLICT (assertion_key) DO NOTHING",
+        (use.key, use.expires),
+    )
+    if inserted:
+        tx.execute("DELETE FROM used_assertions WHERE expires < ?", (use.now,))
+    return bool(inserted)

@@ -209,25 +209,30 @@ def _update_inline(
     return after, family
 
 
+def family_insert(family: TokenFamily) -> tuple[str, tuple[Any, ...]]:
+    """The statement creating ``family`` with its inline tokens (one row)."""
+    return (
+        "INSERT INTO token_families (family_id, instance_id, user_id, session_key_id,"
+        " role_arn, created, expires, revoked, inline_tokens)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            family.family_id,
+            family.instance_id,
+            family.user_id,
+            family.session_key_id,
+            family.role_arn,
+            family.created,
+            family.expires,
+            family.revoked,
+            _inline_text(family, family.inline_tokens),
+        ),
+    )
+
+
 class TokenStatements(SqlBase):
     # -- token families and tokens --------------------------------------------------------------
     def create_token_family(self, family: TokenFamily) -> None:
-        self._write_before_reply(
-            "INSERT INTO token_families (family_id, instance_id, user_id, session_key_id,"
-            " role_arn, created, expires, revoked, inline_tokens)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                family.family_id,
-                family.instance_id,
-                family.user_id,
-                family.session_key_id,
-                family.role_arn,
-                family.created,
-                family.expires,
-                family.revoked,
-                _inline_text(family, family.inline_tokens),
-            ),
-        )
+        self._write_before_reply(*family_insert(family))
 
     def get_token_family(self, family_id: str) -> TokenFamily | None:
         row = self._one(

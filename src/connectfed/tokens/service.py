@@ -137,25 +137,32 @@ class TokenService:
         token can never be found in two places. Revocation stays one UPDATE of the family row.
         Tokens minted later (rotation, browser sessions) still get rows of their own.
         """
+        record, family = self.prepare_family(owner, horizon, lifetimes)
+        self._store.create_token_family(record)
+        return family
+
+    def prepare_family(
+        self, owner: FamilyOwner, horizon: datetime, lifetimes: Mapping[TokenKind, timedelta]
+    ) -> tuple[TokenFamily, MintedFamily]:
+        """What :meth:`open_family` opens, not yet stored: the record to store (the caller
+        writes it, e.g. with other rows in one transaction) and the tokens minted in it."""
         now = self._clock.now()
         if horizon <= now:
             raise TokenRejected(RejectReason.EXPIRED, "the session has already ended")
         family_id = token_format.new_family_id(now)
         minted, tokens = self._mint_all(family_id, lifetimes, now, horizon)
-        self._store.create_token_family(
-            TokenFamily(
-                family_id,
-                owner.instance_id,
-                owner.user_id,
-                owner.session_key_id,
-                owner.role_arn,
-                now.timestamp(),
-                horizon.timestamp(),
-                inline_tokens=tuple(tokens),
-            )
+        record = TokenFamily(
+            family_id,
+            owner.instance_id,
+            owner.user_id,
+            owner.session_key_id,
+            owner.role_arn,
+            now.timestamp(),
+            horizon.timestamp(),
+            inline_tokens=tuple(tokens),
         )
-        self._maybe_gc()
-        return MintedFamily(family_id, horizon, minted)
+        self._maybe_gc()  # periodic housekeeping: whether before or after the write is immaterial
+        return record, MintedFamily(family_id, horizon, minted)
 
     def add(
         self, family_id: str, lifetimes: Mapping[TokenKind, timedelta]

@@ -129,16 +129,13 @@ class BrowserSignin:
         verified, provider, reason, kind = self._verify(document)
         if verified is None:
             return self._refused(400, "Bad SAML response", reason, kind)
-        if not self._assume.remember(verified):
-            return self._refused(
-                400,
-                "Bad SAML response",
-                "This SAML response has already been used.",
-                "replayed",
-                verified=verified,
-                provider_arn=provider.arn,
-            )
         roles = [r for r, p in self._assume.role_pairs(verified) if p == provider.arn]
+        if len(roles) == 1:  # the assertion is spent with the session's writes
+            return self._complete(
+                verified, provider.arn, roles[0], relay_state, request_id, spend=True
+            )
+        if not self._assume.remember(verified):
+            return self._replayed(verified, provider.arn)
         if not roles:
             return self._refused(
                 403,
@@ -148,8 +145,6 @@ class BrowserSignin:
                 verified=verified,
                 provider_arn=provider.arn,
             )
-        if len(roles) == 1:
-            return self._complete(verified, provider.arn, roles[0], relay_state, request_id)
         state = secrets.token_urlsafe(32)
         payload = json.dumps(
             {
@@ -163,6 +158,16 @@ class BrowserSignin:
             self._digest(state), payload, verified.not_on_or_after.timestamp()
         )
         return Outcome(200, pages.role_chooser(state, roles))
+
+    def _replayed(self, verified: VerifiedAssertion, provider_arn: str) -> Outcome:
+        return self._refused(
+            400,
+            "Bad SAML response",
+            "This SAML response has already been used.",
+            "replayed",
+            verified=verified,
+            provider_arn=provider_arn,
+        )
 
     def _refused(
         self,
@@ -260,7 +265,17 @@ class BrowserSignin:
         role_arn: str,
         relay_state: str | None,
         request_id: str | None = None,
+        *,
+        spend: bool = False,
     ) -> Outcome:
+        """The role session of a sign-in, its console token and the cookie. With ``spend``
+        the assertion is accepted here, once (else it was when the role chooser was shown).
+
+        The sign-in's writes (the assertion's first use, the STS session, the console token's
+        family) go to the store in one transaction (:meth:`Store.create_signin`), after every
+        check: a replay, even a concurrent one, writes nothing and is refused. A refused
+        sign-in still spends its assertion, and a replayed one is refused as a replay first,
+        as when the assertion was remembered before the checks."""
         trusted = self._providers.trusted(provider_arn)
 
         def refused(
@@ -270,6 +285,8 @@ class BrowserSignin:
             reason: str | None,
             explain_url: str | None = None,
         ) -> Outcome:
+            if spend and not self._assume.remember(verified):
+                return self._replayed(verified, provider_arn)
             return self._refused(
                 status,
                 title,
@@ -289,7 +306,7 @@ class BrowserSignin:
                 "unknown_provider",
             )
         try:
-            issued = self._assume.issue(
+            record, issued = self._assume.prepare(
                 verified, trusted.record, role_arn, origin=Origin(request_id=request_id)
             )
         except (ServiceError, IdentityError) as exc:
@@ -306,13 +323,16 @@ class BrowserSignin:
         assert principal.session_expiration is not None
         now = self._clock.now()
         try:
-            family = self._tokens.open_family(
+            family_record, family = self._tokens.prepare_family(
                 FamilyOwner("", "", key_id, principal.role_arn),
                 principal.session_expiration,
                 {TokenKind.CONSOLE: principal.session_expiration - now},
             )
         except TokenRejected:
             return refused(401, "Session expired", "The role session has already ended.", None)
+        use = self._assume.use_of(verified) if spend else None
+        if not self._store.create_signin(record, family_record, use):
+            return self._replayed(verified, provider_arn)
         self._audit.record(
             console_login_event(session=principal, provider_arn=provider_arn, role_arn=role_arn)
         )
