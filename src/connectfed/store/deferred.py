@@ -98,7 +98,10 @@ def collector() -> list[PendingWrite] | None:
 
 
 async def all_durable(writes: Sequence[PendingWrite]) -> bool:
-    """Wait until every write is done; whether all of them were committed."""
+    """Wait until every write is done; whether all of them were committed. Under load the
+    writer has usually committed by the time the handler's result reaches the event loop, and
+    nothing waits here. (Handing the result back from the writer's thread instead, so the loop
+    is woken once rather than possibly twice, measured 5-7 % fewer federations a second.)"""
     loop = asyncio.get_running_loop()
     for write in writes:
         if not write.done:
