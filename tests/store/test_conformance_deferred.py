@@ -1,7 +1,8 @@
-"""The storage conformance suite, deferred writes (``store/deferred.py``): a token family created
-while a request is answered is committed by the store's writer before the request's reply, in
-batches with the other requests' families; one that fails fails alone. Outside a request the
-write is committed before the call returns, as before. SQLite and PostgreSQL."""
+"""The storage conformance suite, deferred writes (``store/deferred.py``): a token family (or
+an STS session) created while a request is answered is committed by the store's writer before
+the request's reply, in batches with the other requests' writes; one that fails fails alone.
+Outside a request the write is committed before the call returns, as before. SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import threading
 
 from connectfed.store import Conflict, Store, deferred
-from connectfed.store.records import TokenFamily
+from connectfed.store.records import Session, TokenFamily
 
 
 def _family(family_id: str) -> TokenFamily:
@@ -91,3 +92,25 @@ def test_closing_the_store_commits_what_was_queued(store_url: str) -> None:
         assert again.get_token_family("f-at-close") is not None
     finally:
         again.close()
+
+
+def test_a_session_created_in_a_request_is_committed_before_the_reply(store: Store) -> None:
+    session = Session(
+        "ASIADEFERRED0000001",
+        "secret",
+        "token-hash",
+        "123456789012",
+        "arn:aws:iam::123456789012:role/r",
+        "AROA1",
+        "r",
+        "agent1",
+        "AssumeRole",
+        1.0,
+        100.0,
+    )
+    with deferred.collecting() as writes:
+        store.create_session(session)
+    assert len(writes) == 1
+    assert asyncio.run(deferred.all_durable(writes)) is True
+    stored = store.get_session("ASIADEFERRED0000001")
+    assert stored is not None and stored.secret_access_key == "secret"

@@ -135,7 +135,12 @@ class Store(Protocol):
     def delete_saml_provider(self, arn: str) -> None: ...
 
     # -- STS ----------------------------------------------------------------------------------
-    def create_session(self, session: Session) -> None: ...
+    def create_session(self, session: Session) -> None:
+        """Store a new STS session. Called while a request is answered, the row may be
+        committed after this returns but before the reply (``store/deferred.py``), as
+        :meth:`create_token_family`'s."""
+        ...
+
     def get_session(self, access_key_id: str) -> Session | None: ...
 
     def remember_assertion(self, key: str, expires: float, now: float) -> bool:

@@ -252,7 +252,7 @@ class IdentityStatements(SqlBase):
 
     # -- STS sessions --------------------------------------------------------------------------
     def create_session(self, session: Session) -> None:
-        self._write(*self._session_insert(session))
+        self._write_before_reply(*self._session_insert(session))
 
     def _session_insert(self, session: Session) -> tuple[str, tuple[Any, ...]]:
         sealed = self._box.seal(session.secret_access_key, f"sts_sessions:{session.access_key_id}")
