@@ -14,17 +14,7 @@ from tests.support.server import Server, start_server
 
 
 def post_saml(server: Server, assertion: str) -> int:
-    parts = urlsplit(server.url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request(
-        "POST",
-        "/saml",
-        body=urlencode({"SAMLResponse": assertion}),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    status = conn.getresponse().status
-    conn.close()
-    return status
+    return _post_body(server, assertion)[0]
 
 
 def race(servers: list[Server], assertion: str, attempts: int = 8) -> list[int]:
