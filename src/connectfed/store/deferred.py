@@ -36,7 +36,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any
 
@@ -73,7 +73,10 @@ class PendingWrite:
             self.done = True
             callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
-            callback(self)
+            try:
+                callback(self)
+            except Exception:  # one waiter's trouble must not stop the writer for the others
+                log.exception("a deferred write's waiter failed")
 
 
 # The writes queued by the request being answered (set around its handler by the server).
@@ -110,7 +113,8 @@ async def all_durable(writes: Sequence[PendingWrite]) -> bool:
             future: asyncio.Future[None] = loop.create_future()
 
             def wake(_: PendingWrite, future: asyncio.Future[None] = future) -> None:
-                loop.call_soon_threadsafe(_resolve, future)
+                with suppress(RuntimeError):  # the loop closed: nobody waits any more
+                    loop.call_soon_threadsafe(_resolve, future)
 
             write.add_done_callback(wake)
             await future
