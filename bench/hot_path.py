@@ -9,7 +9,10 @@ time): the place to look before changing anything on the hot path.
     .venv/bin/python -m bench.hot_path [--requests 3000] [--profile GetFederationToken]
 
 Complements ``bench.side_by_side`` (wrk over real connections): this one is steadier on a busy
-machine, and its ratios between operations move the same way.
+machine, and its ratios between operations move the same way. One request at a time, each
+GetFederationToken's token family is a batch of its own for the store's writer thread
+(``store/deferred.py``): its figure here is a lone federation's cost, without the batching that
+concurrent requests share (measure that with ``bench.side_by_side``).
 """
 
 from __future__ import annotations
