@@ -56,6 +56,7 @@ from connectfed.identity.sts import StsService
 from connectfed.offload import Offload
 from connectfed.server.audit_denials import audit_denials
 from connectfed.server.edge import (
+    BODY_ARRIVED_EXTENSION,
     ASGIApp,
     Middleware,
     Observer,
@@ -393,7 +394,9 @@ class ConnectfedApp:
                 send, request_id, Response(200, {"Content-Type": "application/json"}, _HEALTH)
             )
             return
-        body = b"" if _without_body(scope) else await self._read_body(receive, send, request_id)
+        body = (
+            b"" if _without_body(scope) else await self._read_body(scope, receive, send, request_id)
+        )
         if body is None:
             return
         try:
@@ -472,27 +475,18 @@ class ConnectfedApp:
     def _instance_exists(self, instance_id: str) -> bool:
         return self.services.store.get_instance(instance_id) is not None
 
-    async def _read_body(self, receive: Any, send: Any, request_id: str) -> bytes | None:
+    async def _read_body(
+        self, scope: Scope, receive: Any, send: Any, request_id: str
+    ) -> bytes | None:
         """The request body, bounded in size and in time; None when already answered."""
-        body = bytearray()
+        arrived = (scope.get("extensions") or {}).get(BODY_ARRIVED_EXTENSION)
+        if arrived is not None and arrived():
+            # All of it came with the head (the usual small request): nothing to wait for, so
+            # no timer (an asyncio.timeout costs ~3 % of a GetCallerIdentity).
+            return await self._collect_body(receive, send, request_id)
         try:
             async with asyncio.timeout(self._body_timeout):
-                more = True
-                while more:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        return None
-                    body += message.get("body", b"")
-                    more = message.get("more_body", False)
-                    if len(body) > self._max_body:
-                        await self._send(
-                            send,
-                            request_id,
-                            _plain_error(
-                                413, "RequestEntityTooLargeException", "Request Entity Too Large"
-                            ),
-                        )
-                        return None
+                return await self._collect_body(receive, send, request_id)
         except TimeoutError:
             await self._send(
                 send,
@@ -500,6 +494,23 @@ class ConnectfedApp:
                 _plain_error(408, "RequestTimeoutException", "Request body not received in time"),
             )
             return None
+
+    async def _collect_body(self, receive: Any, send: Any, request_id: str) -> bytes | None:
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self._max_body:
+                await self._send(
+                    send,
+                    request_id,
+                    _plain_error(413, "RequestEntityTooLargeException", "Request Entity Too Large"),
+                )
+                return None
         return bytes(body)
 
     async def _run(self, function: Any, *args: Any) -> Any:

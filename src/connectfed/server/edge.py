@@ -50,6 +50,9 @@ REQUEST_ID_HEADER = b"x-amzn-requestid"
 # An ASGI scope extension (``scope["extensions"]``) that ``connectfed serve``'s protocol
 # (server/protocol.py) offers: a callable closing the connection at once, with no answer sent.
 ABORT_EXTENSION = "connectfed.abort"
+# Another: a callable telling whether the request's whole body has already been read from the
+# connection (the app then reads it without a body timer: there is nothing left to wait for).
+BODY_ARRIVED_EXTENSION = "connectfed.body_arrived"
 MAX_USER_AGENT = 256
 
 

@@ -39,7 +39,7 @@ from typing import Any, ClassVar, cast
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from connectfed.server.edge import ABORT_EXTENSION
+from connectfed.server.edge import ABORT_EXTENSION, BODY_ARRIVED_EXTENSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +182,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._disarm()
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle.scope is self.scope:
+            # Read by the app before it starts a body timer: a body that arrived with its head
+            # (the usual small request) needs none.
+            extensions = cast(dict[str, Any], self.scope)["extensions"]
+            extensions[BODY_ARRIVED_EXTENSION] = lambda: not cycle.more_body
 
     # -- limits ------------------------------------------------------------------------------
     def _count(self, size: int, fields: int) -> None:
