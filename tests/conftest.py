@@ -18,8 +18,10 @@ POSTGRES_ADMIN_URL = os.environ.get("CONNECTFED_TEST_POSTGRES", "postgresql://12
 _CREATED_DATABASES: list[str] = []
 
 
-def postgres_or_skip() -> str:
-    """A URL of a fresh, empty PostgreSQL database; skips outside CI when none is reachable."""
+def postgres_or_skip(icu_locale: str | None = None) -> str:
+    """A URL of a fresh, empty PostgreSQL database; skips outside CI when none is reachable.
+    With ``icu_locale`` (e.g. ``en``), the database sorts text by that ICU collation, as
+    databases created with a language's locale do, instead of the server's default."""
     try:
         import psycopg
 
@@ -27,7 +29,12 @@ def postgres_or_skip() -> str:
             # The creating process's pid in the name: a later run can tell a leftover of a
             # killed run (pid gone) from a database a concurrent run still uses.
             name = f"connectfed_p{os.getpid()}_{uuid.uuid4().hex[:12]}"
-            conn.execute(f'CREATE DATABASE "{name}"')
+            collation = (
+                f" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'"
+                if icu_locale
+                else ""
+            )
+            conn.execute(f'CREATE DATABASE "{name}"{collation}')
         _CREATED_DATABASES.append(name)
     except Exception as exc:
         if IN_CI:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI
-from tests.support.server import Server
+from tests.support.admin import admin, start_admin_server
+from tests.support.server import ROOT_KEY, ROOT_SECRET, Server
 from tests.support.world import build_world
 
 JS = Path(__file__).resolve().parents[1] / "js"
@@ -59,3 +60,34 @@ def test_js_sdk_federation_flow_and_errors(server: Server) -> None:
     assert out["notFound"]["requestId"]
     assert out["tooLong"]["name"] == "InvalidParameterException"
     assert out["tooLong"]["status"] == 400
+
+
+@pytest.mark.parametrize("offset", [1200, -1200])
+def test_js_sdk_corrects_a_20_minute_clock_skew_from_the_date_header(
+    tmp_path: Path, offset: int
+) -> None:
+    # The server's clock is moved instead of the client's: to the client, that is a clock 20
+    # minutes off. The SDK must learn the offset from the refusal's Date header and succeed
+    # on its second attempt, as it does against AWS.
+    node = _node_or_skip()
+    server = start_admin_server(tmp_path)
+    try:
+        admin(server).set_offset(offset)
+        env = dict(
+            os.environ,
+            ENDPOINT=server.url,
+            KEY=ROOT_KEY,
+            SECRET=ROOT_SECRET,
+            AWS_CONFIG_FILE="/nonexistent",
+            AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        )
+        result = subprocess.run(
+            [node, "skew.mjs"], cwd=JS, env=env, capture_output=True, text=True, timeout=120
+        )
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    for service in ("sts", "connect"):
+        assert out[service]["attempts"] == 2, out
+        assert abs(out[service]["offset"] - offset * 1000) < 10_000, out

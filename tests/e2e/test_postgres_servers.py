@@ -50,3 +50,30 @@ def test_restart_keeps_data(tmp_path: Path) -> None:
         assert world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
     finally:
         again.stop()
+
+
+def test_listings_page_completely_on_a_database_with_a_language_collation(tmp_path: Path) -> None:
+    # PostgreSQL orders text by the database's collation (en: "Available" < "busy" <
+    # "Offline"); pages resume after a name compared as Python compares it ("Offline" <
+    # "busy"). Every status must still be listed exactly once, one per page.
+    server = start_server(
+        tmp_path, "--throttle-rate", "0", database_url=postgres_or_skip(icu_locale="en")
+    )
+    try:
+        connect = server.client("connect")
+        instance_id = connect.create_instance(
+            IdentityManagementType="SAML",
+            InstanceAlias="collation",
+            InboundCallsEnabled=True,
+            OutboundCallsEnabled=True,
+        )["Id"]
+        for name in ("busy", "lunch", "Meeting", "zzz"):
+            connect.create_agent_status(InstanceId=instance_id, Name=name, State="ENABLED")
+        pages = connect.get_paginator("list_agent_statuses").paginate(
+            InstanceId=instance_id, PaginationConfig={"PageSize": 1}
+        )
+        names = [s["Name"] for page in pages for s in page["AgentStatusSummaryList"]]
+        assert sorted(names) == sorted(["Available", "Offline", "busy", "lunch", "Meeting", "zzz"])
+        assert len(names) == 6
+    finally:
+        server.stop()

@@ -8,6 +8,7 @@ from typing import Any
 from connectfed.api import iam_shapes as shapes
 from connectfed.api.context import services
 from connectfed.api.errors import operation
+from connectfed.api.paging import marked_page
 from connectfed.identity.iam import IamService, OwnerKind
 from connectfed.identity.providers import ProviderChange
 from connectfed.wire.registry import Params, RequestContext
@@ -34,7 +35,8 @@ def get_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("iam", "ListUsers")
 def list_users(ctx: RequestContext, params: Params) -> dict[str, Any]:
     users = iam(ctx).list_users(ctx.principal, path_prefix=params.get("PathPrefix", "/"))
-    return {"Users": [shapes.user(u) for u in users], "IsTruncated": False}
+    chosen, more = marked_page(users, lambda u: u.user_name.lower(), params)
+    return {"Users": [shapes.user(u) for u in chosen], **more}
 
 
 @operation("iam", "DeleteUser")
@@ -53,10 +55,8 @@ def create_access_key(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("iam", "ListAccessKeys")
 def list_access_keys(ctx: RequestContext, params: Params) -> dict[str, Any]:
     keys = iam(ctx).list_access_keys(ctx.principal, params.get("UserName"))
-    return {
-        "AccessKeyMetadata": [shapes.access_key_metadata(k) for k in keys],
-        "IsTruncated": False,
-    }
+    chosen, more = marked_page(keys, lambda k: k.access_key_id, params)
+    return {"AccessKeyMetadata": [shapes.access_key_metadata(k) for k in chosen], **more}
 
 
 @operation("iam", "DeleteAccessKey")
@@ -87,7 +87,8 @@ def get_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("iam", "ListRoles")
 def list_roles(ctx: RequestContext, params: Params) -> dict[str, Any]:
     roles = iam(ctx).list_roles(ctx.principal, path_prefix=params.get("PathPrefix", "/"))
-    return {"Roles": [shapes.role(r) for r in roles], "IsTruncated": False}
+    chosen, more = marked_page(roles, lambda r: r.role_name.lower(), params)
+    return {"Roles": [shapes.role(r) for r in chosen], **more}
 
 
 @operation("iam", "DeleteRole")
@@ -130,7 +131,8 @@ def _delete_policy(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict
 
 def _list_policies(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict[str, Any]:
     names = iam(ctx).list_policies(ctx.principal, kind, shapes.owner_name(kind, params))
-    return {"PolicyNames": names, "IsTruncated": False}
+    chosen, more = marked_page(names, str, params)
+    return {"PolicyNames": chosen, **more}
 
 
 @operation("iam", "PutUserPolicy")

@@ -1,4 +1,5 @@
-"""NextToken/MaxResults, as the Connect List* operations page.
+"""NextToken/MaxResults, as the Connect List* operations page, and Marker/MaxItems/IsTruncated,
+as IAM's List* operations do.
 
 The token is opaque to clients (base64 of ``{"after": <key>}``, the key of the last item
 returned); the domain sees only :class:`~connectfed.connect.pages.PageRequest` and
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 from connectfed import jsonsafe
 from connectfed.connect.pages import Page, PageRequest, take
-from connectfed.errors import client_error
+from connectfed.errors import ServiceError, client_error
 
 T = TypeVar("T")
 
@@ -56,3 +57,24 @@ def page(
     """One page of ``items`` after the request's NextToken, and the next token if more remain."""
     found = take(items, key, page_request(params, default_max))
     return list(found.items), next_token(found)
+
+
+def marked_page(
+    items: Sequence[T], key: Callable[[T], str], params: dict[str, Any]
+) -> tuple[list[T], dict[str, Any]]:
+    """One page of an IAM listing: at most ``MaxItems`` (default 100, as IAM's) after the
+    request's ``Marker``; and the members saying whether more remain (``IsTruncated``, and the
+    ``Marker`` to resume from). A Marker that was not issued is IAM's ``ValidationError``."""
+
+    def after() -> str | None:
+        try:
+            return decode_page_token(params.get("Marker"))
+        except ServiceError:
+            raise client_error("ValidationError", "Invalid Marker.") from None
+
+    found = take(items, key, PageRequest(int(params.get("MaxItems", 100)), after))
+    token = next_token(found)
+    more: dict[str, Any] = {"IsTruncated": token is not None}
+    if token is not None:
+        more["Marker"] = token
+    return list(found.items), more

@@ -1,8 +1,8 @@
 """One page of a listing, and which page a caller asks for: the typed side of Connect's
 ``NextToken``/``MaxResults`` (the tokens themselves are the wire's, :mod:`connectfed.api.paging`).
 
-Listings are ordered by a string key (an id or a name); a page resumes after the key of the
-last item of the page before it.
+Listings are ordered by a string key (an id or a name), compared as Python compares strings;
+a page resumes after the key of the last item of the page before it.
 """
 
 from __future__ import annotations
@@ -38,9 +38,12 @@ class Page(Generic[T]):
 
 
 def take(items: Iterable[T], key: Callable[[T], str], request: PageRequest) -> Page[T]:
-    """The requested page of ``items`` (ordered by ``key``)."""
+    """The requested page of ``items``, in the order of ``key`` whatever order they come in: a
+    page resumes after a key, so the pages must follow the keys' order (a store's ORDER BY may
+    not: PostgreSQL sorts text by the database's collation, and some listings come in creation
+    order)."""
     after = request.after()
-    rest = [item for item in items if after is None or key(item) > after]
+    rest = sorted((item for item in items if after is None or key(item) > after), key=key)
     chosen = tuple(rest[: request.limit])
     more = len(rest) > request.limit
     return Page(chosen, key(chosen[-1]) if more else None)

@@ -41,13 +41,15 @@ log = logging.getLogger("connectfed.wire")
 PROTOCOL = {"connect": "rest-json", "sts": "query", "iam": "query", "cloudtrail": "json"}
 JSON_SERVICES = tuple(name for name, protocol in PROTOCOL.items() if protocol == "json")
 
-# awsQuery services name the auth-layer errors differently from restJson1 services.
+# awsQuery services name the auth-layer errors differently from restJson1 services. An expired
+# session token is 403 there too ("ExpiredToken ... Status Code: 403" in SDK issue threads for
+# STS and IAM); the 400 ExpiredTokenException of STS's model is an expired SAML assertion.
 _QUERY_ERRORS = {
     "UnrecognizedClientException": ("InvalidClientTokenId", 403),
     "InvalidSignatureException": ("SignatureDoesNotMatch", 403),
     "IncompleteSignatureException": ("IncompleteSignature", 403),
     "MissingAuthenticationTokenException": ("MissingAuthenticationToken", 403),
-    "ExpiredTokenException": ("ExpiredToken", 400),
+    "ExpiredTokenException": ("ExpiredToken", 403),
     "AccessDeniedException": ("AccessDenied", 403),
 }
 
