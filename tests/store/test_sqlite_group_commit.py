@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from connectfed.store import Conflict
+from connectfed.store import sqlite as sqlite_module
 from connectfed.store.sqlite import SqliteDatabase
 
 
@@ -141,3 +142,33 @@ def _count(path: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM t").fetchone()[0])
     finally:
         conn.close()
+
+
+def test_a_writer_waits_for_another_process_writer_within_the_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer waits for a write lock held by another connection (another process, as far
+    as SQLite is concerned) in short steps: it gets the lock once released, and gives up with
+    SQLite's own "database is locked" once the bound has passed."""
+    monkeypatch.setattr(sqlite_module, "BUSY_SECONDS", 0.3)
+    path = tmp_path / "b.db"
+    database = SqliteDatabase(str(path))
+    with database.transaction() as tx:
+        tx.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)")
+    other = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with (
+            pytest.raises(sqlite3.OperationalError, match="locked"),
+            database.transaction() as tx,
+        ):
+            tx.execute("INSERT INTO t VALUES ('never', 1)")
+        release = threading.Timer(0.1, lambda: other.execute("ROLLBACK"))
+        release.start()
+        with database.transaction() as tx:  # waits for the release, well within the bound
+            tx.execute("INSERT INTO t VALUES ('after', 2)")
+        release.join()
+        assert _committed(path) == {"after"}
+    finally:
+        other.close()
+        database.close()
