@@ -51,6 +51,16 @@ class _Transaction:
         except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as exc:
             raise Retry(str(exc)) from None
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # psycopg sends the rows pipelined (one round trip), not one statement at a time.
+        try:
+            with self._conn.cursor() as cur:
+                cur.executemany(_pg(sql), rows)
+        except pg_errors.UniqueViolation as exc:
+            raise Conflict(str(exc)) from None
+        except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as exc:
+            raise Retry(str(exc)) from None
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
             with self._conn.cursor() as cur:

@@ -11,6 +11,7 @@ mean a uniqueness clash.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -39,6 +40,10 @@ class Retry(Exception):
 class Transaction(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return the number of rows it changed."""
+        ...
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows`` (PostgreSQL: in one round trip, pipelined)."""
         ...
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
@@ -182,9 +187,16 @@ class SqlBase:
             collected.append(self._later.submit(sql, params))
 
     def _write_batch(self, writes: Sequence[deferred.PendingWrite]) -> None:
+        # Writes of one statement (a batch of federations) go as one execute_many: on
+        # PostgreSQL one round trip instead of one per write.
+        runs = [
+            (sql, [write.params for write in run])
+            for sql, run in itertools.groupby(writes, key=lambda write: write.sql)
+        ]
+
         def work(tx: Transaction) -> None:
-            for write in writes:
-                tx.execute(write.sql, write.params)
+            for sql, rows in runs:
+                tx.execute_many(sql, rows)
 
         self._atomic(work)
 

@@ -35,29 +35,38 @@ class AuditStatements(SqlBase):
     def put_audit_events(self, records: Sequence[AuditRecord]) -> None:
         if not records:
             return
+        events = [
+            (
+                record.event_id,
+                record.account_id,
+                record.event_time,
+                record.position,
+                record.event_name,
+                record.event_source,
+                record.username,
+                record.access_key_id,
+                1 if record.read_only else 0,
+                record.document,
+            )
+            for record in records
+        ]
+        resources = [
+            (record.event_id, resource.resource_type, resource.resource_name)
+            for record in records
+            for resource in record.resources
+        ]
+        # One execute_many per table: on PostgreSQL one round trip each, not one per row.
         with self._db.transaction() as tx:
-            for record in records:
-                tx.execute(
-                    f"INSERT INTO audit_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.event_id,
-                        record.account_id,
-                        record.event_time,
-                        record.position,
-                        record.event_name,
-                        record.event_source,
-                        record.username,
-                        record.access_key_id,
-                        1 if record.read_only else 0,
-                        record.document,
-                    ),
+            tx.execute_many(
+                f"INSERT INTO audit_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                events,
+            )
+            if resources:
+                tx.execute_many(
+                    "INSERT INTO audit_resources (event_id, resource_type, resource_name)"
+                    " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    resources,
                 )
-                for resource in record.resources:
-                    tx.execute(
-                        "INSERT INTO audit_resources (event_id, resource_type, resource_name)"
-                        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        (record.event_id, resource.resource_type, resource.resource_name),
-                    )
 
     def lookup_audit_events(self, query: AuditQuery) -> list[AuditRecord]:
         where = ["e.account_id = ?"]

@@ -30,6 +30,11 @@ from connectfed.store.sql import Row, migrate
 from connectfed.store.sql_store import SqlStore
 
 
+def _clash(exc: sqlite3.IntegrityError) -> bool:
+    """Whether SQLite refused a row for a unique key it would have duplicated."""
+    return "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc)
+
+
 class _Transaction:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -38,7 +43,15 @@ class _Transaction:
         try:
             return self._conn.execute(sql, params).rowcount
         except sqlite3.IntegrityError as exc:
-            if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
+            if _clash(exc):
+                raise Conflict(str(exc)) from None
+            raise
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            if _clash(exc):
                 raise Conflict(str(exc)) from None
             raise
 
