@@ -30,6 +30,12 @@ from connectfed.store.sql import Row, migrate
 from connectfed.store.sql_store import SqlStore
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite said another connection holds what it needs: SQLITE_BUSY, or one of
+    its extended codes (another connection recovering the WAL, a stale snapshot)."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+
+
 def _clash(exc: sqlite3.IntegrityError) -> bool:
     """Whether SQLite refused a row for a unique key it would have duplicated."""
     return "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc)
@@ -241,7 +247,7 @@ class SqliteDatabase:
             conn.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            if not _busy(exc):
                 raise
         deadline = time.monotonic() + BUSY_SECONDS
         delay = BUSY_FIRST_DELAY
@@ -251,7 +257,7 @@ class SqliteDatabase:
                 conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                if not _busy(exc) or time.monotonic() > deadline:
                     raise
             delay = min(delay * 2, BUSY_MAX_DELAY)
 
