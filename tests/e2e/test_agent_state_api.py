@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from connectfed.store import open_store
 from connectfed.store.records import Instance, Profile
 from tests.e2e.test_awscli import aws
+from tests.support.aws_env import clean_env
 from tests.support.server import ACCOUNT_ID, ROOT_KEY, ROOT_SECRET, Server, start_server
 from tests.support.world import World, build_world, make_role
 
@@ -205,13 +205,7 @@ def test_aws_cli_puts_and_reads_the_status(world: World, tmp_path: Path) -> None
     iid = world.instance_id
     agent = world.add_agent("cli-agent")
     statuses = _status_ids(connect, iid)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=ROOT_KEY,
-        AWS_SECRET_ACCESS_KEY=ROOT_SECRET,
-        AWS_CONFIG_FILE=str(tmp_path / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
-    )
+    env = clean_env(tmp_path, AWS_ACCESS_KEY_ID=ROOT_KEY, AWS_SECRET_ACCESS_KEY=ROOT_SECRET)
     common = ["--instance-id", iid, "--endpoint-url", world.server.url, "--region", "us-east-1"]
     aws(
         "connect",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.aws_env import clean_env
 from tests.support.server import Server, start_server
 from tests.support.world import World, build_world
 
@@ -37,15 +38,12 @@ def cli_world(server: Server) -> World:
 def session_env(world: World, tmp_path: Path) -> dict[str, str]:
     """A clean environment holding an agent1 role session and empty AWS config files."""
     creds = world.assume("agent1")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
+    return clean_env(
+        tmp_path,
         AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
         AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
         AWS_SESSION_TOKEN=creds["SessionToken"],
-        AWS_CONFIG_FILE=str(tmp_path / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
     )
-    return env
 
 
 @pytest.fixture

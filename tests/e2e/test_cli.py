@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.aws_env import clean_env
 from tests.support.canned import canned_server
 from tests.support.server import Server
 from tests.support.world import World, build_world
@@ -28,16 +28,6 @@ CANNED = json.dumps(
         "Unmodelled": "ignored",
     }
 ).encode()
-
-
-def clean_env(tmp_path: Path, **values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_CONFIG_FILE=str(tmp_path / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
-        **values,
-    )
-    return env
 
 
 def run(tool: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

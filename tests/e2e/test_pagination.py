@@ -6,7 +6,6 @@ size asked for, and a Marker that was not issued refused as IAM refuses it."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.aws_env import clean_env
 from tests.support.server import ROOT_KEY, ROOT_SECRET, Server
 from tests.support.world import trust_account
 
@@ -87,13 +87,7 @@ def test_a_marker_iam_did_not_issue_is_a_validation_error(iam: Any, marker: str)
 def test_the_aws_cli_pages_iam_with_page_size_max_items_and_starting_token(
     iam: Any, server: Server, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=ROOT_KEY,
-        AWS_SECRET_ACCESS_KEY=ROOT_SECRET,
-        AWS_CONFIG_FILE=str(tmp_path / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
-    )
+    env = clean_env(tmp_path, AWS_ACCESS_KEY_ID=ROOT_KEY, AWS_SECRET_ACCESS_KEY=ROOT_SECRET)
     base = [sys.executable, "-m", "awscli", "iam", "list-users", "--path-prefix", PATH]
     base += ["--endpoint-url", server.url, "--region", "us-east-1", "--output", "json"]
 
