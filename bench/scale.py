@@ -82,7 +82,12 @@ def seed(database: Path, instance_id: str, count: int) -> float:
     # Copy the seed's WAL (hundreds of MB at 1M rows) into the database file now: left to the
     # server's checkpointer it would be copied during the measured run, whose writers wait for
     # that copy (a p99 of ~600 ms at 1M that no store of that size shows once settled).
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # It may find the server reading an older snapshot (busy): try again until all is copied.
+    for _ in range(300):
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            break
+        time.sleep(0.1)
     conn.close()
     return time.perf_counter() - began
 
