@@ -239,9 +239,9 @@ class SqliteDatabase:
         SQLite's own busy handler (``busy_timeout``) sleeps 1, 2, 5, 10, ... up to 100 ms
         between tries: a writer of another process (``serve --workers 2``, or two servers on
         one file) held the lock for a few milliseconds and the waiter slept up to 100 ms,
-        which was the federations' p99 with two workers (333 ms). Here the writer connection
-        has no busy handler for this one statement and tries again every 0.25-2 ms, within
-        the same 30 s bound."""
+        which was the federations' p99 with two workers (333-549 ms). The writer connection
+        has no busy handler (its other statements run under the write lock this takes) and
+        tries again every 0.25-2 ms, within the same 30 s bound: p99 66 ms, req/s +17 %."""
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
