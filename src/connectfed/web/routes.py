@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import parse_qs, unquote_to_bytes
+from urllib.parse import parse_qs
 
 from connectfed.web import pages
 from connectfed.web.signin import CONSOLE_COOKIE, SESSION_COOKIE, BrowserSignin, Outcome
@@ -37,34 +37,17 @@ MAX_FORM_FIELDS = 20
 
 
 def form_fields(body: bytes) -> dict[str, str]:
-    """An ``application/x-www-form-urlencoded`` body: the first value of each name, as
-    ``parse_qs(body.decode(), keep_blank_values=True, max_num_fields=20)`` gives it (``{}`` for
-    a body that is not UTF-8 or has too many fields).
-
-    By hand because ``parse_qs`` costs ~50 µs on a sign-in's form (a 5 KB SAMLResponse): it
-    splits the value's text into ASCII runs with a regular expression, encodes each back to
-    bytes and decodes them again. Here each value is unquoted as the bytes it arrived as and
-    decoded once: ~28 µs."""
+    """An ``application/x-www-form-urlencoded`` body: the first value of each name (``{}`` for
+    a body that is not UTF-8 or has more than :data:`MAX_FORM_FIELDS` fields). ``parse_qs``
+    rather than a hand-written parser: one measured ~22 µs faster on a sign-in's 5 KB form,
+    under 1 % of the sign-in."""
     try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
+        parsed = parse_qs(
+            body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError):
         return {}
-    fields = body.split(b"&")
-    if len(fields) > MAX_FORM_FIELDS:
-        return {}
-    form: dict[str, str] = {}
-    for field in fields:
-        if not field:
-            continue
-        name, _, value = field.partition(b"=")
-        key = _unquote_plus(name)
-        if key not in form:
-            form[key] = _unquote_plus(value)
-    return form
-
-
-def _unquote_plus(raw: bytes) -> str:
-    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
+    return {k: v[0] for k, v in parsed.items()}
 
 
 def _cookie(headers: Sequence[tuple[str, str]], name: str) -> str | None:
