@@ -10,6 +10,8 @@ import importlib.util
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -241,3 +243,38 @@ def test_ccp_may_be_framed_and_holds_no_token(demo: Demo) -> None:
     assert "cfa_" not in body and "cfr_" not in body
     with urllib.request.urlopen(f"{demo.server.url}/_connectfed/static/connect-streams.js") as r:
         assert r.read() == (cti.STREAMS_DIR / "release" / "connect-streams.js").read_bytes()
+
+
+def test_a_desktop_cookie_python_cannot_parse_leaves_the_ccp_signed_in(
+    browser: Any, demo: Demo, desktop: str
+) -> None:
+    """Cookies belong to a host name, not a port: the desktop's own cookies reach the CCP's
+    server too, and Chromium sends the older ones first. It sends values RFC 6265 frowns upon
+    (JSON, spaces, a name alone) as they were set; none of them may hide the session cookie,
+    neither from the CCP nor from sign-out."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(desktop + "/config.json")  # the desktop remembers its settings before sign-in
+    page.evaluate(
+        """() => {
+            document.cookie = 'prefs={"theme":"dark","layout":"wide"}; path=/';
+            document.cookie = 'greeting=hello world; path=/';
+            document.cookie = 'remembered; path=/';
+        }"""
+    )
+    page.goto(f"{demo.server.url}/idp/login?user=agent1")
+    page.wait_for_selector("#name")
+    assert page.locator("#user").inner_text() == "Signed in as agent1"
+    desktop_page = _desktop_agent(context, desktop)
+    assert desktop_page.locator("#agent-name").inner_text() == "Agent1 Demo"
+    session = next(c for c in context.cookies() if c["name"] == "connectfed_session")
+    # Signing out through the CCP's server ends the session itself, not only the cookie.
+    page.goto(f"{demo.server.url}/connect/{demo.instance_id}/logout")
+    replay = urllib.request.Request(
+        f"{demo.server.url}/auth/authorize",
+        headers={"Cookie": f"connectfed_session={session['value']}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(replay)
+    assert refused.value.code == 401
+    context.close()
