@@ -5,6 +5,7 @@ does not do, and the token rules on every operation of the model shipped with St
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -131,6 +132,40 @@ def test_an_unchanged_state_answers_at_the_timeout(world: World, tokens: dict[st
     )
     assert again.status == 200
     assert again.body["nextToken"] == current["nextToken"]
+
+
+@pytest.mark.parametrize("deleted", ["user", "instance"])
+def test_a_long_poll_whose_agent_is_deleted_meanwhile_ends_the_session(
+    server: Server, deleted: str
+) -> None:
+    """Streams re-authorises on 401; a 500 would only make it poll again."""
+    world = build_world(server, f"cti-deleted-{deleted}")
+    user_id = world.add_agent("agent5")
+    result = world.connect_as("agent5").get_federation_token(InstanceId=world.instance_id)
+    tokens = dict(result["Credentials"])
+    first = _call(world, tokens, "GetAgentSnapshot").body
+    answers: list[cti.CtiAnswer] = []
+    poll = threading.Thread(
+        target=lambda: answers.append(
+            _call(
+                world,
+                tokens,
+                "GetAgentSnapshot",
+                {"nextToken": first["nextToken"], "timeout": 2000},
+            )
+        )
+    )
+    poll.start()
+    time.sleep(0.5)  # the poll is waiting
+    connect = server.client("connect")
+    if deleted == "user":
+        connect.delete_user(InstanceId=world.instance_id, UserId=user_id)
+    else:
+        connect.delete_instance(InstanceId=world.instance_id)
+    poll.join(10)
+    assert answers and (answers[0].status, answers[0].error) == (401, "UnauthorizedException")
+    assert answers[0].body["message"]
+    assert _call(world, tokens, "GetAgentSnapshot").status == 401
 
 
 @pytest.mark.parametrize(
