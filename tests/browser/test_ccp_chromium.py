@@ -278,3 +278,68 @@ def test_a_desktop_cookie_python_cannot_parse_leaves_the_ccp_signed_in(
         urllib.request.urlopen(replay)
     assert refused.value.code == 401
     context.close()
+
+
+@pytest.fixture
+def short_tokens(tmp_path: Path) -> Iterator[Demo]:
+    """A server of its own (its clock is moved) whose access tokens live 10 minutes, within
+    the hour of the test IdP's sessions."""
+    srv = start_server(
+        tmp_path,
+        "--throttle-rate",
+        "0",
+        "--demo",
+        "--test-idp",
+        "--access-token-seconds",
+        "600",
+    )
+    yield Demo(srv)
+    srv.stop()
+
+
+def test_the_ccp_follows_its_session_when_the_server_clock_moves(
+    browser: Any, short_tokens: Demo
+) -> None:
+    """The worker's access token expires by the server's clock, which need not be the
+    browser's (time travel here; a laptop asleep for an hour does the same): the CTI API's
+    first 401 makes the CCP ask ``/auth/authorize`` again at once, so the agent's updates keep
+    coming while the session lives, and the CCP says it is signed out once it has ended."""
+    from connectfed.client import AdminClient, botocore_clock
+
+    demo = short_tokens
+    admin = AdminClient(demo.server.url)
+    connect = demo.server.client("connect")
+    users = connect.list_users(InstanceId=demo.instance_id)["UserSummaryList"]
+    agent_id = next(u["Id"] for u in users if u["Username"] == "agent1")
+    statuses = connect.list_agent_statuses(InstanceId=demo.instance_id)["AgentStatusSummaryList"]
+    status_ids = {s["Name"]: s["Id"] for s in statuses}
+
+    def put_status(name: str, offset: float) -> None:
+        with botocore_clock(offset):
+            connect.put_user_status(
+                InstanceId=demo.instance_id, UserId=agent_id, AgentStatusId=status_ids[name]
+            )
+
+    def shows(name: str, timeout: float = 20_000) -> None:
+        page.wait_for_function(
+            f"document.getElementById('state').dataset.current === '{name}'", timeout=timeout
+        )
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{demo.server.url}/idp/login?user=agent1")
+    page.wait_for_selector("#name")
+    put_status("Available", 0)
+    shows("Available", 35_000)
+
+    offset = admin.advance(700).offset_seconds  # the worker's access token has expired
+    put_status("Offline", offset)
+    shows("Offline", 35_000)
+    put_status("Available", offset)
+    shows("Available")
+    assert page.locator("#signed-out").is_hidden()
+
+    offset = admin.advance(3600).offset_seconds  # past the session's horizon
+    put_status("Offline", offset)  # ends the poll waiting, if one is
+    page.wait_for_selector("#signed-out", state="visible", timeout=20_000)
+    context.close()
