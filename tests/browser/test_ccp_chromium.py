@@ -343,3 +343,37 @@ def test_the_ccp_follows_its_session_when_the_server_clock_moves(
     put_status("Offline", offset)  # ends the poll waiting, if one is
     page.wait_for_selector("#signed-out", state="visible", timeout=20_000)
     context.close()
+
+
+def test_a_state_change_after_the_access_token_expired_by_the_server_clock(
+    browser: Any, short_tokens: Demo
+) -> None:
+    """The agent changes state first thing after the server's clock moved past the worker's
+    access token (the session alive): the change is made with a fresh token, not refused as a
+    signed-out session."""
+    from connectfed.client import AdminClient, botocore_clock
+
+    demo = short_tokens
+    connect = demo.server.client("connect")
+    users = connect.list_users(InstanceId=demo.instance_id)["UserSummaryList"]
+    agent_id = next(u["Id"] for u in users if u["Username"] == "agent1")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{demo.server.url}/idp/login?user=agent1")
+    page.wait_for_selector("#name")
+    page.select_option("#state", label="Offline")
+    page.wait_for_function("document.getElementById('state').dataset.current === 'Offline'")
+    time.sleep(1)  # the long poll is waiting, with the token that is about to expire
+    offset = AdminClient(demo.server.url).advance(700).offset_seconds
+    page.select_option("#state", label="Available")
+    page.wait_for_function(
+        "document.getElementById('state').dataset.current === 'Available'", timeout=20_000
+    )
+    with botocore_clock(offset):
+        data = connect.get_current_user_data(
+            InstanceId=demo.instance_id, Filters={"Agents": [agent_id]}
+        )["UserDataList"]
+    assert data[0]["Status"]["StatusName"] == "Available"
+    assert page.locator("#signed-out").is_hidden()
+    assert page.locator("#state-error").is_hidden()
+    context.close()

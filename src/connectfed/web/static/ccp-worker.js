@@ -5,7 +5,7 @@ connect.worker.main();
 // Streams' engine starts its polls only once it has one: start them here, once, as soon as
 // the CCP has configured the engine. Agent events then arrive by GetAgentSnapshot long polling.
 (function () {
-  var engine = connect.worker.clientEngine, started = false, authorizing = false, ended = false;
+  var engine = connect.worker.clientEngine, started = false, ended = false;
   engine.conduit.onDownstream(connect.EventType.CONFIGURE, function (data) {
     if (data && data.authToken) { ended = false; }  // a new sign-in
     if (started || !data || !data.authToken || !connect.core.initialized) { return; }
@@ -17,28 +17,58 @@ connect.worker.main();
 
   // The access token expires by the server's clock, which need not be the browser's (a moved
   // test clock, a laptop asleep): Streams' engine renews it only by the browser's clock, and
-  // retries a 401 of its polls with the same dead token, then stops polling. So the first 401
-  // of the CTI API asks the session (/auth/authorize) for a fresh token at once; the polls'
-  // retries then carry it. A session that has ended answers 401 there too: AUTH_FAIL, which
-  // the CCP shows as signed out.
-  function reauthorize() {
-    if (authorizing || ended || !engine.initData.authorizeEndpoint) { return; }
-    authorizing = true;
-    connect.core.authorize(engine.initData.authorizeEndpoint).then(function (response) {
-      engine.initData.authToken = response.accessToken;
-      engine.initData.authTokenExpiration = new Date(response.expiration);
-      connect.core.initClient(engine.initData);
-      connect.core.initAgentAppClient(engine.initData);
-    }, function (response) {
-      if (response && response.status === 401) {
-        ended = true;
-        engine.handleAuthFail();
-      }
-    }).then(function () { authorizing = false; });
+  // retries a 401 of its polls with the same dead token, then stops polling; a 401 of the
+  // page's own calls (setState…) it reports as signed out. So a call the CTI API refuses with
+  // 401 asks the session (/auth/authorize) for a fresh token (one request at a time) and is
+  // made once more with it. A session that has ended answers 401 there too: the call fails as
+  // Streams would have failed it, and AUTH_FAIL tells the CCP it is signed out.
+  var renewal = null;
+  function renew() {
+    if (ended || !engine.initData.authorizeEndpoint) { return Promise.resolve(false); }
+    if (!renewal) {
+      renewal = connect.core.authorize(engine.initData.authorizeEndpoint).then(function (response) {
+        engine.initData.authToken = response.accessToken;
+        engine.initData.authTokenExpiration = new Date(response.expiration);
+        connect.core.initClient(engine.initData);
+        connect.core.initAgentAppClient(engine.initData);
+        return true;
+      }, function (response) {
+        if (response && response.status === 401) {
+          ended = true;
+          engine.handleAuthFail();
+        }
+        return false;
+      }).then(function (renewed) {
+        renewal = null;
+        return renewed;
+      });
+    }
+    return renewal;
   }
-  var retry = connect.AWSClient.prototype._retryMethod;
-  connect.AWSClient.prototype._retryMethod = function (method, callbacks, err, data, kind) {
-    if (kind === connect.RetryableErrors.UNAUTHORIZED) { reauthorize(); }
-    return retry.apply(this, arguments);
+  var call = connect.AWSClient.prototype._callImpl;
+  function renewing(method, params, callbacks) {
+    function retried(original) {
+      return function (err, data) {
+        renew().then(function (renewed) {
+          if (renewed) {
+            call.call(connect.core.getClient(), method, params, callbacks);
+          } else {
+            original(err, data);
+          }
+        });
+      };
+    }
+    var failure = retried(callbacks.failure);
+    return {
+      success: callbacks.success,
+      failure: function (err, data) {
+        if (err && err.statusCode === 401) { failure(err, data); } else { callbacks.failure(err, data); }
+      },
+      authFailure: retried(callbacks.authFailure),
+      accessDenied: callbacks.accessDenied
+    };
+  }
+  connect.AWSClient.prototype._callImpl = function (method, params, callbacks) {
+    return call.call(this, method, params, renewing(method, params, callbacks));
   };
 })();
