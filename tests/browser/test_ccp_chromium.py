@@ -377,3 +377,36 @@ def test_a_state_change_after_the_access_token_expired_by_the_server_clock(
     assert page.locator("#signed-out").is_hidden()
     assert page.locator("#state-error").is_hidden()
     context.close()
+
+
+def test_set_configuration_round_trips_the_agents_configuration(browser: Any, demo: Demo) -> None:
+    """``agent.setConfiguration(agent.getConfiguration())``, as a desktop's settings page does:
+    Streams refuses it by itself (``InvalidLocale``) unless the configuration names a language
+    (``agentPreferences.LANGUAGE``, as Amazon Connect answers); a changed language is refused
+    by the server, which keeps none."""
+    context = _signed_in(browser, demo)
+    page = context.pages[0]
+    outcome = page.evaluate(
+        """() => new Promise((resolve) => connect.agent((agent) => {
+            const config = agent.getConfiguration();
+            agent.setConfiguration(config, {
+                success: () => resolve({ok: true, preferences: config.agentPreferences}),
+                failure: (err) => resolve({ok: false, err: String(err)}),
+            });
+        }))"""
+    )
+    assert outcome["ok"], outcome
+    assert outcome["preferences"]["LANGUAGE"] == "en_US"
+    changed = page.evaluate(
+        """(language) => new Promise((resolve) => connect.agent((agent) => {
+            const config = agent.getConfiguration();
+            config.agentPreferences = {LANGUAGE: language};
+            agent.setConfiguration(config, {
+                success: () => resolve({ok: true}),
+                failure: (err) => resolve({ok: false, err: String(err)}),
+            });
+        }))""",
+        "de_DE",
+    )
+    assert not changed["ok"] and "InvalidConfigurationException" in changed["err"], changed
+    context.close()

@@ -94,6 +94,22 @@ def test_configuration_names_the_agent_and_its_routing_profile(
     assert (other.status, other.error) == (403, "AccessDeniedException")
 
 
+def test_the_configuration_names_a_language_and_round_trips(
+    world: World, tokens: dict[str, Any]
+) -> None:
+    """Streams' ``agent.setConfiguration`` refuses by itself a configuration whose
+    ``agentPreferences`` has no language; it sends the language as ``LANGUAGE`` and
+    ``locale``."""
+    config = _call(world, tokens, "GetAgentConfiguration").body["configuration"]
+    assert config["agentPreferences"] == {"LANGUAGE": "en_US"}
+    config["agentPreferences"]["locale"] = "en_US"
+    same = _call(world, tokens, "UpdateAgentConfiguration", {"configuration": config})
+    assert same.status == 200, same.body
+    config["agentPreferences"] = {"LANGUAGE": "de_DE", "locale": "de_DE"}
+    changed = _call(world, tokens, "UpdateAgentConfiguration", {"configuration": config})
+    assert (changed.status, changed.error) == (400, "InvalidConfigurationException")
+
+
 def test_put_agent_state_shows_in_the_snapshot_and_wakes_the_long_poll(
     world: World, tokens: dict[str, Any]
 ) -> None:

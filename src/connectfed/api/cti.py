@@ -136,6 +136,13 @@ def update_agent_configuration(ctx: RequestContext, params: Params) -> None:
                 f"{key} cannot be changed from the CCP here; an administrator "
                 "sets it with UpdateUserPhoneConfig.",
             )
+    preferences = wanted.get("agentPreferences") or {}
+    for key in ("LANGUAGE", "locale"):  # Streams sends the language under both names
+        if preferences.get(key) not in (None, shapes.LANGUAGE):
+            raise client_error(
+                "InvalidConfigurationException",
+                f"The agent's language cannot be changed here: it is {shapes.LANGUAGE}.",
+            )
     if wanted["routingProfile"].get("routingProfileARN") not in (
         None,
         current["routingProfile"]["routingProfileARN"],
