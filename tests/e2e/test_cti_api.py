@@ -203,6 +203,8 @@ def test_a_long_poll_whose_agent_is_deleted_meanwhile_ends_the_session(
         ),
         ("GetAgentSnapshot", {"nextToken": "forged"}, "ValidationException", 400),
         ("GetAgentStates", {"nextToken": "forged"}, "PaginationException", 400),
+        ("GetAgentStates", {"maxResults": 0}, "ValidationException", 400),
+        ("GetAgentPermissions", {"maxResults": -1}, "ValidationException", 400),
         ("PutAgentState", {}, "ValidationException", 400),
         ("PutAgentState", {"state": "Available"}, "SerializationException", 400),
         ("GetNewAuthToken", {"refreshToken": "cfr_forged"}, "RefreshTokenExpiredException", 401),

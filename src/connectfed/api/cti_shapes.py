@@ -76,8 +76,10 @@ def page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | Non
         if match is None:
             raise client_error("PaginationException", "The nextToken is not valid.")
         start = int(match.group(1))
-    limit = params.get("maxResults") or 100
-    if limit < 1:
+    limit = params.get("maxResults")
+    if limit is None:
+        limit = 100
+    elif limit < 1:
         raise invalid("maxResults must be at least 1.")
     chunk = items[start : start + limit]
     more = start + limit < len(items)
