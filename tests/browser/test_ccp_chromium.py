@@ -342,6 +342,7 @@ def test_the_ccp_follows_its_session_when_the_server_clock_moves(
     offset = admin.advance(3600).offset_seconds  # past the session's horizon
     put_status("Offline", offset)  # ends the poll waiting, if one is
     page.wait_for_selector("#signed-out", state="visible", timeout=20_000)
+    assert page.locator("#agent").is_hidden()  # no status to pick for an ended session
     context.close()
 
 
