@@ -286,7 +286,9 @@ def test_authorize_without_a_session(world: World) -> None:
         assert reply.status == 401 and reply.headers["content-type"] == "application/json"
     forged = Browser(world.server.url, {"connectfed_session": "cfb_" + "x" * 43})
     assert forged.get("/auth/authorize").status == 401
-    assert Browser(world.server.url).request("POST", "/auth/authorize").status == 405
+    refused = Browser(world.server.url).request("POST", "/auth/authorize")
+    assert (refused.status, refused.headers["allow"]) == (405, "GET")
+    assert refused.headers["content-type"] == "application/json" and refused.json()["message"]
 
 
 def test_a_session_works_across_servers_sharing_postgres(tmp_path: Path) -> None:

@@ -206,7 +206,11 @@ class WebRoutes:
         self, method: str, headers: Sequence[tuple[str, str]], instance_id: str | None
     ) -> WebResponse:
         if method != "GET":
-            return WebResponse(405, {"Allow": "GET", "Content-Type": JSON}, b"")
+            return WebResponse(
+                405,
+                {"Allow": "GET", "Content-Type": JSON},
+                b'{"message": "Method not allowed: /auth/authorize answers GET"}',
+            )
         return _respond(self._sessions.authorize(_cookie(headers, SESSION_COOKIE), instance_id))
 
     def _idp_page(self, path: str, query: dict[str, str]) -> WebResponse:
