@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support import cti
+from tests.support.browser import Browser
 from tests.support.server import Server
 from tests.support.world import World, build_world
 
@@ -182,6 +183,32 @@ def test_a_long_poll_whose_agent_is_deleted_meanwhile_ends_the_session(
     assert answers and (answers[0].status, answers[0].error) == (401, "UnauthorizedException")
     assert answers[0].body["message"]
     assert _call(world, tokens, "GetAgentSnapshot").status == 401
+
+
+def test_a_long_poll_over_a_sign_out_answers_401_not_the_agents_data(world: World) -> None:
+    """Signing out in one tab ends the session everywhere: a poll that was waiting (another
+    tab's CCP) answers that, not the agent's state after the sign-out."""
+    result = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
+    tokens = dict(result["Credentials"])
+    browser = Browser(world.server.url)
+    assert browser.get(result["SignInUrl"]).status == 303
+    first = _call(world, tokens, "GetAgentSnapshot").body
+    answers: list[cti.CtiAnswer] = []
+    poll = threading.Thread(
+        target=lambda: answers.append(
+            _call(
+                world,
+                tokens,
+                "GetAgentSnapshot",
+                {"nextToken": first["nextToken"], "timeout": 1500},
+            )
+        )
+    )
+    poll.start()
+    time.sleep(0.3)  # the poll is waiting
+    assert browser.get(f"/connect/{world.instance_id}/logout").status == 200
+    poll.join(10)
+    assert answers and (answers[0].status, answers[0].error) == (401, "UnauthorizedException")
 
 
 @pytest.mark.parametrize(

@@ -112,6 +112,10 @@ def get_agent_snapshot(
         state = await agents.wait_for_change(
             grant.instance_id, grant.user_id, after, wait_ms / 1000
         )
+        try:  # signed out (another tab) or ended meanwhile: say so, not the agent's state
+            await services(ctx).offload.run(services(ctx).agent_sessions.confirm, grant)
+        except TokenRejected as rejected:
+            raise token_error(rejected.reason) from None
         return shapes.snapshot(state, clock.now())
 
     return changed()
