@@ -52,7 +52,7 @@ connect.worker.main();
         renew().then(function (renewed) {
           if (renewed) {
             call.call(connect.core.getClient(), method, params, callbacks);
-          } else {
+          } else if (original) {  // callers may leave out any callback
             original(err, data);
           }
         });
