@@ -94,6 +94,10 @@ class ShiftedClock:
     def now(self) -> datetime:
         return self._base.now() + timedelta(seconds=self.offset())
 
+    def unshifted(self) -> datetime:
+        """The time without the offset: what :meth:`now` says again once the offset is 0."""
+        return self._base.now()
+
     def now_cached(self) -> datetime:
         """:meth:`now` with the offset last read, never reading the store (for the event loop)."""
         return self._base.now() + timedelta(seconds=self._offset)
@@ -118,3 +122,15 @@ class ShiftedClock:
             self._offset = value
             self._read_at = self._base.monotonic()
         return value
+
+
+def settled(clock: Clock) -> datetime:
+    """The time before which what has ended stays ended, for deleting it for good: ``now()``,
+    or for a :class:`ShiftedClock` the earlier of its time and the real time. Tests move the
+    clock forward to see things end and then set the offset back to 0 (the pytest plugin does
+    after every test); what ended only by the moved clock is live again then, and must still
+    be there."""
+    now = clock.now()
+    if isinstance(clock, ShiftedClock):
+        return min(now, clock.unshifted())
+    return now

@@ -10,6 +10,8 @@ import importlib.util
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -241,3 +243,171 @@ def test_ccp_may_be_framed_and_holds_no_token(demo: Demo) -> None:
     assert "cfa_" not in body and "cfr_" not in body
     with urllib.request.urlopen(f"{demo.server.url}/_connectfed/static/connect-streams.js") as r:
         assert r.read() == (cti.STREAMS_DIR / "release" / "connect-streams.js").read_bytes()
+
+
+def test_a_desktop_cookie_python_cannot_parse_leaves_the_ccp_signed_in(
+    browser: Any, demo: Demo, desktop: str
+) -> None:
+    """Cookies belong to a host name, not a port: the desktop's own cookies reach the CCP's
+    server too, and Chromium sends the older ones first. It sends values RFC 6265 frowns upon
+    (JSON, spaces, a name alone) as they were set; none of them may hide the session cookie,
+    neither from the CCP nor from sign-out."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(desktop + "/config.json")  # the desktop remembers its settings before sign-in
+    page.evaluate(
+        """() => {
+            document.cookie = 'prefs={"theme":"dark","layout":"wide"}; path=/';
+            document.cookie = 'greeting=hello world; path=/';
+            document.cookie = 'remembered; path=/';
+        }"""
+    )
+    page.goto(f"{demo.server.url}/idp/login?user=agent1")
+    page.wait_for_selector("#name")
+    assert page.locator("#user").inner_text() == "Signed in as agent1"
+    desktop_page = _desktop_agent(context, desktop)
+    assert desktop_page.locator("#agent-name").inner_text() == "Agent1 Demo"
+    session = next(c for c in context.cookies() if c["name"] == "connectfed_session")
+    # Signing out through the CCP's server ends the session itself, not only the cookie.
+    page.goto(f"{demo.server.url}/connect/{demo.instance_id}/logout")
+    replay = urllib.request.Request(
+        f"{demo.server.url}/auth/authorize",
+        headers={"Cookie": f"connectfed_session={session['value']}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(replay)
+    assert refused.value.code == 401
+    context.close()
+
+
+@pytest.fixture
+def short_tokens(tmp_path: Path) -> Iterator[Demo]:
+    """A server of its own (its clock is moved) whose access tokens live 10 minutes, within
+    the hour of the test IdP's sessions."""
+    srv = start_server(
+        tmp_path,
+        "--throttle-rate",
+        "0",
+        "--demo",
+        "--test-idp",
+        "--access-token-seconds",
+        "600",
+    )
+    yield Demo(srv)
+    srv.stop()
+
+
+def test_the_ccp_follows_its_session_when_the_server_clock_moves(
+    browser: Any, short_tokens: Demo
+) -> None:
+    """The worker's access token expires by the server's clock, which need not be the
+    browser's (time travel here; a laptop asleep for an hour does the same): the CTI API's
+    first 401 makes the CCP ask ``/auth/authorize`` again at once, so the agent's updates keep
+    coming while the session lives, and the CCP says it is signed out once it has ended."""
+    from connectfed.client import AdminClient, botocore_clock
+
+    demo = short_tokens
+    admin = AdminClient(demo.server.url)
+    connect = demo.server.client("connect")
+    users = connect.list_users(InstanceId=demo.instance_id)["UserSummaryList"]
+    agent_id = next(u["Id"] for u in users if u["Username"] == "agent1")
+    statuses = connect.list_agent_statuses(InstanceId=demo.instance_id)["AgentStatusSummaryList"]
+    status_ids = {s["Name"]: s["Id"] for s in statuses}
+
+    def put_status(name: str, offset: float) -> None:
+        with botocore_clock(offset):
+            connect.put_user_status(
+                InstanceId=demo.instance_id, UserId=agent_id, AgentStatusId=status_ids[name]
+            )
+
+    def shows(name: str, timeout: float = 20_000) -> None:
+        page.wait_for_function(
+            f"document.getElementById('state').dataset.current === '{name}'", timeout=timeout
+        )
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{demo.server.url}/idp/login?user=agent1")
+    page.wait_for_selector("#name")
+    put_status("Available", 0)
+    shows("Available", 35_000)
+
+    offset = admin.advance(700).offset_seconds  # the worker's access token has expired
+    put_status("Offline", offset)
+    shows("Offline", 35_000)
+    put_status("Available", offset)
+    shows("Available")
+    assert page.locator("#signed-out").is_hidden()
+
+    offset = admin.advance(3600).offset_seconds  # past the session's horizon
+    put_status("Offline", offset)  # ends the poll waiting, if one is
+    page.wait_for_selector("#signed-out", state="visible", timeout=20_000)
+    assert page.locator("#agent").is_hidden()  # no status to pick for an ended session
+    context.close()
+
+
+def test_a_state_change_after_the_access_token_expired_by_the_server_clock(
+    browser: Any, short_tokens: Demo
+) -> None:
+    """The agent changes state first thing after the server's clock moved past the worker's
+    access token (the session alive): the change is made with a fresh token, not refused as a
+    signed-out session."""
+    from connectfed.client import AdminClient, botocore_clock
+
+    demo = short_tokens
+    connect = demo.server.client("connect")
+    users = connect.list_users(InstanceId=demo.instance_id)["UserSummaryList"]
+    agent_id = next(u["Id"] for u in users if u["Username"] == "agent1")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{demo.server.url}/idp/login?user=agent1")
+    page.wait_for_selector("#name")
+    page.select_option("#state", label="Offline")
+    page.wait_for_function("document.getElementById('state').dataset.current === 'Offline'")
+    time.sleep(1)  # the long poll is waiting, with the token that is about to expire
+    offset = AdminClient(demo.server.url).advance(700).offset_seconds
+    page.select_option("#state", label="Available")
+    page.wait_for_function(
+        "document.getElementById('state').dataset.current === 'Available'", timeout=20_000
+    )
+    with botocore_clock(offset):
+        data = connect.get_current_user_data(
+            InstanceId=demo.instance_id, Filters={"Agents": [agent_id]}
+        )["UserDataList"]
+    assert data[0]["Status"]["StatusName"] == "Available"
+    assert page.locator("#signed-out").is_hidden()
+    assert page.locator("#state-error").is_hidden()
+    context.close()
+
+
+def test_set_configuration_round_trips_the_agents_configuration(browser: Any, demo: Demo) -> None:
+    """``agent.setConfiguration(agent.getConfiguration())``, as a desktop's settings page does:
+    Streams refuses it by itself (``InvalidLocale``) unless the configuration names a language
+    (``agentPreferences.LANGUAGE``, as Amazon Connect answers); a changed language is refused
+    by the server, which keeps none."""
+    context = _signed_in(browser, demo)
+    page = context.pages[0]
+    outcome = page.evaluate(
+        """() => new Promise((resolve) => connect.agent((agent) => {
+            const config = agent.getConfiguration();
+            agent.setConfiguration(config, {
+                success: () => resolve({ok: true, preferences: config.agentPreferences}),
+                failure: (err) => resolve({ok: false, err: String(err)}),
+            });
+        }))"""
+    )
+    assert outcome["ok"], outcome
+    assert outcome["preferences"]["LANGUAGE"] == "en_US"
+    changed = page.evaluate(
+        """(language) => new Promise((resolve) => connect.agent((agent) => {
+            const config = agent.getConfiguration();
+            config.agentPreferences = {LANGUAGE: language};
+            agent.setConfiguration(config, {
+                success: () => resolve({ok: true}),
+                failure: (err) => resolve({ok: false, err: String(err)}),
+            });
+        }))""",
+        "de_DE",
+    )
+    assert not changed["ok"] and "InvalidConfigurationException" in changed["err"], changed
+    context.close()

@@ -234,6 +234,8 @@ def test_the_typed_client(admin_server: Server) -> None:
     client.add_fault(FaultSpec("iam", drop=True, rate=0.25))
     client.clear_faults()
     assert client.faults() == []
+    with pytest.raises(ValueError, match="finite"):  # never sent as JSON's non-JSON NaN
+        client.advance(float("nan"))
 
 
 def test_the_asyncio_client(admin_server: Server) -> None:
@@ -287,3 +289,6 @@ def test_the_admin_command(admin_server: Server) -> None:
     )
     assert bad.returncode == 1 and "no operation 'Nope'" in bad.stderr
     assert json.loads(_cli(admin_server, "clock", "--offset", "0").stdout)["offset_seconds"] == 0
+    for args in (("clock", "--advance", "nan"), ("clock", "--offset", "1e400")):
+        refused = _cli(admin_server, *args)  # said before sending, not "not valid JSON"
+        assert refused.returncode == 2 and "not a finite number" in refused.stderr, refused

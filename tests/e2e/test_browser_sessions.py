@@ -227,6 +227,34 @@ def test_sign_out_revokes_the_session_family_and_clears_the_cookie(
     assert Browser(world.server.url).get(logout_path.format(id=world.instance_id)).status == 200
 
 
+def test_other_cookies_of_the_host_never_hide_the_session_cookie(world: World) -> None:
+    """A desktop on another port of the same host sends its cookies here too, older ones
+    first, with values as a page set them (JSON, spaces, a name alone)."""
+    signed_in = Browser(world.server.url)
+    assert signed_in.get(_federate(world)["SignInUrl"]).status == 303
+    session = signed_in.cookies["connectfed_session"]
+    for desktop_cookies in (
+        'prefs={"theme":"dark","layout":"wide"}',
+        "greeting=hello world",
+        "remembered",
+        'quoted="x"; a=b\\c',
+    ):
+        header = f"{desktop_cookies}; connectfed_session={session}; later=1"
+        reply = Browser(world.server.url).request(
+            "GET", "/auth/authorize", headers={"Cookie": header}
+        )
+        assert reply.status == 200, desktop_cookies
+    header = f'prefs={{"theme":"dark"}}; connectfed_session={session}'
+    assert (
+        Browser(world.server.url).request("GET", "/logout", headers={"Cookie": header}).status
+        == 200
+    )
+    assert (
+        Browser(world.server.url, {"connectfed_session": session}).get("/auth/authorize").status
+        == 401
+    )
+
+
 def test_deleting_the_connect_user_ends_the_session(server: Server) -> None:
     world = build_world(server, "sessions-user")
     user_id = world.add_agent("agent9")
@@ -258,7 +286,9 @@ def test_authorize_without_a_session(world: World) -> None:
         assert reply.status == 401 and reply.headers["content-type"] == "application/json"
     forged = Browser(world.server.url, {"connectfed_session": "cfb_" + "x" * 43})
     assert forged.get("/auth/authorize").status == 401
-    assert Browser(world.server.url).request("POST", "/auth/authorize").status == 405
+    refused = Browser(world.server.url).request("POST", "/auth/authorize")
+    assert (refused.status, refused.headers["allow"]) == (405, "GET")
+    assert refused.headers["content-type"] == "application/json" and refused.json()["message"]
 
 
 def test_a_session_works_across_servers_sharing_postgres(tmp_path: Path) -> None:

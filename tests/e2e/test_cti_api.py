@@ -5,11 +5,13 @@ does not do, and the token rules on every operation of the model shipped with St
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
 
 from tests.support import cti
+from tests.support.browser import Browser
 from tests.support.server import Server
 from tests.support.world import World, build_world
 
@@ -93,6 +95,22 @@ def test_configuration_names_the_agent_and_its_routing_profile(
     assert (other.status, other.error) == (403, "AccessDeniedException")
 
 
+def test_the_configuration_names_a_language_and_round_trips(
+    world: World, tokens: dict[str, Any]
+) -> None:
+    """Streams' ``agent.setConfiguration`` refuses by itself a configuration whose
+    ``agentPreferences`` has no language; it sends the language as ``LANGUAGE`` and
+    ``locale``."""
+    config = _call(world, tokens, "GetAgentConfiguration").body["configuration"]
+    assert config["agentPreferences"] == {"LANGUAGE": "en_US"}
+    config["agentPreferences"]["locale"] = "en_US"
+    same = _call(world, tokens, "UpdateAgentConfiguration", {"configuration": config})
+    assert same.status == 200, same.body
+    config["agentPreferences"] = {"LANGUAGE": "de_DE", "locale": "de_DE"}
+    changed = _call(world, tokens, "UpdateAgentConfiguration", {"configuration": config})
+    assert (changed.status, changed.error) == (400, "InvalidConfigurationException")
+
+
 def test_put_agent_state_shows_in_the_snapshot_and_wakes_the_long_poll(
     world: World, tokens: dict[str, Any]
 ) -> None:
@@ -133,6 +151,66 @@ def test_an_unchanged_state_answers_at_the_timeout(world: World, tokens: dict[st
     assert again.body["nextToken"] == current["nextToken"]
 
 
+@pytest.mark.parametrize("deleted", ["user", "instance"])
+def test_a_long_poll_whose_agent_is_deleted_meanwhile_ends_the_session(
+    server: Server, deleted: str
+) -> None:
+    """Streams re-authorises on 401; a 500 would only make it poll again."""
+    world = build_world(server, f"cti-deleted-{deleted}")
+    user_id = world.add_agent("agent5")
+    result = world.connect_as("agent5").get_federation_token(InstanceId=world.instance_id)
+    tokens = dict(result["Credentials"])
+    first = _call(world, tokens, "GetAgentSnapshot").body
+    answers: list[cti.CtiAnswer] = []
+    poll = threading.Thread(
+        target=lambda: answers.append(
+            _call(
+                world,
+                tokens,
+                "GetAgentSnapshot",
+                {"nextToken": first["nextToken"], "timeout": 2000},
+            )
+        )
+    )
+    poll.start()
+    time.sleep(0.5)  # the poll is waiting
+    connect = server.client("connect")
+    if deleted == "user":
+        connect.delete_user(InstanceId=world.instance_id, UserId=user_id)
+    else:
+        connect.delete_instance(InstanceId=world.instance_id)
+    poll.join(10)
+    assert answers and (answers[0].status, answers[0].error) == (401, "UnauthorizedException")
+    assert answers[0].body["message"]
+    assert _call(world, tokens, "GetAgentSnapshot").status == 401
+
+
+def test_a_long_poll_over_a_sign_out_answers_401_not_the_agents_data(world: World) -> None:
+    """Signing out in one tab ends the session everywhere: a poll that was waiting (another
+    tab's CCP) answers that, not the agent's state after the sign-out."""
+    result = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
+    tokens = dict(result["Credentials"])
+    browser = Browser(world.server.url)
+    assert browser.get(result["SignInUrl"]).status == 303
+    first = _call(world, tokens, "GetAgentSnapshot").body
+    answers: list[cti.CtiAnswer] = []
+    poll = threading.Thread(
+        target=lambda: answers.append(
+            _call(
+                world,
+                tokens,
+                "GetAgentSnapshot",
+                {"nextToken": first["nextToken"], "timeout": 1500},
+            )
+        )
+    )
+    poll.start()
+    time.sleep(0.3)  # the poll is waiting
+    assert browser.get(f"/connect/{world.instance_id}/logout").status == 200
+    poll.join(10)
+    assert answers and (answers[0].status, answers[0].error) == (401, "UnauthorizedException")
+
+
 @pytest.mark.parametrize(
     "operation,body,error,status",
     [
@@ -152,6 +230,8 @@ def test_an_unchanged_state_answers_at_the_timeout(world: World, tokens: dict[st
         ),
         ("GetAgentSnapshot", {"nextToken": "forged"}, "ValidationException", 400),
         ("GetAgentStates", {"nextToken": "forged"}, "PaginationException", 400),
+        ("GetAgentStates", {"maxResults": 0}, "ValidationException", 400),
+        ("GetAgentPermissions", {"maxResults": -1}, "ValidationException", 400),
         ("PutAgentState", {}, "ValidationException", 400),
         ("PutAgentState", {"state": "Available"}, "SerializationException", 400),
         ("GetNewAuthToken", {"refreshToken": "cfr_forged"}, "RefreshTokenExpiredException", 401),

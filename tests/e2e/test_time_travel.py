@@ -167,6 +167,24 @@ def test_access_tokens_and_the_refresh_horizon_follow_the_clock(
     assert _cti(world, fresh.json()["accessToken"]).status == 401
 
 
+def test_setting_the_clock_back_finds_the_sessions_it_left_alive(
+    world: World, clock: AdminClient
+) -> None:
+    """Tests move the clock forward to see a session end, then set it back (the pytest plugin
+    does after every test): a session live by the clock set back is still there, though tokens
+    were minted (and ended families collected) while the clock was ahead."""
+    result = world.connect_as("agent1").get_federation_token(InstanceId=world.instance_id)
+    tokens = result["Credentials"]
+    browser = _sign_in(world, result)
+    offset = clock.advance(REFRESH_SECONDS + 600).offset_seconds  # the session is over...
+    assert _cti(world, tokens["AccessToken"]).status == 401
+    with botocore_clock(offset):  # ...and minting collects the families that are over
+        world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
+    clock.set_offset(0)
+    assert _cti(world, tokens["AccessToken"]).status == 200
+    assert browser.get(f"/connect/{world.instance_id}/auth/authorize").status == 200
+
+
 def test_a_saml_assertion_is_refused_once_the_clock_passes_its_window(
     saml: SamlWorld, clock: AdminClient
 ) -> None:

@@ -10,15 +10,20 @@ does not work); the long poll waits at most :data:`MAX_WAIT_MS`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Any
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from connectfed.api import cti_shapes as shapes
 from connectfed.api.context import services
+from connectfed.connect.errors import ResourceKind, ResourceNotFound
 from connectfed.errors import ServiceError, client_error
 from connectfed.tokens import RejectReason, TokenGrant, TokenRejected
-from connectfed.wire.json10 import BearerAuthenticate, cti_operation, unauthorized
+from connectfed.wire.json10 import BearerAuthenticate, CtiResult, cti_operation, unauthorized
 from connectfed.wire.registry import Params, RequestContext
+
+H = TypeVar("H", bound=Callable[[RequestContext, Params], CtiResult])
 
 MAX_WAIT_MS = 30_000  # Streams asks for 30 s (GET_AGENT_TIMEOUT_MS)
 
@@ -51,12 +56,49 @@ def authenticator(container: Any) -> BearerAuthenticate:
     return authenticate
 
 
+def _session_ended(error: ResourceNotFound) -> ServiceError | ResourceNotFound:
+    """The agent's own user or instance deleted after the token was checked (a long poll
+    waits up to 30 s): the session has ended, as the next call's token check says (401, which
+    Streams answers by signing in again), not an internal error."""
+    if error.kind in (ResourceKind.USER, ResourceKind.INSTANCE):
+        return token_error(RejectReason.EXPIRED)
+    return error
+
+
+def operation(name: str) -> Callable[[H], H]:
+    """Registers a CTI handler (:func:`cti_operation`), the agent vanishing meanwhile (its
+    result awaited too) answered by :func:`_session_ended`."""
+
+    def register(handler: H) -> H:
+        @functools.wraps(handler)
+        def run(ctx: RequestContext, params: Params) -> CtiResult:
+            try:
+                result = handler(ctx, params)
+            except ResourceNotFound as error:
+                raise _session_ended(error) from None
+            if inspect.isawaitable(result):
+                return _awaited(result)
+            return result
+
+        cti_operation(name)(run)
+        return handler
+
+    return register
+
+
+async def _awaited(result: Awaitable[dict[str, Any] | None]) -> dict[str, Any] | None:
+    try:
+        return await result
+    except ResourceNotFound as error:
+        raise _session_ended(error) from None
+
+
 def _grant(ctx: RequestContext) -> TokenGrant:
     assert isinstance(ctx.principal, TokenGrant)
     return ctx.principal
 
 
-@cti_operation("GetAgentSnapshot")
+@operation("GetAgentSnapshot")
 def get_agent_snapshot(
     ctx: RequestContext, params: Params
 ) -> dict[str, Any] | Awaitable[dict[str, Any]]:
@@ -70,12 +112,16 @@ def get_agent_snapshot(
         state = await agents.wait_for_change(
             grant.instance_id, grant.user_id, after, wait_ms / 1000
         )
+        try:  # signed out (another tab) or ended meanwhile: say so, not the agent's state
+            await services(ctx).offload.run(services(ctx).agent_sessions.confirm, grant)
+        except TokenRejected as rejected:
+            raise token_error(rejected.reason) from None
         return shapes.snapshot(state, clock.now())
 
     return changed()
 
 
-@cti_operation("GetAgentConfiguration")
+@operation("GetAgentConfiguration")
 def get_agent_configuration(ctx: RequestContext, params: Params) -> dict[str, Any]:
     grant, agents = _grant(ctx), services(ctx).agents
     user = agents.user(grant.instance_id, grant.user_id)
@@ -83,7 +129,7 @@ def get_agent_configuration(ctx: RequestContext, params: Params) -> dict[str, An
     return {"configuration": shapes.configuration(user, profile)}
 
 
-@cti_operation("UpdateAgentConfiguration")
+@operation("UpdateAgentConfiguration")
 def update_agent_configuration(ctx: RequestContext, params: Params) -> None:
     current = get_agent_configuration(ctx, params)["configuration"]
     wanted = params["configuration"]
@@ -94,6 +140,13 @@ def update_agent_configuration(ctx: RequestContext, params: Params) -> None:
                 f"{key} cannot be changed from the CCP here; an administrator "
                 "sets it with UpdateUserPhoneConfig.",
             )
+    preferences = wanted.get("agentPreferences") or {}
+    for key in ("LANGUAGE", "locale"):  # Streams sends the language under both names
+        if preferences.get(key) not in (None, shapes.LANGUAGE):
+            raise client_error(
+                "InvalidConfigurationException",
+                f"The agent's language cannot be changed here: it is {shapes.LANGUAGE}.",
+            )
     if wanted["routingProfile"].get("routingProfileARN") not in (
         None,
         current["routingProfile"]["routingProfileARN"],
@@ -103,7 +156,7 @@ def update_agent_configuration(ctx: RequestContext, params: Params) -> None:
         )
 
 
-@cti_operation("GetAgentStates")
+@operation("GetAgentStates")
 def get_agent_states(ctx: RequestContext, params: Params) -> dict[str, Any]:
     statuses = [s for s in services(ctx).agents.statuses(_grant(ctx).instance_id) if s.enabled]
     statuses.sort(key=lambda s: (s.display_order is None, s.display_order or 0, s.name))
@@ -111,7 +164,7 @@ def get_agent_states(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return {"states": chunk, "nextToken": token}
 
 
-@cti_operation("PutAgentState")
+@operation("PutAgentState")
 def put_agent_state(ctx: RequestContext, params: Params) -> None:
     grant, agents = _grant(ctx), services(ctx).agents
     wanted = params["state"]
@@ -126,19 +179,19 @@ def put_agent_state(ctx: RequestContext, params: Params) -> None:
     )
 
 
-@cti_operation("GetAgentPermissions")
+@operation("GetAgentPermissions")
 def get_agent_permissions(ctx: RequestContext, params: Params) -> dict[str, Any]:
     chunk, token = shapes.page([], params)  # no telephony: no outbound-call permission
     return {"permissions": chunk, "nextToken": token}
 
 
-@cti_operation("GetDialableCountryCodes")
+@operation("GetDialableCountryCodes")
 def get_dialable_country_codes(ctx: RequestContext, params: Params) -> dict[str, Any]:
     chunk, token = shapes.page([], params)  # no telephony: nothing is dialable
     return {"countryCodes": chunk, "nextToken": token}
 
 
-@cti_operation("GetRoutingProfileQueues")
+@operation("GetRoutingProfileQueues")
 def get_routing_profile_queues(ctx: RequestContext, params: Params) -> dict[str, Any]:
     grant, agents = _grant(ctx), services(ctx).agents
     user = agents.user(grant.instance_id, grant.user_id)
@@ -151,12 +204,12 @@ def get_routing_profile_queues(ctx: RequestContext, params: Params) -> dict[str,
     return {"queues": chunk, "nextToken": token}
 
 
-@cti_operation("GetEndpoints")
+@operation("GetEndpoints")
 def get_endpoints(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return {"endpoints": []}  # no quick connects are stored
 
 
-@cti_operation("GetNewAuthToken")
+@operation("GetNewAuthToken")
 def get_new_auth_token(ctx: RequestContext, params: Params) -> dict[str, Any]:
     try:
         issued = services(ctx).agent_sessions.refresh(params["refreshToken"])
@@ -167,14 +220,14 @@ def get_new_auth_token(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return {"newAuthToken": issued.access_token, "expirationDateTime": issued.access_expires}
 
 
-@cti_operation("SendClientLogs")
-@cti_operation("SendSoftphoneCallMetrics")
-@cti_operation("SendSoftphoneCallReport")
+@operation("SendClientLogs")
+@operation("SendSoftphoneCallMetrics")
+@operation("SendSoftphoneCallReport")
 def accept_and_drop(ctx: RequestContext, params: Params) -> None:
     return None  # client telemetry: accepted, not kept
 
 
-@cti_operation("CreateTransport")
+@operation("CreateTransport")
 def create_transport(ctx: RequestContext, params: Params) -> None:
     raise client_error(
         "InvalidStateException",
@@ -220,6 +273,6 @@ def no_new_contact(ctx: RequestContext, params: Params) -> None:
 
 
 for _name in CONTACT_OPERATIONS:
-    cti_operation(_name)(no_contact)
-cti_operation("CreateOutboundContact")(no_new_contact)
-cti_operation("CreateTaskContact")(no_new_contact)
+    operation(_name)(no_contact)
+operation("CreateOutboundContact")(no_new_contact)
+operation("CreateTaskContact")(no_new_contact)

@@ -23,6 +23,10 @@ _ROUTING = {
     AgentStatusType.CUSTOM: "not_routable",
     AgentStatusType.OFFLINE: "offline",
 }
+# The agent's language: Amazon Connect answers ``agentPreferences.LANGUAGE``, and Streams'
+# ``agent.setConfiguration`` refuses by itself (``InvalidLocale``) a configuration that has
+# ``agentPreferences`` without a language. No other language is kept here.
+LANGUAGE = "en_US"
 _SNAPSHOT_TOKEN = re.compile(r"cfsnap\.(\d{1,18})")
 _PAGE_TOKEN = re.compile(r"cfpage\.(\d{1,9})")
 
@@ -72,8 +76,10 @@ def page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | Non
         if match is None:
             raise client_error("PaginationException", "The nextToken is not valid.")
         start = int(match.group(1))
-    limit = params.get("maxResults") or 100
-    if limit < 1:
+    limit = params.get("maxResults")
+    if limit is None:
+        limit = 100
+    elif limit < 1:
         raise invalid("maxResults must be at least 1.")
     chunk = items[start : start + limit]
     more = start + limit < len(items)
@@ -121,6 +127,6 @@ def configuration(user: ConnectUser, profile: RoutingProfile) -> dict[str, Any]:
             "defaultOutboundQueue": queue_ref(profile, profile.default_outbound_queue_id),
             "channelConcurrencyMap": dict(profile.media_concurrencies),
         },
-        "agentPreferences": {},
+        "agentPreferences": {"LANGUAGE": LANGUAGE},
         "agentARN": user.arn,
     }

@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from dataclasses import asdict
 from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def _finite(text: str) -> float:
+    """A number of the admin API: JSON has no NaN or infinity to send it as."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,11 +56,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     clock = commands.add_parser("clock", help="show the server's clock, or move it")
     move = clock.add_mutually_exclusive_group()
     move.add_argument(
-        "--advance", type=float, metavar="SECONDS", help="move the clock forward by SECONDS"
+        "--advance", type=_finite, metavar="SECONDS", help="move the clock forward by SECONDS"
     )
     move.add_argument(
         "--offset",
-        type=float,
+        type=_finite,
         metavar="SECONDS",
         help="set the clock's offset from the real time (0: back to real time)",
     )
@@ -71,7 +83,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     kind.add_argument("--drop", action="store_true", help="close the connection unanswered")
     times = add.add_mutually_exclusive_group()
     times.add_argument("--count", type=int, help="the next N matching calls (default: all)")
-    times.add_argument("--rate", type=float, help="this share of matching calls (0-1]")
+    times.add_argument("--rate", type=_finite, help="this share of matching calls (0-1]")
     actions.add_parser("list", help="list the faults")
     clear = actions.add_parser("clear", help="remove every fault, or one")
     clear.add_argument("--id", default=None, help="remove only this fault")

@@ -127,7 +127,10 @@ class _Requests:
         headers = dict(self._headers)
         body = b""
         if document is not None:
-            body = json.dumps(document).encode()
+            try:  # NaN and infinities are not JSON: the server could only say "not valid JSON"
+                body = json.dumps(document, allow_nan=False).encode()
+            except ValueError:
+                raise ValueError(f"the admin API takes finite numbers only: {document}") from None
             headers["Content-Type"] = "application/json"
         return _Call(method, self._base + path, headers, body)
 

@@ -161,6 +161,21 @@ class AgentSessions:
         self._ensure_alive(grant)
         return grant
 
+    def confirm(self, grant: TokenGrant) -> None:
+        """Raise ``EXPIRED`` when the session ``grant`` came from has ended since the grant was
+        checked (signed out, past its horizon, the token expired, the identity gone): for a
+        call that waited (GetAgentSnapshot's long poll), before it answers."""
+        now = self._clock.now()
+        family = self._store.get_token_family(grant.family_id)
+        if (
+            family is None
+            or family.revoked is not None
+            or family.expires <= now.timestamp()
+            or grant.expires <= now
+        ):
+            raise TokenRejected(RejectReason.EXPIRED, "the session has ended")
+        self._ensure_alive(grant)
+
     def refresh(self, refresh_token: str) -> IssuedTokens:
         """Rotate a refresh token (CTI ``GetNewAuthToken``): a new access and refresh token; a
         refresh token presented again after its rotation revokes the family and is refused

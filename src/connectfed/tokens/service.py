@@ -39,7 +39,7 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from connectfed.clock import Clock
+from connectfed.clock import Clock, settled
 from connectfed.store import Store
 from connectfed.store.records import Token, TokenChange, TokenFamily
 from connectfed.tokens import format as token_format
@@ -353,9 +353,11 @@ class TokenService:
 
     # -- housekeeping ---------------------------------------------------------------------------
     def gc(self, now: datetime | None = None) -> int:
-        """Delete the families whose horizon was over :data:`GC_MARGIN` before ``now``, with
-        their tokens, and stale sign-in states; drop keys retired longer than any token lives."""
-        moment = now or self._clock.now()
+        """Delete the families whose horizon was over :data:`GC_MARGIN` before ``now`` (by
+        default the clock's :func:`~connectfed.clock.settled` time: never what a clock set back
+        finds alive), with their tokens, and stale sign-in states; drop keys retired longer
+        than any token lives."""
+        moment = now or settled(self._clock)
         removed = self._store.gc_tokens((moment - GC_MARGIN).timestamp())
         dropped = self._keys.drop_retired(self._key_keep)
         if removed or dropped:

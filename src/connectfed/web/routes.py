@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
 from connectfed.web import pages
@@ -51,15 +50,22 @@ def form_fields(body: bytes) -> dict[str, str]:
 
 
 def _cookie(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    """The first cookie called ``name``, read as browsers send cookies (RFC 6265 §5.4:
+    ``name=value`` pairs separated by ``;``). Not ``http.cookies.SimpleCookie``: it stops at the
+    first pair it cannot parse and drops every pair after it, and browsers send whatever a page
+    set (JSON, spaces, a name without ``=``). Cookies belong to a host, not a port, so an agent
+    desktop on another port of the CCP's host sends its own cookies here too, and one of them
+    hid the session cookie: the CCP showed signed out, and sign-out did not end the session."""
     for key, value in headers:
-        if key.lower() == "cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value)
-            except CookieError:
-                continue
-            if name in jar:
-                return jar[name].value
+        if key.lower() != "cookie":
+            continue
+        for pair in value.split(";"):
+            found, equals, content = pair.partition("=")
+            if equals and found.strip() == name:
+                content = content.strip()
+                if len(content) >= 2 and content[0] == content[-1] == '"':
+                    content = content[1:-1]
+                return content
     return None
 
 
@@ -200,7 +206,11 @@ class WebRoutes:
         self, method: str, headers: Sequence[tuple[str, str]], instance_id: str | None
     ) -> WebResponse:
         if method != "GET":
-            return WebResponse(405, {"Allow": "GET", "Content-Type": JSON}, b"")
+            return WebResponse(
+                405,
+                {"Allow": "GET", "Content-Type": JSON},
+                b'{"message": "Method not allowed: /auth/authorize answers GET"}',
+            )
         return _respond(self._sessions.authorize(_cookie(headers, SESSION_COOKIE), instance_id))
 
     def _idp_page(self, path: str, query: dict[str, str]) -> WebResponse:

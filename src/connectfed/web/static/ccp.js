@@ -11,6 +11,7 @@
 
   function signedOut() {
     status("");
+    $("agent").hidden = true;  // the agent's data is no longer followed: never show it as live
     $("signed-out").hidden = false;
   }
 
