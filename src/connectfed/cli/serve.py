@@ -203,8 +203,8 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         store_threads=args.store_threads,
         throttle_shared=args.throttle_shared,
     )
-    master_key = master_key_source(args, data_dir)
     try:
+        master_key = master_key_source(args, data_dir)
         services = build_services(settings, master_key=master_key)
     except MasterKeyError as exc:
         _print(f"error: {exc}")
