@@ -248,6 +248,13 @@ def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     rotate.add_argument("--data-dir", type=Path, default=None)
     rotate.add_argument("--database-url", default=None)
+    rotate.add_argument(
+        "--master-key-file",
+        type=Path,
+        default=None,
+        help="the servers' master key (default: <data-dir>/master.key; or env "
+        "CONNECTFED_MASTER_KEY)",
+    )
 
 
 def _admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
