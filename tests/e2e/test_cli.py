@@ -23,7 +23,7 @@ CANNED = json.dumps(
             "AccessTokenExpiration": 1763960000.5,
             "RefreshToken": "cfr_def",
         },
-        "SignInUrl": "https://example.my.connect.aws/auth/sign-in?x=1",
+        "SignInUrl": "https://example.my.connect.aws/auth/sign-in?code=cfs_ghi",
         "UserArn": "arn:aws:connect:us-east-1:123456789012:instance/i/agent/6b54f069",
         "Unmodelled": "ignored",
     }
@@ -178,7 +178,7 @@ def test_debug_shows_the_exchange_without_secrets(tmp_path: Path) -> None:
         )
     assert result.returncode == 0
     assert "Authorization" in result.stderr and "Signature=<redacted>" in result.stderr
-    for secret in ("very-secret-token", "cfa_abc", "cfr_def", "s" * 40):
+    for secret in ("very-secret-token", "cfa_abc", "cfr_def", "cfs_ghi", "s" * 40):
         assert secret not in result.stderr
 
 

@@ -99,6 +99,9 @@ def _debug_exchange(request: Any, response: Any) -> None:
             for key in ("AccessToken", "RefreshToken"):
                 if key in creds:
                     creds[key] = "<redacted>"
+        url = document.get("SignInUrl") if isinstance(document, dict) else None
+        if isinstance(url, str) and "?" in url:  # its one-time code signs a browser in
+            document["SignInUrl"] = url.split("?", 1)[0] + "?<redacted>"
         body = json.dumps(document)
     except ValueError:
         pass
