@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -243,3 +244,34 @@ def test_against_the_real_server_with_profile_and_yaml(server: Server, tmp_path:
         env,
     )
     assert tls_free.stdout.strip().endswith("/agent/" + tls_free.stdout.strip().split("/")[-1])
+
+
+# Every option of `aws connect get-federation-token` (the AWS CLI v1 reference page).
+AWS_CLI_OPTIONS = [
+    "--instance-id",
+    "--cli-input-json",
+    "--generate-cli-skeleton",
+    "--debug",
+    "--endpoint-url",
+    "--no-verify-ssl",
+    "--no-paginate",
+    "--output",
+    "--query",
+    "--profile",
+    "--region",
+    "--version",
+    "--color",
+    "--no-sign-request",
+    "--ca-bundle",
+    "--cli-read-timeout",
+    "--cli-connect-timeout",
+]
+
+
+def test_help_lists_and_describes_every_option_of_the_aws_cli(tmp_path: Path) -> None:
+    result = run("connectfed", ["--help"], clean_env(tmp_path))
+    assert result.returncode == 0
+    # argparse: "  --option [METAVAR]  description", or the description on the next line.
+    entries = re.findall(r"^  (--[a-z-]+)(?: \S+)?(?:  +|\n {20,})(\S.*)$", result.stdout, re.M)
+    described = {option for option, description in entries if description}
+    assert [o for o in AWS_CLI_OPTIONS if o not in described] == [], result.stdout

@@ -22,23 +22,53 @@ USAGE = "connectfed get-federation-token --instance-id <value> [options]"
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="connectfed get-federation-token", usage=USAGE)
-    p.add_argument("--instance-id")
-    p.add_argument("--cli-input-json")
-    p.add_argument("--generate-cli-skeleton", nargs="?", const="input", choices=["input", "output"])
-    p.add_argument("--debug", action="store_true")
-    p.add_argument("--endpoint-url")
-    p.add_argument("--no-verify-ssl", action="store_true")
-    p.add_argument("--no-paginate", action="store_true")
-    p.add_argument("--output", choices=["json", "text", "table", "yaml"])
-    p.add_argument("--query")
-    p.add_argument("--profile")
-    p.add_argument("--region")
-    p.add_argument("--version", action="store_true")
-    p.add_argument("--color", choices=["on", "off", "auto"], default="auto")
-    p.add_argument("--no-sign-request", action="store_true")
-    p.add_argument("--ca-bundle")
-    p.add_argument("--cli-read-timeout", type=int)
-    p.add_argument("--cli-connect-timeout", type=int)
+    p.add_argument(
+        "--instance-id",
+        metavar="ID",
+        help="the Amazon Connect instance id (required here or in --cli-input-json)",
+    )
+    p.add_argument(
+        "--cli-input-json",
+        metavar="JSON",
+        help="the parameters as JSON, or file://PATH (command-line values win)",
+    )
+    p.add_argument(
+        "--generate-cli-skeleton",
+        nargs="?",
+        const="input",
+        choices=["input", "output"],
+        help="print a JSON skeleton of the input (default) or output; send nothing",
+    )
+    p.add_argument("--debug", action="store_true", help="log the exchange (secrets redacted)")
+    p.add_argument("--endpoint-url", metavar="URL", help="the server, e.g. a connectfed server")
+    p.add_argument("--no-verify-ssl", action="store_true", help="do not verify the TLS certificate")
+    p.add_argument("--no-paginate", action="store_true", help="accepted (nothing to paginate)")
+    p.add_argument(
+        "--output", choices=["json", "text", "table", "yaml"], help="output format (json)"
+    )
+    p.add_argument("--query", metavar="JMESPATH", help="a JMESPath query on the response")
+    p.add_argument("--profile", help="a profile of the shared config and credentials files")
+    p.add_argument("--region", help="the Region (else AWS_REGION, AWS_DEFAULT_REGION, config)")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument(
+        "--color", choices=["on", "off", "auto"], default="auto", help="color output (auto)"
+    )
+    p.add_argument(
+        "--no-sign-request", action="store_true", help="send unsigned; load no credentials"
+    )
+    p.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to verify TLS with")
+    p.add_argument(
+        "--cli-read-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="socket read timeout (default 60; 0: none)",
+    )
+    p.add_argument(
+        "--cli-connect-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="socket connect timeout (default 60; 0: none)",
+    )
     return p
 
 
