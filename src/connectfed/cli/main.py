@@ -59,7 +59,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument(
         "--test-idp",
         action="store_true",
-        help="with --demo: run the built-in test IdP at /idp (browser SSO)",
+        help="run the built-in test IdP at /idp (browser SSO) for the users of --demo or "
+        "of a --seed world's test_idp provider",
     )
     serve.add_argument("--tls-cert", type=Path)
     serve.add_argument("--tls-key", type=Path)
