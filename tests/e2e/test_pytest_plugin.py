@@ -95,3 +95,30 @@ def test_a_server_per_test_on_request(pytester: pytest.Pytester) -> None:
         "-q", "-p", "no:cacheprovider", "--connectfed-scope=function"
     )
     result.assert_outcomes(passed=2)
+
+
+def test_a_world_fixture_follows_the_servers_scope(pytester: pytest.Pytester) -> None:
+    """A world built once per server (docs/pytest-plugin.md) whatever --connectfed-scope is."""
+    pytester.makepyfile("""
+        import pytest
+        from connectfed.testing.plugin import server_scope
+
+        BUILT = []
+
+        @pytest.fixture(scope=server_scope, autouse=True)
+        def world(connectfed_session):
+            BUILT.append(connectfed_session.url)
+            return connectfed_session.world(
+                {"connect": {"instances": [{"ref": "main", "alias": "scoped"}]}})
+
+        def test_one(connectfed):
+            assert connectfed.instance_id("main")
+
+        def test_two(connectfed):
+            assert connectfed.instance_id("main")
+            assert len(set(BUILT)) == len(BUILT) == 2
+        """)
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", "--connectfed-scope=function"
+    )
+    result.assert_outcomes(passed=2)
