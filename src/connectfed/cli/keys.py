@@ -18,7 +18,7 @@ import platformdirs
 
 from connectfed.cli.serve import master_key_source
 from connectfed.clock import SystemClock
-from connectfed.store import MasterKeyError, open_store
+from connectfed.store import MasterKeyError, Unavailable, open_store
 from connectfed.tokens import TokenKeys
 
 
@@ -40,7 +40,7 @@ def rotate_token_key(args: argparse.Namespace) -> int:
             retired = ", ".join(k.key_id for k in keys.ring().keys[1:]) or "none"
         finally:
             store.close()
-    except MasterKeyError as exc:
+    except (MasterKeyError, Unavailable) as exc:
         sys.stdout.write(f"error: {exc}\n")
         return 2
     sys.stdout.write(f"token key {key.key_id} is now current (still verifying: {retired})\n")
