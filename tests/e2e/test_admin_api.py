@@ -18,7 +18,7 @@ import pytest
 
 from connectfed.client import AdminClient, AdminError, AsyncAdminClient, FaultSpec
 from tests.support.admin import start_admin_server
-from tests.support.server import Server, free_port
+from tests.support.server import Server, free_port, start_server
 
 TOKEN = "test-admin-token-0123456789"
 
@@ -162,6 +162,16 @@ def test_the_admin_api_is_off_unless_asked_for(server: Server) -> None:
     with pytest.raises(AdminError) as caught:
         AdminClient(server.url).advance(60)
     assert caught.value.status == 404
+
+
+def test_demo_on_a_public_bind_without_token_says_the_token_is_missing(tmp_path: Path) -> None:
+    """--demo implies --admin, except on a public bind without a token: the 404 says so."""
+    srv = start_server(tmp_path, "--demo", "--host", "0.0.0.0")  # noqa: S104
+    try:
+        status, _, document = _http(srv, "GET", "/_connectfed/clock")
+        assert status == 404 and "--admin-token" in document["message"], document
+    finally:
+        srv.stop()
 
 
 def test_a_public_bind_needs_the_bearer_token(tmp_path: Path) -> None:
