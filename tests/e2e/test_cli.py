@@ -150,6 +150,29 @@ def test_cli_input_json_and_command_line_override(tmp_path: Path) -> None:
     assert bad.returncode == 255 and "Unknown parameter in input" in bad.stderr
 
 
+@pytest.mark.parametrize(
+    "given",
+    [
+        "{bad",
+        "file:///nonexistent/in.json",
+        "{}",
+        '{"Nope": 1}',
+        '{"InstanceId": 5}',
+        '{"InstanceId": ""}',
+        '{"InstanceId": null, "Nope": 1}',
+        '{"InstanceId": "i", "Nope": 1}',
+    ],
+)
+def test_bad_cli_input_json_is_refused_as_the_aws_cli_refuses_it(
+    tmp_path: Path, given: str
+) -> None:
+    env = clean_env(tmp_path, **CREDS)
+    args = ["--cli-input-json", given, "--endpoint-url", "http://127.0.0.1:9", "--region", "x"]
+    ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert (ours.returncode, ours.stderr) == (theirs.returncode, theirs.stderr)
+    assert ours.returncode == 255 and ours.stdout == ""
+
+
 def test_no_sign_request_sends_no_authorization(tmp_path: Path) -> None:
     with canned_server(200, CANNED) as (url, seen):
         result = run(

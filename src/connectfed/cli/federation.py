@@ -78,30 +78,59 @@ def _error(message: str) -> int:
 
 
 def _input(args: argparse.Namespace) -> dict[str, Any]:
+    """The parameters, from --cli-input-json and --instance-id (the AWS CLI's words for a
+    paramfile or JSON it cannot read)."""
     params: dict[str, Any] = {}
     if args.cli_input_json is not None:
         text = args.cli_input_json
         if text.startswith("file://"):
-            text = Path(text[len("file://") :]).expanduser().read_text(encoding="utf-8")
+            try:
+                text = Path(text[len("file://") :]).expanduser().read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(
+                    "Error parsing parameter '--cli-input-json': Unable to load paramfile "
+                    f"{args.cli_input_json}: {exc}"
+                ) from None
         try:
             loaded = jsonsafe.loads(text)
         except ValueError as exc:
-            raise ValueError(f"Invalid JSON received: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise ValueError("Invalid JSON received: the input must be a JSON object")
-        unknown = sorted(set(loaded) - {"InstanceId"})
-        if unknown:
             raise ValueError(
-                "Parameter validation failed:\n"
-                + "\n".join(
-                    f'Unknown parameter in input: "{k}", must be one of: InstanceId'
-                    for k in unknown
-                )
+                f"Error parsing parameter 'cli-input-json': Invalid JSON: {exc}\n"
+                f"JSON received: {text}"
+            ) from None
+        if not isinstance(loaded, dict):
+            raise ValueError(
+                "Error parsing parameter 'cli-input-json': the input must be a JSON object"
             )
         params.update(loaded)
     if args.instance_id is not None:
         params["InstanceId"] = args.instance_id  # command-line values override the JSON
     return params
+
+
+def _invalid(params: dict[str, Any]) -> list[str]:
+    """botocore's checks of GetFederationTokenRequest, in its order and words: required
+    members, unknown members, then each member's type and minimum length."""
+    problems = []
+    if "InstanceId" not in params:
+        problems.append('Missing required parameter in input: "InstanceId"')
+    problems += [
+        f'Unknown parameter in input: "{name}", must be one of: InstanceId'
+        for name in params
+        if name != "InstanceId"
+    ]
+    if "InstanceId" in params:
+        value = params["InstanceId"]
+        if not isinstance(value, str):
+            problems.append(
+                f"Invalid type for parameter InstanceId, value: {value}, "
+                f"type: {type(value)}, valid types: {str}"
+            )
+        elif not value:
+            problems.append(
+                "Invalid length for parameter InstanceId, value: 0, valid min length: 1"
+            )
+    return problems
 
 
 def _output_format(args: argparse.Namespace, env_output: str | None) -> str:
@@ -167,12 +196,15 @@ def main(argv: Sequence[str]) -> int:
     if args.generate_cli_skeleton == "input":
         sys.stdout.write(json.dumps({"InstanceId": ""}, indent=4) + "\n")
         return 0
-    if "InstanceId" not in params:
+    if "InstanceId" not in params and args.cli_input_json is None:
         sys.stderr.write(
             f"usage: {USAGE}\nconnectfed get-federation-token: error: the "
             "following arguments are required: --instance-id\n"
         )
         return 2
+    problems = _invalid(params)
+    if problems:
+        return _error("Parameter validation failed:\n" + "\n".join(problems))
     from connectfed.cli.output import in_model_order, write
     from connectfed.client import ConnectfedError, ServiceError
     from connectfed.client.config import resolve_config
