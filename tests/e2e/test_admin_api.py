@@ -297,3 +297,22 @@ def test_the_admin_command(admin_server: Server) -> None:
     )
     assert bad.returncode == 1 and "no operation 'Nope'" in bad.stderr
     assert json.loads(_cli(admin_server, "clock", "--offset", "0").stdout)["offset_seconds"] == 0
+
+
+def test_the_admin_command_refuses_an_endpoint_that_is_not_a_url() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "connectfed.cli.main",
+            "admin",
+            "--endpoint-url",
+            "localhost:8000",
+            "clock",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "error: not an http(s) URL: 'localhost:8000'\n", done.stderr
