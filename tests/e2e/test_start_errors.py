@@ -79,3 +79,21 @@ def test_tls_files_that_cannot_be_read_are_one_line(tmp_path: Path) -> None:
         missing,
     )
     _one_error_line(result, "--tls-cert")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "word"),
+    [
+        ("--port", "99999", "--port"),
+        ("--port", "-1", "--port"),
+        ("--public-url", "connectfed.example:8000", "--public-url"),
+        ("--public-url", "ftp://connectfed.example", "--public-url"),
+    ],
+)
+def test_an_option_out_of_range_is_one_line(
+    tmp_path: Path, option: str, value: str, word: str
+) -> None:
+    port = ["--port", str(free_port())] if option != "--port" else []
+    result = _run("serve", *port, "--data-dir", str(tmp_path / "data"), option, value)
+    _one_error_line(result, word)
+    assert not (tmp_path / "data").exists()  # refused before anything is made

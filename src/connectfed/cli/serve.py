@@ -18,6 +18,7 @@ import stat
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 import uvicorn
@@ -132,6 +133,15 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return "--test-idp needs --demo or a --seed world with a test_idp provider"
     if args.workers < 1 or args.store_threads < 1:
         return "--workers and --store-threads take a number from 1"
+    if not 0 <= args.port <= 65535:
+        return f"--port takes a port number from 0 to 65535, not {args.port}"
+    if args.public_url is not None:
+        parts = urlsplit(args.public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return (
+                "--public-url takes the http:// or https:// URL clients reach this server at, "
+                f"not {args.public_url!r}"
+            )
     return None
 
 
