@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import botocore.exceptions  # a dependency of connectfed; boto3 may be absent
+
 HERE = Path(__file__).resolve().parent
 FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
@@ -50,7 +52,6 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
         def _sign_in_url(self) -> str:
             try:
                 import boto3
-                import botocore.exceptions
 
                 client = boto3.client(
                     "connect", endpoint_url=args.connectfed, region_name=args.region

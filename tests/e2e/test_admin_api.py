@@ -18,7 +18,7 @@ import pytest
 
 from connectfed.client import AdminClient, AdminError, AsyncAdminClient, FaultSpec
 from tests.support.admin import start_admin_server
-from tests.support.server import Server, free_port
+from tests.support.server import Server, free_port, start_server
 
 TOKEN = "test-admin-token-0123456789"
 
@@ -164,6 +164,16 @@ def test_the_admin_api_is_off_unless_asked_for(server: Server) -> None:
     assert caught.value.status == 404
 
 
+def test_demo_on_a_public_bind_without_token_says_the_token_is_missing(tmp_path: Path) -> None:
+    """--demo implies --admin, except on a public bind without a token: the 404 says so."""
+    srv = start_server(tmp_path, "--demo", "--host", "0.0.0.0")  # noqa: S104
+    try:
+        status, _, document = _http(srv, "GET", "/_connectfed/clock")
+        assert status == 404 and "--admin-token" in document["message"], document
+    finally:
+        srv.stop()
+
+
 def test_a_public_bind_needs_the_bearer_token(tmp_path: Path) -> None:
     srv = start_admin_server(
         tmp_path,
@@ -292,3 +302,22 @@ def test_the_admin_command(admin_server: Server) -> None:
     for args in (("clock", "--advance", "nan"), ("clock", "--offset", "1e400")):
         refused = _cli(admin_server, *args)  # said before sending, not "not valid JSON"
         assert refused.returncode == 2 and "not a finite number" in refused.stderr, refused
+
+
+def test_the_admin_command_refuses_an_endpoint_that_is_not_a_url() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "connectfed.cli.main",
+            "admin",
+            "--endpoint-url",
+            "localhost:8000",
+            "clock",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "error: not an http(s) URL: 'localhost:8000'\n", done.stderr

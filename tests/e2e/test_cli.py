@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ CANNED = json.dumps(
             "AccessTokenExpiration": 1763960000.5,
             "RefreshToken": "cfr_def",
         },
-        "SignInUrl": "https://example.my.connect.aws/auth/sign-in?x=1",
+        "SignInUrl": "https://example.my.connect.aws/auth/sign-in?code=cfs_ghi",
         "UserArn": "arn:aws:connect:us-east-1:123456789012:instance/i/agent/6b54f069",
         "Unmodelled": "ignored",
     }
@@ -149,6 +150,29 @@ def test_cli_input_json_and_command_line_override(tmp_path: Path) -> None:
     assert bad.returncode == 255 and "Unknown parameter in input" in bad.stderr
 
 
+@pytest.mark.parametrize(
+    "given",
+    [
+        "{bad",
+        "file:///nonexistent/in.json",
+        "{}",
+        '{"Nope": 1}',
+        '{"InstanceId": 5}',
+        '{"InstanceId": ""}',
+        '{"InstanceId": null, "Nope": 1}',
+        '{"InstanceId": "i", "Nope": 1}',
+    ],
+)
+def test_bad_cli_input_json_is_refused_as_the_aws_cli_refuses_it(
+    tmp_path: Path, given: str
+) -> None:
+    env = clean_env(tmp_path, **CREDS)
+    args = ["--cli-input-json", given, "--endpoint-url", "http://127.0.0.1:9", "--region", "x"]
+    ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert (ours.returncode, ours.stderr) == (theirs.returncode, theirs.stderr)
+    assert ours.returncode == 255 and ours.stdout == ""
+
+
 def test_no_sign_request_sends_no_authorization(tmp_path: Path) -> None:
     with canned_server(200, CANNED) as (url, seen):
         result = run(
@@ -178,7 +202,7 @@ def test_debug_shows_the_exchange_without_secrets(tmp_path: Path) -> None:
         )
     assert result.returncode == 0
     assert "Authorization" in result.stderr and "Signature=<redacted>" in result.stderr
-    for secret in ("very-secret-token", "cfa_abc", "cfr_def", "s" * 40):
+    for secret in ("very-secret-token", "cfa_abc", "cfr_def", "cfs_ghi", "s" * 40):
         assert secret not in result.stderr
 
 
@@ -243,3 +267,34 @@ def test_against_the_real_server_with_profile_and_yaml(server: Server, tmp_path:
         env,
     )
     assert tls_free.stdout.strip().endswith("/agent/" + tls_free.stdout.strip().split("/")[-1])
+
+
+# Every option of `aws connect get-federation-token` (the AWS CLI v1 reference page).
+AWS_CLI_OPTIONS = [
+    "--instance-id",
+    "--cli-input-json",
+    "--generate-cli-skeleton",
+    "--debug",
+    "--endpoint-url",
+    "--no-verify-ssl",
+    "--no-paginate",
+    "--output",
+    "--query",
+    "--profile",
+    "--region",
+    "--version",
+    "--color",
+    "--no-sign-request",
+    "--ca-bundle",
+    "--cli-read-timeout",
+    "--cli-connect-timeout",
+]
+
+
+def test_help_lists_and_describes_every_option_of_the_aws_cli(tmp_path: Path) -> None:
+    result = run("connectfed", ["--help"], clean_env(tmp_path))
+    assert result.returncode == 0
+    # argparse: "  --option [METAVAR]  description", or the description on the next line.
+    entries = re.findall(r"^  (--[a-z-]+)(?: \S+)?(?:  +|\n {20,})(\S.*)$", result.stdout, re.M)
+    described = {option for option, description in entries if description}
+    assert [o for o in AWS_CLI_OPTIONS if o not in described] == [], result.stdout

@@ -165,7 +165,9 @@ def _serve_once(data: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("case", ["missing file", "other file", "wrong env key"])
+@pytest.mark.parametrize(
+    "case", ["missing file", "other file", "wrong env key", "malformed env key"]
+)
 def test_a_wrong_or_missing_master_key_stops_the_server_with_one_line(
     tmp_path: Path, case: str
 ) -> None:
@@ -178,13 +180,16 @@ def test_a_wrong_or_missing_master_key_stops_the_server_with_one_line(
         key_file.unlink()
     elif case == "other file":
         key_file.write_text(base64.urlsafe_b64encode(b"o" * 32).decode())
-    else:
+    elif case == "wrong env key":
         env["CONNECTFED_MASTER_KEY"] = base64.b64encode(b"e" * 32).decode()
+    else:
+        env["CONNECTFED_MASTER_KEY"] = "not a key"
     result = _serve_once(data, **env)
     assert result.returncode == 2
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stdout + result.stderr
-    assert ("is missing" if case == "missing file" else "does not match") in lines[0]
+    expected = {"missing file": "is missing", "malformed env key": "must hold a base64"}
+    assert expected.get(case, "does not match") in lines[0]
     assert "Traceback" not in result.stderr
     if case == "missing file":
         assert not key_file.exists()  # never silently regenerated

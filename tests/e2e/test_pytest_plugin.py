@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import postgres_or_skip
+
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,3 +97,55 @@ def test_a_server_per_test_on_request(pytester: pytest.Pytester) -> None:
         "-q", "-p", "no:cacheprovider", "--connectfed-scope=function"
     )
     result.assert_outcomes(passed=2)
+
+
+def test_a_world_fixture_follows_the_servers_scope(pytester: pytest.Pytester) -> None:
+    """A world built once per server (docs/pytest-plugin.md) whatever --connectfed-scope is."""
+    pytester.makepyfile("""
+        import pytest
+        from connectfed.testing.plugin import server_scope
+
+        BUILT = []
+
+        @pytest.fixture(scope=server_scope, autouse=True)
+        def world(connectfed_session):
+            BUILT.append(connectfed_session.url)
+            return connectfed_session.world(
+                {"connect": {"instances": [{"ref": "main", "alias": "scoped"}]}})
+
+        def test_one(connectfed):
+            assert connectfed.instance_id("main")
+
+        def test_two(connectfed):
+            assert connectfed.instance_id("main")
+            assert len(set(BUILT)) == len(BUILT) == 2
+        """)
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", "--connectfed-scope=function"
+    )
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.postgres
+def test_servers_on_one_postgres_database_follow_each_other(pytester: pytest.Pytester) -> None:
+    """--connectfed-database-url: a server per test, and a second run, on the same database
+    (docs/pytest-plugin.md: worlds accumulate there)."""
+    url = postgres_or_skip()
+    pytester.makepyfile("""
+        WORLD = {"connect": {"instances": [{"ref": "main", "alias": "on-postgres"}]}}
+
+        def test_one(connectfed):
+            assert connectfed.world(WORLD).instance("main").instance_id
+
+        def test_two(connectfed):
+            assert connectfed.world(WORLD).changed is False
+        """)
+    for _ in range(2):
+        result = pytester.runpytest_subprocess(
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--connectfed-scope=function",
+            f"--connectfed-database-url={url}",
+        )
+        result.assert_outcomes(passed=2)

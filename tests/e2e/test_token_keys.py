@@ -5,7 +5,9 @@ the way we mean it (``new Date(response.expiration)`` in node)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -99,6 +101,53 @@ def test_rotate_token_key_without_a_database_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stdout.startswith("error: no database at ")
     assert not (tmp_path / "nothing-here" / "connectfed.db").exists()
+
+
+def _rotate(data: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "connectfed.cli.main",
+            "rotate-token-key",
+            "--data-dir",
+            str(data),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "CONNECTFED_MASTER_KEY"} | env,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("given_by", ["--master-key-file", "CONNECTFED_MASTER_KEY"])
+def test_rotate_token_key_opens_the_database_with_the_servers_master_key(
+    tmp_path: Path, given_by: str
+) -> None:
+    """A server whose master key is not ``<data-dir>/master.key`` (always so on PostgreSQL)."""
+    data = tmp_path / "data"
+    key = base64.b64encode(os.urandom(32)).decode()
+    key_file = tmp_path / "elsewhere" / "master.key"
+    key_file.parent.mkdir()
+    key_file.write_text(key)
+    args, env = (
+        (("--master-key-file", str(key_file)), {})
+        if given_by == "--master-key-file"
+        else ((), {"CONNECTFED_MASTER_KEY": key})
+    )
+    start_server(data, "--throttle-rate", "0", *args, env=env).stop()
+    assert not (data / "master.key").exists()
+
+    without = _rotate(data, env={})
+    assert without.returncode == 2
+    assert without.stdout.startswith("error: ") and len(without.stdout.splitlines()) == 1
+    assert "Traceback" not in without.stderr, without.stderr
+
+    rotated = _rotate(data, *args, env=env)
+    assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+    assert rotated.stdout.startswith("token key k1 is now current (still verifying: k0)")
+    start_server(data, "--throttle-rate", "0", *args, env=env).stop()
 
 
 def _node_or_skip() -> str:

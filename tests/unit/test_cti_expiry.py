@@ -72,7 +72,8 @@ def test_without_streams_the_api_and_the_ccp_say_what_is_missing(tmp_path: Path)
     page = app.ccp.handle(f"/connect/{instance_id}/ccp-v2/")
     assert b"amazon-connect-streams not installed: run scripts/bootstrap" in page.body
     bundle = app.ccp.handle("/_connectfed/static/connect-streams.js")
-    assert (bundle.status, bundle.body) == (
-        503,
-        b"amazon-connect-streams not installed: run scripts/bootstrap",
-    )
+    assert bundle.status == 503
+    assert bundle.body.startswith(b"amazon-connect-streams not installed: run scripts/bootstrap")
+    # An installed package has no scripts/: every message names the option too.
+    for said in (json.loads(answer.body)["message"], page.body.decode(), bundle.body.decode()):
+        assert "--streams-dir" in said and "CONNECTFED_STREAMS_DIR" in said

@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 from backend import SignInBackend
 
+from connectfed.testing.plugin import server_scope
+
 WORLD = Path(__file__).parent.parent / "world.yaml"
 INSTANCE_ID = "11111111-2222-4333-8444-555555555555"  # fixed in world.yaml
 BACKEND_KEY = ("AKIABACKEND000000001", "backendSecretKey000000000000000000000001")
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope=server_scope, autouse=True)  # once per server, whatever its scope
 def world(connectfed_session):
     return connectfed_session.seed(WORLD)
 

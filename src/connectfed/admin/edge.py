@@ -136,7 +136,9 @@ class AdminEdge:
         try:
             if self.admin is None:
                 raise _Refusal(
-                    404, "The admin API is off: start the server with --admin (or --demo)"
+                    404,
+                    "The admin API is off: start the server with --admin (or --demo), and "
+                    "with --admin-token on a non-loopback --host",
                 )
             headers = {
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]

@@ -97,7 +97,11 @@ def run(args: argparse.Namespace) -> int:
     from connectfed.client.admin import AdminClient, AdminError, FaultSpec
     from connectfed.client.errors import TransportError
 
-    client = AdminClient(args.endpoint_url, args.admin_token, verify=args.ca_bundle or True)
+    try:
+        client = AdminClient(args.endpoint_url, args.admin_token, verify=args.ca_bundle or True)
+    except ValueError as exc:  # not an http(s) URL
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
     try:
         if args.admin_command == "clock":
             if args.advance is not None:

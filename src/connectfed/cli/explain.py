@@ -22,7 +22,7 @@ import platformdirs
 
 from connectfed.clock import SystemClock
 from connectfed.identity.explain import ConditionView, Explanation, Explanations, PolicyCheck
-from connectfed.store import MasterKeyError, Store, open_store
+from connectfed.store import MasterKeyError, Store, Unavailable, open_store
 
 NOT_FOUND = (
     "no explanation recorded for {id}: the request was not refused by a policy or a "
@@ -131,7 +131,15 @@ def _from_database(args: argparse.Namespace) -> Explanation | None:
 def explain(args: argparse.Namespace) -> int:
     try:
         found = _from_server(args) if args.endpoint_url else _from_database(args)
-    except (RuntimeError, OSError, ValueError, KeyError, TypeError, MasterKeyError) as error:
+    except (
+        RuntimeError,
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        MasterKeyError,
+        Unavailable,
+    ) as error:
         sys.stderr.write(f"error: {error}\n")
         return 2
     if found is None:

@@ -22,23 +22,53 @@ USAGE = "connectfed get-federation-token --instance-id <value> [options]"
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="connectfed get-federation-token", usage=USAGE)
-    p.add_argument("--instance-id")
-    p.add_argument("--cli-input-json")
-    p.add_argument("--generate-cli-skeleton", nargs="?", const="input", choices=["input", "output"])
-    p.add_argument("--debug", action="store_true")
-    p.add_argument("--endpoint-url")
-    p.add_argument("--no-verify-ssl", action="store_true")
-    p.add_argument("--no-paginate", action="store_true")
-    p.add_argument("--output", choices=["json", "text", "table", "yaml"])
-    p.add_argument("--query")
-    p.add_argument("--profile")
-    p.add_argument("--region")
-    p.add_argument("--version", action="store_true")
-    p.add_argument("--color", choices=["on", "off", "auto"], default="auto")
-    p.add_argument("--no-sign-request", action="store_true")
-    p.add_argument("--ca-bundle")
-    p.add_argument("--cli-read-timeout", type=int)
-    p.add_argument("--cli-connect-timeout", type=int)
+    p.add_argument(
+        "--instance-id",
+        metavar="ID",
+        help="the Amazon Connect instance id (required here or in --cli-input-json)",
+    )
+    p.add_argument(
+        "--cli-input-json",
+        metavar="JSON",
+        help="the parameters as JSON, or file://PATH (command-line values win)",
+    )
+    p.add_argument(
+        "--generate-cli-skeleton",
+        nargs="?",
+        const="input",
+        choices=["input", "output"],
+        help="print a JSON skeleton of the input (default) or output; send nothing",
+    )
+    p.add_argument("--debug", action="store_true", help="log the exchange (secrets redacted)")
+    p.add_argument("--endpoint-url", metavar="URL", help="the server, e.g. a connectfed server")
+    p.add_argument("--no-verify-ssl", action="store_true", help="do not verify the TLS certificate")
+    p.add_argument("--no-paginate", action="store_true", help="accepted (nothing to paginate)")
+    p.add_argument(
+        "--output", choices=["json", "text", "table", "yaml"], help="output format (json)"
+    )
+    p.add_argument("--query", metavar="JMESPATH", help="a JMESPath query on the response")
+    p.add_argument("--profile", help="a profile of the shared config and credentials files")
+    p.add_argument("--region", help="the Region (else AWS_REGION, AWS_DEFAULT_REGION, config)")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument(
+        "--color", choices=["on", "off", "auto"], default="auto", help="color output (auto)"
+    )
+    p.add_argument(
+        "--no-sign-request", action="store_true", help="send unsigned; load no credentials"
+    )
+    p.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to verify TLS with")
+    p.add_argument(
+        "--cli-read-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="socket read timeout (default 60; 0: none)",
+    )
+    p.add_argument(
+        "--cli-connect-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="socket connect timeout (default 60; 0: none)",
+    )
     return p
 
 
@@ -48,30 +78,59 @@ def _error(message: str) -> int:
 
 
 def _input(args: argparse.Namespace) -> dict[str, Any]:
+    """The parameters, from --cli-input-json and --instance-id (the AWS CLI's words for a
+    paramfile or JSON it cannot read)."""
     params: dict[str, Any] = {}
     if args.cli_input_json is not None:
         text = args.cli_input_json
         if text.startswith("file://"):
-            text = Path(text[len("file://") :]).expanduser().read_text(encoding="utf-8")
+            try:
+                text = Path(text[len("file://") :]).expanduser().read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(
+                    "Error parsing parameter '--cli-input-json': Unable to load paramfile "
+                    f"{args.cli_input_json}: {exc}"
+                ) from None
         try:
             loaded = jsonsafe.loads(text)
         except ValueError as exc:
-            raise ValueError(f"Invalid JSON received: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise ValueError("Invalid JSON received: the input must be a JSON object")
-        unknown = sorted(set(loaded) - {"InstanceId"})
-        if unknown:
             raise ValueError(
-                "Parameter validation failed:\n"
-                + "\n".join(
-                    f'Unknown parameter in input: "{k}", must be one of: InstanceId'
-                    for k in unknown
-                )
+                f"Error parsing parameter 'cli-input-json': Invalid JSON: {exc}\n"
+                f"JSON received: {text}"
+            ) from None
+        if not isinstance(loaded, dict):
+            raise ValueError(
+                "Error parsing parameter 'cli-input-json': the input must be a JSON object"
             )
         params.update(loaded)
     if args.instance_id is not None:
         params["InstanceId"] = args.instance_id  # command-line values override the JSON
     return params
+
+
+def _invalid(params: dict[str, Any]) -> list[str]:
+    """botocore's checks of GetFederationTokenRequest, in its order and words: required
+    members, unknown members, then each member's type and minimum length."""
+    problems = []
+    if "InstanceId" not in params:
+        problems.append('Missing required parameter in input: "InstanceId"')
+    problems += [
+        f'Unknown parameter in input: "{name}", must be one of: InstanceId'
+        for name in params
+        if name != "InstanceId"
+    ]
+    if "InstanceId" in params:
+        value = params["InstanceId"]
+        if not isinstance(value, str):
+            problems.append(
+                f"Invalid type for parameter InstanceId, value: {value}, "
+                f"type: {type(value)}, valid types: {str}"
+            )
+        elif not value:
+            problems.append(
+                "Invalid length for parameter InstanceId, value: 0, valid min length: 1"
+            )
+    return problems
 
 
 def _output_format(args: argparse.Namespace, env_output: str | None) -> str:
@@ -99,6 +158,9 @@ def _debug_exchange(request: Any, response: Any) -> None:
             for key in ("AccessToken", "RefreshToken"):
                 if key in creds:
                     creds[key] = "<redacted>"
+        url = document.get("SignInUrl") if isinstance(document, dict) else None
+        if isinstance(url, str) and "?" in url:  # its one-time code signs a browser in
+            document["SignInUrl"] = url.split("?", 1)[0] + "?<redacted>"
         body = json.dumps(document)
     except ValueError:
         pass
@@ -134,12 +196,15 @@ def main(argv: Sequence[str]) -> int:
     if args.generate_cli_skeleton == "input":
         sys.stdout.write(json.dumps({"InstanceId": ""}, indent=4) + "\n")
         return 0
-    if "InstanceId" not in params:
+    if "InstanceId" not in params and args.cli_input_json is None:
         sys.stderr.write(
             f"usage: {USAGE}\nconnectfed get-federation-token: error: the "
             "following arguments are required: --instance-id\n"
         )
         return 2
+    problems = _invalid(params)
+    if problems:
+        return _error("Parameter validation failed:\n" + "\n".join(problems))
     from connectfed.cli.output import in_model_order, write
     from connectfed.client import ConnectfedError, ServiceError
     from connectfed.client.config import resolve_config

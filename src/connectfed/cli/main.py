@@ -59,7 +59,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument(
         "--test-idp",
         action="store_true",
-        help="with --demo: run the built-in test IdP at /idp (browser SSO)",
+        help="run the built-in test IdP at /idp (browser SSO) for the users of --demo or "
+        "of a --seed world's test_idp provider",
     )
     serve.add_argument("--tls-cert", type=Path)
     serve.add_argument("--tls-key", type=Path)
@@ -248,6 +249,13 @@ def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     rotate.add_argument("--data-dir", type=Path, default=None)
     rotate.add_argument("--database-url", default=None)
+    rotate.add_argument(
+        "--master-key-file",
+        type=Path,
+        default=None,
+        help="the servers' master key (default: <data-dir>/master.key; or env "
+        "CONNECTFED_MASTER_KEY)",
+    )
 
 
 def _admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -18,7 +18,7 @@ from connectfed.cli.serve import master_key_source, private_data_dir
 from connectfed.seed import Applied, Outcome, WorldInvalid, apply_world, parse_file
 from connectfed.seed.schema import World
 from connectfed.settings import Settings
-from connectfed.store import MasterKeyError
+from connectfed.store import MasterKeyError, Unavailable
 
 
 def _print(text: str) -> None:
@@ -68,14 +68,18 @@ def seed(args: argparse.Namespace) -> int:
         return 0
     os.umask(0o077)
     data_dir: Path = args.data_dir or Path(platformdirs.user_data_dir("connectfed"))
-    private_data_dir(data_dir)
+    try:
+        private_data_dir(data_dir)
+    except Unavailable as exc:
+        _print(f"error: {exc}")
+        return 2
     url = args.database_url or f"sqlite://{(data_dir / 'connectfed.db').resolve()}"
     settings = Settings(database_url=url, region=args.region, public_url=args.public_url)
     from connectfed.app import build_services
 
     try:
         services = build_services(settings, master_key=master_key_source(args, data_dir))
-    except MasterKeyError as exc:
+    except (MasterKeyError, Unavailable) as exc:
         _print(f"error: {exc}")
         return 2
     boot = services.bootstrap

@@ -13,10 +13,12 @@ import logging
 import logging.config
 import os
 import socket
+import ssl
 import stat
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 import uvicorn
@@ -31,7 +33,7 @@ from connectfed.server.listener import ReadyServer, bind_error, open_listener
 from connectfed.server.logs import LEVELS, logging_config
 from connectfed.server.protocol import HeadLimits, bounded_protocol
 from connectfed.settings import Settings
-from connectfed.store import KeyFile, MasterKey, MasterKeyError, StaticKey
+from connectfed.store import KeyFile, MasterKey, MasterKeyError, StaticKey, Unavailable
 from connectfed.store.sealing import decode_key
 from connectfed.tls import write_self_signed
 
@@ -54,8 +56,14 @@ def _url_host(host: str) -> str:
 
 
 def private_data_dir(data_dir: Path) -> None:
-    """Create the data directory 0700, or tighten an existing one that is looser."""
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create the data directory 0700, or tighten an existing one that is looser
+    (:class:`Unavailable` when it cannot be made: a file of that name, no permission)."""
+    try:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Unavailable(
+            f"cannot use the data directory {data_dir}: {exc.strerror or exc}"
+        ) from None
     mode = stat.S_IMODE(data_dir.stat().st_mode)
     if mode & 0o077:
         data_dir.chmod(0o700)
@@ -125,6 +133,15 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return "--test-idp needs --demo or a --seed world with a test_idp provider"
     if args.workers < 1 or args.store_threads < 1:
         return "--workers and --store-threads take a number from 1"
+    if not 0 <= args.port <= 65535:
+        return f"--port takes a port number from 0 to 65535, not {args.port}"
+    if args.public_url is not None:
+        parts = urlsplit(args.public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return (
+                "--public-url takes the http:// or https:// URL clients reach this server at, "
+                f"not {args.public_url!r}"
+            )
     return None
 
 
@@ -152,7 +169,11 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
     # Everything this server writes (database, WAL, keys, TLS material) is private to its user.
     os.umask(0o077)
     data_dir: Path = args.data_dir or Path(platformdirs.user_data_dir("connectfed"))
-    private_data_dir(data_dir)
+    try:
+        private_data_dir(data_dir)
+    except Unavailable as exc:
+        _print(f"error: {exc}")
+        return 2
     database_url = args.database_url or f"sqlite://{(data_dir / 'connectfed.db').resolve()}"
     certfile: str | None = None
     keyfile: str | None = None
@@ -162,6 +183,11 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         certfile, keyfile = str(cert), str(key)
     elif args.tls_cert:
         certfile, keyfile = str(args.tls_cert), str(args.tls_key)
+        try:  # what uvicorn does with them, now, so that a bad file is one line
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+        except OSError as exc:  # ssl.SSLError included
+            _print(f"error: cannot load --tls-cert {certfile} and --tls-key {keyfile}: {exc}")
+            return 2
     try:
         admin = decide(
             requested=args.admin, implied=args.demo, host=args.host, token=args.admin_token
@@ -203,10 +229,10 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         store_threads=args.store_threads,
         throttle_shared=args.throttle_shared,
     )
-    master_key = master_key_source(args, data_dir)
     try:
+        master_key = master_key_source(args, data_dir)
         services = build_services(settings, master_key=master_key)
-    except MasterKeyError as exc:
+    except (MasterKeyError, Unavailable) as exc:
         _print(f"error: {exc}")
         return 2
     endpoint = Endpoint(public_url, settings.region, ca_bundle)

@@ -16,13 +16,14 @@ def _timestamp(value: Any) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class FederationToken:
-    """GetFederationToken's result. ``repr`` never shows the tokens."""
+    """GetFederationToken's result. ``repr`` never shows the tokens, nor the sign-in URL: its
+    one-time code opens a browser session as the agent."""
 
     access_token: str = field(repr=False)
     access_token_expiration: datetime
     refresh_token: str = field(repr=False)
     refresh_token_expiration: datetime
-    sign_in_url: str | None
+    sign_in_url: str | None = field(repr=False)
     user_arn: str | None
     user_id: str | None
     request_id: str | None = None

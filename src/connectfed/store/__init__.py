@@ -7,7 +7,14 @@ a master key kept outside the database. Backends import only the protocol, the r
 the schema; nothing here imports a domain package.
 """
 
-from connectfed.store.protocol import Conflict, InUse, NotFound, Store, open_store
+from connectfed.store.protocol import (
+    Conflict,
+    InUse,
+    NotFound,
+    Store,
+    Unavailable,
+    open_store,
+)
 from connectfed.store.sealing import KeyFile, MasterKey, MasterKeyError, StaticKey
 
 __all__ = [
@@ -19,5 +26,6 @@ __all__ = [
     "NotFound",
     "StaticKey",
     "Store",
+    "Unavailable",
     "open_store",
 ]

@@ -16,9 +16,9 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from connectfed.store.protocol import Conflict
+from connectfed.store.protocol import Conflict, Unavailable
 from connectfed.store.schema import MIGRATIONS
 from connectfed.store.sealing import MasterKey
 from connectfed.store.sql import Retry, Row, migrate
@@ -71,8 +71,19 @@ class _Transaction:
             raise Retry(str(exc)) from None
 
 
+def _one_line(error: Exception) -> str:
+    """psycopg's message without its hint lines ("Is the server running on that host…")."""
+    return " ".join(str(error).split("\n")[0].split())
+
+
 class PostgresDatabase:
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        # One direct connection first: the pool retries a refused or misconfigured server in
+        # the background and reports only a timeout, where this says what is wrong at once.
+        try:
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as exc:
+            raise Unavailable(f"cannot connect to PostgreSQL: {_one_line(exc)}") from None
         self._pool = ConnectionPool(
             url,
             min_size=min_size,
@@ -80,7 +91,11 @@ class PostgresDatabase:
             open=True,
             kwargs={"autocommit": True},
         )
-        self._pool.wait(timeout=10.0)
+        try:
+            self._pool.wait(timeout=10.0)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise Unavailable(f"cannot connect to PostgreSQL: {_one_line(exc)}") from None
 
     @contextmanager
     def transaction(self) -> Iterator[_Transaction]:

@@ -54,6 +54,11 @@ class InUse(Exception):
     """The record still owns others (access keys, policies): delete those first."""
 
 
+class Unavailable(Exception):
+    """The database cannot be opened: a URL of another kind, a file that cannot be created, a
+    PostgreSQL server that refuses or cannot be reached. The message is one line for people."""
+
+
 class Store(Protocol):
     def close(self) -> None: ...
 
@@ -401,6 +406,6 @@ def open_store(url: str, master_key: MasterKey | None = None) -> Store:
         from connectfed.store.postgres import PostgresStore
 
         return PostgresStore(url, master_key)
-    raise ValueError(
+    raise Unavailable(
         f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite: or postgresql:"
     )

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from connectfed.store.protocol import Conflict
+from connectfed.store.protocol import Conflict, Unavailable
 from connectfed.store.schema import MIGRATIONS
 from connectfed.store.sealing import MasterKey
 from connectfed.store.sql import Row, migrate
@@ -352,7 +352,11 @@ class SqliteDatabase:
 
 class SqliteStore(SqlStore):
     def __init__(self, path: str, master_key: MasterKey | None = None) -> None:
-        db = SqliteDatabase(path)
+        try:
+            db = SqliteDatabase(path)
+        except (OSError, sqlite3.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise Unavailable(f"cannot open the SQLite database {path}: {reason}") from None
         try:
             migrate(db, MIGRATIONS)
             super().__init__(db, master_key)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from connectfed.testing.handle import AWS_SIGNIN, Connectfed, Credentials
     from connectfed.testing.server import (
         ACCOUNT_ID,
+        MASTER_KEY,
         REGION,
         ROOT_ACCESS_KEY_ID,
         ROOT_SECRET_ACCESS_KEY,
@@ -28,6 +29,7 @@ _HOMES = {
     "handle": ("AWS_SIGNIN", "Connectfed", "Credentials"),
     "server": (
         "ACCOUNT_ID",
+        "MASTER_KEY",
         "REGION",
         "ROOT_ACCESS_KEY_ID",
         "ROOT_SECRET_ACCESS_KEY",
@@ -47,6 +49,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ACCOUNT_ID",
     "AWS_SIGNIN",
+    "MASTER_KEY",
     "REGION",
     "ROOT_ACCESS_KEY_ID",
     "ROOT_SECRET_ACCESS_KEY",

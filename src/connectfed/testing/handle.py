@@ -143,7 +143,8 @@ class Connectfed:
         credentials: Credentials | None = None,
     ) -> Any:
         """A boto3 Session with the credentials of root, ``user``, a session of ``role``
-        assumed (by ``user`` or root) as ``session_name``, or given ``credentials``."""
+        assumed by ``user`` as ``session_name`` (root may not assume roles, as on AWS), or
+        given ``credentials``."""
         import boto3
 
         creds = self._resolve(user, role, session_name, credentials)
@@ -199,7 +200,7 @@ class Connectfed:
     def assume_role(
         self, role: str, session_name: str, *, user: str | None = None, **kwargs: Any
     ) -> Credentials:
-        """STS AssumeRole as ``user`` (or root); ``kwargs`` go to the call."""
+        """STS AssumeRole as ``user`` (root is refused, as on AWS); ``kwargs`` go to the call."""
         sts = self.client("sts", user)
         answer = sts.assume_role(
             RoleArn=self.role_arn(role), RoleSessionName=session_name, **kwargs

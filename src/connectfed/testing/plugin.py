@@ -12,7 +12,8 @@ Fixtures:
 The server lives for the session, or per module/test with ``--connectfed-scope`` (ini
 ``connectfed_scope``); ``--connectfed-database-url`` (ini ``connectfed_database_url``, env
 ``CONNECTFED_TEST_DATABASE_URL``) runs it on PostgreSQL; ``--connectfed-server-arg`` (ini
-``connectfed_server_args``) passes more options to ``connectfed serve``.
+``connectfed_server_args``) passes more options to ``connectfed serve``. A project's fixtures
+built on ``connectfed_session`` take the same scope with ``scope=server_scope``.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _scope(fixture_name: str, config: pytest.Config) -> str:
+def server_scope(fixture_name: str, config: pytest.Config) -> str:
+    """The server's scope, for a project's own fixtures built on ``connectfed_session`` (a
+    world built once per server): ``@pytest.fixture(scope=server_scope)``. A fixed
+    ``scope="session"`` is a ScopeMismatch once servers start per module, class or test."""
     scope = config.getoption("connectfed_scope") or config.getini("connectfed_scope")
     if scope not in SCOPES:
         raise pytest.UsageError(f"connectfed_scope must be one of {', '.join(SCOPES)}")
@@ -75,7 +79,7 @@ def _database_url(config: pytest.Config) -> str | None:
     )
 
 
-@pytest.fixture(scope=_scope)  # type: ignore[arg-type]  # pytest accepts a callable scope
+@pytest.fixture(scope=server_scope)  # type: ignore[arg-type]  # pytest accepts a callable scope
 def connectfed_server(
     tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[ServerProcess]:
@@ -92,7 +96,7 @@ def connectfed_server(
     server.stop()
 
 
-@pytest.fixture(scope=_scope)  # type: ignore[arg-type]
+@pytest.fixture(scope=server_scope)  # type: ignore[arg-type]
 def connectfed_session(connectfed_server: ServerProcess) -> Iterator[Connectfed]:
     """The handle of the current server, for fixtures wider than one test."""
     from connectfed.testing.handle import Connectfed

@@ -4,7 +4,9 @@ It runs with ``--admin`` (the clock and fault API), ``--cache-ttl 0`` (worlds ap
 test process are seen at once) and throttling off unless asked for; its bootstrap account and
 root key are fixed (:data:`ACCOUNT_ID`, :data:`ROOT_ACCESS_KEY_ID`,
 :data:`ROOT_SECRET_ACCESS_KEY`), so tests may hard-code them. The master key is a file in the
-temporary folder, shared with the test process that seeds the same database.
+temporary folder, shared with the test process that seeds the same database: random for the
+temporary SQLite database, :data:`MASTER_KEY` for a database the tests name, which servers of
+later scopes and later runs open again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ ACCOUNT_ID = "123456789012"
 ROOT_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 ROOT_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 (AWS docs)
 REGION = "us-east-1"
+# Fixed and public like the root keys: every server on a named test database must unseal what
+# the first one sealed (a random key per server failed the second with "does not match").
+MASTER_KEY = base64.b64encode(b"connectfed pytest plugin test db").decode()
 
 
 class ServerFailed(RuntimeError):
@@ -65,7 +70,8 @@ class ServerProcess:
         data_dir = folder / "data"
         key_file = folder / "master.key"
         if not key_file.exists():
-            key_file.write_text(base64.b64encode(os.urandom(32)).decode())
+            key = MASTER_KEY if database_url else base64.b64encode(os.urandom(32)).decode()
+            key_file.write_text(key)
             key_file.chmod(0o600)
         url_db = database_url or f"sqlite://{(data_dir / 'connectfed.db').resolve()}"
         port = free_port()

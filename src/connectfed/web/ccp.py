@@ -27,7 +27,10 @@ from connectfed.wire.dispatch import Response
 
 STATIC_PREFIX = "/_connectfed/static/"
 STREAMS_FILE = "connect-streams.js"
-MISSING = "amazon-connect-streams not installed: run scripts/bootstrap"
+MISSING = (
+    "amazon-connect-streams not installed: run scripts/bootstrap, or point --streams-dir "
+    "(CONNECTFED_STREAMS_DIR) at an npm install of it"
+)
 _PAGE = re.compile(r"^/connect/([A-Za-z0-9_.:-]{1,100})/ccp-v2/?$")
 _WORKER = re.compile(r"^/connect/([A-Za-z0-9_.:-]{1,100})/ccp-v2/worker\.js$")
 _JS = "text/javascript; charset=utf-8"

@@ -39,8 +39,8 @@ def read_js_model(package_dir: Path) -> dict[str, Any]:
         text = bundle.read_text(encoding="utf-8")
     except OSError as exc:
         raise ModelNotFound(
-            f"amazon-connect-streams not installed: run scripts/bootstrap ({bundle}: "
-            f"{exc.strerror})"
+            "amazon-connect-streams not installed: run scripts/bootstrap, or point --streams-dir "
+            f"(CONNECTFED_STREAMS_DIR) at an npm install of it ({bundle}: {exc.strerror})"
         ) from None
     marker = text.find(_MARKER)
     start = text.rfind(_EXPORTS, 0, marker) if marker >= 0 else -1
