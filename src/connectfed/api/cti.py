@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from connectfed.api import cti_shapes as shapes
 from connectfed.api.context import services
-from connectfed.connect.errors import ResourceKind, ResourceNotFound
+from connectfed.connect.agent_values import StatusDisabled
+from connectfed.connect.errors import InvalidReference, ResourceKind, ResourceNotFound
 from connectfed.errors import ServiceError, client_error
 from connectfed.tokens import RejectReason, TokenGrant, TokenRejected
 from connectfed.wire.json10 import BearerAuthenticate, CtiResult, cti_operation, unauthorized
@@ -171,7 +172,10 @@ def put_agent_state(ctx: RequestContext, params: Params) -> None:
     arn = wanted.get("agentStateARN")
     for status in agents.statuses(grant.instance_id):
         if status.enabled and (status.arn == arn if arn else status.name == wanted["name"]):
-            agents.set_state(grant.instance_id, grant.user_id, status.status_id)
+            try:
+                agents.set_state(grant.instance_id, grant.user_id, status.status_id)
+            except (StatusDisabled, InvalidReference):
+                break  # disabled or deleted since it was listed: refused as if it had been then
             return
     raise client_error(
         "InvalidStateException",
