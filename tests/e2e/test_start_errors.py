@@ -88,6 +88,14 @@ def test_tls_files_that_cannot_be_read_are_one_line(tmp_path: Path) -> None:
         ("--port", "-1", "--port"),
         ("--public-url", "connectfed.example:8000", "--public-url"),
         ("--public-url", "ftp://connectfed.example", "--public-url"),
+        ("--throttle-rate", "-1", "--throttle-rate"),
+        ("--throttle-rate", "nan", "--throttle-rate"),
+        ("--throttle-burst", "0", "--throttle-burst"),
+        ("--access-token-seconds", "0", "--access-token-seconds"),
+        ("--refresh-token-seconds", "-60", "--refresh-token-seconds"),
+        ("--refresh-reuse-grace-seconds", "-1", "--refresh-reuse-grace-seconds"),
+        ("--body-timeout", "0", "--body-timeout"),
+        ("--max-header-count", "0", "--max-header-count"),
     ],
 )
 def test_an_option_out_of_range_is_one_line(

@@ -11,6 +11,7 @@ import argparse
 import gc
 import logging
 import logging.config
+import math
 import os
 import socket
 import ssl
@@ -123,6 +124,24 @@ def _uvicorn_config(
     )
 
 
+# The numeric options and the least each may be (a negative rate or lifetime, or NaN, would be
+# taken without a word and make the server misbehave later).
+_NUMBER_RANGES = (
+    ("--throttle-rate", 0),  # 0: off
+    ("--throttle-burst", 1),
+    ("--access-token-seconds", 1),
+    ("--refresh-token-seconds", 1),
+    ("--refresh-reuse-grace-seconds", 0),
+    ("--token-gc-seconds", 0),
+    ("--body-timeout", 0.001),
+    ("--head-timeout", 0.001),
+    ("--keep-alive-timeout", 0),
+    ("--max-header-bytes", 1),
+    ("--max-header-count", 1),
+    ("--explain-keep-seconds", 0),
+)
+
+
 def _usage_error(args: argparse.Namespace) -> str | None:
     """What is wrong with the options alone (checked before the port is taken)."""
     if _explicit_levels(args.log_level_of) is None:
@@ -133,6 +152,10 @@ def _usage_error(args: argparse.Namespace) -> str | None:
         return "--test-idp needs --demo or a --seed world with a test_idp provider"
     if args.workers < 1 or args.store_threads < 1:
         return "--workers and --store-threads take a number from 1"
+    for option, lowest in _NUMBER_RANGES:
+        value = getattr(args, option.removeprefix("--").replace("-", "_"))
+        if not (math.isfinite(value) and value >= lowest):
+            return f"{option} takes a number from {lowest}, not {value}"
     if not 0 <= args.port <= 65535:
         return f"--port takes a port number from 0 to 65535, not {args.port}"
     if args.public_url is not None:
