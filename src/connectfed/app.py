@@ -51,6 +51,7 @@ from connectfed.identity.explain import Explanations
 from connectfed.identity.iam import IamService
 from connectfed.identity.principal import Origin, Principal
 from connectfed.identity.providers import SamlProviderService
+from connectfed.identity.roles import RoleDirectory
 from connectfed.identity.simulate import PolicySimulator
 from connectfed.identity.sts import StsService
 from connectfed.offload import Offload
@@ -229,7 +230,8 @@ def build_services(
     instances = InstanceService(
         store, clock, authz, settings.region, ttl, on_created=agents.ensure_defaults
     )
-    sts = StsService(store, clock, authz, hmac_key, settings.region)
+    roles = RoleDirectory(store, clock, ttl)
+    sts = StsService(store, clock, authz, hmac_key, settings.region, roles)
     providers = SamlProviderService(
         store,
         clock,
@@ -288,7 +290,7 @@ def build_services(
         clock=clock,
         resolver=resolver,
         authz=authz,
-        iam=IamService(store, clock, authz, resolver),
+        iam=IamService(store, clock, authz, resolver, roles),
         sts=sts,
         instances=instances,
         federation=federation,

@@ -27,6 +27,7 @@ SERVER_STACK = (
     "psycopg",
     "signxml",
     "lxml",
+    "xmlsec",
     "platformdirs",
 )
 

@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from connectfed.saml.testidp import SigningKey
-from tests.support.saml_world import SIGNIN, SamlWorld, build_saml_world
+from tests.support.saml_world import SIGNIN, SamlWorld, build_saml_world, saml_trust
 from tests.support.server import ACCOUNT_ID, Server, start_server
 
 _names = itertools.count()
@@ -169,6 +169,35 @@ def test_role_must_trust_the_provider(saml: SamlWorld) -> None:
         saml.assume(saml.assertion())
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_role_changes_hold_for_the_very_next_assumption(saml: SamlWorld) -> None:
+    """Roles are cached for AssumeRoleWithSAML (issue 9); a change through IAM on this server
+    (trust policy, deletion, creation) applies to the next call, not once the cache expires."""
+    iam = saml.server.client("iam")
+    name = f"cached-{next(_names)}"
+    trust = saml_trust(saml.provider_arn)
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+
+    def assume() -> dict:
+        return saml.assume(saml.assertion(roles=[(arn, saml.provider_arn)]), role_arn=arn)
+
+    def refused() -> None:
+        with pytest.raises(ClientError) as caught:
+            assume()
+        assert caught.value.response["Error"]["Code"] == "AccessDenied"
+
+    assume()  # the role is read (and cached)
+    elsewhere = saml_trust(saml.provider_arn, audience="https://elsewhere.example/saml")
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=elsewhere)
+    refused()
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust)
+    assume()
+    iam.delete_role(RoleName=name)
+    refused()  # the role is remembered as absent
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    assume()
+    iam.delete_role(RoleName=name)  # the session's server lists its roles on one page
 
 
 def test_duration_bounds(saml: SamlWorld) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from cryptography import x509
 from lxml import etree
 
 from connectfed.saml import signature
@@ -23,16 +24,15 @@ IDP = TestIdp(entity_id="https://idp.order.test", keys=[OLD, NEW])
 
 @pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The certificates signxml is asked to check a signature with, in order."""
+    """The pinned certificates a signature is checked with, in order."""
     seen: list[str] = []
-    verifier = signature.XMLVerifier
+    check = signature.check_with
 
-    class Counting(verifier):  # type: ignore[misc, valid-type]
-        def verify(self, data: Any, **kwargs: Any) -> Any:
-            seen.append(kwargs["x509_cert"].subject.rfc4514_string())
-            return super().verify(data, **kwargs)
+    def counting(sig: etree._Element, expected: etree._Element, pem: str, *rest: Any) -> None:
+        seen.append(x509.load_pem_x509_certificate(pem.encode()).subject.rfc4514_string())
+        check(sig, expected, pem, *rest)
 
-    monkeypatch.setattr(signature, "XMLVerifier", Counting)
+    monkeypatch.setattr(signature, "check_with", counting)
     yield seen
 
 
@@ -69,7 +69,7 @@ def test_a_keyinfo_naming_no_pinned_certificate_leaves_the_metadata_order(
     carried = root.find(f".//{{{DS}}}X509Certificate")
     assert carried is not None
     carried.text = STRANGER.cert_b64
-    _verify(etree.tostring(root), [OLD, NEW])  # KeyInfo is not what signxml trusts
+    _verify(etree.tostring(root), [OLD, NEW])  # KeyInfo is not what is trusted
     assert checks == ["CN=old", "CN=new"]
 
 

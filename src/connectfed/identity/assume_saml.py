@@ -263,7 +263,7 @@ class AssumeRoleWithSaml:
         if sum(1 for name in verified.attributes if name.startswith(TAG_ATTRIBUTE_PREFIX)) > 50:
             raise SamlRefusal("The number of session tags exceeds the limit of 50", "session_tags")
         target = arns.role_of(role_arn)
-        role = self._store.get_role(*target) if target else None
+        role = self._sts.roles.get(*target) if target else None
         if role is None or role.arn != role_arn:
             raise diagnosis.failed(
                 "role", f"no role {role_arn} exists", not_authorized("unknown_role")

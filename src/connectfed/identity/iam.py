@@ -35,6 +35,7 @@ from connectfed.identity.policy.validate import (
     PrincipalExists,
 )
 from connectfed.identity.principal import Principal
+from connectfed.identity.roles import RoleDirectory
 from connectfed.store import Conflict, InUse, NotFound, Store
 from connectfed.store.records import AccessKey, IamUser, InlinePolicy, Role
 
@@ -81,12 +82,18 @@ class OwnedPolicy:
 
 class IamService:
     def __init__(
-        self, store: Store, clock: Clock, authz: Authorizer, resolver: CredentialResolver
+        self,
+        store: Store,
+        clock: Clock,
+        authz: Authorizer,
+        resolver: CredentialResolver,
+        roles: RoleDirectory,
     ) -> None:
         self._store = store
         self._clock = clock
         self._authz = authz
         self._resolver = resolver
+        self._roles = roles  # what AssumeRole reads: cleared on every role change here
 
     def _principal_exists(self, caller: Principal) -> PrincipalExists:
         """IAM refuses a trust policy naming a user or role of this account that does not exist
@@ -271,6 +278,7 @@ class IamService:
             self._store.create_role(role)
         except Conflict:
             raise EntityExists(Entity.ROLE, name) from None
+        self._roles.invalidate()  # it may have been remembered as absent
         return role
 
     def get_role(self, caller: Principal, name: str) -> Role:
@@ -295,6 +303,7 @@ class IamService:
         except NotFound:
             raise EntityNotFound(Entity.ROLE, role.role_name) from None
         # The role's sessions die with it (they are bound to its unique id).
+        self._roles.invalidate()
         self._resolver.invalidate()
         self._authz.invalidate("role", role.role_id)
 
@@ -303,6 +312,7 @@ class IamService:
         self._require(caller, "UpdateAssumeRolePolicy", role.arn)
         checked = _document(document, PolicyKind.TRUST, self._principal_exists(caller))
         self._store.update_role_trust(caller.account_id, role.role_name, checked)
+        self._roles.invalidate()
 
     # -- inline policies ---------------------------------------------------------------------------
     def _owner(self, caller: Principal, kind: OwnerKind, name: str) -> tuple[str, str, str]:

@@ -41,6 +41,7 @@ from connectfed.identity.policy import (
     validate_policy,
 )
 from connectfed.identity.principal import Principal
+from connectfed.identity.roles import RoleDirectory
 from connectfed.identity.sts_values import CallerIdentity, RoleSession, SessionCredentials
 from connectfed.store import Store
 from connectfed.store.records import Role, Session
@@ -82,9 +83,16 @@ class _AssumeRole:
 
 class StsService:
     def __init__(
-        self, store: Store, clock: Clock, authz: Authorizer, hmac_key: bytes, region: str
+        self,
+        store: Store,
+        clock: Clock,
+        authz: Authorizer,
+        hmac_key: bytes,
+        region: str,
+        roles: RoleDirectory,
     ) -> None:
         self._store = store
+        self.roles = roles  # AssumeRole's and AssumeRoleWithSAML's role look-ups (cached)
         self._clock = clock
         self._authz = authz
         self._key = hmac_key
@@ -155,7 +163,7 @@ class StsService:
         if target is None:
             raise InvalidRoleArn(role_arn)
         account, name = target
-        role = self._store.get_role(account, name)
+        role = self.roles.get(account, name)
         if role is None or role.arn != role_arn:
             raise diagnosis.failed("role", f"no role {role_arn} exists", denied)
         diagnosis.passed("role", f"role {role.arn} ({role.role_id})")

@@ -10,9 +10,8 @@ other ciphers (3DES, key agreement), CipherReference, and more than a few Encryp
 Why ``cryptography`` primitives rather than python-xmlsec: the XML-Enc structure is read by our
 one hardened parser (``saml.xml``) and the decrypted octets are parsed by it too. libxmlsec1
 parses decrypted ``Element`` content itself (``xmlSecReplaceNodeBuffer``), which would be a
-second parser with its own options; and python-xmlsec's wheels bundle their own libxml2 and
-refuse to import when lxml's differs ("lxml & xmlsec libxml2 library version mismatch"), tying
-every lxml upgrade to an xmlsec release. The cryptography here is only RSA-OAEP and AES from
+second parser with its own options. (Signatures are verified with python-xmlsec, on the tree our
+parser built: see ``saml.signature``.) The cryptography here is only RSA-OAEP and AES from
 ``cryptography``; tests check interoperability against xmlsec as an independent implementation.
 """
 

@@ -56,16 +56,13 @@ class Trust:
 class ParsedResponse:
     """A SAMLResponse parsed once, by the one hardened parser (:func:`parse_response`).
 
-    ``root`` is what the unverified hints (:func:`peek`) and the envelope checks read, for every
-    provider tried: the browser sign-in parses a response once, not once for the hints and once
-    per provider (issue 9). ``data`` is what signxml verifies: its public API takes bytes or an
-    element, and an element it serialises and parses again (a private copy it may change), so
-    handing it ``root`` would cost one serialisation more and save no parse. It parses ``data``
-    with the same hardened parser (:func:`connectfed.saml.xml.parser`), so no second parser
-    reads the response. Nothing here is verified, and nothing may change ``root``.
+    ``root`` is what the unverified hints (:func:`peek`), the envelope checks and the signature
+    verification (:mod:`connectfed.saml.signature`, on this very tree) read, for every provider
+    tried: the browser sign-in parses a response once, not once for the hints and once per
+    provider (issue 9). Nothing here is verified, and nothing may change ``root`` (registering
+    an element's ID with libxml2 for a Reference changes no node).
     """
 
-    data: bytes
     root: etree._Element
 
 
@@ -92,7 +89,7 @@ def parse_response(data: bytes) -> ParsedResponse:
             f"is {name[:60]!r}, not samlp:Response)",
             "not_saml",
         )
-    return ParsedResponse(data, root)
+    return ParsedResponse(root)
 
 
 # Every ``ID`` attribute (no namespace) of an element in the subtree, found in C.
@@ -114,7 +111,7 @@ def _single_signature(owner: etree._Element) -> etree._Element | None:
 
 
 def open_response(response: ParsedResponse, trust: Trust, now: datetime) -> Opened:
-    data, root = response.data, response.root
+    root = response.root
     if root.get("Version") != "2.0" or not root.get("ID"):
         raise AssertionRejected("The samlp:Response must have Version 2.0 and an ID")
     ids = _ids(root)
@@ -127,7 +124,7 @@ def open_response(response: ParsedResponse, trust: Trust, now: datetime) -> Open
     if status is None or status.get("Value") != SUCCESS:
         raise AssertionRejected("The SAML response status is not Success")
     if found[0].tag == ENCRYPTED:
-        return _open_encrypted(data, root, trust, now)
+        return _open_encrypted(root, trust, now)
     if trust.require_encryption:
         raise AssertionRejected(
             "The identity provider requires encrypted assertions "
@@ -148,20 +145,15 @@ def open_response(response: ParsedResponse, trust: Trust, now: datetime) -> Open
             "Response signature invalid: neither the Response nor the Assertion is signed",
             "signature",
         )
-    at_assertion = f"./{ASSERTION}/"
     if response_signature is None:
-        verified = verify_signature(
-            data, at_assertion, assertion, trust.certificates, trust.allow_sha1, now
-        )
+        verified = verify_signature(assertion, trust.certificates, trust.allow_sha1, now)
         return Opened(root, None, verified, encrypted=False)
-    verified_response = verify_signature(
-        data, "./", root, trust.certificates, trust.allow_sha1, now
-    )
+    verified_response = verify_signature(root, trust.certificates, trust.allow_sha1, now)
     inner = verified_response.findall(f"./{ASSERTION}")
     if len(inner) != 1:
         raise AssertionRejected(f"Expected exactly one Assertion, found {len(inner)}")
     if assertion_signature is not None:
-        verify_signature(data, at_assertion, assertion, trust.certificates, trust.allow_sha1, now)
+        verify_signature(assertion, trust.certificates, trust.allow_sha1, now)
     return Opened(root, verified_response, inner[0], encrypted=False)
 
 
@@ -194,14 +186,12 @@ def _parse_decrypted(document: bytes) -> etree._Element:
     return assertion
 
 
-def _open_encrypted(data: bytes, root: etree._Element, trust: Trust, now: datetime) -> Opened:
+def _open_encrypted(root: etree._Element, trust: Trust, now: datetime) -> Opened:
     if not trust.decryption_keys:
         raise AssertionRejected(NO_KEY, "no_key")
     verified_response = None
     if _single_signature(root) is not None:
-        verified_response = verify_signature(
-            data, "./", root, trust.certificates, trust.allow_sha1, now
-        )
+        verified_response = verify_signature(root, trust.certificates, trust.allow_sha1, now)
     envelope = root if verified_response is None else verified_response
     encrypted = envelope.findall(f"./{ENCRYPTED}")
     if len(encrypted) != 1:
@@ -246,9 +236,7 @@ def _verify_decrypted(
                 "signature",
             )
         return Opened(root, verified_response, assertion, encrypted=True)
-    verified = verify_signature(
-        document, f"./{ASSERTION}/", assertion, trust.certificates, trust.allow_sha1, now
-    )
+    verified = verify_signature(assertion, trust.certificates, trust.allow_sha1, now)
     return Opened(root, verified_response, verified, encrypted=True)
 
 

@@ -131,9 +131,7 @@ class BrowserSignin:
             return self._refused(400, "Bad SAML response", reason, kind)
         roles = [r for r, p in self._assume.role_pairs(verified) if p == provider.arn]
         if len(roles) == 1:  # the assertion is spent with the session's writes
-            return self._complete(
-                verified, provider.arn, roles[0], relay_state, request_id, spend=True
-            )
+            return self._complete(verified, provider.arn, roles[0], target, request_id, spend=True)
         if not self._assume.remember(verified):
             return self._replayed(verified, provider.arn)
         if not roles:
@@ -253,8 +251,10 @@ class BrowserSignin:
                 "role_not_offered",
                 provider_arn=data["provider"],
             )
+        # The RelayState was checked when the response was posted, before it was stored.
+        target = _federate_target(data["relay"])
         return self._complete(
-            _load(data["verified"]), data["provider"], role_arn, data["relay"], request_id
+            _load(data["verified"]), data["provider"], role_arn, target, request_id
         )
 
     # -- the rest of the flow ------------------------------------------------------------------
@@ -263,13 +263,15 @@ class BrowserSignin:
         verified: VerifiedAssertion,
         provider_arn: str,
         role_arn: str,
-        relay_state: str | None,
+        target: tuple[str, str] | None,
         request_id: str | None = None,
         *,
         spend: bool = False,
     ) -> Outcome:
         """The role session of a sign-in, its console token and the cookie. With ``spend``
         the assertion is accepted here, once (else it was when the role chooser was shown).
+        ``target`` is the RelayState's (instance id, destination), parsed once by the caller
+        (issue 9: the sign-in parsed it twice).
 
         The sign-in's writes (the assertion's first use, the STS session, the console token's
         family) go to the store in one transaction (:meth:`Store.create_signin`), after every
@@ -340,7 +342,6 @@ class BrowserSignin:
         cookie = cookies.console_cookie(
             console.token, cookies.max_age(console.expires, now), self._secure
         )
-        target = _federate_target(relay_state)
         if target is None:
             return Outcome(200, pages.console_page(principal.arn), cookie=cookie)
         instance_id, destination = target
