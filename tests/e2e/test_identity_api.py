@@ -50,7 +50,9 @@ def test_roles_and_trust_policies(server: Server) -> None:
     assert iam.get_role(RoleName="TrustMe")["Role"]["MaxSessionDuration"] == 7200
     with pytest.raises(iam.exceptions.MalformedPolicyDocumentException):
         iam.update_assume_role_policy(RoleName="TrustMe", PolicyDocument="{not json")
-    assert any(r["RoleName"] == "TrustMe" for r in iam.list_roles()["Roles"])
+    # Every page (the session's server holds other tests' roles: more than one page of 100).
+    pages = iam.get_paginator("list_roles").paginate()
+    assert any(r["RoleName"] == "TrustMe" for page in pages for r in page["Roles"])
 
 
 def test_root_cannot_assume_roles(server: Server) -> None:
