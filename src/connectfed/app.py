@@ -441,8 +441,18 @@ class ConnectfedApp:
             )
             return
         if self.web.handles(request.method, path, request.headers, request.raw_query):
-            web = await self._web(request, scope["path"], request_id)
-            if web is None:
+            try:
+                web = await self._run(
+                    self.web.handle,
+                    request.method,
+                    scope["path"],
+                    request.raw_query,
+                    request.headers,
+                    request.body,
+                    request_id,
+                )
+            except Exception:
+                log.exception("internal error on a browser route")
                 await self._send(
                     send,
                     request_id,
@@ -463,29 +473,6 @@ class ConnectfedApp:
             if writes and not await deferred.all_durable(writes):
                 response = self.dispatcher.not_durable(request_id)
         await self._send(send, request_id, response)
-
-    async def _web(self, request: ReceivedRequest, path: str, request_id: str) -> Any:
-        """A browser route's answer, or None for an internal error (logged). The sign-in's
-        deferred writes (``WebRoutes.defers_writes``) are committed before it is returned."""
-        defers = self.web.defers_writes(request.method, path)
-        writes: list[deferred.PendingWrite] = []
-        try:
-            with deferred.collecting() if defers else contextlib.nullcontext(writes) as writes:
-                web = await self._run(
-                    self.web.handle,
-                    request.method,
-                    path,
-                    request.raw_query,
-                    request.headers,
-                    request.body,
-                    request_id,
-                )
-        except Exception:
-            log.exception("internal error on a browser route")
-            return None
-        if writes and not await deferred.all_durable(writes):
-            return None  # (the writer logged why): no cookie for a session never stored
-        return web
 
     def _instance_exists(self, instance_id: str) -> bool:
         return self.services.store.get_instance(instance_id) is not None

@@ -1,16 +1,14 @@
-"""Conformance: a browser sign-in's writes (``Store.create_signin``): the assertion's first use
-(at once), then the STS session and the console token's family (together; during a request,
-before its reply), and a replay (concurrent ones included, across stores sharing a database)
-writes nothing more."""
+"""Conformance: a browser sign-in's writes in one transaction (``Store.create_signin``): the
+assertion's first use, the STS session and the console token's family, all or nothing, and a
+replay (concurrent ones included, across stores sharing a database) writes nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 
 import pytest
 
-from connectfed.store import Conflict, Store, deferred
+from connectfed.store import Conflict, Store
 from connectfed.store.records import AssertionUse, Session, Token, TokenFamily
 from tests.store.conftest import open_test_store as _open
 
@@ -64,27 +62,12 @@ def test_expired_entries_are_purged_with_a_first_use(store: Store) -> None:
     assert store.remember_assertion("idp|_old", 20.0, 10.0)  # forgotten: past its expiry
 
 
-def test_the_session_and_family_are_all_or_nothing_and_the_assertion_is_spent(
-    store: Store,
-) -> None:
+def test_it_is_all_or_nothing(store: Store) -> None:
     store.create_token_family(_family("f1", "ASIA0"))
     with pytest.raises(Conflict):
         store.create_signin(_session("ASIA1"), _family("f1", "ASIA1"), USE)
     assert store.get_session("ASIA1") is None
-    assert not store.remember_assertion(USE.key, USE.expires, USE.now)  # spent, as refusals do
-
-
-def test_during_a_request_the_session_and_family_are_committed_before_the_reply(
-    store: Store,
-) -> None:
-    with deferred.collecting() as writes:
-        assert store.create_signin(_session("ASIA1"), _family("f1", "ASIA1"), USE)
-        assert not store.create_signin(_session("ASIA2"), _family("f2", "ASIA2"), USE)
-    assert len(writes) == 2  # the first sign-in's session and family; the replay's nothing
-    assert asyncio.run(deferred.all_durable(writes))
-    assert store.get_session("ASIA1") is not None
-    assert store.get_token_family("f1") is not None
-    assert store.get_session("ASIA2") is None
+    assert store.remember_assertion(USE.key, USE.expires, USE.now)  # not spent
 
 
 def test_concurrent_sign_ins_with_one_assertion_give_one_session(store_url: str) -> None:

@@ -158,13 +158,10 @@ class Store(Protocol):
     def create_signin(
         self, session: Session, family: TokenFamily, assertion: AssertionUse | None = None
     ) -> bool:
-        """A browser sign-in's writes: remember ``assertion`` (as :meth:`remember_assertion`,
-        committed at once) and, only if that is its first use, create ``session`` (as
+        """A browser sign-in's writes in one transaction: remember ``assertion`` (as
+        :meth:`remember_assertion`) and, only if that is its first use, create ``session`` (as
         :meth:`create_session`) and ``family`` (as :meth:`create_token_family`). False, with
-        nothing more written, when the assertion was already used. The session and the family
-        are committed together before this returns; while a request is answered
-        (:mod:`connectfed.store.deferred`), before its reply instead. A failure to write them
-        leaves the assertion spent."""
+        nothing written, when the assertion was already used; all or nothing otherwise."""
         ...
 
     # -- Connect ------------------------------------------------------------------------------

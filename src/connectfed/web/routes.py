@@ -133,15 +133,6 @@ class WebRoutes:
         )
 
     @staticmethod
-    def defers_writes(method: str, path: str) -> bool:
-        """Whether the route's writes may be committed after it returns, before its reply
-        (:mod:`connectfed.store.deferred`): the SAML sign-in's (``POST /saml`` and the role
-        chooser's ``POST /saml/choose``), whose STS session and console token nothing in the
-        request reads back. Not the other routes: a federation (``/connect/federate``) opens a
-        token family and adds the browser's session to it in the same request."""
-        return method == "POST" and (_SAML.match(path) is not None or path == "/saml/choose")
-
-    @staticmethod
     def _instance_post(path: str) -> bool:
         match = _INSTANCE.match(path)
         return match is not None and match.group(2) in _INSTANCE_POSTS

@@ -273,11 +273,11 @@ class BrowserSignin:
         ``target`` is the RelayState's (instance id, destination), parsed once by the caller
         (issue 9: the sign-in parsed it twice).
 
-        The sign-in's writes (the assertion's first use, then the STS session and the console
-        token's family, committed before the reply) go to the store after every check
-        (:meth:`Store.create_signin`): a replay, even a concurrent one, writes nothing more and
-        is refused. A refused sign-in still spends its assertion, and a replayed one is refused
-        as a replay first, as when the assertion was remembered before the checks."""
+        The sign-in's writes (the assertion's first use, the STS session, the console token's
+        family) go to the store in one transaction (:meth:`Store.create_signin`), after every
+        check: a replay, even a concurrent one, writes nothing and is refused. A refused
+        sign-in still spends its assertion, and a replayed one is refused as a replay first,
+        as when the assertion was remembered before the checks."""
         trusted = self._providers.trusted(provider_arn)
 
         def refused(
