@@ -3,18 +3,12 @@ several servers sharing one PostgreSQL database, give exactly one success."""
 
 from __future__ import annotations
 
-import http.client
 import threading
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
 
 from tests.conftest import postgres_or_skip
-from tests.support.saml_world import build_saml_world, saml_trust
+from tests.support.saml_world import build_saml_world, post_saml, saml_trust
 from tests.support.server import Server, start_server
-
-
-def post_saml(server: Server, assertion: str) -> int:
-    return _post_body(server, assertion)[0]
 
 
 def race(servers: list[Server], assertion: str, attempts: int = 8) -> list[int]:
@@ -23,7 +17,7 @@ def race(servers: list[Server], assertion: str, attempts: int = 8) -> list[int]:
 
     def attempt(index: int) -> None:
         barrier.wait()
-        statuses.append(post_saml(servers[index % len(servers)], assertion))
+        statuses.append(post_saml(servers[index % len(servers)], assertion).status)
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(attempts)]
     for thread in threads:
@@ -47,26 +41,11 @@ def test_replay_across_servers_sharing_postgres(tmp_path: Path) -> None:
         assert race([first, second], saml.assertion()) == [200] + [400] * 7
         # AssumeRoleWithSAML keeps AWS's behaviour: the same assertion is usable again.
         fresh = saml.assertion()
-        assert post_saml(second, fresh) == 200
+        assert post_saml(second, fresh).status == 200
         assert saml.assume(fresh)["Credentials"]["AccessKeyId"].startswith("ASIA")
     finally:
         first.stop()
         second.stop()
-
-
-def _post_body(server: Server, assertion: str) -> tuple[int, str]:
-    parts = urlsplit(server.url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request(
-        "POST",
-        "/saml",
-        body=urlencode({"SAMLResponse": assertion}),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    response = conn.getresponse()
-    result = response.status, response.read().decode()
-    conn.close()
-    return result
 
 
 def test_a_refused_sign_in_still_spends_its_assertion(server: Server) -> None:
@@ -77,10 +56,10 @@ def test_a_refused_sign_in_still_spends_its_assertion(server: Server) -> None:
         RoleName=role, PolicyDocument=saml_trust(saml.provider_arn, "https://elsewhere.example/")
     )
     assertion = saml.assertion()
-    status, page = _post_body(server, assertion)
+    status, _, page = post_saml(server, assertion)
     assert status == 403 and "already been used" not in page
     # Trusted again, the same assertion is still refused: it was spent by the refusal.
     iam.update_assume_role_policy(RoleName=role, PolicyDocument=saml_trust(saml.provider_arn))
-    status, page = _post_body(server, assertion)
+    status, _, page = post_saml(server, assertion)
     assert status == 400 and "already been used" in page
-    assert _post_body(server, saml.assertion())[0] == 200
+    assert post_saml(server, saml.assertion()).status == 200

@@ -151,6 +151,21 @@ def test_an_unchanged_state_answers_at_the_timeout(world: World, tokens: dict[st
     assert again.body["nextToken"] == current["nextToken"]
 
 
+def _long_poll(
+    world: World, tokens: dict[str, Any], timeout_ms: int
+) -> tuple[threading.Thread, list[cti.CtiAnswer]]:
+    """A GetAgentSnapshot long poll from the agent's current state, waiting in a thread; its
+    answer lands in the list."""
+    first = _call(world, tokens, "GetAgentSnapshot").body
+    answers: list[cti.CtiAnswer] = []
+    params = {"nextToken": first["nextToken"], "timeout": timeout_ms}
+    poll = threading.Thread(
+        target=lambda: answers.append(_call(world, tokens, "GetAgentSnapshot", params))
+    )
+    poll.start()
+    return poll, answers
+
+
 @pytest.mark.parametrize("deleted", ["user", "instance"])
 def test_a_long_poll_whose_agent_is_deleted_meanwhile_ends_the_session(
     server: Server, deleted: str
@@ -160,19 +175,7 @@ def test_a_long_poll_whose_agent_is_deleted_meanwhile_ends_the_session(
     user_id = world.add_agent("agent5")
     result = world.connect_as("agent5").get_federation_token(InstanceId=world.instance_id)
     tokens = dict(result["Credentials"])
-    first = _call(world, tokens, "GetAgentSnapshot").body
-    answers: list[cti.CtiAnswer] = []
-    poll = threading.Thread(
-        target=lambda: answers.append(
-            _call(
-                world,
-                tokens,
-                "GetAgentSnapshot",
-                {"nextToken": first["nextToken"], "timeout": 2000},
-            )
-        )
-    )
-    poll.start()
+    poll, answers = _long_poll(world, tokens, 2000)
     time.sleep(0.5)  # the poll is waiting
     connect = server.client("connect")
     if deleted == "user":
@@ -192,19 +195,7 @@ def test_a_long_poll_over_a_sign_out_answers_401_not_the_agents_data(world: Worl
     tokens = dict(result["Credentials"])
     browser = Browser(world.server.url)
     assert browser.get(result["SignInUrl"]).status == 303
-    first = _call(world, tokens, "GetAgentSnapshot").body
-    answers: list[cti.CtiAnswer] = []
-    poll = threading.Thread(
-        target=lambda: answers.append(
-            _call(
-                world,
-                tokens,
-                "GetAgentSnapshot",
-                {"nextToken": first["nextToken"], "timeout": 1500},
-            )
-        )
-    )
-    poll.start()
+    poll, answers = _long_poll(world, tokens, 1500)
     time.sleep(0.3)  # the poll is waiting
     assert browser.get(f"/connect/{world.instance_id}/logout").status == 200
     poll.join(10)

@@ -4,10 +4,8 @@ Required versus Allowed, key rollover, and the browser POST /saml."""
 
 from __future__ import annotations
 
-import http.client
 import itertools
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
@@ -16,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from connectfed.saml import encryption as enc
 from connectfed.saml.testidp import SigningKey
-from tests.support.saml_world import SamlWorld, build_saml_world, saml_trust
+from tests.support.saml_world import SamlWorld, build_saml_world, post_saml, saml_trust
 from tests.support.server import Server
 
 _names = itertools.count()
@@ -202,19 +200,6 @@ def test_encrypted_assertion_without_a_provider_key(saml: SamlWorld) -> None:
     assert "encrypted assertion, but the identity provider has no private key" in error["Message"]
 
 
-def _post_saml(server: Server, saml_response: str) -> tuple[int, str]:
-    parts = urlsplit(server.url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request(
-        "POST",
-        "/saml",
-        body=urlencode({"SAMLResponse": saml_response}),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    response = conn.getresponse()
-    return response.status, response.read().decode()
-
-
 def test_browser_post_with_an_encrypted_response(encrypted: SamlWorld) -> None:
     own = f"{encrypted.server.url}/saml"
     iam = encrypted.server.client("iam")
@@ -223,7 +208,7 @@ def test_browser_post_with_an_encrypted_response(encrypted: SamlWorld) -> None:
         PolicyDocument=saml_trust(encrypted.provider_arn, own),
     )
     # The Role attribute is encrypted: the provider is found by the Response's Issuer.
-    status, page = _post_saml(
+    status, _, page = post_saml(
         encrypted.server, encrypted.assertion(encrypt_to=SP_KEY.cert, recipient=own, audience=own)
     )
     assert status == 200, page
@@ -232,6 +217,6 @@ def test_browser_post_with_an_encrypted_response(encrypted: SamlWorld) -> None:
 
 def test_browser_post_encrypted_without_a_key_says_so(server: Server) -> None:
     world = build_saml_world(server, f"enc{next(_names)}")
-    status, page = _post_saml(server, world.assertion(encrypt_to=SP_KEY.cert))
+    status, _, page = post_saml(server, world.assertion(encrypt_to=SP_KEY.cert))
     assert status == 400
     assert "has no private key" in page

@@ -5,12 +5,10 @@ encoding, clear sign-in errors for what is not a SAML response, and the SHA-1 op
 from __future__ import annotations
 
 import base64
-import http.client
 import itertools
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
@@ -18,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectfed.saml.testidp import TestIdp, encode
-from tests.support.saml_world import SamlWorld, build_saml_world
+from tests.support.saml_world import SamlWorld, build_saml_world, post_saml
 from tests.support.server import ACCOUNT_ID, Server, start_server
 
 _names = itertools.count()
@@ -204,19 +202,6 @@ def test_responses_in_other_encodings_are_refused(
     assert "only UTF-8" in error["Message"]
 
 
-def _post_saml(server: Server, saml_response: str) -> tuple[int, str]:
-    parts = urlsplit(server.url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request(
-        "POST",
-        "/saml",
-        body=urlencode({"SAMLResponse": saml_response}),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    response = conn.getresponse()
-    return response.status, response.read().decode()
-
-
 @pytest.mark.parametrize(
     "payload,fragment",
     [
@@ -231,7 +216,7 @@ def _post_saml(server: Server, saml_response: str) -> tuple[int, str]:
 def test_sign_in_says_when_input_is_not_a_saml_response(
     server: Server, payload: bytes, fragment: str
 ) -> None:
-    status, page = _post_saml(server, base64.b64encode(payload).decode())
+    status, _, page = post_saml(server, base64.b64encode(payload).decode())
     assert status == 400
     assert fragment in page and "names no" not in page
 
@@ -259,7 +244,7 @@ def test_allow_saml_sha1_server_option(tmp_path: Path) -> None:
         result = world.assume(world.assertion(**SHA1))
         assert result["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{ACCOUNT_ID}:")
         assert world.assume(world.assertion())  # SHA-256 still works
-        status, page = _post_saml(
+        status, _, page = post_saml(
             lenient,
             encode(
                 world.idp.response(

@@ -7,19 +7,17 @@ be still waiting (not done) while the others answer."""
 
 from __future__ import annotations
 
-import http.client
 import sqlite3
 import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.saml_world import build_saml_world
-from tests.support.server import Server, start_server
+from tests.support.saml_world import build_saml_world, post_saml
+from tests.support.server import start_server
 from tests.support.world import build_world
 
 
@@ -179,14 +177,14 @@ def test_a_sign_in_whose_session_cannot_be_stored_is_an_internal_error(tmp_path:
     server = start_server(tmp_path / "data", "--throttle-rate", "0")
     try:
         saml = build_saml_world(server, "unstored-signin")
-        assert _post_saml(server, saml.assertion())[0] == 200
+        assert post_saml(server, saml.assertion()).status == 200
         database = sqlite3.connect(str(server.data_dir / "connectfed.db"), isolation_level=None)
         try:
             database.execute(
                 "CREATE TRIGGER refuse_families BEFORE INSERT ON token_families"
                 " BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
             )
-            status, cookie, page = _post_saml(server, saml.assertion())
+            status, cookie, page = post_saml(server, saml.assertion())
             families = database.execute("SELECT COUNT(*) FROM token_families").fetchone()[0]
             database.execute("DROP TRIGGER refuse_families")
         finally:
@@ -194,23 +192,7 @@ def test_a_sign_in_whose_session_cannot_be_stored_is_an_internal_error(tmp_path:
         assert (status, cookie) == (500, None)
         assert "Something went wrong" in page
         assert families == 1  # the first sign-in's only
-        status, cookie, _ = _post_saml(server, saml.assertion())
+        status, cookie, _ = post_saml(server, saml.assertion())
         assert status == 200 and cookie is not None
     finally:
         server.stop()
-
-
-def _post_saml(server: Server, assertion: str) -> tuple[int, str | None, str]:
-    parts = urlsplit(server.url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        connection.request(
-            "POST",
-            "/saml",
-            body=urlencode({"SAMLResponse": assertion}),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        response = connection.getresponse()
-        return response.status, response.getheader("Set-Cookie"), response.read().decode()
-    finally:
-        connection.close()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlencode, urlsplit
 
 from connectfed.saml.testidp import TestIdp, encode
 from tests.support.server import ACCOUNT_ID, Server
@@ -68,3 +70,28 @@ def build_saml_world(server: Server, name: str) -> SamlWorld:
     iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=saml_trust(provider_arn))
     assert provider_arn == f"arn:aws:iam::{ACCOUNT_ID}:saml-provider/idp-{name}"
     return SamlWorld(world, idp, provider_arn, world.role_arn)
+
+
+class Posted(NamedTuple):
+    """A browser's POST of a SAMLResponse to ``/saml``, as answered."""
+
+    status: int
+    cookie: str | None  # Set-Cookie
+    page: str
+
+
+def post_saml(server: Server, saml_response: str) -> Posted:
+    """POST ``saml_response`` to the server's ``/saml`` as an IdP's auto-submitting form does."""
+    parts = urlsplit(server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            "/saml",
+            body=urlencode({"SAMLResponse": saml_response}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response = connection.getresponse()
+        return Posted(response.status, response.getheader("Set-Cookie"), response.read().decode())
+    finally:
+        connection.close()
