@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from connectfed.app import ConnectfedApp, build_services
+from connectfed.app import build_services
 from connectfed.clock import FixedClock
 from connectfed.demo import demo_caller, ensure_demo
+from connectfed.server.application import ConnectfedApp
 from connectfed.settings import Settings
 from connectfed.wire.dispatch import Response
 from tests.support import cti

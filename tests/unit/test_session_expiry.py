@@ -7,11 +7,12 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectfed.app import ConnectfedApp, build_services
+from connectfed.app import build_services
 from connectfed.auth import sigv4
 from connectfed.auth.verify import ReceivedRequest
 from connectfed.clock import FixedClock
 from connectfed.demo import demo_caller, ensure_demo
+from connectfed.server.application import ConnectfedApp
 from connectfed.settings import Settings
 
 

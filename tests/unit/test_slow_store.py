@@ -14,8 +14,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from connectfed.app import ConnectfedApp, build_services
+from connectfed.app import build_services
 from connectfed.demo import demo_caller, ensure_demo
+from connectfed.server.application import ConnectfedApp
 from connectfed.settings import Settings
 from tests.support.asgi import asgi_call
 
