@@ -156,3 +156,17 @@ def test_model_enums_are_validated(server: Server) -> None:
             RoutingProfileId=rp,
         )
     assert "Member must satisfy enum value set" in str(caught.value)
+
+
+def test_create_user_without_phone_config_is_created(server: Server) -> None:
+    # PhoneConfig is optional in the model (channel-specific configurations may replace it);
+    # leaving it out was a 500.
+    connect = server.client("connect")
+    instance_id = _instance(server, "nophone")
+    sp, rp = _profiles(connect, instance_id)
+    created = connect.create_user(
+        InstanceId=instance_id, Username="nophone", SecurityProfileIds=[sp], RoutingProfileId=rp
+    )
+    user = connect.describe_user(InstanceId=instance_id, UserId=created["UserId"])["User"]
+    assert user["Username"] == "nophone"
+    assert user["PhoneConfig"] == {}
