@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -53,6 +54,46 @@ def test_roles_and_trust_policies(server: Server) -> None:
     # Every page (the session's server holds other tests' roles: more than one page of 100).
     pages = iam.get_paginator("list_roles").paginate()
     assert any(r["RoleName"] == "TrustMe" for page in pages for r in page["Roles"])
+
+
+def test_policy_documents_come_back_percent_encoded_as_iam_sends_them(server: Server) -> None:
+    # IAM percent-encodes every policy document it answers with; botocore unquotes it. Sent
+    # plain, a "%41" in a condition value came back to boto3 as "A".
+    iam = server.client("iam")
+    odd = {"StringEquals": {"sts:ExternalId": "a%41b c+d/é"}}
+    trust = json.loads(trust_account())
+    trust["Statement"][0]["Condition"] = odd
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": odd}],
+    }
+    wire: list[str] = []
+
+    def keep(http_response: Any, **_: Any) -> None:
+        wire.append(http_response.text)
+
+    iam.meta.events.register("after-call.iam.GetRole", keep)
+    iam.create_role(RoleName="Encoded", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="Encoded", PolicyName="p", PolicyDocument=json.dumps(policy))
+    iam.create_user(UserName="encoded")
+    iam.put_user_policy(UserName="encoded", PolicyName="p", PolicyDocument=json.dumps(policy))
+    assert iam.get_role(RoleName="Encoded")["Role"]["AssumeRolePolicyDocument"] == trust
+    created = iam.create_role(RoleName="Encoded2", AssumeRolePolicyDocument=json.dumps(trust))
+    assert created["Role"]["AssumeRolePolicyDocument"] == trust
+    listed = [
+        r
+        for page in iam.get_paginator("list_roles").paginate()
+        for r in page["Roles"]
+        if r["RoleName"] == "Encoded"
+    ]
+    assert listed[0]["AssumeRolePolicyDocument"] == trust
+    got = iam.get_role_policy(RoleName="Encoded", PolicyName="p")["PolicyDocument"]
+    assert got == policy
+    got = iam.get_user_policy(UserName="encoded", PolicyName="p")["PolicyDocument"]
+    assert got == policy
+    # What the JavaScript and Go SDKs hand their callers: the encoded text.
+    assert "<AssumeRolePolicyDocument>%7B%22Version%22%3A" in wire[0]
+    assert "a%2541b%20c%2Bd%2F" in wire[0]
 
 
 def test_root_cannot_assume_roles(server: Server) -> None:
