@@ -170,3 +170,30 @@ def test_create_user_without_phone_config_is_created(server: Server) -> None:
     user = connect.describe_user(InstanceId=instance_id, UserId=created["UserId"])["User"]
     assert user["Username"] == "nophone"
     assert user["PhoneConfig"] == {}
+
+
+def test_a_next_token_continues_only_the_listing_that_issued_it(server: Server) -> None:
+    # AWS's tokens are opaque: a token of another operation, instance or filter is refused. Ours
+    # were taken by any listing, which then started after a key it never had.
+    connect = server.client("connect")
+    first, other = _instance(server, "tokens-a"), _instance(server, "tokens-b")
+    page = connect.list_security_profiles(InstanceId=first, MaxResults=1)
+    token = page["NextToken"]
+    rest = connect.list_security_profiles(InstanceId=first, NextToken=token)
+    assert len(page["SecurityProfileSummaryList"] + rest["SecurityProfileSummaryList"]) == 4
+    for call in (
+        lambda: connect.list_routing_profiles(InstanceId=first, NextToken=token),
+        lambda: connect.list_security_profiles(InstanceId=other, NextToken=token),
+        lambda: connect.list_users(InstanceId=first, NextToken=token),
+        lambda: connect.list_queues(InstanceId=first, NextToken=token),
+        lambda: connect.list_queues(InstanceId=first, QueueTypes=["STANDARD"], NextToken=token),
+    ):
+        with pytest.raises(connect.exceptions.InvalidParameterException) as caught:
+            call()
+        assert caught.value.response["Error"]["Message"] == "The NextToken is not valid."
+    # ListInstances models no InvalidParameterException: its request error, as for its rules.
+    with pytest.raises(connect.exceptions.InvalidRequestException):
+        connect.list_instances(NextToken=token)
+    instances = connect.list_instances(MaxResults=1)["NextToken"]
+    with pytest.raises(connect.exceptions.InvalidParameterException):
+        connect.list_users(InstanceId=first, NextToken=instances)
