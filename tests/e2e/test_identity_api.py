@@ -96,6 +96,30 @@ def test_policy_documents_come_back_percent_encoded_as_iam_sends_them(server: Se
     assert "a%2541b%20c%2Bd%2F" in wire[0]
 
 
+def test_a_permissions_boundary_is_refused_not_ignored(server: Server) -> None:
+    # No boundary is evaluated here: one taken and ignored left the user or role with more
+    # than its creator allowed. Refused, and nothing is created.
+    iam = server.client("iam")
+    boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    for create, kind in (
+        (lambda: iam.create_user(UserName="Bounded", PermissionsBoundary=boundary), "user"),
+        (
+            lambda: iam.create_role(
+                RoleName="Bounded",
+                AssumeRolePolicyDocument=trust_account(),
+                PermissionsBoundary=boundary,
+            ),
+            "role",
+        ),
+    ):
+        with pytest.raises(iam.exceptions.InvalidInputException) as caught:
+            create()
+        assert "PermissionsBoundary" in caught.value.response["Error"]["Message"]
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        with pytest.raises(iam.exceptions.NoSuchEntityException):
+            iam.get_user(UserName="Bounded") if kind == "user" else iam.get_role(RoleName="Bounded")
+
+
 def test_root_cannot_assume_roles(server: Server) -> None:
     iam = server.client("iam")
     arn = iam.create_role(RoleName="NoRoot", AssumeRolePolicyDocument=trust_account())["Role"][

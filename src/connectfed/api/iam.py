@@ -23,6 +23,7 @@ def iam(ctx: RequestContext) -> IamService:
 # -- users ---------------------------------------------------------------------------------------
 @operation("iam", "CreateUser")
 def create_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    shapes.refuse_permissions_boundary(params)
     user = iam(ctx).create_user(ctx.principal, params["UserName"], path=params.get("Path", "/"))
     return {"User": shapes.user(user)}
 
@@ -68,6 +69,7 @@ def delete_access_key(ctx: RequestContext, params: Params) -> dict[str, Any]:
 # -- roles ---------------------------------------------------------------------------------------
 @operation("iam", "CreateRole")
 def create_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    shapes.refuse_permissions_boundary(params)
     role = iam(ctx).create_role(
         ctx.principal,
         params["RoleName"],

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from connectfed.clock import utc
+from connectfed.identity.errors import InvalidRequest
 from connectfed.identity.iam import OwnedPolicy, OwnerKind
 from connectfed.identity.providers import EncryptionMode, ProviderDescription
 from connectfed.store.records import AccessKey, IamUser, Role
@@ -19,6 +20,17 @@ from connectfed.wire.registry import Params
 def owner_name(kind: OwnerKind, params: Params) -> str:
     """``UserName`` or ``RoleName``: who owns the inline policy a request is about."""
     return str(params[f"{kind.title}Name"])
+
+
+def refuse_permissions_boundary(params: Params) -> None:
+    """A ``PermissionsBoundary`` would cap the user's or role's permissions; connectfed has no
+    managed policies and evaluates no boundaries, so taking it and ignoring it would grant more
+    than the caller set: refused instead (fail closed), as ``PolicyArns`` are on AssumeRole."""
+    if params.get("PermissionsBoundary") is not None:
+        raise InvalidRequest(
+            "PermissionsBoundary is not supported by connectfed (permissions boundaries are "
+            "not evaluated)."
+        )
 
 
 def encryption_mode(params: Params) -> EncryptionMode | None:
