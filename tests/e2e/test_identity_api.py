@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from connectfed.saml.testidp import TestIdp
 from tests.support.server import ACCOUNT_ID, Server
 from tests.support.world import trust_account
 
@@ -118,6 +119,21 @@ def test_a_permissions_boundary_is_refused_not_ignored(server: Server) -> None:
         assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
         with pytest.raises(iam.exceptions.NoSuchEntityException):
             iam.get_user(UserName="Bounded") if kind == "user" else iam.get_role(RoleName="Bounded")
+
+
+def test_carriage_returns_in_stored_text_come_back(server: Server) -> None:
+    # A literal CR in XML is end-of-line, read as "\n": metadata exported on Windows (CRLF)
+    # and descriptions came back changed until CR went out as a character reference.
+    iam = server.client("iam")
+    metadata = TestIdp(entity_id="https://idp.example.test/crlf").metadata()
+    metadata = metadata.replace("><", ">\r\n<")
+    arn = iam.create_saml_provider(SAMLMetadataDocument=metadata, Name="crlf")["SAMLProviderArn"]
+    assert iam.get_saml_provider(SAMLProviderArn=arn)["SAMLMetadataDocument"] == metadata
+    description = "first line\r\nsecond\rthird"
+    iam.create_role(
+        RoleName="Crlf", AssumeRolePolicyDocument=trust_account(), Description=description
+    )
+    assert iam.get_role(RoleName="Crlf")["Role"]["Description"] == description
 
 
 def test_root_cannot_assume_roles(server: Server) -> None:
