@@ -197,3 +197,30 @@ def test_a_next_token_continues_only_the_listing_that_issued_it(server: Server) 
     instances = connect.list_instances(MaxResults=1)["NextToken"]
     with pytest.raises(connect.exceptions.InvalidParameterException):
         connect.list_users(InstanceId=first, NextToken=instances)
+
+
+def test_create_instance_is_idempotent_by_client_token(server: Server) -> None:
+    # The SDKs fill in CreateInstance's ClientToken and resend it on a retry: a retry after a
+    # lost answer was refused ("alias already in use") although the first attempt had worked.
+    connect = server.client("connect")
+    settings: dict[str, Any] = {
+        "IdentityManagementType": "SAML",
+        "InstanceAlias": "idempotent",
+        "InboundCallsEnabled": True,
+        "OutboundCallsEnabled": False,
+    }
+    first = connect.create_instance(ClientToken="retry-me", **settings)
+    again = connect.create_instance(ClientToken="retry-me", **settings)
+    assert (again["Id"], again["Arn"]) == (first["Id"], first["Arn"])
+    listed = connect.get_paginator("list_instances").paginate()
+    aliases = [i["InstanceAlias"] for page in listed for i in page["InstanceSummaryList"]]
+    assert aliases.count("idempotent") == 1
+    with pytest.raises(connect.exceptions.InvalidRequestException) as caught:
+        connect.create_instance(
+            ClientToken="retry-me", **{**settings, "InboundCallsEnabled": False}
+        )
+    assert "ClientToken" in caught.value.response["Error"]["Message"]
+    # Another token (boto3 makes a new one per call) for the same alias is still refused.
+    with pytest.raises(connect.exceptions.InvalidRequestException) as caught:
+        connect.create_instance(**settings)
+    assert "already in use" in caught.value.response["Error"]["Message"]

@@ -22,6 +22,7 @@ def new_instance(params: Params) -> NewInstance:
         alias=params.get("InstanceAlias"),
         inbound_calls=params["InboundCallsEnabled"],
         outbound_calls=params["OutboundCallsEnabled"],
+        client_token=params.get("ClientToken"),
     )
 
 
