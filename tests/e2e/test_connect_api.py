@@ -156,3 +156,71 @@ def test_model_enums_are_validated(server: Server) -> None:
             RoutingProfileId=rp,
         )
     assert "Member must satisfy enum value set" in str(caught.value)
+
+
+def test_create_user_without_phone_config_is_created(server: Server) -> None:
+    # PhoneConfig is optional in the model (channel-specific configurations may replace it);
+    # leaving it out was a 500.
+    connect = server.client("connect")
+    instance_id = _instance(server, "nophone")
+    sp, rp = _profiles(connect, instance_id)
+    created = connect.create_user(
+        InstanceId=instance_id, Username="nophone", SecurityProfileIds=[sp], RoutingProfileId=rp
+    )
+    user = connect.describe_user(InstanceId=instance_id, UserId=created["UserId"])["User"]
+    assert user["Username"] == "nophone"
+    assert user["PhoneConfig"] == {}
+
+
+def test_a_next_token_continues_only_the_listing_that_issued_it(server: Server) -> None:
+    # AWS's tokens are opaque: a token of another operation, instance or filter is refused. Ours
+    # were taken by any listing, which then started after a key it never had.
+    connect = server.client("connect")
+    first, other = _instance(server, "tokens-a"), _instance(server, "tokens-b")
+    page = connect.list_security_profiles(InstanceId=first, MaxResults=1)
+    token = page["NextToken"]
+    rest = connect.list_security_profiles(InstanceId=first, NextToken=token)
+    assert len(page["SecurityProfileSummaryList"] + rest["SecurityProfileSummaryList"]) == 4
+    for call in (
+        lambda: connect.list_routing_profiles(InstanceId=first, NextToken=token),
+        lambda: connect.list_security_profiles(InstanceId=other, NextToken=token),
+        lambda: connect.list_users(InstanceId=first, NextToken=token),
+        lambda: connect.list_queues(InstanceId=first, NextToken=token),
+        lambda: connect.list_queues(InstanceId=first, QueueTypes=["STANDARD"], NextToken=token),
+    ):
+        with pytest.raises(connect.exceptions.InvalidParameterException) as caught:
+            call()
+        assert caught.value.response["Error"]["Message"] == "The NextToken is not valid."
+    # ListInstances models no InvalidParameterException: its request error, as for its rules.
+    with pytest.raises(connect.exceptions.InvalidRequestException):
+        connect.list_instances(NextToken=token)
+    instances = connect.list_instances(MaxResults=1)["NextToken"]
+    with pytest.raises(connect.exceptions.InvalidParameterException):
+        connect.list_users(InstanceId=first, NextToken=instances)
+
+
+def test_create_instance_is_idempotent_by_client_token(server: Server) -> None:
+    # The SDKs fill in CreateInstance's ClientToken and resend it on a retry: a retry after a
+    # lost answer was refused ("alias already in use") although the first attempt had worked.
+    connect = server.client("connect")
+    settings: dict[str, Any] = {
+        "IdentityManagementType": "SAML",
+        "InstanceAlias": "idempotent",
+        "InboundCallsEnabled": True,
+        "OutboundCallsEnabled": False,
+    }
+    first = connect.create_instance(ClientToken="retry-me", **settings)
+    again = connect.create_instance(ClientToken="retry-me", **settings)
+    assert (again["Id"], again["Arn"]) == (first["Id"], first["Arn"])
+    listed = connect.get_paginator("list_instances").paginate()
+    aliases = [i["InstanceAlias"] for page in listed for i in page["InstanceSummaryList"]]
+    assert aliases.count("idempotent") == 1
+    with pytest.raises(connect.exceptions.InvalidRequestException) as caught:
+        connect.create_instance(
+            ClientToken="retry-me", **{**settings, "InboundCallsEnabled": False}
+        )
+    assert "ClientToken" in caught.value.response["Error"]["Message"]
+    # Another token (boto3 makes a new one per call) for the same alias is still refused.
+    with pytest.raises(connect.exceptions.InvalidRequestException) as caught:
+        connect.create_instance(**settings)
+    assert "already in use" in caught.value.response["Error"]["Message"]

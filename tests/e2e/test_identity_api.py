@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from connectfed.saml.testidp import TestIdp
 from tests.support.server import ACCOUNT_ID, Server
 from tests.support.world import trust_account
 
@@ -53,6 +55,85 @@ def test_roles_and_trust_policies(server: Server) -> None:
     # Every page (the session's server holds other tests' roles: more than one page of 100).
     pages = iam.get_paginator("list_roles").paginate()
     assert any(r["RoleName"] == "TrustMe" for page in pages for r in page["Roles"])
+
+
+def test_policy_documents_come_back_percent_encoded_as_iam_sends_them(server: Server) -> None:
+    # IAM percent-encodes every policy document it answers with; botocore unquotes it. Sent
+    # plain, a "%41" in a condition value came back to boto3 as "A".
+    iam = server.client("iam")
+    odd = {"StringEquals": {"sts:ExternalId": "a%41b c+d/é"}}
+    trust = json.loads(trust_account())
+    trust["Statement"][0]["Condition"] = odd
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": odd}],
+    }
+    wire: list[str] = []
+
+    def keep(http_response: Any, **_: Any) -> None:
+        wire.append(http_response.text)
+
+    iam.meta.events.register("after-call.iam.GetRole", keep)
+    iam.create_role(RoleName="Encoded", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="Encoded", PolicyName="p", PolicyDocument=json.dumps(policy))
+    iam.create_user(UserName="encoded")
+    iam.put_user_policy(UserName="encoded", PolicyName="p", PolicyDocument=json.dumps(policy))
+    assert iam.get_role(RoleName="Encoded")["Role"]["AssumeRolePolicyDocument"] == trust
+    created = iam.create_role(RoleName="Encoded2", AssumeRolePolicyDocument=json.dumps(trust))
+    assert created["Role"]["AssumeRolePolicyDocument"] == trust
+    listed = [
+        r
+        for page in iam.get_paginator("list_roles").paginate()
+        for r in page["Roles"]
+        if r["RoleName"] == "Encoded"
+    ]
+    assert listed[0]["AssumeRolePolicyDocument"] == trust
+    got = iam.get_role_policy(RoleName="Encoded", PolicyName="p")["PolicyDocument"]
+    assert got == policy
+    got = iam.get_user_policy(UserName="encoded", PolicyName="p")["PolicyDocument"]
+    assert got == policy
+    # What the JavaScript and Go SDKs hand their callers: the encoded text.
+    assert "<AssumeRolePolicyDocument>%7B%22Version%22%3A" in wire[0]
+    assert "a%2541b%20c%2Bd%2F" in wire[0]
+
+
+def test_a_permissions_boundary_is_refused_not_ignored(server: Server) -> None:
+    # No boundary is evaluated here: one taken and ignored left the user or role with more
+    # than its creator allowed. Refused, and nothing is created.
+    iam = server.client("iam")
+    boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    for create, kind in (
+        (lambda: iam.create_user(UserName="Bounded", PermissionsBoundary=boundary), "user"),
+        (
+            lambda: iam.create_role(
+                RoleName="Bounded",
+                AssumeRolePolicyDocument=trust_account(),
+                PermissionsBoundary=boundary,
+            ),
+            "role",
+        ),
+    ):
+        with pytest.raises(iam.exceptions.InvalidInputException) as caught:
+            create()
+        assert "PermissionsBoundary" in caught.value.response["Error"]["Message"]
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        with pytest.raises(iam.exceptions.NoSuchEntityException):
+            iam.get_user(UserName="Bounded") if kind == "user" else iam.get_role(RoleName="Bounded")
+
+
+def test_carriage_returns_in_stored_text_come_back(server: Server) -> None:
+    # A literal CR in XML is end-of-line, read as "\n": metadata exported on Windows (CRLF)
+    # and descriptions came back changed until CR went out as a character reference.
+    iam = server.client("iam")
+    metadata = TestIdp(entity_id="https://idp.example.test/crlf").metadata()
+    metadata = metadata.replace("><", ">\r\n<")
+    arn = iam.create_saml_provider(SAMLMetadataDocument=metadata, Name="crlf")["SAMLProviderArn"]
+    assert iam.get_saml_provider(SAMLProviderArn=arn)["SAMLMetadataDocument"] == metadata
+    description = "first line\r\nsecond\rthird"
+    iam.create_role(
+        RoleName="Crlf", AssumeRolePolicyDocument=trust_account(), Description=description
+    )
+    assert iam.get_role(RoleName="Crlf")["Role"]["Description"] == description
 
 
 def test_root_cannot_assume_roles(server: Server) -> None:

@@ -84,6 +84,22 @@ def test_a_marker_iam_did_not_issue_is_a_validation_error(iam: Any, marker: str)
     assert error["Error"]["Message"] == "Invalid Marker."
 
 
+def test_a_marker_continues_only_the_listing_that_issued_it(iam: Any) -> None:
+    # A Marker of ListUsers was taken by ListRoles (and by ListUsers of another path), which
+    # then listed from a key it never had.
+    marker = iam.list_users(PathPrefix=PATH, MaxItems=2)["Marker"]
+    assert iam.list_users(PathPrefix=PATH, Marker=marker)["Users"]
+    for call in (
+        lambda: iam.list_roles(PathPrefix=PATH, Marker=marker),
+        lambda: iam.list_users(PathPrefix="/", Marker=marker),
+        lambda: iam.list_user_policies(UserName=NAMES[0], Marker=marker),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "ValidationError"
+        assert refused.value.response["Error"]["Message"] == "Invalid Marker."
+
+
 def test_the_aws_cli_pages_iam_with_page_size_max_items_and_starting_token(
     iam: Any, server: Server, tmp_path: Path
 ) -> None:

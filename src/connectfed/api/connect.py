@@ -42,10 +42,10 @@ def describe_instance(ctx: RequestContext, params: Params) -> dict[str, Any]:
 
 @operation("connect", "ListInstances")
 def list_instances(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    found = instances(ctx).list_instances(ctx.principal, page_request(params, 10))
+    found = instances(ctx).list_instances(ctx.principal, page_request(ctx, params, 10))
     return {
         "InstanceSummaryList": [shapes.instance(i) for i in found.items],
-        "NextToken": next_token(found),
+        "NextToken": next_token(ctx, params, found),
     }
 
 
@@ -58,14 +58,17 @@ def delete_instance(ctx: RequestContext, params: Params) -> dict[str, Any]:
 # -- profiles ------------------------------------------------------------------------------------
 def _profiles(ctx: RequestContext, params: Params, kind: ProfileKind) -> dict[str, Any]:
     found = instances(ctx).list_profiles(
-        ctx.principal, params["InstanceId"], kind, page_request(params, 100)
+        ctx.principal, params["InstanceId"], kind, page_request(ctx, params, 100)
     )
     key = (
         "SecurityProfileSummaryList"
         if kind is ProfileKind.SECURITY
         else "RoutingProfileSummaryList"
     )
-    return {key: [shapes.profile_summary(p) for p in found.items], "NextToken": next_token(found)}
+    return {
+        key: [shapes.profile_summary(p) for p in found.items],
+        "NextToken": next_token(ctx, params, found),
+    }
 
 
 @operation("connect", "ListSecurityProfiles")
@@ -94,11 +97,11 @@ def describe_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("connect", "ListUsers")
 def list_users(ctx: RequestContext, params: Params) -> dict[str, Any]:
     found = instances(ctx).list_users(
-        ctx.principal, params["InstanceId"], page_request(params, 100)
+        ctx.principal, params["InstanceId"], page_request(ctx, params, 100)
     )
     return {
         "UserSummaryList": [shapes.user_summary(u, region(ctx)) for u in found.items],
-        "NextToken": next_token(found),
+        "NextToken": next_token(ctx, params, found),
     }
 
 

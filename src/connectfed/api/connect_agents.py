@@ -33,7 +33,7 @@ def list_agent_statuses(ctx: RequestContext, params: Params) -> dict[str, Any]:
     found = admin(ctx).list_agent_statuses(
         ctx.principal, params["InstanceId"], shapes.status_types(params)
     )
-    chosen, token = page(found, lambda s: s.name, params, 100)
+    chosen, token = page(ctx, found, lambda s: s.name, params, 100)
     summaries = [shapes.status_summary(s, region(ctx)) for s in chosen]
     return {"AgentStatusSummaryList": summaries, "NextToken": token}
 
@@ -62,7 +62,7 @@ def create_queue(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("connect", "ListQueues")
 def list_queues(ctx: RequestContext, params: Params) -> dict[str, Any]:
     found = admin(ctx).list_queues(ctx.principal, params["InstanceId"], shapes.queue_types(params))
-    chosen, token = page(found, lambda q: q.name, params, 100)
+    chosen, token = page(ctx, found, lambda q: q.name, params, 100)
     return {
         "QueueSummaryList": [shapes.queue_summary(q, region(ctx)) for q in chosen],
         "NextToken": token,
@@ -95,7 +95,7 @@ def list_routing_profile_queues(ctx: RequestContext, params: Params) -> dict[str
         ctx.principal, params["InstanceId"], params["RoutingProfileId"], "ListRoutingProfileQueues"
     )
     members = sorted(profile.queues, key=shapes.member_key)
-    chosen, token = page(members, shapes.member_key, params, 100)
+    chosen, token = page(ctx, members, shapes.member_key, params, 100)
     return {
         "RoutingProfileQueueConfigSummaryList": [shapes.member_out(m) for m in chosen],
         "NextToken": token,
@@ -123,7 +123,7 @@ def get_current_user_data(ctx: RequestContext, params: Params) -> dict[str, Any]
     found = admin(ctx).get_current_user_data(
         ctx.principal, params["InstanceId"], shapes.user_data_filter(params["Filters"])
     )
-    chosen, token = page(found, lambda s: s.user_id, params, 100)
+    chosen, token = page(ctx, found, lambda s: s.user_id, params, 100)
     return {
         "UserDataList": [shapes.user_data_out(s) for s in chosen],
         "NextToken": token,

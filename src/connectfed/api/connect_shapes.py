@@ -22,6 +22,7 @@ def new_instance(params: Params) -> NewInstance:
         alias=params.get("InstanceAlias"),
         inbound_calls=params["InboundCallsEnabled"],
         outbound_calls=params["OutboundCallsEnabled"],
+        client_token=params.get("ClientToken"),
     )
 
 
@@ -30,7 +31,9 @@ def new_user(params: Params) -> NewUser:
         username=params["Username"],
         security_profile_ids=tuple(params["SecurityProfileIds"]),
         routing_profile_id=params["RoutingProfileId"],
-        phone_config=params["PhoneConfig"],
+        # Optional in the model since the channel-specific configurations came: none is kept
+        # as none (Streams' configuration then reads the user as a softphone user).
+        phone_config=params.get("PhoneConfig", {}),
         identity_info=params.get("IdentityInfo", {}),
         password=params.get("Password"),
         directory_user_id=params.get("DirectoryUserId"),

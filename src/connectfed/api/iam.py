@@ -23,6 +23,7 @@ def iam(ctx: RequestContext) -> IamService:
 # -- users ---------------------------------------------------------------------------------------
 @operation("iam", "CreateUser")
 def create_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    shapes.refuse_permissions_boundary(params)
     user = iam(ctx).create_user(ctx.principal, params["UserName"], path=params.get("Path", "/"))
     return {"User": shapes.user(user)}
 
@@ -35,7 +36,7 @@ def get_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("iam", "ListUsers")
 def list_users(ctx: RequestContext, params: Params) -> dict[str, Any]:
     users = iam(ctx).list_users(ctx.principal, path_prefix=params.get("PathPrefix", "/"))
-    chosen, more = marked_page(users, lambda u: u.user_name.lower(), params)
+    chosen, more = marked_page(ctx, users, lambda u: u.user_name.lower(), params)
     return {"Users": [shapes.user(u) for u in chosen], **more}
 
 
@@ -55,7 +56,7 @@ def create_access_key(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("iam", "ListAccessKeys")
 def list_access_keys(ctx: RequestContext, params: Params) -> dict[str, Any]:
     keys = iam(ctx).list_access_keys(ctx.principal, params.get("UserName"))
-    chosen, more = marked_page(keys, lambda k: k.access_key_id, params)
+    chosen, more = marked_page(ctx, keys, lambda k: k.access_key_id, params)
     return {"AccessKeyMetadata": [shapes.access_key_metadata(k) for k in chosen], **more}
 
 
@@ -68,6 +69,7 @@ def delete_access_key(ctx: RequestContext, params: Params) -> dict[str, Any]:
 # -- roles ---------------------------------------------------------------------------------------
 @operation("iam", "CreateRole")
 def create_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    shapes.refuse_permissions_boundary(params)
     role = iam(ctx).create_role(
         ctx.principal,
         params["RoleName"],
@@ -87,7 +89,7 @@ def get_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
 @operation("iam", "ListRoles")
 def list_roles(ctx: RequestContext, params: Params) -> dict[str, Any]:
     roles = iam(ctx).list_roles(ctx.principal, path_prefix=params.get("PathPrefix", "/"))
-    chosen, more = marked_page(roles, lambda r: r.role_name.lower(), params)
+    chosen, more = marked_page(ctx, roles, lambda r: r.role_name.lower(), params)
     return {"Roles": [shapes.role(r) for r in chosen], **more}
 
 
@@ -131,7 +133,7 @@ def _delete_policy(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict
 
 def _list_policies(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict[str, Any]:
     names = iam(ctx).list_policies(ctx.principal, kind, shapes.owner_name(kind, params))
-    chosen, more = marked_page(names, str, params)
+    chosen, more = marked_page(ctx, names, str, params)
     return {"PolicyNames": chosen, **more}
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from connectfed.clock import utc
+from connectfed.identity.errors import InvalidRequest
 from connectfed.identity.iam import OwnedPolicy, OwnerKind
 from connectfed.identity.providers import EncryptionMode, ProviderDescription
 from connectfed.store.records import AccessKey, IamUser, Role
@@ -20,12 +22,32 @@ def owner_name(kind: OwnerKind, params: Params) -> str:
     return str(params[f"{kind.title}Name"])
 
 
+def refuse_permissions_boundary(params: Params) -> None:
+    """A ``PermissionsBoundary`` would cap the user's or role's permissions; connectfed has no
+    managed policies and evaluates no boundaries, so taking it and ignoring it would grant more
+    than the caller set: refused instead (fail closed), as ``PolicyArns`` are on AssumeRole."""
+    if params.get("PermissionsBoundary") is not None:
+        raise InvalidRequest(
+            "PermissionsBoundary is not supported by connectfed (permissions boundaries are "
+            "not evaluated)."
+        )
+
+
 def encryption_mode(params: Params) -> EncryptionMode | None:
     value = params.get("AssertionEncryptionMode")
     return EncryptionMode(value) if value is not None else None  # the model's enum validated it
 
 
 # -- responses -----------------------------------------------------------------------------------
+def policy_text(document: str) -> str:
+    """A policy document as IAM answers it: percent-encoded (RFC 3986, every character but the
+    unreserved ones), as the API reference says and AWS's wire shows. botocore unquotes and
+    parses it (``json_decode_policies``); the JavaScript and Go SDKs hand it over as it is, for
+    the caller to ``decodeURIComponent``. Sent plain, a ``%41`` in a condition value came back
+    to boto3 as ``A``."""
+    return quote(document, safe="")
+
+
 def user(record: IamUser) -> dict[str, Any]:
     return {
         "Path": record.path,
@@ -43,7 +65,7 @@ def role(record: Role) -> dict[str, Any]:
         "RoleId": record.role_id,
         "Arn": record.arn,
         "CreateDate": utc(record.created),
-        "AssumeRolePolicyDocument": record.trust_policy,
+        "AssumeRolePolicyDocument": policy_text(record.trust_policy),
         "MaxSessionDuration": record.max_session_duration,
     }
     if record.description is not None:
@@ -76,7 +98,7 @@ def inline_policy(policy: OwnedPolicy) -> dict[str, Any]:
         f"{policy.owner_kind.title}Name": policy.owner_name,
         "PolicyName": policy.policy_name,
         # As stored, re-serialised compactly (whitespace as the caller sent it is not kept).
-        "PolicyDocument": json.dumps(json.loads(policy.document)),
+        "PolicyDocument": policy_text(json.dumps(json.loads(policy.document))),
     }
 
 

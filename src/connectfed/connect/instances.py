@@ -41,6 +41,8 @@ DEFAULT_ROUTING_PROFILE = "Basic Routing Profile"
 # Connect's rule for SAML instances (CreateUser, Username): up to 64 of [a-zA-Z0-9_-.@].
 SAML_USERNAME = re.compile(r"[a-zA-Z0-9_\-.@]{1,64}")
 SUPPORTED_TYPES = ("SAML", "CONNECT_MANAGED")
+# The namespace of the instance ids CreateInstance derives from (account, ClientToken).
+_CLIENT_TOKENS = uuid.UUID("5d0c4c1e-3f0b-4c52-9d47-2f6d2a9e8b10")
 
 
 class ProfileKind(Enum):
@@ -56,6 +58,18 @@ class NewInstance:
     alias: str | None
     inbound_calls: bool
     outbound_calls: bool
+    # The caller's idempotency token (the SDKs fill one in and keep it across their retries):
+    # the same token with the same settings answers the instance it created.
+    client_token: str | None = None
+
+    def made(self, instance: Instance) -> bool:
+        """Whether ``instance`` is the one these settings create."""
+        return (
+            instance.alias,
+            instance.identity_management_type,
+            instance.inbound_calls,
+            instance.outbound_calls,
+        ) == (self.alias, self.identity_management_type, self.inbound_calls, self.outbound_calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +145,12 @@ class InstanceService:
             raise InvalidRequest(f"InstanceAlias is required for IdentityManagementType {kind}.")
         if instance_id is not None and self._store.get_instance(instance_id) is not None:
             raise InvalidRequest(f"The instance id {instance_id} is already in use.")
+        if instance_id is None and new.client_token is not None:
+            # One id per (account, token): a retry finds what the first attempt created.
+            instance_id = str(uuid.uuid5(_CLIENT_TOKENS, f"{caller.account_id}:{new.client_token}"))
+            earlier = self._earlier(new, instance_id)
+            if earlier is not None:
+                return earlier
         instance_id = instance_id or str(uuid.uuid4())
         arn = self.instance_arn(caller.account_id, instance_id)
         now = self._clock.now().timestamp()
@@ -160,10 +180,25 @@ class InstanceService:
         try:
             self._store.create_instance(instance, profiles)
         except Conflict:
+            earlier = None if new.client_token is None else self._earlier(new, instance_id)
+            if earlier is not None:  # a concurrent attempt with the same token won
+                return earlier
             raise InvalidRequest(f"The alias {alias} is already in use.") from None
         if self._on_created is not None:
             self._on_created(instance)
         return instance
+
+    def _earlier(self, new: NewInstance, instance_id: str) -> Instance | None:
+        """The instance an earlier CreateInstance with ``new``'s ClientToken created (None when
+        there is none); InvalidRequest when that request asked for something else."""
+        earlier = self._store.get_instance(instance_id)
+        if earlier is None:
+            return None
+        if not new.made(earlier):
+            raise InvalidRequest(
+                "The ClientToken was already used with other parameters for CreateInstance."
+            )
+        return earlier
 
     def describe_instance(self, caller: Principal, instance_id: str) -> Instance:
         self._authorize(

@@ -21,10 +21,16 @@ from connectfed.errors import ServiceError, client_error
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+# A carriage return is written as a character reference: a literal one is end-of-line that
+# every XML parser reads as "\n" (XML 1.0 §2.11), so "\r\n" in a stored value (a SAML
+# metadata document or a description written on Windows) came back as "\n".
+_ENTITIES = {"\r": "&#xD;"}
+
+
 def escape(text: str) -> str:
     """XML-escape ``text``; characters XML cannot carry (an echoed control character in a
     validation message, say) become U+FFFD so the document stays well-formed."""
-    return _sax_escape(_NOT_XML.sub("\ufffd", text))
+    return _sax_escape(_NOT_XML.sub("\ufffd", text), _ENTITIES)
 
 
 def _iso(moment: datetime) -> str:
