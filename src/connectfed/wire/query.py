@@ -7,6 +7,8 @@ Input keys follow botocore's query serializer: ``Member``, ``List.member.N``,
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -16,6 +18,7 @@ from xml.sax.saxutils import escape as _sax_escape
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from connectfed.errors import ServiceError, client_error
+from connectfed.wire.scalars import ISO8601, float_text, format_timestamp, parse_timestamp
 
 # Characters XML 1.0 cannot carry at all (not even as character references).
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -58,8 +61,10 @@ def _scalar(shape: Shape, raw: str, where: str) -> Any:
         if kind in ("float", "double"):
             return float(raw)
         if kind == "timestamp":
-            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+            return parse_timestamp(raw, shape.serialization.get("timestampFormat", ISO8601))
+        if kind == "blob":
+            return base64.b64decode(raw, validate=True)
+    except (ValueError, binascii.Error):
         raise client_error(
             "ValidationError",
             f"Value '{raw}' at '{where}' failed to satisfy constraint: "
@@ -155,16 +160,28 @@ def _xml(shape: Shape, value: Any, name: str, out: list[str]) -> None:
             _xml(shape.member, entry, item, out)
         out.append(f"</{name}>")
     elif isinstance(shape, MapShape):
-        out.append(f"<{name}>")
+        key_name = shape.key.serialization.get("name", "key")
+        value_name = shape.value.serialization.get("name", "value")
+        flattened = shape.serialization.get("flattened")
+        if not flattened:
+            out.append(f"<{name}>")
         for key, entry in value.items():
-            out.append(f"<entry><key>{escape(str(key))}</key>")
-            _xml(shape.value, entry, "value", out)
-            out.append("</entry>")
-        out.append(f"</{name}>")
+            out.append(f"<{name if flattened else 'entry'}>")
+            out.append(f"<{key_name}>{escape(str(key))}</{key_name}>")
+            _xml(shape.value, entry, value_name, out)
+            out.append(f"</{name if flattened else 'entry'}>")
+        if not flattened:
+            out.append(f"</{name}>")
     elif shape.type_name == "timestamp":
-        out.append(f"<{name}>{_iso(value)}</{name}>")
+        stamp_format = shape.serialization.get("timestampFormat")
+        text = _iso(value) if stamp_format is None else format_timestamp(value, stamp_format)
+        out.append(f"<{name}>{text}</{name}>")
     elif shape.type_name == "boolean":
         out.append(f"<{name}>{'true' if value else 'false'}</{name}>")
+    elif shape.type_name == "blob":
+        out.append(f"<{name}>{base64.b64encode(value).decode()}</{name}>")
+    elif shape.type_name in ("float", "double"):
+        out.append(f"<{name}>{float_text(value)}</{name}>")
     else:
         out.append(f"<{name}>{escape(str(value))}</{name}>")
 
