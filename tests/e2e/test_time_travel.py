@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -243,3 +244,40 @@ def test_the_date_header_tells_the_shifted_time(world: World, clock: AdminClient
     reply = Browser(world.server.url).get("/_connectfed/health")
     date = parsedate_to_datetime(reply.headers["date"])
     assert date - datetime.now(UTC) > timedelta(seconds=7100)
+
+
+def test_setting_the_clock_back_never_widens_the_refresh_reuse_grace(tmp_path: Path) -> None:
+    """A rotated refresh token presented again is reuse (the family is revoked) unless it comes
+    within the grace after its rotation. The grace is time since the rotation on the server's
+    clock: a clock set back (as the pytest plugin does after each test) must not make a
+    rotation that happened "later" look like one that just happened."""
+    server = start_admin_server(tmp_path, "--refresh-reuse-grace-seconds", "30")
+    try:
+        world = build_world(server, "grace")
+        admin = AdminClient(server.url)
+        tokens = world.connect_as("agent1").get_federation_token(InstanceId=world.instance_id)[
+            "Credentials"
+        ]
+        admin.advance(600)
+
+        def renew(refresh_token: str) -> cti.CtiAnswer:
+            return cti.call(
+                server.url,
+                f"/connect/{world.instance_id}/api",
+                "GetNewAuthToken",
+                {"refreshToken": refresh_token},
+                token=tokens["AccessToken"],
+            )
+
+        rotated = renew(tokens["RefreshToken"])
+        assert rotated.status == 200, rotated.body
+        retried = renew(tokens["RefreshToken"])  # a lost answer retried within the grace
+        assert retried.status == 200, retried.body
+        admin.set_offset(0)  # ten minutes before the rotation, on the server's clock
+        reused = renew(tokens["RefreshToken"])
+        assert (reused.status, reused.error) == (401, "RefreshTokenExpiredException")
+        # Reuse revokes the family: what the rotations handed out is dead too.
+        for issued in (rotated, retried):
+            assert _cti(world, issued.body["newAuthToken"]).status == 401
+    finally:
+        server.stop()

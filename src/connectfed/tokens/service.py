@@ -20,8 +20,8 @@
 - **Rotation** (refresh tokens, RFC 9700 §4.14.2): a refresh token is used once; using it marks
   it ``used`` and issues a new access and refresh token in the same family. Presenting a
   rotated refresh token again revokes the whole family, unless it comes within
-  ``reuse_grace_seconds`` of the rotation (a lost response retried), which then issues another
-  pair.
+  ``reuse_grace_seconds`` after the rotation (a lost response retried), which then issues
+  another pair; a clock set back before the rotation never counts as within it.
 - **Garbage collection.** :meth:`TokenService.gc` deletes families past their horizon (by
   :data:`GC_MARGIN`) with all of their tokens, and stale sign-in states, and drops retired
   keys. It runs opportunistically: minting is the only way rows are added, so every mint runs
@@ -285,7 +285,14 @@ class TokenService:
         return issued
 
     def _within_grace(self, token: Token, now: float) -> bool:
-        return self._grace > 0 and token.spent is not None and now - token.spent <= self._grace
+        """Whether a rotated token presented again at ``now`` comes within the grace after its
+        rotation. Only a time at or after the rotation counts: a clock set back (the admin
+        API's offset returned to 0 after a test moved it on) puts ``now`` before it, and the
+        time since the rotation is then unknown, so it is reuse, never a window that grows by
+        however far the clock went back."""
+        if self._grace <= 0 or token.spent is None:
+            return False
+        return 0 <= now - token.spent <= self._grace
 
     def _find(self, token: str, kind: TokenKind) -> tuple[Token, TokenFamily]:
         if not token_format.well_formed(token):
