@@ -82,7 +82,7 @@ from connectfed.web.sessions import BrowserSessions
 from connectfed.web.signin import BrowserSignin
 from connectfed.web.testidp_site import TestIdpSite
 from connectfed.wire import cti_model
-from connectfed.wire.dispatch import Dispatcher, Response
+from connectfed.wire.dispatch import Dispatcher, Response, denial_code
 from connectfed.wire.json10 import CtiDispatcher
 from connectfed.wire.registry import REGISTRY
 
@@ -211,7 +211,9 @@ def build_services(
     hmac_key = bytes.fromhex(store.meta_secret_setdefault("token_hmac_key", secrets.token_hex(32)))
     ttl = settings.cache_ttl_seconds
     resolver = CredentialResolver(store, clock, hmac_key, ttl)
-    explanations = Explanations(store, clock, keep_seconds=settings.explain_keep_seconds)
+    explanations = Explanations(
+        store, clock, keep_seconds=settings.explain_keep_seconds, told=denial_code
+    )
     authz = Authorizer(store, clock, settings.region, ttl, explanations)
     # Observability: the audit trail (told to the metrics) that services record events in.
     bootstrap = _bootstrap(store, clock)
