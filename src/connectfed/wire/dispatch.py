@@ -54,7 +54,6 @@ _QUERY_ERRORS = {
 }
 
 
-
 def denial_code(code: str) -> str:
     """The code a policy denial coded ``code`` (a domain error's code) reaches the caller of
     the request being handled as: ``AccessDeniedException`` is ``AccessDenied`` on the awsQuery
