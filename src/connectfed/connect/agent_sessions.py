@@ -13,7 +13,8 @@ Entry points: GetFederationToken (:meth:`AgentSessions.issue`), the CTI API's be
 (:meth:`authenticate`) and ``GetNewAuthToken`` (:meth:`refresh`), and the browser: the
 SignInUrl code and the credentials form post become a session (:meth:`sign_in_with_code`,
 :meth:`sign_in_with_tokens`), kept alive by ``/auth/authorize`` (:meth:`authorize_browser`) and
-ended by sign-out (:meth:`sign_out`). Knows nothing of HTTP.
+ended by sign-out (:meth:`sign_out`) or by the browser signing in again (:meth:`replace`).
+Knows nothing of HTTP.
 """
 
 from __future__ import annotations
@@ -318,6 +319,18 @@ class AgentSessions:
     def sign_out(self, session_cookie: str) -> bool:
         """End the browser session's whole family; False when there was nothing to end."""
         return self._tokens.revoke(session_cookie, TokenKind.SESSION, "sign-out")
+
+    def replace(self, old_cookie: str, new: BrowserSession) -> bool:
+        """End the session a browser held before ``new`` took its cookie's place (it signed in
+        again, perhaps as another user or in another instance): as a sign-out ends it, its
+        whole family, unless the new session is of that family (the same credentials posted
+        again), where the old cookie alone ends. A copy of the old cookie never works again.
+        False when there was nothing to end."""
+        if old_cookie == new.token:
+            return False
+        return self._tokens.retire(
+            old_cookie, TokenKind.SESSION, "signed-in-again", keep_family=new.family_id
+        )
 
     def _open_browser_session(self, grant: TokenGrant) -> BrowserSession:
         assert grant.horizon is not None

@@ -352,6 +352,28 @@ class TokenService:
             return False
         return self.revoke_family(family.family_id, reason)
 
+    def retire(self, token: str, kind: TokenKind, reason: str, *, keep_family: str) -> bool:
+        """End a presented token that something new of ``keep_family`` replaces (a browser
+        signed in again): its whole family, as :meth:`revoke` would, unless that is
+        ``keep_family`` itself, where only this token ends (``used``: never accepted again,
+        and the family lives on). False when the token is unknown or already ended."""
+        try:
+            row, family = self._find(token, kind)
+        except TokenRejected:
+            return False
+        if family.family_id != keep_family:
+            return self.revoke_family(family.family_id, reason)
+        now = self._clock.now().timestamp()
+        ended = False
+
+        def end_once(current: Token, family: TokenFamily) -> TokenChange | None:
+            nonlocal ended
+            ended = current.state == ACTIVE
+            return TokenChange(USED, now) if ended else None
+
+        self._store.update_token(row.token_hash, end_once, family_id=row.family_id)
+        return ended
+
     def revoke_family(self, family_id: str, reason: str) -> bool:
         return self._store.revoke_token_family(family_id, reason)
 
