@@ -254,7 +254,9 @@ def build_services(
         # is the refresh horizon, or a role session's 12 h maximum for console sessions.
         key_keep_seconds=max(settings.refresh_token_seconds, 12 * 3600) + ttl + 60,
     )
-    agent_sessions = AgentSessions(store, clock, tokens, settings, audit=audit)
+    agent_sessions = AgentSessions(
+        store, clock, tokens, settings, audit=audit, on_ended=agents.session_ended
+    )
     federation = FederationService(
         store, clock, authz, instances, agent_sessions, settings, aws_error, audit=audit
     )

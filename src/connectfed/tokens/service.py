@@ -343,36 +343,37 @@ class TokenService:
             raise TokenRejected(RejectReason.REUSED, "this token was already used")
 
     # -- ending ---------------------------------------------------------------------------------
-    def revoke(self, token: str, kind: TokenKind, reason: str) -> bool:
-        """Revoke the family of a presented token whatever its state (sign-out); False when the
-        token is unknown or the family was already revoked."""
+    def revoke(self, token: str, kind: TokenKind, reason: str) -> TokenFamily | None:
+        """Revoke the family of a presented token whatever its state (sign-out): the family
+        revoked, whose instance and user the caller may tell; None when the token is unknown
+        or the family was already revoked."""
         try:
             _, family = self._find(token, kind)
         except TokenRejected:
-            return False
-        return self.revoke_family(family.family_id, reason)
+            return None
+        return family if self.revoke_family(family.family_id, reason) else None
 
-    def retire(self, token: str, kind: TokenKind, reason: str, *, keep_family: str) -> bool:
+    def retire(
+        self, token: str, kind: TokenKind, reason: str, *, keep_family: str
+    ) -> TokenFamily | None:
         """End a presented token that something new of ``keep_family`` replaces (a browser
-        signed in again): its whole family, as :meth:`revoke` would, unless that is
-        ``keep_family`` itself, where only this token ends (``used``: never accepted again,
-        and the family lives on). False when the token is unknown or already ended."""
+        signed in again): its whole family, as :meth:`revoke` does (and returns), unless that
+        is ``keep_family`` itself, where only this token ends (``used``: never accepted again;
+        the family lives on, and None is returned). None as well when the token is unknown or
+        its family already revoked."""
         try:
             row, family = self._find(token, kind)
         except TokenRejected:
-            return False
+            return None
         if family.family_id != keep_family:
-            return self.revoke_family(family.family_id, reason)
+            return family if self.revoke_family(family.family_id, reason) else None
         now = self._clock.now().timestamp()
-        ended = False
 
         def end_once(current: Token, family: TokenFamily) -> TokenChange | None:
-            nonlocal ended
-            ended = current.state == ACTIVE
-            return TokenChange(USED, now) if ended else None
+            return TokenChange(USED, now) if current.state == ACTIVE else None
 
         self._store.update_token(row.token_hash, end_once, family_id=row.family_id)
-        return ended
+        return None
 
     def revoke_family(self, family_id: str, reason: str) -> bool:
         return self._store.revoke_token_family(family_id, reason)
