@@ -20,7 +20,7 @@ from connectfed.client import AdminClient, ConnectClient, botocore_clock
 from tests.support import cti
 from tests.support.admin import start_admin_server
 from tests.support.browser import Browser
-from tests.support.saml_world import SamlWorld, build_saml_world
+from tests.support.saml_world import SamlWorld, build_saml_world, post_saml
 from tests.support.server import Server
 from tests.support.world import World, build_world
 
@@ -199,6 +199,24 @@ def test_a_saml_assertion_is_refused_once_the_clock_passes_its_window(
     # An assertion issued on the shifted clock is inside its window there.
     shifted = saml.assertion("agent1", now=clock.clock().now)
     assert saml.assume(shifted)["Credentials"]
+
+
+def test_a_used_assertion_stays_used_across_a_clock_moved_on_and_back(
+    saml: SamlWorld, clock: AdminClient
+) -> None:
+    """The browser sign-in accepts an assertion once, remembering it until its NotOnOrAfter;
+    a sign-in while the clock is ahead purges what has expired by then. Set back (the pytest
+    plugin does after each test), the first assertion is inside its window again, and must
+    still be remembered as used."""
+    used = saml.assertion("agent1")  # valid 5 minutes from the real time
+    assert post_saml(saml.server, used).status == 200
+    assert "already been used" in post_saml(saml.server, used).page
+    clock.advance(3600)
+    later = saml.assertion("agent1", now=clock.clock().now)  # a sign-in an hour on
+    assert post_saml(saml.server, later).status == 200
+    clock.set_offset(0)
+    replayed = post_saml(saml.server, used)
+    assert replayed.status == 400 and "already been used" in replayed.page
 
 
 def test_sigv4_skew_is_judged_against_the_shifted_clock(world: World, clock: AdminClient) -> None:
