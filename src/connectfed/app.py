@@ -52,6 +52,7 @@ from connectfed.tokens import TokenKeys, TokenService
 from connectfed.web.sessions import BrowserSessions
 from connectfed.web.signin import BrowserSignin
 from connectfed.web.testidp_site import TestIdpSite
+from connectfed.wire.dispatch import denial_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,9 @@ def build_services(
     hmac_key = bytes.fromhex(store.meta_secret_setdefault("token_hmac_key", secrets.token_hex(32)))
     ttl = settings.cache_ttl_seconds
     resolver = CredentialResolver(store, clock, hmac_key, ttl)
-    explanations = Explanations(store, clock, keep_seconds=settings.explain_keep_seconds)
+    explanations = Explanations(
+        store, clock, keep_seconds=settings.explain_keep_seconds, told=denial_code
+    )
     authz = Authorizer(store, clock, settings.region, ttl, explanations)
     # Observability: the audit trail (told to the metrics) that services record events in.
     bootstrap = _bootstrap(store, clock)
@@ -214,7 +217,9 @@ def build_services(
         # is the refresh horizon, or a role session's 12 h maximum for console sessions.
         key_keep_seconds=max(settings.refresh_token_seconds, 12 * 3600) + ttl + 60,
     )
-    agent_sessions = AgentSessions(store, clock, tokens, settings, audit=audit)
+    agent_sessions = AgentSessions(
+        store, clock, tokens, settings, audit=audit, on_ended=agents.session_ended
+    )
     federation = FederationService(
         store, clock, authz, instances, agent_sessions, settings, aws_error, audit=audit
     )

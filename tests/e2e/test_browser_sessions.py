@@ -227,6 +227,81 @@ def test_sign_out_revokes_the_session_family_and_clears_the_cookie(
     assert Browser(world.server.url).get(logout_path.format(id=world.instance_id)).status == 200
 
 
+def _signed_in_user(browser: Browser, instance_id: str) -> str:
+    """The username the browser's session is signed in as (the instance's page names it)."""
+    page = browser.get(f"/connect/{instance_id}/agent-app-v2")
+    assert page.status == 200, page.body
+    return page.body.decode()
+
+
+def test_signing_in_again_ends_the_session_it_replaces(world: World) -> None:
+    """One browser holds one session: a sign-in that replaces the session cookie ends the
+    session it replaces, as sign-out would (its whole family), so a copy of the old cookie
+    never works again; a sign-in that fails leaves the session it would have replaced alone."""
+    first = _federate(world, "agent1")
+    browser = Browser(world.server.url)
+    assert browser.get(first["SignInUrl"]).status == 303
+    old = dict(browser.cookies)
+    assert browser.get(_federate(world, "agent1")["SignInUrl"] + "x").status == 401  # refused
+    assert Browser(world.server.url, dict(old)).get("/auth/authorize").status == 200
+    assert browser.cookies == old
+
+    reply = browser.get(_federate(world, "agent2")["SignInUrl"])  # another user, same browser
+    assert reply.status == 303 and browser.cookies != old
+    assert browser.get("/auth/authorize").status == 200
+    assert "agent2" in _signed_in_user(browser, world.instance_id)
+    copied = Browser(world.server.url, dict(old))
+    assert copied.get("/auth/authorize").status == 401  # the replaced cookie is dead
+    assert copied.get(f"/connect/{world.instance_id}/agent-app-v2").status == 401
+    # As after sign-out, the replaced session's family: its GetFederationToken tokens too.
+    assert (
+        _post_credentials(Browser(world.server.url), world.instance_id, _credentials(first)).status
+        == 401
+    )
+
+
+def test_posting_the_same_credentials_again_ends_only_the_old_cookie(world: World) -> None:
+    credentials = _credentials(_federate(world))
+    browser = Browser(world.server.url)
+    assert _post_credentials(browser, world.instance_id, credentials).status == 303
+    old = dict(browser.cookies)
+    assert _post_credentials(browser, world.instance_id, credentials).status == 303
+    assert browser.cookies != old
+    assert Browser(world.server.url, dict(old)).get("/auth/authorize").status == 401
+    assert browser.get("/auth/authorize").status == 200  # the new session, same family, lives
+    assert (
+        _post_credentials(Browser(world.server.url), world.instance_id, credentials).status == 303
+    )
+
+
+def test_a_saml_sign_in_again_ends_the_sessions_it_replaces(server: Server) -> None:
+    """The SAML browser flow ends in both cookies: the console's role session
+    (``/connect/federate``) and the instance session. Signing in again through the IdP, as
+    another user, replaces both, and copies of the old ones work no more."""
+    saml = build_saml_world(server, "replaced")
+    instance_id = saml.world.instance_id
+    relay = f"{server.url}/connect/federate/{instance_id}?destination=/ccp-v2/"
+    federate = f"/connect/federate/{instance_id}?destination=/ccp-v2/"
+    browser = Browser(server.url)
+
+    def sign_in(user: str) -> None:
+        reply = browser.request(
+            "POST", "/saml", form={"SAMLResponse": saml.assertion(user), "RelayState": relay}
+        )
+        assert reply.status == 303, reply.body
+        assert browser.follow(reply).status == 200
+
+    sign_in("agent1")
+    old = dict(browser.cookies)
+    assert set(old) == {"connectfed_console", "connectfed_session"}
+    sign_in("agent2")
+    assert "agent2" in _signed_in_user(browser, instance_id)
+    assert browser.get(federate).status == 303  # the new console session federates
+    copied = Browser(server.url, dict(old))
+    assert copied.get("/auth/authorize").status == 401
+    assert copied.get(federate).status == 401  # the old role session's console cookie
+
+
 def test_other_cookies_of_the_host_never_hide_the_session_cookie(world: World) -> None:
     """A desktop on another port of the same host sends its cookies here too, older ones
     first, with values as a page set them (JSON, spaces, a name alone)."""

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import postgres_or_skip
 from tests.support import cti
 from tests.support.browser import Browser
-from tests.support.server import Server
+from tests.support.server import Server, start_server
 from tests.support.world import World, build_world
 
 OPERATIONS = cti.model_operations()
@@ -200,6 +202,53 @@ def test_a_long_poll_over_a_sign_out_answers_401_not_the_agents_data(world: Worl
     assert browser.get(f"/connect/{world.instance_id}/logout").status == 200
     poll.join(10)
     assert answers and (answers[0].status, answers[0].error) == (401, "UnauthorizedException")
+
+
+@pytest.mark.parametrize("how", ["sign-out", "signed-in-again"])
+def test_a_long_poll_ends_at_once_when_its_session_is_ended_elsewhere(
+    world: World, how: str
+) -> None:
+    """A CCP in another tab waits up to 30 s for the agent's state; ending the session (signing
+    out, or signing in again as someone else over it) answers that poll at once with 401, as
+    Streams then signs in again, not 30 s later."""
+    result = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
+    tokens = dict(result["Credentials"])
+    browser = Browser(world.server.url)
+    assert browser.get(result["SignInUrl"]).status == 303
+    poll, answers = _long_poll(world, tokens, 30000)
+    time.sleep(0.5)  # the poll is waiting
+    ended = time.monotonic()
+    if how == "sign-out":
+        assert browser.get(f"/connect/{world.instance_id}/logout").status == 200
+    else:
+        other = world.connect_as("agent1").get_federation_token(InstanceId=world.instance_id)
+        assert browser.get(other["SignInUrl"]).status == 303
+    poll.join(40)
+    assert answers and (answers[0].status, answers[0].error) == (401, "UnauthorizedException")
+    assert time.monotonic() - ended < 5  # not at the end of its 30 s
+
+
+def test_a_long_poll_ends_within_a_poll_when_another_server_signs_out(tmp_path: Path) -> None:
+    url = postgres_or_skip()
+    first = start_server(tmp_path / "a", "--throttle-rate", "0", database_url=url)
+    second = start_server(tmp_path / "b", "--throttle-rate", "0", database_url=url)
+    try:
+        world = build_world(first, "cti-two-servers")
+        result = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
+        tokens = dict(result["Credentials"])
+        browser = Browser(first.url)
+        assert browser.get(result["SignInUrl"]).status == 303
+        poll, answers = _long_poll(world, tokens, 30000)  # waiting on the first server
+        time.sleep(0.5)
+        ended = time.monotonic()
+        elsewhere = Browser(second.url, dict(browser.cookies))
+        assert elsewhere.get(f"/connect/{world.instance_id}/logout").status == 200
+        poll.join(40)
+        assert answers and (answers[0].status, answers[0].error) == (401, "UnauthorizedException")
+        assert time.monotonic() - ended < 5
+    finally:
+        first.stop()
+        second.stop()
 
 
 @pytest.mark.parametrize(

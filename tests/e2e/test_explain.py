@@ -92,6 +92,7 @@ def test_an_identity_policy_implicit_deny_lists_every_statement_and_why(admin: S
         "iam:ListUsers",
         arn,
     )
+    assert found["error"] == "AccessDenied"  # the code the caller saw (awsQuery's spelling)
     [check] = found["checks"]
     assert (check["kind"], check["decision"], check["action"]) == (
         "identity",
@@ -137,6 +138,7 @@ def test_an_explicit_deny_names_the_statement(admin: Server, world: World) -> No
     error, request_id = refused(connect.get_federation_token, InstanceId=world.instance_id)
     assert error["Code"] == "AccessDeniedException"
     found = explain(admin, request_id)
+    assert found["error"] == "AccessDeniedException"  # restJson1 spells it so
     assert 'statement "NoFederation"' in found["summary"]
     assert step(found, "authorize")["ok"] is False
     [check] = found["checks"]
@@ -193,7 +195,7 @@ def test_a_trust_policy_denial_shows_the_trust_statement(admin: Server, world: W
     error, request_id = refused(sts.assume_role, RoleArn=arn, RoleSessionName="agent1")
     assert error["Code"] == "AccessDenied"
     found = explain(admin, request_id)
-    assert found["operation"] == "sts:AssumeRole"
+    assert (found["operation"], found["error"]) == ("sts:AssumeRole", "AccessDenied")
     assert step(found, "trust")["ok"] is False
     [check] = found["checks"]
     assert (check["kind"], check["resource"], check["decision"]) == ("trust", arn, "implicitDeny")

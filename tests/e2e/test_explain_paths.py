@@ -120,7 +120,7 @@ def test_assume_role_with_saml_trust_denial_is_explained(admin: Server, saml: Sa
     request_id = caught.value.response["ResponseMetadata"]["RequestId"]
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
     found = json.loads(_cli(request_id, "--endpoint-url", admin.url, "--output", "json").stdout)
-    assert found["operation"] == "sts:AssumeRoleWithSAML"
+    assert (found["operation"], found["error"]) == ("sts:AssumeRoleWithSAML", "AccessDenied")
     assert found["principal"].startswith(saml.provider_arn)
     [check] = found["checks"]
     assert check["kind"] == "trust" and check["principal"] == saml.provider_arn

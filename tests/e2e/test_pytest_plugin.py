@@ -82,6 +82,32 @@ def test_the_fixtures_give_a_seeded_server_and_clients(pytester: pytest.Pytester
     result.assert_outcomes(passed=5)
 
 
+def test_the_clock_and_faults_refuse_nan_and_infinities_before_sending(
+    pytester: pytest.Pytester,
+) -> None:
+    """As the admin client and ``connectfed admin`` do: JSON has no NaN or infinity, so the
+    server could only answer "not valid JSON" (an AdminError), and nothing is changed."""
+    pytester.makepyfile("""
+        import math
+        import pytest
+
+        @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+        def test_refused_before_sending(connectfed, value):
+            before = connectfed.clock.state().offset_seconds
+            with pytest.raises(ValueError, match="finite numbers only"):
+                connectfed.clock.advance(value)
+            with pytest.raises(ValueError, match="finite numbers only"):
+                connectfed.clock.set_offset(value)
+            with pytest.raises(ValueError, match="finite numbers only"):
+                connectfed.faults.add("sts", "AssumeRole", error="ThrottlingException", rate=value)
+            assert connectfed.clock.state().offset_seconds == before
+            assert connectfed.faults.list() == []
+            assert connectfed.clock.touched is False and connectfed.faults.touched is False
+        """)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
 def test_a_server_per_test_on_request(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("""
         URLS = []

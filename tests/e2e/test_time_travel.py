@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from connectfed.client import AdminClient, ConnectClient, botocore_clock
 from tests.support import cti
 from tests.support.admin import start_admin_server
 from tests.support.browser import Browser
-from tests.support.saml_world import SamlWorld, build_saml_world
+from tests.support.saml_world import SamlWorld, build_saml_world, post_saml
 from tests.support.server import Server
 from tests.support.world import World, build_world
 
@@ -200,6 +201,24 @@ def test_a_saml_assertion_is_refused_once_the_clock_passes_its_window(
     assert saml.assume(shifted)["Credentials"]
 
 
+def test_a_used_assertion_stays_used_across_a_clock_moved_on_and_back(
+    saml: SamlWorld, clock: AdminClient
+) -> None:
+    """The browser sign-in accepts an assertion once, remembering it until its NotOnOrAfter;
+    a sign-in while the clock is ahead purges what has expired by then. Set back (the pytest
+    plugin does after each test), the first assertion is inside its window again, and must
+    still be remembered as used."""
+    used = saml.assertion("agent1")  # valid 5 minutes from the real time
+    assert post_saml(saml.server, used).status == 200
+    assert "already been used" in post_saml(saml.server, used).page
+    clock.advance(3600)
+    later = saml.assertion("agent1", now=clock.clock().now)  # a sign-in an hour on
+    assert post_saml(saml.server, later).status == 200
+    clock.set_offset(0)
+    replayed = post_saml(saml.server, used)
+    assert replayed.status == 400 and "already been used" in replayed.page
+
+
 def test_sigv4_skew_is_judged_against_the_shifted_clock(world: World, clock: AdminClient) -> None:
     connect = world.server.client("connect")
     assert connect.list_instances()["InstanceSummaryList"]
@@ -243,3 +262,40 @@ def test_the_date_header_tells_the_shifted_time(world: World, clock: AdminClient
     reply = Browser(world.server.url).get("/_connectfed/health")
     date = parsedate_to_datetime(reply.headers["date"])
     assert date - datetime.now(UTC) > timedelta(seconds=7100)
+
+
+def test_setting_the_clock_back_never_widens_the_refresh_reuse_grace(tmp_path: Path) -> None:
+    """A rotated refresh token presented again is reuse (the family is revoked) unless it comes
+    within the grace after its rotation. The grace is time since the rotation on the server's
+    clock: a clock set back (as the pytest plugin does after each test) must not make a
+    rotation that happened "later" look like one that just happened."""
+    server = start_admin_server(tmp_path, "--refresh-reuse-grace-seconds", "30")
+    try:
+        world = build_world(server, "grace")
+        admin = AdminClient(server.url)
+        tokens = world.connect_as("agent1").get_federation_token(InstanceId=world.instance_id)[
+            "Credentials"
+        ]
+        admin.advance(600)
+
+        def renew(refresh_token: str) -> cti.CtiAnswer:
+            return cti.call(
+                server.url,
+                f"/connect/{world.instance_id}/api",
+                "GetNewAuthToken",
+                {"refreshToken": refresh_token},
+                token=tokens["AccessToken"],
+            )
+
+        rotated = renew(tokens["RefreshToken"])
+        assert rotated.status == 200, rotated.body
+        retried = renew(tokens["RefreshToken"])  # a lost answer retried within the grace
+        assert retried.status == 200, retried.body
+        admin.set_offset(0)  # ten minutes before the rotation, on the server's clock
+        reused = renew(tokens["RefreshToken"])
+        assert (reused.status, reused.error) == (401, "RefreshTokenExpiredException")
+        # Reuse revokes the family: what the rotations handed out is dead too.
+        for issued in (rotated, retried):
+            assert _cti(world, issued.body["newAuthToken"]).status == 401
+    finally:
+        server.stop()

@@ -109,12 +109,18 @@ def get_agent_snapshot(
     if after is None or wait_ms == 0:
         return shapes.snapshot(agents.current_state(grant.instance_id, grant.user_id), clock.now())
 
+    sessions = services(ctx).agent_sessions
+
     async def changed() -> dict[str, Any]:
         state = await agents.wait_for_change(
-            grant.instance_id, grant.user_id, after, wait_ms / 1000
+            grant.instance_id,
+            grant.user_id,
+            after,
+            wait_ms / 1000,
+            ended=functools.partial(sessions.over, grant),  # signed out meanwhile: at once
         )
         try:  # signed out (another tab) or ended meanwhile: say so, not the agent's state
-            await services(ctx).offload.run(services(ctx).agent_sessions.confirm, grant)
+            await services(ctx).offload.run(sessions.confirm, grant)
         except TokenRejected as rejected:
             raise token_error(rejected.reason) from None
         return shapes.snapshot(state, clock.now())

@@ -13,7 +13,8 @@ Entry points: GetFederationToken (:meth:`AgentSessions.issue`), the CTI API's be
 (:meth:`authenticate`) and ``GetNewAuthToken`` (:meth:`refresh`), and the browser: the
 SignInUrl code and the credentials form post become a session (:meth:`sign_in_with_code`,
 :meth:`sign_in_with_tokens`), kept alive by ``/auth/authorize`` (:meth:`authorize_browser`) and
-ended by sign-out (:meth:`sign_out`). Knows nothing of HTTP.
+ended by sign-out (:meth:`sign_out`) or by the browser signing in again (:meth:`replace`).
+Knows nothing of HTTP.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from connectfed.audit.log import DISCARD, AuditLog
 from connectfed.clock import Clock
 from connectfed.settings import Settings
 from connectfed.store import Store
+from connectfed.store.records import TokenFamily
 from connectfed.tokens import (
     FamilyOwner,
     IssuedTokens,
@@ -112,7 +114,12 @@ class AgentSessions:
         tokens: TokenService,
         settings: Settings,
         audit: AuditLog = DISCARD,
+        on_ended: Callable[[str, str], None] | None = None,
     ) -> None:
+        """``on_ended(instance_id, user_id)`` is told when a browser ends a session of the user
+        (sign-out, or signing in again over it), for the user's waiting long polls to check
+        theirs at once (:meth:`AgentService.session_ended`)."""
+        self._on_ended = on_ended
         self._audit = audit
         self._store = store
         self._clock = clock
@@ -165,16 +172,22 @@ class AgentSessions:
         """Raise ``EXPIRED`` when the session ``grant`` came from has ended since the grant was
         checked (signed out, past its horizon, the token expired, the identity gone): for a
         call that waited (GetAgentSnapshot's long poll), before it answers."""
+        if self.over(grant):
+            raise TokenRejected(RejectReason.EXPIRED, "the session has ended")
+        self._ensure_alive(grant)
+
+    def over(self, grant: TokenGrant) -> bool:
+        """Whether the session ``grant`` came from has ended by its tokens alone (signed out or
+        otherwise revoked, past its horizon, the token expired): one read of its family, for a
+        long poll to check while it waits; :meth:`confirm` checks the identity behind it too."""
         now = self._clock.now()
         family = self._store.get_token_family(grant.family_id)
-        if (
+        return (
             family is None
             or family.revoked is not None
             or family.expires <= now.timestamp()
             or grant.expires <= now
-        ):
-            raise TokenRejected(RejectReason.EXPIRED, "the session has ended")
-        self._ensure_alive(grant)
+        )
 
     def refresh(self, refresh_token: str) -> IssuedTokens:
         """Rotate a refresh token (CTI ``GetNewAuthToken``): a new access and refresh token; a
@@ -317,7 +330,26 @@ class AgentSessions:
 
     def sign_out(self, session_cookie: str) -> bool:
         """End the browser session's whole family; False when there was nothing to end."""
-        return self._tokens.revoke(session_cookie, TokenKind.SESSION, "sign-out")
+        return self._told_ended(self._tokens.revoke(session_cookie, TokenKind.SESSION, "sign-out"))
+
+    def _told_ended(self, family: TokenFamily | None) -> bool:
+        if family is not None and self._on_ended is not None:
+            self._on_ended(family.instance_id, family.user_id)
+        return family is not None
+
+    def replace(self, old_cookie: str, new: BrowserSession) -> bool:
+        """End the session a browser held before ``new`` took its cookie's place (it signed in
+        again, perhaps as another user or in another instance): as a sign-out ends it, its
+        whole family, unless the new session is of that family (the same credentials posted
+        again), where the old cookie alone ends. A copy of the old cookie never works again.
+        True when a family was ended."""
+        if old_cookie == new.token:
+            return False
+        return self._told_ended(
+            self._tokens.retire(
+                old_cookie, TokenKind.SESSION, "signed-in-again", keep_family=new.family_id
+            )
+        )
 
     def _open_browser_session(self, grant: TokenGrant) -> BrowserSession:
         assert grant.horizon is not None

@@ -363,25 +363,41 @@ class AgentService:
         return AgentState(status, utc(state.started), state.version)
 
     async def wait_for_change(
-        self, instance_id: str, user_id: str, after_version: int, timeout: float
+        self,
+        instance_id: str,
+        user_id: str,
+        after_version: int,
+        timeout: float,
+        ended: Callable[[], bool] | None = None,
     ) -> AgentState:
         """The state once its version exceeds ``after_version``, or the current one at
-        ``timeout`` (seconds). Raises ResourceNotFound for an unknown (or deleted) user.
+        ``timeout`` (seconds), or as soon as ``ended()`` says the waiter's session is over
+        (checked with every look at the version: a sign-out here wakes it at once through
+        :meth:`session_ended`, one in another server within a poll interval). Raises
+        ResourceNotFound for an unknown (or deleted) user.
 
-        While waiting only the version is polled (one primary-key read); the full state is read
-        once at the start and once at the end."""
+        While waiting only the version is polled (one primary-key read, and the one ``ended``
+        makes); the full state is read once at the start and once at the end."""
         state = await self._call(self.current_state, instance_id, user_id)
         if state.version > after_version or timeout <= 0:
             return state
 
-        async def version() -> int:
-            record = await self._call(self._store.get_agent_state, instance_id, user_id)
-            return 0 if record is None else record.version
+        def look() -> tuple[int, bool]:
+            record = self._store.get_agent_state(instance_id, user_id)
+            return (0 if record is None else record.version), ended is not None and ended()
 
         await self._waiters.wait(
-            (instance_id, user_id), version, lambda v: v > after_version, timeout
+            (instance_id, user_id),
+            lambda: self._call(look),
+            lambda seen: seen[0] > after_version or seen[1],
+            timeout,
         )
         return await self._call(self.current_state, instance_id, user_id)
+
+    def session_ended(self, instance_id: str, user_id: str) -> None:
+        """A session of the user ended (signed out): wake the user's waiting long polls, each
+        to check whether it was theirs."""
+        self._waiters.notify((instance_id, user_id))
 
     async def _call(self, function: Callable[..., T], *args: object) -> T:
         return await self._offload.run(function, *args)

@@ -23,7 +23,7 @@ from typing import Any
 
 from connectfed import arns
 from connectfed.audit.log import DISCARD, AuditLog
-from connectfed.clock import Clock
+from connectfed.clock import Clock, settled
 from connectfed.errors import AwsErrorOf, ServiceError
 from connectfed.identity.errors import DurationLimit, DurationTooLong, IdentityError
 from connectfed.identity.explain import Diagnosis, Explanations, check, summarize
@@ -128,11 +128,14 @@ class AssumeRoleWithSaml:
         return verified, trusted.record
 
     def use_of(self, verified: VerifiedAssertion) -> AssertionUse:
-        """The replay-cache entry of ``verified``: kept until its NotOnOrAfter plus the skew."""
+        """The replay-cache entry of ``verified``: kept until its NotOnOrAfter plus the skew.
+        What expired is purged by the :func:`~connectfed.clock.settled` time, never by a clock
+        moved ahead: set back, it would find the purged assertions inside their windows again,
+        and no longer remembered as used."""
         return AssertionUse(
             f"{verified.issuer}|{verified.assertion_id}",
             (verified.not_on_or_after + self._skew).timestamp(),
-            self._clock.now().timestamp(),
+            settled(self._clock).timestamp(),
         )
 
     def remember(self, verified: VerifiedAssertion) -> bool:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
 from connectfed.clock import Clock
@@ -283,7 +283,12 @@ class Explanations:
         keep_seconds: float = 24 * 3600,
         keep_at_most: int = 10_000,
         gc_interval_seconds: float = 60.0,
+        told: Callable[[str], str] | None = None,
     ) -> None:
+        """``told``: the code the caller of the request being answered is told for a domain
+        error's code (the wire's spelling: ``AccessDenied`` on awsQuery), handed down by the
+        composition root; explanations are recorded with it."""
+        self._told = told
         self._store = store
         self._clock = clock
         self._keep = keep_seconds
@@ -297,6 +302,8 @@ class Explanations:
         (who gets AWS's error either way)."""
         if not explanation.request_id:
             return
+        if self._told is not None:
+            explanation = replace(explanation, error=self._told(explanation.error))
         try:
             created = explanation.created
             self._store.put_decision(

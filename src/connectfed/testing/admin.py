@@ -23,7 +23,12 @@ class AdminError(RuntimeError):
 
 
 def _call(url: str, method: str, body: dict[str, Any] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
+    data = None
+    if body is not None:
+        try:  # NaN and infinities are not JSON: refused here, as the admin client and CLI do
+            data = json.dumps(body, allow_nan=False).encode()
+        except ValueError:
+            raise ValueError(f"the admin API takes finite numbers only: {body}") from None
     request = urllib.request.Request(  # noqa: S310 (the test server's http URL)
         url,
         data=data,

@@ -20,8 +20,8 @@
 - **Rotation** (refresh tokens, RFC 9700 §4.14.2): a refresh token is used once; using it marks
   it ``used`` and issues a new access and refresh token in the same family. Presenting a
   rotated refresh token again revokes the whole family, unless it comes within
-  ``reuse_grace_seconds`` of the rotation (a lost response retried), which then issues another
-  pair.
+  ``reuse_grace_seconds`` after the rotation (a lost response retried), which then issues
+  another pair; a clock set back before the rotation never counts as within it.
 - **Garbage collection.** :meth:`TokenService.gc` deletes families past their horizon (by
   :data:`GC_MARGIN`) with all of their tokens, and stale sign-in states, and drops retired
   keys. It runs opportunistically: minting is the only way rows are added, so every mint runs
@@ -285,7 +285,14 @@ class TokenService:
         return issued
 
     def _within_grace(self, token: Token, now: float) -> bool:
-        return self._grace > 0 and token.spent is not None and now - token.spent <= self._grace
+        """Whether a rotated token presented again at ``now`` comes within the grace after its
+        rotation. Only a time at or after the rotation counts: a clock set back (the admin
+        API's offset returned to 0 after a test moved it on) puts ``now`` before it, and the
+        time since the rotation is then unknown, so it is reuse, never a window that grows by
+        however far the clock went back."""
+        if self._grace <= 0 or token.spent is None:
+            return False
+        return 0 <= now - token.spent <= self._grace
 
     def _find(self, token: str, kind: TokenKind) -> tuple[Token, TokenFamily]:
         if not token_format.well_formed(token):
@@ -336,14 +343,37 @@ class TokenService:
             raise TokenRejected(RejectReason.REUSED, "this token was already used")
 
     # -- ending ---------------------------------------------------------------------------------
-    def revoke(self, token: str, kind: TokenKind, reason: str) -> bool:
-        """Revoke the family of a presented token whatever its state (sign-out); False when the
-        token is unknown or the family was already revoked."""
+    def revoke(self, token: str, kind: TokenKind, reason: str) -> TokenFamily | None:
+        """Revoke the family of a presented token whatever its state (sign-out): the family
+        revoked, whose instance and user the caller may tell; None when the token is unknown
+        or the family was already revoked."""
         try:
             _, family = self._find(token, kind)
         except TokenRejected:
-            return False
-        return self.revoke_family(family.family_id, reason)
+            return None
+        return family if self.revoke_family(family.family_id, reason) else None
+
+    def retire(
+        self, token: str, kind: TokenKind, reason: str, *, keep_family: str
+    ) -> TokenFamily | None:
+        """End a presented token that something new of ``keep_family`` replaces (a browser
+        signed in again): its whole family, as :meth:`revoke` does (and returns), unless that
+        is ``keep_family`` itself, where only this token ends (``used``: never accepted again;
+        the family lives on, and None is returned). None as well when the token is unknown or
+        its family already revoked."""
+        try:
+            row, family = self._find(token, kind)
+        except TokenRejected:
+            return None
+        if family.family_id != keep_family:
+            return family if self.revoke_family(family.family_id, reason) else None
+        now = self._clock.now().timestamp()
+
+        def end_once(current: Token, family: TokenFamily) -> TokenChange | None:
+            return TokenChange(USED, now) if current.state == ACTIVE else None
+
+        self._store.update_token(row.token_hash, end_once, family_id=row.family_id)
+        return None
 
     def revoke_family(self, family_id: str, reason: str) -> bool:
         return self._store.revoke_token_family(family_id, reason)

@@ -157,11 +157,23 @@ class WebRoutes:
                 return _page(405, pages.saml_endpoint_page(self._site), {"Allow": "POST"})
             form = form_fields(body)
             return _respond(
-                self._signin.post_saml(form.get("SAMLResponse"), form.get("RelayState"), request_id)
+                self._signin.post_saml(
+                    form.get("SAMLResponse"),
+                    form.get("RelayState"),
+                    request_id,
+                    _cookie(headers, CONSOLE_COOKIE),
+                )
             )
         if path == "/saml/choose":
             form = form_fields(body)
-            return _respond(self._signin.choose(form.get("state"), form.get("role"), request_id))
+            return _respond(
+                self._signin.choose(
+                    form.get("state"),
+                    form.get("role"),
+                    request_id,
+                    _cookie(headers, CONSOLE_COOKIE),
+                )
+            )
         if path.startswith("/idp"):
             return self._idp_page(path, query)
         if _AUTHORIZE.match(path):
@@ -185,13 +197,19 @@ class WebRoutes:
             form = form_fields(body)
             return _respond(
                 self._sessions.sign_in_with_credentials(
-                    instance_id, form.get("credentials"), form.get("destination")
+                    instance_id,
+                    form.get("credentials"),
+                    form.get("destination"),
+                    _cookie(headers, SESSION_COOKIE),
                 )
             )
         if rest == "/auth/sign-in":
             return _respond(
                 self._sessions.sign_in_with_code(
-                    instance_id, query.get("code"), query.get("destination")
+                    instance_id,
+                    query.get("code"),
+                    query.get("destination"),
+                    _cookie(headers, SESSION_COOKIE),
                 )
             )
         if rest == "/auth/authorize":

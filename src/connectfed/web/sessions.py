@@ -19,7 +19,9 @@ it answers 401, which Streams treats as auth failure (sign in again).
 
 Ending it: ``<base>/logout`` (Streams' ``signOutThroughCCP`` fetches ``<ccp base>/logout`` with
 credentials, and navigates there if the fetch fails) revokes the session's whole family and
-clears the cookie.
+clears the cookie. Signing in again in the same browser ends the session whose cookie the new
+one replaces in the same way (only the old cookie when both are of one family): one browser
+holds one session, and a copy of a replaced cookie never works again.
 """
 
 from __future__ import annotations
@@ -84,8 +86,13 @@ class BrowserSessions:
 
     # -- ways in -----------------------------------------------------------------------------------
     def sign_in_with_code(
-        self, instance_id: str, code: str | None, destination: str | None
+        self,
+        instance_id: str,
+        code: str | None,
+        destination: str | None,
+        replacing: str | None = None,
     ) -> Outcome:
+        """``replacing``: the session cookie the browser sent, ended once the new one is set."""
         if not acceptable(destination):
             return self._bad_destination()  # before the single-use code is spent
         unknown = self.unknown_instance(instance_id)
@@ -97,10 +104,14 @@ class BrowserSessions:
             session = self._sessions.sign_in_with_code(instance_id, code)
         except TokenRejected:
             return self._expired_link()
-        return self._signed_in(session, destination)
+        return self._signed_in(session, destination, replacing)
 
     def sign_in_with_credentials(
-        self, instance_id: str, credentials: str | None, destination: str | None
+        self,
+        instance_id: str,
+        credentials: str | None,
+        destination: str | None,
+        replacing: str | None = None,
     ) -> Outcome:
         if not acceptable(destination):
             return self._bad_destination()
@@ -124,9 +135,13 @@ class BrowserSessions:
                 "Session expired",
                 "These credentials have expired or are not valid for this instance. Sign in again.",
             )
-        return self._signed_in(session, destination)
+        return self._signed_in(session, destination, replacing)
 
-    def _signed_in(self, session: BrowserSession, destination: str | None) -> Outcome:
+    def _signed_in(
+        self, session: BrowserSession, destination: str | None, replacing: str | None
+    ) -> Outcome:
+        if replacing:  # the cookie set below takes its place: end it, as sign-out would
+            self._sessions.replace(replacing, session)
         seconds = cookies.max_age(session.expires, self._clock.now())
         location = instance_destination(session.instance_id, destination, self._public_url)
         return Outcome(

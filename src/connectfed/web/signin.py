@@ -105,8 +105,13 @@ class BrowserSignin:
         return f"/_connectfed/explain/{quote(request_id, safe='')}"
 
     def post_saml(
-        self, saml_response: str | None, relay_state: str | None, request_id: str | None = None
+        self,
+        saml_response: str | None,
+        relay_state: str | None,
+        request_id: str | None = None,
+        replacing: str | None = None,
     ) -> Outcome:
+        """``replacing``: the console cookie the browser sent, ended once a new one is set."""
         if not saml_response or len(saml_response) > MAX_SAML_RESPONSE:
             return self._refused(
                 400,
@@ -131,7 +136,15 @@ class BrowserSignin:
             return self._refused(400, "Bad SAML response", reason, kind)
         roles = [r for r, p in self._assume.role_pairs(verified) if p == provider.arn]
         if len(roles) == 1:  # the assertion is spent with the session's writes
-            return self._complete(verified, provider.arn, roles[0], target, request_id, spend=True)
+            return self._complete(
+                verified,
+                provider.arn,
+                roles[0],
+                target,
+                request_id,
+                spend=True,
+                replacing=replacing,
+            )
         if not self._assume.remember(verified):
             return self._replayed(verified, provider.arn)
         if not roles:
@@ -230,7 +243,11 @@ class BrowserSignin:
 
     # -- POST /saml/choose -------------------------------------------------------------------
     def choose(
-        self, state: str | None, role_arn: str | None, request_id: str | None = None
+        self,
+        state: str | None,
+        role_arn: str | None,
+        request_id: str | None = None,
+        replacing: str | None = None,
     ) -> Outcome:
         if not state or not role_arn:
             return _error(400, "Bad request", "Choose a role to continue.")
@@ -254,7 +271,12 @@ class BrowserSignin:
         # The RelayState was checked when the response was posted, before it was stored.
         target = _federate_target(data["relay"])
         return self._complete(
-            _load(data["verified"]), data["provider"], role_arn, target, request_id
+            _load(data["verified"]),
+            data["provider"],
+            role_arn,
+            target,
+            request_id,
+            replacing=replacing,
         )
 
     # -- the rest of the flow ------------------------------------------------------------------
@@ -267,6 +289,7 @@ class BrowserSignin:
         request_id: str | None = None,
         *,
         spend: bool = False,
+        replacing: str | None = None,
     ) -> Outcome:
         """The role session of a sign-in, its console token and the cookie. With ``spend``
         the assertion is accepted here, once (else it was when the role chooser was shown).
@@ -277,7 +300,12 @@ class BrowserSignin:
         family) go to the store in one transaction (:meth:`Store.create_signin`), after every
         check: a replay, even a concurrent one, writes nothing and is refused. A refused
         sign-in still spends its assertion, and a replayed one is refused as a replay first,
-        as when the assertion was remembered before the checks."""
+        as when the assertion was remembered before the checks.
+
+        The console cookie set here takes the place of ``replacing`` (the one the browser
+        sent, signed in before): that role session's console token ends, so a copy of the old
+        cookie can no longer federate (as a replaced instance session ends, see
+        :meth:`BrowserSessions.sign_in_with_code`)."""
         trusted = self._providers.trusted(provider_arn)
 
         def refused(
@@ -338,6 +366,10 @@ class BrowserSignin:
         self._audit.record(
             console_login_event(session=principal, provider_arn=provider_arn, role_arn=role_arn)
         )
+        if replacing:
+            self._tokens.retire(
+                replacing, TokenKind.CONSOLE, "signed-in-again", keep_family=family.family_id
+            )
         console = family.tokens[TokenKind.CONSOLE]
         cookie = cookies.console_cookie(
             console.token, cookies.max_age(console.expires, now), self._secure

@@ -53,6 +53,20 @@ _QUERY_ERRORS = {
     "AccessDeniedException": ("AccessDenied", 403),
 }
 
+
+def denial_code(code: str) -> str:
+    """The code a policy denial coded ``code`` (a domain error's code) reaches the caller of
+    the request being handled as: ``AccessDeniedException`` is ``AccessDenied`` on the awsQuery
+    services (IAM, STS), as :meth:`Dispatcher._error` writes it; any other code, or outside a
+    request of an awsQuery service, as it is. For records of a denial written before the answer
+    is (the explanation of a refused call names the code the caller saw)."""
+    scope = request_scope.current()
+    service = scope.service if scope is not None else None
+    if service is not None and PROTOCOL.get(service) == "query" and code == AccessDenied.code:
+        return _QUERY_ERRORS[code][0]
+    return code
+
+
 # (request, claim, service, request id, cached only) -> the principal; the request id travels
 # with the principal to where authorisation decides, so a denial can be explained under it.
 # With "cached only", the credentials are looked up in memory alone, or NotCached is raised.
