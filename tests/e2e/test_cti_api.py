@@ -190,15 +190,22 @@ def test_a_long_poll_whose_agent_is_deleted_meanwhile_ends_the_session(
     assert _call(world, tokens, "GetAgentSnapshot").status == 401
 
 
+def _signed_in_and_polling(
+    world: World, wait_ms: int
+) -> tuple[Browser, threading.Thread, list[cti.CtiAnswer]]:
+    """agent2 signed in in a browser, and a long poll of theirs (``wait_ms``) waiting."""
+    result = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
+    browser = Browser(world.server.url)
+    assert browser.get(result["SignInUrl"]).status == 303
+    poll, answers = _long_poll(world, dict(result["Credentials"]), wait_ms)
+    time.sleep(0.5)  # the poll is waiting
+    return browser, poll, answers
+
+
 def test_a_long_poll_over_a_sign_out_answers_401_not_the_agents_data(world: World) -> None:
     """Signing out in one tab ends the session everywhere: a poll that was waiting (another
     tab's CCP) answers that, not the agent's state after the sign-out."""
-    result = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
-    tokens = dict(result["Credentials"])
-    browser = Browser(world.server.url)
-    assert browser.get(result["SignInUrl"]).status == 303
-    poll, answers = _long_poll(world, tokens, 1500)
-    time.sleep(0.3)  # the poll is waiting
+    browser, poll, answers = _signed_in_and_polling(world, 1500)
     assert browser.get(f"/connect/{world.instance_id}/logout").status == 200
     poll.join(10)
     assert answers and (answers[0].status, answers[0].error) == (401, "UnauthorizedException")
@@ -211,12 +218,7 @@ def test_a_long_poll_ends_at_once_when_its_session_is_ended_elsewhere(
     """A CCP in another tab waits up to 30 s for the agent's state; ending the session (signing
     out, or signing in again as someone else over it) answers that poll at once with 401, as
     Streams then signs in again, not 30 s later."""
-    result = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
-    tokens = dict(result["Credentials"])
-    browser = Browser(world.server.url)
-    assert browser.get(result["SignInUrl"]).status == 303
-    poll, answers = _long_poll(world, tokens, 30000)
-    time.sleep(0.5)  # the poll is waiting
+    browser, poll, answers = _signed_in_and_polling(world, 30000)
     ended = time.monotonic()
     if how == "sign-out":
         assert browser.get(f"/connect/{world.instance_id}/logout").status == 200
