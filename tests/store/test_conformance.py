@@ -21,8 +21,12 @@ from connectfed.store.records import (
     SamlPrivateKey,
     SamlProvider,
     Session,
+    SessionTag,
 )
+from connectfed.store.schema import MIGRATIONS
+from connectfed.store.sql import migrate
 from tests.store.conftest import open_test_store as _open
+from tests.store.conftest import raw_database
 
 
 def _instance(instance_id: str = "i-1", alias: str = "a1") -> Instance:
@@ -119,6 +123,58 @@ def test_sessions_round_trip(store: Store) -> None:
     narrowed = dataclasses.replace(session, access_key_id="ASIA3", session_policy='{"x": 1}')
     store.create_session(narrowed)
     assert store.get_session("ASIA3") == narrowed
+
+
+def test_session_tags_and_source_identity_round_trip(store: Store) -> None:
+    """Tags keep their order, case, transitive flag and any Unicode letter; an empty value is
+    a value (not a missing tag)."""
+    tags = (
+        SessionTag("Department", "Engineering", transitive=True),
+        SessionTag("cost-center", ""),
+        SessionTag("Ünïcode Ключ", "値 1/2=+@:_.", transitive=False),
+    )
+    session = Session(
+        "ASIA4",
+        "s",
+        "h",
+        "123456789012",
+        "arn:r",
+        "AROA1",
+        "R",
+        "agent1",
+        "AssumeRoleWithSAML",
+        1.0,
+        2.0,
+        tags=tags,
+        source_identity="alice@example.com",
+    )
+    store.create_session(session)
+    assert store.get_session("ASIA4") == session
+    bare = dataclasses.replace(session, access_key_id="ASIA5", tags=(), source_identity=None)
+    store.create_session(bare)
+    loaded = store.get_session("ASIA5")
+    assert loaded is not None and (loaded.tags, loaded.source_identity) == ((), None)
+
+
+def test_sessions_stored_before_session_tags_read_without_tags(store_url: str) -> None:
+    db = raw_database(store_url)
+    migrate(db, MIGRATIONS[:14])
+    with db.transaction() as tx:
+        tx.execute(
+            "INSERT INTO sts_sessions (access_key_id, secret_access_key, token_hash, account_id,"
+            " role_arn, role_id, role_name, session_name, source, created, expiration, revoked,"
+            " session_policy) VALUES ('ASIAOLD', 'old-secret', 'h', '123456789012', 'arn:r',"
+            " 'AROA1', 'R', 'agent1', 'AssumeRole', 1.0, 2.0, 0, NULL)"
+        )
+    db.close()
+    upgraded = _open(store_url)
+    try:
+        session = upgraded.get_session("ASIAOLD")
+        assert session is not None
+        assert (session.tags, session.source_identity) == ((), None)
+        assert session.secret_access_key == "old-secret"
+    finally:
+        upgraded.close()
 
 
 def test_instance_with_profiles_and_unique_alias(store: Store) -> None:

@@ -26,6 +26,7 @@ from connectfed.errors import ServiceError
 from connectfed.identity import errors as identity
 from connectfed.identity.policy import MalformedPolicy
 from connectfed.identity.saml_refusal import SamlExpired, SamlRefusal
+from connectfed.identity.session_tags import InvalidSessionTags, PackedPolicyTooLarge
 from connectfed.wire import registry
 from connectfed.wire.registry import Handler, Params, RequestContext
 
@@ -43,6 +44,8 @@ _CODES: dict[type[Exception], tuple[str, int]] = {
     identity.InvalidRoleArn: ("ValidationError", 400),
     identity.DurationTooLong: ("ValidationError", 400),
     SamlRefusal: ("InvalidIdentityToken", 400),
+    InvalidSessionTags: ("InvalidParameterValue", 400),
+    PackedPolicyTooLarge: ("PackedPolicyTooLarge", 400),
     SamlExpired: ("ExpiredTokenException", 400),
     # Amazon Connect
     connect.ResourceNotFound: ("ResourceNotFoundException", 404),

@@ -31,14 +31,7 @@ def _refuse_managed_session_policies(params: Params) -> None:
 @operation("sts", "AssumeRole")
 def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
     _refuse_managed_session_policies(params)
-    session = services(ctx).sts.assume_role(
-        ctx.principal,
-        params["RoleArn"],
-        params["RoleSessionName"],
-        duration_seconds=params.get("DurationSeconds", 3600),
-        policy=params.get("Policy"),
-        external_id=params.get("ExternalId"),
-    )
+    session = services(ctx).sts.assume(ctx.principal, shapes.assume_role_request(params))
     return shapes.role_session(session)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectfed.identity.session_tags import TagRequest
 from connectfed.identity.sts_values import (
+    AssumeRoleRequest,
     CallerIdentity,
     RoleSession,
     SamlRequest,
@@ -16,6 +18,26 @@ from connectfed.wire.registry import Params
 
 
 # -- requests ------------------------------------------------------------------------------------
+def tag_request(params: Params) -> TagRequest:
+    """AssumeRole's ``Tags`` and ``TransitiveTagKeys`` (already checked against the model)."""
+    return TagRequest(
+        tuple((tag["Key"], tag["Value"]) for tag in params.get("Tags") or ()),
+        tuple(params.get("TransitiveTagKeys") or ()),
+    )
+
+
+def assume_role_request(params: Params) -> AssumeRoleRequest:
+    return AssumeRoleRequest(
+        role_arn=params["RoleArn"],
+        session_name=params["RoleSessionName"],
+        duration_seconds=params.get("DurationSeconds", 3600),
+        policy=params.get("Policy"),
+        external_id=params.get("ExternalId"),
+        tags=tag_request(params),
+        source_identity=params.get("SourceIdentity"),
+    )
+
+
 def saml_request(params: Params) -> SamlRequest:
     return SamlRequest(
         role_arn=params["RoleArn"],
@@ -42,10 +64,15 @@ def credentials(issued: SessionCredentials) -> dict[str, Any]:
 
 def role_session(session: RoleSession) -> dict[str, Any]:
     """AssumeRole's answer (and the first members of AssumeRoleWithSAML's)."""
-    return {
+    out: dict[str, Any] = {
         "Credentials": credentials(session.credentials),
         "AssumedRoleUser": {"AssumedRoleId": session.assumed_role_id, "Arn": session.arn},
     }
+    if session.packed_policy_size is not None:
+        out["PackedPolicySize"] = session.packed_policy_size
+    if session.source_identity is not None:
+        out["SourceIdentity"] = session.source_identity
+    return out
 
 
 def saml_session(issued: SamlSession) -> dict[str, Any]:
@@ -59,6 +86,4 @@ def saml_session(issued: SamlSession) -> dict[str, Any]:
             "NameQualifier": issued.name_qualifier,
         }
     )
-    if issued.source_identity is not None:
-        out["SourceIdentity"] = issued.source_identity
     return out

@@ -46,6 +46,14 @@ from connectfed.identity.saml_refusal import (
     not_authorized,
     refusal_reason,
 )
+from connectfed.identity.session_tags import (
+    TAG_LIMIT,
+    TagRequest,
+    granted_tags,
+    packed_policy_size,
+    request_context,
+    tag_text_error,
+)
 from connectfed.identity.sts import StsService
 from connectfed.identity.sts_values import SamlRequest, SamlSession
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
@@ -57,6 +65,7 @@ from connectfed.saml.namespaces import (
     SESSION_NAME_ATTRIBUTE,
     SOURCE_IDENTITY_ATTRIBUTE,
     TAG_ATTRIBUTE_PREFIX,
+    TRANSITIVE_TAG_KEYS_ATTRIBUTE,
 )
 from connectfed.store import Store
 from connectfed.store.records import AssertionUse, SamlProvider, Session
@@ -72,6 +81,12 @@ __all__ = [
 ]
 
 NAME_PATTERN = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+# Why a trust policy refused, per action (audit trail and metrics)
+_TRUST_REASONS = {
+    "sts:AssumeRoleWithSAML": "trust_policy",
+    "sts:TagSession": "trust_policy_tag_session",
+    "sts:SetSourceIdentity": "trust_policy_source_identity",
+}
 FORMATS = {NAMEID_PERSISTENT: "persistent", NAMEID_TRANSIENT: "transient"}
 
 
@@ -263,8 +278,9 @@ class AssumeRoleWithSaml:
         source = verified.attributes.get(SOURCE_IDENTITY_ATTRIBUTE, ())
         if source and (not NAME_PATTERN.fullmatch(source[0]) or source[0].startswith("aws:")):
             raise SamlRefusal("SourceIdentity in AuthnResponse is not valid", "source_identity")
-        if sum(1 for name in verified.attributes if name.startswith(TAG_ATTRIBUTE_PREFIX)) > 50:
-            raise SamlRefusal("The number of session tags exceeds the limit of 50", "session_tags")
+        source_identity = source[0] if source else None
+        tag_request = self.tag_request(verified)
+        tags = granted_tags(tag_request)
         target = arns.role_of(role_arn)
         role = self._sts.roles.get(*target) if target else None
         if role is None or role.arn != role_arn:
@@ -283,6 +299,9 @@ class AssumeRoleWithSaml:
         }
         if origin is not None and origin.source_ip is not None:
             context["aws:sourceip"] = origin.source_ip
+        context.update(request_context(tag_request))
+        if source_identity is not None:
+            context["sts:sourceidentity"] = source_identity
         try:
             trust = parse_trust_policy(role.trust_policy)
         except MalformedPolicy:
@@ -291,28 +310,43 @@ class AssumeRoleWithSaml:
                 f"the trust policy of {role.arn} cannot be parsed",
                 not_authorized("trust_policy"),
             ) from None
-        facts = RequestFacts(
-            action="sts:AssumeRoleWithSAML",
-            resource=role.arn,
-            context=context,
-            principal_arns=(provider.arn,),
-            principal_kind="Federated",
-        )
-        if evaluate((trust,), facts) is not Decision.ALLOW:
-            evaluation = check(
-                "trust", provider.arn, [(f"trust policy of {role.arn}", trust)], facts
+        actions = ["sts:AssumeRoleWithSAML"]
+        if tag_request:  # tags need sts:TagSession, a source identity sts:SetSourceIdentity
+            actions.append("sts:TagSession")
+        if source_identity is not None:
+            actions.append("sts:SetSourceIdentity")
+        for action in actions:
+            facts = RequestFacts(
+                action=action,
+                resource=role.arn,
+                context=context,
+                principal_arns=(provider.arn,),
+                principal_kind="Federated",
             )
-            raise diagnosis.failed(
-                "trust", summarize(evaluation), not_authorized("trust_policy"), evaluation
+            if evaluate((trust,), facts) is not Decision.ALLOW:
+                evaluation = check(
+                    "trust", provider.arn, [(f"trust policy of {role.arn}", trust)], facts
+                )
+                raise diagnosis.failed(
+                    "trust",
+                    summarize(evaluation),
+                    not_authorized(_TRUST_REASONS[action]),
+                    evaluation,
+                )
+            diagnosis.passed(
+                "trust", f"the trust policy of {role.arn} allows {action} to {provider.arn}"
             )
-        diagnosis.passed("trust", f"the trust policy of {role.arn} allows {provider.arn}")
         duration = self._duration(duration_seconds, verified, role.max_session_duration)
+        passed = session_policy is not None or bool(tag_request)
         record, session = self._sts.prepare_session(
             role,
             session_name,
             duration,
             source="AssumeRoleWithSAML",
             session_policy=session_policy,
+            tags=tags,
+            source_identity=source_identity,
+            packed_policy_size=packed_policy_size(session_policy, tags) if passed else None,
         )
         return record, SamlSession(
             session,
@@ -321,8 +355,33 @@ class AssumeRoleWithSaml:
             issuer=verified.issuer,
             audience=verified.recipient,
             name_qualifier=context["saml:namequalifier"],
-            source_identity=source[0] if source else None,
         )
+
+    @staticmethod
+    def tag_request(verified: VerifiedAssertion) -> TagRequest:
+        """The session tags the assertion passes (``PrincipalTag:<key>`` attributes, one value
+        each) and the keys it makes transitive. Refused (``InvalidIdentityToken``): more than
+        50, a multi-valued tag, a key or value AWS's tag rules refuse."""
+        tags: list[tuple[str, str]] = []
+        for name, values in verified.attributes.items():
+            if not name.startswith(TAG_ATTRIBUTE_PREFIX):
+                continue
+            key = name.removeprefix(TAG_ATTRIBUTE_PREFIX)
+            if len(values) != 1:
+                raise SamlRefusal(
+                    f"The session tag {key!r} must have exactly one value", "session_tags"
+                )
+            for text, is_key in ((key, True), (values[0], False)):
+                problem = tag_text_error(text, key=is_key)
+                if problem is not None:
+                    raise SamlRefusal(f"PrincipalTag attribute: {problem}", "session_tags")
+            tags.append((key, values[0]))
+        if len(tags) > TAG_LIMIT:
+            raise SamlRefusal(
+                f"The number of session tags exceeds the limit of {TAG_LIMIT}", "session_tags"
+            )
+        transitive = verified.attributes.get(TRANSITIVE_TAG_KEYS_ATTRIBUTE, ())
+        return TagRequest(tuple(tags), tuple(transitive))
 
     def _duration(self, requested: int | None, verified: VerifiedAssertion, role_max: int) -> int:
         if requested is not None:

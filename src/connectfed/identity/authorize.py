@@ -87,6 +87,10 @@ def principal_context(principal: Principal, clock: Clock, region: str) -> dict[s
         context["aws:username"] = principal.name
     if principal.session_issued is not None:
         context["aws:tokenissuetime"] = _issue_time(principal.session_issued)
+    for tag in principal.session_tags:  # aws:PrincipalTag/<key>, the key in any case
+        context[f"aws:principaltag/{tag.key.lower()}"] = tag.value
+    if principal.source_identity is not None:
+        context["aws:sourceidentity"] = principal.source_identity
     return context
 
 

@@ -152,4 +152,6 @@ def session_principal(session: Session) -> Principal:
         session_issued=utc(session.created),
         session_source=session.source,
         session_policy=session.session_policy,
+        session_tags=session.tags,
+        source_identity=session.source_identity,
     )

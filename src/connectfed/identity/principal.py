@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connectfed import arns
+from connectfed.store.records import SessionTag
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,10 @@ class Principal:
     session_source: str | None = None
     # A role session's session policy (AssumeRole's ``Policy``): it narrows the role's.
     session_policy: str | None = None
+    # A role session's tags (``aws:PrincipalTag/<key>``) and source identity
+    # (``aws:SourceIdentity``), passed when it was made or inherited in role chaining.
+    session_tags: tuple[SessionTag, ...] = ()
+    source_identity: str | None = None
     origin: Origin = Origin()  # the request this principal signed
 
     @classmethod
@@ -68,6 +73,8 @@ class Principal:
             self.session_issued,
             self.session_source,
             self.session_policy,
+            self.session_tags,
+            self.source_identity,
             origin,
         )
 

@@ -11,13 +11,21 @@ say) exempts nothing. Root may not assume roles.
 A session policy (the ``Policy`` parameter) is validated as IAM validates an identity policy and
 kept with the session: the session may then do only what both its role's policies and the
 session policy allow (:mod:`connectfed.identity.authorize`).
+
+Session tags need ``sts:TagSession`` and a source identity ``sts:SetSourceIdentity``, each
+checked like ``sts:AssumeRole`` (trust policy, then the identity policy under the same
+same-account rule), with ``aws:RequestTag/<key>``, ``aws:TagKeys``, ``sts:TransitiveTagKeys``
+and ``sts:SourceIdentity`` in the request context of all three. A calling session's transitive
+tags and source identity pass on (role chaining); a source identity cannot be changed, and a
+chained session is refused without ``sts:SetSourceIdentity`` though it passes none itself (IAM
+User Guide, "Role chaining and cross-account requirements"). The tag rules and the packed
+size are in :mod:`connectfed.identity.session_tags`.
 Refusals are :class:`~connectfed.errors.AccessDenied` (the caller may not have the role),
 :class:`~connectfed.identity.policy.MalformedPolicy` and :mod:`connectfed.identity.errors`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -40,11 +48,24 @@ from connectfed.identity.policy import (
     statement_applies,
     validate_policy,
 )
+from connectfed.identity.policy.conditions import ContextValue
 from connectfed.identity.principal import Principal
 from connectfed.identity.roles import RoleDirectory
-from connectfed.identity.sts_values import CallerIdentity, RoleSession, SessionCredentials
+from connectfed.identity.session_tags import (
+    NO_TAGS,
+    TagRequest,
+    granted_tags,
+    packed_policy_size,
+    request_context,
+)
+from connectfed.identity.sts_values import (
+    AssumeRoleRequest,
+    CallerIdentity,
+    RoleSession,
+    SessionCredentials,
+)
 from connectfed.store import Store
-from connectfed.store.records import Role, Session
+from connectfed.store.records import Role, Session, SessionTag
 
 ROLE_CHAINING_MAX = 3600
 
@@ -70,15 +91,6 @@ def names_caller(trust: PolicyDocument, facts: RequestFacts, own: tuple[str, ...
         and statement_applies(statement, facts, trust)
         for statement in trust.statements
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _AssumeRole:
-    role_arn: str
-    session_name: str
-    duration_seconds: int
-    policy: str | None
-    external_id: str | None
 
 
 class StsService:
@@ -109,7 +121,8 @@ class StsService:
         context: dict[str, Any],
         diagnosis: Diagnosis,
     ) -> tuple[bool, bool]:
-        """(trust policy allows, an applying Allow statement names the caller itself)."""
+        """(trust policy allows ``action``, an applying Allow statement names the caller
+        itself)."""
         try:
             trust = parse_trust_policy(role.trust_policy)
         except MalformedPolicy:
@@ -123,6 +136,35 @@ class StsService:
             diagnosis.mark_failed("trust", summarize(evaluation), evaluation)
         return allowed, allowed and names_caller(trust, facts, own)
 
+    def _require(
+        self,
+        caller: Principal,
+        role: Role,
+        action: str,
+        request_keys: dict[str, ContextValue],
+        diagnosis: Diagnosis,
+    ) -> None:
+        """``action`` (``sts:AssumeRole``, ``sts:TagSession``, ``sts:SetSourceIdentity``) on
+        ``role``: its trust policy must allow it, and the caller's identity policies too unless
+        an Allow trust statement naming the caller itself applies in full in its own account.
+        Raises AccessDenied naming the action, as AWS does."""
+        denied = AccessDenied(
+            f"User: {caller.arn} is not authorized to perform: {action} on resource: {role.arn}"
+        )
+        context = principal_context(caller, self._clock, self._region)
+        context.update({k.lower(): v for k, v in request_keys.items()})
+        trusted, named = self._trust_allows(role, caller, action, context, diagnosis)
+        if not trusted:
+            raise denied
+        diagnosis.passed("trust", f"the trust policy of {role.arn} allows {action} to {caller.arn}")
+        exempt = named and role.account_id == caller.account_id
+        if (
+            not exempt
+            and self._authz.decide(caller, action, role.arn, request_keys) is not Decision.ALLOW
+        ):
+            evaluation = self._authz.explain(caller, action, role.arn, request_keys)
+            raise diagnosis.failed("authorize", summarize(evaluation), denied, evaluation)
+
     def assume_role(
         self,
         caller: Principal,
@@ -132,10 +174,25 @@ class StsService:
         duration_seconds: int = 3600,
         policy: str | None = None,
         external_id: str | None = None,
+        tags: TagRequest = NO_TAGS,
+        source_identity: str | None = None,
     ) -> RoleSession:
-        """AssumeRole; ``policy`` is a session policy, ``external_id`` the ``sts:ExternalId``
-        a trust policy may ask for. A refusal is explained under the caller's request id."""
-        request = _AssumeRole(role_arn, session_name, duration_seconds, policy, external_id)
+        """:meth:`assume` with the request's members as arguments."""
+        return self.assume(
+            caller,
+            AssumeRoleRequest(
+                role_arn,
+                session_name,
+                duration_seconds,
+                policy,
+                external_id,
+                tags,
+                source_identity,
+            ),
+        )
+
+    def assume(self, caller: Principal, request: AssumeRoleRequest) -> RoleSession:
+        """AssumeRole. A refusal is explained under the caller's request id."""
         diagnosis = Diagnosis("sts:AssumeRole", caller.arn, caller.origin.request_id)
         try:
             return self._assume_role(caller, request, diagnosis)
@@ -146,7 +203,7 @@ class StsService:
             raise
 
     def _assume_role(
-        self, caller: Principal, request: _AssumeRole, diagnosis: Diagnosis
+        self, caller: Principal, request: AssumeRoleRequest, diagnosis: Diagnosis
     ) -> RoleSession:
         role_arn, session_name = request.role_arn, request.session_name
         denied = AccessDenied(
@@ -169,30 +226,49 @@ class StsService:
         diagnosis.passed("role", f"role {role.arn} ({role.role_id})")
         if request.policy is not None:
             validate_policy(request.policy, PolicyKind.SESSION)
-        request_keys = {"sts:RoleSessionName": session_name}
+        # The calling session's transitive tags and source identity pass on (role chaining).
+        tags = granted_tags(request.tags, caller.session_tags)
+        source_identity = caller.source_identity or request.source_identity
+        request_keys: dict[str, ContextValue] = {"sts:RoleSessionName": session_name}
         if request.external_id is not None:
             request_keys["sts:ExternalId"] = request.external_id
-        context = principal_context(caller, self._clock, self._region)
-        context.update({k.lower(): v for k, v in request_keys.items()})
-        trusted, named = self._trust_allows(role, caller, "sts:AssumeRole", context, diagnosis)
-        if not trusted:
-            raise denied
-        diagnosis.passed("trust", f"the trust policy of {role.arn} allows {caller.arn}")
-        exempt = named and account == caller.account_id
-        if (
-            not exempt
-            and self._authz.decide(caller, "sts:AssumeRole", role.arn, request_keys)
-            is not Decision.ALLOW
-        ):
-            evaluation = self._authz.explain(caller, "sts:AssumeRole", role.arn, request_keys)
-            raise diagnosis.failed("authorize", summarize(evaluation), denied, evaluation)
+        request_keys.update(request_context(request.tags))
+        if source_identity is not None:
+            request_keys["sts:SourceIdentity"] = source_identity
+        self._require(caller, role, "sts:AssumeRole", request_keys, diagnosis)
+        if request.tags:
+            self._require(caller, role, "sts:TagSession", request_keys, diagnosis)
+        if source_identity is not None:
+            if request.source_identity not in (None, source_identity):
+                # AWS: a source identity, once set, cannot be changed in a role chain
+                raise diagnosis.failed(
+                    "caller",
+                    f"the calling session's source identity is {source_identity!r}",
+                    AccessDenied(
+                        f"User: {caller.arn} is not authorized to perform: "
+                        f"sts:SetSourceIdentity on resource: {role.arn}"
+                    ),
+                )
+            self._require(caller, role, "sts:SetSourceIdentity", request_keys, diagnosis)
         duration = request.duration_seconds
         if caller.is_temporary and duration > ROLE_CHAINING_MAX:
             raise DurationTooLong(DurationLimit.ROLE_CHAINING)
         if duration > role.max_session_duration:
             raise DurationTooLong(DurationLimit.ROLE_MAXIMUM)
+        packed = (
+            packed_policy_size(request.policy, tags)
+            if request.policy is not None or request.tags
+            else None
+        )
         return self.issue_session(
-            role, session_name, duration, source="AssumeRole", session_policy=request.policy
+            role,
+            session_name,
+            duration,
+            source="AssumeRole",
+            session_policy=request.policy,
+            tags=tags,
+            source_identity=source_identity,
+            packed_policy_size=packed,
         )
 
     def issue_session(
@@ -203,11 +279,22 @@ class StsService:
         *,
         source: str,
         session_policy: str | None = None,
+        tags: tuple[SessionTag, ...] = (),
+        source_identity: str | None = None,
+        packed_policy_size: int | None = None,
     ) -> RoleSession:
         """A new session of ``role`` for ``duration`` seconds (``source``: the operation),
-        narrowed by ``session_policy`` when one is given (already validated)."""
+        narrowed by ``session_policy`` when one is given (already validated), with ``tags``
+        and ``source_identity`` (already checked and authorised)."""
         record, session = self.prepare_session(
-            role, session_name, duration, source=source, session_policy=session_policy
+            role,
+            session_name,
+            duration,
+            source=source,
+            session_policy=session_policy,
+            tags=tags,
+            source_identity=source_identity,
+            packed_policy_size=packed_policy_size,
         )
         self._store.create_session(record)
         return session
@@ -220,6 +307,9 @@ class StsService:
         *,
         source: str,
         session_policy: str | None = None,
+        tags: tuple[SessionTag, ...] = (),
+        source_identity: str | None = None,
+        packed_policy_size: int | None = None,
     ) -> tuple[Session, RoleSession]:
         """What :meth:`issue_session` issues, not yet stored: the record to store (the caller
         writes it, e.g. with other rows in one transaction) and the session it gives."""
@@ -239,6 +329,8 @@ class StsService:
             created=now.timestamp(),
             expiration=expiration.timestamp(),
             session_policy=session_policy,
+            tags=tags,
+            source_identity=source_identity,
         )
         return session, RoleSession(
             SessionCredentials(
@@ -250,4 +342,6 @@ class StsService:
             assumed_role_id=f"{role.role_id}:{session_name}",
             arn=arns.assumed_role(role.account_id, role.role_name, session_name),
             principal=session_principal(session),
+            packed_policy_size=packed_policy_size,
+            source_identity=source_identity,
         )

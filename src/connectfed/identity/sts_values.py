@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connectfed.identity.principal import Principal
+from connectfed.identity.session_tags import NO_TAGS, TagRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,26 @@ class RoleSession:
     # Who signs with these credentials: what the browser sign-in goes on with, without
     # reading back the session it has just written.
     principal: Principal
+    # The percentage of the packing budget the session policy and tags passed use (None when
+    # neither was passed: the answer then has no PackedPolicySize), and the session's source
+    # identity (set now or inherited), echoed in the answer.
+    packed_policy_size: int | None = None
+    source_identity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssumeRoleRequest:
+    """AssumeRole's input: the role, the session's name and duration, and what the session is
+    made with: a session policy, session tags, a source identity; ``external_id`` is the
+    ``sts:ExternalId`` a trust policy may ask for."""
+
+    role_arn: str
+    session_name: str
+    duration_seconds: int = 3600
+    policy: str | None = None
+    external_id: str | None = None
+    tags: TagRequest = NO_TAGS
+    source_identity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,4 +91,3 @@ class SamlSession:
     issuer: str
     audience: str
     name_qualifier: str
-    source_identity: str | None = None

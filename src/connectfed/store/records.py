@@ -51,6 +51,17 @@ class InlinePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionTag:
+    """A session tag (AssumeRole's ``Tags``, an assertion's ``PrincipalTag:<key>``): the
+    session's ``aws:PrincipalTag/<key>``; a transitive one passes on to the sessions this
+    session assumes (role chaining)."""
+
+    key: str
+    value: str
+    transitive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     """Temporary credentials issued by STS (``ASIA…`` keys)."""
 
@@ -69,6 +80,10 @@ class Session:
     # The session policy passed when the session was made (AssumeRole's ``Policy``), if any:
     # the session's permissions are what its role's policies and this one both allow.
     session_policy: str | None = None
+    # The session's tags (its ``aws:PrincipalTag/<key>``) and source identity
+    # (``aws:SourceIdentity``), set when it was made or inherited from the calling session.
+    tags: tuple[SessionTag, ...] = ()
+    source_identity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -396,4 +396,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP INDEX audit_resources_type;
     """,
+    # 15: a session's tags (JSON: [[key, value, transitive], ...]; NULL for none) and source
+    #     identity, set by AssumeRole / AssumeRoleWithSAML or inherited in role chaining: its
+    #     aws:PrincipalTag/<key> and aws:SourceIdentity on every request it signs
+    """
+    ALTER TABLE sts_sessions ADD COLUMN session_tags TEXT;
+    ALTER TABLE sts_sessions ADD COLUMN source_identity TEXT;
+    """,
 )

@@ -24,6 +24,7 @@ from connectfed.store.records import (
     ConnectUser,
     Instance,
     Session,
+    SessionTag,
 )
 from connectfed.store.sealing import KEY_CHECK, SEALED_LIKE, MasterKey, SecretBox, is_sealed
 
@@ -71,7 +72,8 @@ def _bool(value: Any) -> bool:
 
 _SESSION_COLS = (
     "access_key_id, secret_access_key, token_hash, account_id, role_arn, role_id, role_name,"
-    " session_name, source, created, expiration, revoked, session_policy"
+    " session_name, source, created, expiration, revoked, session_policy, session_tags,"
+    " source_identity"
 )
 _INSTANCE_COLS = (
     "instance_id, account_id, region, arn, alias, identity_management_type, status,"
@@ -102,6 +104,8 @@ def _session(row: Row) -> Session:
         expiration,
         revoked,
         session_policy,
+        tags,
+        source_identity,
     ) = row
     return Session(
         key,
@@ -117,7 +121,22 @@ def _session(row: Row) -> Session:
         expiration,
         _bool(revoked),
         session_policy,
+        session_tags_of(tags),
+        source_identity,
     )
+
+
+def session_tags_text(tags: tuple[SessionTag, ...]) -> str | None:
+    """A session's tags as stored: JSON ``[[key, value, transitive], ...]``, NULL for none."""
+    if not tags:
+        return None
+    return json.dumps([[tag.key, tag.value, tag.transitive] for tag in tags])
+
+
+def session_tags_of(text: str | None) -> tuple[SessionTag, ...]:
+    if not text:
+        return ()
+    return tuple(SessionTag(str(k), str(v), bool(t)) for k, v, t in json.loads(text))
 
 
 def _instance(row: Row) -> Instance:

@@ -26,6 +26,7 @@ from connectfed.store.sql import (
     SqlBase,
     Transaction,
     _session,
+    session_tags_text,
 )
 from connectfed.store.sql_tokens import family_insert
 
@@ -258,7 +259,7 @@ class IdentityStatements(SqlBase):
         sealed = self._box.seal(session.secret_access_key, f"sts_sessions:{session.access_key_id}")
         return (
             f"INSERT INTO sts_sessions ({_SESSION_COLS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 session.access_key_id,
                 sealed,
@@ -273,6 +274,8 @@ class IdentityStatements(SqlBase):
                 session.expiration,
                 int(session.revoked),
                 session.session_policy,
+                session_tags_text(session.tags),
+                session.source_identity,
             ),
         )
 

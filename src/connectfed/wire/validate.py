@@ -10,22 +10,61 @@ with ``re.ASCII`` (Python's are Unicode-aware: a Cyrillic look-alike would match
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 
+class _Matcher(Protocol):
+    def fullmatch(self, text: str) -> object: ...
+
+
+# One bracketed class of Java's Unicode categories and literal characters, repeated:
+# ``[\p{L}\p{Z}\p{N}_.:/=+\-@]+`` (IAM's and STS's tag keys and values).
+_UNICODE_CLASS = re.compile(r"\[((?:\\p\{[A-Z]\}|\\.|[^\]\\-])*)\]([*+])")
+_CLASS_ITEM = re.compile(r"\\p\{([A-Z])\}|\\(.)|(.)", re.DOTALL)
+
+
+class _UnicodeClass:
+    """What Python's ``re`` cannot say: Java's ``\\p{X}`` (a Unicode general category) in a
+    character class. Matches text made only of characters in the categories or literals."""
+
+    def __init__(self, body: str, at_least_one: bool) -> None:
+        categories, literals = set(), set()
+        for found in _CLASS_ITEM.finditer(body):
+            category, escaped, plain = found.groups()
+            if category:
+                categories.add(category)
+            else:
+                literals.add(escaped or plain)
+        self._categories = frozenset(categories)
+        self._literals = frozenset(literals)
+        self._at_least_one = at_least_one
+
+    def fullmatch(self, text: str) -> bool:
+        if self._at_least_one and not text:
+            return False
+        return all(
+            char in self._literals or unicodedata.category(char)[0] in self._categories
+            for char in text
+        )
+
+
 @cache
-def _pattern(source: str) -> re.Pattern[str] | None:
+def _pattern(source: str) -> _Matcher | None:
     text = source
     if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
         text = text[1:-1]  # a JavaScript-style literal in the model, e.g. Connect's Password
     text = text.replace("\\\\", "\\")  # doubly escaped in a few models (Connect's PhoneNumber)
+    unicode_class = _UNICODE_CLASS.fullmatch(text)
+    if unicode_class is not None and "\\p{" in text:
+        return _UnicodeClass(unicode_class.group(1), unicode_class.group(2) == "+")
     try:
         return re.compile(text, re.ASCII)
     except re.error:
-        return None  # Java-only syntax (\p{...}, possessive quantifiers): not enforced
+        return None  # other Java-only syntax (possessive quantifiers …): not enforced
 
 
 def _camel(name: str) -> str:
