@@ -72,7 +72,7 @@ from connectfed.server.metrics import PATH as METRICS_PATH
 from connectfed.server.metrics import Metrics, metrics_route
 from connectfed.server.request_log import request_log
 from connectfed.settings import Settings
-from connectfed.store import Conflict, MasterKey, Store, deferred, open_store
+from connectfed.store import Conflict, MasterKey, Store, Unavailable, deferred, open_store
 from connectfed.store.records import AccessKey
 from connectfed.tokens import TokenKeys, TokenService
 from connectfed.web.ccp import MISSING, CcpOptions, CcpSite, default_streams_dir
@@ -345,6 +345,23 @@ _INTERNAL_PAGE = (
 )
 
 
+_UNAVAILABLE_PAGE = (
+    b"<!doctype html><html lang=en><head><meta charset=utf-8><title>Service unavailable</title>"
+    b"</head><body><h1>Service unavailable</h1><p>Please try again in a moment.</p></body></html>"
+)
+
+
+def _page_error(where: str, error: Exception) -> Response:
+    """The page answering a browser whose request raised ``error``: 503 when the database
+    cannot be reached (the browser may simply try again), else 500 (logged: our bug)."""
+    headers = {"Content-Type": "text/html; charset=utf-8"}
+    if isinstance(error, Unavailable):
+        log.error("%s: %s", where, error)
+        return Response(503, {**headers, "Retry-After": "1"}, _UNAVAILABLE_PAGE)
+    log.error("internal error on %s", where, exc_info=error)
+    return Response(500, headers, _INTERNAL_PAGE)
+
+
 def _plain_error(status: int, code: str, message: str) -> Response:
     body = json.dumps({"message": message}).encode()
     return Response(status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body)
@@ -359,7 +376,9 @@ class ConnectfedApp:
             services.signin, idp, secure=services.settings.public_url.startswith("https:")
         )
         gate = services.admin.gate if services.admin is not None else None
-        self.dispatcher = Dispatcher(REGISTRY, make_authenticate(services), services, gate)
+        self.dispatcher = Dispatcher(
+            REGISTRY, make_authenticate(services), services, gate, unavailable=(Unavailable,)
+        )
         self._max_body = services.settings.max_body_bytes
         self._body_timeout = services.settings.body_timeout_seconds
         self._offload = services.offload
@@ -372,7 +391,15 @@ class ConnectfedApp:
         except cti_model.ModelNotFound as exc:
             log.warning("CTI API and CCP unavailable: %s", exc)
             model, missing = None, str(exc) if str(exc).startswith(MISSING) else MISSING
-        self.cti = CtiDispatcher(model, missing, authenticator(services), services, self._run, gate)
+        self.cti = CtiDispatcher(
+            model,
+            missing,
+            authenticator(services),
+            services,
+            self._run,
+            gate,
+            unavailable=(Unavailable,),
+        )
         self.ccp = CcpSite(
             CcpOptions(
                 region=settings.region,
@@ -430,7 +457,11 @@ class ConnectfedApp:
             return
         path = scope["path"]
         if self.ccp.handles(request.method, path):
-            await self._send(send, request_id, await self._run(self.ccp.handle, path))
+            try:
+                page = await self._run(self.ccp.handle, path)
+            except Exception as exc:
+                page = _page_error("the CCP", exc)
+            await self._send(send, request_id, page)
             return
         cti = _CTI_PATH.match(path) if request.method == "POST" else None
         if cti is not None:
@@ -451,13 +482,8 @@ class ConnectfedApp:
                     request.body,
                     request_id,
                 )
-            except Exception:
-                log.exception("internal error on a browser route")
-                await self._send(
-                    send,
-                    request_id,
-                    Response(500, {"Content-Type": "text/html; charset=utf-8"}, _INTERNAL_PAGE),
-                )
+            except Exception as exc:
+                await self._send(send, request_id, _page_error("a browser route", exc))
                 return
             await self._send(send, request_id, Response(web.status, web.headers, web.body))
             return
@@ -471,7 +497,7 @@ class ConnectfedApp:
             with deferred.collecting() as writes:
                 response = await self._run(self.dispatcher.handle, request, request_id)
             if writes and not await deferred.all_durable(writes):
-                response = self.dispatcher.not_durable(request_id)
+                response = self.dispatcher.not_durable(request_id, [w.error for w in writes])
         await self._send(send, request_id, response)
 
     def _instance_exists(self, instance_id: str) -> bool:
@@ -523,7 +549,10 @@ class ConnectfedApp:
 
     @staticmethod
     def _synced(admin: Admin, function: Any, *args: Any) -> Any:
-        admin.sync()  # the admin clock and faults as the database has them now
+        # The admin clock and faults as the database has them now (when it cannot be reached:
+        # as last read, and the request's own store calls answer for the database).
+        with contextlib.suppress(Unavailable):
+            admin.sync()
         return function(*args)
 
     async def _send(self, send: Any, request_id: str, response: Response) -> None:

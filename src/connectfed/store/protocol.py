@@ -55,8 +55,10 @@ class InUse(Exception):
 
 
 class Unavailable(Exception):
-    """The database cannot be opened: a URL of another kind, a file that cannot be created, a
-    PostgreSQL server that refuses or cannot be reached. The message is one line for people."""
+    """The database cannot be opened (a URL of another kind, a file that cannot be created, a
+    PostgreSQL server that refuses or cannot be reached), or cannot serve a call now (gone,
+    restarting, out of space): the server answers ``503 ServiceUnavailable``. The message is one
+    line for people."""
 
 
 class Store(Protocol):
