@@ -53,6 +53,19 @@ def client_error(code: str, message: str, status: int = 400) -> ServiceError:
     return ServiceError(message, code=code, status=status, sender_fault=True)
 
 
+class ServiceUnavailable(ServiceError):
+    """The service cannot answer now (its database cannot be reached); the caller may try again.
+    AWS's common error of every service and protocol: ``503 ServiceUnavailable``, which the SDKs
+    retry."""
+
+    code = "ServiceUnavailable"
+    status = 503
+    sender_fault = False
+
+    def __init__(self, message: str = "Service unavailable. Please try again later.") -> None:
+        super().__init__(message)
+
+
 # The error a caller is told of an exception (:func:`connectfed.api.errors.aws_error`), handed
 # by the wire side to the domain flows that record it (audit events, explanations).
 AwsErrorOf = Callable[[Exception], ServiceError]

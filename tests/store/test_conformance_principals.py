@@ -10,7 +10,15 @@ import threading
 
 import pytest
 
-from connectfed.store import InUse, MasterKeyError, NotFound, StaticKey, Store, open_store
+from connectfed.store import (
+    InUse,
+    LimitReached,
+    MasterKeyError,
+    NotFound,
+    StaticKey,
+    Store,
+    open_store,
+)
 from connectfed.store.records import AccessKey, IamUser, InlinePolicy, Role, RoleBinding, Session
 from connectfed.store.schema import MIGRATIONS
 from connectfed.store.sql import migrate
@@ -137,6 +145,39 @@ def test_deleting_a_user_races_adding_a_key_without_orphans(store_url: str) -> N
     finally:
         deleter.close()
         adder.close()
+
+
+@pytest.mark.parametrize("owner", ["user", "root"])
+def test_concurrent_key_creations_never_exceed_the_limit(store_url: str, owner: str) -> None:
+    """Each of several stores (as several processes would) adds keys for one owner at once,
+    with a limit of 2: exactly two are added, every other creation is LimitReached."""
+    user = _iam_user("keyed", "AIDAKEYED") if owner == "user" else None
+    stores = [open_test_store(store_url) for _ in range(6)]
+    outcomes: list[str] = []
+    try:
+        if user is not None:
+            stores[0].create_user(user)
+        start = threading.Barrier(len(stores))
+
+        def add(index: int, store: Store) -> None:
+            start.wait()
+            try:
+                store.create_access_key(_key(f"AKIALIMIT{index}", user), limit=2)
+                outcomes.append("added")
+            except LimitReached:
+                outcomes.append("limit")
+
+        threads = [threading.Thread(target=add, args=item) for item in enumerate(stores)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["added"] * 2 + ["limit"] * 4
+        held = stores[0].list_access_keys(ACCT, user.user_id if user else None)
+        assert len(held) == 2
+    finally:
+        for store in stores:
+            store.close()
 
 
 def test_bindings_belong_to_the_role_id_not_its_arn(store: Store) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from connectfed.store import Conflict
+from connectfed.store import Conflict, Unavailable
 from connectfed.store import sqlite as sqlite_module
 from connectfed.store.sqlite import SqliteDatabase
 
@@ -149,7 +149,8 @@ def test_a_writer_waits_for_another_process_writer_within_the_bound(
 ) -> None:
     """The writer waits for a write lock held by another connection (another process, as far
     as SQLite is concerned) in short steps: it gets the lock once released, and gives up with
-    SQLite's own "database is locked" once the bound has passed."""
+    SQLite's own "database is locked", as the store's Unavailable (a 503 to the client), once
+    the bound has passed."""
     monkeypatch.setattr(sqlite_module, "BUSY_SECONDS", 0.3)
     path = tmp_path / "b.db"
     database = SqliteDatabase(str(path))
@@ -159,7 +160,7 @@ def test_a_writer_waits_for_another_process_writer_within_the_bound(
     try:
         other.execute("BEGIN IMMEDIATE")
         with (
-            pytest.raises(sqlite3.OperationalError, match="locked"),
+            pytest.raises(Unavailable, match="locked"),
             database.transaction() as tx,
         ):
             tx.execute("INSERT INTO t VALUES ('never', 1)")

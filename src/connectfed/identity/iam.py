@@ -36,8 +36,11 @@ from connectfed.identity.policy.validate import (
 )
 from connectfed.identity.principal import Principal
 from connectfed.identity.roles import RoleDirectory
-from connectfed.store import Conflict, InUse, NotFound, Store
+from connectfed.store import Conflict, InUse, LimitReached, NotFound, Store
 from connectfed.store.records import AccessKey, IamUser, InlinePolicy, Role
+
+# IAM's quota of access keys per user (and for the account's root).
+ACCESS_KEYS_PER_USER = 2
 
 
 def _document(text: str, kind: PolicyKind, principal_exists: PrincipalExists | None = None) -> str:
@@ -208,9 +211,6 @@ class IamService:
         worlds (:mod:`connectfed.seed`), which let tests hard-code keys."""
         owner = self._key_owner(caller, user_name)
         self._require_keys(caller, "CreateAccessKey", owner)
-        existing = self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
-        if len(existing) >= 2:
-            raise QuotaExceeded(Quota.ACCESS_KEYS_PER_USER, 2)
         key_id, secret = fixed or (ids.long_term_access_key_id(), ids.secret_access_key())
         key = AccessKey(
             key_id,
@@ -222,7 +222,11 @@ class IamService:
             user_id=owner.user_id if owner else None,
         )
         try:
-            self._store.create_access_key(key)
+            # The quota counted by the store, in the transaction adding the key: a count read
+            # here first let concurrent calls each see one key and all add theirs.
+            self._store.create_access_key(key, limit=ACCESS_KEYS_PER_USER)
+        except LimitReached:
+            raise QuotaExceeded(Quota.ACCESS_KEYS_PER_USER, ACCESS_KEYS_PER_USER) from None
         except NotFound:  # the user was deleted meanwhile
             raise EntityNotFound(Entity.USER, user_name or caller.name) from None
         except Conflict:  # only a fixed id can clash

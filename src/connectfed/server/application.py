@@ -18,6 +18,7 @@ API) is the edge's middleware chain (:mod:`connectfed.server.edge`); the composi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -36,7 +37,7 @@ from connectfed.auth.verify import (
 )
 from connectfed.identity.principal import Origin, Principal
 from connectfed.server.edge import BODY_ARRIVED_EXTENSION, Receive, Scope, Send, request_id_of
-from connectfed.store import deferred
+from connectfed.store import Unavailable, deferred
 from connectfed.web.ccp import MISSING, CcpOptions, CcpSite, default_streams_dir
 from connectfed.web.cookies import SESSION_COOKIE
 from connectfed.web.routes import WebRoutes
@@ -88,6 +89,23 @@ _INTERNAL_PAGE = (
 )
 
 
+_UNAVAILABLE_PAGE = (
+    b"<!doctype html><html lang=en><head><meta charset=utf-8><title>Service unavailable</title>"
+    b"</head><body><h1>Service unavailable</h1><p>Please try again in a moment.</p></body></html>"
+)
+
+
+def _page_error(where: str, error: Exception) -> Response:
+    """The page answering a browser whose request raised ``error``: 503 when the database
+    cannot be reached (the browser may simply try again), else 500 (logged: our bug)."""
+    headers = {"Content-Type": "text/html; charset=utf-8"}
+    if isinstance(error, Unavailable):
+        log.error("%s: %s", where, error)
+        return Response(503, {**headers, "Retry-After": "1"}, _UNAVAILABLE_PAGE)
+    log.error("internal error on %s", where, exc_info=error)
+    return Response(500, headers, _INTERNAL_PAGE)
+
+
 def _plain_error(status: int, code: str, message: str) -> Response:
     body = json.dumps({"message": message}).encode()
     return Response(status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body)
@@ -102,7 +120,9 @@ class ConnectfedApp:
             services.signin, idp, secure=services.settings.public_url.startswith("https:")
         )
         gate = services.admin.gate if services.admin is not None else None
-        self.dispatcher = Dispatcher(REGISTRY, make_authenticate(services), services, gate)
+        self.dispatcher = Dispatcher(
+            REGISTRY, make_authenticate(services), services, gate, unavailable=(Unavailable,)
+        )
         self._max_body = services.settings.max_body_bytes
         self._body_timeout = services.settings.body_timeout_seconds
         self._offload = services.offload
@@ -115,7 +135,15 @@ class ConnectfedApp:
         except cti_model.ModelNotFound as exc:
             log.warning("CTI API and CCP unavailable: %s", exc)
             model, missing = None, str(exc) if str(exc).startswith(MISSING) else MISSING
-        self.cti = CtiDispatcher(model, missing, authenticator(services), services, self._run, gate)
+        self.cti = CtiDispatcher(
+            model,
+            missing,
+            authenticator(services),
+            services,
+            self._run,
+            gate,
+            unavailable=(Unavailable,),
+        )
         self.ccp = CcpSite(
             CcpOptions(
                 region=settings.region,
@@ -176,7 +204,10 @@ class ConnectfedApp:
     async def _answer(self, request: ReceivedRequest, path: str, request_id: str) -> Response:
         """The answer of the first answerer the request is for (the module's docstring)."""
         if self.ccp.handles(request.method, path):
-            return await self._run(self.ccp.handle, path)  # type: ignore[no-any-return]
+            try:
+                return await self._run(self.ccp.handle, path)  # type: ignore[no-any-return]
+            except Exception as exc:
+                return _page_error("the CCP", exc)
         cti = _CTI_PATH.match(path) if request.method == "POST" else None
         if cti is not None:
             return await self.cti.handle(cti.group(1), request.headers, request.body, request_id)
@@ -196,9 +227,8 @@ class ConnectfedApp:
                 request.body,
                 request_id,
             )
-        except Exception:
-            log.exception("internal error on a browser route")
-            return Response(500, {"Content-Type": "text/html; charset=utf-8"}, _INTERNAL_PAGE)
+        except Exception as exc:
+            return _page_error("a browser route", exc)
         return Response(web.status, web.headers, web.body)
 
     async def _api(self, request: ReceivedRequest, request_id: str) -> Response:
@@ -213,7 +243,7 @@ class ConnectfedApp:
         with deferred.collecting() as writes:
             response = await self._run(self.dispatcher.handle, request, request_id)
         if writes and not await deferred.all_durable(writes):
-            return self.dispatcher.not_durable(request_id)
+            return self.dispatcher.not_durable(request_id, [w.error for w in writes])
         return response  # type: ignore[no-any-return]
 
     def _instance_exists(self, instance_id: str) -> bool:
@@ -265,7 +295,10 @@ class ConnectfedApp:
 
     @staticmethod
     def _synced(admin: Admin, function: Any, *args: Any) -> Any:
-        admin.sync()  # the admin clock and faults as the database has them now
+        # The admin clock and faults as the database has them now (when it cannot be reached:
+        # as last read, and the request's own store calls answer for the database).
+        with contextlib.suppress(Unavailable):
+            admin.sync()
         return function(*args)
 
     async def _send(self, send: Any, request_id: str, response: Response) -> None:

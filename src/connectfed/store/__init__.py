@@ -10,6 +10,7 @@ the schema; nothing here imports a domain package.
 from connectfed.store.protocol import (
     Conflict,
     InUse,
+    LimitReached,
     NotFound,
     Store,
     Unavailable,
@@ -21,6 +22,7 @@ __all__ = [
     "Conflict",
     "InUse",
     "KeyFile",
+    "LimitReached",
     "MasterKey",
     "MasterKeyError",
     "NotFound",

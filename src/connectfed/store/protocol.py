@@ -54,9 +54,15 @@ class InUse(Exception):
     """The record still owns others (access keys, policies): delete those first."""
 
 
+class LimitReached(Exception):
+    """The owner already holds as many records of the kind as the caller allowed."""
+
+
 class Unavailable(Exception):
-    """The database cannot be opened: a URL of another kind, a file that cannot be created, a
-    PostgreSQL server that refuses or cannot be reached. The message is one line for people."""
+    """The database cannot be opened (a URL of another kind, a file that cannot be created, a
+    PostgreSQL server that refuses or cannot be reached), or cannot serve a call now (gone,
+    restarting, out of space): the server answers ``503 ServiceUnavailable``. The message is one
+    line for people."""
 
 
 class Store(Protocol):
@@ -84,8 +90,11 @@ class Store(Protocol):
     # -- IAM ----------------------------------------------------------------------------------
     # Secrets (access-key and session secrets) are sealed at rest and returned in the clear.
     # Keys, policies and bindings belong to principals by unique id (AIDA…/AROA…).
-    def create_access_key(self, key: AccessKey) -> None:
-        """Raises :class:`NotFound` when ``key.user_id`` names no existing user."""
+    def create_access_key(self, key: AccessKey, limit: int | None = None) -> None:
+        """Raises :class:`NotFound` when ``key.user_id`` names no existing user, and
+        :class:`LimitReached` when its owner (the user, or the account's root) already holds
+        ``limit`` keys, counted in the transaction that adds it: concurrent calls, in any
+        number of processes, never leave more."""
         ...
 
     def get_access_key(self, access_key_id: str) -> AccessKey | None: ...

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from connectfed.store.protocol import InUse, NotFound
+from connectfed.store.protocol import InUse, LimitReached, NotFound
 from connectfed.store.records import (
     AccessKey,
     AssertionUse,
@@ -34,6 +34,11 @@ _KEY_COLS = "access_key_id, secret_access_key, account_id, user_name, status, cr
 _IAM_USER_COLS = "account_id, user_name, user_id, path, arn, created"
 # Owner rows by unique id; touching one takes its row lock (PostgreSQL; SQLite's write
 # transactions are serial anyway), so an owner cannot be deleted while something is attached.
+# Takes the lock of an account's root keys: an upsert locks its row on PostgreSQL (SQLite has
+# one writer at a time anyway).
+_LOCK_ROOT_KEYS = (
+    "INSERT INTO meta (key, value) VALUES (?, '') ON CONFLICT (key) DO UPDATE SET value = ''"
+)
 _LOCK_OWNER = {
     "user": "UPDATE iam_users SET created = created WHERE user_id = ?",
     "role": "UPDATE roles SET created = created WHERE role_id = ?",
@@ -61,11 +66,28 @@ class IdentityStatements(SqlBase):
             user_id,
         )
 
-    def create_access_key(self, key: AccessKey) -> None:
+    def create_access_key(self, key: AccessKey, limit: int | None = None) -> None:
         sealed = self._box.seal(key.secret_access_key, f"access_keys:{key.access_key_id}")
         with self._db.transaction() as tx:
             if key.user_id is not None and tx.execute(_LOCK_OWNER["user"], (key.user_id,)) == 0:
                 raise NotFound()
+            if limit is not None:
+                # Counted under the owner's lock (the user's row, taken above; for root keys,
+                # which have no owner row, the account's row in meta), so that a concurrent
+                # creation waits and then counts this one.
+                if key.user_id is None:
+                    tx.execute(_LOCK_ROOT_KEYS, (f"root_keys:{key.account_id}",))
+                    held = tx.query(
+                        "SELECT count(*) FROM access_keys WHERE account_id = ?"
+                        " AND user_name IS NULL",
+                        (key.account_id,),
+                    )[0][0]
+                else:
+                    held = tx.query(
+                        "SELECT count(*) FROM access_keys WHERE user_id = ?", (key.user_id,)
+                    )[0][0]
+                if held >= limit:
+                    raise LimitReached()
             tx.execute(
                 f"INSERT INTO access_keys ({_KEY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (

@@ -41,6 +41,45 @@ def _clash(exc: sqlite3.IntegrityError) -> bool:
     return "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc)
 
 
+# What SQLite says when the file cannot be used now, whatever the statement: the disk (or a
+# file size limit) is full, the file cannot be read or written (I/O error, a read-only file
+# system, a file that went away), another process held the lock past the busy timeout, memory
+# ran out, the file is damaged or not a database.
+_OUT_OF_SERVICE = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+
+
+_SQLITE = "SQLite: "
+
+
+def _store_error(error: sqlite3.Error) -> Exception:
+    """The store's exception for a driver error (the error itself when it is none of them)."""
+    if isinstance(error, sqlite3.IntegrityError) and _clash(error):
+        return Conflict(str(error))
+    if (getattr(error, "sqlite_errorcode", 0) & 0xFF) in _OUT_OF_SERVICE:
+        return Unavailable(f"{_SQLITE}{error}")
+    return error
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Driver errors raised inside as the store's exceptions."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise _store_error(exc) from None
+
+
 class _Transaction:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -48,21 +87,20 @@ class _Transaction:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             return self._conn.execute(sql, params).rowcount
-        except sqlite3.IntegrityError as exc:
-            if _clash(exc):
-                raise Conflict(str(exc)) from None
-            raise
+        except sqlite3.Error as exc:
+            raise _store_error(exc) from None
 
     def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             self._conn.executemany(sql, rows)
-        except sqlite3.IntegrityError as exc:
-            if _clash(exc):
-                raise Conflict(str(exc)) from None
-            raise
+        except sqlite3.Error as exc:
+            raise _store_error(exc) from None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return self._conn.execute(sql, params).fetchall()
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _store_error(exc) from None
 
 
 _log = logging.getLogger("connectfed.store")
@@ -183,10 +221,14 @@ class SqliteDatabase:
         conn = sqlite3.connect(
             self._path, isolation_level=None, check_same_thread=False, timeout=30.0
         )
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA secure_delete = ON")
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _depth(self) -> int:
@@ -208,7 +250,8 @@ class SqliteDatabase:
         self._local.depth = 1
         try:
             if self._batch is None:
-                self._begin()
+                with _translated():
+                    self._begin()
                 self._batch = _Batch()
             batch = self._batch
             batch.members += 1
@@ -231,7 +274,10 @@ class SqliteDatabase:
             self._lock.release()
         batch.done.wait()
         if batch.error is not None:
-            raise sqlite3.OperationalError(f"commit failed: {batch.error}") from batch.error
+            error = batch.error
+            if isinstance(error, sqlite3.Error) and isinstance(_store_error(error), Unavailable):
+                raise Unavailable(f"{_SQLITE}commit failed: {error}")
+            raise sqlite3.OperationalError(f"commit failed: {error}") from error
 
     def _begin(self) -> None:
         """``BEGIN IMMEDIATE``, waiting for another process's writer in short steps.
@@ -309,21 +355,25 @@ class SqliteDatabase:
             return tx.execute(sql, params)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        if self._memory or self._depth():
-            with self._lock:
-                return self._conn.execute(sql, params).fetchall()
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-            with self._queue_lock:
-                self._reader_conns.append(conn)
-        return conn.execute(sql, params).fetchall()
+        with _translated():
+            if self._memory or self._depth():
+                with self._lock:
+                    return self._conn.execute(sql, params).fetchall()
+            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = self._connect()
+                with self._queue_lock:
+                    self._reader_conns.append(conn)
+            return conn.execute(sql, params).fetchall()
 
     def _checkpoint_loop(self) -> None:
-        conn = self._connect()
+        conn: sqlite3.Connection | None = None
         try:
             while not self._closed.wait(CHECKPOINT_SECONDS):
                 try:
+                    # Opened here: a file that cannot be used now (a full disk) is tried again
+                    # next round, like a busy one, instead of ending the thread.
+                    conn = conn or self._connect()
                     _, wal_pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     if wal_pages > self._wal_limit:
                         # All copied (the writers are idle): empty the file now, nothing to
@@ -333,7 +383,8 @@ class SqliteDatabase:
                 except sqlite3.Error as exc:  # busy or closing: the next round tries again
                     _log.debug("checkpoint skipped: %s", exc)
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
     def close(self) -> None:
         self._closed.set()
@@ -360,6 +411,10 @@ class SqliteStore(SqlStore):
         try:
             migrate(db, MIGRATIONS)
             super().__init__(db, master_key)
+        except Unavailable as exc:
+            db.close()
+            reason = str(exc).removeprefix(_SQLITE)
+            raise Unavailable(f"cannot use the SQLite database {path}: {reason}") from None
         except BaseException:
             db.close()
             raise

@@ -13,7 +13,7 @@ request (operation, principal, error code) it notes in the request's
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,6 +28,7 @@ from connectfed.errors import (
     AuthError,
     MissingAuthenticationToken,
     ServiceError,
+    ServiceUnavailable,
     client_error,
 )
 from connectfed.wire import awsjson, query, restjson
@@ -108,8 +109,12 @@ class Dispatcher:
         authenticate: Authenticate,
         services: Any,
         faults: FaultGate | None = None,
+        unavailable: tuple[type[Exception], ...] = (),
     ) -> None:
         self._registry = registry
+        # Exceptions meaning the service cannot answer now (the store's Unavailable: its
+        # database is down), answered 503 ServiceUnavailable rather than as internal errors.
+        self._unavailable = unavailable
         self._authenticate = authenticate
         self._services = services
         self._faults = faults  # the admin API's fault injection, when it is on
@@ -164,16 +169,30 @@ class Dispatcher:
             if inline:
                 return None
             raise
-        except Exception:
-            log.exception("internal error handling request %s", request_id)
-            return self._internal(service, request_id)
+        except Exception as exc:
+            return self.failed(service, exc, request_id)
 
-    def not_durable(self, request_id: str) -> Response:
+    def failed(self, service: str, error: BaseException, request_id: str) -> Response:
+        """The answer to a request that raised ``error``, an exception no operation answers
+        for: ``503 ServiceUnavailable`` when it means the service cannot answer now, else an
+        internal error (logged with its traceback), in the protocol's form."""
+        if isinstance(error, self._unavailable):
+            log.error("request %s: %s", request_id, error)
+            return self._error(service, ServiceUnavailable(), request_id)
+        log.error("internal error handling request %s", request_id, exc_info=error)
+        return self._internal(service, request_id)
+
+    def not_durable(self, request_id: str, errors: Sequence[BaseException | None] = ()) -> Response:
         """The answer to a request whose deferred writes were not committed (the store's
-        ``deferred`` module): an internal error, in its protocol's form, instead of the
-        operation's own answer."""
+        ``deferred`` module; ``errors``: theirs): a 503 or an internal error (see
+        :meth:`failed`), in its protocol's form, instead of the operation's own answer."""
         scope = request_scope.current()
-        return self._internal((scope.service if scope else None) or "connect", request_id)
+        service = (scope.service if scope else None) or "connect"
+        for error in errors:
+            if isinstance(error, self._unavailable):
+                log.error("request %s: %s", request_id, error)
+                return self._error(service, ServiceUnavailable(), request_id)
+        return self._internal(service, request_id)
 
     def _internal(self, service: str, request_id: str) -> Response:
         internal = ServiceError(

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from botocore.model import OperationModel, ServiceModel
 
 from connectfed import jsonsafe, request_scope
-from connectfed.errors import ServiceError, client_error
+from connectfed.errors import ServiceError, ServiceUnavailable, client_error
 from connectfed.wire import awsjson, restjson
 from connectfed.wire.dispatch import Response
 from connectfed.wire.faults import FaultGate
@@ -109,8 +109,10 @@ class CtiDispatcher:
         services: Any,
         run: Runner,
         faults: FaultGate | None = None,
+        unavailable: tuple[type[Exception], ...] = (),
     ) -> None:
         self._faults = faults  # the admin API's fault injection, when it is on
+        self._unavailable = unavailable  # answered 503 ServiceUnavailable (see Dispatcher)
         self._model = model
         self._missing = missing
         self._authenticate = authenticate
@@ -140,6 +142,10 @@ class CtiDispatcher:
         except ServiceError as error:
             request_scope.note_error(error.code, error.message)
             return self._error(error, request_id)
+        except self._unavailable as error:
+            log.error("CTI request %s: %s", request_id, error)
+            request_scope.note_error(ServiceUnavailable.code, "unavailable")
+            return self._error(ServiceUnavailable(), request_id)
         except Exception:
             log.exception("internal error handling CTI request %s", request_id)
             request_scope.note_error("InternalServiceException", "internal error")
