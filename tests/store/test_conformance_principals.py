@@ -180,6 +180,53 @@ def test_concurrent_key_creations_never_exceed_the_limit(store_url: str, owner: 
             store.close()
 
 
+class _OverQuota(Exception):
+    pass
+
+
+def test_concurrent_policy_puts_are_admitted_one_at_a_time(store_url: str) -> None:
+    """Each of several stores puts a policy of its own name on one user at once, admitted only
+    while the user holds fewer than two others: every admission sees the policies put before
+    it, so exactly two are stored (a count read outside the write let them all in)."""
+    user = _iam_user("quota", "AIDAQUOTA")
+    stores = [open_test_store(store_url) for _ in range(6)]
+    outcomes: list[str] = []
+    try:
+        stores[0].create_user(user)
+        start = threading.Barrier(len(stores))
+
+        def fewer_than_two(others: object) -> None:
+            if len(others) >= 2:  # type: ignore[arg-type]
+                raise _OverQuota()
+
+        def put(index: int, store: Store) -> None:
+            start.wait()
+            policy = InlinePolicy("user", user.user_id, f"p{index}", "{}")
+            try:
+                store.put_policy(policy, admit=fewer_than_two)
+                outcomes.append("put")
+            except _OverQuota:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=put, args=item) for item in enumerate(stores)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["put"] * 2 + ["refused"] * 4
+        assert len(stores[0].list_policies("user", user.user_id)) == 2
+        # Replacing a stored policy is admitted against the others only.
+        stored = stores[0].list_policies("user", user.user_id)[0]
+        seen: list[object] = []
+        stores[0].put_policy(stored, admit=seen.append)
+        assert [[p.policy_name for p in others] for others in seen] == [  # type: ignore[attr-defined]
+            [p.policy_name for p in stores[0].list_policies("user", user.user_id) if p != stored]
+        ]
+    finally:
+        for store in stores:
+            store.close()
+
+
 def test_bindings_belong_to_the_role_id_not_its_arn(store: Store) -> None:
     from tests.store.test_conformance import _instance, _user
 

@@ -8,6 +8,7 @@ The AWS shapes and error codes are made in :mod:`connectfed.api`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import unquote
@@ -333,26 +334,22 @@ class IamService:
         owner_name, arn, owner_id = self._owner(caller, kind, owner)
         self._require(caller, f"Put{kind.title}Policy", arn)
         checked = _document(document, PolicyKind.IDENTITY)
-        self._check_inline_quota(kind, owner_id, owner_name, policy_name, checked)
+        quota = USER_POLICY_QUOTA if kind is OwnerKind.USER else ROLE_POLICY_QUOTA
+
+        def within_quota(others: Sequence[InlinePolicy]) -> None:
+            """The aggregate of an owner's inline policies is capped (IAM and STS quotas),
+            counted without whitespace; a replaced policy of the same name no longer counts.
+            Counted in the write's transaction, so concurrent puts cannot pass it together."""
+            if sum(policy_size(p.document) for p in others) + policy_size(checked) > quota:
+                raise PoliciesTooLarge(kind.entity, owner_name, quota)
+
         try:
-            self._store.put_policy(InlinePolicy(kind.value, owner_id, policy_name, checked))
+            self._store.put_policy(
+                InlinePolicy(kind.value, owner_id, policy_name, checked), admit=within_quota
+            )
         except NotFound:  # the owner was deleted meanwhile
             raise EntityNotFound(kind.entity, owner_name) from None
         self._authz.invalidate(kind.value, owner_id)
-
-    def _check_inline_quota(
-        self, kind: OwnerKind, owner_id: str, owner_name: str, policy_name: str, document: str
-    ) -> None:
-        """The aggregate of an owner's inline policies is capped (IAM and STS quotas), counted
-        without whitespace; a replaced policy of the same name no longer counts."""
-        quota = USER_POLICY_QUOTA if kind is OwnerKind.USER else ROLE_POLICY_QUOTA
-        others = sum(
-            policy_size(p.document)
-            for p in self._store.list_policies(kind.value, owner_id)
-            if p.policy_name != policy_name
-        )
-        if others + policy_size(document) > quota:
-            raise PoliciesTooLarge(kind.entity, owner_name, quota)
 
     def get_policy(
         self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str

@@ -121,8 +121,16 @@ class Store(Protocol):
         """Atomically refuses (:class:`InUse`) while the role has inline policies."""
         ...
 
-    def put_policy(self, policy: InlinePolicy) -> None:
-        """Create or replace; :class:`NotFound` when the owner no longer exists."""
+    def put_policy(
+        self,
+        policy: InlinePolicy,
+        admit: Callable[[Sequence[InlinePolicy]], None] | None = None,
+    ) -> None:
+        """Create or replace; :class:`NotFound` when the owner no longer exists. ``admit`` is
+        given the owner's other policies (all but one of this name) inside the write's
+        transaction, with the owner locked, and refuses by raising: what it raises is raised
+        and nothing is written (a quota over the owner's policies holds under concurrent
+        puts)."""
         ...
 
     def get_policy(

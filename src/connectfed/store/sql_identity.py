@@ -240,10 +240,23 @@ class IdentityStatements(SqlBase):
         )
 
     # -- inline policies -----------------------------------------------------------------------
-    def put_policy(self, policy: InlinePolicy) -> None:
+    def put_policy(
+        self,
+        policy: InlinePolicy,
+        admit: Callable[[Sequence[InlinePolicy]], None] | None = None,
+    ) -> None:
         with self._db.transaction() as tx:
             if tx.execute(_LOCK_OWNER[policy.owner_kind], (policy.owner_id,)) == 0:
                 raise NotFound()
+            if admit is not None:
+                # Read under the owner's lock (taken above): a concurrent put waits, then
+                # sees this one.
+                rows = tx.query(
+                    "SELECT owner_kind, owner_id, policy_name, document FROM inline_policies"
+                    " WHERE owner_kind = ? AND owner_id = ? AND policy_name <> ?",
+                    (policy.owner_kind, policy.owner_id, policy.policy_name),
+                )
+                admit([InlinePolicy(*row) for row in rows])
             tx.execute(
                 "INSERT INTO inline_policies (owner_kind, owner_id, policy_name, document)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (owner_kind, owner_id, policy_name)"
