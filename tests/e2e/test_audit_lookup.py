@@ -184,6 +184,36 @@ def test_a_federation_is_recorded_with_the_callers_request_id(trail: Trail) -> N
     assert event["EventTime"].tzinfo is not None
 
 
+def test_a_role_sessions_identity_names_its_issuer_and_when_it_was_created(trail: Trail) -> None:
+    """CloudTrail's userIdentity of a role session: sessionContext.sessionIssuer with the
+    role's id (the principalId's part before the session name), and sessionContext.attributes
+    with the session's creationDate and mfaAuthenticated."""
+    _, record = trail.one(trail.request_ids["federation"])
+    identity = record["userIdentity"]
+    role_id, session_name = identity["principalId"].split(":")
+    assert role_id.startswith("AROA") and session_name == "agent1"
+    role = trail.server.client("iam").get_role(RoleName="Federation-audit")["Role"]
+    assert identity["sessionContext"] == {
+        "sessionIssuer": {
+            "type": "Role",
+            "principalId": role["RoleId"],
+            "arn": role["Arn"],
+            "accountId": ACCOUNT_ID,
+            "userName": "Federation-audit",
+        },
+        "attributes": {
+            "creationDate": identity["sessionContext"]["attributes"]["creationDate"],
+            "mfaAuthenticated": "false",
+        },
+    }
+    assert role_id == role["RoleId"]
+    created = datetime.strptime(
+        identity["sessionContext"]["attributes"]["creationDate"], "%Y-%m-%dT%H:%M:%SZ"
+    ).replace(tzinfo=UTC)
+    called = datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert timedelta(0) <= called - created < timedelta(minutes=5)
+
+
 def test_a_denied_federation_keeps_its_name_and_error(trail: Trail) -> None:
     assert trail.request_ids["federation_denied_code"] == "AccessDeniedException"
     event, record = trail.one(trail.request_ids["federation_denied"])
@@ -360,8 +390,16 @@ def test_time_range_and_pagination(trail: Trail) -> None:
         ),
         ({"MaxResults": 51}, "InvalidMaxResultsException"),
         ({"NextToken": "not-a-token"}, "InvalidNextTokenException"),
+        ({"EventCategory": "management"}, "InvalidEventCategoryException"),
     ],
-    ids=["two-attributes", "read-only-value", "unknown-key", "max-results", "bad-token"],
+    ids=[
+        "two-attributes",
+        "read-only-value",
+        "unknown-key",
+        "max-results",
+        "bad-token",
+        "event-category",
+    ],
 )
 def test_bad_lookups_get_cloudtrails_errors(
     trail: Trail, kwargs: dict[str, Any], code: str

@@ -3,6 +3,8 @@ element", AWS CloudTrail User Guide): root, IAM users, assumed-role sessions, SA
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from connectfed import arns
 from connectfed.audit.events import Actor, IdentityType
 from connectfed.identity.principal import Principal
@@ -25,6 +27,12 @@ def actor_of(principal: Principal) -> Actor:
         access_key_id=principal.access_key_id,
         user_name=principal.name if kind is IdentityType.IAM_USER else None,
         session_issuer_arn=principal.role_arn,
+        session_issuer_id=principal.role_id,
+        session_created=(
+            None
+            if principal.session_issued is None
+            else principal.session_issued.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ),
     )
 
 

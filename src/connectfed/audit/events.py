@@ -74,6 +74,8 @@ class Actor:
     access_key_id: str | None = None
     user_name: str | None = None  # IAM user name, or the SAML subject of a SAMLUser
     session_issuer_arn: str | None = None  # an assumed role's role ARN
+    session_issuer_id: str | None = None  # its role id (AROA…)
+    session_created: str | None = None  # when the session was issued, ISO 8601 UTC (…Z)
     identity_provider: str | None = None  # a SAMLUser's provider ARN
 
     @property

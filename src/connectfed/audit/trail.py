@@ -100,16 +100,24 @@ def user_identity(actor: Actor) -> dict[str, Any]:
         if value is not None:
             identity[key] = value
     if actor.type is IdentityType.ASSUMED_ROLE and actor.session_issuer_arn:
-        identity["sessionContext"] = {
-            "sessionIssuer": {
-                "type": "Role",
-                "arn": actor.session_issuer_arn,
-                "accountId": actor.session_issuer_arn.split(":")[4]
-                if actor.session_issuer_arn.count(":") >= 5
-                else actor.account_id,
-                "userName": actor.session_issuer_arn.rsplit("/", 1)[-1],
+        issuer: dict[str, Any] = {"type": "Role"}
+        if actor.session_issuer_id is not None:
+            issuer["principalId"] = actor.session_issuer_id
+        issuer["arn"] = actor.session_issuer_arn
+        issuer["accountId"] = (
+            actor.session_issuer_arn.split(":")[4]
+            if actor.session_issuer_arn.count(":") >= 5
+            else actor.account_id
+        )
+        issuer["userName"] = actor.session_issuer_arn.rsplit("/", 1)[-1]
+        context: dict[str, Any] = {"sessionIssuer": issuer}
+        if actor.session_created is not None:
+            # No MFA ever reaches a session here (no sts:AssumeRole SerialNumber/TokenCode).
+            context["attributes"] = {
+                "creationDate": actor.session_created,
+                "mfaAuthenticated": "false",
             }
-        }
+        identity["sessionContext"] = context
     return identity
 
 
