@@ -164,3 +164,42 @@ def test_gc_deletes_by_age_then_by_count_with_their_resources(history: Store) ->
     by_role = (AuditAttribute.RESOURCE_NAME, "arn:aws:iam::1:role/Agents")
     assert _ids(history.lookup_audit_events(_query(attribute=by_role))) == ["e4"]
     assert history.gc_audit_events(before=0.0, keep=5) == 0
+
+
+def test_a_resource_on_many_events_pages_like_one_on_few(store: Store) -> None:
+    """A resource name is looked up by its own index when few events name it, by the walk when
+    many do (more than a page's worth of reading): both page, bound by time and stay in their
+    account alike."""
+    common = AuditResource("AWS::Connect::Instance", "arn:aws:connect:us-east-1:1:instance/many")
+    rare = AuditResource("AWS::Connect::User", "arn:aws:connect:us-east-1:1:instance/many/agent/a")
+    store.put_audit_events(
+        [_event(f"m{n:04d}", 1000.0 + n, resources=(common,)) for n in range(600)]
+    )
+    store.put_audit_events(
+        [_event(f"r{n}", 1000.5 + 100 * n, resources=(common, rare)) for n in range(3)]
+        + [_event("other", 1250.5, account="999999999999", resources=(common, rare))]
+    )
+    for resource, expected in (
+        (common, sorted([f"m{n:04d}" for n in range(600)] + ["r0", "r1", "r2"], reverse=True)),
+        (rare, ["r2", "r1", "r0"]),
+    ):
+        attribute = (AuditAttribute.RESOURCE_NAME, resource.resource_name)
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page = store.lookup_audit_events(_query(limit=50, attribute=attribute, cursor=cursor))
+            seen += _ids(page)
+            if len(page) < 50:
+                break
+            cursor = AuditCursor(page[-1].position, page[-1].event_id)
+        by_position = sorted(expected, key=_time)
+        assert seen == list(reversed(by_position))
+        ranged = store.lookup_audit_events(
+            _query(limit=200, attribute=attribute, start=1100.0, end=1200.0)
+        )
+        assert _ids(ranged) == [i for i in reversed(by_position) if 1100 <= int(_time(i)) <= 1200]
+
+
+def _time(event_id: str) -> float:
+    number = int(event_id[1:])
+    return 1000.5 + 100 * number if event_id[0] == "r" else 1000.0 + number

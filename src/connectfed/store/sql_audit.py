@@ -25,6 +25,9 @@ _ATTRIBUTE_COLUMNS = {
     AuditAttribute.EVENT_SOURCE: "e.event_source",
     AuditAttribute.ACCESS_KEY_ID: "e.access_key_id",
 }
+# At most this many events naming a resource are read by the resource-name index; beyond, the
+# walk finds a page's worth of them sooner.
+_FEW = 500
 _RESOURCE_COLUMNS = {
     AuditAttribute.RESOURCE_NAME: "resource_name",
     AuditAttribute.RESOURCE_TYPE: "resource_type",
@@ -69,6 +72,10 @@ class AuditStatements(SqlBase):
                 )
 
     def lookup_audit_events(self, query: AuditQuery) -> list[AuditRecord]:
+        """The page in two steps: the ids of the matching events, newest first, found in the
+        account's walk index alone (migration 16: it holds every attribute a lookup tests, so
+        no event's row is read to test it), then those events' rows by key. A resource name
+        seen on few events is looked up by its own index instead of walked to."""
         where = ["e.account_id = ?"]
         params: list[Any] = [query.account_id]
         if query.attribute is not None:
@@ -80,11 +87,18 @@ class AuditStatements(SqlBase):
                 where.append("e.read_only = ?")
                 params.append(1 if value == "true" else 0)
             else:
-                where.append(
-                    "EXISTS (SELECT 1 FROM audit_resources r WHERE r.event_id ="
-                    f" e.event_id AND r.{_RESOURCE_COLUMNS[key]} = ?)"
-                )
-                params.append(value)
+                found = self._few_named(value) if key is AuditAttribute.RESOURCE_NAME else None
+                if found is not None:
+                    if not found:
+                        return []
+                    where.append(f"e.event_id IN ({', '.join('?' * len(found))})")
+                    params += found
+                else:
+                    where.append(
+                        "EXISTS (SELECT 1 FROM audit_resources r WHERE r.event_id ="
+                        f" e.event_id AND r.{_RESOURCE_COLUMNS[key]} = ?)"
+                    )
+                    params.append(value)
         if query.start is not None:
             where.append("e.event_time >= ?")
             params.append(query.start)
@@ -94,13 +108,32 @@ class AuditStatements(SqlBase):
         if query.cursor is not None:
             where.append("(e.position < ? OR (e.position = ? AND e.event_id < ?))")
             params += [query.cursor.position, query.cursor.position, query.cursor.event_id]
+        ids = [
+            str(row[0])
+            for row in self._db.query(
+                f"SELECT e.event_id FROM audit_events e WHERE {' AND '.join(where)}"
+                " ORDER BY e.position DESC, e.event_id DESC LIMIT ?",
+                (*params, query.limit),
+            )
+        ]
+        if not ids:
+            return []
         rows = self._db.query(
-            f"SELECT {', '.join('e.' + c.strip() for c in _COLUMNS.split(','))}"
-            f" FROM audit_events e WHERE {' AND '.join(where)}"
-            " ORDER BY e.position DESC, e.event_id DESC LIMIT ?",
-            (*params, query.limit),
+            f"SELECT {_COLUMNS} FROM audit_events WHERE event_id IN ({', '.join('?' * len(ids))})",
+            ids,
         )
-        return self._with_resources(rows)
+        order = {event_id: at for at, event_id in enumerate(ids)}
+        return self._with_resources(sorted(rows, key=lambda row: order[str(row[0])]))
+
+    def _few_named(self, resource_name: str) -> list[str] | None:
+        """The ids of the events naming ``resource_name``, when there are few of them (found by
+        the resource-name index); None when there are many (the walk then finds a page's worth
+        sooner than reading them all would)."""
+        rows = self._db.query(
+            "SELECT event_id FROM audit_resources WHERE resource_name = ? LIMIT ?",
+            (resource_name, _FEW + 1),
+        )
+        return None if len(rows) > _FEW else sorted({str(row[0]) for row in rows})
 
     def _with_resources(self, rows: list[Row]) -> list[AuditRecord]:
         if not rows:
