@@ -280,6 +280,57 @@ def test_a_desktop_cookie_python_cannot_parse_leaves_the_ccp_signed_in(
     context.close()
 
 
+def _session_cookie(context: Any) -> str:
+    return str(next(c for c in context.cookies() if c["name"] == "connectfed_session")["value"])
+
+
+def _authorize_with(demo: Demo, session: str) -> int:
+    """What ``/auth/authorize`` answers to ``session``, as the CCP's worker asks it."""
+    request = urllib.request.Request(
+        f"{demo.server.url}/connect/{demo.instance_id}/auth/authorize",
+        headers={"Cookie": f"connectfed_session={session}"},
+    )
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def test_a_desktop_signs_out_through_amazon_connects_logout_url(
+    browser: Any, demo: Demo, desktop: str
+) -> None:
+    """Signing out of a custom desktop as Streams' documentation shows it: the logout URL
+    (Amazon Connect's ``<instance>/connect/logout``) fetched with the session's cookie
+    (``mode: 'no-cors'``), then TERMINATE sent upstream. The session ends there, not only its
+    cookie; the desktop hears TERMINATED; the agent signs in again and the same desktop, not
+    reloaded, follows the agent once more."""
+    context = _signed_in(browser, demo)
+    page = _desktop_agent(context, desktop)
+    session = _session_cookie(context)
+    assert _authorize_with(demo, session) == 200
+    page.click("#sign-out")
+    page.wait_for_function("window.desktop.signedOut === true && window.desktop.terminated > 0")
+    assert "connectfed_session" not in {c["name"] for c in context.cookies()}
+    assert _authorize_with(demo, session) == 401
+
+    context.pages[0].goto(f"{demo.server.url}/idp/login?user=agent1")
+    context.pages[0].wait_for_selector("#name")
+    frame = page.frame_locator("iframe[name='Amazon Connect CCP']")
+    frame.locator("#agent").wait_for(state="visible", timeout=60_000)  # Streams reloaded it
+    tokens = demo.tokens()
+    states = {
+        s["name"]: s for s in demo.cti("GetAgentStates", {}, tokens["AccessToken"]).body["states"]
+    }
+    shown = page.locator("#agent-state").inner_text()
+    wanted = "Offline" if shown == "Available" else "Available"
+    demo.cti("PutAgentState", {"state": states[wanted]}, tokens["AccessToken"])
+    page.wait_for_function(
+        f"document.getElementById('agent-state').textContent === '{wanted}'", timeout=35_000
+    )
+    context.close()
+
+
 @pytest.fixture
 def short_tokens(tmp_path: Path) -> Iterator[Demo]:
     """A server of its own (its clock is moved) whose access tokens live 10 minutes, within
