@@ -462,3 +462,56 @@ def test_set_configuration_round_trips_the_agents_configuration(browser: Any, de
     )
     assert not changed["ok"] and "InvalidConfigurationException" in changed["err"], changed
     context.close()
+
+
+_SET_PHONE = """([softphone, extension]) => new Promise((resolve) => connect.agent((agent) => {
+    const config = agent.getConfiguration();
+    config.softphoneEnabled = softphone;
+    config.extension = extension;
+    agent.setConfiguration(config, {
+        success: () => resolve({ok: true}),
+        failure: (err) => resolve({ok: false, err: String(err)}),
+    });
+}))"""
+
+
+def test_set_configuration_switches_the_agent_to_a_desk_phone_and_back(
+    browser: Any, demo: Demo
+) -> None:
+    """Streams' documented ``agent.setConfiguration`` example: ``extension`` set to an E.164
+    number and ``softphoneEnabled`` false, the only two values an agent may change. The change
+    is kept (the CCP's next configuration, the user's PhoneConfig in DescribeUser); a number
+    not in E.164 fails the update, as the documentation says."""
+    admin = demo.server.client("connect")
+    users = admin.list_users(InstanceId=demo.instance_id)["UserSummaryList"]
+    agent_id = next(u["Id"] for u in users if u["Username"] == "agent2")
+
+    def phone_config() -> dict[str, Any]:
+        user = admin.describe_user(InstanceId=demo.instance_id, UserId=agent_id)["User"]
+        return dict(user["PhoneConfig"])
+
+    assert phone_config()["PhoneType"] == "SOFT_PHONE"
+    context = browser.new_context()
+    page = context.new_page()
+    url = demo.agent_client("agent2").get_federation_token(InstanceId=demo.instance_id)["SignInUrl"]
+    page.goto(url)
+    page.wait_for_selector("#name")
+
+    outcome = page.evaluate(_SET_PHONE, [False, "+18005550100"])
+    assert outcome["ok"], outcome
+    assert phone_config()["PhoneType"] == "DESK_PHONE"
+    assert phone_config()["DeskPhoneNumber"] == "+18005550100"
+    page.wait_for_function(  # Streams reloads the configuration after a successful update
+        """() => { const c = new connect.Agent().getConfiguration();
+                   return c.softphoneEnabled === false && c.extension === '+18005550100'; }"""
+    )
+
+    refused = page.evaluate(_SET_PHONE, [False, "555-0100"])
+    assert not refused["ok"] and "InvalidConfigurationException" in refused["err"], refused
+    assert phone_config()["DeskPhoneNumber"] == "+18005550100"
+
+    back = page.evaluate(_SET_PHONE, [True, ""])
+    assert back["ok"], back
+    assert phone_config()["PhoneType"] == "SOFT_PHONE"
+    assert "DeskPhoneNumber" not in phone_config()
+    context.close()

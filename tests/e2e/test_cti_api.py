@@ -111,6 +111,27 @@ def test_the_configuration_names_a_language_and_round_trips(
     assert (changed.status, changed.error) == (400, "InvalidConfigurationException")
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"softphoneEnabled": False, "extension": ""}, "needs a phone number"),
+        ({"softphoneEnabled": False, "extension": "18005550100"}, "E.164"),
+        ({"extension": "+1 800 555 0100"}, "E.164"),
+        ({"softphoneAutoAccept": True}, "softphoneAutoAccept"),
+    ],
+)
+def test_an_agent_phone_connect_would_refuse_is_invalid_configuration(
+    world: World, tokens: dict[str, Any], change: dict[str, Any], message: str
+) -> None:
+    config = _call(world, tokens, "GetAgentConfiguration").body["configuration"]
+    refused = _call(
+        world, tokens, "UpdateAgentConfiguration", {"configuration": {**config, **change}}
+    )
+    assert (refused.status, refused.error) == (400, "InvalidConfigurationException")
+    assert message in refused.body["message"]
+    assert _call(world, tokens, "GetAgentConfiguration").body["configuration"] == config
+
+
 def test_put_agent_state_shows_in_the_snapshot_and_wakes_the_long_poll(
     world: World, tokens: dict[str, Any]
 ) -> None:

@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from connectfed.connect.agent_phone import AgentPhone
 from connectfed.connect.agents import AgentState, AgentStatus, AgentStatusType, RoutingProfile
 from connectfed.errors import ServiceError, client_error
 from connectfed.store.records import ConnectUser
@@ -113,14 +114,14 @@ def queues(profile: RoutingProfile, user: ConnectUser) -> list[dict[str, Any]]:
 
 def configuration(user: ConnectUser, profile: RoutingProfile) -> dict[str, Any]:
     identity = _json_object(user.identity_info)
-    phone = _json_object(user.phone_config)
+    phone = AgentPhone.of(user.phone_config)
     full = " ".join(str(identity[k]) for k in ("FirstName", "LastName") if identity.get(k))
     return {
         "name": full or user.username,
         "username": user.username,
-        "softphoneEnabled": phone.get("PhoneType", "SOFT_PHONE") == "SOFT_PHONE",
-        "softphoneAutoAccept": bool(phone.get("AutoAccept", False)),
-        "extension": str(phone.get("DeskPhoneNumber", "")),
+        "softphoneEnabled": phone.softphone,
+        "softphoneAutoAccept": bool(_json_object(user.phone_config).get("AutoAccept", False)),
+        "extension": phone.number,
         "routingProfile": {
             "name": profile.name,
             "routingProfileARN": profile.arn,
