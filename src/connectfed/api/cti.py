@@ -110,10 +110,11 @@ def get_agent_snapshot(
     ctx: RequestContext, params: Params
 ) -> dict[str, Any] | Awaitable[dict[str, Any]]:
     grant, agents, clock = _grant(ctx), services(ctx).agents, services(ctx).clock
-    after = shapes.snapshot_version(params.get("nextToken"))
+    after = shapes.snapshot_version(params.get("nextToken"), grant.user_id)
     wait_ms = min(max(params.get("timeout") or 0, 0), MAX_WAIT_MS)
     if after is None or wait_ms == 0:
-        return shapes.snapshot(agents.current_state(grant.instance_id, grant.user_id), clock.now())
+        current = agents.current_state(grant.instance_id, grant.user_id)
+        return shapes.snapshot(current, clock.now(), grant.user_id)
 
     async def changed() -> dict[str, Any]:
         state = await agents.wait_for_change(
@@ -123,7 +124,7 @@ def get_agent_snapshot(
             await services(ctx).offload.run(services(ctx).agent_sessions.confirm, grant)
         except TokenRejected as rejected:
             raise token_error(rejected.reason) from None
-        return shapes.snapshot(state, clock.now())
+        return shapes.snapshot(state, clock.now(), grant.user_id)
 
     return changed()
 
