@@ -515,3 +515,68 @@ def test_set_configuration_switches_the_agent_to_a_desk_phone_and_back(
     assert phone_config()["PhoneType"] == "SOFT_PHONE"
     assert "DeskPhoneNumber" not in phone_config()
     context.close()
+
+
+_STORAGE_ACCESS_DESKTOP = """<!doctype html><html><head><meta charset=utf-8></head><body>
+<div id="ccp" style="width:320px;height:480px"></div>
+<script src="{server}/_connectfed/static/connect-streams.js"></script>
+<script>
+connect.core.initCCP(document.getElementById("ccp"), {{
+  ccpUrl: "{server}/connect/{instance}/ccp-v2/",
+  loginPopup: false,
+  storageAccess: {{canRequest: true}}
+}});
+connect.core.onInitialized(function () {{ window.initialized = true; }});
+connect.agent(function (agent) {{ window.agentName = agent.getName(); }});
+</script></body></html>"""
+
+
+@pytest.fixture
+def on_localhost(tmp_path: Path) -> Iterator[Demo]:
+    """A server whose public URL is on ``localhost``: the one host name besides Amazon
+    Connect's domains for which Streams requests storage access."""
+    srv = start_server(
+        tmp_path, "--throttle-rate", "0", "--demo", "--test-idp", "--host", "localhost"
+    )
+    yield Demo(srv)
+    srv.stop()
+
+
+def test_init_ccp_with_storage_access_reaches_the_agent(browser: Any, on_localhost: Demo) -> None:
+    """``storageAccess: {canRequest: true}`` (Amazon's advice for Chrome's third-party cookie
+    changes) makes initCCP frame ``<ccpUrl>/request-storage-access`` first and wait for that
+    page's ``storageAccess::granted`` before it starts: the page answers and goes on to the
+    CCP, and ``connect.agent`` fires."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    demo = on_localhost
+    server = demo.server.url.replace("127.0.0.1", "localhost")
+    page_html = _STORAGE_ACCESS_DESKTOP.format(server=server, instance=demo.instance_id).encode()
+
+    class Desktop(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page_html)))
+            self.end_headers()
+            self.wfile.write(page_html)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Desktop)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{server}/idp/login?user=agent1")
+        page.wait_for_selector("#name")
+        desktop = context.new_page()
+        desktop.goto(f"http://localhost:{httpd.server_address[1]}/")
+        desktop.wait_for_function("window.initialized && window.agentName", timeout=30_000)
+        assert desktop.evaluate("window.agentName") == "Agent1 Demo"
+        frame = desktop.frame_locator("iframe[name='Amazon Connect CCP']")
+        assert frame.locator("#name").inner_text() == "Agent1 Demo"
+        context.close()
+    finally:
+        httpd.shutdown()
