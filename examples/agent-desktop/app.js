@@ -3,7 +3,7 @@
   "use strict";
   function $(id) { return document.getElementById(id); }
   function log(text) { $("log").textContent += new Date().toISOString() + " " + text + "\n"; }
-  var desktop = window.desktop = {stateChanges: []};
+  var desktop = window.desktop = {stateChanges: [], authFails: 0};
 
   function show(agent) {
     $("agent-name").textContent = agent.getName();
@@ -20,6 +20,23 @@
       loginUrl: cfg.loginUrl,
       loginPopupAutoClose: true,
       softphone: {allowFramedSoftphone: false}
+    });
+    connect.core.onAuthFail(function () {
+      desktop.authFails += 1;
+      log("signed out (onAuthFail)");
+    });
+    connect.core.getEventBus().subscribe(connect.EventType.TERMINATED, function () {
+      desktop.terminated = (desktop.terminated || 0) + 1;
+      log("logged out (TERMINATED)");
+    });
+    // Signing out as Streams' documentation shows it: the logout URL, fetched with the
+    // session's cookie, ends the session; TERMINATE sent upstream ends every CCP of the browser.
+    $("sign-out").addEventListener("click", function () {
+      fetch(cfg.logoutUrl, {credentials: "include", mode: "no-cors"}).then(function () {
+        desktop.signedOut = true;
+        log("signed out through " + cfg.logoutUrl);
+        connect.core.getUpstream().sendUpstream(connect.EventType.TERMINATE);
+      });
     });
     connect.agent(function (agent) {
       desktop.firstAgentMs = performance.now() - started;

@@ -42,6 +42,8 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
                 config = {
                     "ccpUrl": f"{base}/ccp-v2/",
                     "loginUrl": "/sign-in",
+                    # Amazon Connect's logout URL (https://<alias>.my.connect.aws/connect/logout)
+                    "logoutUrl": f"{args.connectfed}/connect/logout",
                     "region": args.region,
                 }
                 return self._send(200, "application/json", json.dumps(config).encode())

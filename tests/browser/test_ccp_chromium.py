@@ -280,6 +280,57 @@ def test_a_desktop_cookie_python_cannot_parse_leaves_the_ccp_signed_in(
     context.close()
 
 
+def _session_cookie(context: Any) -> str:
+    return str(next(c for c in context.cookies() if c["name"] == "connectfed_session")["value"])
+
+
+def _authorize_with(demo: Demo, session: str) -> int:
+    """What ``/auth/authorize`` answers to ``session``, as the CCP's worker asks it."""
+    request = urllib.request.Request(
+        f"{demo.server.url}/connect/{demo.instance_id}/auth/authorize",
+        headers={"Cookie": f"connectfed_session={session}"},
+    )
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def test_a_desktop_signs_out_through_amazon_connects_logout_url(
+    browser: Any, demo: Demo, desktop: str
+) -> None:
+    """Signing out of a custom desktop as Streams' documentation shows it: the logout URL
+    (Amazon Connect's ``<instance>/connect/logout``) fetched with the session's cookie
+    (``mode: 'no-cors'``), then TERMINATE sent upstream. The session ends there, not only its
+    cookie; the desktop hears TERMINATED; the agent signs in again and the same desktop, not
+    reloaded, follows the agent once more."""
+    context = _signed_in(browser, demo)
+    page = _desktop_agent(context, desktop)
+    session = _session_cookie(context)
+    assert _authorize_with(demo, session) == 200
+    page.click("#sign-out")
+    page.wait_for_function("window.desktop.signedOut === true && window.desktop.terminated > 0")
+    assert "connectfed_session" not in {c["name"] for c in context.cookies()}
+    assert _authorize_with(demo, session) == 401
+
+    context.pages[0].goto(f"{demo.server.url}/idp/login?user=agent1")
+    context.pages[0].wait_for_selector("#name")
+    frame = page.frame_locator("iframe[name='Amazon Connect CCP']")
+    frame.locator("#agent").wait_for(state="visible", timeout=60_000)  # Streams reloaded it
+    tokens = demo.tokens()
+    states = {
+        s["name"]: s for s in demo.cti("GetAgentStates", {}, tokens["AccessToken"]).body["states"]
+    }
+    shown = page.locator("#agent-state").inner_text()
+    wanted = "Offline" if shown == "Available" else "Available"
+    demo.cti("PutAgentState", {"state": states[wanted]}, tokens["AccessToken"])
+    page.wait_for_function(
+        f"document.getElementById('agent-state').textContent === '{wanted}'", timeout=35_000
+    )
+    context.close()
+
+
 @pytest.fixture
 def short_tokens(tmp_path: Path) -> Iterator[Demo]:
     """A server of its own (its clock is moved) whose access tokens live 10 minutes, within
@@ -411,3 +462,121 @@ def test_set_configuration_round_trips_the_agents_configuration(browser: Any, de
     )
     assert not changed["ok"] and "InvalidConfigurationException" in changed["err"], changed
     context.close()
+
+
+_SET_PHONE = """([softphone, extension]) => new Promise((resolve) => connect.agent((agent) => {
+    const config = agent.getConfiguration();
+    config.softphoneEnabled = softphone;
+    config.extension = extension;
+    agent.setConfiguration(config, {
+        success: () => resolve({ok: true}),
+        failure: (err) => resolve({ok: false, err: String(err)}),
+    });
+}))"""
+
+
+def test_set_configuration_switches_the_agent_to_a_desk_phone_and_back(
+    browser: Any, demo: Demo
+) -> None:
+    """Streams' documented ``agent.setConfiguration`` example: ``extension`` set to an E.164
+    number and ``softphoneEnabled`` false, the only two values an agent may change. The change
+    is kept (the CCP's next configuration, the user's PhoneConfig in DescribeUser); a number
+    not in E.164 fails the update, as the documentation says."""
+    admin = demo.server.client("connect")
+    users = admin.list_users(InstanceId=demo.instance_id)["UserSummaryList"]
+    agent_id = next(u["Id"] for u in users if u["Username"] == "agent2")
+
+    def phone_config() -> dict[str, Any]:
+        user = admin.describe_user(InstanceId=demo.instance_id, UserId=agent_id)["User"]
+        return dict(user["PhoneConfig"])
+
+    assert phone_config()["PhoneType"] == "SOFT_PHONE"
+    context = browser.new_context()
+    page = context.new_page()
+    url = demo.agent_client("agent2").get_federation_token(InstanceId=demo.instance_id)["SignInUrl"]
+    page.goto(url)
+    page.wait_for_selector("#name")
+
+    outcome = page.evaluate(_SET_PHONE, [False, "+18005550100"])
+    assert outcome["ok"], outcome
+    assert phone_config()["PhoneType"] == "DESK_PHONE"
+    assert phone_config()["DeskPhoneNumber"] == "+18005550100"
+    page.wait_for_function(  # Streams reloads the configuration after a successful update
+        """() => { const c = new connect.Agent().getConfiguration();
+                   return c.softphoneEnabled === false && c.extension === '+18005550100'; }"""
+    )
+
+    refused = page.evaluate(_SET_PHONE, [False, "555-0100"])
+    assert not refused["ok"] and "InvalidConfigurationException" in refused["err"], refused
+    assert phone_config()["DeskPhoneNumber"] == "+18005550100"
+
+    back = page.evaluate(_SET_PHONE, [True, ""])
+    assert back["ok"], back
+    assert phone_config()["PhoneType"] == "SOFT_PHONE"
+    assert "DeskPhoneNumber" not in phone_config()
+    context.close()
+
+
+_STORAGE_ACCESS_DESKTOP = """<!doctype html><html><head><meta charset=utf-8></head><body>
+<div id="ccp" style="width:320px;height:480px"></div>
+<script src="{server}/_connectfed/static/connect-streams.js"></script>
+<script>
+connect.core.initCCP(document.getElementById("ccp"), {{
+  ccpUrl: "{server}/connect/{instance}/ccp-v2/",
+  loginPopup: false,
+  storageAccess: {{canRequest: true}}
+}});
+connect.core.onInitialized(function () {{ window.initialized = true; }});
+connect.agent(function (agent) {{ window.agentName = agent.getName(); }});
+</script></body></html>"""
+
+
+@pytest.fixture
+def on_localhost(tmp_path: Path) -> Iterator[Demo]:
+    """A server whose public URL is on ``localhost``: the one host name besides Amazon
+    Connect's domains for which Streams requests storage access."""
+    srv = start_server(
+        tmp_path, "--throttle-rate", "0", "--demo", "--test-idp", "--host", "localhost"
+    )
+    yield Demo(srv)
+    srv.stop()
+
+
+def test_init_ccp_with_storage_access_reaches_the_agent(browser: Any, on_localhost: Demo) -> None:
+    """``storageAccess: {canRequest: true}`` (Amazon's advice for Chrome's third-party cookie
+    changes) makes initCCP frame ``<ccpUrl>/request-storage-access`` first and wait for that
+    page's ``storageAccess::granted`` before it starts: the page answers and goes on to the
+    CCP, and ``connect.agent`` fires."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    demo = on_localhost
+    server = demo.server.url.replace("127.0.0.1", "localhost")
+    page_html = _STORAGE_ACCESS_DESKTOP.format(server=server, instance=demo.instance_id).encode()
+
+    class Desktop(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page_html)))
+            self.end_headers()
+            self.wfile.write(page_html)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Desktop)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{server}/idp/login?user=agent1")
+        page.wait_for_selector("#name")
+        desktop = context.new_page()
+        desktop.goto(f"http://localhost:{httpd.server_address[1]}/")
+        desktop.wait_for_function("window.initialized && window.agentName", timeout=30_000)
+        assert desktop.evaluate("window.agentName") == "Agent1 Demo"
+        frame = desktop.frame_locator("iframe[name='Amazon Connect CCP']")
+        assert frame.locator("#name").inner_text() == "Agent1 Demo"
+        context.close()
+    finally:
+        httpd.shutdown()

@@ -113,6 +113,27 @@ def test_the_configuration_names_a_language_and_round_trips(
     assert (changed.status, changed.error) == (400, "InvalidConfigurationException")
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"softphoneEnabled": False, "extension": ""}, "needs a phone number"),
+        ({"softphoneEnabled": False, "extension": "18005550100"}, "E.164"),
+        ({"extension": "+1 800 555 0100"}, "E.164"),
+        ({"softphoneAutoAccept": True}, "softphoneAutoAccept"),
+    ],
+)
+def test_an_agent_phone_connect_would_refuse_is_invalid_configuration(
+    world: World, tokens: dict[str, Any], change: dict[str, Any], message: str
+) -> None:
+    config = _call(world, tokens, "GetAgentConfiguration").body["configuration"]
+    refused = _call(
+        world, tokens, "UpdateAgentConfiguration", {"configuration": {**config, **change}}
+    )
+    assert (refused.status, refused.error) == (400, "InvalidConfigurationException")
+    assert message in refused.body["message"]
+    assert _call(world, tokens, "GetAgentConfiguration").body["configuration"] == config
+
+
 def test_put_agent_state_shows_in_the_snapshot_and_wakes_the_long_poll(
     world: World, tokens: dict[str, Any]
 ) -> None:
@@ -151,6 +172,34 @@ def test_an_unchanged_state_answers_at_the_timeout(world: World, tokens: dict[st
     )
     assert again.status == 200
     assert again.body["nextToken"] == current["nextToken"]
+
+
+def test_another_agents_next_token_is_answered_at_once(
+    world: World, tokens: dict[str, Any]
+) -> None:
+    """A snapshot's nextToken names a version of its own agent's state. A worker that kept the
+    token of the agent signed in before (a shared workstation, a new sign-in as someone else)
+    gets the new agent's state at once, not after waiting for the other agent's version."""
+    states = {s["type"]: s for s in _call(world, tokens, "GetAgentStates").body["states"]}
+    for kind in ("routable", "offline", "routable", "offline"):  # agent1's version grows
+        assert _call(world, tokens, "PutAgentState", {"state": states[kind]}).status == 200
+    agent1 = _call(world, tokens, "GetAgentSnapshot").body
+    other = world.connect_as("agent2").get_federation_token(InstanceId=world.instance_id)
+    tokens2 = dict(other["Credentials"])
+    started = time.monotonic()
+    answer = _call(
+        world,
+        tokens2,
+        "GetAgentSnapshot",
+        {"nextToken": agent1["nextToken"], "timeout": 5000},
+    )
+    assert answer.status == 200
+    assert time.monotonic() - started < 2.5
+    assert answer.body["nextToken"] != agent1["nextToken"]
+    own = _call(
+        world, tokens2, "GetAgentSnapshot", {"nextToken": answer.body["nextToken"], "timeout": 200}
+    )
+    assert own.body["nextToken"] == answer.body["nextToken"]  # its own token still waits
 
 
 def _long_poll(

@@ -225,6 +225,17 @@ def test_update_identity_and_delete_user(store: Store) -> None:
         store.update_connect_user_identity("i-1", "u-agent1", "{}", 1.0)
 
 
+def test_update_phone_config(store: Store) -> None:
+    store.create_instance(_instance(), [])
+    store.create_connect_user(_user("agent1"))
+    phone = '{"PhoneType": "DESK_PHONE", "DeskPhoneNumber": "+15550100"}'
+    store.update_connect_user_phone_config("i-1", "u-agent1", phone, 9.0)
+    user = store.get_connect_user("i-1", "u-agent1")
+    assert user is not None and user.phone_config == phone and user.modified == 9.0
+    with pytest.raises(NotFound):
+        store.update_connect_user_phone_config("i-1", "u-nobody", "{}", 1.0)
+
+
 def test_one_role_per_user_unless_many_allowed(store: Store) -> None:
     store.create_instance(_instance(), [])
     store.create_connect_user(_user("agent1"))

@@ -17,8 +17,14 @@ from typing import Any, TypeVar
 
 from connectfed.api import cti_shapes as shapes
 from connectfed.api.context import services
+from connectfed.connect.agent_phone import AgentPhone
 from connectfed.connect.agent_values import StatusDisabled
-from connectfed.connect.errors import InvalidReference, ResourceKind, ResourceNotFound
+from connectfed.connect.errors import (
+    InvalidParameter,
+    InvalidReference,
+    ResourceKind,
+    ResourceNotFound,
+)
 from connectfed.errors import ServiceError, client_error
 from connectfed.tokens import RejectReason, TokenGrant, TokenRejected
 from connectfed.wire.json10 import BearerAuthenticate, CtiResult, cti_operation, unauthorized
@@ -104,10 +110,11 @@ def get_agent_snapshot(
     ctx: RequestContext, params: Params
 ) -> dict[str, Any] | Awaitable[dict[str, Any]]:
     grant, agents, clock = _grant(ctx), services(ctx).agents, services(ctx).clock
-    after = shapes.snapshot_version(params.get("nextToken"))
+    after = shapes.snapshot_version(params.get("nextToken"), grant.user_id)
     wait_ms = min(max(params.get("timeout") or 0, 0), MAX_WAIT_MS)
     if after is None or wait_ms == 0:
-        return shapes.snapshot(agents.current_state(grant.instance_id, grant.user_id), clock.now())
+        current = agents.current_state(grant.instance_id, grant.user_id)
+        return shapes.snapshot(current, clock.now(), grant.user_id)
 
     sessions = services(ctx).agent_sessions
 
@@ -123,7 +130,7 @@ def get_agent_snapshot(
             await services(ctx).offload.run(sessions.confirm, grant)
         except TokenRejected as rejected:
             raise token_error(rejected.reason) from None
-        return shapes.snapshot(state, clock.now())
+        return shapes.snapshot(state, clock.now(), grant.user_id)
 
     return changed()
 
@@ -138,15 +145,18 @@ def get_agent_configuration(ctx: RequestContext, params: Params) -> dict[str, An
 
 @operation("UpdateAgentConfiguration")
 def update_agent_configuration(ctx: RequestContext, params: Params) -> None:
+    """Streams' ``agent.setConfiguration``: the agent changes its phone (``softphoneEnabled``,
+    ``extension``: "only the extension and softphoneEnabled values can be updated", says
+    Streams' documentation); everything else must be as it is."""
+    grant, agents = _grant(ctx), services(ctx).agents
     current = get_agent_configuration(ctx, params)["configuration"]
     wanted = params["configuration"]
-    for key in ("softphoneEnabled", "softphoneAutoAccept", "extension"):
-        if wanted.get(key) != current[key]:
-            raise client_error(
-                "InvalidConfigurationException",
-                f"{key} cannot be changed from the CCP here; an administrator "
-                "sets it with UpdateUserPhoneConfig.",
-            )
+    if wanted["softphoneAutoAccept"] != current["softphoneAutoAccept"]:
+        raise client_error(
+            "InvalidConfigurationException",
+            "softphoneAutoAccept cannot be changed by the agent: an administrator sets it "
+            "(the user's PhoneConfig.AutoAccept).",
+        )
     preferences = wanted.get("agentPreferences") or {}
     for key in ("LANGUAGE", "locale"):  # Streams sends the language under both names
         if preferences.get(key) not in (None, shapes.LANGUAGE):
@@ -161,6 +171,12 @@ def update_agent_configuration(ctx: RequestContext, params: Params) -> None:
         raise client_error(
             "InvalidConfigurationException", "An agent cannot change its routing profile."
         )
+    phone = AgentPhone(wanted["softphoneEnabled"], wanted["extension"])
+    if phone != AgentPhone(current["softphoneEnabled"], current["extension"]):
+        try:
+            agents.set_phone(grant.instance_id, grant.user_id, phone)
+        except InvalidParameter as refused:
+            raise client_error("InvalidConfigurationException", refused.reason) from None
 
 
 @operation("GetAgentStates")

@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from connectfed.connect.agent_phone import AgentPhone
 from connectfed.connect.agents import AgentState, AgentStatus, AgentStatusType, RoutingProfile
 from connectfed.errors import ServiceError, client_error
 from connectfed.store.records import ConnectUser
@@ -27,7 +28,9 @@ _ROUTING = {
 # ``agent.setConfiguration`` refuses by itself (``InvalidLocale``) a configuration that has
 # ``agentPreferences`` without a language. No other language is kept here.
 LANGUAGE = "en_US"
-_SNAPSHOT_TOKEN = re.compile(r"cfsnap\.(\d{1,18})")
+# cfsnap.<state version>.<user id>: a version means something only for its own agent (an
+# older token without the user is still read, as the version alone).
+_SNAPSHOT_TOKEN = re.compile(r"cfsnap\.(\d{1,18})(?:\.([A-Za-z0-9-]{1,64}))?")
 _PAGE_TOKEN = re.compile(r"cfpage\.(\d{1,9})")
 
 
@@ -46,8 +49,8 @@ def state(status: AgentStatus, started: datetime | None = None) -> dict[str, Any
     return out
 
 
-def snapshot(current: AgentState, now: datetime) -> dict[str, Any]:
-    """GetAgentSnapshot's output; ``nextToken`` names the state version it shows."""
+def snapshot(current: AgentState, now: datetime, user_id: str) -> dict[str, Any]:
+    """GetAgentSnapshot's output; ``nextToken`` names the state version it shows, and whose."""
     return {
         "snapshot": {
             "state": state(current.status, current.started),
@@ -55,16 +58,21 @@ def snapshot(current: AgentState, now: datetime) -> dict[str, Any]:
             "contacts": [],
             "snapshotTimestamp": now,
         },
-        "nextToken": f"cfsnap.{current.version}",
+        "nextToken": f"cfsnap.{current.version}.{user_id}",
     }
 
 
-def snapshot_version(next_token: str | None) -> int | None:
+def snapshot_version(next_token: str | None, user_id: str) -> int | None:
+    """The state version ``next_token`` names for ``user_id``'s agent; None when there is none
+    to wait on: no token, or one issued to another agent (a worker that kept the token of the
+    agent signed in before, on a shared workstation), whose version says nothing of this one."""
     if next_token is None:
         return None
     match = _SNAPSHOT_TOKEN.fullmatch(next_token)
     if match is None:
         raise invalid("The nextToken is not one this server issued.")
+    if match.group(2) is not None and match.group(2) != user_id:
+        return None
     return int(match.group(1))
 
 
@@ -113,14 +121,14 @@ def queues(profile: RoutingProfile, user: ConnectUser) -> list[dict[str, Any]]:
 
 def configuration(user: ConnectUser, profile: RoutingProfile) -> dict[str, Any]:
     identity = _json_object(user.identity_info)
-    phone = _json_object(user.phone_config)
+    phone = AgentPhone.of(user.phone_config)
     full = " ".join(str(identity[k]) for k in ("FirstName", "LastName") if identity.get(k))
     return {
         "name": full or user.username,
         "username": user.username,
-        "softphoneEnabled": phone.get("PhoneType", "SOFT_PHONE") == "SOFT_PHONE",
-        "softphoneAutoAccept": bool(phone.get("AutoAccept", False)),
-        "extension": str(phone.get("DeskPhoneNumber", "")),
+        "softphoneEnabled": phone.softphone,
+        "softphoneAutoAccept": bool(_json_object(user.phone_config).get("AutoAccept", False)),
+        "extension": phone.number,
         "routingProfile": {
             "name": profile.name,
             "routingProfileARN": profile.arn,

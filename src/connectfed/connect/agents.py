@@ -21,6 +21,7 @@ from connectfed.clock import Clock, utc
 from connectfed.connect.agent_defaults import (
     build_defaults,
 )
+from connectfed.connect.agent_phone import AgentPhone
 from connectfed.connect.agent_user_data import select_users, snapshots
 from connectfed.connect.agent_values import (
     AgentSnapshot,
@@ -60,6 +61,7 @@ from connectfed.store.agent_records import (
 from connectfed.store.records import ConnectUser, Instance
 
 __all__ = [
+    "AgentPhone",
     "AgentService",
     "AgentSnapshot",
     "AgentState",
@@ -328,6 +330,21 @@ class AgentService:
         except NotFound:
             raise ResourceNotFound(ResourceKind.USER, user_id) from None
         return self.user(instance_id, user_id)
+
+    def set_phone(self, instance_id: str, user_id: str, phone: AgentPhone) -> None:
+        """The agent's own phone type and number (:mod:`connectfed.connect.agent_phone`);
+        InvalidParameter when Connect would refuse them."""
+        phone.check()
+        user = self.user(instance_id, user_id)
+        try:
+            self._store.update_connect_user_phone_config(
+                instance_id,
+                user_id,
+                phone.applied_to(user.phone_config),
+                self._clock.now().timestamp(),
+            )
+        except NotFound:
+            raise ResourceNotFound(ResourceKind.USER, user_id) from None
 
     # -- the agent's live state -------------------------------------------------------------------
     def current_state(self, instance_id: str, user_id: str) -> AgentState:

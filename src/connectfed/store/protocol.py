@@ -198,6 +198,9 @@ class Store(Protocol):
     def update_connect_user_identity(
         self, instance_id: str, user_id: str, identity_info: str, modified: float
     ) -> None: ...
+    def update_connect_user_phone_config(
+        self, instance_id: str, user_id: str, phone_config: str, modified: float
+    ) -> None: ...
     def delete_connect_user(self, instance_id: str, user_id: str) -> None: ...
 
     def bind_role(self, binding: RoleBinding, *, allow_many: bool) -> bool:

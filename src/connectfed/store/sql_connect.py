@@ -151,6 +151,15 @@ class ConnectStatements(SqlBase):
             (identity_info, modified, instance_id, user_id),
         )
 
+    def update_connect_user_phone_config(
+        self, instance_id: str, user_id: str, phone_config: str, modified: float
+    ) -> None:
+        self._must_change(
+            "UPDATE connect_users SET phone_config = ?, modified = ?"
+            " WHERE instance_id = ? AND user_id = ?",
+            (phone_config, modified, instance_id, user_id),
+        )
+
     def delete_connect_user(self, instance_id: str, user_id: str) -> None:
         with self._db.transaction() as tx:
             changed = tx.execute(

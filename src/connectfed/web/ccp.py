@@ -33,8 +33,16 @@ MISSING = (
 )
 _PAGE = re.compile(r"^/connect/([A-Za-z0-9_.:-]{1,100})/ccp-v2/?$")
 _WORKER = re.compile(r"^/connect/([A-Za-z0-9_.:-]{1,100})/ccp-v2/worker\.js$")
+# Streams' initCCP with ``storageAccess: {canRequest: true}`` frames ``<ccpUrl>/request-storage-
+# access`` first (a ccpUrl ending in "/" gives "//").
+_STORAGE = re.compile(r"^/connect/([A-Za-z0-9_.:-]{1,100})/ccp-v2/+request-storage-access/?$")
 _JS = "text/javascript; charset=utf-8"
-_OWN_STATIC = {"ccp.js": _JS, "ccp-worker.js": _JS, "ccp.css": "text/css; charset=utf-8"}
+_OWN_STATIC = {
+    "ccp.js": _JS,
+    "ccp-worker.js": _JS,
+    "ccp-storage-access.js": _JS,
+    "ccp.css": "text/css; charset=utf-8",
+}
 _COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 
@@ -100,6 +108,21 @@ def _page(instance_id: str, options: CcpOptions) -> str:
     )
 
 
+def _storage_access_page(instance_id: str) -> str:
+    """The request-storage-access page (``static/ccp-storage-access.js`` says what it does)."""
+    ccp = f"/connect/{escape(instance_id)}/ccp-v2/"
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>Amazon Connect CCP</title><link rel="stylesheet" href="{STATIC_PREFIX}ccp.css">'
+        f'</head><body><main id="rsa" data-ccp="{ccp}" hidden>'
+        '<h1 id="title">Contact Control Panel</h1>'
+        "<p>The Contact Control Panel needs its cookies in this page to keep you signed in.</p>"
+        '<button id="allow" type="button">Allow</button></main>'
+        f'<script src="{STATIC_PREFIX}ccp-storage-access.js"></script></body></html>'
+    )
+
+
 class CcpSite:
     """GET routes of the CCP: page, worker, static files."""
 
@@ -108,14 +131,19 @@ class CcpSite:
 
     def handles(self, method: str, path: str) -> bool:
         return method in ("GET", "HEAD") and bool(
-            path.startswith(STATIC_PREFIX) or _PAGE.match(path) or _WORKER.match(path)
+            path.startswith(STATIC_PREFIX)
+            or _PAGE.match(path)
+            or _WORKER.match(path)
+            or _STORAGE.match(path)
         )
 
     def handle(self, path: str) -> Response:
         page = _PAGE.match(path)
-        if page is not None:
+        found = page or _STORAGE.match(path)
+        if found is not None:
+            instance_id = found.group(1)
             known = self._options.instance_exists
-            if known is not None and not known(page.group(1)):
+            if known is not None and not known(instance_id):
                 return Response(
                     404,
                     {
@@ -123,7 +151,7 @@ class CcpSite:
                         "Cache-Control": "no-store",
                         **_COMMON,
                     },
-                    pages.unknown_instance_page(page.group(1)).encode(),
+                    pages.unknown_instance_page(instance_id).encode(),
                 )
             ancestors = self._options.frame_ancestors
             headers = {
@@ -132,7 +160,12 @@ class CcpSite:
                 "Content-Security-Policy": f"frame-ancestors {ancestors}",
                 **_COMMON,
             }
-            return Response(200, headers, _page(page.group(1), self._options).encode())
+            html = (
+                _page(instance_id, self._options)
+                if page is not None
+                else _storage_access_page(instance_id)
+            )
+            return Response(200, headers, html.encode())
         name = "ccp-worker.js" if _WORKER.match(path) else path[len(STATIC_PREFIX) :]
         if name == STREAMS_FILE:
             return self._streams()

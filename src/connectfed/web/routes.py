@@ -3,7 +3,8 @@
 GET / (a page about this server, for a browser only: see :func:`wants_page`), GET /saml (what
 the endpoint is for), POST /saml and /<region>/saml, POST /saml/choose, GET /connect/federate/<id>,
 GET and POST /connect/<id>/auth/sign-in, GET /connect/<id>/auth/authorize (and /auth/authorize,
-/connect/auth/authorize), GET and POST /connect/<id>/logout (and /logout), GET /connect/<id>/...,
+/connect/auth/authorize), GET and POST /connect/<id>/logout (and /logout, and /connect/logout:
+Amazon Connect's logout URL, ``https://<instance>/connect/logout``), GET /connect/<id>/...,
 and with the test IdP: GET /idp, /idp/metadata, /idp/login.
 """
 
@@ -23,6 +24,10 @@ _AUTHORIZE = re.compile(r"^/(?:connect/)?auth/authorize/?$")
 _INSTANCE_POSTS = ("/auth/sign-in", "/logout")
 _INSTANCE = re.compile(r"^/connect/([A-Za-z0-9_.:-]{1,100})(/.*)?$")
 _FEDERATE = re.compile(r"^/connect/federate/([A-Za-z0-9_.:-]{1,100})/?$")
+# The sign-out paths without an instance in them: the session cookie names the session.
+# ``/connect/logout`` is Amazon Connect's logout URL (``https://<alias>.my.connect.aws/connect/
+# logout``), which custom agent desktops fetch with credentials to sign the agent out.
+_LOGOUTS = ("/logout", "/connect/logout")
 _SAML = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)+-\d/)?saml/?$")
 _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -128,7 +133,7 @@ class WebRoutes:
             or path.startswith("/idp")
             or (_INSTANCE.match(path) and method == "GET")
             or _AUTHORIZE.match(path)
-            or path == "/logout"
+            or path in _LOGOUTS
             or (method == "POST" and self._instance_post(path))
         )
 
@@ -178,7 +183,7 @@ class WebRoutes:
             return self._idp_page(path, query)
         if _AUTHORIZE.match(path):
             return self._authorize(method, headers, None)
-        if path == "/logout":
+        if path in _LOGOUTS:
             return _respond(self._sessions.logout(_cookie(headers, SESSION_COOKIE)))
         federate = _FEDERATE.match(path)
         if federate is not None:
