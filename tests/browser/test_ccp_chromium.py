@@ -314,8 +314,11 @@ def test_a_desktop_signs_out_through_amazon_connects_logout_url(
     assert "connectfed_session" not in {c["name"] for c in context.cookies()}
     assert _authorize_with(demo, session) == 401
 
-    context.pages[0].goto(f"{demo.server.url}/idp/login?user=agent1")
-    context.pages[0].wait_for_selector("#name")
+    # A tab of its own: the first one (signed in before) may still be navigating after the
+    # sign-out, and a navigation of ours there would be interrupted by it.
+    login = context.new_page()
+    login.goto(f"{demo.server.url}/idp/login?user=agent1")
+    login.wait_for_selector("#name")
     frame = page.frame_locator("iframe[name='Amazon Connect CCP']")
     frame.locator("#agent").wait_for(state="visible", timeout=60_000)  # Streams reloaded it
     tokens = demo.tokens()
