@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectfed.auth.sigv4 import Credentials
+from connectfed.client.endpoints import connect_endpoint, valid_region
 from connectfed.client.errors import ConnectfedError
 
 
@@ -80,11 +81,9 @@ def _botocore_chain(profile: str | None) -> Credentials | None:
     return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
 
-def _float(value: str | None, default: float | None) -> float | None:
-    if value is None:
-        return default
-    number = float(value)
-    return None if number == 0 else number
+def _flag(value: str | None) -> bool:
+    """botocore's ensure_boolean for settings read from text: only 'true' (any case) is on."""
+    return (value or "").strip().lower() == "true"
 
 
 def resolve_config(
@@ -98,6 +97,8 @@ def resolve_config(
     connect_timeout: float | None = 60.0,
     read_timeout: float | None = 60.0,
     max_attempts: int | None = None,
+    use_fips_endpoint: bool | None = None,
+    use_dualstack_endpoint: bool | None = None,
     env: Mapping[str, str] | None = None,
 ) -> ClientConfig:
     """Resolve every setting as the AWS CLI and SDKs do (argument > environment > files)."""
@@ -130,7 +131,23 @@ def resolve_config(
             or env.get("AWS_ENDPOINT_URL")
             or config.get("endpoint_url")
         )
-    endpoint = (endpoint_url or f"https://connect.{resolved_region}.amazonaws.com").rstrip("/")
+    if not valid_region(resolved_region):
+        raise ConfigurationError(
+            f"Provided region_name '{resolved_region}' doesn't match a supported format."
+        )
+    if endpoint_url is None:
+        if use_fips_endpoint is None:
+            use_fips_endpoint = _flag(
+                env.get("AWS_USE_FIPS_ENDPOINT", config.get("use_fips_endpoint"))
+            )
+        if use_dualstack_endpoint is None:
+            use_dualstack_endpoint = _flag(
+                env.get("AWS_USE_DUALSTACK_ENDPOINT", config.get("use_dualstack_endpoint"))
+            )
+        endpoint_url = connect_endpoint(
+            resolved_region, fips=use_fips_endpoint, dual_stack=use_dualstack_endpoint
+        )
+    endpoint = endpoint_url.rstrip("/")
 
     creds: Credentials | None = None
     if sign:
