@@ -298,3 +298,109 @@ def test_help_lists_and_describes_every_option_of_the_aws_cli(tmp_path: Path) ->
     entries = re.findall(r"^  (--[a-z-]+)(?: \S+)?(?:  +|\n {20,})(\S.*)$", result.stdout, re.M)
     described = {option for option, description in entries if description}
     assert [o for o in AWS_CLI_OPTIONS if o not in described] == [], result.stdout
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    "status,body,headers,settings",
+    [
+        (503, b"", {}, {"AWS_MAX_ATTEMPTS": "2"}),
+        (
+            502,
+            b"<html>bad gateway</html>",
+            {"Content-Type": "text/html"},
+            {"AWS_MAX_ATTEMPTS": "2"},
+        ),
+        (429, b"", {}, {"AWS_MAX_ATTEMPTS": "2"}),
+        (429, b"", {}, {"AWS_MAX_ATTEMPTS": "2", "AWS_RETRY_MODE": "standard"}),
+        (
+            400,
+            b'{"message":"Rate exceeded"}',
+            JSON | {"x-amzn-ErrorType": "TooManyRequestsException"},
+            {"AWS_MAX_ATTEMPTS": "2"},
+        ),
+        (
+            400,
+            b'{"message":"Rate exceeded"}',
+            JSON | {"x-amzn-ErrorType": "TooManyRequestsException"},
+            {"AWS_MAX_ATTEMPTS": "2", "AWS_RETRY_MODE": "adaptive"},
+        ),
+        (
+            400,
+            b'{"message":"Rate exceeded"}',
+            JSON | {"x-amzn-ErrorType": "ThrottlingException"},
+            {"AWS_MAX_ATTEMPTS": "3", "AWS_RETRY_MODE": "standard"},
+        ),
+        (
+            501,
+            b'{"message":"no"}',
+            JSON | {"x-amzn-ErrorType": "NotImplemented"},
+            {"AWS_MAX_ATTEMPTS": "3"},
+        ),
+    ],
+)
+def test_retries_and_their_errors_are_the_aws_clis(
+    tmp_path: Path, status: int, body: bytes, headers: dict[str, str], settings: dict[str, str]
+) -> None:
+    args = ["--instance-id", "i-1", "--region", "us-east-1"]
+    env = clean_env(tmp_path, **CREDS, **settings)
+    results = []
+    for tool in ("connectfed", "aws"):
+        with canned_server(status, body, headers or None) as (url, seen):
+            result = run(tool, [*args, "--endpoint-url", url], env)
+        results.append((result.returncode, result.stdout, result.stderr, len(seen)))
+    assert results[0] == results[1]
+
+
+def test_the_aws_cli_v1s_legacy_mode_is_the_default_five_attempts(tmp_path: Path) -> None:
+    headers = JSON | {"x-amzn-ErrorType": "InternalServiceException"}
+    with canned_server(500, b'{"Message":"boom"}', headers) as (url, seen):
+        args = ["--instance-id", "i-1", "--region", "us-east-1", "--endpoint-url", url]
+        result = run("connectfed", args, clean_env(tmp_path, **CREDS))
+    assert len(seen) == 5
+    assert result.stderr == (
+        "\nAn error occurred (InternalServiceException) when calling the GetFederationToken "
+        "operation (reached max retries: 4): boom\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "settings,profile",
+    [
+        ({"AWS_MAX_ATTEMPTS": "abc"}, ""),
+        ({"AWS_MAX_ATTEMPTS": "0"}, ""),
+        ({"AWS_RETRY_MODE": "bogus"}, ""),
+        ({}, "retry_mode = sometimes\n"),
+        ({}, "max_attempts = -2\n"),
+    ],
+)
+def test_bad_retry_settings_are_refused_as_the_aws_cli_refuses_them(
+    tmp_path: Path, settings: dict[str, str], profile: str
+) -> None:
+    (tmp_path / "config").write_text(f"[default]\n{profile}")
+    env = clean_env(tmp_path, **CREDS, **settings)
+    with canned_server(200, CANNED) as (url, seen):
+        args = ["--instance-id", "i-1", "--region", "us-east-1", "--endpoint-url", url]
+        ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (
+        theirs.returncode,
+        theirs.stdout,
+        theirs.stderr,
+    )
+    assert ours.returncode == 255 and seen == []
+
+
+def test_retry_mode_and_max_attempts_from_the_profile(tmp_path: Path) -> None:
+    (tmp_path / "config").write_text("[profile p]\nretry_mode = standard\nmax_attempts = 2\n")
+    env = clean_env(tmp_path, **CREDS, AWS_PROFILE="p")
+    headers = JSON | {"x-amzn-ErrorType": "TooManyRequestsException"}
+    counts = []
+    for tool in ("connectfed", "aws"):
+        with canned_server(400, b'{"message":"slow down"}', headers) as (url, seen):
+            args = ["--instance-id", "i-1", "--region", "us-east-1", "--endpoint-url", url]
+            result = run(tool, args, env)
+        counts.append((len(seen), result.returncode, result.stderr))
+    assert counts[0] == counts[1]
+    assert counts[0][0] == 2

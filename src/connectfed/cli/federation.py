@@ -253,6 +253,7 @@ def main(argv: Sequence[str]) -> int:
                 read_timeout=None
                 if args.cli_read_timeout == 0
                 else float(args.cli_read_timeout or 60),
+                default_retry_mode="legacy",  # the AWS CLI v1's: 5 attempts
             )
             client = ConnectClient(config)
             if args.debug:
@@ -263,8 +264,8 @@ def main(argv: Sequence[str]) -> int:
                 client.on_exchange = _debug_exchange
             raw = client.get_federation_token_raw(params["InstanceId"])
         except ServiceError as exc:
-            retries = getattr(exc, "attempts", 1) - 1
-            note = f" (reached max retries: {retries})" if retries > 0 else ""
+            retries = exc.attempts - 1
+            note = f" (reached max retries: {retries})" if exc.max_attempts_reached else ""
             return _error(
                 f"An error occurred ({exc.code}) when calling the {OPERATION} "
                 f"operation{note}: {exc.message}"

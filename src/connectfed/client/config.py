@@ -19,6 +19,7 @@ from pathlib import Path
 from connectfed.auth.sigv4 import Credentials
 from connectfed.client.endpoints import connect_endpoint, valid_region
 from connectfed.client.errors import ConnectfedError
+from connectfed.client.retries import DEFAULT_MAX_ATTEMPTS, MODES
 
 
 class ConfigurationError(ConnectfedError):
@@ -34,6 +35,7 @@ class ClientConfig:
     connect_timeout: float | None = 60.0  # None: blocking
     read_timeout: float | None = 60.0
     max_attempts: int = 3
+    retry_mode: str = "standard"  # botocore's: legacy, standard or adaptive (see ``retries``)
     retry_base_seconds: float = 1.0
     max_backoff_seconds: float = 20.0
 
@@ -97,11 +99,16 @@ def resolve_config(
     connect_timeout: float | None = 60.0,
     read_timeout: float | None = 60.0,
     max_attempts: int | None = None,
+    retry_mode: str | None = None,
+    default_retry_mode: str = "standard",
     use_fips_endpoint: bool | None = None,
     use_dualstack_endpoint: bool | None = None,
     env: Mapping[str, str] | None = None,
 ) -> ClientConfig:
-    """Resolve every setting as the AWS CLI and SDKs do (argument > environment > files)."""
+    """Resolve every setting as the AWS CLI and SDKs do (argument > environment > files).
+
+    ``default_retry_mode`` is the mode when none is configured: boto3's ``standard``, or the
+    AWS CLI v1's ``legacy``."""
     env = os.environ if env is None else env
     explicit_profile = profile is not None
     profile_name = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
@@ -175,7 +182,22 @@ def resolve_config(
     if verify is None:
         bundle = env.get("AWS_CA_BUNDLE") or config.get("ca_bundle")
         verify = bundle if bundle else True
-    attempts = max_attempts or int(env.get("AWS_MAX_ATTEMPTS") or config.get("max_attempts") or 3)
+    mode = retry_mode or env.get("AWS_RETRY_MODE") or config.get("retry_mode") or default_retry_mode
+    if mode not in MODES:
+        raise ConfigurationError(
+            f'Invalid value provided to "mode": "{mode}" must be one of: {MODES}'
+        )
+    if max_attempts is None:
+        text = env.get("AWS_MAX_ATTEMPTS") or config.get("max_attempts")
+        try:
+            max_attempts = DEFAULT_MAX_ATTEMPTS[mode] if text is None else int(text)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+    if max_attempts < 1:
+        raise ConfigurationError(
+            f'Value provided to "max_attempts": {max_attempts} must be an integer greater '
+            "than or equal to 1."
+        )
     return ClientConfig(
         region=resolved_region,
         endpoint_url=endpoint,
@@ -183,5 +205,6 @@ def resolve_config(
         verify=verify,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        max_attempts=max(1, attempts),
+        max_attempts=max_attempts,
+        retry_mode=mode,
     )
