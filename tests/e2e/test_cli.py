@@ -404,3 +404,61 @@ def test_retry_mode_and_max_attempts_from_the_profile(tmp_path: Path) -> None:
         counts.append((len(seen), result.returncode, result.stderr))
     assert counts[0] == counts[1]
     assert counts[0][0] == 2
+
+
+@pytest.mark.parametrize(
+    "config,settings,args",
+    [
+        ("", {"AWS_PROFILE": "default"}, []),  # named, even `default`, it must exist
+        ("[profile empty]\n", {}, ["--profile", "empty"]),  # exists; no credentials there
+        ("[a]\nregion = us-east-1\n", {}, ["--profile", "a"]),  # not a profile in `config`
+        ("", {"AWS_DEFAULT_REGION": ""}, []),  # no Region anywhere ("": unset here)
+        (
+            "[profile a]\nendpoint_url = http://127.0.0.1:9\n[profile b]\nendpoint_url = {url}\n",
+            {"AWS_PROFILE": "a", "AWS_DEFAULT_PROFILE": "b"},  # botocore reads this one first
+            [],
+        ),
+        (
+            "[profile e]\nendpoint_url = http://127.0.0.1:9\nservices = mine\n"
+            "[services mine]\nconnect =\n  endpoint_url = {url}\n",
+            {"AWS_PROFILE": "e"},
+            [],
+        ),
+    ],
+)
+def test_profiles_are_chosen_and_refused_as_the_aws_cli_does(
+    tmp_path: Path, config: str, settings: dict[str, str], args: list[str]
+) -> None:
+    results = []
+    for tool in ("connectfed", "aws"):
+        with canned_server(200, CANNED) as (url, seen):
+            (tmp_path / "config").write_text(config.replace("{url}", url))
+            env = clean_env(tmp_path, **CREDS, AWS_DEFAULT_REGION="us-east-1")
+            env.update(settings)
+            env = {k: v for k, v in env.items() if v}
+            result = run(tool, ["--instance-id", "i-1", *args], env)
+        results.append((result.returncode, result.stdout, result.stderr, len(seen)))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        "credential_process = /bin/false\n",  # botocore's own credential sources fail as theirs
+        "role_arn = arn:aws:iam::123456789012:role/x\n",
+    ],
+)
+def test_credential_sources_read_by_botocore_fail_as_the_aws_clis(
+    tmp_path: Path, profile: str
+) -> None:
+    (tmp_path / "config").write_text(f"[profile p]\nregion = us-east-1\n{profile}")
+    args = ["--instance-id", "i-1", "--profile", "p", "--endpoint-url", "http://127.0.0.1:9"]
+    ours, theirs = (
+        run("connectfed", args, clean_env(tmp_path)),
+        run("aws", args, clean_env(tmp_path)),
+    )
+    assert (ours.returncode, ours.stdout, ours.stderr) == (
+        theirs.returncode,
+        theirs.stdout,
+        theirs.stderr,
+    )

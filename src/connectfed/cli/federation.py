@@ -206,7 +206,12 @@ def main(argv: Sequence[str]) -> int:
     if problems:
         return _error("Parameter validation failed:\n" + "\n".join(problems))
     from connectfed.cli.output import in_model_order, write
-    from connectfed.client import ConnectfedError, ServiceError
+    from connectfed.client import (
+        ConnectfedError,
+        NoCredentialsError,
+        NoRegionError,
+        ServiceError,
+    )
     from connectfed.client.config import resolve_config
     from connectfed.client.connect import ConnectClient
 
@@ -270,6 +275,9 @@ def main(argv: Sequence[str]) -> int:
                 f"An error occurred ({exc.code}) when calling the {OPERATION} "
                 f"operation{note}: {exc.message}"
             )
+        except (NoRegionError, NoCredentialsError) as exc:
+            sys.stderr.write(f"{exc}\n")  # the AWS CLI shows these two without a blank line
+            return 255
         except ConnectfedError as exc:
             return _error(str(exc))
         data = in_model_order(raw.body)
