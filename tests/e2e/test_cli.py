@@ -462,3 +462,47 @@ def test_credential_sources_read_by_botocore_fail_as_the_aws_clis(
         theirs.stdout,
         theirs.stderr,
     )
+
+
+@pytest.mark.parametrize(
+    "config,settings,args",
+    [
+        ("[default]\noutput = text\n", {}, []),  # the profile's output format
+        ("[default]\noutput = text\n", {"AWS_DEFAULT_OUTPUT": "table"}, ["--color", "off"]),
+        ("[default]\noutput = bogus\n", {}, []),
+        ("", {"AWS_DEFAULT_OUTPUT": "bogus"}, []),
+        ("[default]\ncli_timestamp_format = iso8601\n", {"TZ": "Asia/Tokyo"}, []),
+        ("[default]\ncli_timestamp_format = iso8601\n", {"TZ": "UTC"}, ["--output", "text"]),
+        (
+            "[default]\ncli_timestamp_format = iso8601\n",
+            {},
+            ["--output", "table", "--color", "off"],
+        ),
+        ("[default]\ncli_timestamp_format = wire\n", {}, ["--output", "text"]),
+        ("[default]\ncli_timestamp_format = bogus\n", {}, []),
+        ("", {}, ["--output", "table", "--color", "off", "--query", "Nope"]),
+        ("", {}, ["--output", "table", "--color", "off", "--query", "Credentials.Nope"]),
+        ("", {}, ["--output", "table", "--color", "off", "--query", "length(@)"]),
+        (
+            "",
+            {},
+            ["--output", "table", "--color", "off", "--query", "Credentials.RefreshToken"],
+        ),
+        ("[default]\noutput = text\n", {}, ["--generate-cli-skeleton", "output"]),
+        ("", {}, ["--generate-cli-skeleton", "output", "--output", "table", "--color", "off"]),
+        ("", {}, ["--generate-cli-skeleton", "output", "--query", "Credentials"]),
+    ],
+)
+def test_output_settings_are_the_aws_clis(
+    tmp_path: Path, config: str, settings: dict[str, str], args: list[str]
+) -> None:
+    (tmp_path / "config").write_text(config)
+    env = clean_env(tmp_path, **CREDS, **settings)
+    with canned_server(200, CANNED) as (url, _):
+        args = ["--instance-id", "i-1", "--endpoint-url", url, "--region", "us-east-1", *args]
+        ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (
+        theirs.returncode,
+        theirs.stdout,
+        theirs.stderr,
+    )

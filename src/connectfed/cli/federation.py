@@ -133,10 +133,6 @@ def _invalid(params: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _output_format(args: argparse.Namespace, env_output: str | None) -> str:
-    return args.output or env_output or "json"
-
-
 def _redact(headers: dict[str, str]) -> dict[str, str]:
     hidden = {}
     for name, value in headers.items():
@@ -205,23 +201,16 @@ def main(argv: Sequence[str]) -> int:
     problems = _invalid(params)
     if problems:
         return _error("Parameter validation failed:\n" + "\n".join(problems))
-    from connectfed.cli.output import in_model_order, write
+    from connectfed.cli.output import FORMATS, in_model_order, with_iso_timestamps, write
     from connectfed.client import (
         ConnectfedError,
         NoCredentialsError,
         NoRegionError,
         ServiceError,
     )
-    from connectfed.client.config import resolve_config
+    from connectfed.client.config import load_profile, resolve_config
     from connectfed.client.connect import ConnectClient
 
-    fmt = _output_format(args, os.environ.get("AWS_DEFAULT_OUTPUT"))
-    if fmt == "table" and not _has_table_renderer():  # said before any token is minted
-        return _error(
-            "--output table renders with the AWS CLI's table formatter, which is not "
-            "installed: pip install 'connectfed[table]' (or use --output json, text "
-            "or yaml)"
-        )
     query = None
     if args.query is not None:
         import jmespath
@@ -231,16 +220,41 @@ def main(argv: Sequence[str]) -> int:
         except jmespath.exceptions.ParseError as exc:
             sys.stderr.write(f"\nBad value for --query {args.query}: {exc}\n\n")
             return 255
+    try:
+        settings = load_profile(args.profile).settings
+    except ConnectfedError as exc:
+        return _error(str(exc))
+    fmt = args.output or os.environ.get("AWS_DEFAULT_OUTPUT") or settings.get("output") or "json"
+    timestamps = settings.get("cli_timestamp_format", "wire")
+    # Refused before the request (the AWS CLI sends it first, and a token would be minted for
+    # nothing); its words and exit code.
+    if fmt not in FORMATS:
+        return _error(f"Unknown output type: {fmt}")
+    if timestamps not in ("none", "wire", "iso8601"):
+        return _error(
+            f"Unknown cli_timestamp_format value: {timestamps}, valid values are "
+            '"none", "wire" or "iso8601"'
+        )
+    if fmt == "table" and not _has_table_renderer():
+        return _error(
+            "--output table renders with the AWS CLI's table formatter, which is not "
+            "installed: pip install 'connectfed[table]' (or use --output json, text "
+            "or yaml)"
+        )
     if args.generate_cli_skeleton == "output":
-        # The AWS CLI's sample: each member named after itself, timestamps at the epoch.
+        from datetime import datetime
+
+        # The AWS CLI's sample: each member named after itself, timestamps at the epoch (naive
+        # datetimes: isoformat in JSON, str() in text and table).
+        epoch = datetime(1970, 1, 1)
         data: Any = {
             "UserId": "UserId",
             "UserArn": "UserArn",
             "Credentials": {
                 "AccessToken": "AccessToken",
-                "AccessTokenExpiration": "1970-01-01T00:00:00",
+                "AccessTokenExpiration": epoch,
                 "RefreshToken": "RefreshToken",
-                "RefreshTokenExpiration": "1970-01-01T00:00:00",
+                "RefreshTokenExpiration": epoch,
             },
             "SignInUrl": "SignInUrl",
         }
@@ -281,7 +295,7 @@ def main(argv: Sequence[str]) -> int:
         except ConnectfedError as exc:
             return _error(str(exc))
         data = in_model_order(raw.body)
-    if query is not None:
-        data = query.search(data)
-    write(data, fmt, sys.stdout, title=OPERATION, color=args.color)
+        if timestamps == "iso8601":
+            data = with_iso_timestamps(data)
+    write(data, fmt, sys.stdout, title=OPERATION, color=args.color, query=query)
     return 0
