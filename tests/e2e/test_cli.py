@@ -506,3 +506,62 @@ def test_output_settings_are_the_aws_clis(
         theirs.stdout,
         theirs.stderr,
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--instance-id", "i-1", "--bogus"],
+        ["--instance-id", "i-1", "extra"],
+        ["--generate-cli-skeleton", "--bogus"],
+    ],
+)
+def test_unknown_options_exit_255_as_the_aws_cli(tmp_path: Path, args: list[str]) -> None:
+    env = clean_env(tmp_path, **CREDS)
+    args = [*args, "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9"]
+    ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert ours.returncode == theirs.returncode == 255
+    # The usage line above names each program; the verdict is the same.
+    assert ours.stderr.splitlines()[-1] == theirs.stderr.splitlines()[-1]
+    assert ours.stderr.splitlines()[-1].startswith("Unknown options: ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--instance-id", "i-1", "--cli-read-timeout", "abc"],
+        ["--instance-id", "i-1", "--cli-connect-timeout", "1.5"],
+        ["--instance-id", "i-1", "--endpoint-url", "127.0.0.1:9"],
+        ["--instance-id", "i-1", "--endpoint-url", "localhost"],
+        ["--instance-id", "i-1", "--endpoint-url", "ftp://127.0.0.1:9"],
+        ["--instance-id", "i-1", "--endpoint-url", "http://"],
+        ["--instance-id", "i-1", "--endpoint-url", "https://bad_host.example"],
+        ["--generate-cli-skeleton", "input", "--cli-input-json", "{bad"],
+        ["--generate-cli-skeleton", "output"],
+    ],
+)
+def test_bad_global_options_are_refused_as_the_aws_cli_refuses_them(
+    tmp_path: Path, args: list[str]
+) -> None:
+    env = clean_env(tmp_path, **CREDS, AWS_MAX_ATTEMPTS="1")
+    args = [*args, "--region", "us-east-1"]
+    ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert ours.returncode == theirs.returncode != 0
+    if ours.returncode == 2:  # argparse's usage message names the program
+        assert ours.stderr.splitlines()[-1].endswith(theirs.stderr.splitlines()[-1][-40:])
+    else:
+        assert (ours.stdout, ours.stderr) == (theirs.stdout, theirs.stderr)
+
+
+def test_an_endpoint_in_the_environment_is_checked_as_botocore_checks_it(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, **CREDS, AWS_ENDPOINT_URL_CONNECT="not a url")
+    args = ["--instance-id", "i-1", "--region", "us-east-1"]
+    ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert (
+        (ours.returncode, ours.stderr)
+        == (theirs.returncode, theirs.stderr)
+        == (
+            255,
+            "\nInvalid endpoint: not a url\n",
+        )
+    )

@@ -140,3 +140,17 @@ def test_a_region_that_is_no_host_label_is_refused_as_botocore_refuses_it(region
     with pytest.raises(ConfigurationError) as caught:
         resolve_config(region=region, sign=False, env={})
     assert str(caught.value) == f"Provided region_name '{region}' doesn't match a supported format."
+
+
+def test_a_mistyped_scheme_sends_nothing() -> None:
+    from connectfed.client import ConnectClient
+    from tests.support.canned import canned_server
+
+    with canned_server(200, b"{}") as (url, seen):
+        mistyped = url.replace("http://", "htps://")
+        with pytest.raises(ConfigurationError) as caught:
+            ConnectClient(endpoint_url=mistyped, region="us-east-1", sign=False, env={})
+    assert str(caught.value) == (
+        "An HTTP Client raised an unhandled exception: Not supported URL scheme htps"
+    )
+    assert seen == []

@@ -1,7 +1,8 @@
 """``connectfed get-federation-token``: every option of ``aws connect get-federation-token``.
 
 Errors print as the AWS CLI v1 prints them and exit with its codes: 0 success, 255 service,
-credential, configuration and parameter errors, 2 usage errors, 130 on Ctrl-C.
+credential, configuration and parameter errors and unknown options, 2 the usage errors argparse
+catches (a missing or bad option value), 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from connectfed import __version__, jsonsafe
 
@@ -59,13 +61,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to verify TLS with")
     p.add_argument(
         "--cli-read-timeout",
-        type=int,
         metavar="SECONDS",
         help="socket read timeout (default 60; 0: none)",
     )
     p.add_argument(
         "--cli-connect-timeout",
-        type=int,
         metavar="SECONDS",
         help="socket connect timeout (default 60; 0: none)",
     )
@@ -175,8 +175,25 @@ def _has_table_renderer() -> bool:
     return importlib.util.find_spec("awscli") is not None
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """The AWS CLI's checks of its global options, made before anything else."""
+    for name in ("cli_connect_timeout", "cli_read_timeout"):
+        value = getattr(args, name)
+        if value is not None:
+            try:
+                setattr(args, name, int(value))
+            except ValueError as exc:
+                return str(exc)
+    if args.endpoint_url is not None and not urlsplit(args.endpoint_url).scheme:
+        return (
+            f'Bad value for --endpoint-url "{args.endpoint_url}": scheme is missing.  Must be '
+            "of the form http://<hostname>/ or https://<hostname>/"
+        )
+    return None
+
+
 def main(argv: Sequence[str]) -> int:
-    args = parser().parse_args(argv)
+    args, unknown = parser().parse_known_args(argv)
     if args.version:
         import platform
 
@@ -185,6 +202,19 @@ def main(argv: Sequence[str]) -> int:
             f"{platform.system()}/{platform.release()}\n"
         )
         return 0
+    problem = _usage_problem(args)
+    if problem is not None:
+        return _error(problem)
+    skeleton = args.generate_cli_skeleton == "input"  # the AWS CLI then requires nothing
+    if args.instance_id is None and args.cli_input_json is None and not skeleton:
+        sys.stderr.write(
+            f"usage: {USAGE}\nconnectfed get-federation-token: error: the "
+            "following arguments are required: --instance-id\n"
+        )
+        return 2
+    if unknown:  # the AWS CLI's words and exit code (argparse would say 2)
+        sys.stderr.write(f"usage: {USAGE}\nUnknown options: {', '.join(unknown)}\n")
+        return 255
     try:
         params = _input(args)
     except (OSError, ValueError) as exc:
@@ -192,12 +222,6 @@ def main(argv: Sequence[str]) -> int:
     if args.generate_cli_skeleton == "input":
         sys.stdout.write(json.dumps({"InstanceId": ""}, indent=4) + "\n")
         return 0
-    if "InstanceId" not in params and args.cli_input_json is None:
-        sys.stderr.write(
-            f"usage: {USAGE}\nconnectfed get-federation-token: error: the "
-            "following arguments are required: --instance-id\n"
-        )
-        return 2
     problems = _invalid(params)
     if problems:
         return _error("Parameter validation failed:\n" + "\n".join(problems))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectfed.auth.sigv4 import Credentials
-from connectfed.client.endpoints import connect_endpoint, valid_region
+from connectfed.client.endpoints import connect_endpoint, endpoint_problem, valid_region
 from connectfed.client.errors import ConnectfedError
 from connectfed.client.retries import DEFAULT_MAX_ATTEMPTS, MODES
 
@@ -206,6 +206,9 @@ def resolve_config(
         endpoint_url = connect_endpoint(
             resolved_region, fips=use_fips_endpoint, dual_stack=use_dualstack_endpoint
         )
+    problem = endpoint_problem(endpoint_url)
+    if problem is not None:
+        raise ConfigurationError(problem)
     endpoint = endpoint_url.rstrip("/")
 
     creds: Credentials | None = None

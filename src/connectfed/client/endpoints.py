@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +87,37 @@ def connect_endpoint(region: str, *, fips: bool = False, dual_stack: bool = Fals
     if fips and not dual_stack and partition.name == "aws-us-gov":
         return f"https://connect.{region}.amazonaws.com"
     return f"https://connect{'-fips' if fips else ''}.{region}.{suffix}"
+
+
+_HOST = re.compile(r"^((?!-)[A-Z\d-]{1,63}(?<!-)\.)*((?!-)[A-Z\d-]{1,63}(?<!-))$", re.IGNORECASE)
+
+
+def endpoint_problem(url: str) -> str | None:
+    """Why botocore would not send to ``url`` (its words), or None. A host must be a DNS name
+    or an IP address; a scheme other than http and https is refused before anything is sent
+    (a mistyped ``htps://`` went out in clear text to port 80)."""
+    invalid = f"Invalid endpoint: {url}"
+    if set(url) & {"\t", "\r", "\n"}:
+        return invalid
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (a port that is no number raises ValueError)
+    except ValueError:
+        return invalid
+    if not host or len(host) > 255:
+        return invalid
+    if ":" in host:
+        import ipaddress
+
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            return invalid
+    elif not _HOST.match(host.removesuffix(".")):
+        return invalid
+    if parts.scheme not in ("http", "https"):
+        return (
+            f"An HTTP Client raised an unhandled exception: Not supported URL scheme {parts.scheme}"
+        )
+    return None
