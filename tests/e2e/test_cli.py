@@ -6,13 +6,14 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.aws_env import clean_env
 from tests.support.canned import canned_server
-from tests.support.server import Server
+from tests.support.server import Server, start_server
 from tests.support.world import World, build_world
 
 CANNED = json.dumps(
@@ -565,3 +566,33 @@ def test_an_endpoint_in_the_environment_is_checked_as_botocore_checks_it(tmp_pat
             "\nInvalid endpoint: not a url\n",
         )
     )
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(
+        tmp_path_factory.mktemp("tls-cli"),
+        "--throttle-rate",
+        "0",
+        "--tls-self-signed",
+        scheme="https",
+    )
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.parametrize("bundle", ["/nonexistent/ca.pem", "server's", None])
+def test_tls_failures_and_bundles_print_as_the_aws_clis(
+    tls_server: Server, tmp_path: Path, bundle: str | None
+) -> None:
+    env = clean_env(tmp_path, **CREDS, AWS_MAX_ATTEMPTS="1")
+    args = ["--instance-id", "nope", "--region", "us-east-1", "--endpoint-url", tls_server.url]
+    if bundle is not None:
+        args += ["--ca-bundle", tls_server.ca_bundle or "" if bundle == "server's" else bundle]
+    ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (
+        theirs.returncode,
+        theirs.stdout,
+        theirs.stderr,
+    )
+    assert ours.returncode == 255
