@@ -57,6 +57,8 @@ CREDS = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE000000000", "AWS_SECRET_ACCESS_KEY": "
         ["--output", "json"],
         ["--output", "text"],
         ["--output", "table", "--color", "off"],
+        ["--output", "table", "--color", "on"],
+        ["--output", "table", "--color", "on", "--query", "Credentials"],
         ["--output", "json", "--query", "Credentials"],
         ["--output", "text", "--query", "Credentials.[AccessToken,RefreshToken]"],
         ["--output", "text", "--query", "UserId"],

@@ -9,6 +9,7 @@ installed (imported only for this format); yaml: PyYAML's block style, as AWS CL
 from __future__ import annotations
 
 import json
+import sys
 from types import SimpleNamespace
 from typing import Any, TextIO
 
@@ -132,7 +133,10 @@ def write(
         from awscli.formatter import TableFormatter  # the AWS CLI's own renderer
 
         # It applies the query itself, after it has taken ResponseMetadata off the response.
-        TableFormatter(SimpleNamespace(color=color, query=query))(title, data, stream)
+        # Given no stream it writes to sys.stdout as it is once --color on has had colorama
+        # wrap it (autoreset), which is how the AWS CLI's colored tables come out.
+        target = None if stream is sys.stdout else stream
+        TableFormatter(SimpleNamespace(color=color, query=query))(title, data, target)
         return
     if query is not None:
         data = query.search(data)
