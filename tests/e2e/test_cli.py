@@ -598,3 +598,30 @@ def test_tls_failures_and_bundles_print_as_the_aws_clis(
         theirs.stderr,
     )
     assert ours.returncode == 255
+
+
+@pytest.mark.parametrize(
+    "value,content",
+    [
+        ("file://{dir}/id.txt", b"inst-from-file"),
+        ("file://{dir}/id.txt", b"inst-with-newline\n"),
+        ("file://$PARAMDIR/id.txt", b"inst-via-variable"),
+        ("file://{dir}/missing.txt", None),
+        ("fileb://{dir}/id.txt", b"inst-as-bytes"),
+        ("file://{dir}/id.txt", b"\xff\xfe binary"),
+    ],
+)
+def test_instance_id_from_a_paramfile_as_the_aws_cli_reads_it(
+    tmp_path: Path, value: str, content: bytes | None
+) -> None:
+    if content is not None:
+        (tmp_path / "id.txt").write_bytes(content)
+    env = clean_env(tmp_path, **CREDS, PARAMDIR=str(tmp_path))
+    results = []
+    for tool in ("connectfed", "aws"):
+        with canned_server(200, CANNED) as (url, seen):
+            args = ["--instance-id", value.replace("{dir}", str(tmp_path)), "--endpoint-url", url]
+            result = run(tool, [*args, "--region", "us-east-1"], env)
+        paths = [s[":path"] for s in seen]
+        results.append((result.returncode, result.stdout, result.stderr, paths))
+    assert results[0] == results[1]

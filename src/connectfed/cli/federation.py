@@ -12,7 +12,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,19 +77,11 @@ def _error(message: str) -> int:
 
 
 def _input(args: argparse.Namespace) -> dict[str, Any]:
-    """The parameters, from --cli-input-json and --instance-id (the AWS CLI's words for a
-    paramfile or JSON it cannot read)."""
+    """The parameters, from --cli-input-json and --instance-id, either from a paramfile (the
+    AWS CLI's words for one it cannot read or JSON it cannot parse)."""
     params: dict[str, Any] = {}
     if args.cli_input_json is not None:
-        text = args.cli_input_json
-        if text.startswith("file://"):
-            try:
-                text = Path(text[len("file://") :]).expanduser().read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ValueError(
-                    "Error parsing parameter '--cli-input-json': Unable to load paramfile "
-                    f"{args.cli_input_json}: {exc}"
-                ) from None
+        text = _paramfile("--cli-input-json", args.cli_input_json)
         try:
             loaded = jsonsafe.loads(text)
         except ValueError as exc:
@@ -104,8 +95,31 @@ def _input(args: argparse.Namespace) -> dict[str, Any]:
             )
         params.update(loaded)
     if args.instance_id is not None:
-        params["InstanceId"] = args.instance_id  # command-line values override the JSON
+        # command-line values override the JSON
+        params["InstanceId"] = _paramfile("--instance-id", args.instance_id)
     return params
+
+
+def _paramfile(option: str, value: str) -> Any:
+    """A parameter's value, or with ``file://PATH`` the file's text and with ``fileb://PATH``
+    its bytes (the AWS CLI's paramfiles; ``~`` and ``$VARS`` expanded in the path)."""
+    for prefix, mode in (("file://", "r"), ("fileb://", "rb")):
+        if value.startswith(prefix):
+            path = os.path.expandvars(os.path.expanduser(value[len(prefix) :]))
+            try:
+                with open(path, mode) as file:
+                    return file.read()
+            except UnicodeDecodeError:
+                raise ValueError(
+                    f"Error parsing parameter '{option}': Unable to load paramfile ({path}), "
+                    "text contents could not be decoded.  If this is a binary file, please use "
+                    "the fileb:// prefix instead of the file:// prefix."
+                ) from None
+            except OSError as exc:
+                raise ValueError(
+                    f"Error parsing parameter '{option}': Unable to load paramfile {value}: {exc}"
+                ) from None
+    return value
 
 
 def _invalid(params: dict[str, Any]) -> list[str]:
