@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -231,3 +232,61 @@ def test_sync_read_timeout_and_refused_connection() -> None:
     )
     with pytest.raises(TransportError):
         refused.get_federation_token("i-1")
+
+
+@pytest.mark.parametrize(
+    ("settings", "status", "code", "attempts"),
+    [
+        ({}, 500, "InternalServiceException", 3),  # boto3's default: standard, 3 attempts
+        ({"retry_mode": "legacy"}, 500, "InternalServiceException", 5),
+        ({"env": {"AWS_RETRY_MODE": "legacy"}}, 509, "BandwidthLimit", 5),
+        ({"env": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "4"}}, 500, "X", 4),
+        ({}, 400, "TooManyRequestsException", 3),
+        ({"retry_mode": "legacy"}, 400, "TooManyRequestsException", 1),
+        ({}, 509, "BandwidthLimit", 1),
+    ],
+)
+def test_retries_follow_botocores_modes(
+    settings: dict[str, Any], status: int, code: str, attempts: int
+) -> None:
+    from connectfed.client import ServiceError
+    from tests.support.canned import canned_server
+
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code}
+    for make in (ConnectClient, AsyncConnectClient):
+        with canned_server(status, b'{"message":"m"}', headers) as (url, seen):
+            options: dict[str, Any] = {"env": {}} | settings
+            client = make(endpoint_url=url, region="us-east-1", sign=False, **options)
+            client.config = dataclasses.replace(client.config, retry_base_seconds=0.001)
+            with pytest.raises(ServiceError) as caught:
+                call = client.get_federation_token("i-1")
+                if asyncio.iscoroutine(call):
+                    asyncio.run(call)
+        assert len(seen) == attempts, make
+        error = caught.value
+        assert (error.code, error.status, error.attempts) == (code, status, attempts)
+        assert error.request_id == "11111111-2222-3333-4444-555555555555"
+        assert error.max_attempts_reached == (attempts > 1)
+
+
+def test_an_error_without_a_code_is_botocores_status_and_reason() -> None:
+    from connectfed.client import UnknownServiceError
+    from tests.support.canned import canned_server
+
+    with canned_server(503, b"<html><body>down</body></html>", {"Content-Type": "text/html"}) as (
+        url,
+        _,
+    ):
+        client = ConnectClient(
+            endpoint_url=url, region="us-east-1", sign=False, env={}, max_attempts=1
+        )
+        with pytest.raises(UnknownServiceError) as caught:
+            client.get_federation_token("i-1")
+    assert (caught.value.code, caught.value.message) == ("503", "Service Unavailable")
+    with canned_server(429, b"", {}) as (url, _):
+        client = ConnectClient(
+            endpoint_url=url, region="us-east-1", sign=False, env={}, max_attempts=1
+        )
+        with pytest.raises(ThrottlingException) as throttled:
+            client.get_federation_token("i-1")
+    assert throttled.value.code == "429"

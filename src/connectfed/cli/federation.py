@@ -1,7 +1,8 @@
 """``connectfed get-federation-token``: every option of ``aws connect get-federation-token``.
 
 Errors print as the AWS CLI v1 prints them and exit with its codes: 0 success, 255 service,
-credential, configuration and parameter errors, 2 usage errors, 130 on Ctrl-C.
+credential, configuration and parameter errors and unknown options, 2 the usage errors argparse
+catches (a missing or bad option value), 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from connectfed import __version__, jsonsafe
 
@@ -59,13 +60,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to verify TLS with")
     p.add_argument(
         "--cli-read-timeout",
-        type=int,
         metavar="SECONDS",
         help="socket read timeout (default 60; 0: none)",
     )
     p.add_argument(
         "--cli-connect-timeout",
-        type=int,
         metavar="SECONDS",
         help="socket connect timeout (default 60; 0: none)",
     )
@@ -78,19 +77,11 @@ def _error(message: str) -> int:
 
 
 def _input(args: argparse.Namespace) -> dict[str, Any]:
-    """The parameters, from --cli-input-json and --instance-id (the AWS CLI's words for a
-    paramfile or JSON it cannot read)."""
+    """The parameters, from --cli-input-json and --instance-id, either from a paramfile (the
+    AWS CLI's words for one it cannot read or JSON it cannot parse)."""
     params: dict[str, Any] = {}
     if args.cli_input_json is not None:
-        text = args.cli_input_json
-        if text.startswith("file://"):
-            try:
-                text = Path(text[len("file://") :]).expanduser().read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ValueError(
-                    "Error parsing parameter '--cli-input-json': Unable to load paramfile "
-                    f"{args.cli_input_json}: {exc}"
-                ) from None
+        text = _paramfile("--cli-input-json", args.cli_input_json)
         try:
             loaded = jsonsafe.loads(text)
         except ValueError as exc:
@@ -104,8 +95,31 @@ def _input(args: argparse.Namespace) -> dict[str, Any]:
             )
         params.update(loaded)
     if args.instance_id is not None:
-        params["InstanceId"] = args.instance_id  # command-line values override the JSON
+        # command-line values override the JSON
+        params["InstanceId"] = _paramfile("--instance-id", args.instance_id)
     return params
+
+
+def _paramfile(option: str, value: str) -> Any:
+    """A parameter's value, or with ``file://PATH`` the file's text and with ``fileb://PATH``
+    its bytes (the AWS CLI's paramfiles; ``~`` and ``$VARS`` expanded in the path)."""
+    for prefix, mode in (("file://", "r"), ("fileb://", "rb")):
+        if value.startswith(prefix):
+            path = os.path.expandvars(os.path.expanduser(value[len(prefix) :]))
+            try:
+                with open(path, mode) as file:
+                    return file.read()
+            except UnicodeDecodeError:
+                raise ValueError(
+                    f"Error parsing parameter '{option}': Unable to load paramfile ({path}), "
+                    "text contents could not be decoded.  If this is a binary file, please use "
+                    "the fileb:// prefix instead of the file:// prefix."
+                ) from None
+            except OSError as exc:
+                raise ValueError(
+                    f"Error parsing parameter '{option}': Unable to load paramfile {value}: {exc}"
+                ) from None
+    return value
 
 
 def _invalid(params: dict[str, Any]) -> list[str]:
@@ -131,10 +145,6 @@ def _invalid(params: dict[str, Any]) -> list[str]:
                 "Invalid length for parameter InstanceId, value: 0, valid min length: 1"
             )
     return problems
-
-
-def _output_format(args: argparse.Namespace, env_output: str | None) -> str:
-    return args.output or env_output or "json"
 
 
 def _redact(headers: dict[str, str]) -> dict[str, str]:
@@ -179,8 +189,25 @@ def _has_table_renderer() -> bool:
     return importlib.util.find_spec("awscli") is not None
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """The AWS CLI's checks of its global options, made before anything else."""
+    for name in ("cli_connect_timeout", "cli_read_timeout"):
+        value = getattr(args, name)
+        if value is not None:
+            try:
+                setattr(args, name, int(value))
+            except ValueError as exc:
+                return str(exc)
+    if args.endpoint_url is not None and not urlsplit(args.endpoint_url).scheme:
+        return (
+            f'Bad value for --endpoint-url "{args.endpoint_url}": scheme is missing.  Must be '
+            "of the form http://<hostname>/ or https://<hostname>/"
+        )
+    return None
+
+
 def main(argv: Sequence[str]) -> int:
-    args = parser().parse_args(argv)
+    args, unknown = parser().parse_known_args(argv)
     if args.version:
         import platform
 
@@ -189,6 +216,19 @@ def main(argv: Sequence[str]) -> int:
             f"{platform.system()}/{platform.release()}\n"
         )
         return 0
+    problem = _usage_problem(args)
+    if problem is not None:
+        return _error(problem)
+    skeleton = args.generate_cli_skeleton == "input"  # the AWS CLI then requires nothing
+    if args.instance_id is None and args.cli_input_json is None and not skeleton:
+        sys.stderr.write(
+            f"usage: {USAGE}\nconnectfed get-federation-token: error: the "
+            "following arguments are required: --instance-id\n"
+        )
+        return 2
+    if unknown:  # the AWS CLI's words and exit code (argparse would say 2)
+        sys.stderr.write(f"usage: {USAGE}\nUnknown options: {', '.join(unknown)}\n")
+        return 255
     try:
         params = _input(args)
     except (OSError, ValueError) as exc:
@@ -196,27 +236,19 @@ def main(argv: Sequence[str]) -> int:
     if args.generate_cli_skeleton == "input":
         sys.stdout.write(json.dumps({"InstanceId": ""}, indent=4) + "\n")
         return 0
-    if "InstanceId" not in params and args.cli_input_json is None:
-        sys.stderr.write(
-            f"usage: {USAGE}\nconnectfed get-federation-token: error: the "
-            "following arguments are required: --instance-id\n"
-        )
-        return 2
     problems = _invalid(params)
     if problems:
         return _error("Parameter validation failed:\n" + "\n".join(problems))
-    from connectfed.cli.output import in_model_order, write
-    from connectfed.client import ConnectfedError, ServiceError
-    from connectfed.client.config import resolve_config
+    from connectfed.cli.output import FORMATS, in_model_order, with_iso_timestamps, write
+    from connectfed.client import (
+        ConnectfedError,
+        NoCredentialsError,
+        NoRegionError,
+        ServiceError,
+    )
+    from connectfed.client.config import load_profile, resolve_config
     from connectfed.client.connect import ConnectClient
 
-    fmt = _output_format(args, os.environ.get("AWS_DEFAULT_OUTPUT"))
-    if fmt == "table" and not _has_table_renderer():  # said before any token is minted
-        return _error(
-            "--output table renders with the AWS CLI's table formatter, which is not "
-            "installed: pip install 'connectfed[table]' (or use --output json, text "
-            "or yaml)"
-        )
     query = None
     if args.query is not None:
         import jmespath
@@ -226,16 +258,41 @@ def main(argv: Sequence[str]) -> int:
         except jmespath.exceptions.ParseError as exc:
             sys.stderr.write(f"\nBad value for --query {args.query}: {exc}\n\n")
             return 255
+    try:
+        settings = load_profile(args.profile).settings
+    except ConnectfedError as exc:
+        return _error(str(exc))
+    fmt = args.output or os.environ.get("AWS_DEFAULT_OUTPUT") or settings.get("output") or "json"
+    timestamps = settings.get("cli_timestamp_format", "wire")
+    # Refused before the request (the AWS CLI sends it first, and a token would be minted for
+    # nothing); its words and exit code.
+    if fmt not in FORMATS:
+        return _error(f"Unknown output type: {fmt}")
+    if timestamps not in ("none", "wire", "iso8601"):
+        return _error(
+            f"Unknown cli_timestamp_format value: {timestamps}, valid values are "
+            '"none", "wire" or "iso8601"'
+        )
+    if fmt == "table" and not _has_table_renderer():
+        return _error(
+            "--output table renders with the AWS CLI's table formatter, which is not "
+            "installed: pip install 'connectfed[table]' (or use --output json, text "
+            "or yaml)"
+        )
     if args.generate_cli_skeleton == "output":
-        # The AWS CLI's sample: each member named after itself, timestamps at the epoch.
+        from datetime import datetime
+
+        # The AWS CLI's sample: each member named after itself, timestamps at the epoch (naive
+        # datetimes: isoformat in JSON, str() in text and table).
+        epoch = datetime(1970, 1, 1)
         data: Any = {
             "UserId": "UserId",
             "UserArn": "UserArn",
             "Credentials": {
                 "AccessToken": "AccessToken",
-                "AccessTokenExpiration": "1970-01-01T00:00:00",
+                "AccessTokenExpiration": epoch,
                 "RefreshToken": "RefreshToken",
-                "RefreshTokenExpiration": "1970-01-01T00:00:00",
+                "RefreshTokenExpiration": epoch,
             },
             "SignInUrl": "SignInUrl",
         }
@@ -253,6 +310,7 @@ def main(argv: Sequence[str]) -> int:
                 read_timeout=None
                 if args.cli_read_timeout == 0
                 else float(args.cli_read_timeout or 60),
+                default_retry_mode="legacy",  # the AWS CLI v1's: 5 attempts
             )
             client = ConnectClient(config)
             if args.debug:
@@ -263,16 +321,19 @@ def main(argv: Sequence[str]) -> int:
                 client.on_exchange = _debug_exchange
             raw = client.get_federation_token_raw(params["InstanceId"])
         except ServiceError as exc:
-            retries = getattr(exc, "attempts", 1) - 1
-            note = f" (reached max retries: {retries})" if retries > 0 else ""
+            retries = exc.attempts - 1
+            note = f" (reached max retries: {retries})" if exc.max_attempts_reached else ""
             return _error(
                 f"An error occurred ({exc.code}) when calling the {OPERATION} "
                 f"operation{note}: {exc.message}"
             )
+        except (NoRegionError, NoCredentialsError) as exc:
+            sys.stderr.write(f"{exc}\n")  # the AWS CLI shows these two without a blank line
+            return 255
         except ConnectfedError as exc:
             return _error(str(exc))
         data = in_model_order(raw.body)
-    if query is not None:
-        data = query.search(data)
-    write(data, fmt, sys.stdout, title=OPERATION, color=args.color)
+        if timestamps == "iso8601":
+            data = with_iso_timestamps(data)
+    write(data, fmt, sys.stdout, title=OPERATION, color=args.color, query=query)
     return 0

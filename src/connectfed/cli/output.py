@@ -9,8 +9,11 @@ installed (imported only for this format); yaml: PyYAML's block style, as AWS CL
 from __future__ import annotations
 
 import json
+import sys
 from types import SimpleNamespace
 from typing import Any, TextIO
+
+FORMATS = ("json", "text", "table", "yaml")
 
 # GetFederationTokenResponse's members in the service model's order, which is the order botocore
 # (and so the AWS CLI) prints them in whatever order the service sent them.
@@ -33,6 +36,41 @@ def in_model_order(body: dict[str, Any]) -> dict[str, Any]:
             value = {k: value[k] for k in CREDENTIALS_ORDER if k in value}
         out[key] = value
     return out
+
+
+def _iso(value: Any) -> Any:
+    """botocore's parse_timestamp(value).isoformat(): epoch seconds in the local time zone."""
+    from datetime import UTC, datetime
+
+    try:
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC).astimezone().isoformat()
+    except (ValueError, OverflowError, OSError):
+        pass
+    return value
+
+
+def with_iso_timestamps(data: dict[str, Any]) -> dict[str, Any]:
+    """The response as the AWS CLI prints it with ``cli_timestamp_format = iso8601``."""
+    creds = data.get("Credentials")
+    if not isinstance(creds, dict):
+        return data
+    converted = {
+        key: _iso(value) if key in ("AccessTokenExpiration", "RefreshTokenExpiration") else value
+        for key, value in creds.items()
+    }
+    return {**data, "Credentials": converted}
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _text(
@@ -87,10 +125,24 @@ def _scalar_list(items: list[Any], identifier: str | None, stream: TextIO) -> No
         stream.write("\t".join(str(i) for i in items) + "\n")
 
 
-def write(data: Any, fmt: str, stream: TextIO, *, title: str, color: str) -> None:
+def write(
+    data: Any, fmt: str, stream: TextIO, *, title: str, color: str, query: Any = None
+) -> None:
+    """Print ``data`` (after the compiled JMESPath ``query``, if any) as the AWS CLI does."""
+    if fmt == "table":
+        from awscli.formatter import TableFormatter  # the AWS CLI's own renderer
+
+        # It applies the query itself, after it has taken ResponseMetadata off the response.
+        # Given no stream it writes to sys.stdout as it is once --color on has had colorama
+        # wrap it (autoreset), which is how the AWS CLI's colored tables come out.
+        target = None if stream is sys.stdout else stream
+        TableFormatter(SimpleNamespace(color=color, query=query))(title, data, target)
+        return
+    if query is not None:
+        data = query.search(data)
     if fmt == "json":
         if data != {}:
-            json.dump(data, stream, indent=4, ensure_ascii=False)
+            json.dump(data, stream, indent=4, ensure_ascii=False, default=_json_default)
             stream.write("\n")
     elif fmt == "text":
         _text(data, stream)
@@ -100,10 +152,5 @@ def write(data: Any, fmt: str, stream: TextIO, *, title: str, color: str) -> Non
         stream.write(
             yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
         )
-    elif fmt == "table":
-        from awscli.formatter import TableFormatter  # the AWS CLI's own renderer
-
-        args = SimpleNamespace(color=color, query=None)
-        TableFormatter(args)(title, data, stream)
     else:
         raise ValueError(f"Unknown output type: {fmt}")

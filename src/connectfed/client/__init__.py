@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any
 _HOMES = {
     "ClientConfig": "config",
     "ConfigurationError": "config",
+    "NoCredentialsError": "config",
+    "NoRegionError": "config",
+    "Profile": "config",
+    "load_profile": "config",
     "resolve_config": "config",
     "ConnectClient": "connect",
     "ParamValidationError": "connect",
@@ -47,7 +51,15 @@ if TYPE_CHECKING:
         botocore_clock,
     )
     from connectfed.client.aio import AsyncConnectClient
-    from connectfed.client.config import ClientConfig, ConfigurationError, resolve_config
+    from connectfed.client.config import (
+        ClientConfig,
+        ConfigurationError,
+        NoCredentialsError,
+        NoRegionError,
+        Profile,
+        load_profile,
+        resolve_config,
+    )
     from connectfed.client.connect import ConnectClient, ParamValidationError
     from connectfed.client.errors import (
         AccessDeniedException,
@@ -98,7 +110,10 @@ __all__ = [
     "InvalidRequestException",
     "InvalidSignatureException",
     "MissingAuthenticationTokenException",
+    "NoCredentialsError",
+    "NoRegionError",
     "ParamValidationError",
+    "Profile",
     "ReadTimeout",
     "ResourceNotFoundException",
     "ServiceError",
@@ -108,6 +123,7 @@ __all__ = [
     "UnrecognizedClientException",
     "UserNotFoundException",
     "botocore_clock",
+    "load_profile",
     "parse_error",
     "resolve_config",
 ]

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectfed.client.config import ClientConfig, resolve_config
-from connectfed.client.connect import _result, _retryable, backoff, clock_skew, prepare
+from connectfed.client.connect import _result, clock_skew, prepare
 from connectfed.client.errors import ServiceError, TransportError
 from connectfed.client.models import FederationToken
+from connectfed.client.retries import backoff, retryable
 from connectfed.client.transport import HttpResponse
 from connectfed.client.transport_async import send_async
 
@@ -51,7 +52,9 @@ class AsyncConnectClient:
                     if skew is not None and attempt < self.config.max_attempts:
                         self.clock_skew, corrected = skew, True
                         continue
-                    if attempt >= self.config.max_attempts or not _retryable(error):
-                        error.attempts = attempt  # type: ignore[union-attr]
+                    again = retryable(error, self.config.retry_mode)
+                    if attempt >= self.config.max_attempts or not again:
+                        error.attempts = attempt
+                        error.max_attempts_reached = again
                         raise
                     await asyncio.sleep(backoff(self.config, attempt))

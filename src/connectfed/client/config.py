@@ -17,11 +17,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectfed.auth.sigv4 import Credentials
+from connectfed.client.endpoints import connect_endpoint, endpoint_problem, valid_region
 from connectfed.client.errors import ConnectfedError
+from connectfed.client.retries import DEFAULT_MAX_ATTEMPTS, MODES
 
 
 class ConfigurationError(ConnectfedError):
     pass
+
+
+class NoRegionError(ConfigurationError):
+    """No Region in the arguments, the environment or the profile."""
+
+
+class NoCredentialsError(ConfigurationError):
+    """No credentials anywhere the AWS CLI looks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +43,7 @@ class ClientConfig:
     connect_timeout: float | None = 60.0  # None: blocking
     read_timeout: float | None = 60.0
     max_attempts: int = 3
+    retry_mode: str = "standard"  # botocore's: legacy, standard or adaptive (see ``retries``)
     retry_base_seconds: float = 1.0
     max_backoff_seconds: float = 20.0
 
@@ -46,11 +57,58 @@ def _read_ini(path: Path) -> configparser.ConfigParser:
     return parser
 
 
-def _section(parser: configparser.ConfigParser, name: str) -> dict[str, str]:
-    for candidate in (name, f"profile {name}"):
-        if parser.has_section(candidate):
-            return dict(parser.items(candidate))
-    return {}
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A profile as botocore reads the shared files: ``[default]`` or ``[profile NAME]`` of the
+    config file (``settings``), ``[NAME]`` of the credentials file (``credentials``), and the
+    ``[services NAME]`` section its ``services`` setting names (``services``: service -> its
+    settings)."""
+
+    name: str
+    explicit: bool  # named by the caller (--profile), not by AWS_PROFILE or by default
+    settings: dict[str, str]
+    credentials: dict[str, str]
+    services: dict[str, dict[str, str]]
+
+
+def _nested(value: str) -> dict[str, str]:
+    """A config file's sub-section (``connect =`` then indented ``key = value`` lines)."""
+    pairs = (line.split("=", 1) for line in value.splitlines() if "=" in line)
+    return {key.strip(): item.strip() for key, item in pairs}
+
+
+def load_profile(profile: str | None = None, env: Mapping[str, str] | None = None) -> Profile:
+    """The profile named by ``profile``, else ``AWS_DEFAULT_PROFILE``, else ``AWS_PROFILE``
+    (botocore's order), else ``default``. One that is named and in neither file is refused
+    with botocore's words, even ``default``."""
+    env = os.environ if env is None else env
+    name = profile or env.get("AWS_DEFAULT_PROFILE") or env.get("AWS_PROFILE")
+    config_path, credentials_path = _files(env)
+    profiles: dict[str, dict[str, str]] = {}
+    services: dict[str, dict[str, dict[str, str]]] = {}
+    if config_path.exists():
+        parser = _read_ini(config_path)
+        for section in parser.sections():
+            words = section.split()
+            if section == "default" or (len(words) == 2 and words[0] == "profile"):
+                profiles[words[-1]] = dict(parser.items(section))
+            elif len(words) == 2 and words[0] == "services":
+                services[words[1]] = {k: _nested(v) for k, v in parser.items(section)}
+    found = {}
+    if credentials_path.exists():
+        parser = _read_ini(credentials_path)
+        found = {section: dict(parser.items(section)) for section in parser.sections()}
+    if name is not None and name not in profiles and name not in found:
+        raise ConfigurationError(f"The config profile ({name}) could not be found")
+    name = name or "default"
+    settings = profiles.get(name, {})
+    return Profile(
+        name=name,
+        explicit=profile is not None,
+        settings=settings,
+        credentials=found.get(name, {}),
+        services=services.get(settings.get("services", ""), {}),
+    )
 
 
 def _files(env: Mapping[str, str]) -> tuple[Path, Path]:
@@ -70,21 +128,22 @@ def _static(values: Mapping[str, str]) -> Credentials | None:
 
 
 def _botocore_chain(profile: str | None) -> Credentials | None:
-    import botocore.session  # deferred: only for credential sources read by botocore alone
+    import botocore.exceptions  # deferred: only for credential sources read by botocore alone
+    import botocore.session
 
-    session = botocore.session.Session(profile=profile)
-    found = session.get_credentials()
-    if found is None:
-        return None
-    frozen = found.get_frozen_credentials()
+    try:
+        found = botocore.session.Session(profile=profile).get_credentials()
+        if found is None:
+            return None
+        frozen = found.get_frozen_credentials()
+    except botocore.exceptions.BotoCoreError as exc:  # credential_process, SSO, role_arn...
+        raise ConfigurationError(str(exc)) from None
     return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
 
-def _float(value: str | None, default: float | None) -> float | None:
-    if value is None:
-        return default
-    number = float(value)
-    return None if number == 0 else number
+def _flag(value: str | None) -> bool:
+    """botocore's ensure_boolean for settings read from text: only 'true' (any case) is on."""
+    return (value or "").strip().lower() == "true"
 
 
 def resolve_config(
@@ -98,44 +157,64 @@ def resolve_config(
     connect_timeout: float | None = 60.0,
     read_timeout: float | None = 60.0,
     max_attempts: int | None = None,
+    retry_mode: str | None = None,
+    default_retry_mode: str = "standard",
+    use_fips_endpoint: bool | None = None,
+    use_dualstack_endpoint: bool | None = None,
     env: Mapping[str, str] | None = None,
 ) -> ClientConfig:
-    """Resolve every setting as the AWS CLI and SDKs do (argument > environment > files)."""
+    """Resolve every setting as the AWS CLI and SDKs do (argument > environment > files).
+
+    ``default_retry_mode`` is the mode when none is configured: boto3's ``standard``, or the
+    AWS CLI v1's ``legacy``."""
     env = os.environ if env is None else env
-    explicit_profile = profile is not None
-    profile_name = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
-    config_path, credentials_path = _files(env)
-    config = _section(_read_ini(config_path), profile_name) if config_path.exists() else {}
-    shared = (
-        _section(_read_ini(credentials_path), profile_name) if credentials_path.exists() else {}
-    )
-    if explicit_profile and not config and not shared:
-        raise ConfigurationError(f"The config profile ({profile_name}) could not be found")
+    chosen = load_profile(profile, env)
+    config = chosen.settings
 
     resolved_region = (
         region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or config.get("region")
     )
     if not resolved_region:
-        raise ConfigurationError(
+        raise NoRegionError(
             "You must specify a region. You can also configure your "
             'region by running "aws configure".'
         )
 
-    if (
-        endpoint_url is None
-        and env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true"
-    ):
+    ignore = env.get(
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", config.get("ignore_configured_endpoint_urls")
+    )
+    if endpoint_url is None and not _flag(ignore):
         endpoint_url = (
             env.get("AWS_ENDPOINT_URL_CONNECT")
             or env.get("AWS_ENDPOINT_URL")
+            or chosen.services.get("connect", {}).get("endpoint_url")
             or config.get("endpoint_url")
         )
-    endpoint = (endpoint_url or f"https://connect.{resolved_region}.amazonaws.com").rstrip("/")
+    if not valid_region(resolved_region):
+        raise ConfigurationError(
+            f"Provided region_name '{resolved_region}' doesn't match a supported format."
+        )
+    if endpoint_url is None:
+        if use_fips_endpoint is None:
+            use_fips_endpoint = _flag(
+                env.get("AWS_USE_FIPS_ENDPOINT", config.get("use_fips_endpoint"))
+            )
+        if use_dualstack_endpoint is None:
+            use_dualstack_endpoint = _flag(
+                env.get("AWS_USE_DUALSTACK_ENDPOINT", config.get("use_dualstack_endpoint"))
+            )
+        endpoint_url = connect_endpoint(
+            resolved_region, fips=use_fips_endpoint, dual_stack=use_dualstack_endpoint
+        )
+    problem = endpoint_problem(endpoint_url)
+    if problem is not None:
+        raise ConfigurationError(problem)
+    endpoint = endpoint_url.rstrip("/")
 
     creds: Credentials | None = None
     if sign:
         creds = credentials
-        if creds is None and not explicit_profile:
+        if creds is None and not chosen.explicit:
             creds = _static(
                 {
                     "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID", ""),
@@ -144,13 +223,12 @@ def resolve_config(
                 }
             )
         if creds is None:
-            creds = _static(shared) or _static(config)
+            creds = _static(chosen.credentials) or _static(config)
         if creds is None:
-            creds = _botocore_chain(
-                profile_name if explicit_profile or profile_name != "default" else None
-            )
+            named = chosen.explicit or chosen.name != "default"
+            creds = _botocore_chain(chosen.name if named else None)
         if creds is None:
-            raise ConfigurationError(
+            raise NoCredentialsError(
                 "Unable to locate credentials. You can configure "
                 'credentials by running "aws configure".'
             )
@@ -158,7 +236,22 @@ def resolve_config(
     if verify is None:
         bundle = env.get("AWS_CA_BUNDLE") or config.get("ca_bundle")
         verify = bundle if bundle else True
-    attempts = max_attempts or int(env.get("AWS_MAX_ATTEMPTS") or config.get("max_attempts") or 3)
+    mode = retry_mode or env.get("AWS_RETRY_MODE") or config.get("retry_mode") or default_retry_mode
+    if mode not in MODES:
+        raise ConfigurationError(
+            f'Invalid value provided to "mode": "{mode}" must be one of: {MODES}'
+        )
+    if max_attempts is None:
+        text = env.get("AWS_MAX_ATTEMPTS") or config.get("max_attempts")
+        try:
+            max_attempts = DEFAULT_MAX_ATTEMPTS[mode] if text is None else int(text)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+    if max_attempts < 1:
+        raise ConfigurationError(
+            f'Value provided to "max_attempts": {max_attempts} must be an integer greater '
+            "than or equal to 1."
+        )
     return ClientConfig(
         region=resolved_region,
         endpoint_url=endpoint,
@@ -166,5 +259,6 @@ def resolve_config(
         verify=verify,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        max_attempts=max(1, attempts),
+        max_attempts=max_attempts,
+        retry_mode=mode,
     )

@@ -1,9 +1,9 @@
-"""The blocking client for GetFederationToken, with the SDKs' standard retry mode (the asyncio
-client, in ``aio``, shares its request preparation and retry policy).
+"""The blocking client for GetFederationToken, with botocore's retry modes (``retries``; the
+asyncio client, in ``aio``, shares its request preparation and retry policy).
 
 Requests are signed with :mod:`connectfed.auth.sigv4`, the same code the server verifies with.
-Retries (standard mode): throttling errors, 5xx and transport failures, at most
-``max_attempts`` attempts in all, with full-jitter exponential backoff capped at 20 s.
+Retries: as botocore's ``standard`` mode unless configured otherwise (``retry_mode``), at most
+``max_attempts`` attempts in all, with full-jitter exponential backoff.
 
 Clock skew is corrected as the AWS SDKs for Java, Go and JavaScript v3 do it: a request refused
 because its signature's time is more than 5 minutes from the server's ("Signature expired",
@@ -14,7 +14,6 @@ moved by its admin API sends its shifted time there).
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from connectfed.auth import sigv4
 from connectfed.client.config import ClientConfig, resolve_config
 from connectfed.client.errors import ConnectfedError, ServiceError, TransportError, parse_error
 from connectfed.client.models import FederationToken
+from connectfed.client.retries import backoff, retryable
 from connectfed.client.transport import HttpResponse, send
 
 USER_AGENT = f"connectfed/{__version__}"
@@ -69,14 +69,6 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
     return PreparedRequest("GET", f"{parts.scheme}://{parts.netloc}{path}", headers)
 
 
-def _retryable(error: Exception) -> bool:
-    if isinstance(error, TransportError):
-        return True
-    return isinstance(error, ServiceError) and (
-        error.retryable or error.status >= 500 or error.status == 429
-    )
-
-
 _SKEW_MESSAGES = ("Signature expired", "Signature not yet current")
 _SKEW_CODES = ("InvalidSignatureException", "SignatureDoesNotMatch", "RequestTimeTooSkewed")
 
@@ -99,12 +91,6 @@ def clock_skew(
     if server_time.tzinfo is None:
         server_time = server_time.replace(tzinfo=UTC)
     return server_time - sent_at
-
-
-def backoff(config: ClientConfig, attempt: int, rng: Callable[[], float] = random.random) -> float:
-    """Full-jitter exponential backoff before retry number ``attempt`` (1-based)."""
-    cap = min(config.max_backoff_seconds, config.retry_base_seconds * 2 ** (attempt - 1))
-    return float(rng() * cap)
 
 
 def _result(response: HttpResponse) -> dict[str, Any]:
@@ -173,8 +159,10 @@ class ConnectClient:
                 if skew is not None and attempt < self.config.max_attempts:
                     self.clock_skew, corrected = skew, True
                     continue
-                if attempt >= self.config.max_attempts or not _retryable(error):
-                    error.attempts = attempt  # type: ignore[union-attr]
+                again = retryable(error, self.config.retry_mode)
+                if attempt >= self.config.max_attempts or not again:
+                    error.attempts = attempt
+                    error.max_attempts_reached = again
                     raise
                 time.sleep(backoff(self.config, attempt))
 

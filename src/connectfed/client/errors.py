@@ -16,6 +16,9 @@ from connectfed import jsonsafe
 class ConnectfedError(Exception):
     """Root of every error the client raises."""
 
+    attempts = 1  # the requests made, retries included
+    max_attempts_reached = False  # retryable, but every allowed attempt was made
+
 
 class ServiceError(ConnectfedError):
     """An error response from the service."""
@@ -135,7 +138,7 @@ _CLASSES: dict[str, type[ServiceError]] = {
         ExpiredTokenException,
     )
 }
-# awsQuery services spell the same errors differently.
+# awsQuery services spell the same errors differently (and throttling has several names).
 _ALIASES = {
     "AccessDenied": "AccessDeniedException",
     "MissingAuthenticationToken": "MissingAuthenticationTokenException",
@@ -197,8 +200,22 @@ def error_from_xml(status: int, headers: Mapping[str, str], body: bytes) -> Serv
 
 
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ServiceError:
-    """Read an error response in whichever form it came (JSON or XML)."""
+    """Read an error response in whichever form it came (JSON or XML). A 5xx answer with no
+    body or an HTML page (a proxy's, a load balancer's) is, as botocore reads it, the status
+    as its code and the status's reason phrase as its message (unless an ``x-amzn-ErrorType``
+    header names the error: botocore would still say the status, the Smithy protocol tests the
+    header's code)."""
     lowered = {k.lower(): v for k, v in headers.items()}
+    stripped = body.strip()
+    generic = not stripped or stripped.startswith(b"<html>")
+    if status >= 500 and generic and "x-amzn-errortype" not in lowered:
+        from http import HTTPStatus  # on this error only: the CLI starts fast
+
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        return make_error(str(status), phrase, status, lowered.get("x-amzn-requestid"))
     content_type = lowered.get("content-type", "")
     if "xml" in content_type or body.lstrip().startswith(b"<"):
         return error_from_xml(status, lowered, body)
@@ -206,13 +223,15 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Service
 
 
 def make_error(code: str, message: str, status: int, request_id: str | None) -> ServiceError:
-    canonical = _ALIASES.get(code, code)
-    cls = _CLASSES.get(canonical)
+    """The typed error for ``code``, which keeps the service's spelling (an awsQuery
+    ``AccessDenied`` is an :class:`AccessDeniedException` whose ``code`` is "AccessDenied", as
+    botocore reports it and decides retries by it); with no code, botocore's: the HTTP status (a
+    429 with no code is still a :class:`ThrottlingException` to catch, its ``code`` "429")."""
+    if not code:
+        if status == 429:
+            return ThrottlingException(message, status=status, request_id=request_id, code="429")
+        return UnknownServiceError(message, status=status, request_id=request_id, code=str(status))
+    cls = _CLASSES.get(_ALIASES.get(code, code))
     if cls is None:
-        if not code and status == 429:
-            cls = ThrottlingException
-        else:
-            return UnknownServiceError(
-                message, status=status, request_id=request_id, code=code or None
-            )
-    return cls(message, status=status, request_id=request_id)
+        return UnknownServiceError(message, status=status, request_id=request_id, code=code)
+    return cls(message, status=status, request_id=request_id, code=code)

@@ -38,7 +38,7 @@ def connect_error(url: str, exc: OSError) -> TransportError:
     """The AWS CLI's wording for a failure to connect (timeouts and TLS included)."""
     if isinstance(exc, TimeoutError):
         return ConnectTimeout(f'Connect timeout on endpoint URL: "{url}"')
-    if isinstance(exc, ssl.SSLError):
+    if isinstance(exc, ssl.SSLError | FileNotFoundError):  # a CA bundle that is not there
         return TransportError(f"SSL validation failed for {url} {exc}")
     return TransportError(f'Could not connect to the endpoint URL: "{url}"')
 
@@ -99,6 +99,7 @@ def send(
     secure = parts.scheme == "https"
     host = parts.hostname or ""
     target = parts.path + (f"?{parts.query}" if parts.query else "")
+    sock: socket.socket | None = None
     try:
         sock = socket.create_connection(
             (host, parts.port or (443 if secure else 80)), timeout=connect_timeout
@@ -106,6 +107,8 @@ def send(
         if secure:
             sock = ssl_context(verify).wrap_socket(sock, server_hostname=host)
     except OSError as exc:
+        if sock is not None:  # connected, then no TLS (a bad CA bundle, a failed handshake)
+            sock.close()
         raise connect_error(url, exc) from exc
     try:
         sock.settimeout(read_timeout)
