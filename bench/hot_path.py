@@ -36,6 +36,7 @@ from connectfed.app import build_services, create_edge
 from connectfed.demo import demo_caller, ensure_demo
 from connectfed.offload import Offload
 from connectfed.settings import Settings
+from connectfed.store.records import Tag
 
 HOST = "127.0.0.1:8000"
 
@@ -75,8 +76,13 @@ async def _call(app: Any, request: Request) -> int:
     return int(sent[0]["status"])
 
 
-def _requests(services: Any) -> dict[str, Request]:
+def _requests(services: Any, role_tags: int = 0) -> dict[str, Request]:
     demo = ensure_demo(services)
+    if role_tags:  # the role's tags: its sessions' aws:PrincipalTag/<key>, on every request
+        account, name = demo.role_arn.split(":")[4], demo.role_arn.rsplit("/", 1)[1]
+        role = services.store.get_role(account, name)
+        tags = [Tag(f"key{i}", f"value{i}") for i in range(role_tags)]
+        services.store.tag_owner("role", role.role_id, tags)
     c = services.sts.assume_role(demo_caller(services, demo), demo.role_arn, "agent1").credentials
     session = Credentials(c.access_key_id, c.secret_access_key, c.session_token)
     identity = b"Action=GetCallerIdentity&Version=2011-06-15"
@@ -106,6 +112,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--profile", metavar="OPERATION")
     parser.add_argument("--sort", default="tottime", help="cProfile order: tottime, cumulative")
+    parser.add_argument("--role-tags", type=int, default=0, help="tags on the demo role")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite://{Path(tmp) / 'db.sqlite'}", throttle_rate=0)
@@ -114,7 +121,7 @@ def main() -> None:
             # cProfile sees one thread: run the store calls on this one.
             services = dataclasses.replace(services, offload=_Inline())
         app = create_edge(services)
-        requests = _requests(services)
+        requests = _requests(services, args.role_tags)
 
         async def run() -> None:
             if args.profile:

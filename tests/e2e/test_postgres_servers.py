@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,3 +79,32 @@ def test_listings_page_completely_on_a_database_with_a_language_collation(tmp_pa
         assert len(names) == 6
     finally:
         server.stop()
+
+
+def test_a_role_tagged_through_one_server_decides_on_the_other_within_the_cache_bound(
+    two_servers: tuple[Server, Server],
+) -> None:
+    """docs/compatibility.md: an IAM change made through another server process is seen
+    within cache_ttl_seconds (2 s); a role's tags are its sessions' aws:PrincipalTag."""
+    first, second = two_servers
+    world = build_world(first, "pgtags")
+    role_name = world.role_arn.rsplit("/", 1)[1]
+    policy = federate_policy("*", {"StringEquals": {"aws:PrincipalTag/team": "agents"}})
+    first.client("iam").put_role_policy(
+        RoleName=role_name, PolicyName="p", PolicyDocument=json.dumps(policy)
+    )
+    creds = world.assume("agent1")
+    connect = second.client(
+        "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
+    with pytest.raises(connect.exceptions.AccessDeniedException):  # cached by the second
+        connect.get_federation_token(InstanceId=world.instance_id)
+    first.client("iam").tag_role(RoleName=role_name, Tags=[{"Key": "Team", "Value": "agents"}])
+    tagged = time.monotonic()
+    while True:
+        try:
+            connect.get_federation_token(InstanceId=world.instance_id)
+            break
+        except connect.exceptions.AccessDeniedException:
+            assert time.monotonic() - tagged < 3.0, "the tag was not seen within the bound"
+            time.sleep(0.1)

@@ -24,7 +24,9 @@ def iam(ctx: RequestContext) -> IamService:
 @operation("iam", "CreateUser")
 def create_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
     shapes.refuse_permissions_boundary(params)
-    user = iam(ctx).create_user(ctx.principal, params["UserName"], path=params.get("Path", "/"))
+    user = iam(ctx).create_user(
+        ctx.principal, params["UserName"], path=params.get("Path", "/"), tags=shapes.tags(params)
+    )
     return {"User": shapes.user(user)}
 
 
@@ -37,7 +39,7 @@ def get_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
 def list_users(ctx: RequestContext, params: Params) -> dict[str, Any]:
     users = iam(ctx).list_users(ctx.principal, path_prefix=params.get("PathPrefix", "/"))
     chosen, more = marked_page(ctx, users, lambda u: u.user_name.lower(), params)
-    return {"Users": [shapes.user(u) for u in chosen], **more}
+    return {"Users": [shapes.user(u, with_tags=False) for u in chosen], **more}
 
 
 @operation("iam", "DeleteUser")
@@ -77,6 +79,7 @@ def create_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
         path=params.get("Path", "/"),
         max_session_duration=params.get("MaxSessionDuration", 3600),
         description=params.get("Description"),
+        tags=shapes.tags(params),
     )
     return {"Role": shapes.role(role)}
 
@@ -90,7 +93,7 @@ def get_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
 def list_roles(ctx: RequestContext, params: Params) -> dict[str, Any]:
     roles = iam(ctx).list_roles(ctx.principal, path_prefix=params.get("PathPrefix", "/"))
     chosen, more = marked_page(ctx, roles, lambda r: r.role_name.lower(), params)
-    return {"Roles": [shapes.role(r) for r in chosen], **more}
+    return {"Roles": [shapes.role(r, with_tags=False) for r in chosen], **more}
 
 
 @operation("iam", "DeleteRole")
@@ -103,6 +106,53 @@ def delete_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
 def update_assume_role_policy(ctx: RequestContext, params: Params) -> dict[str, Any]:
     iam(ctx).update_assume_role_policy(ctx.principal, params["RoleName"], params["PolicyDocument"])
     return {}
+
+
+# -- tags of users and roles ---------------------------------------------------------------------
+def _tag(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict[str, Any]:
+    iam(ctx).tag(ctx.principal, kind, shapes.owner_name(kind, params), shapes.tags(params))
+    return {}
+
+
+def _untag(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict[str, Any]:
+    iam(ctx).untag(ctx.principal, kind, shapes.owner_name(kind, params), params["TagKeys"])
+    return {}
+
+
+def _list_tags(ctx: RequestContext, params: Params, kind: OwnerKind) -> dict[str, Any]:
+    held = iam(ctx).list_tags(ctx.principal, kind, shapes.owner_name(kind, params))
+    chosen, more = marked_page(ctx, held, lambda tag: tag.key, params)
+    return {"Tags": shapes.tag_list(tuple(chosen)), **more}
+
+
+@operation("iam", "TagUser")
+def tag_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return _tag(ctx, params, USER)
+
+
+@operation("iam", "UntagUser")
+def untag_user(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return _untag(ctx, params, USER)
+
+
+@operation("iam", "ListUserTags")
+def list_user_tags(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return _list_tags(ctx, params, USER)
+
+
+@operation("iam", "TagRole")
+def tag_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return _tag(ctx, params, ROLE)
+
+
+@operation("iam", "UntagRole")
+def untag_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return _untag(ctx, params, ROLE)
+
+
+@operation("iam", "ListRoleTags")
+def list_role_tags(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    return _list_tags(ctx, params, ROLE)
 
 
 # -- inline policies -----------------------------------------------------------------------------

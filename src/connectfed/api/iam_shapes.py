@@ -11,8 +11,9 @@ from urllib.parse import quote
 from connectfed.clock import utc
 from connectfed.identity.errors import InvalidRequest
 from connectfed.identity.iam import OwnedPolicy, OwnerKind
+from connectfed.identity.iam_tags import sorted_tags
 from connectfed.identity.providers import EncryptionMode, ProviderDescription
-from connectfed.store.records import AccessKey, IamUser, Role
+from connectfed.store.records import AccessKey, IamUser, Role, Tag
 from connectfed.wire.registry import Params
 
 
@@ -33,6 +34,11 @@ def refuse_permissions_boundary(params: Params) -> None:
         )
 
 
+def tags(params: Params) -> tuple[Tag, ...]:
+    """A request's ``Tags`` (CreateUser, CreateRole, TagUser, TagRole), as given."""
+    return tuple(Tag(t["Key"], t["Value"]) for t in params.get("Tags") or ())
+
+
 def encryption_mode(params: Params) -> EncryptionMode | None:
     value = params.get("AssertionEncryptionMode")
     return EncryptionMode(value) if value is not None else None  # the model's enum validated it
@@ -48,17 +54,26 @@ def policy_text(document: str) -> str:
     return quote(document, safe="")
 
 
-def user(record: IamUser) -> dict[str, Any]:
-    return {
+def tag_list(held: tuple[Tag, ...]) -> list[dict[str, str]]:
+    return [{"Key": tag.key, "Value": tag.value} for tag in held]
+
+
+def user(record: IamUser, *, with_tags: bool = True) -> dict[str, Any]:
+    """A User; ListUsers leaves its Tags out (as the API reference says it does)."""
+    out: dict[str, Any] = {
         "Path": record.path,
         "UserName": record.user_name,
         "UserId": record.user_id,
         "Arn": record.arn,
         "CreateDate": utc(record.created),
     }
+    if with_tags and record.tags:
+        out["Tags"] = tag_list(sorted_tags(record.tags))
+    return out
 
 
-def role(record: Role) -> dict[str, Any]:
+def role(record: Role, *, with_tags: bool = True) -> dict[str, Any]:
+    """A Role; ListRoles leaves its Tags out (as the API reference says it does)."""
     out: dict[str, Any] = {
         "Path": record.path,
         "RoleName": record.role_name,
@@ -70,6 +85,8 @@ def role(record: Role) -> dict[str, Any]:
     }
     if record.description is not None:
         out["Description"] = record.description
+    if with_tags and record.tags:
+        out["Tags"] = tag_list(sorted_tags(record.tags))
     return out
 
 

@@ -27,6 +27,7 @@ from connectfed.clock import Clock, settled
 from connectfed.errors import AwsErrorOf, ServiceError
 from connectfed.identity.errors import DurationLimit, DurationTooLong, IdentityError
 from connectfed.identity.explain import Diagnosis, Explanations, check, summarize
+from connectfed.identity.iam_tags import resource_context
 from connectfed.identity.policy import (
     Decision,
     MalformedPolicy,
@@ -300,6 +301,7 @@ class AssumeRoleWithSaml:
         if origin is not None and origin.source_ip is not None:
             context["aws:sourceip"] = origin.source_ip
         context.update(request_context(tag_request))
+        context.update(resource_context(role.tags))  # aws:ResourceTag/<key> of the role
         if source_identity is not None:
             context["sts:sourceidentity"] = source_identity
         try:

@@ -87,7 +87,12 @@ def principal_context(principal: Principal, clock: Clock, region: str) -> dict[s
         context["aws:username"] = principal.name
     if principal.session_issued is not None:
         context["aws:tokenissuetime"] = _issue_time(principal.session_issued)
-    for tag in principal.session_tags:  # aws:PrincipalTag/<key>, the key in any case
+    # aws:PrincipalTag/<key>, the key in any case: the user's or role's tags, then the
+    # session's, which override a role tag of the same key (IAM User Guide, "Passing session
+    # tags in AWS STS").
+    for identity_tag in principal.identity_tags:
+        context[f"aws:principaltag/{identity_tag.key.lower()}"] = identity_tag.value
+    for tag in principal.session_tags:
         context[f"aws:principaltag/{tag.key.lower()}"] = tag.value
     if principal.source_identity is not None:
         context["aws:sourceidentity"] = principal.source_identity

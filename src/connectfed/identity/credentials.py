@@ -25,7 +25,7 @@ from connectfed.clock import Clock, utc
 from connectfed.errors import ExpiredToken, UnrecognizedClient
 from connectfed.identity.principal import Principal
 from connectfed.store import Store
-from connectfed.store.records import AccessKey, IamUser, Role, Session
+from connectfed.store.records import AccessKey, IamUser, Role, Session, Tag
 
 PROVEN_TOKENS = 10_000  # session tokens remembered once proven (cleared when full)
 
@@ -86,6 +86,7 @@ class CredentialResolver:
             user_id=user.user_id,
             name=user.user_name,
             access_key_id=key_id,
+            identity_tags=user.tags,
         )
         return key, user, principal
 
@@ -94,7 +95,7 @@ class CredentialResolver:
         role = self._store.get_role_by_id(session.role_id) if session is not None else None
         if session is None or role is None or role.account_id != session.account_id:
             return session, role, None  # not (or no longer) the very role it was issued for
-        return session, role, session_principal(session)
+        return session, role, session_principal(session, role.tags)
 
     def principal_of_session(self, access_key_id: str) -> Principal:
         """The principal of a session this server just issued (the browser sign-in flow)."""
@@ -136,8 +137,9 @@ class CredentialResolver:
         return True
 
 
-def session_principal(session: Session) -> Principal:
-    """The principal that signs with ``session``'s credentials."""
+def session_principal(session: Session, role_tags: tuple[Tag, ...] = ()) -> Principal:
+    """The principal that signs with ``session``'s credentials; ``role_tags``, its role's
+    tags, are its ``aws:PrincipalTag`` where the session's own tags do not override them."""
     return Principal(
         kind="assumed-role",
         account_id=session.account_id,
@@ -154,4 +156,5 @@ def session_principal(session: Session) -> Principal:
         session_policy=session.session_policy,
         session_tags=session.tags,
         source_identity=session.source_identity,
+        identity_tags=role_tags,
     )

@@ -77,6 +77,8 @@ class Quota(enum.StrEnum):
     ACCESS_KEYS_PER_USER = "AccessKeysPerUser"
     TRUST_POLICY_SIZE = "ACLSizePerRole"
     PRIVATE_KEYS_PER_PROVIDER = "PrivateKeysPerSAMLProvider"
+    TAGS_PER_USER = "TagsPerUser"
+    TAGS_PER_ROLE = "TagsPerRole"
 
 
 class QuotaExceeded(IdentityError):

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from connectfed import arns
 from connectfed.clock import Clock
-from connectfed.identity import ids
+from connectfed.identity import iam_tags, ids
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.credentials import CredentialResolver
 from connectfed.identity.errors import (
@@ -28,7 +28,9 @@ from connectfed.identity.errors import (
     QuotaExceeded,
     UserNameRequired,
 )
+from connectfed.identity.iam_tags import TAGS_PER_OWNER, Tag, checked_tags
 from connectfed.identity.policy import PolicyKind, policy_size, validate_policy
+from connectfed.identity.policy.conditions import ContextValue
 from connectfed.identity.policy.validate import (
     ROLE_POLICY_QUOTA,
     TRUST_POLICY_QUOTA,
@@ -72,6 +74,21 @@ class OwnerKind(Enum):
     @property
     def policy_entity(self) -> Entity:
         return Entity.USER_POLICY if self is OwnerKind.USER else Entity.ROLE_POLICY
+
+    @property
+    def tag_quota(self) -> Quota:
+        return Quota.TAGS_PER_USER if self is OwnerKind.USER else Quota.TAGS_PER_ROLE
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The user or role an operation acts on: its name, ARN, unique id and tags."""
+
+    kind: OwnerKind
+    name: str
+    arn: str
+    owner_id: str
+    tags: tuple[Tag, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +136,44 @@ class IamService:
 
         return exists
 
-    def _require(self, caller: Principal, action: str, resource: str) -> None:
-        self._authz.require(caller, f"iam:{action}", resource)
+    def _require(
+        self,
+        caller: Principal,
+        action: str,
+        resource: str,
+        context: dict[str, ContextValue] | None = None,
+    ) -> None:
+        self._authz.require(caller, f"iam:{action}", resource, context)
+
+    def _require_on(
+        self,
+        caller: Principal,
+        action: str,
+        owner: Owner,
+        request: dict[str, ContextValue] | None = None,
+    ) -> None:
+        """``iam:<action>`` on a user or role, with its tags as ``aws:ResourceTag/<key>``."""
+        context = iam_tags.resource_context(owner.tags)
+        if request:
+            context.update(request)
+        self._require(caller, action, owner.arn, context)
+
+    def _require_create(
+        self, caller: Principal, kind: OwnerKind, arn: str, tags: tuple[Tag, ...]
+    ) -> None:
+        """CreateUser/CreateRole, and with tags TagUser/TagRole as well (AWS: tagging on
+        creation needs both), each with the tags as ``aws:RequestTag/<key>``."""
+        request = iam_tags.request_context(tags)
+        self._require(caller, f"Create{kind.title}", arn, request)
+        if tags:
+            self._require(caller, f"Tag{kind.title}", arn, request)
+
+    def _tags_changed(self, kind: OwnerKind) -> None:
+        """Forget what holds the owner's tags: the principals of keys and sessions (their
+        ``aws:PrincipalTag``) and, for a role, the roles AssumeRole reads."""
+        if kind is OwnerKind.ROLE:
+            self._roles.invalidate()
+        self._resolver.invalidate()
 
     def _user(self, account: str, name: str) -> IamUser:
         user = self._store.get_user(account, name)
@@ -135,11 +188,20 @@ class IamService:
         return role
 
     # -- users -----------------------------------------------------------------------------------
-    def create_user(self, caller: Principal, name: str, *, path: str = "/") -> IamUser:
+    def create_user(
+        self, caller: Principal, name: str, *, path: str = "/", tags: Sequence[Tag] = ()
+    ) -> IamUser:
         arn = arns.iam_user(caller.account_id, name, path)
-        self._require(caller, "CreateUser", arn)
+        checked = checked_tags(tags)
+        self._require_create(caller, OwnerKind.USER, arn, checked)
         user = IamUser(
-            caller.account_id, name, ids.user_unique_id(), path, arn, self._clock.now().timestamp()
+            caller.account_id,
+            name,
+            ids.user_unique_id(),
+            path,
+            arn,
+            self._clock.now().timestamp(),
+            checked,
         )
         try:
             self._store.create_user(user)
@@ -164,7 +226,7 @@ class IamService:
                 raise UserNameRequired()
             name = caller.name
         user = self._user(caller.account_id, name)
-        self._require(caller, "GetUser", user.arn)
+        self._require_on(caller, "GetUser", _user_owner(user))
         return user
 
     def list_users(self, caller: Principal, *, path_prefix: str = "/") -> list[IamUser]:
@@ -175,7 +237,7 @@ class IamService:
 
     def delete_user(self, caller: Principal, name: str) -> None:
         user = self._user(caller.account_id, name)
-        self._require(caller, "DeleteUser", user.arn)
+        self._require_on(caller, "DeleteUser", _user_owner(user))
         try:
             # Atomic in the store: refused while keys or policies remain, as on AWS.
             self._store.delete_user(caller.account_id, user.user_name)
@@ -199,7 +261,10 @@ class IamService:
         return self._user(caller.account_id, user_name)
 
     def _require_keys(self, caller: Principal, action: str, owner: IamUser | None) -> None:
-        self._require(caller, action, owner.arn if owner else arns.iam_root(caller.account_id))
+        if owner is None:
+            self._require(caller, action, arns.iam_root(caller.account_id))
+        else:
+            self._require_on(caller, action, _user_owner(owner))
 
     def create_access_key(
         self,
@@ -264,9 +329,11 @@ class IamService:
         path: str = "/",
         max_session_duration: int = 3600,
         description: str | None = None,
+        tags: Sequence[Tag] = (),
     ) -> Role:
         arn = arns.iam_role(caller.account_id, name, path)
-        self._require(caller, "CreateRole", arn)
+        checked = checked_tags(tags)
+        self._require_create(caller, OwnerKind.ROLE, arn, checked)
         document = _document(trust_policy, PolicyKind.TRUST, self._principal_exists(caller))
         role = Role(
             caller.account_id,
@@ -278,6 +345,7 @@ class IamService:
             max_session_duration,
             description,
             self._clock.now().timestamp(),
+            checked,
         )
         try:
             self._store.create_role(role)
@@ -288,7 +356,7 @@ class IamService:
 
     def get_role(self, caller: Principal, name: str) -> Role:
         role = self._role(caller.account_id, name)
-        self._require(caller, "GetRole", role.arn)
+        self._require_on(caller, "GetRole", _role_owner(role))
         return role
 
     def list_roles(self, caller: Principal, *, path_prefix: str = "/") -> list[Role]:
@@ -299,7 +367,7 @@ class IamService:
 
     def delete_role(self, caller: Principal, name: str) -> None:
         role = self._role(caller.account_id, name)
-        self._require(caller, "DeleteRole", role.arn)
+        self._require_on(caller, "DeleteRole", _role_owner(role))
         try:
             # Atomic in the store: refused while inline policies remain, as on AWS.
             self._store.delete_role(caller.account_id, role.role_name)
@@ -314,25 +382,57 @@ class IamService:
 
     def update_assume_role_policy(self, caller: Principal, name: str, document: str) -> None:
         role = self._role(caller.account_id, name)
-        self._require(caller, "UpdateAssumeRolePolicy", role.arn)
+        self._require_on(caller, "UpdateAssumeRolePolicy", _role_owner(role))
         checked = _document(document, PolicyKind.TRUST, self._principal_exists(caller))
         self._store.update_role_trust(caller.account_id, role.role_name, checked)
         self._roles.invalidate()
 
-    # -- inline policies ---------------------------------------------------------------------------
-    def _owner(self, caller: Principal, kind: OwnerKind, name: str) -> tuple[str, str, str]:
-        """(name, ARN, unique id) of the user or role owning inline policies."""
+    # -- tags of users and roles -----------------------------------------------------------------
+    def _owner(self, caller: Principal, kind: OwnerKind, name: str) -> Owner:
+        """The user or role ``name`` (NoSuchEntity)."""
         if kind is OwnerKind.USER:
-            user = self._user(caller.account_id, name)
-            return user.user_name, user.arn, user.user_id
-        role = self._role(caller.account_id, name)
-        return role.role_name, role.arn, role.role_id
+            return _user_owner(self._user(caller.account_id, name))
+        return _role_owner(self._role(caller.account_id, name))
+
+    def tag(self, caller: Principal, kind: OwnerKind, name: str, tags: Sequence[Tag]) -> None:
+        """TagUser/TagRole: a tag whose key the owner holds, in any case, replaces it; more
+        than :data:`TAGS_PER_OWNER` in all is LimitExceeded (counted by the store in its
+        write, so concurrent calls cannot pass it together)."""
+        owner = self._owner(caller, kind, name)
+        checked = checked_tags(tags)
+        self._require_on(caller, f"Tag{kind.title}", owner, iam_tags.request_context(checked))
+        try:
+            self._store.tag_owner(kind.value, owner.owner_id, checked, limit=TAGS_PER_OWNER)
+        except LimitReached:
+            raise QuotaExceeded(kind.tag_quota, TAGS_PER_OWNER) from None
+        except NotFound:  # deleted meanwhile
+            raise EntityNotFound(kind.entity, owner.name) from None
+        self._tags_changed(kind)
+
+    def untag(self, caller: Principal, kind: OwnerKind, name: str, keys: Sequence[str]) -> None:
+        """UntagUser/UntagRole: keys match regardless of case; one not held is no error."""
+        owner = self._owner(caller, kind, name)
+        self._require_on(caller, f"Untag{kind.title}", owner, iam_tags.untag_context(keys))
+        try:
+            self._store.untag_owner(kind.value, owner.owner_id, keys)
+        except NotFound:
+            raise EntityNotFound(kind.entity, owner.name) from None
+        self._tags_changed(kind)
+
+    def list_tags(self, caller: Principal, kind: OwnerKind, name: str) -> tuple[Tag, ...]:
+        """ListUserTags/ListRoleTags: sorted by key, as IAM answers."""
+        owner = self._owner(caller, kind, name)
+        self._require_on(caller, f"List{kind.title}Tags", owner)
+        return iam_tags.sorted_tags(owner.tags)
+
+    # -- inline policies ---------------------------------------------------------------------------
 
     def put_policy(
         self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str, document: str
     ) -> None:
-        owner_name, arn, owner_id = self._owner(caller, kind, owner)
-        self._require(caller, f"Put{kind.title}Policy", arn)
+        found = self._owner(caller, kind, owner)
+        owner_name, owner_id = found.name, found.owner_id
+        self._require_on(caller, f"Put{kind.title}Policy", found)
         checked = _document(document, PolicyKind.IDENTITY)
         quota = USER_POLICY_QUOTA if kind is OwnerKind.USER else ROLE_POLICY_QUOTA
 
@@ -354,26 +454,34 @@ class IamService:
     def get_policy(
         self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str
     ) -> OwnedPolicy:
-        owner_name, arn, owner_id = self._owner(caller, kind, owner)
-        self._require(caller, f"Get{kind.title}Policy", arn)
-        policy = self._store.get_policy(kind.value, owner_id, policy_name)
+        found = self._owner(caller, kind, owner)
+        self._require_on(caller, f"Get{kind.title}Policy", found)
+        policy = self._store.get_policy(kind.value, found.owner_id, policy_name)
         if policy is None:
             raise EntityNotFound(kind.policy_entity, policy_name)
-        return OwnedPolicy(kind, owner_name, policy.policy_name, policy.document)
+        return OwnedPolicy(kind, found.name, policy.policy_name, policy.document)
 
     def list_policies(self, caller: Principal, kind: OwnerKind, owner: str) -> list[str]:
         """The names of the owner's inline policies."""
-        _, arn, owner_id = self._owner(caller, kind, owner)
-        self._require(caller, f"List{kind.title}Policies", arn)
-        return [p.policy_name for p in self._store.list_policies(kind.value, owner_id)]
+        found = self._owner(caller, kind, owner)
+        self._require_on(caller, f"List{kind.title}Policies", found)
+        return [p.policy_name for p in self._store.list_policies(kind.value, found.owner_id)]
 
     def delete_policy(
         self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str
     ) -> None:
-        _, arn, owner_id = self._owner(caller, kind, owner)
-        self._require(caller, f"Delete{kind.title}Policy", arn)
+        found = self._owner(caller, kind, owner)
+        self._require_on(caller, f"Delete{kind.title}Policy", found)
         try:
-            self._store.delete_policy(kind.value, owner_id, policy_name)
+            self._store.delete_policy(kind.value, found.owner_id, policy_name)
         except NotFound:
             raise EntityNotFound(kind.policy_entity, policy_name) from None
-        self._authz.invalidate(kind.value, owner_id)
+        self._authz.invalidate(kind.value, found.owner_id)
+
+
+def _user_owner(user: IamUser) -> Owner:
+    return Owner(OwnerKind.USER, user.user_name, user.arn, user.user_id, user.tags)
+
+
+def _role_owner(role: Role) -> Owner:
+    return Owner(OwnerKind.ROLE, role.role_name, role.arn, role.role_id, role.tags)

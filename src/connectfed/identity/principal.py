@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connectfed import arns
-from connectfed.store.records import SessionTag
+from connectfed.store.records import SessionTag, Tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,9 @@ class Principal:
     session_tags: tuple[SessionTag, ...] = ()
     source_identity: str | None = None
     origin: Origin = Origin()  # the request this principal signed
+    # The tags of the IAM user, or of the session's role (``aws:PrincipalTag/<key>``; a
+    # session tag of the same key, in any case, overrides its role's).
+    identity_tags: tuple[Tag, ...] = ()
 
     @classmethod
     def root(cls, account_id: str, access_key_id: str) -> Principal:
@@ -76,6 +79,7 @@ class Principal:
             self.session_tags,
             self.source_identity,
             origin,
+            self.identity_tags,
         )
 
     @property

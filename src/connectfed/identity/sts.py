@@ -37,6 +37,7 @@ from connectfed.identity.authorize import Authorizer, principal_context
 from connectfed.identity.credentials import session_principal, token_digest
 from connectfed.identity.errors import DurationLimit, DurationTooLong, InvalidRoleArn
 from connectfed.identity.explain import Diagnosis, check, summarize
+from connectfed.identity.iam_tags import resource_context
 from connectfed.identity.policy import (
     Decision,
     MalformedPolicy,
@@ -233,6 +234,7 @@ class StsService:
         if request.external_id is not None:
             request_keys["sts:ExternalId"] = request.external_id
         request_keys.update(request_context(request.tags))
+        request_keys.update(resource_context(role.tags))  # aws:ResourceTag/<key> of the role
         if source_identity is not None:
             request_keys["sts:SourceIdentity"] = source_identity
         self._require(caller, role, "sts:AssumeRole", request_keys, diagnosis)
@@ -341,7 +343,7 @@ class StsService:
             ),
             assumed_role_id=f"{role.role_id}:{session_name}",
             arn=arns.assumed_role(role.account_id, role.role_name, session_name),
-            principal=session_principal(session),
+            principal=session_principal(session, role.tags),
             packed_policy_size=packed_policy_size,
             source_identity=source_identity,
         )

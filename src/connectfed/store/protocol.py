@@ -35,6 +35,7 @@ from connectfed.store.records import (
     RoleBinding,
     SamlProvider,
     Session,
+    Tag,
     Token,
     TokenChange,
     TokenFamily,
@@ -119,6 +120,23 @@ class Store(Protocol):
     def update_role_trust(self, account_id: str, role_name: str, document: str) -> None: ...
     def delete_role(self, account_id: str, role_name: str) -> None:
         """Atomically refuses (:class:`InUse`) while the role has inline policies."""
+        ...
+
+    def tag_owner(
+        self, owner_kind: str, owner_id: str, tags: Sequence[Tag], limit: int | None = None
+    ) -> tuple[Tag, ...]:
+        """Add ``tags`` to the user's or role's (``owner_kind`` "user" | "role", by unique id):
+        one whose key the owner holds already, regardless of case, replaces that tag in its
+        place (the key in its new case); the others are added after the held ones, in order.
+        Returns the owner's tags now. :class:`NotFound` when the owner no longer exists;
+        :class:`LimitReached` (nothing written) when it would hold more than ``limit`` tags,
+        counted in the write's transaction with the owner locked: concurrent calls, in any
+        number of processes, never leave more."""
+        ...
+
+    def untag_owner(self, owner_kind: str, owner_id: str, keys: Sequence[str]) -> tuple[Tag, ...]:
+        """Remove the owner's tags whose key is one of ``keys``, regardless of case (a key it
+        does not hold is no error); returns the tags left. :class:`NotFound` as above."""
         ...
 
     def put_policy(

@@ -17,6 +17,16 @@ class AccessKey:
 
 
 @dataclass(frozen=True, slots=True)
+class Tag:
+    """A tag of an IAM user or role (CreateUser's and CreateRole's ``Tags``, TagUser, TagRole):
+    its ``aws:ResourceTag/<key>`` when it is acted on, its ``aws:PrincipalTag/<key>`` when it
+    signs. Keys are unique regardless of case, as IAM keeps them, in the case last set."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class IamUser:
     account_id: str
     user_name: str
@@ -24,6 +34,7 @@ class IamUser:
     path: str
     arn: str
     created: float
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +48,7 @@ class Role:
     max_session_duration: int
     description: str | None
     created: float
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

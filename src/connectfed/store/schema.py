@@ -419,4 +419,11 @@ MIGRATIONS: tuple[str, ...] = (
         access_key_id, read_only
     );
     """,
+    # 17: the tags of IAM users and roles (JSON: [[key, value], ...]; NULL for none), kept in
+    #     their rows: the key or session a request is signed with reads its user or role once
+    #     per cache lifetime anyway, so its aws:PrincipalTag/<key> comes with it, no read more
+    """
+    ALTER TABLE iam_users ADD COLUMN tags TEXT;
+    ALTER TABLE roles ADD COLUMN tags TEXT;
+    """,
 )

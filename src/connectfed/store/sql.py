@@ -23,8 +23,10 @@ from connectfed.store.protocol import Conflict, NotFound
 from connectfed.store.records import (
     ConnectUser,
     Instance,
+    Role,
     Session,
     SessionTag,
+    Tag,
 )
 from connectfed.store.sealing import KEY_CHECK, SEALED_LIKE, MasterKey, SecretBox, is_sealed
 
@@ -85,7 +87,7 @@ _USER_COLS = (
 )
 _ROLE_COLS = (
     "account_id, role_name, role_id, path, arn, trust_policy, max_session_duration,"
-    " description, created"
+    " description, created, tags"
 )
 
 
@@ -137,6 +139,27 @@ def session_tags_of(text: str | None) -> tuple[SessionTag, ...]:
     if not text:
         return ()
     return tuple(SessionTag(str(k), str(v), bool(t)) for k, v, t in json.loads(text))
+
+
+def tags_text(tags: tuple[Tag, ...]) -> str | None:
+    """A user's or role's tags as stored: JSON ``[[key, value], ...]``, NULL for none."""
+    if not tags:
+        return None
+    return json.dumps([[tag.key, tag.value] for tag in tags])
+
+
+def tags_of(text: str | None) -> tuple[Tag, ...]:
+    if not text:
+        return ()
+    return tuple(Tag(str(k), str(v)) for k, v in json.loads(text))
+
+
+def role_of(row: Row) -> Role:
+    """A row of ``_ROLE_COLS``."""
+    account, name, role_id, path, arn, trust, max_duration, description, created, tags = row
+    return Role(
+        account, name, role_id, path, arn, trust, max_duration, description, created, tags_of(tags)
+    )
 
 
 def _instance(row: Row) -> Instance:

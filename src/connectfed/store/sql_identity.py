@@ -17,6 +17,7 @@ from connectfed.store.records import (
     SamlPrivateKey,
     SamlProvider,
     Session,
+    Tag,
     TokenFamily,
 )
 from connectfed.store.sql import (
@@ -26,12 +27,15 @@ from connectfed.store.sql import (
     SqlBase,
     Transaction,
     _session,
+    role_of,
     session_tags_text,
+    tags_of,
+    tags_text,
 )
 from connectfed.store.sql_tokens import family_insert
 
 _KEY_COLS = "access_key_id, secret_access_key, account_id, user_name, status, created, user_id"
-_IAM_USER_COLS = "account_id, user_name, user_id, path, arn, created"
+_IAM_USER_COLS = "account_id, user_name, user_id, path, arn, created, tags"
 # Owner rows by unique id; touching one takes its row lock (PostgreSQL; SQLite's write
 # transactions are serial anyway), so an owner cannot be deleted while something is attached.
 # Takes the lock of an account's root keys: an upsert locks its row on PostgreSQL (SQLite has
@@ -43,6 +47,29 @@ _LOCK_OWNER = {
     "user": "UPDATE iam_users SET created = created WHERE user_id = ?",
     "role": "UPDATE roles SET created = created WHERE role_id = ?",
 }
+_OWNER_TAGS = {
+    "user": (
+        "SELECT tags FROM iam_users WHERE user_id = ?",
+        "UPDATE iam_users SET tags = ? WHERE user_id = ?",
+    ),
+    "role": (
+        "SELECT tags FROM roles WHERE role_id = ?",
+        "UPDATE roles SET tags = ? WHERE role_id = ?",
+    ),
+}
+
+
+def _user(row: Row) -> IamUser:
+    account, name, user_id, path, arn, created, tags = row
+    return IamUser(account, name, user_id, path, arn, created, tags_of(tags))
+
+
+def merged_tags(held: Sequence[Tag], added: Sequence[Tag]) -> tuple[Tag, ...]:
+    """``held`` with ``added``: a tag whose key is held already, regardless of case, replaces
+    that one in its place (key in its new case, new value); the others follow, in order."""
+    replacing = {tag.key.lower(): tag for tag in added}
+    kept = tuple(replacing.pop(tag.key.lower(), tag) for tag in held)
+    return kept + tuple(replacing.values())
 
 
 def _provider(row: Sequence[Any], keys: tuple[SamlPrivateKey, ...]) -> SamlProvider:
@@ -129,7 +156,7 @@ class IdentityStatements(SqlBase):
     def create_user(self, user: IamUser) -> None:
         self._write(
             "INSERT INTO iam_users (account_id, user_name_key, user_name, user_id, path, arn,"
-            " created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user.account_id,
                 user.user_name.lower(),
@@ -138,6 +165,7 @@ class IdentityStatements(SqlBase):
                 user.path,
                 user.arn,
                 user.created,
+                tags_text(user.tags),
             ),
         )
 
@@ -146,18 +174,18 @@ class IdentityStatements(SqlBase):
             f"SELECT {_IAM_USER_COLS} FROM iam_users WHERE account_id = ? AND user_name_key = ?",
             (account_id, user_name.lower()),
         )
-        return None if row is None else IamUser(*row)
+        return None if row is None else _user(row)
 
     def get_user_by_id(self, user_id: str) -> IamUser | None:
         row = self._one(f"SELECT {_IAM_USER_COLS} FROM iam_users WHERE user_id = ?", (user_id,))
-        return None if row is None else IamUser(*row)
+        return None if row is None else _user(row)
 
     def list_users(self, account_id: str) -> list[IamUser]:
         rows = self._db.query(
             f"SELECT {_IAM_USER_COLS} FROM iam_users WHERE account_id = ? ORDER BY user_name_key",
             (account_id,),
         )
-        return [IamUser(*row) for row in rows]
+        return [_user(row) for row in rows]
 
     def _delete_owner(
         self, find: str, params: tuple[str, str], delete: str, dependents: tuple[str, ...]
@@ -191,8 +219,8 @@ class IdentityStatements(SqlBase):
     def create_role(self, role: Role) -> None:
         self._write(
             "INSERT INTO roles (account_id, role_name_key, role_name, role_id, path, arn,"
-            " trust_policy, max_session_duration, description, created)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " trust_policy, max_session_duration, description, created, tags)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 role.account_id,
                 role.role_name.lower(),
@@ -204,6 +232,7 @@ class IdentityStatements(SqlBase):
                 role.max_session_duration,
                 role.description,
                 role.created,
+                tags_text(role.tags),
             ),
         )
 
@@ -212,18 +241,18 @@ class IdentityStatements(SqlBase):
             f"SELECT {_ROLE_COLS} FROM roles WHERE account_id = ? AND role_name_key = ?",
             (account_id, role_name.lower()),
         )
-        return None if row is None else Role(*row)
+        return None if row is None else role_of(row)
 
     def get_role_by_id(self, role_id: str) -> Role | None:
         row = self._one(f"SELECT {_ROLE_COLS} FROM roles WHERE role_id = ?", (role_id,))
-        return None if row is None else Role(*row)
+        return None if row is None else role_of(row)
 
     def list_roles(self, account_id: str) -> list[Role]:
         rows = self._db.query(
             f"SELECT {_ROLE_COLS} FROM roles WHERE account_id = ? ORDER BY role_name_key",
             (account_id,),
         )
-        return [Role(*row) for row in rows]
+        return [role_of(row) for row in rows]
 
     def update_role_trust(self, account_id: str, role_name: str, document: str) -> None:
         self._must_change(
@@ -237,6 +266,45 @@ class IdentityStatements(SqlBase):
             (account_id, role_name.lower()),
             "DELETE FROM roles WHERE role_id = ?",
             ("SELECT 1 FROM inline_policies WHERE owner_kind = 'role' AND owner_id = ?",),
+        )
+
+    # -- tags of users and roles ---------------------------------------------------------------
+    def _retag(
+        self,
+        owner_kind: str,
+        owner_id: str,
+        change: Callable[[tuple[Tag, ...]], tuple[Tag, ...]],
+        limit: int | None = None,
+    ) -> tuple[Tag, ...]:
+        select, update = _OWNER_TAGS[owner_kind]
+
+        def work(tx: Transaction) -> tuple[Tag, ...]:
+            # The owner's row locked first (PostgreSQL; SQLite's writers are serial anyway):
+            # a concurrent change waits, then reads this one's tags, so a limit counted here
+            # holds across processes.
+            if tx.execute(_LOCK_OWNER[owner_kind], (owner_id,)) == 0:
+                raise NotFound()
+            held = tags_of(tx.query(select, (owner_id,))[0][0])
+            tags = change(held)
+            if limit is not None and len(tags) > limit:
+                raise LimitReached()
+            if tags != held:
+                tx.execute(update, (tags_text(tags), owner_id))
+            return tags
+
+        return self._atomic(work)
+
+    def tag_owner(
+        self, owner_kind: str, owner_id: str, tags: Sequence[Tag], limit: int | None = None
+    ) -> tuple[Tag, ...]:
+        return self._retag(owner_kind, owner_id, lambda held: merged_tags(held, tags), limit)
+
+    def untag_owner(self, owner_kind: str, owner_id: str, keys: Sequence[str]) -> tuple[Tag, ...]:
+        folded = {key.lower() for key in keys}
+        return self._retag(
+            owner_kind,
+            owner_id,
+            lambda held: tuple(tag for tag in held if tag.key.lower() not in folded),
         )
 
     # -- inline policies -----------------------------------------------------------------------
