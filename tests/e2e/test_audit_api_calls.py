@@ -87,6 +87,7 @@ def _make_calls(server: Server) -> Calls:
     assertion = saml.assertion("agent2")
     saml_answer = saml.assume(assertion)
     ids["saml"] = _request_id(saml_answer)
+    calls.answers["saml"] = saml_answer
     secrets += [
         assertion,
         saml_answer["Credentials"]["SecretAccessKey"],
@@ -240,6 +241,18 @@ def test_calls_that_record_their_own_event_get_no_second_one(calls: Calls) -> No
     for name, expected in (("federate", "GetFederationToken"), ("saml", "AssumeRoleWithSAML")):
         records = calls.of(calls.ids[name])
         assert [r["eventName"] for r in records] == [expected]
+
+
+def test_credentials_expire_in_cloudtrails_words_in_both_sts_events(calls: Calls) -> None:
+    """AssumeRole's and AssumeRoleWithSAML's ``credentials.expiration`` as the IAM guide's
+    example events write it (AssumeRoleWithSAML's was ISO 8601)."""
+    for name in ("assume", "saml"):
+        _, record = calls.one(name)
+        expiration = calls.answers[name]["Credentials"]["Expiration"].astimezone(UTC)
+        assert record["responseElements"]["credentials"] == {
+            "accessKeyId": calls.answers[name]["Credentials"]["AccessKeyId"],
+            "expiration": expiration.strftime("%b %-d, %Y %-I:%M:%S %p"),
+        }
 
 
 def test_iam_writes_are_recorded_with_their_policy_documents(calls: Calls) -> None:

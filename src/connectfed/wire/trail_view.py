@@ -23,16 +23,17 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+
+from connectfed.clock import cloudtrail_time
 
 # Members that hold a secret without the model's ``sensitive`` trait.
 SECRET_MEMBERS = frozenset({"SessionToken", "TokenCode", "ProvidedContexts"})
 # Services whose records keep the model's member names (the others: lower camel case).
 KEEPS_MEMBER_NAMES = frozenset({"connect"})
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(slots=True)
@@ -61,16 +62,6 @@ class NotedCall:
             if isinstance(values, dict):
                 found.update((k, v) for k, v in values.items() if isinstance(v, str))
         return found
-
-
-def cloudtrail_time(moment: datetime) -> str:
-    """A timestamp as CloudTrail's example events write one: ``Jul 18, 2014 4:07:39 PM``."""
-    at = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    hour = at.hour % 12 or 12
-    half = "AM" if at.hour < 12 else "PM"
-    return (
-        f"{_MONTHS[at.month - 1]} {at.day}, {at.year} {hour}:{at.minute:02}:{at.second:02} {half}"
-    )
 
 
 def _view_of(service: str, shape: StructureShape | None, value: Any) -> dict[str, Any] | None:
