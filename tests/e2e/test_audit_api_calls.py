@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from connectfed.client import AdminClient, FaultSpec
+from tests.support.admin import start_admin_server
 from tests.support.aws_env import clean_env
 from tests.support.saml_world import SamlWorld, build_saml_world
 from tests.support.server import ACCOUNT_ID, ROOT_KEY, ROOT_SECRET, Server, start_server
@@ -434,3 +436,27 @@ def test_the_aws_cli_finds_who_assumed_the_federation_role(calls: Calls, tmp_pat
     assert record["userIdentity"]["userName"] == "caller-app"
     assert record["requestParameters"]["roleArn"] == calls.app.role_arn
     assert record["requestParameters"]["roleSessionName"] == "agent1"
+
+
+def test_a_throttled_call_is_not_recorded(tmp_path: Path) -> None:
+    """A call answered ``Throttling`` (here the admin API's fault) leaves no event; the same
+    call answered is recorded."""
+    server = start_admin_server(tmp_path)
+    try:
+        app = build_world(server, "throttled")
+        AdminClient(server.url).add_fault(
+            FaultSpec("sts", "AssumeRole", error="Throttling", count=1)
+        )
+        sts = server.client("sts", app.caller_key, app.caller_secret)
+        with pytest.raises(ClientError) as caught:
+            sts.assume_role(RoleArn=app.role_arn, RoleSessionName="agent1")
+        assert caught.value.response["Error"]["Code"] == "Throttling"
+        throttled = caught.value.response["ResponseMetadata"]["RequestId"]
+        answered = _request_id(sts.assume_role(RoleArn=app.role_arn, RoleSessionName="agent1"))
+        events = server.client("cloudtrail").lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}]
+        )["Events"]
+    finally:
+        server.stop()
+    recorded = [json.loads(e["CloudTrailEvent"])["requestID"] for e in events]
+    assert recorded == [answered] and throttled not in recorded
