@@ -22,6 +22,7 @@ the call's own path. Knows shapes only, no service's rules.
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -76,8 +77,15 @@ def _hidden(name: str, shape: Shape) -> bool:
     return name in SECRET_MEMBERS or bool(shape.metadata.get("sensitive"))
 
 
-def _name(name: str, keep: bool) -> str:
-    return name if keep or not name else name[0].lower() + name[1:]
+@functools.cache
+def _members(shape: StructureShape, keep: bool) -> dict[str, tuple[str, Shape]]:
+    """A structure's recorded members: model name -> (recorded name, shape), the hidden ones
+    left out. Made once per shape (the models are loaded once per process)."""
+    return {
+        name: (name if keep else name[0].lower() + name[1:], member)
+        for name, member in shape.members.items()
+        if not _hidden(name, member)
+    }
 
 
 def _view(shape: Shape, value: Any, keep: bool) -> Any:
@@ -86,11 +94,13 @@ def _view(shape: Shape, value: Any, keep: bool) -> Any:
     if isinstance(shape, StructureShape):
         if not isinstance(value, dict):
             return None
-        return {
-            _name(name, keep): _view(member, value[name], keep)
-            for name, member in shape.members.items()
-            if value.get(name) is not None and not _hidden(name, member)
-        }
+        members = _members(shape, keep)
+        view = {}
+        for name, item in value.items():
+            known = members.get(name)
+            if known is not None and item is not None:
+                view[known[0]] = _view(known[1], item, keep)
+        return view
     if isinstance(shape, ListShape):
         if not isinstance(value, list | tuple):
             return None
