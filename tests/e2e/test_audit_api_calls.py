@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from connectfed.client import AdminClient, FaultSpec
+from connectfed.saml.testidp import SigningKey, TestIdp
 from tests.support.admin import start_admin_server
 from tests.support.aws_env import clean_env
 from tests.support.saml_world import SamlWorld, build_saml_world
@@ -112,6 +113,15 @@ def _make_calls(server: Server) -> Calls:
     with pytest.raises(ClientError) as caught:
         iam.create_role(RoleName="Audited", AssumeRolePolicyDocument=trust)
     ids["create_role_again"] = caught.value.response["ResponseMetadata"]["RequestId"]
+    sp_key = SigningKey.generate("sp")
+    encrypted = iam.create_saml_provider(
+        Name="encrypted",
+        SAMLMetadataDocument=TestIdp(entity_id="https://encrypted.calls.test").metadata(),
+        AssertionEncryptionMode="Required",
+        AddPrivateKey=sp_key.key_pem.decode(),
+    )
+    ids["encrypted_provider"] = _request_id(encrypted)
+    secrets.append(sp_key.key_pem.decode().splitlines()[1])  # a line of the key's base64
     iam.create_user(UserName="keyholder")
     key = iam.create_access_key(UserName="keyholder")
     ids["create_key"] = _request_id(key)
@@ -397,7 +407,14 @@ def test_no_secret_is_in_any_recorded_event(fixture: str, request: pytest.Fixtur
     text = json.dumps(everything, default=str)
     for secret in calls.secrets:
         assert secret not in text
-    for word in ("secretAccessKey", "sessionToken", "SAMLAssertion", "sAMLAssertion", "password"):
+    for word in (
+        "secretAccessKey",
+        "sessionToken",
+        "SAMLAssertion",
+        "sAMLAssertion",
+        "password",
+        "PRIVATE KEY",
+    ):
         assert word.lower() not in text.lower(), word
 
 
@@ -460,3 +477,26 @@ def test_a_throttled_call_is_not_recorded(tmp_path: Path) -> None:
         server.stop()
     recorded = [json.loads(e["CloudTrailEvent"])["requestID"] for e in events]
     assert recorded == [answered] and throttled not in recorded
+
+
+def test_a_saml_provider_is_recorded_with_its_metadata_and_arn(calls: Calls) -> None:
+    events = [
+        e
+        for e in calls.events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateSAMLProvider"}]
+        )
+        if json.loads(e["CloudTrailEvent"])["requestID"] != calls.ids["encrypted_provider"]
+    ]
+    assert len(events) == 1
+    record = json.loads(events[0]["CloudTrailEvent"])
+    provider_arn = calls.saml.provider_arn
+    assert record["requestParameters"]["name"] == "idp-calls"
+    assert "<" in record["requestParameters"]["sAMLMetadataDocument"]  # public: recorded
+    assert record["responseElements"] == {"sAMLProviderArn": provider_arn}
+    assert [(r["ResourceType"], r["ResourceName"]) for r in events[0]["Resources"]] == [
+        ("AWS::IAM::SAMLProvider", provider_arn)
+    ]
+    # The service provider's private key is sensitive in IAM's model: left out.
+    _, record = calls.one("encrypted_provider")
+    assert record["requestParameters"]["assertionEncryptionMode"] == "Required"
+    assert "addPrivateKey" not in record["requestParameters"]
