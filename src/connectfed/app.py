@@ -39,7 +39,7 @@ from connectfed.identity.simulate import PolicySimulator
 from connectfed.identity.sts import StsService
 from connectfed.offload import Offload
 from connectfed.server.application import ConnectfedApp
-from connectfed.server.audit_denials import audit_denials
+from connectfed.server.audit_calls import audit_calls
 from connectfed.server.edge import ASGIApp, Middleware, Observer, build_edge
 from connectfed.server.explain_route import explain_route
 from connectfed.server.metrics import PATH as METRICS_PATH
@@ -290,7 +290,7 @@ def create_edge(services: Services, idp: TestIdpSite | None = None) -> Any:
     observers: list[Observer] = [services.metrics.observe_request]
     if services.settings.log_format == "json":
         observers.append(request_log)
-    observers.append(audit_denials(services.audit))
+    observers.append(audit_calls(services.audit, services.settings.region))
     middleware: list[Middleware] = []
     if services.admin is not None:
         middleware.append(admin_middleware(services.admin, services.offload))

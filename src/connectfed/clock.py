@@ -27,6 +27,22 @@ def iso_second(epoch_second: int) -> str:
     return datetime.fromtimestamp(epoch_second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def cloudtrail_time(moment: datetime) -> str:
+    """``Jul 18, 2014 4:07:39 PM`` (UTC): a time inside a CloudTrail record's
+    ``requestParameters``/``responseElements``, as AWS's example events write one (an
+    ``AssumeRole``'s ``credentials.expiration``; "Logging IAM and AWS STS API calls with AWS
+    CloudTrail", IAM User Guide). A naive ``moment`` is taken as UTC."""
+    at = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    hour = at.hour % 12 or 12
+    half = "AM" if at.hour < 12 else "PM"
+    return (
+        f"{_MONTHS[at.month - 1]} {at.day}, {at.year} {hour}:{at.minute:02}:{at.second:02} {half}"
+    )
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""

@@ -3,7 +3,8 @@
 The edge (``server/edge.py``) opens one :class:`RequestScope` per request before the app
 runs: its id (the edge's ``x-amzn-RequestId``), the connection's peer address and the client's
 User-Agent. The parts that route the request fill in the rest as they learn it: the dispatcher
-names the operation and the authenticated principal, and the AWS error code it answered with.
+names the operation and the authenticated principal, the AWS error code it answered with, and
+for the calls the audit trail records, their input and output.
 The edge reads it back once the response is sent, for the structured request log, the metrics
 and the audit trail; the audit trail reads it while recording, to stamp each event with the
 request's id and source address.
@@ -44,6 +45,9 @@ class RequestScope:
     error_code: str | None = None  # the AWS error code of the answer, if it was an error
     error_message: str | None = None
     audited: bool = False  # the audit trail recorded an event for this request
+    # The call as the audit trail records it (wire.trail_view.NotedCall), noted by the
+    # dispatcher only for the operations the trail records: its input, then its output.
+    call: Any = None
 
     @property
     def principal_arn(self) -> str | None:
@@ -96,6 +100,12 @@ def note_principal(principal: Any) -> None:
     scope = _CURRENT.get()
     if scope is not None:
         scope.principal = principal
+
+
+def note_call(call: Any) -> None:
+    scope = _CURRENT.get()
+    if scope is not None:
+        scope.call = call
 
 
 def note_error(code: str, message: str) -> None:

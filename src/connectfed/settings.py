@@ -59,10 +59,12 @@ class Settings:
     explain_keep_seconds: float = 24 * 3600
     # Observability (issue 11): "text" or "json" (one JSON object a line, one line per
     # request); the audit trail keeps events this many days and at most this many (0: no
-    # count bound), as CloudTrail's event history keeps 90 days.
+    # count bound), as CloudTrail's event history keeps 90 days. Every IAM, STS and Connect
+    # write is an event; reads (Get*, List*, Describe*, LookupEvents) only with audit_reads.
     log_format: str = "text"
     audit_retention_days: float = 90.0
     audit_max_events: int = 1_000_000
+    audit_reads: bool = False
 
     @property
     def saml_endpoints(self) -> tuple[str, ...]:

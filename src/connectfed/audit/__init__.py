@@ -1,4 +1,5 @@
-"""The audit trail: who federated, signed in, was refused or denied, and when.
+"""The audit trail: who federated, signed in, was refused or denied, called which IAM, STS or
+Connect API (:mod:`connectfed.audit.calls`), and when.
 
 Services record typed :class:`~connectfed.audit.events.AuditEvent` values through the small
 :class:`~connectfed.audit.log.AuditLog` interface they are given; the

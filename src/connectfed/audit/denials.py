@@ -7,12 +7,12 @@ records a denied call. The request's :mod:`~connectfed.request_scope` says all o
 from __future__ import annotations
 
 from connectfed.audit.actors import actor_of
+from connectfed.audit.calls import is_read_only
 from connectfed.audit.events import UNKNOWN_ACTOR, AuditEvent, EventSource, Failure
 from connectfed.identity.principal import Principal
 from connectfed.request_scope import RequestScope
 
 DENIAL_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
-READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup")
 
 
 def denial_event(scope: RequestScope) -> AuditEvent | None:
@@ -30,5 +30,5 @@ def denial_event(scope: RequestScope) -> AuditEvent | None:
         source,
         actor,
         failure=Failure(scope.error_code or "AccessDenied", scope.error_message or ""),
-        read_only=scope.operation.startswith(READ_ONLY_PREFIXES),
+        read_only=is_read_only(scope.operation),
     )

@@ -240,6 +240,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=1_000_000,
         help="keep at most this many audit events, the newest (0: no bound)",
     )
+    serve.add_argument(
+        "--audit-reads",
+        action="store_true",
+        help="record read-only API calls (Get*, List*, Describe*, LookupEvents, "
+        "GetCallerIdentity) in the audit trail too; writes are always recorded",
+    )
 
 
 def _rotate_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

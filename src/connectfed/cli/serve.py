@@ -249,6 +249,7 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         log_format=args.log_format,
         audit_retention_days=args.audit_retention_days,
         audit_max_events=args.audit_max_events,
+        audit_reads=args.audit_reads,
         store_threads=args.store_threads,
         throttle_shared=args.throttle_shared,
     )

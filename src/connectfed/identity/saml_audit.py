@@ -19,6 +19,7 @@ from connectfed.audit.events import (
     Failure,
     Resource,
 )
+from connectfed.clock import cloudtrail_time
 from connectfed.errors import ServiceError
 from connectfed.identity.principal import Principal
 from connectfed.identity.sts_values import SamlRequest, SamlSession
@@ -63,7 +64,7 @@ def saml_event(
         response = {
             "credentials": {
                 "accessKeyId": session.credentials.access_key_id,
-                "expiration": session.credentials.expiration.isoformat(),
+                "expiration": cloudtrail_time(session.credentials.expiration),
             },
             "assumedRoleUser": {"assumedRoleId": session.assumed_role_id, "arn": session.arn},
             "subject": result.subject,

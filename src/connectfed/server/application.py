@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import connectfed.api  # noqa: F401  (registers every operation handler)
 from connectfed.api.cti import authenticator
+from connectfed.audit.calls import AuditedCalls
 from connectfed.auth.verify import (
     ReceivedRequest,
     SignatureClaim,
@@ -120,8 +121,14 @@ class ConnectfedApp:
             services.signin, idp, secure=services.settings.public_url.startswith("https:")
         )
         gate = services.admin.gate if services.admin is not None else None
+        audited = AuditedCalls(reads=services.settings.audit_reads)
         self.dispatcher = Dispatcher(
-            REGISTRY, make_authenticate(services), services, gate, unavailable=(Unavailable,)
+            REGISTRY,
+            make_authenticate(services),
+            services,
+            gate,
+            unavailable=(Unavailable,),
+            noted=audited.records,
         )
         self._max_body = services.settings.max_body_bytes
         self._body_timeout = services.settings.body_timeout_seconds

@@ -6,7 +6,7 @@ that belong to the edge itself (``routes``: the metrics endpoint, the admin API'
 it is off), runs the request through the
 middleware chain and the app, and once the response is sent hands what happened (the scope as
 the dispatcher filled it in, the status, the time taken) to each **observer**: the metrics, the
-structured request log, the audit of denied calls.
+structured request log, the audit trail of API calls (denials included).
 
 Two kinds of extension, composed in :func:`build_edge`, never as branches inside the app:
 

@@ -35,6 +35,7 @@ from connectfed.wire import awsjson, query, restjson
 from connectfed.wire.faults import FaultGate
 from connectfed.wire.model import service_model
 from connectfed.wire.registry import Registry, RequestContext
+from connectfed.wire.trail_view import NotedCall
 from connectfed.wire.validate import validation_message
 
 log = logging.getLogger("connectfed.wire")
@@ -110,8 +111,12 @@ class Dispatcher:
         services: Any,
         faults: FaultGate | None = None,
         unavailable: tuple[type[Exception], ...] = (),
+        noted: Callable[[str, str], bool] = lambda service, name: False,
     ) -> None:
         self._registry = registry
+        # The operations whose input and output are noted for the audit trail (decided once:
+        # on every other call, GetCallerIdentity's with reads unaudited, one set lookup).
+        self._noted = frozenset(op for op in registry.all() if noted(*op))
         # Exceptions meaning the service cannot answer now (the store's Unavailable: its
         # database is down), answered 503 ServiceUnavailable rather than as internal errors.
         self._unavailable = unavailable
@@ -233,6 +238,22 @@ class Dispatcher:
             secure=request.secure,
         )
 
+    def _call(
+        self,
+        handler: Callable[[RequestContext, dict[str, Any]], Any],
+        context: RequestContext,
+        operation: OperationModel,
+        params: dict[str, Any],
+    ) -> Any:
+        """The handler's answer; for an operation the audit trail records, its input (before)
+        and output (after) noted in the request's scope."""
+        if (context.service, context.operation) not in self._noted:
+            return handler(context, params)
+        call = NotedCall(context.service, operation, params)
+        request_scope.note_call(call)
+        call.result = handler(context, params)
+        return call.result
+
     def _validate(
         self,
         operation: OperationModel,
@@ -272,7 +293,7 @@ class Dispatcher:
         handler = self._registry.get("connect", operation.name)
         assert handler is not None
         context = self._context(request, request_id, "connect", operation.name, principal)
-        result = handler(context, params)
+        result = self._call(handler, context, operation, params)
         status, out_headers, body = restjson.serialize_output(operation, result)
         out_headers["x-amzn-RequestId"] = request_id
         return Response(status, out_headers, body)
@@ -315,7 +336,8 @@ class Dispatcher:
         operation = model.operation_model(action)
         params = query.parse_input(operation, form)
         self._validate(operation, params, lambda m: client_error("ValidationError", m))
-        result = handler(self._context(request, request_id, service, action, principal), params)
+        context = self._context(request, request_id, service, action, principal)
+        result = self._call(handler, context, operation, params)
         namespace = model.metadata["xmlNamespace"]
         status, headers, body = query.serialize_output(operation, namespace, result, request_id)
         headers["x-amzn-RequestId"] = request_id
@@ -346,7 +368,8 @@ class Dispatcher:
             self._faults.before(service, name, request_id)
         params = awsjson.parse_input(operation, request.body)
         self._validate(operation, params, lambda m: awsjson.validation_error(operation, m))
-        result = handler(self._context(request, request_id, service, name, principal), params)
+        context = self._context(request, request_id, service, name, principal)
+        result = self._call(handler, context, operation, params)
         version = model.metadata.get("jsonVersion", "1.0")
         status, headers, body = awsjson.serialize_output(operation, result, version)
         headers["x-amzn-RequestId"] = request_id

@@ -53,6 +53,10 @@ class Registry:
     def get(self, service: str, name: str) -> Handler | None:
         return self._handlers.get((service, name))
 
+    def all(self) -> list[tuple[str, str]]:
+        """Every registered (service, operation)."""
+        return list(self._handlers)
+
     def operations(self, service: str) -> list[str]:
         return [name for (svc, name) in self._handlers if svc == service]
 
