@@ -18,7 +18,7 @@ from connectfed.audit.events import AuditEvent, EventName, EventSource, Identity
 from connectfed.audit.trail import AuditTrail, new_event_id
 from connectfed.clock import FixedClock
 from connectfed.request_scope import RequestScope, entered
-from connectfed.store import Store, open_store
+from connectfed.store import Store, Unavailable, open_store
 from connectfed.store.audit_records import AuditQuery
 
 ACCOUNT = "123456789012"
@@ -142,3 +142,42 @@ def test_an_event_that_cannot_be_written_is_logged_and_the_others_are_stored(
     trail.close()
     assert _usernames(store) == ["after", "before"]
     assert "could not record audit event GetFederationToken" in caplog.text
+
+
+class _Outage:
+    """The store, but unavailable (as a database that is down) while ``down`` is set."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.down = False
+
+    def put_audit_events(self, records: object) -> None:
+        if self.down:
+            raise Unavailable("PostgreSQL is unavailable: no connection within 5 s")
+        self._store.put_audit_events(records)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+
+def test_events_the_database_cannot_take_are_stored_once_it_is_back(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database outage loses no event: those it could not take are kept and stored first
+    when it is back, and the outage is one warning line, not a traceback per batch."""
+    clock = FixedClock(datetime(2026, 3, 1, tzinfo=UTC))
+    outage = _Outage(store)
+    trail = _trail(outage, clock)  # type: ignore[arg-type]
+    outage.down = True
+    for name in ("first", "second"):
+        clock.advance(1)
+        trail.record(_event(name))
+        trail.flush()
+    assert _usernames(store) == []
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+    assert "audit events kept to store later" in caplog.text
+    outage.down = False
+    clock.advance(1)
+    trail.record(_event("third"))
+    trail.close()
+    assert _usernames(store) == ["third", "second", "first"]

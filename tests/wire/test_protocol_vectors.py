@@ -166,7 +166,7 @@ def _server_side(shape: Shape | None, params: dict[str, Any], wanted: dict[str, 
         del params[name]
 
 
-@pytest.mark.parametrize(("protocol", "suite", "case"), _cases("output"))
+@pytest.mark.parametrize(("protocol", "suite", "case"), list(_cases("output")))
 def test_our_answers_parse_back_with_botocore(
     protocol: str, suite: dict[str, Any], case: dict[str, Any]
 ) -> None:
@@ -209,7 +209,7 @@ def test_our_answers_parse_back_with_botocore(
     assert _comparable(shape, parsed) == _comparable(shape, case["result"])
 
 
-@pytest.mark.parametrize(("protocol", "suite", "case"), _cases("input"))
+@pytest.mark.parametrize(("protocol", "suite", "case"), list(_cases("input")))
 def test_requests_as_botocore_sends_them_parse_to_their_parameters(
     protocol: str, suite: dict[str, Any], case: dict[str, Any]
 ) -> None:

@@ -54,7 +54,7 @@ from connectfed import request_scope
 from connectfed.audit.events import Actor, AuditEvent, IdentityType
 from connectfed.audit.log import AuditObserver
 from connectfed.clock import Clock, iso_second
-from connectfed.store import Store
+from connectfed.store import Store, Unavailable
 from connectfed.store.audit_records import AuditRecord, AuditResource
 
 log = logging.getLogger("connectfed.audit")
@@ -162,6 +162,9 @@ class AuditTrail:
         self._observers = tuple(observers)
         self._next_gc = clock.monotonic()
         self._pending: deque[_Pending] = deque(maxlen=max_pending)
+        # Records the store could not take (the database unavailable): stored first next time,
+        # as many as the queue holds (the oldest dropped beyond).
+        self._unstored: deque[AuditRecord] = deque(maxlen=max_pending)
         self._lock = threading.Lock()  # the queue
         self._write_lock = threading.Lock()  # one writer at a time, in order
         self._wake = threading.Event()
@@ -201,8 +204,12 @@ class AuditTrail:
                 log.exception("audit observer failed on %s", event.name)
 
     def flush(self) -> None:
-        """Store every queued event now (before a lookup, at shutdown)."""
+        """Store every queued event now (before a lookup, at shutdown). Events the database
+        could not take (unavailable) are kept and stored first at the next flush."""
         with self._write_lock:
+            if self._unstored and not self._store_records(list(self._unstored), retry=True):
+                return
+            self._unstored.clear()
             while True:
                 with self._lock:
                     queued = [
@@ -210,12 +217,28 @@ class AuditTrail:
                     ]
                 if not queued:
                     break
-                records = self._stamped(queued)
-                try:
-                    self._store.put_audit_events(records)
-                except Exception:
-                    log.exception("could not store %d audit events", len(records))
+                if not self._store_records(self._stamped(queued)):
+                    break
             self._collect()
+
+    def _store_records(self, records: list[AuditRecord], retry: bool = False) -> bool:
+        """Whether the database could be written to (records it refused are logged, not kept)."""
+        try:
+            self._store.put_audit_events(records)
+        except Unavailable as exc:
+            if not retry:
+                dropped = max(0, len(self._unstored) + len(records) - (self._unstored.maxlen or 0))
+                self._unstored.extend(records)
+                log.warning(
+                    "%d audit events kept to store later (%d dropped): %s",
+                    len(records),
+                    dropped,
+                    exc,
+                )
+            return False
+        except Exception:
+            log.exception("could not store %d audit events", len(records))
+        return True
 
     def _stamped(self, queued: Sequence[_Pending]) -> list[AuditRecord]:
         records = []
@@ -312,5 +335,7 @@ class AuditTrail:
             removed = self._store.gc_audit_events(before, self._max_events)
             if removed:
                 log.info("audit trail: %d events past retention deleted", removed)
+        except Unavailable as exc:  # the database is down: next interval
+            log.warning("audit trail retention skipped: %s", exc)
         except Exception:
             log.exception("audit trail retention failed")

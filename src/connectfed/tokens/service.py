@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from connectfed.clock import Clock, settled
-from connectfed.store import Store
+from connectfed.store import Store, Unavailable
 from connectfed.store.records import Token, TokenChange, TokenFamily
 from connectfed.tokens import format as token_format
 from connectfed.tokens.keys import KeyRing, TokenKeys
@@ -406,5 +406,7 @@ class TokenService:
             self._last_gc = mono
         try:
             self.gc()
+        except Unavailable as exc:  # the database is down: the next interval will do
+            log.warning("token gc skipped: %s", exc)
         except Exception:  # housekeeping must never fail the request that triggered it
             log.exception("token gc failed")
