@@ -583,3 +583,86 @@ def test_init_ccp_with_storage_access_reaches_the_agent(browser: Any, on_localho
         context.close()
     finally:
         httpd.shutdown()
+
+
+_STORAGE_ACCESS_FRAME = """<!doctype html><html><head><meta charset=utf-8></head><body>
+<iframe id="rsa" src="{server}/connect/{instance}/ccp-v2/request-storage-access"></iframe>
+<script>
+document.getElementById("rsa").addEventListener("load", function () {{
+  if (window.asked) {{ return; }}
+  window.asked = true;
+  this.contentWindow.postMessage(
+    {{event: "storageAccess::request", data: {{landat: {landat}}}}}, "*");
+}});
+</script></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "landat",
+    [
+        "/\t/evil.example/p",
+        "/\n/evil.example/p",
+        "//evil.example/x",
+        "/\\evil.example/x",
+        "https://evil.example/",
+        "javascript:alert(1)",
+    ],
+)
+def test_the_storage_access_page_goes_on_only_to_this_server(
+    browser: Any, on_localhost: Demo, landat: str
+) -> None:
+    """Where the request-storage-access page goes on to (``landat``, from the embedding page)
+    is a path of this server or the CCP: the browser's URL parser drops tabs and newlines and
+    reads ``\\`` as ``/``, so ``/<TAB>/evil.example`` passed a check of the string's first
+    characters and led the frame to another site."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    demo = on_localhost
+    server = demo.server.url.replace("127.0.0.1", "localhost")
+    html = _STORAGE_ACCESS_FRAME.format(
+        server=server, instance=demo.instance_id, landat=json.dumps(landat)
+    ).encode()
+
+    class Embedding(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Embedding)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{server}/idp/login?user=agent1")  # the page is the signed-in agent's
+        page.wait_for_selector("#name")
+        page.goto(f"http://localhost:{httpd.server_address[1]}/")
+        ccp = f"{server}/connect/{demo.instance_id}/ccp-v2"
+        deadline = time.monotonic() + 15
+        while True:
+            urls = [_location(f) for f in page.frames if f != page.main_frame]
+            urls = [u for u in urls if u.startswith("http")]
+            if any(u.startswith(ccp) and "request-storage-access" not in u for u in urls):
+                break
+            assert not any("evil.example" in u for u in urls), urls
+            assert time.monotonic() < deadline, urls
+            time.sleep(0.1)
+        assert all(u.startswith(server) for u in urls), urls
+        context.close()
+    finally:
+        httpd.shutdown()
+
+
+def _location(frame: Any) -> str:
+    """Where a frame's document is (its ``url`` can lag a ``location.replace`` across origins);
+    "" for a frame gone or navigating meanwhile."""
+    try:
+        return str(frame.evaluate("location.href"))
+    except Exception:
+        return ""

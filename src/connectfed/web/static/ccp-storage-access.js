@@ -14,9 +14,17 @@
   }
 
   function landing(landat) {
-    // Only a path of this server: never a URL the embedding page could point elsewhere.
-    return typeof landat === "string" && landat.charAt(0) === "/" && landat.charAt(1) !== "/" &&
-      landat.indexOf("\\") < 0 ? landat : ccp;
+    // Only a path of this server: never a URL the embedding page could point elsewhere. The
+    // browser's own URL parser decides (it drops tabs and newlines, reads "\\" as "/"...), so
+    // what is checked is where the browser would go.
+    if (typeof landat !== "string" || landat.charAt(0) !== "/") { return ccp; }
+    try {
+      var target = new URL(landat, window.location.href);
+      if (target.origin === window.location.origin) {
+        return target.pathname + target.search + target.hash;
+      }
+    } catch (error) { /* not a URL at all */ }
+    return ccp;
   }
 
   function granted(landat) {
