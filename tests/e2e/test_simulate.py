@@ -209,6 +209,50 @@ def test_missing_context_values_and_permissions_boundaries(admin: Server) -> Non
     }
 
 
+def test_a_principals_own_tags_are_not_filled_in(admin: Server) -> None:
+    """As AWS documents the simulator (it evaluates the policies and the inputs given; the
+    ContextEntries supply the values of the keys the policies use), a tagged role's tags are
+    not its simulation's ``aws:PrincipalTag/<key>``: the key is missing until an entry gives it,
+    though a session of the role has it (docs/compatibility.md)."""
+    iam = admin.client("iam")
+    name = f"tagged-sim-{next(_names)}"
+    trust = _policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    arn = iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(trust),
+        Tags=[{"Key": "team", "Value": "agents"}],
+    )["Role"]["Arn"]
+    condition = {"StringEquals": {"aws:PrincipalTag/team": "agents"}}
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="by-team",
+        PolicyDocument=json.dumps(_policy({**FED, "Resource": "*", "Condition": condition})),
+    )
+    [bare] = iam.simulate_principal_policy(
+        PolicySourceArn=arn, ActionNames=["connect:GetFederationToken"]
+    )["EvaluationResults"]
+    assert bare["EvalDecision"] == "implicitDeny"
+    assert bare["MissingContextValues"] == ["aws:PrincipalTag/team"]
+    [given] = iam.simulate_principal_policy(
+        PolicySourceArn=arn,
+        ActionNames=["connect:GetFederationToken"],
+        ContextEntries=[
+            {
+                "ContextKeyName": "aws:PrincipalTag/team",
+                "ContextKeyValues": ["agents"],
+                "ContextKeyType": "string",
+            }
+        ],
+    )["EvaluationResults"]
+    assert given["EvalDecision"] == "allowed" and given["MissingContextValues"] == []
+
+
 def test_results_page_with_max_items_and_marker(admin: Server) -> None:
     iam = admin.client("iam")
     allow_all = json.dumps(_policy({"Effect": "Allow", "Action": "*", "Resource": "*"}))

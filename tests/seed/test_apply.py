@@ -9,6 +9,7 @@ import sys
 import textwrap
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -243,3 +244,118 @@ def test_a_world_on_postgresql_applied_again_changes_nothing(tmp_path: Path) -> 
     again = seed_cli(str(world), "--database-url", url, "--data-dir", str(tmp_path), env=env)
     assert again.returncode == 0, again.stderr
     assert again.stdout.rstrip().endswith(": unchanged")
+
+
+TAGGED_WORLD = (
+    """\
+iam:
+  users:
+    - name: backend
+      access_keys: [{access_key_id: KEY, secret_access_key: SECRET}]
+      tags: {team: backend}
+      policies:
+        assume:
+          Version: "2012-10-17"
+          Statement: [{Effect: Allow, Action: sts:AssumeRole, Resource: "*"}]
+  roles:
+    - name: Agents
+      trust: &trust
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: "arn:aws:iam::{{ account_id }}:user/backend"}
+            Action: sts:AssumeRole
+      tags: {team: agents, cost-center: "1234"}
+      policies: &federate
+        federate:
+          Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Action: connect:GetFederationToken
+              Resource: "*"
+              Condition: {StringEquals: {"aws:PrincipalTag/team": agents}}
+    - name: Supervisors
+      trust: *trust
+      tags: {team: supervisors}
+      policies: *federate
+connect:
+  instances:
+    - id: INSTANCE
+      alias: tagged
+      users: [{username: agent1}, {username: agent2}]
+""".replace("INSTANCE", INSTANCE)
+    .replace("KEY", USER_KEY)
+    .replace("SECRET", USER_SECRET)
+)
+
+
+def federates(srv: Any, role: str, agent: str) -> bool:
+    """Whether a session of ``role`` for the Connect user ``agent`` (assumed by the seeded user
+    through boto3) may call GetFederationToken."""
+    creds = srv.client("sts", USER_KEY, USER_SECRET).assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", RoleSessionName=agent
+    )["Credentials"]
+    connect = srv.client(
+        "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    )
+    try:
+        connect.get_federation_token(InstanceId=INSTANCE)
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "AccessDeniedException", exc.response
+        return False
+    return True
+
+
+def tag_lines(output: str) -> dict[str, str]:
+    """``{"role tags Agents": "unchanged", ...}`` from ``connectfed seed``'s report."""
+    found = {}
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) > 3 and words[2] == "tags":
+            found[" ".join(words[1:4])] = words[0]
+    return found
+
+
+def test_seeded_role_tags_decide_get_federation_token_by_principal_tag(tmp_path: Path) -> None:
+    world = write(tmp_path / "world.yaml", TAGGED_WORLD)
+    data = tmp_path / "data"
+    srv = start_server(data, "--seed", str(world), "--throttle-rate", "0")
+    try:
+        iam = srv.client("iam")
+        assert iam.list_role_tags(RoleName="Agents")["Tags"] == [
+            {"Key": "cost-center", "Value": "1234"},
+            {"Key": "team", "Value": "agents"},
+        ]
+        assert iam.list_user_tags(UserName="backend")["Tags"] == [
+            {"Key": "team", "Value": "backend"}
+        ]
+        assert federates(srv, "Agents", "agent1")
+        assert not federates(srv, "Supervisors", "agent2")
+    finally:
+        srv.stop()
+
+    again = seed_cli(str(world), "--data-dir", str(data))
+    assert again.returncode == 0, again.stderr
+    assert tag_lines(again.stdout) == {
+        "user tags backend": "unchanged",
+        "role tags Agents": "unchanged",
+        "role tags Supervisors": "unchanged",
+    }, again.stdout
+
+    write(world, TAGGED_WORLD.replace("team: supervisors", "team: agents, shift: night"))
+    changed = seed_cli(str(world), "--data-dir", str(data))
+    assert changed.returncode == 0, changed.stderr
+    assert tag_lines(changed.stdout) == {
+        "user tags backend": "unchanged",
+        "role tags Agents": "unchanged",
+        "role tags Supervisors": "updated",
+    }, changed.stdout
+    srv = start_server(data, "--throttle-rate", "0")
+    try:
+        assert srv.client("iam").list_role_tags(RoleName="Supervisors")["Tags"] == [
+            {"Key": "shift", "Value": "night"},
+            {"Key": "team", "Value": "agents"},
+        ]
+        assert federates(srv, "Supervisors", "agent2")
+    finally:
+        srv.stop()

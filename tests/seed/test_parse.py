@@ -252,6 +252,94 @@ INVALID = [
         "cannot be read",
     ),
     (
+        "tags that are no mapping",
+        """\
+        iam:
+          users:
+            - name: u
+              tags: [team]
+        """,
+        4,
+        "iam.users[0].tags",
+        "must map tag keys to values",
+    ),
+    (
+        "a tag value that is no string",
+        """\
+        iam:
+          roles:
+            - name: R
+              trust: {}
+              tags: {cost-center: 1234}
+        """,
+        5,
+        "iam.roles[0].tags.cost-center",
+        "must be a string (quote numbers",
+    ),
+    (
+        "a tag key IAM refuses",
+        """\
+        iam:
+          roles:
+            - name: R
+              trust: {}
+              tags:
+                "team#1": agents
+        """,
+        6,
+        "iam.roles[0].tags.team#1",
+        "a tag key may not contain '#'",
+    ),
+    (
+        "a tag value IAM refuses",
+        """\
+        iam:
+          users:
+            - name: u
+              tags:
+                team: "agents!"
+        """,
+        5,
+        "iam.users[0].tags.team",
+        "a tag value may not contain '!'",
+    ),
+    (
+        "a tag key reserved for AWS",
+        """\
+        iam:
+          users:
+            - name: u
+              tags: {"AWS:team": agents}
+        """,
+        4,
+        "iam.users[0].tags.AWS:team",
+        "reserved for AWS use",
+    ),
+    (
+        "a tag key declared twice in another case",
+        """\
+        iam:
+          roles:
+            - name: R
+              trust: {}
+              tags:
+                team: agents
+                Team: supervisors
+        """,
+        7,
+        "iam.roles[0].tags.Team",
+        "declared twice (first as 'team' on line 6)",
+    ),
+    (
+        "more tags than IAM keeps",
+        "iam:\n  users:\n    - name: u\n      tags: {"
+        + ", ".join(f"k{i}: v" for i in range(51))
+        + "}\n",
+        4,
+        "iam.users[0].tags",
+        "at most 50 tags",
+    ),
+    (
         "an account id that is not 12 digits",
         """\
         accounts:
@@ -296,3 +384,26 @@ def test_errors_print_as_file_line_column_field_message() -> None:
     assert str(caught.value) == (
         "world.yaml:4:13: iam.users[0].path: 'nope' is not valid: / or /.../"
     )
+
+
+def test_tags_are_read_in_the_files_order_as_strings() -> None:
+    world = parse(
+        textwrap.dedent("""\
+        iam:
+          users:
+            - name: u
+              tags: {team: agents, cost-center: "1234", note: ""}
+          roles:
+            - name: R
+              trust: {}
+        """),
+        "world.yaml",
+    )
+    (user,) = world.accounts[0].users
+    assert user.tags is not None
+    assert [(t.key, t.value) for t in user.tags.tags] == [
+        ("team", "agents"),
+        ("cost-center", "1234"),
+        ("note", ""),
+    ]
+    assert world.accounts[0].roles[0].tags is None  # none declared: the role's are left alone

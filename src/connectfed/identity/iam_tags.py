@@ -32,6 +32,7 @@ __all__ = [
     "request_context",
     "resource_context",
     "sorted_tags",
+    "tag_error",
     "untag_context",
 ]
 
@@ -46,18 +47,24 @@ def checked_tags(tags: Iterable[Tag]) -> tuple[Tag, ...]:
     checked = tuple(tags)
     seen: set[str] = set()
     for tag in checked:
-        problem = tag_text_error(tag.key, key=True) or tag_text_error(tag.value, key=False)
+        problem = tag_error(tag)
         if problem is not None:
-            raise InvalidRequest(f"Invalid tag: {problem}.")
+            raise InvalidRequest(problem)
         folded = tag.key.lower()
-        if folded.startswith(RESERVED_PREFIX):
-            raise InvalidRequest(
-                f"Tag keys beginning with '{RESERVED_PREFIX}' are reserved for AWS use: {tag.key}"
-            )
         if folded in seen:
             raise InvalidRequest(DUPLICATE_KEYS)
         seen.add(folded)
     return checked
+
+
+def tag_error(tag: Tag) -> str | None:
+    """Why IAM refuses ``tag`` on its own (its text, or a key reserved for AWS), or None."""
+    problem = tag_text_error(tag.key, key=True) or tag_text_error(tag.value, key=False)
+    if problem is not None:
+        return f"Invalid tag: {problem}."
+    if tag.key.lower().startswith(RESERVED_PREFIX):
+        return f"Tag keys beginning with '{RESERVED_PREFIX}' are reserved for AWS use: {tag.key}"
+    return None
 
 
 def sorted_tags(tags: Iterable[Tag]) -> tuple[Tag, ...]:

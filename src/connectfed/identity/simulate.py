@@ -12,8 +12,10 @@ boundary (``PermissionsBoundaryPolicyInputList``) caps the identity policies: al
 both allow, and a Deny in either wins.
 
 The request context is exactly the ``ContextEntries``: nothing is filled in from the caller
-(a simulated principal has no session, source IP or time of its own), so a key a policy needs
-and the entries lack shows in ``MissingContextValues``. What connectfed cannot simulate —
+(a simulated principal has no session, source IP or time of its own), nor from the simulated
+user's or role's tags (AWS documents the simulator as evaluating the policies and the inputs
+given, and says nowhere that it adds ``aws:PrincipalTag``), so a key a policy needs and the
+entries lack shows in ``MissingContextValues``. What connectfed cannot simulate —
 resource-based policies, SCPs, policy exclusions, EC2 resource handling options — is refused
 with :class:`~connectfed.identity.errors.InvalidRequest` (IAM's ``InvalidInput``) rather than
 silently ignored (docs/compatibility.md).

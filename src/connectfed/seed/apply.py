@@ -2,8 +2,9 @@
 
 Each declared entry is looked up by its natural key (a user's or role's name, an instance's
 fixed id or alias, a key's id) and created when missing, brought to the declared state when a
-service can change it (trust and inline policies, provider metadata, a fixed key's secret, an
-agent status, a Connect user's routing profile and identity), and otherwise left alone:
+service can change it (trust and inline policies, a user's or role's declared tags, provider
+metadata, a fixed key's secret, an agent status, a Connect user's routing profile and
+identity), and otherwise left alone:
 re-applying a world reports every entry "unchanged". What the services cannot change (a role's
 path, a queue's limits) is an error naming the line, never a silent difference. Nothing that
 the world does not declare is deleted.
@@ -39,12 +40,13 @@ from connectfed.seed.schema import (
     PolicySpec,
     RoleSpec,
     SamlProviderSpec,
+    TagsSpec,
     World,
 )
 from connectfed.seed.source import SeedError, Where, WorldInvalid
 from connectfed.seed.template import Context, UnknownPlaceholder
 from connectfed.seed.testidp import idp_for
-from connectfed.store.records import AccessKey, IamUser
+from connectfed.store.records import AccessKey, IamUser, Tag
 from connectfed.web.testidp_site import IdpUser, TestIdpSite
 
 if TYPE_CHECKING:
@@ -126,8 +128,14 @@ class Run:
             for user_spec in spec.users:
                 with self.at(user_spec.where):
                     user = self.store.get_user(account_id, user_spec.name)
+                    created = user is None
                     if user is None:
-                        user = self.iam.create_user(root, user_spec.name, path=user_spec.path)
+                        user = self.iam.create_user(
+                            root,
+                            user_spec.name,
+                            path=user_spec.path,
+                            tags=user_spec.tags.tags if user_spec.tags else (),
+                        )
                         self.record("IAM user", user.user_name, Outcome.CREATED, user_spec.where)
                     else:
                         if user.path != user_spec.path:
@@ -137,6 +145,7 @@ class Run:
                                 f"path {user.path}; a user's path cannot be changed",
                             )
                         self.record("IAM user", user.user_name, Outcome.UNCHANGED, user_spec.where)
+                self.tags(root, OwnerKind.USER, user.user_name, user.tags, user_spec.tags, created)
                 self.account(account_id).user_arns[user.user_name] = user.arn
                 self.account(account_id).user_keys[user.user_name] = self.keys(
                     root, user, user_spec.access_keys
@@ -238,6 +247,30 @@ class Run:
                     outcome = Outcome.CREATED if current is None else Outcome.UPDATED
                 self.record(f"{kind.value} policy", f"{owner}/{spec.name}", outcome, spec.where)
 
+    def tags(
+        self,
+        root: Principal,
+        kind: OwnerKind,
+        owner: str,
+        held: tuple[Tag, ...],
+        spec: TagsSpec | None,
+        created: bool,
+    ) -> None:
+        """The declared tags of a user or role (made with it when ``created``): each one it
+        does not hold with that key and value is set (TagUser/TagRole, replacing a key it holds
+        in another case); tags it holds and the file does not declare stay."""
+        if spec is None:
+            return
+        outcome = Outcome.CREATED if created else Outcome.UNCHANGED
+        if not created:
+            have = {(tag.key, tag.value) for tag in held}
+            missing = [tag for tag in spec.tags if (tag.key, tag.value) not in have]
+            if missing:
+                with self.at(spec.where):
+                    self.iam.tag(root, kind, owner, missing)
+                outcome = Outcome.UPDATED
+        self.record(f"{kind.value} tags", owner, outcome, spec.where)
+
     def role(self, root: Principal, spec: RoleSpec) -> None:
         with self.at(spec.trust.where):
             trust = self.context(root.account_id).expand_all(spec.trust.value)
@@ -250,6 +283,7 @@ class Run:
                     path=spec.path,
                     max_session_duration=spec.max_session_duration,
                     description=spec.description,
+                    tags=spec.tags.tags if spec.tags else (),
                 )
                 outcome = Outcome.CREATED
             else:
@@ -274,6 +308,8 @@ class Run:
                     self.iam.update_assume_role_policy(root, role.role_name, json.dumps(trust))
                     outcome = Outcome.UPDATED
             self.record("role", role.role_name, outcome, spec.where)
+        created = outcome is Outcome.CREATED
+        self.tags(root, OwnerKind.ROLE, role.role_name, role.tags, spec.tags, created)
         self.account(root.account_id).role_arns[role.role_name] = role.arn
         self.policies(root, OwnerKind.ROLE, role.role_name, role.role_id, spec.policies)
 

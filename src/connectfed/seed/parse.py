@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from connectfed.connect.agent_values import Channel
+from connectfed.identity.iam_tags import TAGS_PER_OWNER, Tag, tag_error
 from connectfed.seed import template
 from connectfed.seed.fields import Fields, Findings
 from connectfed.seed.schema import (
@@ -32,6 +33,7 @@ from connectfed.seed.schema import (
     RoutingProfileSpec,
     RoutingQueueSpec,
     SamlProviderSpec,
+    TagsSpec,
     World,
 )
 from connectfed.seed.source import Located, SeedError, Where, WorldInvalid, load
@@ -117,8 +119,49 @@ class _Parser:
                 out.append(PolicySpec(name, document, value.where))
         return tuple(out)
 
+    def tags(self, fields: Fields) -> TagsSpec | None:
+        """A user's or role's ``tags``: a mapping of key to value, checked as IAM checks the
+        tags of CreateUser/CreateRole and TagUser/TagRole (each error at its key or value)."""
+        node = fields.get("tags")
+        if node is None:
+            return None
+        if not node.is_mapping:
+            fields.error(node.where, "must map tag keys to values")
+            return None
+        if len(node.value) > TAGS_PER_OWNER:
+            fields.error(node.where, f"a user or role has at most {TAGS_PER_OWNER} tags")
+        out = []
+        first: dict[str, str] = {}  # folded key -> the key as first declared
+        for key, value in node.items():
+            key_where = node.key_where[key]
+            if not isinstance(value.value, str):
+                fields.error(
+                    value.where,
+                    'must be a string (quote numbers and true/false, and write "" '
+                    "for an empty value)",
+                )
+                continue
+            tag = Tag(key, value.value)
+            key_problem = tag_error(Tag(key, ""))  # the key alone (an empty value is valid)
+            problem = key_problem or tag_error(tag)
+            if problem is not None:
+                fields.error(key_where if key_problem else value.where, problem)
+                continue
+            folded = key.lower()
+            if folded in first:
+                earlier = first[folded]
+                fields.error(
+                    key_where,
+                    f"tag key {key!r} is declared twice (first as {earlier!r} on line "
+                    f"{node.key_where[earlier].line}): tag keys are unique regardless of case",
+                )
+                continue
+            first[folded] = key
+            out.append(tag)
+        return TagsSpec(tuple(out), node.where)
+
     def iam_user(self, node: Located) -> IamUserSpec:
-        fields = Fields(node, self.found, ("name", "path", "access_keys", "policies"))
+        fields = Fields(node, self.found, ("name", "path", "access_keys", "policies", "tags"))
         name = (
             fields.text(
                 "name", required=True, pattern=IAM_NAME, rule="up to 64 of A-Z a-z 0-9 _+=,.@-"
@@ -129,13 +172,13 @@ class _Parser:
         keys = tuple(self.access_key(k) for k in fields.items("access_keys"))
         if len(keys) > 2:
             fields.error(fields.where("access_keys"), "a user has at most 2 access keys")
-        return IamUserSpec(name, path, keys, self.policies(fields), node.where)
+        return IamUserSpec(name, path, keys, self.policies(fields), self.tags(fields), node.where)
 
     def role(self, node: Located) -> RoleSpec:
         fields = Fields(
             node,
             self.found,
-            ("name", "path", "description", "max_session_duration", "trust", "policies"),
+            ("name", "path", "description", "max_session_duration", "trust", "policies", "tags"),
         )
         name = (
             fields.text(
@@ -150,7 +193,16 @@ class _Parser:
             or 3600
         )
         trust = fields.document("trust", required=True) or Document({}, node.where)
-        return RoleSpec(name, path, description, duration, trust, self.policies(fields), node.where)
+        return RoleSpec(
+            name,
+            path,
+            description,
+            duration,
+            trust,
+            self.policies(fields),
+            self.tags(fields),
+            node.where,
+        )
 
     def idp_user(self, node: Located) -> IdpUserSpec:
         fields = Fields(node, self.found, ("name", "session_name", "roles", "relay_state"))

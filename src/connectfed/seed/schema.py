@@ -12,6 +12,7 @@ from typing import Any
 
 from connectfed.connect.agent_values import Channel
 from connectfed.seed.source import Where
+from connectfed.store.records import Tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +43,21 @@ class PolicySpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TagsSpec:
+    """The tags declared for a user or role, in the file's order (keys unique regardless of
+    case). Tags the user or role holds and the file does not declare are left alone."""
+
+    tags: tuple[Tag, ...]
+    where: Where
+
+
+@dataclass(frozen=True, slots=True)
 class IamUserSpec:
     name: str
     path: str
     access_keys: tuple[AccessKeySpec, ...]
     policies: tuple[PolicySpec, ...]
+    tags: TagsSpec | None  # None: no tags declared
     where: Where
 
 
@@ -58,6 +69,7 @@ class RoleSpec:
     max_session_duration: int
     trust: Document
     policies: tuple[PolicySpec, ...]
+    tags: TagsSpec | None  # None: no tags declared
     where: Where
 
 
