@@ -6,6 +6,7 @@ entry path (SAML through /saml, SignInUrl, legacy POST /auth/sign-in) ends in a 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import threading
@@ -550,26 +551,10 @@ def test_init_ccp_with_storage_access_reaches_the_agent(browser: Any, on_localho
     changes) makes initCCP frame ``<ccpUrl>/request-storage-access`` first and wait for that
     page's ``storageAccess::granted`` before it starts: the page answers and goes on to the
     CCP, and ``connect.agent`` fires."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     demo = on_localhost
     server = demo.server.url.replace("127.0.0.1", "localhost")
     page_html = _STORAGE_ACCESS_DESKTOP.format(server=server, instance=demo.instance_id).encode()
-
-    class Desktop(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page_html)))
-            self.end_headers()
-            self.wfile.write(page_html)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Desktop)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with _page_server(page_html) as httpd:
         context = browser.new_context()
         page = context.new_page()
         page.goto(f"{server}/idp/login?user=agent1")
@@ -581,8 +566,6 @@ def test_init_ccp_with_storage_access_reaches_the_agent(browser: Any, on_localho
         frame = desktop.frame_locator("iframe[name='Amazon Connect CCP']")
         assert frame.locator("#name").inner_text() == "Agent1 Demo"
         context.close()
-    finally:
-        httpd.shutdown()
 
 
 _STORAGE_ACCESS_FRAME = """<!doctype html><html><head><meta charset=utf-8></head><body>
@@ -616,28 +599,13 @@ def test_the_storage_access_page_goes_on_only_to_this_server(
     reads ``\\`` as ``/``, so ``/<TAB>/evil.example`` passed a check of the string's first
     characters and led the frame to another site."""
     import json
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     demo = on_localhost
     server = demo.server.url.replace("127.0.0.1", "localhost")
     html = _STORAGE_ACCESS_FRAME.format(
         server=server, instance=demo.instance_id, landat=json.dumps(landat)
     ).encode()
-
-    class Embedding(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(html)))
-            self.end_headers()
-            self.wfile.write(html)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Embedding)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with _page_server(html) as httpd:
         context = browser.new_context()
         page = context.new_page()
         page.goto(f"{server}/idp/login?user=agent1")  # the page is the signed-in agent's
@@ -655,8 +623,6 @@ def test_the_storage_access_page_goes_on_only_to_this_server(
             time.sleep(0.1)
         assert all(u.startswith(server) for u in urls), urls
         context.close()
-    finally:
-        httpd.shutdown()
 
 
 def _location(frame: Any) -> str:
@@ -666,3 +632,27 @@ def _location(frame: Any) -> str:
         return str(frame.evaluate("location.href"))
     except Exception:
         return ""
+
+
+@contextlib.contextmanager
+def _page_server(html: bytes) -> Iterator[Any]:
+    """A page of its own origin (a desktop embedding the CCP): serves ``html`` on every GET."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()

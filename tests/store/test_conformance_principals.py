@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -147,32 +148,42 @@ def test_deleting_a_user_races_adding_a_key_without_orphans(store_url: str) -> N
         adder.close()
 
 
+def _at_once(stores: list[Store], attempt: Callable[[int, Store], str]) -> list[str]:
+    """``attempt(index, store)`` on each store (as several processes would), all released at
+    once; their outcomes."""
+    outcomes: list[str] = []
+    start = threading.Barrier(len(stores))
+
+    def run(index: int, store: Store) -> None:
+        start.wait()
+        outcomes.append(attempt(index, store))
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 @pytest.mark.parametrize("owner", ["user", "root"])
 def test_concurrent_key_creations_never_exceed_the_limit(store_url: str, owner: str) -> None:
     """Each of several stores (as several processes would) adds keys for one owner at once,
     with a limit of 2: exactly two are added, every other creation is LimitReached."""
     user = _iam_user("keyed", "AIDAKEYED") if owner == "user" else None
     stores = [open_test_store(store_url) for _ in range(6)]
-    outcomes: list[str] = []
     try:
         if user is not None:
             stores[0].create_user(user)
-        start = threading.Barrier(len(stores))
 
-        def add(index: int, store: Store) -> None:
-            start.wait()
+        def add(index: int, store: Store) -> str:
             try:
                 store.create_access_key(_key(f"AKIALIMIT{index}", user), limit=2)
-                outcomes.append("added")
+                return "added"
             except LimitReached:
-                outcomes.append("limit")
+                return "limit"
 
-        threads = [threading.Thread(target=add, args=item) for item in enumerate(stores)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(outcomes) == ["added"] * 2 + ["limit"] * 4
+        assert sorted(_at_once(stores, add)) == ["added"] * 2 + ["limit"] * 4
         held = stores[0].list_access_keys(ACCT, user.user_id if user else None)
         assert len(held) == 2
     finally:
@@ -190,30 +201,22 @@ def test_concurrent_policy_puts_are_admitted_one_at_a_time(store_url: str) -> No
     it, so exactly two are stored (a count read outside the write let them all in)."""
     user = _iam_user("quota", "AIDAQUOTA")
     stores = [open_test_store(store_url) for _ in range(6)]
-    outcomes: list[str] = []
     try:
         stores[0].create_user(user)
-        start = threading.Barrier(len(stores))
 
         def fewer_than_two(others: object) -> None:
             if len(others) >= 2:  # type: ignore[arg-type]
                 raise _OverQuota()
 
-        def put(index: int, store: Store) -> None:
-            start.wait()
+        def put(index: int, store: Store) -> str:
             policy = InlinePolicy("user", user.user_id, f"p{index}", "{}")
             try:
                 store.put_policy(policy, admit=fewer_than_two)
-                outcomes.append("put")
+                return "put"
             except _OverQuota:
-                outcomes.append("refused")
+                return "refused"
 
-        threads = [threading.Thread(target=put, args=item) for item in enumerate(stores)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(outcomes) == ["put"] * 2 + ["refused"] * 4
+        assert sorted(_at_once(stores, put)) == ["put"] * 2 + ["refused"] * 4
         assert len(stores[0].list_policies("user", user.user_id)) == 2
         # Replacing a stored policy is admitted against the others only.
         stored = stores[0].list_policies("user", user.user_id)[0]

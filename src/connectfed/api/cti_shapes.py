@@ -9,12 +9,11 @@ and the instance and account ids are parsed from it), ``defaultOutboundQueue`` a
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
 
-from connectfed.connect.agent_phone import AgentPhone
+from connectfed.connect.agent_phone import AgentPhone, stored_object
 from connectfed.connect.agents import AgentState, AgentStatus, AgentStatusType, RoutingProfile
 from connectfed.errors import ServiceError, client_error
 from connectfed.store.records import ConnectUser
@@ -94,14 +93,6 @@ def page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | Non
     return chunk, (f"cfpage.{start + limit}" if more else None)
 
 
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def queue_ref(profile: RoutingProfile, queue_id: str) -> dict[str, Any]:
     for entry in profile.queues:
         if entry.queue.queue_id == queue_id:
@@ -120,14 +111,14 @@ def queues(profile: RoutingProfile, user: ConnectUser) -> list[dict[str, Any]]:
 
 
 def configuration(user: ConnectUser, profile: RoutingProfile) -> dict[str, Any]:
-    identity = _json_object(user.identity_info)
+    identity = stored_object(user.identity_info)
     phone = AgentPhone.of(user.phone_config)
     full = " ".join(str(identity[k]) for k in ("FirstName", "LastName") if identity.get(k))
     return {
         "name": full or user.username,
         "username": user.username,
         "softphoneEnabled": phone.softphone,
-        "softphoneAutoAccept": bool(_json_object(user.phone_config).get("AutoAccept", False)),
+        "softphoneAutoAccept": bool(stored_object(user.phone_config).get("AutoAccept", False)),
         "extension": phone.number,
         "routingProfile": {
             "name": profile.name,

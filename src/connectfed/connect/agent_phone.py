@@ -30,7 +30,7 @@ class AgentPhone:
     @classmethod
     def of(cls, phone_config: str) -> AgentPhone:
         """The phone a user's stored phone configuration (JSON object text) describes."""
-        config = _json_object(phone_config)
+        config = stored_object(phone_config)
         return cls(
             config.get("PhoneType", SOFT_PHONE) == SOFT_PHONE,
             str(config.get("DeskPhoneNumber", "")),
@@ -47,7 +47,7 @@ class AgentPhone:
 
     def applied_to(self, phone_config: str) -> str:
         """``phone_config`` (JSON object text) with this phone, its other settings kept."""
-        config = _json_object(phone_config)
+        config = stored_object(phone_config)
         config["PhoneType"] = SOFT_PHONE if self.softphone else DESK_PHONE
         if self.number:
             config["DeskPhoneNumber"] = self.number
@@ -56,7 +56,9 @@ class AgentPhone:
         return json.dumps(config)
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def stored_object(text: str) -> dict[str, Any]:
+    """A JSON object stored with a Connect user (its PhoneConfig, its IdentityInfo); ``{}`` for
+    anything else."""
     try:
         value = json.loads(text)
     except ValueError:
