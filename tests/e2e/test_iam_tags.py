@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.e2e.test_awscli import aws
 from tests.support.aws_env import clean_env
+from tests.support.errors import aws_error as _error
 from tests.support.server import ACCOUNT_ID, ROOT_KEY, ROOT_SECRET, Server
 from tests.support.world import trust_account
 
@@ -40,14 +40,6 @@ def _document(*statements: dict[str, Any]) -> str:
 
 def _tags(**pairs: str) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in pairs.items()]
-
-
-def _error(call: Any, **kw: Any) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(**kw)
-    error = dict(caught.value.response["Error"])
-    error["Status"] = caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
-    return error
 
 
 class Kind:

@@ -8,12 +8,12 @@ import itertools
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from connectfed.saml import encryption as enc
 from connectfed.saml.testidp import SigningKey
+from tests.support.errors import aws_error as _error
 from tests.support.saml_world import SamlWorld, build_saml_world, post_saml, saml_trust
 from tests.support.server import Server
 
@@ -23,15 +23,6 @@ _names = itertools.count()
 @pytest.fixture
 def saml(server: Server) -> SamlWorld:
     return build_saml_world(server, f"enc{next(_names)}")
-
-
-def _error(call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(*args, **kwargs)
-    return dict(
-        caught.value.response["Error"],
-        Status=caught.value.response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 def _update(saml: SamlWorld, **params: Any) -> Any:

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectfed.saml.testidp import TestIdp, encode
+from tests.support.errors import aws_error as _error
 from tests.support.saml_world import SamlWorld, build_saml_world, post_saml
 from tests.support.server import ACCOUNT_ID, Server, start_server
 
@@ -26,15 +27,6 @@ LOOK_ALIKE = "\u0430gent1"  # CYRILLIC SMALL LETTER A (U+0430), then "gent1"
 @pytest.fixture
 def saml(server: Server) -> SamlWorld:
     return build_saml_world(server, f"h{next(_names)}")
-
-
-def _error(call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(*args, **kwargs)
-    return dict(
-        caught.value.response["Error"],
-        Status=caught.value.response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 # -- identifiers: AWS's [\w+=,.@-] with an ASCII \w ----------------------------------------------

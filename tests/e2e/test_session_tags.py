@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from tests.e2e.test_awscli import aws
 from tests.support.aws_env import clean_env
 from tests.support.browser import Browser
+from tests.support.errors import aws_error as _error
 from tests.support.saml_world import SamlWorld, build_saml_world
 from tests.support.server import ACCOUNT_ID, Server
 from tests.support.world import build_world
@@ -47,14 +48,6 @@ def _trust(principal: dict[str, Any], actions: list[str], **condition: Any) -> s
 
 def _account_trust(actions: list[str], **condition: Any) -> str:
     return _trust({"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, actions, **condition)
-
-
-def _error(call: Any, **kw: Any) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(**kw)
-    error = dict(caught.value.response["Error"])
-    error["Status"] = caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
-    return error
 
 
 class Tagged:
@@ -99,14 +92,7 @@ class Tagged:
 
     def federate(self, creds: dict[str, Any]) -> str:
         """ "ok", or the error code GetFederationToken answers with."""
-        connect = self.world.server.client(
-            "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
-        )
-        try:
-            connect.get_federation_token(InstanceId=self.world.instance_id)
-        except ClientError as error:
-            return str(error.response["Error"]["Code"])
-        return "ok"
+        return _federation_outcome(self.world.server, self.world.instance_id, creds)
 
 
 @pytest.fixture
@@ -458,12 +444,16 @@ def _tags(**tags: str) -> dict[str, list[str]]:
 
 
 def _federate(saml: SamlWorld, answer: dict[str, Any]) -> str:
-    creds = answer["Credentials"]
-    connect = saml.server.client(
+    return _federation_outcome(saml.server, saml.world.instance_id, answer["Credentials"])
+
+
+def _federation_outcome(server: Any, instance_id: str, creds: dict[str, Any]) -> str:
+    """ "ok", or the error code GetFederationToken answers the session ``creds`` with."""
+    connect = server.client(
         "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
     )
     try:
-        connect.get_federation_token(InstanceId=saml.world.instance_id)
+        connect.get_federation_token(InstanceId=instance_id)
     except ClientError as error:
         return str(error.response["Error"]["Code"])
     return "ok"
