@@ -12,6 +12,7 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -372,3 +373,62 @@ def test_regional_saml_endpoint_accepts_browser_posts(saml: SamlWorld) -> None:
     response = conn.getresponse()
     assert response.status == 200, response.read()
     assert b"Signed in" in response.read()
+
+
+def _trust_on(saml: SamlWorld, operator: str, key: str, value: str | list[str]) -> None:
+    iam = saml.server.client("iam")
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Federated": saml.provider_arn},
+        "Action": "sts:AssumeRoleWithSAML",
+        "Condition": {operator: {key: value}},
+    }
+    iam.update_assume_role_policy(
+        RoleName=saml.role_arn.rsplit("/", 1)[1],
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+
+
+EDU_AFFILIATION = "urn:oid:1.3.6.1.4.1.5923.1.1.1.1"
+EDU_ORG_LEGAL_NAME = "urn:oid:1.3.6.1.4.1.5923.1.2.1.4"
+COMMON_NAME = "urn:oid:2.5.4.3"
+
+
+@pytest.mark.parametrize(
+    "operator,key,wanted,wrong",
+    [
+        ("StringEquals", "saml:sub", "agent@example.com", "other@example.com"),
+        ("StringEquals", "saml:sub_type", "persistent", "transient"),
+        ("StringLike", "saml:iss", "https://idp.example.test/*", "https://evil.example/*"),
+        # saml:doc: the provider as <account>/<provider name> (not read from the assertion)
+        ("StringEquals", "saml:doc", "{account}/{provider}", "{account}/other"),
+        ("ForAnyValue:StringEquals", "saml:edupersonaffiliation", ["staff"], ["student"]),
+        ("ForAllValues:StringLike", "saml:edupersonaffiliation", ["staff", "member"], ["staff"]),
+        ("StringEquals", "saml:eduorglegalname", "Example University", "Elsewhere"),
+        ("StringEquals", "saml:cn", "Agent One", "Agent Two"),
+    ],
+)
+def test_trust_policies_see_the_documented_saml_keys(
+    saml: SamlWorld, operator: str, key: str, wanted: Any, wrong: Any
+) -> None:
+    """IAM User Guide, "Available keys for SAML-based AWS STS federation": saml:doc and the
+    eduPerson/eduOrg/cn attributes (named by their OIDs, lists where several values may come)
+    are trust-policy keys, as saml:aud/iss/sub/sub_type are."""
+    provider = saml.provider_arn.rsplit("/", 1)[1]
+
+    def filled(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.format(account=ACCOUNT_ID, provider=provider)
+        return value
+
+    extra = {
+        EDU_AFFILIATION: ["staff", "member"],
+        EDU_ORG_LEGAL_NAME: ["Example University"],
+        COMMON_NAME: ["Agent One"],
+    }
+    _trust_on(saml, operator, key, filled(wanted))
+    assert saml.assume(saml.assertion(extra_attributes=extra))["Subject"] == "agent@example.com"
+    _trust_on(saml, operator, key, filled(wrong))
+    with pytest.raises(ClientError) as caught:
+        saml.assume(saml.assertion(extra_attributes=extra))
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"

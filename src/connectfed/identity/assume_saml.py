@@ -89,6 +89,30 @@ _TRUST_REASONS = {
     "sts:SetSourceIdentity": "trust_policy_source_identity",
 }
 FORMATS = {NAMEID_PERSISTENT: "persistent", NAMEID_TRANSIENT: "transient"}
+# The trust-policy keys IAM makes of the eduPerson and eduOrg attributes and of cn, by the
+# attribute's Name, its OID URN (IAM User Guide, "Available keys for SAML-based AWS STS
+# federation"; the OIDs are the eduPerson/eduOrg schema's and X.520's).
+_EDU_PERSON = "urn:oid:1.3.6.1.4.1.5923.1.1.1."
+_EDU_ORG = "urn:oid:1.3.6.1.4.1.5923.1.2.1."
+ATTRIBUTE_KEYS = {
+    _EDU_PERSON + "1": "saml:edupersonaffiliation",
+    _EDU_PERSON + "2": "saml:edupersonnickname",
+    _EDU_PERSON + "3": "saml:edupersonorgdn",
+    _EDU_PERSON + "4": "saml:edupersonorgunitdn",
+    _EDU_PERSON + "5": "saml:edupersonprimaryaffiliation",
+    _EDU_PERSON + "6": "saml:edupersonprincipalname",
+    _EDU_PERSON + "7": "saml:edupersonentitlement",
+    _EDU_PERSON + "8": "saml:edupersonprimaryorgunitdn",
+    _EDU_PERSON + "9": "saml:edupersonscopedaffiliation",
+    _EDU_PERSON + "10": "saml:edupersontargetedid",
+    _EDU_PERSON + "11": "saml:edupersonassurance",
+    _EDU_ORG + "2": "saml:eduorghomepageuri",
+    _EDU_ORG + "3": "saml:eduorgidentityauthnpolicyuri",
+    _EDU_ORG + "4": "saml:eduorglegalname",
+    _EDU_ORG + "5": "saml:eduorgsuperioruri",
+    _EDU_ORG + "6": "saml:eduorgwhitepagesuri",
+    "urn:oid:2.5.4.3": "saml:cn",
+}
 
 
 class AssumeRoleWithSaml:
@@ -296,10 +320,16 @@ class AssumeRoleWithSaml:
             "saml:sub": verified.name_id,
             "saml:sub_type": sub_type,
             "saml:namequalifier": self._name_qualifier(verified.issuer, provider),
+            # The provider that vouches, as <account>/<name>: the one key not from the assertion
+            "saml:doc": f"{provider.account_id}/{provider.name}",
             "aws:securetransport": "true" if origin and origin.secure else "false",
         }
         if origin is not None and origin.source_ip is not None:
             context["aws:sourceip"] = origin.source_ip
+        for name, key in ATTRIBUTE_KEYS.items():
+            values = verified.attributes.get(name, ())
+            if values:
+                context[key] = values[0] if len(values) == 1 else values
         context.update(request_context(tag_request))
         context.update(resource_context(role.tags))  # aws:ResourceTag/<key> of the role
         if source_identity is not None:
