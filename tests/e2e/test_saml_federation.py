@@ -432,3 +432,55 @@ def test_trust_policies_see_the_documented_saml_keys(
     with pytest.raises(ClientError) as caught:
         saml.assume(saml.assertion(extra_attributes=extra))
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_a_saml_sessions_permission_policies_see_its_subject(saml: SamlWorld) -> None:
+    """IAM User Guide, "Available keys for SAML-based AWS STS federation": a SAML session's
+    requests carry saml:sub, saml:sub_type and saml:namequalifier for its role's permission
+    policies (here: only the IdP's agent@example.com may federate into Connect)."""
+    iam = saml.server.client("iam")
+    role_name = saml.role_arn.rsplit("/", 1)[1]
+    provider_name = saml.provider_arn.rsplit("/", 1)[1]
+    qualifier = base64.b64encode(
+        hashlib.sha1(  # noqa: S324
+            f"{saml.idp.entity_id}{ACCOUNT_ID}/{provider_name}".encode()
+        ).digest()
+    ).decode()
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "connect:GetFederationToken",
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": {
+                                "saml:sub": "agent@example.com",
+                                "saml:sub_type": "persistent",
+                                "saml:namequalifier": qualifier,
+                            }
+                        },
+                    }
+                ],
+            }
+        ),
+    )
+
+    def federates(name_id: str) -> bool:
+        c = saml.assume(saml.assertion("agent1", name_id=name_id))["Credentials"]
+        connect = saml.server.client(
+            "connect", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
+        )
+        try:
+            connect.get_federation_token(InstanceId=saml.world.instance_id)
+            return True
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "AccessDeniedException"
+            return False
+
+    assert federates("agent@example.com")
+    assert not federates("intruder@example.com")

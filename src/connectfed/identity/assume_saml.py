@@ -69,7 +69,7 @@ from connectfed.saml.namespaces import (
     TRANSITIVE_TAG_KEYS_ATTRIBUTE,
 )
 from connectfed.store import Store
-from connectfed.store.records import AssertionUse, SamlProvider, Session
+from connectfed.store.records import AssertionUse, SamlProvider, SamlSubject, Session
 
 log = logging.getLogger("connectfed.saml")
 __all__ = [
@@ -370,6 +370,7 @@ class AssumeRoleWithSaml:
             )
         duration = self._duration(duration_seconds, verified, role.max_session_duration)
         passed = session_policy is not None or bool(tag_request)
+        subject = SamlSubject(verified.name_id, sub_type, context["saml:namequalifier"])
         record, session = self._sts.prepare_session(
             role,
             session_name,
@@ -379,6 +380,7 @@ class AssumeRoleWithSaml:
             tags=tags,
             source_identity=source_identity,
             packed_policy_size=packed_policy_size(session_policy, tags) if passed else None,
+            saml_subject=subject,
         )
         return record, SamlSession(
             session,
