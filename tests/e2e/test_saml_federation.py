@@ -484,3 +484,26 @@ def test_a_saml_sessions_permission_policies_see_its_subject(saml: SamlWorld) ->
 
     assert federates("agent@example.com")
     assert not federates("intruder@example.com")
+
+
+@pytest.mark.parametrize(
+    "name_id_format,subject_type",
+    [
+        ("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent", "persistent"),
+        ("urn:oasis:names:tc:SAML:2.0:nameid-format:transient", "transient"),
+        ("urn:oasis:names:tc:SAML:2.0:nameid-format:entity", "entity"),
+        (
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        ),
+    ],
+)
+def test_subject_type_drops_only_the_saml2_name_id_format_prefix(
+    saml: SamlWorld, name_id_format: str, subject_type: str
+) -> None:
+    """STS API reference, AssumeRoleWithSAML's SubjectType: a format with the prefix
+    urn:oasis:names:tc:SAML:2.0:nameid-format loses it; any other is returned as it is; the
+    trust policy's saml:sub_type is the same value."""
+    _trust_on(saml, "StringEquals", "saml:sub_type", subject_type)
+    result = saml.assume(saml.assertion(name_id_format=name_id_format))
+    assert result["SubjectType"] == subject_type

@@ -59,8 +59,6 @@ from connectfed.identity.sts import StsService
 from connectfed.identity.sts_values import SamlRequest, SamlSession
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
 from connectfed.saml.namespaces import (
-    NAMEID_PERSISTENT,
-    NAMEID_TRANSIENT,
     ROLE_ATTRIBUTE,
     SESSION_DURATION_ATTRIBUTE,
     SESSION_NAME_ATTRIBUTE,
@@ -88,7 +86,9 @@ _TRUST_REASONS = {
     "sts:TagSession": "trust_policy_tag_session",
     "sts:SetSourceIdentity": "trust_policy_source_identity",
 }
-FORMATS = {NAMEID_PERSISTENT: "persistent", NAMEID_TRANSIENT: "transient"}
+# SubjectType (and saml:sub_type): a NameID Format of SAML 2.0's loses this prefix ("persistent",
+# "transient", "entity"…); any other is kept whole (STS API reference, AssumeRoleWithSAML).
+NAMEID_FORMAT_PREFIX = "urn:oasis:names:tc:SAML:2.0:nameid-format:"
 # The trust-policy keys IAM makes of the eduPerson and eduOrg attributes and of cn, by the
 # attribute's Name, its OID URN (IAM User Guide, "Available keys for SAML-based AWS STS
 # federation"; the OIDs are the eduPerson/eduOrg schema's and X.520's).
@@ -313,7 +313,7 @@ class AssumeRoleWithSaml:
                 "role", f"no role {role_arn} exists", not_authorized("unknown_role")
             )
         diagnosis.passed("role", f"role {role.arn}, paired with {provider.arn}")
-        sub_type = FORMATS.get(verified.name_id_format or "", verified.name_id_format or "")
+        sub_type = (verified.name_id_format or "").removeprefix(NAMEID_FORMAT_PREFIX)
         context: dict[str, Any] = {
             "saml:aud": verified.recipient,
             "saml:iss": verified.issuer,
