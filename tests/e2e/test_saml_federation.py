@@ -12,6 +12,7 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -372,3 +373,137 @@ def test_regional_saml_endpoint_accepts_browser_posts(saml: SamlWorld) -> None:
     response = conn.getresponse()
     assert response.status == 200, response.read()
     assert b"Signed in" in response.read()
+
+
+def _trust_on(saml: SamlWorld, operator: str, key: str, value: str | list[str]) -> None:
+    iam = saml.server.client("iam")
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Federated": saml.provider_arn},
+        "Action": "sts:AssumeRoleWithSAML",
+        "Condition": {operator: {key: value}},
+    }
+    iam.update_assume_role_policy(
+        RoleName=saml.role_arn.rsplit("/", 1)[1],
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+
+
+EDU_AFFILIATION = "urn:oid:1.3.6.1.4.1.5923.1.1.1.1"
+EDU_ORG_LEGAL_NAME = "urn:oid:1.3.6.1.4.1.5923.1.2.1.4"
+COMMON_NAME = "urn:oid:2.5.4.3"
+
+
+@pytest.mark.parametrize(
+    "operator,key,wanted,wrong",
+    [
+        ("StringEquals", "saml:sub", "agent@example.com", "other@example.com"),
+        ("StringEquals", "saml:sub_type", "persistent", "transient"),
+        ("StringLike", "saml:iss", "https://idp.example.test/*", "https://evil.example/*"),
+        # saml:doc: the provider as <account>/<provider name> (not read from the assertion)
+        ("StringEquals", "saml:doc", "{account}/{provider}", "{account}/other"),
+        ("ForAnyValue:StringEquals", "saml:edupersonaffiliation", ["staff"], ["student"]),
+        ("ForAllValues:StringLike", "saml:edupersonaffiliation", ["staff", "member"], ["staff"]),
+        ("StringEquals", "saml:eduorglegalname", "Example University", "Elsewhere"),
+        ("StringEquals", "saml:cn", "Agent One", "Agent Two"),
+    ],
+)
+def test_trust_policies_see_the_documented_saml_keys(
+    saml: SamlWorld, operator: str, key: str, wanted: Any, wrong: Any
+) -> None:
+    """IAM User Guide, "Available keys for SAML-based AWS STS federation": saml:doc and the
+    eduPerson/eduOrg/cn attributes (named by their OIDs, lists where several values may come)
+    are trust-policy keys, as saml:aud/iss/sub/sub_type are."""
+    provider = saml.provider_arn.rsplit("/", 1)[1]
+
+    def filled(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.format(account=ACCOUNT_ID, provider=provider)
+        return value
+
+    extra = {
+        EDU_AFFILIATION: ["staff", "member"],
+        EDU_ORG_LEGAL_NAME: ["Example University"],
+        COMMON_NAME: ["Agent One"],
+    }
+    _trust_on(saml, operator, key, filled(wanted))
+    assert saml.assume(saml.assertion(extra_attributes=extra))["Subject"] == "agent@example.com"
+    _trust_on(saml, operator, key, filled(wrong))
+    with pytest.raises(ClientError) as caught:
+        saml.assume(saml.assertion(extra_attributes=extra))
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_a_saml_sessions_permission_policies_see_its_subject(saml: SamlWorld) -> None:
+    """IAM User Guide, "Available keys for SAML-based AWS STS federation": a SAML session's
+    requests carry saml:sub, saml:sub_type and saml:namequalifier for its role's permission
+    policies (here: only the IdP's agent@example.com may federate into Connect)."""
+    iam = saml.server.client("iam")
+    role_name = saml.role_arn.rsplit("/", 1)[1]
+    provider_name = saml.provider_arn.rsplit("/", 1)[1]
+    qualifier = base64.b64encode(
+        hashlib.sha1(  # noqa: S324
+            f"{saml.idp.entity_id}{ACCOUNT_ID}/{provider_name}".encode()
+        ).digest()
+    ).decode()
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "connect:GetFederationToken",
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": {
+                                "saml:sub": "agent@example.com",
+                                "saml:sub_type": "persistent",
+                                "saml:namequalifier": qualifier,
+                            }
+                        },
+                    }
+                ],
+            }
+        ),
+    )
+
+    def federates(name_id: str) -> bool:
+        c = saml.assume(saml.assertion("agent1", name_id=name_id))["Credentials"]
+        connect = saml.server.client(
+            "connect", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
+        )
+        try:
+            connect.get_federation_token(InstanceId=saml.world.instance_id)
+            return True
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "AccessDeniedException"
+            return False
+
+    assert federates("agent@example.com")
+    assert not federates("intruder@example.com")
+
+
+@pytest.mark.parametrize(
+    "name_id_format,subject_type",
+    [
+        ("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent", "persistent"),
+        ("urn:oasis:names:tc:SAML:2.0:nameid-format:transient", "transient"),
+        ("urn:oasis:names:tc:SAML:2.0:nameid-format:entity", "entity"),
+        (
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        ),
+    ],
+)
+def test_subject_type_drops_only_the_saml2_name_id_format_prefix(
+    saml: SamlWorld, name_id_format: str, subject_type: str
+) -> None:
+    """STS API reference, AssumeRoleWithSAML's SubjectType: a format with the prefix
+    urn:oasis:names:tc:SAML:2.0:nameid-format loses it; any other is returned as it is; the
+    trust policy's saml:sub_type is the same value."""
+    _trust_on(saml, "StringEquals", "saml:sub_type", subject_type)
+    result = saml.assume(saml.assertion(name_id_format=name_id_format))
+    assert result["SubjectType"] == subject_type

@@ -20,6 +20,7 @@ from connectfed.store.records import (
     RoleBinding,
     SamlPrivateKey,
     SamlProvider,
+    SamlSubject,
     Session,
     SessionTag,
 )
@@ -156,6 +157,29 @@ def test_session_tags_and_source_identity_round_trip(store: Store) -> None:
     assert loaded is not None and (loaded.tags, loaded.source_identity) == ((), None)
 
 
+def test_a_saml_sessions_subject_round_trips(store: Store) -> None:
+    subject = SamlSubject("agent@example.com", "persistent", "Hx9/+qualifier=")
+    session = Session(
+        "ASIA6",
+        "s",
+        "h",
+        "123456789012",
+        "arn:r",
+        "AROA1",
+        "R",
+        "agent1",
+        "AssumeRoleWithSAML",
+        1.0,
+        2.0,
+        saml_subject=subject,
+    )
+    store.create_session(session)
+    assert store.get_session("ASIA6") == session
+    store.create_session(dataclasses.replace(session, access_key_id="ASIA7", saml_subject=None))
+    loaded = store.get_session("ASIA7")
+    assert loaded is not None and loaded.saml_subject is None
+
+
 def test_sessions_stored_before_session_tags_read_without_tags(store_url: str) -> None:
     db = raw_database(store_url)
     migrate(db, MIGRATIONS[:14])
@@ -172,6 +196,7 @@ def test_sessions_stored_before_session_tags_read_without_tags(store_url: str) -
         session = upgraded.get_session("ASIAOLD")
         assert session is not None
         assert (session.tags, session.source_identity) == ((), None)
+        assert session.saml_subject is None
         assert session.secret_access_key == "old-secret"
     finally:
         upgraded.close()

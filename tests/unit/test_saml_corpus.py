@@ -173,3 +173,44 @@ def test_positive_controls_fail_only_on_sha1_when_sha1_is_refused(case_id: str) 
         or "not supported" in str(caught.value)
         or "sha1" in str(caught.value).lower()
     )
+
+
+# python3-saml responses the manifest does not list, checked against the pinned settings1.json
+# certificate (feide.erlang.no) with the clock inside its validity (mid-2007), so that only the
+# signature decides: each is refused for its signature (wrong key, or no SignatureMethod nor
+# SignatureValue) except signed_message_response, which that certificate did sign and which
+# then fails only on time (its assertion is dated 2014).
+PYTHON3_SAML = "python3-saml/tests/data/responses/"
+UNLISTED = {
+    PYTHON3_SAML + "invalids/no_key.xml.base64": "signature",
+    PYTHON3_SAML + "invalids/signed_assertion_response.xml.base64": "signature",
+    PYTHON3_SAML + "response1.xml.base64": "signature",
+    PYTHON3_SAML + "signed_message_response.xml.base64": "time",
+}
+
+
+@pytest.mark.parametrize("path,reason", sorted(UNLISTED.items()))
+def test_unlisted_python3_saml_responses_are_refused_for_their_signature(
+    path: str, reason: str
+) -> None:
+    case = {
+        "file": path,
+        "encoding": "base64",
+        "idp_cert": "python3-saml/tests/settings/settings1.json#idp.x509cert",
+        "now": "2007-07-01T00:00:00Z",
+    }
+    with pytest.raises(AssertionRejected) as caught:
+        _verify(case)
+    assert caught.value.reason == reason, caught.value
+
+
+def test_every_corpus_response_is_exercised() -> None:
+    used = {c["file"] for c in CASES} | set(UNLISTED)
+    for case in CASES:
+        used |= {case[k].split("#")[0] for k in ("idp_metadata", "idp_cert") if case.get(k)}
+    data = {
+        p.relative_to(CORPUS).as_posix()
+        for p in CORPUS.rglob("*")
+        if p.is_file() and p.name not in ("LICENSE", "NOTICE", "SOURCE.txt", "MANIFEST.json")
+    }
+    assert data - used == set()

@@ -59,8 +59,6 @@ from connectfed.identity.sts import StsService
 from connectfed.identity.sts_values import SamlRequest, SamlSession
 from connectfed.saml.assertion import AssertionRejected, VerifiedAssertion
 from connectfed.saml.namespaces import (
-    NAMEID_PERSISTENT,
-    NAMEID_TRANSIENT,
     ROLE_ATTRIBUTE,
     SESSION_DURATION_ATTRIBUTE,
     SESSION_NAME_ATTRIBUTE,
@@ -69,7 +67,7 @@ from connectfed.saml.namespaces import (
     TRANSITIVE_TAG_KEYS_ATTRIBUTE,
 )
 from connectfed.store import Store
-from connectfed.store.records import AssertionUse, SamlProvider, Session
+from connectfed.store.records import AssertionUse, SamlProvider, SamlSubject, Session
 
 log = logging.getLogger("connectfed.saml")
 __all__ = [
@@ -88,7 +86,33 @@ _TRUST_REASONS = {
     "sts:TagSession": "trust_policy_tag_session",
     "sts:SetSourceIdentity": "trust_policy_source_identity",
 }
-FORMATS = {NAMEID_PERSISTENT: "persistent", NAMEID_TRANSIENT: "transient"}
+# SubjectType (and saml:sub_type): a NameID Format of SAML 2.0's loses this prefix ("persistent",
+# "transient", "entity"…); any other is kept whole (STS API reference, AssumeRoleWithSAML).
+NAMEID_FORMAT_PREFIX = "urn:oasis:names:tc:SAML:2.0:nameid-format:"
+# The trust-policy keys IAM makes of the eduPerson and eduOrg attributes and of cn, by the
+# attribute's Name, its OID URN (IAM User Guide, "Available keys for SAML-based AWS STS
+# federation"; the OIDs are the eduPerson/eduOrg schema's and X.520's).
+_EDU_PERSON = "urn:oid:1.3.6.1.4.1.5923.1.1.1."
+_EDU_ORG = "urn:oid:1.3.6.1.4.1.5923.1.2.1."
+ATTRIBUTE_KEYS = {
+    _EDU_PERSON + "1": "saml:edupersonaffiliation",
+    _EDU_PERSON + "2": "saml:edupersonnickname",
+    _EDU_PERSON + "3": "saml:edupersonorgdn",
+    _EDU_PERSON + "4": "saml:edupersonorgunitdn",
+    _EDU_PERSON + "5": "saml:edupersonprimaryaffiliation",
+    _EDU_PERSON + "6": "saml:edupersonprincipalname",
+    _EDU_PERSON + "7": "saml:edupersonentitlement",
+    _EDU_PERSON + "8": "saml:edupersonprimaryorgunitdn",
+    _EDU_PERSON + "9": "saml:edupersonscopedaffiliation",
+    _EDU_PERSON + "10": "saml:edupersontargetedid",
+    _EDU_PERSON + "11": "saml:edupersonassurance",
+    _EDU_ORG + "2": "saml:eduorghomepageuri",
+    _EDU_ORG + "3": "saml:eduorgidentityauthnpolicyuri",
+    _EDU_ORG + "4": "saml:eduorglegalname",
+    _EDU_ORG + "5": "saml:eduorgsuperioruri",
+    _EDU_ORG + "6": "saml:eduorgwhitepagesuri",
+    "urn:oid:2.5.4.3": "saml:cn",
+}
 
 
 class AssumeRoleWithSaml:
@@ -289,17 +313,23 @@ class AssumeRoleWithSaml:
                 "role", f"no role {role_arn} exists", not_authorized("unknown_role")
             )
         diagnosis.passed("role", f"role {role.arn}, paired with {provider.arn}")
-        sub_type = FORMATS.get(verified.name_id_format or "", verified.name_id_format or "")
+        sub_type = (verified.name_id_format or "").removeprefix(NAMEID_FORMAT_PREFIX)
         context: dict[str, Any] = {
             "saml:aud": verified.recipient,
             "saml:iss": verified.issuer,
             "saml:sub": verified.name_id,
             "saml:sub_type": sub_type,
             "saml:namequalifier": self._name_qualifier(verified.issuer, provider),
+            # The provider that vouches, as <account>/<name>: the one key not from the assertion
+            "saml:doc": f"{provider.account_id}/{provider.name}",
             "aws:securetransport": "true" if origin and origin.secure else "false",
         }
         if origin is not None and origin.source_ip is not None:
             context["aws:sourceip"] = origin.source_ip
+        for name, key in ATTRIBUTE_KEYS.items():
+            values = verified.attributes.get(name, ())
+            if values:
+                context[key] = values[0] if len(values) == 1 else values
         context.update(request_context(tag_request))
         context.update(resource_context(role.tags))  # aws:ResourceTag/<key> of the role
         if source_identity is not None:
@@ -340,6 +370,7 @@ class AssumeRoleWithSaml:
             )
         duration = self._duration(duration_seconds, verified, role.max_session_duration)
         passed = session_policy is not None or bool(tag_request)
+        subject = SamlSubject(verified.name_id, sub_type, context["saml:namequalifier"])
         record, session = self._sts.prepare_session(
             role,
             session_name,
@@ -349,6 +380,7 @@ class AssumeRoleWithSaml:
             tags=tags,
             source_identity=source_identity,
             packed_policy_size=packed_policy_size(session_policy, tags) if passed else None,
+            saml_subject=subject,
         )
         return record, SamlSession(
             session,

@@ -96,6 +96,10 @@ def principal_context(principal: Principal, clock: Clock, region: str) -> dict[s
         context[f"aws:principaltag/{tag.key.lower()}"] = tag.value
     if principal.source_identity is not None:
         context["aws:sourceidentity"] = principal.source_identity
+    if principal.saml_subject is not None:  # a session made by AssumeRoleWithSAML
+        context["saml:sub"] = principal.saml_subject.sub
+        context["saml:sub_type"] = principal.saml_subject.sub_type
+        context["saml:namequalifier"] = principal.saml_subject.name_qualifier
     return context
 
 

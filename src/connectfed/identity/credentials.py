@@ -157,4 +157,5 @@ def session_principal(session: Session, role_tags: tuple[Tag, ...] = ()) -> Prin
         session_tags=session.tags,
         source_identity=session.source_identity,
         identity_tags=role_tags,
+        saml_subject=session.saml_subject,
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connectfed import arns
-from connectfed.store.records import SessionTag, Tag
+from connectfed.store.records import SamlSubject, SessionTag, Tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,8 @@ class Principal:
     # The tags of the IAM user, or of the session's role (``aws:PrincipalTag/<key>``; a
     # session tag of the same key, in any case, overrides its role's).
     identity_tags: tuple[Tag, ...] = ()
+    # A session made by AssumeRoleWithSAML: its saml:sub, saml:sub_type, saml:namequalifier.
+    saml_subject: SamlSubject | None = None
 
     @classmethod
     def root(cls, account_id: str, access_key_id: str) -> Principal:
@@ -80,6 +82,7 @@ class Principal:
             self.source_identity,
             origin,
             self.identity_tags,
+            self.saml_subject,
         )
 
     @property

@@ -66,7 +66,7 @@ from connectfed.identity.sts_values import (
     SessionCredentials,
 )
 from connectfed.store import Store
-from connectfed.store.records import Role, Session, SessionTag
+from connectfed.store.records import Role, SamlSubject, Session, SessionTag
 
 ROLE_CHAINING_MAX = 3600
 
@@ -312,6 +312,7 @@ class StsService:
         tags: tuple[SessionTag, ...] = (),
         source_identity: str | None = None,
         packed_policy_size: int | None = None,
+        saml_subject: SamlSubject | None = None,
     ) -> tuple[Session, RoleSession]:
         """What :meth:`issue_session` issues, not yet stored: the record to store (the caller
         writes it, e.g. with other rows in one transaction) and the session it gives."""
@@ -333,6 +334,7 @@ class StsService:
             session_policy=session_policy,
             tags=tags,
             source_identity=source_identity,
+            saml_subject=saml_subject,
         )
         return session, RoleSession(
             SessionCredentials(

@@ -107,6 +107,7 @@ class TestIdp:
         recipient: str,
         audience: str = "https://signin.aws.amazon.com/saml",
         name_id: str = "agent@example.com",
+        name_id_format: str = NAMEID_PERSISTENT,
         now: datetime | None = None,
         lifetime: timedelta = timedelta(minutes=5),
         session_duration: int | None = None,
@@ -158,7 +159,7 @@ class TestIdp:
         assertion = (
             f'<saml:Assertion xmlns:saml="{SAML}" ID="{assertion_id}" Version="2.0" '
             f'IssueInstant="{_iso(now)}"><saml:Issuer>{issuer}</saml:Issuer>'
-            f'<saml:Subject><saml:NameID Format="{NAMEID_PERSISTENT}">{name_id}</saml:NameID>'
+            f'<saml:Subject><saml:NameID Format="{name_id_format}">{name_id}</saml:NameID>'
             f'<saml:SubjectConfirmation Method="{BEARER}">'
             f"<saml:SubjectConfirmationData {confirmation_attrs}/></saml:SubjectConfirmation>"
             f'</saml:Subject><saml:Conditions NotBefore="{_iso(now - timedelta(seconds=5))}" '

@@ -74,6 +74,17 @@ class SessionTag:
 
 
 @dataclass(frozen=True, slots=True)
+class SamlSubject:
+    """Who a SAML session was made for, as its assertion said: the session's ``saml:sub``,
+    ``saml:sub_type`` and ``saml:namequalifier`` in its role's permission policies (IAM User
+    Guide, "Available keys for SAML-based AWS STS federation", permission policies)."""
+
+    sub: str
+    sub_type: str
+    name_qualifier: str
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     """Temporary credentials issued by STS (``ASIA…`` keys)."""
 
@@ -96,6 +107,9 @@ class Session:
     # (``aws:SourceIdentity``), set when it was made or inherited from the calling session.
     tags: tuple[SessionTag, ...] = ()
     source_identity: str | None = None
+    # A session made by AssumeRoleWithSAML: who its assertion named (never inherited in role
+    # chaining: AWS reads the saml: keys of the assertion the session was made from).
+    saml_subject: SamlSubject | None = None
 
 
 @dataclass(frozen=True, slots=True)

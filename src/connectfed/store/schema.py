@@ -426,4 +426,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE iam_users ADD COLUMN tags TEXT;
     ALTER TABLE roles ADD COLUMN tags TEXT;
     """,
+    # 18: who a SAML session was made for (JSON: [sub, sub_type, name_qualifier]; NULL for a
+    #     session not made by AssumeRoleWithSAML): its saml:sub, saml:sub_type and
+    #     saml:namequalifier on every request it signs
+    """
+    ALTER TABLE sts_sessions ADD COLUMN saml_subject TEXT;
+    """,
 )

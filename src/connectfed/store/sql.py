@@ -24,6 +24,7 @@ from connectfed.store.records import (
     ConnectUser,
     Instance,
     Role,
+    SamlSubject,
     Session,
     SessionTag,
     Tag,
@@ -75,7 +76,7 @@ def _bool(value: Any) -> bool:
 _SESSION_COLS = (
     "access_key_id, secret_access_key, token_hash, account_id, role_arn, role_id, role_name,"
     " session_name, source, created, expiration, revoked, session_policy, session_tags,"
-    " source_identity"
+    " source_identity, saml_subject"
 )
 _INSTANCE_COLS = (
     "instance_id, account_id, region, arn, alias, identity_management_type, status,"
@@ -108,6 +109,7 @@ def _session(row: Row) -> Session:
         session_policy,
         tags,
         source_identity,
+        saml_subject,
     ) = row
     return Session(
         key,
@@ -125,7 +127,23 @@ def _session(row: Row) -> Session:
         session_policy,
         session_tags_of(tags),
         source_identity,
+        saml_subject_of(saml_subject),
     )
+
+
+def saml_subject_text(subject: SamlSubject | None) -> str | None:
+    """A SAML session's subject as stored: JSON ``[sub, sub_type, name_qualifier]``, NULL for
+    a session not made from an assertion."""
+    if subject is None:
+        return None
+    return json.dumps([subject.sub, subject.sub_type, subject.name_qualifier])
+
+
+def saml_subject_of(text: str | None) -> SamlSubject | None:
+    if not text:
+        return None
+    sub, sub_type, name_qualifier = json.loads(text)
+    return SamlSubject(sub, sub_type, name_qualifier)
 
 
 def session_tags_text(tags: tuple[SessionTag, ...]) -> str | None:

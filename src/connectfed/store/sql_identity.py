@@ -28,6 +28,7 @@ from connectfed.store.sql import (
     Transaction,
     _session,
     role_of,
+    saml_subject_text,
     session_tags_text,
     tags_of,
     tags_text,
@@ -362,7 +363,7 @@ class IdentityStatements(SqlBase):
         sealed = self._box.seal(session.secret_access_key, f"sts_sessions:{session.access_key_id}")
         return (
             f"INSERT INTO sts_sessions ({_SESSION_COLS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 session.access_key_id,
                 sealed,
@@ -379,6 +380,7 @@ class IdentityStatements(SqlBase):
                 session.session_policy,
                 session_tags_text(session.tags),
                 session.source_identity,
+                saml_subject_text(session.saml_subject),
             ),
         )
 
