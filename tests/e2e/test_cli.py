@@ -395,6 +395,32 @@ def test_bad_retry_settings_are_refused_as_the_aws_cli_refuses_them(
     assert ours.returncode == 255 and seen == []
 
 
+@pytest.mark.parametrize(
+    "options,credentials",
+    [
+        (["--cli-connect-timeout", "-1"], True),
+        (["--cli-read-timeout", "-2"], True),
+        (["--cli-connect-timeout", "-1", "--cli-read-timeout", "-2"], True),
+        (["--cli-read-timeout", "-2"], False),  # refused before credentials are looked for
+        ([], False),  # with AWS_RETRY_MODE=bogus below: the mode is refused first too
+    ],
+)
+def test_bad_settings_are_refused_before_missing_credentials_as_the_aws_cli_does(
+    tmp_path: Path, options: list[str], credentials: bool
+) -> None:
+    extra = {} if options else {"AWS_RETRY_MODE": "bogus"}
+    env = clean_env(tmp_path, **(CREDS if credentials else {}), **extra)
+    with canned_server(200, CANNED) as (url, seen):
+        args = ["--instance-id", "i-1", "--region", "us-east-1", "--endpoint-url", url, *options]
+        ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (
+        theirs.returncode,
+        theirs.stdout,
+        theirs.stderr,
+    )
+    assert ours.returncode == 255 and seen == []
+
+
 def test_retry_mode_and_max_attempts_from_the_profile(tmp_path: Path) -> None:
     (tmp_path / "config").write_text("[profile p]\nretry_mode = standard\nmax_attempts = 2\n")
     env = clean_env(tmp_path, **CREDS, AWS_PROFILE="p")

@@ -13,6 +13,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from tests.support.errors import aws_error
 from tests.support.server import ROOT_KEY, ROOT_SECRET, Server
 
 
@@ -251,3 +252,36 @@ def test_query_escapes_that_are_not_utf8_are_canonicalised_byte_for_byte(
     headers = signed(server, "GET", path, service=service)
     status, _, body = send(server, "GET", path, headers)
     assert status == 200, body
+
+
+@pytest.mark.parametrize(
+    ("service", "code"),
+    [
+        ("connect", "InvalidSignatureException"),
+        ("sts", "SignatureDoesNotMatch"),
+        ("iam", "SignatureDoesNotMatch"),
+        ("cloudtrail", "InvalidSignatureException"),
+    ],
+)
+def test_a_credential_scoped_to_another_service_is_the_auth_layers_error(
+    server: Server, service: str, code: str
+) -> None:
+    """boto3 signing for a service this endpoint does not serve (``s3``): the service's own
+    auth-layer refusal, as every other signature error (awsQuery spelling on STS and IAM,
+    restJson1's lower-case ``message``)."""
+    client = server.client(service)
+    client._request_signer._signing_name = "s3"  # what the request is signed for
+    call = {
+        "connect": lambda: client.list_instances(),
+        "sts": lambda: client.get_caller_identity(),
+        "iam": lambda: client.list_users(),
+        "cloudtrail": lambda: client.lookup_events(),
+    }[service]
+    error = aws_error(call)
+    assert (error["Status"], error["Code"]) == (403, code)
+    assert error["Message"] == f"Credential should be scoped to correct service: '{service}'. "
+    if service == "connect":
+        headers = signed(server, "GET", "/instance", service="s3")
+        status, out, body = send(server, "GET", "/instance", headers)
+        assert (status, out["x-amzn-errortype"]) == (403, code)
+        assert json.loads(body) == {"message": error["Message"]}

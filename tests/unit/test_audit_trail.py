@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,3 +182,32 @@ def test_events_the_database_cannot_take_are_stored_once_it_is_back(
     trail.record(_event("third"))
     trail.close()
     assert _usernames(store) == ["third", "second", "first"]
+
+
+class _RefusesOne:
+    """The store, but refusing every batch holding a record of user ``refused`` (as PostgreSQL
+    refuses a whole statement for one value it cannot hold)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def put_audit_events(self, records: list[Any]) -> None:
+        if any(record.username == "refused" for record in records):
+            raise ValueError("text fields cannot contain NUL (0x00) bytes")
+        self._store.put_audit_events(records)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+
+def test_a_record_the_database_refuses_loses_only_itself_not_its_batch(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FixedClock(datetime(2026, 3, 1, tzinfo=UTC))
+    trail = _trail(_RefusesOne(store), clock)  # type: ignore[arg-type]
+    for name in ("before", "refused", "after"):
+        clock.advance(1)
+        trail.record(_event(name))
+    trail.close()
+    assert _usernames(store) == ["after", "before"]
+    assert "could not store 1 audit event" in caplog.text

@@ -226,19 +226,34 @@ class AuditTrail:
         try:
             self._store.put_audit_events(records)
         except Unavailable as exc:
-            if not retry:
-                dropped = max(0, len(self._unstored) + len(records) - (self._unstored.maxlen or 0))
-                self._unstored.extend(records)
-                log.warning(
-                    "%d audit events kept to store later (%d dropped): %s",
-                    len(records),
-                    dropped,
-                    exc,
-                )
+            self._keep(records, retry, exc)
             return False
         except Exception:
-            log.exception("could not store %d audit events", len(records))
+            # One value the database cannot hold fails the whole statement: store the batch
+            # one event at a time, so that only the refused event is lost, not its neighbours.
+            for at, record in enumerate(records):
+                try:
+                    self._store.put_audit_events([record])
+                except Unavailable as exc:
+                    self._keep(records[at:], retry, exc)
+                    return False
+                except Exception:
+                    log.exception("could not store 1 audit event (%s)", record.event_name)
         return True
+
+    def _keep(self, records: list[AuditRecord], retry: bool, exc: Unavailable) -> None:
+        """Keep ``records`` to store when the database is back. Those of a retry already are,
+        as the tail of the kept ones: the kept ones before them are done with (stored, or
+        refused)."""
+        if retry:
+            while len(self._unstored) > len(records):
+                self._unstored.popleft()
+            return
+        dropped = max(0, len(self._unstored) + len(records) - (self._unstored.maxlen or 0))
+        self._unstored.extend(records)
+        log.warning(
+            "%d audit events kept to store later (%d dropped): %s", len(records), dropped, exc
+        )
 
     def _stamped(self, queued: Sequence[_Pending]) -> list[AuditRecord]:
         records = []

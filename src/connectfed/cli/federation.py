@@ -304,12 +304,11 @@ def main(argv: Sequence[str]) -> int:
                 endpoint_url=args.endpoint_url,
                 sign=not args.no_sign_request,
                 verify=False if args.no_verify_ssl else args.ca_bundle,
+                # Whole seconds, as the AWS CLI reads them (and names them when refused).
                 connect_timeout=None
                 if args.cli_connect_timeout == 0
-                else float(args.cli_connect_timeout or 60),
-                read_timeout=None
-                if args.cli_read_timeout == 0
-                else float(args.cli_read_timeout or 60),
+                else (args.cli_connect_timeout or 60),
+                read_timeout=None if args.cli_read_timeout == 0 else (args.cli_read_timeout or 60),
                 default_retry_mode="legacy",  # the AWS CLI v1's: 5 attempts
             )
             client = ConnectClient(config)

@@ -227,11 +227,6 @@ def resolve_config(
         if creds is None:
             named = chosen.explicit or chosen.name != "default"
             creds = _botocore_chain(chosen.name if named else None)
-        if creds is None:
-            raise NoCredentialsError(
-                "Unable to locate credentials. You can configure "
-                'credentials by running "aws configure".'
-            )
 
     if verify is None:
         bundle = env.get("AWS_CA_BUNDLE") or config.get("ca_bundle")
@@ -251,6 +246,19 @@ def resolve_config(
         raise ConfigurationError(
             f'Value provided to "max_attempts": {max_attempts} must be an integer greater '
             "than or equal to 1."
+        )
+    for name, timeout in (("connect", connect_timeout), ("read", read_timeout)):
+        if timeout is not None and timeout <= 0:  # urllib3's check, as botocore makes it
+            raise ConfigurationError(
+                f"Attempted to set {name} timeout to {timeout}, but the timeout cannot be set "
+                "to a value less than or equal to 0."
+            )
+    if sign and creds is None:
+        # Missing credentials show only when the request is signed, after every setting above
+        # is checked (botocore makes the client first).
+        raise NoCredentialsError(
+            "Unable to locate credentials. You can configure "
+            'credentials by running "aws configure".'
         )
     return ClientConfig(
         region=resolved_region,

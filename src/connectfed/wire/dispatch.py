@@ -26,6 +26,7 @@ from connectfed.cache import NotCached
 from connectfed.errors import (
     AccessDenied,
     AuthError,
+    InvalidSignature,
     MissingAuthenticationToken,
     ServiceError,
     ServiceUnavailable,
@@ -149,16 +150,15 @@ class Dispatcher:
         form = _form(request)
         if inline and (form is None or form.get("Action") not in self._storeless_actions):
             return None  # a cheap first look: no storeless operation has that name
-        service = "sts" if form is not None else _json_service(request) or "connect"
+        service = _query_service(form) if form is not None else _json_service(request) or "connect"
         try:
             claim = read_claim(request)
             if claim is not None and claim.service in PROTOCOL:
                 service = claim.service
             elif claim is not None:
-                raise ServiceError(
-                    f"Credential should be scoped to correct service: '{service}'. ",
-                    code="InvalidSignatureException",
-                    status=403,
+                # The auth layer's refusal, in the addressed service's own spelling.
+                raise InvalidSignature(
+                    f"Credential should be scoped to correct service: '{service}'. "
                 )
             request_scope.note_service(service)
             if PROTOCOL[service] == "query":
@@ -374,6 +374,12 @@ class Dispatcher:
         status, headers, body = awsjson.serialize_output(operation, result, version)
         headers["x-amzn-RequestId"] = request_id
         return Response(status, headers, body)
+
+
+def _query_service(form: dict[str, str]) -> str:
+    """The awsQuery service a form addresses when its signature does not say: IAM by its API
+    version, else STS."""
+    return "iam" if form.get("Version") == service_model("iam").api_version else "sts"
 
 
 def _json_service(request: ReceivedRequest) -> str | None:

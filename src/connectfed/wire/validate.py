@@ -121,15 +121,21 @@ def _check(shape: Shape, value: Any, path: str, out: _Collector) -> None:
                 path,
                 f"Member must have length greater than or equal to {meta['min']}",
             )
+        failed_pattern = False
         if "pattern" in meta:
             compiled = _pattern(meta["pattern"])
             if compiled is not None and not compiled.fullmatch(value):
+                failed_pattern = True
                 out.fail(
                     shape,
                     value,
                     path,
                     f"Member must satisfy regular expression pattern: {meta['pattern']}",
                 )
+        if "\x00" in value and not failed_pattern:
+            # Never stored nor looked up (PostgreSQL's text cannot hold it): refused here, for
+            # every backend alike (docs/compatibility.md).
+            out.fail(shape, value, path, "Member must not contain the null character (U+0000)")
         if shape.enum and value not in shape.enum:
             out.fail(
                 shape, value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"

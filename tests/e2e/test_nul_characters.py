@@ -1,0 +1,127 @@
+"""A NUL character (U+0000) in any string of a request: a validation error in the operation's
+own form on every backend, never a 500 (PostgreSQL's text cannot hold it), and the audit trail
+keeps every event written beside the refused ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import postgres_or_skip
+from tests.support.errors import aws_error
+from tests.support.server import Server, start_server
+from tests.support.world import World, build_world, federate_policy, make_role
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def nul_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    url = postgres_or_skip() if request.param == "postgres" else None
+    server = start_server(tmp_path_factory.mktemp("nul"), "--throttle-rate", "0", database_url=url)
+    server.follow_output()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def world(nul_server: Server) -> World:
+    return build_world(nul_server, "nul")
+
+
+@pytest.fixture(scope="module")
+def calls(world: World) -> dict[str, tuple[Any, str]]:
+    """Each call with a NUL somewhere in its input, and the error code its model names for
+    invalid input."""
+    root = world.server.client("connect")
+    wide = make_role(world.server, "NulWide", federate_policy("*"))
+    agent = world.connect_as("agent1", wide)
+    user_id = root.list_users(InstanceId=world.instance_id)["UserSummaryList"][0]["Id"]
+    user = {
+        "PhoneConfig": {"PhoneType": "SOFT_PHONE"},
+        "SecurityProfileIds": [world.security_profile],
+        "RoutingProfileId": world.routing_profile,
+    }
+    return {
+        "GetFederationToken": (
+            lambda: agent.get_federation_token(InstanceId="a\x00b"),
+            "InvalidParameterException",
+        ),
+        "DescribeInstance": (
+            lambda: root.describe_instance(InstanceId="a\x00b"),
+            "InvalidRequestException",
+        ),
+        "ListUsers": (lambda: root.list_users(InstanceId="a\x00b"), "InvalidParameterException"),
+        "DescribeUser": (
+            lambda: root.describe_user(InstanceId=world.instance_id, UserId="a\x00b"),
+            "InvalidParameterException",
+        ),
+        "DeleteUser": (
+            lambda: root.delete_user(InstanceId=world.instance_id, UserId="a\x00b"),
+            "InvalidParameterException",
+        ),
+        "CreateUser": (
+            lambda: root.create_user(
+                InstanceId=world.instance_id,
+                Username="nul1",
+                IdentityInfo={"FirstName": "a\x00b"},
+                **user,
+            ),
+            "InvalidParameterException",
+        ),
+        "UpdateUserIdentityInfo": (
+            lambda: root.update_user_identity_info(
+                InstanceId=world.instance_id, UserId=user_id, IdentityInfo={"LastName": "\x00"}
+            ),
+            "InvalidParameterException",
+        ),
+        "CreateAgentStatus": (
+            lambda: root.create_agent_status(
+                InstanceId=world.instance_id, Name="s\x00", State="ENABLED"
+            ),
+            "InvalidParameterException",
+        ),
+        "LookupEvents": (
+            lambda: world.server.client("cloudtrail").lookup_events(
+                LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "a\x00"}]
+            ),
+            "InvalidLookupAttributesException",
+        ),
+    }
+
+
+def test_a_nul_character_is_invalid_input_never_an_internal_error(
+    world: World, calls: dict[str, tuple[Any, str]]
+) -> None:
+    for name, (call, code) in calls.items():
+        error = aws_error(call)
+        assert (name, error["Status"], error["Code"]) == (name, 400, code), error
+        assert "null character" in error["Message"]
+    # Nothing was stored: no user with the NUL, and the user updated keeps its name.
+    root = world.server.client("connect")
+    users = root.list_users(InstanceId=world.instance_id)["UserSummaryList"]
+    assert "nul1" not in {u["Username"] for u in users}
+
+
+def test_the_audit_trail_keeps_the_events_beside_a_refused_nul(world: World) -> None:
+    root = world.server.client("connect")
+    aws_error(lambda: root.describe_user(InstanceId=world.instance_id, UserId="x\x00"))
+    created = root.create_agent_status(
+        InstanceId=world.instance_id, Name="after-nul", State="ENABLED"
+    )
+    trail = world.server.client("cloudtrail")
+    events = trail.lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateAgentStatus"}]
+    )["Events"]
+    assert any(created["AgentStatusId"] in e["CloudTrailEvent"] for e in events)
+
+
+def test_the_server_logged_no_error(
+    nul_server: Server, world: World, calls: dict[str, tuple[Any, str]]
+) -> None:
+    for call, _ in calls.values():
+        aws_error(call)
+    world.server.client("cloudtrail").lookup_events(MaxResults=1)  # the trail is written first
+    assert not any(" ERROR " in line for line in nul_server.output), nul_server.output
