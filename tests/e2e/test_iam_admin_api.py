@@ -1,0 +1,75 @@
+"""The IAM and STS administrative API as boto3 sees it: what IAM answers for entities that do
+not exist, conflicts, key status and the parameters STS cannot honour."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support.server import ACCOUNT_ID, Server
+
+
+def _keyed_user(server: Server, name: str, actions: list[str] | None = None) -> tuple[str, str]:
+    """A new IAM user allowed ``actions`` (nothing when None), and its key."""
+    iam = server.client("iam")
+    iam.create_user(UserName=name)
+    if actions:
+        statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+        document = {"Version": "2012-10-17", "Statement": [statement]}
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def _error(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    error = caught.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+@pytest.mark.parametrize(
+    ("call", "action", "resource"),
+    [
+        (lambda iam: iam.get_user(UserName="qa-ghost"), "GetUser", "user/qa-ghost"),
+        (lambda iam: iam.delete_user(UserName="qa-ghost"), "DeleteUser", "user/qa-ghost"),
+        (
+            lambda iam: iam.list_access_keys(UserName="qa-ghost"),
+            "ListAccessKeys",
+            "user/qa-ghost",
+        ),
+        (
+            lambda iam: iam.list_user_policies(UserName="qa-ghost"),
+            "ListUserPolicies",
+            "user/qa-ghost",
+        ),
+        (lambda iam: iam.get_role(RoleName="QaGhost"), "GetRole", "role/QaGhost"),
+        (
+            lambda iam: iam.get_role_policy(RoleName="QaGhost", PolicyName="p"),
+            "GetRolePolicy",
+            "role/QaGhost",
+        ),
+        (lambda iam: iam.list_role_tags(RoleName="QaGhost"), "ListRoleTags", "role/QaGhost"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_a_caller_without_permission_cannot_tell_missing_users_and_roles(
+    server: Server, call: object, action: str, resource: str
+) -> None:
+    # A user or role that does not exist is AccessDenied, as one that does, to a caller not
+    # allowed the action (it learns nothing of which names exist); NoSuchEntity to one allowed.
+    assert callable(call)
+    name = f"qa-probe-{action.lower()}"
+    denied = server.client("iam", *_keyed_user(server, name, ["sts:GetCallerIdentity"]))
+    with pytest.raises(ClientError) as caught:
+        call(denied)
+    code, message = _error(caught)
+    assert code == "AccessDenied"
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: "
+        f"iam:{action} on resource: arn:aws:iam::{ACCOUNT_ID}:{resource}"
+    )
+    allowed = server.client("iam", *_keyed_user(server, f"{name}-ok", [f"iam:{action}"]))
+    with pytest.raises(ClientError) as caught:
+        call(allowed)
+    assert _error(caught)[0] == "NoSuchEntity"
