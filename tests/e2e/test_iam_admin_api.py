@@ -73,3 +73,30 @@ def test_a_caller_without_permission_cannot_tell_missing_users_and_roles(
     with pytest.raises(ClientError) as caught:
         call(allowed)
     assert _error(caught)[0] == "NoSuchEntity"
+
+
+def test_delete_user_names_what_must_be_deleted_first(server: Server) -> None:
+    # IAM names the one thing in the way ("must delete access keys first"), as tools such as
+    # Terraform show it; a message naming both sent users after policies they did not have.
+    iam = server.client("iam")
+    iam.create_user(UserName="qa-conflicted")
+    key = iam.create_access_key(UserName="qa-conflicted")["AccessKey"]["AccessKeyId"]
+    with pytest.raises(iam.exceptions.DeleteConflictException) as caught:
+        iam.delete_user(UserName="qa-conflicted")
+    assert _error(caught) == (
+        "DeleteConflict",
+        "Cannot delete entity, must delete access keys first.",
+    )
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}],
+    }
+    iam.put_user_policy(
+        UserName="qa-conflicted", PolicyName="p", PolicyDocument=json.dumps(document)
+    )
+    iam.delete_access_key(UserName="qa-conflicted", AccessKeyId=key)
+    with pytest.raises(iam.exceptions.DeleteConflictException) as caught:
+        iam.delete_user(UserName="qa-conflicted")
+    assert _error(caught)[1] == "Cannot delete entity, must delete policies first."
+    iam.delete_user_policy(UserName="qa-conflicted", PolicyName="p")
+    iam.delete_user(UserName="qa-conflicted")

@@ -63,8 +63,14 @@ def test_a_user_keeps_its_keys_and_policies_until_they_are_deleted(store: Store)
     store.create_access_key(_key("AKIAU1", user))
     store.put_policy(InlinePolicy("user", "AIDA1", "p", "{}"))
     assert store.list_access_keys(ACCT, "AIDA1") == [_key("AKIAU1", user)]
-    with pytest.raises(InUse):
+    with pytest.raises(InUse) as policies_first:
         store.delete_user(ACCT, "alice")
+    assert policies_first.value.dependent == "inline_policies"
+    store.delete_policy("user", "AIDA1", "p")
+    with pytest.raises(InUse) as keys:
+        store.delete_user(ACCT, "alice")
+    assert keys.value.dependent == "access_keys"
+    store.put_policy(InlinePolicy("user", "AIDA1", "p", "{}"))
     store.delete_access_key("AKIAU1")
     with pytest.raises(InUse):
         store.delete_user(ACCT, "alice")

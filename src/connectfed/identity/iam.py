@@ -19,6 +19,7 @@ from connectfed.identity import iam_tags, ids
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.credentials import CredentialResolver
 from connectfed.identity.errors import (
+    Dependent,
     Entity,
     EntityExists,
     EntityInUse,
@@ -249,8 +250,8 @@ class IamService:
         try:
             # Atomic in the store: refused while keys or policies remain, as on AWS.
             self._store.delete_user(caller.account_id, user.user_name)
-        except InUse:
-            raise EntityInUse(Entity.USER, user.user_name) from None
+        except InUse as in_use:
+            raise EntityInUse(Entity.USER, user.user_name, _dependent(in_use)) from None
         except NotFound:
             raise EntityNotFound(Entity.USER, user.user_name) from None
         self._resolver.invalidate()
@@ -379,8 +380,8 @@ class IamService:
         try:
             # Atomic in the store: refused while inline policies remain, as on AWS.
             self._store.delete_role(caller.account_id, role.role_name)
-        except InUse:
-            raise EntityInUse(Entity.ROLE, role.role_name) from None
+        except InUse as in_use:
+            raise EntityInUse(Entity.ROLE, role.role_name, _dependent(in_use)) from None
         except NotFound:
             raise EntityNotFound(Entity.ROLE, role.role_name) from None
         # The role's sessions die with it (they are bound to its unique id).
@@ -485,6 +486,11 @@ class IamService:
         except NotFound:
             raise EntityNotFound(kind.policy_entity, policy_name) from None
         self._authz.invalidate(kind.value, found.owner_id)
+
+
+def _dependent(in_use: InUse) -> Dependent:
+    """What the store found still attached."""
+    return Dependent.ACCESS_KEYS if in_use.dependent == "access_keys" else Dependent.POLICIES
 
 
 def _user_owner(user: IamUser) -> Owner:

@@ -52,7 +52,12 @@ class NotFound(Exception):
 
 
 class InUse(Exception):
-    """The record still owns others (access keys, policies): delete those first."""
+    """The record still owns others (access keys, policies): delete those first. ``dependent``
+    is the table of the first kind found (``inline_policies``, ``access_keys``)."""
+
+    def __init__(self, dependent: str = "") -> None:
+        super().__init__(dependent)
+        self.dependent = dependent
 
 
 class LimitReached(Exception):

@@ -189,7 +189,11 @@ class IdentityStatements(SqlBase):
         return [_user(row) for row in rows]
 
     def _delete_owner(
-        self, find: str, params: tuple[str, str], delete: str, dependents: tuple[str, ...]
+        self,
+        find: str,
+        params: tuple[str, str],
+        delete: str,
+        dependents: tuple[tuple[str, str], ...],
     ) -> None:
         # Delete first (taking the row lock), then look for dependents: a key or policy
         # attached concurrently either committed before (seen here: InUse, rolled back) or
@@ -201,9 +205,9 @@ class IdentityStatements(SqlBase):
             owner_id = str(rows[0][0])
             if tx.execute(delete, (owner_id,)) == 0:
                 raise NotFound()
-            for check in dependents:
+            for table, check in dependents:
                 if tx.query(check, (owner_id,)):
-                    raise InUse()
+                    raise InUse(table)
 
     def delete_user(self, account_id: str, user_name: str) -> None:
         self._delete_owner(
@@ -211,8 +215,11 @@ class IdentityStatements(SqlBase):
             (account_id, user_name.lower()),
             "DELETE FROM iam_users WHERE user_id = ?",
             (
-                "SELECT 1 FROM access_keys WHERE user_id = ?",
-                "SELECT 1 FROM inline_policies WHERE owner_kind = 'user' AND owner_id = ?",
+                (
+                    "inline_policies",
+                    "SELECT 1 FROM inline_policies WHERE owner_kind = 'user' AND owner_id = ?",
+                ),
+                ("access_keys", "SELECT 1 FROM access_keys WHERE user_id = ?"),
             ),
         )
 
@@ -266,7 +273,12 @@ class IdentityStatements(SqlBase):
             "SELECT role_id FROM roles WHERE account_id = ? AND role_name_key = ?",
             (account_id, role_name.lower()),
             "DELETE FROM roles WHERE role_id = ?",
-            ("SELECT 1 FROM inline_policies WHERE owner_kind = 'role' AND owner_id = ?",),
+            (
+                (
+                    "inline_policies",
+                    "SELECT 1 FROM inline_policies WHERE owner_kind = 'role' AND owner_id = ?",
+                ),
+            ),
         )
 
     # -- tags of users and roles ---------------------------------------------------------------
