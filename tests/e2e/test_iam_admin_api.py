@@ -100,3 +100,41 @@ def test_delete_user_names_what_must_be_deleted_first(server: Server) -> None:
     assert _error(caught)[1] == "Cannot delete entity, must delete policies first."
     iam.delete_user_policy(UserName="qa-conflicted", PolicyName="p")
     iam.delete_user(UserName="qa-conflicted")
+
+
+def test_an_inactive_key_signs_nothing_until_it_is_active_again(server: Server) -> None:
+    # UpdateAccessKey, the first step of IAM's key rotation: the key stays listed, Inactive,
+    # and every request it signs is InvalidClientTokenId, until it is made Active again.
+    iam = server.client("iam")
+    key, secret = _keyed_user(server, "qa-rotating", ["sts:GetCallerIdentity"])
+    sts = server.client("sts", key, secret)
+    assert sts.get_caller_identity()["Arn"].endswith(":user/qa-rotating")
+    iam.update_access_key(UserName="qa-rotating", AccessKeyId=key, Status="Inactive")
+    (listed,) = iam.list_access_keys(UserName="qa-rotating")["AccessKeyMetadata"]
+    assert (listed["AccessKeyId"], listed["Status"]) == (key, "Inactive")
+    with pytest.raises(ClientError) as caught:
+        sts.get_caller_identity()
+    assert _error(caught) == (
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    )
+    iam.update_access_key(UserName="qa-rotating", AccessKeyId=key, Status="Active")
+    assert sts.get_caller_identity()["Arn"].endswith(":user/qa-rotating")
+
+
+def test_update_access_key_acts_on_the_callers_own_keys_and_no_one_elses(server: Server) -> None:
+    iam = server.client("iam")
+    key, secret = _keyed_user(server, "qa-self-rotating", ["iam:*Key*"])
+    iam.create_user(UserName="qa-rotating-other")
+    other = iam.create_access_key(UserName="qa-rotating-other")["AccessKey"]
+    own = server.client("iam", key, secret)
+    second = own.create_access_key()["AccessKey"]  # no UserName: the caller's own
+    own.update_access_key(AccessKeyId=second["AccessKeyId"], Status="Inactive")
+    statuses = {k["AccessKeyId"]: k["Status"] for k in own.list_access_keys()["AccessKeyMetadata"]}
+    assert statuses == {key: "Active", second["AccessKeyId"]: "Inactive"}
+    with pytest.raises(iam.exceptions.NoSuchEntityException) as caught:
+        own.update_access_key(AccessKeyId=other["AccessKeyId"], Status="Inactive")
+    assert _error(caught)[1] == f"The Access Key with id {other['AccessKeyId']} cannot be found."
+    with pytest.raises(ClientError) as caught:
+        iam.update_access_key(UserName="qa-self-rotating", AccessKeyId=key, Status="Expired")
+    assert _error(caught)[0] == "InvalidInput"

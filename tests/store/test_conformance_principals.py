@@ -6,6 +6,7 @@ Run on every backend (the ``store_url`` fixture), like ``test_conformance``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Callable
 
@@ -80,6 +81,21 @@ def test_a_user_keeps_its_keys_and_policies_until_they_are_deleted(store: Store)
     assert store.get_user_by_id("AIDA1") is None
     with pytest.raises(NotFound):
         store.delete_user(ACCT, "alice")
+
+
+def test_a_keys_status_changes_and_nothing_else(store: Store) -> None:
+    user = _iam_user("carol", "AIDA3")
+    store.create_user(user)
+    store.create_access_key(_key("AKIAU3", user))
+    store.set_access_key_status("AKIAU3", "Inactive")
+    inactive = dataclasses.replace(_key("AKIAU3", user), status="Inactive")
+    assert store.get_access_key("AKIAU3") == inactive
+    assert store.list_access_keys(ACCT, "AIDA3") == [inactive]
+    store.set_access_key_status("AKIAU3", "Active")
+    assert store.get_access_key("AKIAU3") == _key("AKIAU3", user)
+    store.delete_access_key("AKIAU3")
+    with pytest.raises(NotFound):
+        store.set_access_key_status("AKIAU3", "Inactive")
 
 
 def test_a_role_keeps_its_policies_until_they_are_deleted(store: Store) -> None:

@@ -68,6 +68,14 @@ def delete_access_key(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return {}
 
 
+@operation("iam", "UpdateAccessKey")
+def update_access_key(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    iam(ctx).update_access_key(
+        ctx.principal, params["AccessKeyId"], params["Status"], params.get("UserName")
+    )
+    return {}
+
+
 # -- roles ---------------------------------------------------------------------------------------
 @operation("iam", "CreateRole")
 def create_role(ctx: RequestContext, params: Params) -> dict[str, Any]:

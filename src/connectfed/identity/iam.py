@@ -24,6 +24,7 @@ from connectfed.identity.errors import (
     EntityExists,
     EntityInUse,
     EntityNotFound,
+    InvalidRequest,
     PoliciesTooLarge,
     Quota,
     QuotaExceeded,
@@ -45,6 +46,8 @@ from connectfed.store.records import AccessKey, IamUser, InlinePolicy, Role
 
 # IAM's quota of access keys per user (and for the account's root).
 ACCESS_KEYS_PER_USER = 2
+# The statuses UpdateAccessKey sets.
+ACCESS_KEY_STATUSES = ("Active", "Inactive")
 
 
 def _document(text: str, kind: PolicyKind, principal_exists: PrincipalExists | None = None) -> str:
@@ -313,11 +316,14 @@ class IamService:
         self._require_keys(caller, "ListAccessKeys", owner)
         return self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
 
-    def delete_access_key(
-        self, caller: Principal, access_key_id: str, user_name: str | None = None
-    ) -> None:
-        owner = self._key_owner(caller, "DeleteAccessKey", user_name)
-        self._require_keys(caller, "DeleteAccessKey", owner)
+    def _owned_key(
+        self, caller: Principal, action: str, access_key_id: str, user_name: str | None
+    ) -> AccessKey:
+        """The key ``access_key_id`` of ``user_name`` (the caller when None, the account's root
+        keys for root), once ``iam:<action>`` is allowed on its owner; NoSuchEntity when that
+        owner holds no such key."""
+        owner = self._key_owner(caller, action, user_name)
+        self._require_keys(caller, action, owner)
         key = self._store.get_access_key(access_key_id)
         if (
             key is None
@@ -325,7 +331,28 @@ class IamService:
             or key.user_id != (owner.user_id if owner else None)
         ):
             raise EntityNotFound(Entity.ACCESS_KEY, access_key_id)
+        return key
+
+    def delete_access_key(
+        self, caller: Principal, access_key_id: str, user_name: str | None = None
+    ) -> None:
+        key = self._owned_key(caller, "DeleteAccessKey", access_key_id, user_name)
         self._store.delete_access_key(key.access_key_id)
+        self._resolver.invalidate()
+
+    def update_access_key(
+        self, caller: Principal, access_key_id: str, status: str, user_name: str | None = None
+    ) -> None:
+        """UpdateAccessKey: ``Active`` or ``Inactive`` (an inactive key signs nothing: the
+        resolver refuses it, and the agent sessions federated with it end at their next use).
+        ``Expired`` is IAM's to set, never the caller's."""
+        key = self._owned_key(caller, "UpdateAccessKey", access_key_id, user_name)
+        if status not in ACCESS_KEY_STATUSES:
+            raise InvalidRequest(f"The access key status {status} cannot be set.")
+        try:
+            self._store.set_access_key_status(key.access_key_id, status)
+        except NotFound:  # deleted meanwhile
+            raise EntityNotFound(Entity.ACCESS_KEY, access_key_id) from None
         self._resolver.invalidate()
 
     # -- roles -------------------------------------------------------------------------------------

@@ -153,6 +153,11 @@ class IdentityStatements(SqlBase):
     def delete_access_key(self, access_key_id: str) -> None:
         self._must_change("DELETE FROM access_keys WHERE access_key_id = ?", (access_key_id,))
 
+    def set_access_key_status(self, access_key_id: str, status: str) -> None:
+        self._must_change(
+            "UPDATE access_keys SET status = ? WHERE access_key_id = ?", (status, access_key_id)
+        )
+
     # -- IAM users -------------------------------------------------------------------------------
     def create_user(self, user: IamUser) -> None:
         self._write(
