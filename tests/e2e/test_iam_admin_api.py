@@ -138,3 +138,43 @@ def test_update_access_key_acts_on_the_callers_own_keys_and_no_one_elses(server:
     with pytest.raises(ClientError) as caught:
         iam.update_access_key(UserName="qa-self-rotating", AccessKeyId=key, Status="Expired")
     assert _error(caught)[0] == "InvalidInput"
+
+
+@pytest.mark.parametrize(
+    "mfa",
+    [
+        {"SerialNumber": f"arn:aws:iam::{ACCOUNT_ID}:mfa/qa-mfa", "TokenCode": "123456"},
+        {"SerialNumber": f"arn:aws:iam::{ACCOUNT_ID}:mfa/qa-mfa"},
+        {"TokenCode": "123456"},
+    ],
+    ids=["serial-and-code", "serial", "code"],
+)
+def test_assume_role_refuses_an_mfa_code_it_cannot_validate(
+    server: Server, mfa: dict[str, str]
+) -> None:
+    # connectfed has no MFA devices, so no code can be validated: STS's answer for a serial
+    # number not associated with the caller. Taken silently, the session was issued as if the
+    # code had been checked.
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam = server.client("iam")
+    role = f"QaMfa{len(mfa)}{''.join(sorted(mfa))}"
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    sts = server.client("sts", *_keyed_user(server, f"qa-mfa-{role.lower()}", ["sts:AssumeRole"]))
+    assert sts.assume_role(RoleArn=arn, RoleSessionName="no-mfa")["Credentials"]
+    with pytest.raises(ClientError) as caught:
+        sts.assume_role(RoleArn=arn, RoleSessionName="with-mfa", **mfa)
+    assert _error(caught) == (
+        "AccessDenied",
+        "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA "
+        "serial number is valid and associated with this user.",
+    )
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
