@@ -238,6 +238,7 @@ def list_role_policies(ctx: RequestContext, params: Params) -> dict[str, Any]:
 # -- SAML providers ------------------------------------------------------------------------------
 @operation("iam", "CreateSAMLProvider")
 def create_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    shapes.refuse_provider_tags(params)
     return {
         "SAMLProviderArn": services(ctx).providers.create(
             ctx.principal,
