@@ -172,6 +172,33 @@ def test_create_user_without_phone_config_is_created(server: Server) -> None:
     assert user["PhoneConfig"] == {}
 
 
+def test_a_desk_phone_needs_its_number(server: Server) -> None:
+    # DeskPhoneNumber is optional in the model (a softphone has none) but a desk phone cannot
+    # be reached without it; CreateUser took one, leaving an agent the CCP could not route to.
+    connect = server.client("connect")
+    instance_id = _instance(server, "deskphone")
+    sp, rp = _profiles(connect, instance_id)
+
+    def create(username: str, phone: dict[str, str]) -> str:
+        return str(
+            connect.create_user(
+                InstanceId=instance_id,
+                Username=username,
+                PhoneConfig=phone,
+                SecurityProfileIds=[sp],
+                RoutingProfileId=rp,
+            )["UserId"]
+        )
+
+    with pytest.raises(connect.exceptions.InvalidParameterException) as caught:
+        create("desk1", {"PhoneType": "DESK_PHONE"})
+    assert "desk phone" in caught.value.response["Error"]["Message"]
+    assert connect.list_users(InstanceId=instance_id)["UserSummaryList"] == []
+    user_id = create("desk1", {"PhoneType": "DESK_PHONE", "DeskPhoneNumber": "+15550100"})
+    user = connect.describe_user(InstanceId=instance_id, UserId=user_id)["User"]
+    assert user["PhoneConfig"] == {"PhoneType": "DESK_PHONE", "DeskPhoneNumber": "+15550100"}
+
+
 def test_a_next_token_continues_only_the_listing_that_issued_it(server: Server) -> None:
     # AWS's tokens are opaque: a token of another operation, instance or filter is refused. Ours
     # were taken by any listing, which then started after a key it never had.

@@ -6,6 +6,7 @@ Run on every backend (the ``store_url`` fixture), like ``test_conformance``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Callable
 
@@ -63,8 +64,14 @@ def test_a_user_keeps_its_keys_and_policies_until_they_are_deleted(store: Store)
     store.create_access_key(_key("AKIAU1", user))
     store.put_policy(InlinePolicy("user", "AIDA1", "p", "{}"))
     assert store.list_access_keys(ACCT, "AIDA1") == [_key("AKIAU1", user)]
-    with pytest.raises(InUse):
+    with pytest.raises(InUse) as policies_first:
         store.delete_user(ACCT, "alice")
+    assert policies_first.value.dependent == "inline_policies"
+    store.delete_policy("user", "AIDA1", "p")
+    with pytest.raises(InUse) as keys:
+        store.delete_user(ACCT, "alice")
+    assert keys.value.dependent == "access_keys"
+    store.put_policy(InlinePolicy("user", "AIDA1", "p", "{}"))
     store.delete_access_key("AKIAU1")
     with pytest.raises(InUse):
         store.delete_user(ACCT, "alice")
@@ -74,6 +81,21 @@ def test_a_user_keeps_its_keys_and_policies_until_they_are_deleted(store: Store)
     assert store.get_user_by_id("AIDA1") is None
     with pytest.raises(NotFound):
         store.delete_user(ACCT, "alice")
+
+
+def test_a_keys_status_changes_and_nothing_else(store: Store) -> None:
+    user = _iam_user("carol", "AIDA3")
+    store.create_user(user)
+    store.create_access_key(_key("AKIAU3", user))
+    store.set_access_key_status("AKIAU3", "Inactive")
+    inactive = dataclasses.replace(_key("AKIAU3", user), status="Inactive")
+    assert store.get_access_key("AKIAU3") == inactive
+    assert store.list_access_keys(ACCT, "AIDA3") == [inactive]
+    store.set_access_key_status("AKIAU3", "Active")
+    assert store.get_access_key("AKIAU3") == _key("AKIAU3", user)
+    store.delete_access_key("AKIAU3")
+    with pytest.raises(NotFound):
+        store.set_access_key_status("AKIAU3", "Inactive")
 
 
 def test_a_role_keeps_its_policies_until_they_are_deleted(store: Store) -> None:

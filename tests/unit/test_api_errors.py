@@ -20,6 +20,7 @@ from connectfed.connect.federation import ConnectUserNotFound
 from connectfed.connect.throttle import Throttled
 from connectfed.errors import AccessDenied
 from connectfed.identity.errors import (
+    Dependent,
     DurationLimit,
     DurationTooLong,
     Entity,
@@ -99,10 +100,10 @@ def test_every_domain_exception_has_an_aws_error(kind: type[Exception]) -> None:
             "The access key AKIA1 already exists.",
         ),
         (
-            EntityInUse(Entity.USER, "bob"),
+            EntityInUse(Entity.USER, "bob", Dependent.ACCESS_KEYS),
             "DeleteConflict",
             409,
-            "Cannot delete entity, must delete policies and access keys first.",
+            "Cannot delete entity, must delete access keys first.",
         ),
         (
             EntityInUse(Entity.ROLE, "Agent"),

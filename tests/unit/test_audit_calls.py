@@ -60,6 +60,7 @@ WRITES = {
     ("iam", "TagUser"),
     ("iam", "UntagRole"),
     ("iam", "UntagUser"),
+    ("iam", "UpdateAccessKey"),
     ("iam", "UpdateAssumeRolePolicy"),
     ("iam", "UpdateSAMLProvider"),
     ("connect", "CreateAgentStatus"),

@@ -11,12 +11,23 @@ from connectfed import arns
 from connectfed.clock import utc
 from connectfed.connect.federation import FederationToken
 from connectfed.connect.instances import NewInstance, NewUser
+from connectfed.errors import client_error
 from connectfed.store.records import ConnectUser, Instance, Profile
 from connectfed.wire.registry import Params
 
 
 # -- requests ------------------------------------------------------------------------------------
+def _refuse_tags(params: Params, code: str) -> None:
+    """Tags are not kept on instances and users (DescribeUser shows none, and no tag-based
+    condition could see them): refused rather than silently dropped, as on queues, statuses
+    and routing profiles."""
+    if params.get("Tags"):
+        raise client_error(code, "Tags is not supported by connectfed.")
+
+
 def new_instance(params: Params) -> NewInstance:
+    # CreateInstance models no InvalidParameterException.
+    _refuse_tags(params, "InvalidRequestException")
     return NewInstance(
         identity_management_type=params["IdentityManagementType"],
         alias=params.get("InstanceAlias"),
@@ -27,6 +38,7 @@ def new_instance(params: Params) -> NewInstance:
 
 
 def new_user(params: Params) -> NewUser:
+    _refuse_tags(params, "InvalidParameterException")
     return NewUser(
         username=params["Username"],
         security_profile_ids=tuple(params["SecurityProfileIds"]),

@@ -68,6 +68,14 @@ def delete_access_key(ctx: RequestContext, params: Params) -> dict[str, Any]:
     return {}
 
 
+@operation("iam", "UpdateAccessKey")
+def update_access_key(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    iam(ctx).update_access_key(
+        ctx.principal, params["AccessKeyId"], params["Status"], params.get("UserName")
+    )
+    return {}
+
+
 # -- roles ---------------------------------------------------------------------------------------
 @operation("iam", "CreateRole")
 def create_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
@@ -230,6 +238,7 @@ def list_role_policies(ctx: RequestContext, params: Params) -> dict[str, Any]:
 # -- SAML providers ------------------------------------------------------------------------------
 @operation("iam", "CreateSAMLProvider")
 def create_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    shapes.refuse_provider_tags(params)
     return {
         "SAMLProviderArn": services(ctx).providers.create(
             ctx.principal,

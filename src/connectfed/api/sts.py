@@ -7,7 +7,7 @@ from typing import Any
 from connectfed.api import sts_shapes as shapes
 from connectfed.api.context import services
 from connectfed.api.errors import operation
-from connectfed.errors import client_error
+from connectfed.errors import AccessDenied, client_error
 from connectfed.identity.principal import Origin
 from connectfed.wire.registry import Params, RequestContext
 
@@ -28,9 +28,21 @@ def _refuse_managed_session_policies(params: Params) -> None:
         )
 
 
+def _refuse_mfa(params: Params) -> None:
+    """connectfed has no MFA devices, so an MFA code (``SerialNumber``, ``TokenCode``) can never
+    be validated: STS's answer for a serial number not associated with the caller. Ignored, the
+    session would be issued as if the code had been checked."""
+    if params.get("SerialNumber") is not None or params.get("TokenCode") is not None:
+        raise AccessDenied(
+            "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify "
+            "your MFA serial number is valid and associated with this user."
+        )
+
+
 @operation("sts", "AssumeRole")
 def assume_role(ctx: RequestContext, params: Params) -> dict[str, Any]:
     _refuse_managed_session_policies(params)
+    _refuse_mfa(params)
     session = services(ctx).sts.assume(ctx.principal, shapes.assume_role_request(params))
     return shapes.role_session(session)
 

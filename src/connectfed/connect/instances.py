@@ -22,6 +22,7 @@ from typing import Any
 from connectfed import arns
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock
+from connectfed.connect.agent_phone import AgentPhone
 from connectfed.connect.errors import (
     AlreadyExists,
     InvalidParameter,
@@ -293,6 +294,10 @@ class InstanceService:
                 raise InvalidParameter("Password is not supported for SAML instances.")
         elif new.password is None:
             raise InvalidParameter("Password is required for CONNECT_MANAGED instances.")
+        if new.phone_config:
+            # A desk phone needs its number (the model cannot say so: DeskPhoneNumber is
+            # optional because a softphone has none).
+            AgentPhone.of(json.dumps(new.phone_config)).check()
         known_security = {p.profile_id for p in self._store.list_profiles(instance_id, "security")}
         for pid in new.security_profile_ids:
             if pid not in known_security:

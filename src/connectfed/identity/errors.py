@@ -61,14 +61,23 @@ class EntityExists(IdentityError):
         self.name = name
 
 
-class EntityInUse(IdentityError):
-    """The user or role still has what must be deleted first (policies; a user's keys)."""
+class Dependent(enum.StrEnum):
+    """What a user or role still has that must be deleted before it (as IAM's messages name
+    them)."""
 
-    def __init__(self, kind: Entity, name: str) -> None:
-        first = "policies and access keys" if kind is Entity.USER else "policies"
-        super().__init__(f"Cannot delete entity, must delete {first} first.")
+    POLICIES = "policies"
+    ACCESS_KEYS = "access keys"
+
+
+class EntityInUse(IdentityError):
+    """The user or role still has ``dependent`` (its inline policies; a user's keys), which
+    must be deleted first; IAM names the one it found."""
+
+    def __init__(self, kind: Entity, name: str, dependent: Dependent = Dependent.POLICIES) -> None:
+        super().__init__(f"Cannot delete entity, must delete {dependent} first.")
         self.kind = kind
         self.name = name
+        self.dependent = dependent
 
 
 class Quota(enum.StrEnum):

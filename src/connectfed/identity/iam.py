@@ -19,10 +19,12 @@ from connectfed.identity import iam_tags, ids
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.credentials import CredentialResolver
 from connectfed.identity.errors import (
+    Dependent,
     Entity,
     EntityExists,
     EntityInUse,
     EntityNotFound,
+    InvalidRequest,
     PoliciesTooLarge,
     Quota,
     QuotaExceeded,
@@ -44,6 +46,8 @@ from connectfed.store.records import AccessKey, IamUser, InlinePolicy, Role
 
 # IAM's quota of access keys per user (and for the account's root).
 ACCESS_KEYS_PER_USER = 2
+# The statuses UpdateAccessKey sets.
+ACCESS_KEY_STATUSES = ("Active", "Inactive")
 
 
 def _document(text: str, kind: PolicyKind, principal_exists: PrincipalExists | None = None) -> str:
@@ -175,15 +179,23 @@ class IamService:
             self._roles.invalidate()
         self._resolver.invalidate()
 
-    def _user(self, account: str, name: str) -> IamUser:
-        user = self._store.get_user(account, name)
+    def _user(self, caller: Principal, action: str, name: str) -> IamUser:
+        """The user ``name``; NoSuchEntity only to a caller allowed ``iam:<action>`` on the ARN
+        it would have (at the root path), so a caller without it learns nothing of which users
+        exist (AccessDenied, as for one that does). The caller still has to be authorised on
+        the user found (its ARN with its path, its tags)."""
+        user = self._store.get_user(caller.account_id, name)
         if user is None:
+            self._require(caller, action, arns.iam_user(caller.account_id, name))
             raise EntityNotFound(Entity.USER, name)
         return user
 
-    def _role(self, account: str, name: str) -> Role:
-        role = self._store.get_role(account, name)
+    def _role(self, caller: Principal, action: str, name: str) -> Role:
+        """The role ``name``; NoSuchEntity only to a caller allowed ``iam:<action>`` on it
+        (as :meth:`_user`)."""
+        role = self._store.get_role(caller.account_id, name)
         if role is None:
+            self._require(caller, action, arns.iam_role(caller.account_id, name))
             raise EntityNotFound(Entity.ROLE, name)
         return role
 
@@ -225,7 +237,7 @@ class IamService:
                     )
                 raise UserNameRequired()
             name = caller.name
-        user = self._user(caller.account_id, name)
+        user = self._user(caller, "GetUser", name)
         self._require_on(caller, "GetUser", _user_owner(user))
         return user
 
@@ -236,29 +248,29 @@ class IamService:
         ]
 
     def delete_user(self, caller: Principal, name: str) -> None:
-        user = self._user(caller.account_id, name)
+        user = self._user(caller, "DeleteUser", name)
         self._require_on(caller, "DeleteUser", _user_owner(user))
         try:
             # Atomic in the store: refused while keys or policies remain, as on AWS.
             self._store.delete_user(caller.account_id, user.user_name)
-        except InUse:
-            raise EntityInUse(Entity.USER, user.user_name) from None
+        except InUse as in_use:
+            raise EntityInUse(Entity.USER, user.user_name, _dependent(in_use)) from None
         except NotFound:
             raise EntityNotFound(Entity.USER, user.user_name) from None
         self._resolver.invalidate()
         self._authz.invalidate("user", user.user_id)
 
     # -- access keys -------------------------------------------------------------------------------
-    def _key_owner(self, caller: Principal, user_name: str | None) -> IamUser | None:
+    def _key_owner(self, caller: Principal, action: str, user_name: str | None) -> IamUser | None:
         """The user whose keys are meant: ``user_name``'s, or the caller's own when None
         (None for root, whose keys are the account's)."""
         if user_name is None:
             if caller.kind == "user":
-                return self._user(caller.account_id, caller.name)
+                return self._user(caller, action, caller.name)
             if caller.is_root:
                 return None
             raise UserNameRequired()
-        return self._user(caller.account_id, user_name)
+        return self._user(caller, action, user_name)
 
     def _require_keys(self, caller: Principal, action: str, owner: IamUser | None) -> None:
         if owner is None:
@@ -275,7 +287,7 @@ class IamService:
     ) -> AccessKey:
         """CreateAccessKey; ``fixed`` (id, secret) instead of generated ones is for declared
         worlds (:mod:`connectfed.seed`), which let tests hard-code keys."""
-        owner = self._key_owner(caller, user_name)
+        owner = self._key_owner(caller, "CreateAccessKey", user_name)
         self._require_keys(caller, "CreateAccessKey", owner)
         key_id, secret = fixed or (ids.long_term_access_key_id(), ids.secret_access_key())
         key = AccessKey(
@@ -300,15 +312,18 @@ class IamService:
         return key
 
     def list_access_keys(self, caller: Principal, user_name: str | None = None) -> list[AccessKey]:
-        owner = self._key_owner(caller, user_name)
+        owner = self._key_owner(caller, "ListAccessKeys", user_name)
         self._require_keys(caller, "ListAccessKeys", owner)
         return self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
 
-    def delete_access_key(
-        self, caller: Principal, access_key_id: str, user_name: str | None = None
-    ) -> None:
-        owner = self._key_owner(caller, user_name)
-        self._require_keys(caller, "DeleteAccessKey", owner)
+    def _owned_key(
+        self, caller: Principal, action: str, access_key_id: str, user_name: str | None
+    ) -> AccessKey:
+        """The key ``access_key_id`` of ``user_name`` (the caller when None, the account's root
+        keys for root), once ``iam:<action>`` is allowed on its owner; NoSuchEntity when that
+        owner holds no such key."""
+        owner = self._key_owner(caller, action, user_name)
+        self._require_keys(caller, action, owner)
         key = self._store.get_access_key(access_key_id)
         if (
             key is None
@@ -316,7 +331,28 @@ class IamService:
             or key.user_id != (owner.user_id if owner else None)
         ):
             raise EntityNotFound(Entity.ACCESS_KEY, access_key_id)
+        return key
+
+    def delete_access_key(
+        self, caller: Principal, access_key_id: str, user_name: str | None = None
+    ) -> None:
+        key = self._owned_key(caller, "DeleteAccessKey", access_key_id, user_name)
         self._store.delete_access_key(key.access_key_id)
+        self._resolver.invalidate()
+
+    def update_access_key(
+        self, caller: Principal, access_key_id: str, status: str, user_name: str | None = None
+    ) -> None:
+        """UpdateAccessKey: ``Active`` or ``Inactive`` (an inactive key signs nothing: the
+        resolver refuses it, and the agent sessions federated with it end at their next use).
+        ``Expired`` is IAM's to set, never the caller's."""
+        key = self._owned_key(caller, "UpdateAccessKey", access_key_id, user_name)
+        if status not in ACCESS_KEY_STATUSES:
+            raise InvalidRequest(f"The access key status {status} cannot be set.")
+        try:
+            self._store.set_access_key_status(key.access_key_id, status)
+        except NotFound:  # deleted meanwhile
+            raise EntityNotFound(Entity.ACCESS_KEY, access_key_id) from None
         self._resolver.invalidate()
 
     # -- roles -------------------------------------------------------------------------------------
@@ -355,7 +391,7 @@ class IamService:
         return role
 
     def get_role(self, caller: Principal, name: str) -> Role:
-        role = self._role(caller.account_id, name)
+        role = self._role(caller, "GetRole", name)
         self._require_on(caller, "GetRole", _role_owner(role))
         return role
 
@@ -366,13 +402,13 @@ class IamService:
         ]
 
     def delete_role(self, caller: Principal, name: str) -> None:
-        role = self._role(caller.account_id, name)
+        role = self._role(caller, "DeleteRole", name)
         self._require_on(caller, "DeleteRole", _role_owner(role))
         try:
             # Atomic in the store: refused while inline policies remain, as on AWS.
             self._store.delete_role(caller.account_id, role.role_name)
-        except InUse:
-            raise EntityInUse(Entity.ROLE, role.role_name) from None
+        except InUse as in_use:
+            raise EntityInUse(Entity.ROLE, role.role_name, _dependent(in_use)) from None
         except NotFound:
             raise EntityNotFound(Entity.ROLE, role.role_name) from None
         # The role's sessions die with it (they are bound to its unique id).
@@ -381,24 +417,24 @@ class IamService:
         self._authz.invalidate("role", role.role_id)
 
     def update_assume_role_policy(self, caller: Principal, name: str, document: str) -> None:
-        role = self._role(caller.account_id, name)
+        role = self._role(caller, "UpdateAssumeRolePolicy", name)
         self._require_on(caller, "UpdateAssumeRolePolicy", _role_owner(role))
         checked = _document(document, PolicyKind.TRUST, self._principal_exists(caller))
         self._store.update_role_trust(caller.account_id, role.role_name, checked)
         self._roles.invalidate()
 
     # -- tags of users and roles -----------------------------------------------------------------
-    def _owner(self, caller: Principal, kind: OwnerKind, name: str) -> Owner:
-        """The user or role ``name`` (NoSuchEntity)."""
+    def _owner(self, caller: Principal, action: str, kind: OwnerKind, name: str) -> Owner:
+        """The user or role ``name`` (NoSuchEntity to a caller allowed ``iam:<action>``)."""
         if kind is OwnerKind.USER:
-            return _user_owner(self._user(caller.account_id, name))
-        return _role_owner(self._role(caller.account_id, name))
+            return _user_owner(self._user(caller, action, name))
+        return _role_owner(self._role(caller, action, name))
 
     def tag(self, caller: Principal, kind: OwnerKind, name: str, tags: Sequence[Tag]) -> None:
         """TagUser/TagRole: a tag whose key the owner holds, in any case, replaces it; more
         than :data:`TAGS_PER_OWNER` in all is LimitExceeded (counted by the store in its
         write, so concurrent calls cannot pass it together)."""
-        owner = self._owner(caller, kind, name)
+        owner = self._owner(caller, f"Tag{kind.title}", kind, name)
         checked = checked_tags(tags)
         self._require_on(caller, f"Tag{kind.title}", owner, iam_tags.request_context(checked))
         try:
@@ -411,7 +447,7 @@ class IamService:
 
     def untag(self, caller: Principal, kind: OwnerKind, name: str, keys: Sequence[str]) -> None:
         """UntagUser/UntagRole: keys match regardless of case; one not held is no error."""
-        owner = self._owner(caller, kind, name)
+        owner = self._owner(caller, f"Untag{kind.title}", kind, name)
         self._require_on(caller, f"Untag{kind.title}", owner, iam_tags.untag_context(keys))
         try:
             self._store.untag_owner(kind.value, owner.owner_id, keys)
@@ -421,7 +457,7 @@ class IamService:
 
     def list_tags(self, caller: Principal, kind: OwnerKind, name: str) -> tuple[Tag, ...]:
         """ListUserTags/ListRoleTags: sorted by key, as IAM answers."""
-        owner = self._owner(caller, kind, name)
+        owner = self._owner(caller, f"List{kind.title}Tags", kind, name)
         self._require_on(caller, f"List{kind.title}Tags", owner)
         return iam_tags.sorted_tags(owner.tags)
 
@@ -430,7 +466,7 @@ class IamService:
     def put_policy(
         self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str, document: str
     ) -> None:
-        found = self._owner(caller, kind, owner)
+        found = self._owner(caller, f"Put{kind.title}Policy", kind, owner)
         owner_name, owner_id = found.name, found.owner_id
         self._require_on(caller, f"Put{kind.title}Policy", found)
         checked = _document(document, PolicyKind.IDENTITY)
@@ -454,7 +490,7 @@ class IamService:
     def get_policy(
         self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str
     ) -> OwnedPolicy:
-        found = self._owner(caller, kind, owner)
+        found = self._owner(caller, f"Get{kind.title}Policy", kind, owner)
         self._require_on(caller, f"Get{kind.title}Policy", found)
         policy = self._store.get_policy(kind.value, found.owner_id, policy_name)
         if policy is None:
@@ -463,20 +499,25 @@ class IamService:
 
     def list_policies(self, caller: Principal, kind: OwnerKind, owner: str) -> list[str]:
         """The names of the owner's inline policies."""
-        found = self._owner(caller, kind, owner)
+        found = self._owner(caller, f"List{kind.title}Policies", kind, owner)
         self._require_on(caller, f"List{kind.title}Policies", found)
         return [p.policy_name for p in self._store.list_policies(kind.value, found.owner_id)]
 
     def delete_policy(
         self, caller: Principal, kind: OwnerKind, owner: str, policy_name: str
     ) -> None:
-        found = self._owner(caller, kind, owner)
+        found = self._owner(caller, f"Delete{kind.title}Policy", kind, owner)
         self._require_on(caller, f"Delete{kind.title}Policy", found)
         try:
             self._store.delete_policy(kind.value, found.owner_id, policy_name)
         except NotFound:
             raise EntityNotFound(kind.policy_entity, policy_name) from None
         self._authz.invalidate(kind.value, found.owner_id)
+
+
+def _dependent(in_use: InUse) -> Dependent:
+    """What the store found still attached."""
+    return Dependent.ACCESS_KEYS if in_use.dependent == "access_keys" else Dependent.POLICIES
 
 
 def _user_owner(user: IamUser) -> Owner:

@@ -52,7 +52,12 @@ class NotFound(Exception):
 
 
 class InUse(Exception):
-    """The record still owns others (access keys, policies): delete those first."""
+    """The record still owns others (access keys, policies): delete those first. ``dependent``
+    is the table of the first kind found (``inline_policies``, ``access_keys``)."""
+
+    def __init__(self, dependent: str = "") -> None:
+        super().__init__(dependent)
+        self.dependent = dependent
 
 
 class LimitReached(Exception):
@@ -104,6 +109,9 @@ class Store(Protocol):
         ...
 
     def delete_access_key(self, access_key_id: str) -> None: ...
+    def set_access_key_status(self, access_key_id: str, status: str) -> None:
+        """``Active`` or ``Inactive``; :class:`NotFound` when the key is gone."""
+        ...
 
     def create_user(self, user: IamUser) -> None: ...
     def get_user(self, account_id: str, user_name: str) -> IamUser | None: ...

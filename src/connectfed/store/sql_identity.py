@@ -153,6 +153,11 @@ class IdentityStatements(SqlBase):
     def delete_access_key(self, access_key_id: str) -> None:
         self._must_change("DELETE FROM access_keys WHERE access_key_id = ?", (access_key_id,))
 
+    def set_access_key_status(self, access_key_id: str, status: str) -> None:
+        self._must_change(
+            "UPDATE access_keys SET status = ? WHERE access_key_id = ?", (status, access_key_id)
+        )
+
     # -- IAM users -------------------------------------------------------------------------------
     def create_user(self, user: IamUser) -> None:
         self._write(
@@ -189,7 +194,11 @@ class IdentityStatements(SqlBase):
         return [_user(row) for row in rows]
 
     def _delete_owner(
-        self, find: str, params: tuple[str, str], delete: str, dependents: tuple[str, ...]
+        self,
+        find: str,
+        params: tuple[str, str],
+        delete: str,
+        dependents: tuple[tuple[str, str], ...],
     ) -> None:
         # Delete first (taking the row lock), then look for dependents: a key or policy
         # attached concurrently either committed before (seen here: InUse, rolled back) or
@@ -201,9 +210,9 @@ class IdentityStatements(SqlBase):
             owner_id = str(rows[0][0])
             if tx.execute(delete, (owner_id,)) == 0:
                 raise NotFound()
-            for check in dependents:
+            for table, check in dependents:
                 if tx.query(check, (owner_id,)):
-                    raise InUse()
+                    raise InUse(table)
 
     def delete_user(self, account_id: str, user_name: str) -> None:
         self._delete_owner(
@@ -211,8 +220,11 @@ class IdentityStatements(SqlBase):
             (account_id, user_name.lower()),
             "DELETE FROM iam_users WHERE user_id = ?",
             (
-                "SELECT 1 FROM access_keys WHERE user_id = ?",
-                "SELECT 1 FROM inline_policies WHERE owner_kind = 'user' AND owner_id = ?",
+                (
+                    "inline_policies",
+                    "SELECT 1 FROM inline_policies WHERE owner_kind = 'user' AND owner_id = ?",
+                ),
+                ("access_keys", "SELECT 1 FROM access_keys WHERE user_id = ?"),
             ),
         )
 
@@ -266,7 +278,12 @@ class IdentityStatements(SqlBase):
             "SELECT role_id FROM roles WHERE account_id = ? AND role_name_key = ?",
             (account_id, role_name.lower()),
             "DELETE FROM roles WHERE role_id = ?",
-            ("SELECT 1 FROM inline_policies WHERE owner_kind = 'role' AND owner_id = ?",),
+            (
+                (
+                    "inline_policies",
+                    "SELECT 1 FROM inline_policies WHERE owner_kind = 'role' AND owner_id = ?",
+                ),
+            ),
         )
 
     # -- tags of users and roles ---------------------------------------------------------------
