@@ -656,3 +656,62 @@ def _page_server(html: bytes) -> Iterator[Any]:
         yield httpd
     finally:
         httpd.shutdown()
+
+
+_RELOGIN_DESKTOP = """<!doctype html><html><head><meta charset=utf-8></head><body>
+<div id="ccp" style="width:320px;height:480px"></div>
+<script src="{server}/_connectfed/static/connect-streams.js"></script>
+<script>
+window.desktop = {{authFails: 0, states: []}};
+connect.core.initCCP(document.getElementById("ccp"), {{
+  ccpUrl: "{server}/connect/{instance}/ccp-v2/",
+  loginPopup: true,
+  loginPopupAutoClose: true,
+  loginUrl: "{server}/idp/login?user=agent1",
+  ccpAckTimeout: 2000
+}});
+connect.core.onAuthFail(function () {{ window.desktop.authFails += 1; }});
+connect.agent(function (agent) {{
+  window.desktop.agent = agent;
+  agent.onStateChange(function (change) {{ window.desktop.states.push(change.newState); }});
+}});
+</script></body></html>"""
+
+
+def test_a_desktop_whose_session_the_clock_ended_signs_in_again_through_its_login_popup(
+    browser: Any, short_tokens: Demo
+) -> None:
+    """The admin clock moved past the agent's session: the desktop hears ``onAuthFail``,
+    Streams opens its ``loginUrl`` (the test IdP here, an IdP-initiated sign-in) in the login
+    popup, the agent is signed in again there, the popup closes by itself
+    (``loginPopupAutoClose``) and the same desktop, not reloaded, follows the agent again."""
+    from connectfed.client import AdminClient, botocore_clock
+
+    demo = short_tokens
+    connect = demo.server.client("connect")
+    users = connect.list_users(InstanceId=demo.instance_id)["UserSummaryList"]
+    agent_id = next(u["Id"] for u in users if u["Username"] == "agent1")
+    statuses = connect.list_agent_statuses(InstanceId=demo.instance_id)["AgentStatusSummaryList"]
+    status_ids = {s["Name"]: s["Id"] for s in statuses}
+    html = _RELOGIN_DESKTOP.format(server=demo.server.url, instance=demo.instance_id).encode()
+    with _page_server(html) as httpd:
+        context = _signed_in(browser, demo)
+        page = context.new_page()
+        popups: list[Any] = []
+        page.on("popup", lambda popup: popups.append(popup))
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/")
+        page.wait_for_function("window.desktop.agent", timeout=30_000)
+
+        offset = AdminClient(demo.server.url).advance(4000).offset_seconds  # past the hour
+        page.wait_for_function("window.desktop.authFails > 0", timeout=40_000)
+        deadline = time.monotonic() + 40
+        while not (popups and popups[0].is_closed()):  # opened, signed in, closed on its own
+            assert time.monotonic() < deadline, [p.url for p in popups]
+            page.wait_for_timeout(250)  # lets Playwright deliver the popup event
+
+        with botocore_clock(offset):
+            connect.put_user_status(
+                InstanceId=demo.instance_id, UserId=agent_id, AgentStatusId=status_ids["Available"]
+            )
+        page.wait_for_function("window.desktop.states.includes('Available')", timeout=35_000)
+        context.close()

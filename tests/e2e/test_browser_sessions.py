@@ -90,6 +90,24 @@ def test_sign_in_url_ends_in_a_session_that_authorize_accepts(world: World) -> N
     assert page.status == 200 and b'data-authorize="/connect/' in page.body
 
 
+def test_the_instance_login_url_signs_in_or_goes_on_to_the_ccp(world: World) -> None:
+    """``<instance>/login``: the login popup Streams' ``connect.agentApp.initApp`` opens (its
+    ``loginUrl`` is the CCP URL's base + ``/login``). Without a session it is a sign-in page
+    saying how to sign in (it said "Your session has expired" to an agent never signed in,
+    with nowhere to go); with one it goes on to the CCP, as the instance's login page does for
+    a signed-in agent."""
+    browser = Browser(world.server.url)
+    page = browser.get(f"/connect/{world.instance_id}/login")
+    assert page.status == 200, page.body.decode()[:300]
+    assert b"Sign in" in page.body and b"SignInUrl" in page.body
+    assert b"expired" not in page.body
+    assert browser.get(_federate(world)["SignInUrl"]).status == 303
+    onward = browser.get(f"/connect/{world.instance_id}/login")
+    assert onward.status == 303
+    assert onward.location == f"/connect/{world.instance_id}/ccp-v2/"
+    assert browser.get("/connect/00000000-0000-4000-8000-000000000000/login").status == 404
+
+
 def test_a_sign_in_code_used_twice_ends_the_session_it_opened(world: World) -> None:
     result = _federate(world)
     first = Browser(world.server.url)

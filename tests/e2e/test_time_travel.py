@@ -21,7 +21,7 @@ from tests.support import cti
 from tests.support.admin import start_admin_server
 from tests.support.browser import Browser
 from tests.support.saml_world import SamlWorld, build_saml_world, post_saml
-from tests.support.server import Server
+from tests.support.server import Server, start_server
 from tests.support.world import World, build_world
 
 ACCESS_SECONDS = 300
@@ -297,5 +297,32 @@ def test_setting_the_clock_back_never_widens_the_refresh_reuse_grace(tmp_path: P
         # Reuse revokes the family: what the rotations handed out is dead too.
         for issued in (rotated, retried):
             assert _cti(world, issued.body["newAuthToken"]).status == 401
+    finally:
+        server.stop()
+
+
+def test_the_test_idp_signs_agents_in_on_the_shifted_clock(tmp_path: Path) -> None:
+    """The built-in test IdP is part of the server, so its assertions are issued on the
+    server's (shifted) clock: after the clock has moved past an agent's session, signing in
+    again through ``/idp/login`` lands on the CCP with a new session, as it did before the
+    move. Issued on the real clock, every assertion was already expired ("Bad SAML
+    response"), and an agent whose session the clock had ended could not sign in again."""
+    import re
+    from html import unescape
+
+    server = start_server(tmp_path, "--throttle-rate", "0", "--demo", "--test-idp")
+    try:
+        AdminClient(server.url).advance(4000)  # past the test IdP's one-hour sessions
+        browser = Browser(server.url)
+        page = browser.get("/idp/login?user=agent1").body.decode()
+        fields = {
+            unescape(name): unescape(value)
+            for name, value in re.findall(r'name="([^"]+)" value="([^"]*)"', page)
+        }
+        posted = browser.request("POST", "/saml", form=fields)
+        assert posted.status == 303, posted.body.decode()[:300]
+        landed = browser.follow(posted)  # the console's federate step, then the SignInUrl
+        assert landed.status == 200 and b"Contact Control Panel" in landed.body
+        assert browser.get("/auth/authorize").status == 200
     finally:
         server.stop()

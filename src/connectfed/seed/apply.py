@@ -347,7 +347,9 @@ class Run:
                             user.name, user.session_name, roles, context.expand(user.relay_state)
                         )
                 arn = self.account(account_id).provider_arns[provider.name]
-                return TestIdpSite(self._idp, arn, users, f"{self.public_url}/saml")
+                return TestIdpSite(
+                    self._idp, arn, users, f"{self.public_url}/saml", self.services.clock
+                )
         return None
 
 

@@ -117,6 +117,27 @@ def instance_page(alias: str | None, instance_id: str, username: str, destinatio
     )
 
 
+def login_page(instance_id: str, test_idp: bool) -> str:
+    """``<instance>/login`` without a session: how an agent signs in to this instance."""
+    base = f"/connect/{escape(instance_id)}"
+    idp = (
+        '<p id="test-idp">Sign in through the <a href="/idp">test identity provider</a>.</p>'
+        if test_idp
+        else ""
+    )
+    return _page(
+        "Sign in",
+        (
+            '<h1 id="title">Sign in</h1>'
+            '<p id="message">You are not signed in to this Amazon Connect instance.</p>'
+            f"{idp}<p>Open the <code>SignInUrl</code> that GetFederationToken returns, or sign in "
+            "through your identity provider (SAML RelayState "
+            f"<code>/connect/federate/{escape(instance_id)}?destination=/ccp-v2</code>); the "
+            f"Contact Control Panel is then at <code>{base}/ccp-v2/</code>.</p>"
+        ),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class IdpEntry:
     """One user of the test IdP's list."""

@@ -3,8 +3,9 @@
 GET / (a page about this server, for a browser only: see :func:`wants_page`), GET /saml (what
 the endpoint is for), POST /saml and /<region>/saml, POST /saml/choose, GET /connect/federate/<id>,
 GET and POST /connect/<id>/auth/sign-in, GET /connect/<id>/auth/authorize (and /auth/authorize,
-/connect/auth/authorize), GET and POST /connect/<id>/logout (and /logout, and /connect/logout:
-Amazon Connect's logout URL, ``https://<instance>/connect/logout``), GET /connect/<id>/...,
+/connect/auth/authorize), GET /connect/<id>/login, GET and POST /connect/<id>/logout (and
+/logout, and /connect/logout: Amazon Connect's logout URL, ``https://<instance>/connect/logout``),
+GET /connect/<id>/...,
 and with the test IdP: GET /idp, /idp/metadata, /idp/login.
 """
 
@@ -221,6 +222,12 @@ class WebRoutes:
             return self._authorize(method, headers, instance_id)
         if rest == "/logout":
             return _respond(self._sessions.logout(_cookie(headers, SESSION_COOKIE)))
+        if rest in ("/login", "/login/"):
+            return _respond(
+                self._sessions.login(
+                    instance_id, _cookie(headers, SESSION_COOKIE), self._idp is not None
+                )
+            )
         return _respond(
             self._sessions.instance_page(instance_id, _cookie(headers, SESSION_COOKIE), rest)
         )

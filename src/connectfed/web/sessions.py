@@ -188,6 +188,25 @@ class BrowserSessions:
             200, pages.signed_out_page(), cookie=cookies.clear_session_cookie(self._secure)
         )
 
+    # -- the instance's login page -----------------------------------------------------------------
+    def login(self, instance_id: str, session_cookie: str | None, test_idp: bool) -> Outcome:
+        """``<base>/login`` (the ``loginUrl`` Streams' ``connect.agentApp`` derives from the CCP
+        URL): a signed-in agent goes on to the CCP; anyone else gets a page saying how to sign
+        in (200: a sign-in page, not an expired session)."""
+        unknown = self.unknown_instance(instance_id)
+        if unknown is not None:
+            return unknown
+        if session_cookie:
+            try:
+                self._sessions.browser_session(session_cookie, instance_id)
+            except TokenRejected:
+                pass
+            else:
+                return Outcome(
+                    303, location=instance_destination(instance_id, None, self._public_url)
+                )
+        return Outcome(200, pages.login_page(instance_id, test_idp))
+
     # -- the instance's pages (until a page of its own takes the path) ----------------------------
     def instance_page(
         self, instance_id: str, session_cookie: str | None, destination: str

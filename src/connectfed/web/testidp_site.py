@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from connectfed.clock import Clock
 from connectfed.saml.testidp import TestIdp, encode
 from connectfed.web import pages
 
@@ -25,6 +26,9 @@ class TestIdpSite:
     provider_arn: str
     users: dict[str, IdpUser]
     saml_url: str  # this server's /saml
+    # The server's clock: assertions are issued on it, so they stay inside their window on a
+    # clock the admin API has moved (None: the real time).
+    clock: Clock | None = None
 
     def index(self) -> str:
         return pages.idp_users(
@@ -47,6 +51,7 @@ class TestIdpSite:
             audience=self.saml_url,
             name_id=f"{user.name}@idp.connectfed.test",
             lifetime=lifetime,
+            now=self.clock.now() if self.clock is not None else None,
         )
 
     def login(self, user_name: str) -> str | None:
