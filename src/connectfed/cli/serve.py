@@ -67,7 +67,13 @@ def private_data_dir(data_dir: Path) -> None:
         ) from None
     mode = stat.S_IMODE(data_dir.stat().st_mode)
     if mode & 0o077:
-        data_dir.chmod(0o700)
+        try:
+            data_dir.chmod(0o700)
+        except OSError as exc:  # another user's folder: its secrets would not be private
+            raise Unavailable(
+                f"cannot make the data directory {data_dir} private (mode {mode:o}, wanted "
+                f"700): {exc.strerror or exc}; use a directory of this user's own"
+            ) from None
         _log.warning("tightened permissions of data directory %s from %o to 700", data_dir, mode)
 
 
