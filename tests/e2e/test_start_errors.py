@@ -108,6 +108,11 @@ def test_tls_files_that_cannot_be_read_are_one_line(tmp_path: Path) -> None:
         ("--refresh-reuse-grace-seconds", "-1", "--refresh-reuse-grace-seconds"),
         ("--body-timeout", "0", "--body-timeout"),
         ("--max-header-count", "0", "--max-header-count"),
+        ("--cache-ttl", "-1", "--cache-ttl"),
+        ("--cache-ttl", "nan", "--cache-ttl"),
+        ("--audit-retention-days", "-1", "--audit-retention-days"),
+        ("--audit-retention-days", "nan", "--audit-retention-days"),
+        ("--audit-max-events", "-5", "--audit-max-events"),
     ],
 )
 def test_an_option_out_of_range_is_one_line(

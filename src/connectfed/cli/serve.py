@@ -145,6 +145,9 @@ _NUMBER_RANGES = (
     ("--max-header-bytes", 1),
     ("--max-header-count", 1),
     ("--explain-keep-seconds", 0),
+    ("--cache-ttl", 0),
+    ("--audit-retention-days", 0),
+    ("--audit-max-events", 0),  # 0: no count bound
 )
 
 
