@@ -8,15 +8,18 @@ socket; and only once it accepts connections, the banner (credentials, commands)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import logging.config
 import math
 import os
+import signal
 import socket
 import ssl
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -319,7 +322,8 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
 
     if args.workers == 1:
         server = ReadyServer(config(_settled(create_edge(services, idp))), ready)
-        server.run(sockets=[listener])
+        with _stopping_quietly():
+            server.run(sockets=[listener])
         return 0 if server.started else 1
     # Each worker opens its own: nothing the parent opened (threads, connections) may cross
     # fork(). The test IdP's pages are plain data and are inherited as they are.
@@ -331,6 +335,23 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         listener,
         ready,
     )
+
+
+@contextlib.contextmanager
+def _stopping_quietly() -> Iterator[None]:
+    """A SIGTERM or SIGINT ends the server as uvicorn ends it (no new connections, the requests
+    under way answered), and then the command exits 0, as the ``--workers`` parent does.
+    uvicorn raises the signal again once it has stopped, to the handler it found: with Python's
+    default ones that was a death by SIGTERM and, for Ctrl-C, a KeyboardInterrupt traceback."""
+    stopped = {
+        signum: signal.signal(signum, lambda number, frame: None)
+        for signum in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in stopped.items():
+            signal.signal(signum, handler)
 
 
 def _settled(app: Any) -> Any:
