@@ -4,8 +4,11 @@ examples/pytest passes with nothing but the plugin, and the fixtures behave as d
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -175,3 +178,53 @@ def test_servers_on_one_postgres_database_follow_each_other(pytester: pytest.Pyt
             f"--connectfed-database-url={url}",
         )
         result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_killed_test_run_takes_its_server_along(
+    pytester: pytest.Pytester, signum: signal.Signals
+) -> None:
+    """A run stopped from outside (a CI job's timeout sends SIGTERM, which pytest does not
+    handle; an IDE or the OOM killer SIGKILL) runs no fixture teardown: the server must still
+    stop, not serve on forever, holding its port and files (it did)."""
+    pids = pytester.path / "server.pid"
+    pytester.makepyfile(f"""
+        import time
+
+        def test_waits(connectfed):
+            with open({str(pids)!r}, "w") as out:
+                out.write(str(connectfed.server.process.pid))
+            time.sleep(120)
+        """)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=pytester.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not pids.exists() or not pids.read_text():
+            assert time.monotonic() < deadline and run.poll() is None, "no server started"
+            time.sleep(0.1)
+        server = int(pids.read_text())
+        run.send_signal(signum)
+        run.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while _alive(server):
+            if time.monotonic() > deadline:
+                os.kill(server, signal.SIGKILL)
+                pytest.fail("the server outlived its test run")
+            time.sleep(0.1)
+    finally:
+        if run.poll() is None:
+            run.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for a parent that is gone."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"

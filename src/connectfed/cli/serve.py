@@ -19,6 +19,7 @@ import socket
 import ssl
 import stat
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -314,6 +315,8 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         # Only now, with the server accepting connections, is any of it true.
         for line in [*lines, "READY"]:
             _print(line)
+        if args.stop_when_stdin_closes:  # after forking workers: no thread may cross fork()
+            _stop_when_stdin_closes()
 
     tls = (certfile, keyfile)
 
@@ -335,6 +338,21 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         listener,
         ready,
     )
+
+
+def _stop_when_stdin_closes() -> None:
+    """SIGTERM this process (the server, or the ``--workers`` parent) once standard input ends:
+    the process that started us with a pipe there has closed it, or died without stopping us
+    (a test run killed before its teardown)."""
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):  # no stdin at all: as closed
+            while os.read(0, 65536):
+                pass
+        _log.info("standard input closed: stopping")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
 
 
 @contextlib.contextmanager
