@@ -180,6 +180,37 @@ def test_servers_on_one_postgres_database_follow_each_other(pytester: pytest.Pyt
         result.assert_outcomes(passed=2)
 
 
+def test_names_the_handle_does_not_know_are_said_so(pytester: pytest.Pytester) -> None:
+    """Before any world and after one: an unknown instance or IAM user is a LookupError naming
+    it (they were KeyError: '123456789012', the account, before a world), and a user made by
+    the test itself through IAM has its credentials found all the same."""
+    pytester.makepyfile("""
+        import pytest
+
+        WORLD = {"connect": {"instances": [{"ref": "main", "alias": "known"}]}}
+
+        def test_before_any_world(connectfed):
+            with pytest.raises(LookupError, match="'nope'.*no world"):
+                connectfed.instance_id("nope")
+            with pytest.raises(LookupError, match="'nobody'"):
+                connectfed.client("sts", "nobody")
+
+        def test_a_user_made_by_the_test(connectfed):
+            iam = connectfed.client("iam")
+            iam.create_user(UserName="made-here")
+            iam.create_access_key(UserName="made-here")
+            identity = connectfed.client("sts", "made-here").get_caller_identity()
+            assert identity["Arn"].endswith(":user/made-here")
+
+        def test_after_a_world(connectfed):
+            connectfed.world(WORLD)
+            with pytest.raises(LookupError, match="'nope'.*known, main"):
+                connectfed.instance_id("nope")
+        """)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_a_killed_test_run_takes_its_server_along(
     pytester: pytest.Pytester, signum: signal.Signals
