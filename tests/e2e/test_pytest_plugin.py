@@ -4,8 +4,11 @@ examples/pytest passes with nothing but the plugin, and the fixtures behave as d
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -175,3 +178,84 @@ def test_servers_on_one_postgres_database_follow_each_other(pytester: pytest.Pyt
             f"--connectfed-database-url={url}",
         )
         result.assert_outcomes(passed=2)
+
+
+def test_names_the_handle_does_not_know_are_said_so(pytester: pytest.Pytester) -> None:
+    """Before any world and after one: an unknown instance or IAM user is a LookupError naming
+    it (they were KeyError: '123456789012', the account, before a world), and a user made by
+    the test itself through IAM has its credentials found all the same."""
+    pytester.makepyfile("""
+        import pytest
+
+        WORLD = {"connect": {"instances": [{"ref": "main", "alias": "known"}]}}
+
+        def test_before_any_world(connectfed):
+            with pytest.raises(LookupError, match="'nope'.*no world"):
+                connectfed.instance_id("nope")
+            with pytest.raises(LookupError, match="'nobody'"):
+                connectfed.client("sts", "nobody")
+
+        def test_a_user_made_by_the_test(connectfed):
+            iam = connectfed.client("iam")
+            iam.create_user(UserName="made-here")
+            iam.create_access_key(UserName="made-here")
+            identity = connectfed.client("sts", "made-here").get_caller_identity()
+            assert identity["Arn"].endswith(":user/made-here")
+
+        def test_after_a_world(connectfed):
+            connectfed.world(WORLD)
+            with pytest.raises(LookupError, match="'nope'.*known, main"):
+                connectfed.instance_id("nope")
+        """)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_killed_test_run_takes_its_server_along(
+    pytester: pytest.Pytester, signum: signal.Signals
+) -> None:
+    """A run stopped from outside (a CI job's timeout sends SIGTERM, which pytest does not
+    handle; an IDE or the OOM killer SIGKILL) runs no fixture teardown: the server must still
+    stop, not serve on forever, holding its port and files (it did)."""
+    pids = pytester.path / "server.pid"
+    pytester.makepyfile(f"""
+        import time
+
+        def test_waits(connectfed):
+            with open({str(pids)!r}, "w") as out:
+                out.write(str(connectfed.server.process.pid))
+            time.sleep(120)
+        """)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=pytester.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not pids.exists() or not pids.read_text():
+            assert time.monotonic() < deadline and run.poll() is None, "no server started"
+            time.sleep(0.1)
+        server = int(pids.read_text())
+        run.send_signal(signum)
+        run.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while _alive(server):
+            if time.monotonic() > deadline:
+                os.kill(server, signal.SIGKILL)
+                pytest.fail("the server outlived its test run")
+            time.sleep(0.1)
+    finally:
+        if run.poll() is None:
+            run.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for a parent that is gone."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"

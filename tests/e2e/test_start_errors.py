@@ -65,6 +65,18 @@ def test_a_data_directory_that_cannot_be_made_is_one_line(tmp_path: Path) -> Non
     _one_error_line(_run("serve", "--port", str(free_port()), "--data-dir", str(taken)), str(taken))
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_data_directory_that_cannot_be_made_private_is_one_line(tmp_path: Path) -> None:
+    """A data directory open to others whose mode this user may not change (another user's
+    folder; here /proc/self, whose mode not even root may change) stops the server and the seed
+    with one line: the secrets in it would not be private (it was a PermissionError
+    traceback)."""
+    world = tmp_path / "world.yaml"
+    world.write_text("connect: {instances: [{ref: main, alias: start-errors}]}\n")
+    for command in (["serve", "--port", str(free_port())], ["seed", str(world)]):
+        _one_error_line(_run(*command, "--data-dir", "/proc/self"), "/proc/self", "private")
+
+
 def test_tls_files_that_cannot_be_read_are_one_line(tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.pem")
     result = _run(
@@ -96,6 +108,11 @@ def test_tls_files_that_cannot_be_read_are_one_line(tmp_path: Path) -> None:
         ("--refresh-reuse-grace-seconds", "-1", "--refresh-reuse-grace-seconds"),
         ("--body-timeout", "0", "--body-timeout"),
         ("--max-header-count", "0", "--max-header-count"),
+        ("--cache-ttl", "-1", "--cache-ttl"),
+        ("--cache-ttl", "nan", "--cache-ttl"),
+        ("--audit-retention-days", "-1", "--audit-retention-days"),
+        ("--audit-retention-days", "nan", "--audit-retention-days"),
+        ("--audit-max-events", "-5", "--audit-max-events"),
     ],
 )
 def test_an_option_out_of_range_is_one_line(

@@ -241,6 +241,13 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="keep at most this many audit events, the newest (0: no bound)",
     )
     serve.add_argument(
+        "--stop-when-stdin-closes",
+        action="store_true",
+        help="stop (as on SIGTERM) once standard input is closed: a test harness that starts "
+        "the server with a pipe as its stdin and dies takes the server along (the pytest "
+        "plugin does)",
+    )
+    serve.add_argument(
         "--audit-reads",
         action="store_true",
         help="record read-only API calls (Get*, List*, Describe*, LookupEvents, "

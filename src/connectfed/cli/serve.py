@@ -8,15 +8,19 @@ socket; and only once it accepts connections, the banner (credentials, commands)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import logging.config
 import math
 import os
+import signal
 import socket
 import ssl
 import stat
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -67,7 +71,13 @@ def private_data_dir(data_dir: Path) -> None:
         ) from None
     mode = stat.S_IMODE(data_dir.stat().st_mode)
     if mode & 0o077:
-        data_dir.chmod(0o700)
+        try:
+            data_dir.chmod(0o700)
+        except OSError as exc:  # another user's folder: its secrets would not be private
+            raise Unavailable(
+                f"cannot make the data directory {data_dir} private (mode {mode:o}, wanted "
+                f"700): {exc.strerror or exc}; use a directory of this user's own"
+            ) from None
         _log.warning("tightened permissions of data directory %s from %o to 700", data_dir, mode)
 
 
@@ -139,6 +149,9 @@ _NUMBER_RANGES = (
     ("--max-header-bytes", 1),
     ("--max-header-count", 1),
     ("--explain-keep-seconds", 0),
+    ("--cache-ttl", 0),
+    ("--audit-retention-days", 0),
+    ("--audit-max-events", 0),  # 0: no count bound
 )
 
 
@@ -302,6 +315,8 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         # Only now, with the server accepting connections, is any of it true.
         for line in [*lines, "READY"]:
             _print(line)
+        if args.stop_when_stdin_closes:  # after forking workers: no thread may cross fork()
+            _stop_when_stdin_closes()
 
     tls = (certfile, keyfile)
 
@@ -310,7 +325,8 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
 
     if args.workers == 1:
         server = ReadyServer(config(_settled(create_edge(services, idp))), ready)
-        server.run(sockets=[listener])
+        with _stopping_quietly():
+            server.run(sockets=[listener])
         return 0 if server.started else 1
     # Each worker opens its own: nothing the parent opened (threads, connections) may cross
     # fork(). The test IdP's pages are plain data and are inherited as they are.
@@ -322,6 +338,38 @@ def _serve(args: argparse.Namespace, listener: socket.socket) -> int:
         listener,
         ready,
     )
+
+
+def _stop_when_stdin_closes() -> None:
+    """SIGTERM this process (the server, or the ``--workers`` parent) once standard input ends:
+    the process that started us with a pipe there has closed it, or died without stopping us
+    (a test run killed before its teardown)."""
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):  # no stdin at all: as closed
+            while os.read(0, 65536):
+                pass
+        _log.info("standard input closed: stopping")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
+
+
+@contextlib.contextmanager
+def _stopping_quietly() -> Iterator[None]:
+    """A SIGTERM or SIGINT ends the server as uvicorn ends it (no new connections, the requests
+    under way answered), and then the command exits 0, as the ``--workers`` parent does.
+    uvicorn raises the signal again once it has stopped, to the handler it found: with Python's
+    default ones that was a death by SIGTERM and, for Ctrl-C, a KeyboardInterrupt traceback."""
+    stopped = {
+        signum: signal.signal(signum, lambda number, frame: None)
+        for signum in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in stopped.items():
+            signal.signal(signum, handler)
 
 
 def _settled(app: Any) -> Any:

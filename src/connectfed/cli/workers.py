@@ -11,7 +11,9 @@ as between servers on one PostgreSQL database. Caches see another worker's chang
 
 Readiness is told, not guessed: each worker writes one byte to a pipe once its uvicorn accepts
 connections, and only when all N have is ``on_ready`` called (the banner and ``READY``). The
-parent forwards SIGTERM/SIGINT to the workers and waits for them; if a worker dies on its own,
+parent keeps no copy of the socket once they run (a stopping server refuses new connections
+at once instead of leaving them in a backlog), forwards SIGTERM/SIGINT to the workers and
+waits for them; if a worker dies on its own,
 the others are stopped and the command exits non-zero (a supervisor restarts the whole server).
 POSIX only (``fork``). Hand-written because uvicorn's own ``--workers`` spawns fresh
 interpreters that import an app by name, which would redo the start-up this command has done.
@@ -98,6 +100,10 @@ def run_workers(
                 os._exit(code)
         children.add(pid)
     os.close(write_fd)  # the pipe ends (EOF) once no worker holds it: all ready or gone
+    # The workers accept; the parent's copy of the socket would only keep it open once they
+    # stop: new connections would wait in its backlog until the last worker exits, instead of
+    # being refused at once.
+    sock.close()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     status = 0
@@ -129,5 +135,4 @@ def run_workers(
             _log.error("worker %d exited (status %d): stopping the others", pid, code)
             status = 1
             stop()
-    sock.close()
     return status

@@ -109,15 +109,27 @@ class Connectfed:
 
     def instance_id(self, name: str) -> str:
         """An instance's id by its ``ref`` or alias, from the worlds applied here."""
-        return self.applied.instance(name).instance_id
+        account = self.applied.accounts.get(self.account_id)
+        if account is None:
+            raise LookupError(
+                f"no instance {name!r}: no world has been applied through this handle "
+                "(connectfed.world(...) or connectfed.seed(...) first)"
+            )
+        if name not in account.instances:
+            known = ", ".join(sorted(account.instances)) or "none"
+            raise LookupError(
+                f"no instance {name!r} in the worlds applied here (refs and aliases: {known})"
+            )
+        return account.instances[name].instance_id
 
     # -- credentials and clients -------------------------------------------------------------
     def credentials(self, user: str | None = None) -> Credentials:
         """Root's keys (``user=None``) or an IAM user's first declared key."""
         if user is None:
             return Credentials(ROOT_ACCESS_KEY_ID, ROOT_SECRET_ACCESS_KEY)
-        keys = self.applied.account().user_keys.get(user)
-        if not keys:
+        account = self.applied.accounts.get(self.account_id)
+        keys = account.user_keys.get(user) if account is not None else None
+        if not keys:  # a user the test made itself, or one of an earlier run on this database
             store = self.services.store
             found = store.get_user(self.account_id, user)
             keys = store.list_access_keys(self.account_id, found.user_id) if found else []

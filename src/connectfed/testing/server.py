@@ -93,6 +93,9 @@ class ServerProcess:
             "0",
             "--throttle-rate",
             "0",
+            # The pipe below is its stdin: a test run killed before its teardown (a CI job's
+            # timeout, SIGKILL) closes it, and the server stops instead of serving on.
+            "--stop-when-stdin-closes",
             *args,
         ]
         env = dict(
@@ -104,7 +107,12 @@ class ServerProcess:
         )
         env.pop("CONNECTFED_MASTER_KEY", None)  # the key file above is the one both sides use
         process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
         )
         server = cls(f"http://127.0.0.1:{port}", data_dir, url_db, key_file, process)
         server._wait(timeout)
@@ -148,5 +156,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         if self._pump is not None:
             self._pump.join(timeout=5)
