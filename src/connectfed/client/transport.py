@@ -65,6 +65,15 @@ def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     return status, headers
 
 
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    """``size`` bytes, or ValueError when the connection closes first (as asyncio's
+    readexactly): an answer cut short is a failed exchange, never a shorter answer."""
+    data = stream.read(size)
+    if len(data) != size:
+        raise ValueError("connection closed before the end of the response")
+    return data
+
+
 def _read_body(stream: BinaryIO, headers: dict[str, str]) -> bytes:
     if headers.get("transfer-encoding", "").lower() == "chunked":
         body = bytearray()
@@ -73,8 +82,8 @@ def _read_body(stream: BinaryIO, headers: dict[str, str]) -> bytes:
             if size == 0:
                 stream.readline()
                 return bytes(body)
-            body += stream.read(size)
-            stream.read(2)
+            body += _read_exactly(stream, size)
+            _read_exactly(stream, 2)
             if len(body) > MAX_RESPONSE_BYTES:
                 raise TransportError("response too large")
     if "content-length" not in headers:
@@ -82,7 +91,7 @@ def _read_body(stream: BinaryIO, headers: dict[str, str]) -> bytes:
     length = int(headers["content-length"])
     if length > MAX_RESPONSE_BYTES:
         raise TransportError("response too large")
-    return stream.read(length)
+    return _read_exactly(stream, length)
 
 
 def send(
@@ -110,6 +119,7 @@ def send(
         if sock is not None:  # connected, then no TLS (a bad CA bundle, a failed handshake)
             sock.close()
         raise connect_error(url, exc) from exc
+    stream: BinaryIO | None = None
     try:
         sock.settimeout(read_timeout)
         sock.sendall(request_bytes(method, target, headers, body))
@@ -134,4 +144,8 @@ def send(
             f'Connection was closed before we received a valid response from endpoint URL: "{url}".'
         ) from exc
     finally:
+        # The file keeps the socket open until it is closed too: left to the garbage collector,
+        # a raised error (whose traceback holds this frame) kept the connection open.
+        if stream is not None:
+            stream.close()
         sock.close()
