@@ -53,7 +53,8 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
     base_path = parts.path.rstrip("/")
     path = f"{base_path}/user/federate/{quote(instance_id, safe='')}"
     headers = {"Host": parts.netloc, "User-Agent": USER_AGENT}
-    if config.credentials is not None:
+    credentials = config.current_credentials()
+    if credentials is not None:
         moment = now or datetime.now(UTC)
         headers = sigv4.sign_headers(
             method="GET",
@@ -61,7 +62,7 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
             raw_query="",
             headers=headers,
             body=b"",
-            credentials=config.credentials,
+            credentials=credentials,
             region=config.region,
             service="connect",
             amz_date=moment.strftime("%Y%m%dT%H%M%SZ"),
