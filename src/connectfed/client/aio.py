@@ -42,6 +42,7 @@ class AsyncConnectClient:
                         verify=self.config.verify,
                         connect_timeout=self.config.connect_timeout,
                         read_timeout=self.config.read_timeout,
+                        proxy=self.config.proxy_url,
                     )
                     body = _result(response)
                     return FederationToken.from_response(

@@ -19,6 +19,7 @@ from pathlib import Path
 from connectfed.auth.sigv4 import Credentials
 from connectfed.client.endpoints import connect_endpoint, endpoint_problem, valid_region
 from connectfed.client.errors import ConnectfedError
+from connectfed.client.proxies import proxy_for
 from connectfed.client.retries import DEFAULT_MAX_ATTEMPTS, MODES
 
 
@@ -50,6 +51,7 @@ class ClientConfig:
     # profiles, credential_process with an Expiration, SSO, instance metadata): asked before
     # each request. ``credentials`` is then what they were when the client was made.
     credential_source: Callable[[], Credentials] | None = None
+    proxy_url: str | None = None  # HTTP(S)_PROXY for the endpoint, unless NO_PROXY lists it
 
     def current_credentials(self) -> Credentials | None:
         """The credentials to sign the next request with."""
@@ -307,4 +309,5 @@ def resolve_config(
         max_attempts=max_attempts,
         retry_mode=mode,
         credential_source=source,
+        proxy_url=proxy_for(endpoint, env),
     )

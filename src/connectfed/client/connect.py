@@ -148,6 +148,7 @@ class ConnectClient:
                     verify=self.config.verify,
                     connect_timeout=self.config.connect_timeout,
                     read_timeout=self.config.read_timeout,
+                    proxy=self.config.proxy_url,
                 )
                 if self.on_exchange is not None:
                     self.on_exchange(request, response)
