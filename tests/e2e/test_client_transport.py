@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from connectfed.auth.sigv4 import Credentials
 from connectfed.client import AsyncConnectClient, ConnectClient, ReadTimeout, TransportError
 
 TOKEN = (
@@ -100,3 +101,28 @@ def test_a_failed_sync_call_closes_its_connection_while_its_error_is_kept() -> N
     # all the same, not when the error is garbage-collected.
     assert caught.value is not None
     assert staller.closed.wait(5), "the connection stayed open as long as the error lived"
+
+
+def test_the_host_header_is_botocores_without_user_information_or_capitals() -> None:
+    import boto3
+
+    from tests.support.canned import canned_server
+
+    with canned_server(200, TOKEN) as (url, seen):
+        endpoint = url.replace("http://127.0.0.1", "http://us:pw@LocalHost")
+        boto3.client(
+            "connect",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="AKIDEXAMPLE",
+            aws_secret_access_key="secret",
+        ).get_federation_token(InstanceId="i-1")
+        ConnectClient(
+            endpoint_url=endpoint,
+            region="us-east-1",
+            credentials=Credentials("AKIDEXAMPLE", "secret"),
+            env={},
+        ).get_federation_token("i-1")
+    reference, ours = seen
+    # Signed as sent: the user and password never reach the server in the Host header.
+    assert ours["Host"] == reference["Host"] == f"localhost:{url.rsplit(':', 1)[1]}"

@@ -43,6 +43,19 @@ class PreparedRequest:
     headers: dict[str, str]
 
 
+def host_header(url: str) -> str:
+    """The Host botocore signs and urllib3 sends for ``url``: the host in lower case (an IPv6
+    address in brackets) and the port unless it is the scheme's default; never a user or
+    password the URL may carry."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+        host = f"{host}:{parts.port}"
+    return host
+
+
 def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None) -> PreparedRequest:
     if not isinstance(instance_id, str) or not instance_id:
         raise ParamValidationError(
@@ -52,7 +65,7 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
     parts = urlsplit(config.endpoint_url)
     base_path = parts.path.rstrip("/")
     path = f"{base_path}/user/federate/{quote(instance_id, safe='')}"
-    headers = {"Host": parts.netloc, "User-Agent": USER_AGENT}
+    headers = {"Host": host_header(config.endpoint_url), "User-Agent": USER_AGENT}
     credentials = config.current_credentials()
     if credentials is not None:
         moment = now or datetime.now(UTC)
