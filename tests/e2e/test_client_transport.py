@@ -126,3 +126,28 @@ def test_the_host_header_is_botocores_without_user_information_or_capitals() -> 
     reference, ours = seen
     # Signed as sent: the user and password never reach the server in the Host header.
     assert ours["Host"] == reference["Host"] == f"localhost:{url.rsplit(':', 1)[1]}"
+
+
+@pytest.mark.parametrize("make", [ConnectClient, AsyncConnectClient])
+def test_timestamps_are_read_as_botocore_reads_them_and_bad_ones_are_typed_errors(
+    make: Any,
+) -> None:
+    import botocore.session
+
+    from connectfed.client import ServiceError
+
+    model = botocore.session.get_session().get_service_model("connect")
+    shape = model.operation_model("GetFederationToken").output_shape
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    for value in (b"1700000000", b'"1700000000"', b"1700000000.25", b'"2026-01-01T10:00:00Z"'):
+        body = TOKEN.replace(b":1,", b":" + value + b",")
+        reference = botocore.parsers.RestJSONParser().parse(
+            {"status_code": 200, "headers": {}, "body": body}, shape
+        )["Credentials"]["AccessTokenExpiration"]
+        with raw_endpoint(head % len(body) + body) as (url, _):
+            assert _call(make, url).access_token_expiration == reference, value
+    for value in (b"1e12", b'"soon"', b"[]"):
+        body = TOKEN.replace(b":1,", b":" + value + b",")
+        with raw_endpoint(head % len(body) + body) as (url, _), pytest.raises(ServiceError) as e:
+            _call(make, url)
+        assert (e.value.code, e.value.status) == ("InvalidResponse", 200), value

@@ -129,6 +129,20 @@ def _result(response: HttpResponse) -> dict[str, Any]:
     return body
 
 
+def token(body: dict[str, Any], request_id: str | None, status: int) -> FederationToken:
+    """The typed result; a value that is not what the model says (a timestamp that is no
+    time) is the service's error, as a body that is not JSON."""
+    try:
+        return FederationToken.from_response(body, request_id)
+    except (TypeError, ValueError, OverflowError, OSError, AttributeError) as exc:
+        raise ServiceError(
+            f"The response does not match GetFederationToken's output: {exc}",
+            status=status,
+            request_id=request_id,
+            code="InvalidResponse",
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class RawResult:
     body: dict[str, Any]  # the JSON as received (timestamps as sent: epoch numbers)
@@ -183,4 +197,4 @@ class ConnectClient:
 
     def get_federation_token(self, instance_id: str) -> FederationToken:
         raw = self.get_federation_token_raw(instance_id)
-        return FederationToken.from_response(raw.body, raw.request_id)
+        return token(raw.body, raw.request_id, raw.status)
