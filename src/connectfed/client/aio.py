@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectfed.client.config import ClientConfig, resolve_config
-from connectfed.client.connect import _result, clock_skew, prepare
+from connectfed.client.connect import _result, clock_skew, prepare, token
 from connectfed.client.errors import ServiceError, TransportError
 from connectfed.client.models import FederationToken
 from connectfed.client.retries import backoff, retryable
@@ -42,11 +42,10 @@ class AsyncConnectClient:
                         verify=self.config.verify,
                         connect_timeout=self.config.connect_timeout,
                         read_timeout=self.config.read_timeout,
+                        proxy=self.config.proxy_url,
                     )
                     body = _result(response)
-                    return FederationToken.from_response(
-                        body, response.headers.get("x-amzn-requestid")
-                    )
+                    return token(body, response.headers.get("x-amzn-requestid"), response.status)
                 except (ServiceError, TransportError) as error:
                     skew = None if corrected else clock_skew(error, response, sent_at)
                     if skew is not None and attempt < self.config.max_attempts:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import configparser
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from connectfed.auth.sigv4 import Credentials
 from connectfed.client.endpoints import connect_endpoint, endpoint_problem, valid_region
 from connectfed.client.errors import ConnectfedError
+from connectfed.client.proxies import proxy_for
 from connectfed.client.retries import DEFAULT_MAX_ATTEMPTS, MODES
 
 
@@ -46,6 +47,17 @@ class ClientConfig:
     retry_mode: str = "standard"  # botocore's: legacy, standard or adaptive (see ``retries``)
     retry_base_seconds: float = 1.0
     max_backoff_seconds: float = 20.0
+    # Credentials that expire and are renewed (botocore's refreshable ones: assume-role
+    # profiles, credential_process with an Expiration, SSO, instance metadata): asked before
+    # each request. ``credentials`` is then what they were when the client was made.
+    credential_source: Callable[[], Credentials] | None = None
+    proxy_url: str | None = None  # HTTP(S)_PROXY for the endpoint, unless NO_PROXY lists it
+
+    def current_credentials(self) -> Credentials | None:
+        """The credentials to sign the next request with."""
+        if self.credential_source is not None:
+            return self.credential_source()
+        return self.credentials
 
 
 def _read_ini(path: Path) -> configparser.ConfigParser:
@@ -127,18 +139,44 @@ def _static(values: Mapping[str, str]) -> Credentials | None:
     return None
 
 
-def _botocore_chain(profile: str | None) -> Credentials | None:
-    import botocore.exceptions  # deferred: only for credential sources read by botocore alone
+def _botocore_chain(
+    profile: str | None,
+) -> tuple[Credentials | None, Callable[[], Credentials] | None]:
+    """The credentials botocore finds for ``profile``, and, when they expire and botocore
+    renews them (an assume-role profile's session...), how to ask for the current ones."""
+    import botocore.credentials  # deferred: only for credential sources read by botocore alone
     import botocore.session
+
+    found = None
+
+    def frozen() -> Credentials:
+        assert found is not None
+        try:
+            current = found.get_frozen_credentials()
+        except Exception as exc:  # credential_process, SSO, role_arn: botocore's or STS's error
+            if not _from_botocore(exc):
+                raise
+            raise ConfigurationError(str(exc)) from None
+        return Credentials(current.access_key, current.secret_key, current.token)
 
     try:
         found = botocore.session.Session(profile=profile).get_credentials()
-        if found is None:
-            return None
-        frozen = found.get_frozen_credentials()
-    except botocore.exceptions.BotoCoreError as exc:  # credential_process, SSO, role_arn...
+    except Exception as exc:
+        if not _from_botocore(exc):
+            raise
         raise ConfigurationError(str(exc)) from None
-    return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+    if found is None:
+        return None, None
+    refreshable = isinstance(found, botocore.credentials.RefreshableCredentials)
+    return frozen(), frozen if refreshable else None
+
+
+def _from_botocore(exc: Exception) -> bool:
+    """botocore's own errors and the service errors its credential providers pass on (an
+    AssumeRole refused: ClientError)."""
+    import botocore.exceptions
+
+    return isinstance(exc, botocore.exceptions.BotoCoreError | botocore.exceptions.ClientError)
 
 
 def _flag(value: str | None) -> bool:
@@ -212,6 +250,7 @@ def resolve_config(
     endpoint = endpoint_url.rstrip("/")
 
     creds: Credentials | None = None
+    source: Callable[[], Credentials] | None = None
     if sign:
         creds = credentials
         if creds is None and not chosen.explicit:
@@ -226,7 +265,7 @@ def resolve_config(
             creds = _static(chosen.credentials) or _static(config)
         if creds is None:
             named = chosen.explicit or chosen.name != "default"
-            creds = _botocore_chain(chosen.name if named else None)
+            creds, source = _botocore_chain(chosen.name if named else None)
 
     if verify is None:
         bundle = env.get("AWS_CA_BUNDLE") or config.get("ca_bundle")
@@ -269,4 +308,6 @@ def resolve_config(
         read_timeout=read_timeout,
         max_attempts=max_attempts,
         retry_mode=mode,
+        credential_source=source,
+        proxy_url=proxy_for(endpoint, env),
     )

@@ -43,6 +43,19 @@ class PreparedRequest:
     headers: dict[str, str]
 
 
+def host_header(url: str) -> str:
+    """The Host botocore signs and urllib3 sends for ``url``: the host in lower case (an IPv6
+    address in brackets) and the port unless it is the scheme's default; never a user or
+    password the URL may carry."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+        host = f"{host}:{parts.port}"
+    return host
+
+
 def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None) -> PreparedRequest:
     if not isinstance(instance_id, str) or not instance_id:
         raise ParamValidationError(
@@ -52,8 +65,9 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
     parts = urlsplit(config.endpoint_url)
     base_path = parts.path.rstrip("/")
     path = f"{base_path}/user/federate/{quote(instance_id, safe='')}"
-    headers = {"Host": parts.netloc, "User-Agent": USER_AGENT}
-    if config.credentials is not None:
+    headers = {"Host": host_header(config.endpoint_url), "User-Agent": USER_AGENT}
+    credentials = config.current_credentials()
+    if credentials is not None:
         moment = now or datetime.now(UTC)
         headers = sigv4.sign_headers(
             method="GET",
@@ -61,7 +75,7 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
             raw_query="",
             headers=headers,
             body=b"",
-            credentials=config.credentials,
+            credentials=credentials,
             region=config.region,
             service="connect",
             amz_date=moment.strftime("%Y%m%dT%H%M%SZ"),
@@ -115,6 +129,20 @@ def _result(response: HttpResponse) -> dict[str, Any]:
     return body
 
 
+def token(body: dict[str, Any], request_id: str | None, status: int) -> FederationToken:
+    """The typed result; a value that is not what the model says (a timestamp that is no
+    time) is the service's error, as a body that is not JSON."""
+    try:
+        return FederationToken.from_response(body, request_id)
+    except (TypeError, ValueError, OverflowError, OSError, AttributeError) as exc:
+        raise ServiceError(
+            f"The response does not match GetFederationToken's output: {exc}",
+            status=status,
+            request_id=request_id,
+            code="InvalidResponse",
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class RawResult:
     body: dict[str, Any]  # the JSON as received (timestamps as sent: epoch numbers)
@@ -147,6 +175,7 @@ class ConnectClient:
                     verify=self.config.verify,
                     connect_timeout=self.config.connect_timeout,
                     read_timeout=self.config.read_timeout,
+                    proxy=self.config.proxy_url,
                 )
                 if self.on_exchange is not None:
                     self.on_exchange(request, response)
@@ -168,4 +197,4 @@ class ConnectClient:
 
     def get_federation_token(self, instance_id: str) -> FederationToken:
         raw = self.get_federation_token_raw(instance_id)
-        return FederationToken.from_response(raw.body, raw.request_id)
+        return token(raw.body, raw.request_id, raw.status)

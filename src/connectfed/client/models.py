@@ -8,8 +8,14 @@ from typing import Any
 
 
 def _timestamp(value: Any) -> datetime:
+    """As botocore reads a timestamp: a number, or text of one, is epoch seconds; other text
+    is ISO 8601. ValueError, TypeError or OverflowError for anything else."""
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (TypeError, ValueError):
+        pass
     moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+from connectfed.client import proxies
 from connectfed.client.errors import ConnectTimeout, ReadTimeout, TransportError
 
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -65,6 +66,15 @@ def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     return status, headers
 
 
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    """``size`` bytes, or ValueError when the connection closes first (as asyncio's
+    readexactly): an answer cut short is a failed exchange, never a shorter answer."""
+    data = stream.read(size)
+    if len(data) != size:
+        raise ValueError("connection closed before the end of the response")
+    return data
+
+
 def _read_body(stream: BinaryIO, headers: dict[str, str]) -> bytes:
     if headers.get("transfer-encoding", "").lower() == "chunked":
         body = bytearray()
@@ -73,8 +83,8 @@ def _read_body(stream: BinaryIO, headers: dict[str, str]) -> bytes:
             if size == 0:
                 stream.readline()
                 return bytes(body)
-            body += stream.read(size)
-            stream.read(2)
+            body += _read_exactly(stream, size)
+            _read_exactly(stream, 2)
             if len(body) > MAX_RESPONSE_BYTES:
                 raise TransportError("response too large")
     if "content-length" not in headers:
@@ -82,7 +92,45 @@ def _read_body(stream: BinaryIO, headers: dict[str, str]) -> bytes:
     length = int(headers["content-length"])
     if length > MAX_RESPONSE_BYTES:
         raise TransportError("response too large")
-    return stream.read(length)
+    return _read_exactly(stream, length)
+
+
+def masked(proxy: str) -> str:
+    """A proxy URL as errors show it: user and password masked (botocore's mask_proxy_url)."""
+    parts = urlsplit(proxy)
+    for secret in (parts.username, parts.password):
+        if secret:
+            proxy = proxy.replace(secret, "***", 1)
+    return proxy
+
+
+def proxy_error(proxy: str) -> TransportError:
+    return TransportError(f'Failed to connect to proxy URL: "{masked(proxy)}"')
+
+
+def _tunnel(proxy: str, host: str, port: int, timeout: float | None) -> socket.socket:
+    """A connection to the proxy; for ``host`` given, a ``CONNECT`` tunnel to ``host:port``
+    through it."""
+    try:
+        sock = socket.create_connection(proxies.proxy_address(proxy), timeout=timeout)
+    except (OSError, ValueError) as exc:
+        raise proxy_error(proxy) from exc
+    if not host:
+        return sock
+    try:
+        sock.sendall(proxies.tunnel_request(host, port, proxy))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            if not chunk or len(head) > 65536:
+                raise ValueError("no answer to CONNECT")
+            head += chunk
+        if proxies.tunnel_status(head) != 200:
+            raise ValueError("CONNECT refused")
+    except (OSError, ValueError) as exc:
+        sock.close()
+        raise proxy_error(proxy) from exc
+    return sock
 
 
 def send(
@@ -94,22 +142,29 @@ def send(
     connect_timeout: float | None,
     read_timeout: float | None,
     body: bytes = b"",
+    proxy: str | None = None,
 ) -> HttpResponse:
     parts = urlsplit(url)
     secure = parts.scheme == "https"
     host = parts.hostname or ""
+    port = parts.port or (443 if secure else 80)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if proxy is not None and not secure:  # the proxy forwards it: the absolute URL as target
+        target = url
+        headers = headers | proxies.proxy_headers(proxy)
     sock: socket.socket | None = None
     try:
-        sock = socket.create_connection(
-            (host, parts.port or (443 if secure else 80)), timeout=connect_timeout
-        )
+        if proxy is None:
+            sock = socket.create_connection((host, port), timeout=connect_timeout)
+        else:
+            sock = _tunnel(proxy, host if secure else "", port, connect_timeout)
         if secure:
             sock = ssl_context(verify).wrap_socket(sock, server_hostname=host)
     except OSError as exc:
         if sock is not None:  # connected, then no TLS (a bad CA bundle, a failed handshake)
             sock.close()
         raise connect_error(url, exc) from exc
+    stream: BinaryIO | None = None
     try:
         sock.settimeout(read_timeout)
         sock.sendall(request_bytes(method, target, headers, body))
@@ -134,4 +189,8 @@ def send(
             f'Connection was closed before we received a valid response from endpoint URL: "{url}".'
         ) from exc
     finally:
+        # The file keeps the socket open until it is closed too: left to the garbage collector,
+        # a raised error (whose traceback holds this frame) kept the connection open.
+        if stream is not None:
+            stream.close()
         sock.close()

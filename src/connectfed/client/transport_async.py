@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
+from connectfed.client import proxies
 from connectfed.client.errors import ReadTimeout, TransportError
 from connectfed.client.transport import (
     MAX_RESPONSE_BYTES,
     HttpResponse,
     connect_error,
     parse_head,
+    proxy_error,
     request_bytes,
     ssl_context,
 )
@@ -38,6 +40,36 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> b
     return await reader.readexactly(length)
 
 
+async def _through_proxy(
+    proxy: str, host: str, port: int, secure: bool, verify: bool | str
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to the proxy; to an https endpoint, a ``CONNECT`` tunnel through it with
+    TLS to the endpoint inside."""
+    try:
+        reader, writer = await asyncio.open_connection(*proxies.proxy_address(proxy))
+    except (OSError, ValueError) as exc:
+        raise proxy_error(proxy) from exc
+    if not secure:
+        return reader, writer
+    try:
+        writer.write(proxies.tunnel_request(host, port, proxy))
+        await writer.drain()
+        if proxies.tunnel_status(await reader.readuntil(b"\r\n\r\n")) != 200:
+            raise ValueError("CONNECT refused")
+    except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+        writer.close()
+        raise proxy_error(proxy) from exc
+    except BaseException:  # cancelled, timed out
+        writer.close()
+        raise
+    try:
+        await writer.start_tls(ssl_context(verify), server_hostname=host)
+    except BaseException:
+        writer.close()
+        raise
+    return reader, writer
+
+
 async def send_async(
     method: str,
     url: str,
@@ -47,18 +79,23 @@ async def send_async(
     connect_timeout: float | None,
     read_timeout: float | None,
     body: bytes = b"",
+    proxy: str | None = None,
 ) -> HttpResponse:
     parts = urlsplit(url)
     secure = parts.scheme == "https"
     port = parts.port or (443 if secure else 80)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if proxy is not None and not secure:  # the proxy forwards it: the absolute URL as target
+        target = url
+        headers = headers | proxies.proxy_headers(proxy)
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(
+        if proxy is None:
+            connecting = asyncio.open_connection(
                 parts.hostname, port, ssl=ssl_context(verify) if secure else None
-            ),
-            connect_timeout,
-        )
+            )
+        else:
+            connecting = _through_proxy(proxy, parts.hostname or "", port, secure, verify)
+        reader, writer = await asyncio.wait_for(connecting, connect_timeout)
     except OSError as exc:  # TimeoutError and ssl.SSLError are OSErrors too
         raise connect_error(url, exc) from exc
     try:

@@ -1,0 +1,153 @@
+"""connectfed.client's transports against endpoints that misbehave on the wire: answers cut short,
+connections that must be closed when a call fails."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from connectfed.auth.sigv4 import Credentials
+from connectfed.client import AsyncConnectClient, ConnectClient, ReadTimeout, TransportError
+
+TOKEN = (
+    b'{"Credentials":{"AccessToken":"a","AccessTokenExpiration":1,'
+    b'"RefreshToken":"r","RefreshTokenExpiration":2}}'
+)
+
+
+@contextmanager
+def raw_endpoint(reply: bytes) -> Iterator[tuple[str, list[int]]]:
+    """Answers every connection with ``reply`` (bytes as they go on the wire), then closes it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    connections: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            connections.append(1)
+            with conn:
+                conn.recv(65536)
+                conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", connections
+    finally:
+        listener.close()
+
+
+def _call(make: Any, url: str, **options: Any) -> Any:
+    client = make(endpoint_url=url, region="us-east-1", sign=False, env={}, **options)
+    client.config = dataclasses.replace(client.config, retry_base_seconds=0.001)
+    result = client.get_federation_token("i-1")
+    return asyncio.run(result) if asyncio.iscoroutine(result) else result
+
+
+@pytest.mark.parametrize("make", [ConnectClient, AsyncConnectClient])
+def test_a_body_shorter_than_its_content_length_is_a_transport_error_and_retried(
+    make: Any,
+) -> None:
+    # The connection closes after a complete JSON document, 10 bytes short of the length the
+    # head announced: the answer was cut, whatever the bytes that did arrive look like.
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    with (
+        raw_endpoint(head % (len(TOKEN) + 10) + TOKEN) as (url, connections),
+        pytest.raises(TransportError) as caught,
+    ):
+        _call(make, url)
+    assert caught.value.attempts == 3 and len(connections) == 3
+
+
+class Staller:
+    """Accepts one connection and never answers; ``closed`` is set when the client hangs up."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.closed = threading.Event()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        conn.settimeout(30)
+        try:
+            while conn.recv(4096):
+                pass
+        except OSError:
+            pass
+        self.closed.set()
+        conn.close()
+
+
+def test_a_failed_sync_call_closes_its_connection_while_its_error_is_kept() -> None:
+    staller = Staller()
+    with pytest.raises(ReadTimeout) as caught:
+        _call(ConnectClient, staller.url, read_timeout=0.2, max_attempts=1)
+    # The application still holds the error (as pytest does here): the socket must be closed
+    # all the same, not when the error is garbage-collected.
+    assert caught.value is not None
+    assert staller.closed.wait(5), "the connection stayed open as long as the error lived"
+
+
+def test_the_host_header_is_botocores_without_user_information_or_capitals() -> None:
+    import boto3
+
+    from tests.support.canned import canned_server
+
+    with canned_server(200, TOKEN) as (url, seen):
+        endpoint = url.replace("http://127.0.0.1", "http://us:pw@LocalHost")
+        boto3.client(
+            "connect",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="AKIDEXAMPLE",
+            aws_secret_access_key="secret",
+        ).get_federation_token(InstanceId="i-1")
+        ConnectClient(
+            endpoint_url=endpoint,
+            region="us-east-1",
+            credentials=Credentials("AKIDEXAMPLE", "secret"),
+            env={},
+        ).get_federation_token("i-1")
+    reference, ours = seen
+    # Signed as sent: the user and password never reach the server in the Host header.
+    assert ours["Host"] == reference["Host"] == f"localhost:{url.rsplit(':', 1)[1]}"
+
+
+@pytest.mark.parametrize("make", [ConnectClient, AsyncConnectClient])
+def test_timestamps_are_read_as_botocore_reads_them_and_bad_ones_are_typed_errors(
+    make: Any,
+) -> None:
+    import botocore.session
+
+    from connectfed.client import ServiceError
+
+    model = botocore.session.get_session().get_service_model("connect")
+    shape = model.operation_model("GetFederationToken").output_shape
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    for value in (b"1700000000", b'"1700000000"', b"1700000000.25", b'"2026-01-01T10:00:00Z"'):
+        body = TOKEN.replace(b":1,", b":" + value + b",")
+        reference = botocore.parsers.RestJSONParser().parse(
+            {"status_code": 200, "headers": {}, "body": body}, shape
+        )["Credentials"]["AccessTokenExpiration"]
+        with raw_endpoint(head % len(body) + body) as (url, _):
+            assert _call(make, url).access_token_expiration == reference, value
+    for value in (b"1e12", b'"soon"', b"[]"):
+        body = TOKEN.replace(b":1,", b":" + value + b",")
+        with raw_endpoint(head % len(body) + body) as (url, _), pytest.raises(ServiceError) as e:
+            _call(make, url)
+        assert (e.value.code, e.value.status) == ("InvalidResponse", 200), value
