@@ -38,6 +38,7 @@ READS = {
     ("connect", "ListRoutingProfileQueues"),
     ("connect", "ListRoutingProfiles"),
     ("connect", "ListSecurityProfiles"),
+    ("connect", "ListTagsForResource"),
     ("connect", "ListUsers"),
     ("cloudtrail", "LookupEvents"),
 }
@@ -72,6 +73,8 @@ WRITES = {
     ("connect", "DeleteUser"),
     ("connect", "GetFederationToken"),  # issues tokens, binds the role: named like a read
     ("connect", "PutUserStatus"),
+    ("connect", "TagResource"),
+    ("connect", "UntagResource"),
     ("connect", "UpdateAgentStatus"),
     ("connect", "UpdateUserIdentityInfo"),
     ("connect", "UpdateUserRoutingProfile"),
