@@ -27,6 +27,7 @@ from connectfed.connect.agent_sessions import AgentSessions
 from connectfed.connect.agents import AgentService
 from connectfed.connect.federation import FederationService
 from connectfed.connect.instances import InstanceService
+from connectfed.connect.resource_tags import ConnectTags
 from connectfed.identity import ids
 from connectfed.identity.assume_saml import AssumeRoleWithSaml
 from connectfed.identity.authorize import Authorizer
@@ -80,6 +81,7 @@ class Services:
     bootstrap: Bootstrap
     agents: AgentService
     agent_admin: AgentAdministration
+    connect_tags: ConnectTags
     tokens: TokenService
     agent_sessions: AgentSessions
     explanations: Explanations
@@ -195,6 +197,7 @@ def build_services(
     instances = InstanceService(
         store, clock, authz, settings.region, ttl, on_created=agents.ensure_defaults
     )
+    connect_tags = ConnectTags(store, authz, settings.region, instances.find, instances.forget)
     roles = RoleDirectory(store, clock, ttl)
     sts = StsService(store, clock, authz, hmac_key, settings.region, roles)
     providers = SamlProviderService(
@@ -266,7 +269,8 @@ def build_services(
         signin=signin,
         bootstrap=bootstrap,
         agents=agents,
-        agent_admin=AgentAdministration(authz, instances, agents),
+        agent_admin=AgentAdministration(authz, instances, agents, connect_tags),
+        connect_tags=connect_tags,
         tokens=tokens,
         agent_sessions=agent_sessions,
         admin=admin,

@@ -17,6 +17,7 @@ Nothing here imports another connectfed module.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 PARTITION = "arn:aws"
@@ -123,3 +124,32 @@ def queue(instance_arn: str, queue_id: str) -> str:
 
 def agent_status(instance_arn: str, status_id: str) -> str:
     return connect_resource(instance_arn, ConnectResource.AGENT_STATUS, status_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectArn:
+    """A Connect ARN taken apart: an instance (``kind`` None) or a resource below one."""
+
+    region: str
+    account_id: str
+    instance_id: str
+    kind: ConnectResource | None = None
+    resource_id: str | None = None
+
+
+def connect_resource_of(arn: str) -> ConnectArn | None:
+    """The parts of ``…:instance/<id>`` or ``…:instance/<id>/<kind>/<resource id>``; None for
+    any other text (another service's ARN, an unknown kind, more or fewer segments)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or f"{parts[0]}:{parts[1]}" != PARTITION or parts[2] != "connect":
+        return None
+    region, account_id, path = parts[3], parts[4], parts[5].split("/")
+    if len(path) not in (2, 4) or path[0] != "instance" or not all(path[1:]):
+        return None
+    if len(path) == 2:
+        return ConnectArn(region, account_id, path[1])
+    try:
+        kind = ConnectResource(path[2])
+    except ValueError:
+        return None
+    return ConnectArn(region, account_id, path[1], kind, path[3])

@@ -8,7 +8,6 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from connectfed.saml.testidp import TestIdp
 from tests.support.server import ACCOUNT_ID, Server
 
 
@@ -179,49 +178,3 @@ def test_assume_role_refuses_an_mfa_code_it_cannot_validate(
         "serial number is valid and associated with this user.",
     )
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-
-
-def test_tags_that_would_not_be_kept_are_refused_not_dropped(server: Server) -> None:
-    # Tags on SAML providers, Connect instances and Connect users are not kept: they were taken
-    # and dropped (DescribeUser showed "Tags": {}, no aws:ResourceTag condition saw them), where
-    # tags on queues, statuses and routing profiles are refused.
-    iam = server.client("iam")
-    with pytest.raises(ClientError) as caught:
-        iam.create_saml_provider(
-            Name="QaTagged",
-            SAMLMetadataDocument=TestIdp().metadata(),
-            Tags=[{"Key": "team", "Value": "x"}],
-        )
-    assert _error(caught)[0] == "InvalidInput"
-    assert all(
-        not p["Arn"].endswith("/QaTagged") for p in iam.list_saml_providers()["SAMLProviderList"]
-    )
-    connect = server.client("connect")
-    with pytest.raises(connect.exceptions.InvalidRequestException) as caught:
-        connect.create_instance(
-            IdentityManagementType="SAML",
-            InstanceAlias="qa-tagged",
-            InboundCallsEnabled=True,
-            OutboundCallsEnabled=True,
-            Tags={"team": "x"},
-        )
-    assert _error(caught)[1] == "Tags is not supported by connectfed."
-    instance = connect.create_instance(
-        IdentityManagementType="SAML",
-        InstanceAlias="qa-tagged",
-        InboundCallsEnabled=True,
-        OutboundCallsEnabled=True,
-    )["Id"]
-    security = connect.list_security_profiles(InstanceId=instance)["SecurityProfileSummaryList"]
-    routing = connect.list_routing_profiles(InstanceId=instance)["RoutingProfileSummaryList"]
-    with pytest.raises(connect.exceptions.InvalidParameterException) as caught:
-        connect.create_user(
-            InstanceId=instance,
-            Username="qa-tagged",
-            PhoneConfig={"PhoneType": "SOFT_PHONE"},
-            SecurityProfileIds=[security[0]["Id"]],
-            RoutingProfileId=routing[0]["Id"],
-            Tags={"team": "x"},
-        )
-    assert _error(caught)[1] == "Tags is not supported by connectfed."
-    assert connect.list_users(InstanceId=instance)["UserSummaryList"] == []

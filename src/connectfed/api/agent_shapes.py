@@ -21,6 +21,7 @@ from connectfed.connect.agent_values import (
     UserDataFilter,
 )
 from connectfed.connect.errors import InvalidReference, ResourceKind
+from connectfed.connect.resource_tags import Tag, checked_tags, tag_map
 from connectfed.errors import client_error
 from connectfed.wire.registry import Params
 
@@ -30,15 +31,16 @@ def unsupported(member: str) -> Exception:
 
 
 # -- requests ------------------------------------------------------------------------------------
-def new_agent_status(params: Params) -> tuple[str, str, str | None, bool, int | None]:
-    if params.get("Tags"):
-        raise unsupported("Tags")
+def new_agent_status(
+    params: Params,
+) -> tuple[str, str, str | None, bool, int | None, tuple[Tag, ...]]:
     return (
         params["InstanceId"],
         params["Name"],
         params.get("Description"),
         params["State"] == "ENABLED",
         params.get("DisplayOrder"),
+        checked_tags(params.get("Tags")),
     )
 
 
@@ -57,10 +59,10 @@ def status_change(params: Params) -> AgentStatusChange:
     )
 
 
-_UNSUPPORTED_QUEUE = ("OutboundCallerConfig", "OutboundEmailConfig", "EmailAddressesConfig", "Tags")
+_UNSUPPORTED_QUEUE = ("OutboundCallerConfig", "OutboundEmailConfig", "EmailAddressesConfig")
 
 
-def new_queue(params: Params) -> tuple[str, str, str | None, str, int | None]:
+def new_queue(params: Params) -> tuple[str, str, str | None, str, int | None, tuple[Tag, ...]]:
     for name in _UNSUPPORTED_QUEUE:
         if params.get(name):
             raise unsupported(name)
@@ -72,6 +74,7 @@ def new_queue(params: Params) -> tuple[str, str, str | None, str, int | None]:
         params.get("Description"),
         params["HoursOfOperationId"],
         params.get("MaxContacts"),
+        checked_tags(params.get("Tags")),
     )
 
 
@@ -81,10 +84,9 @@ def queue_types(params: Params) -> list[QueueType]:
 
 def new_routing_profile(
     params: Params,
-) -> tuple[str, str, str, str, list[QueueConfig], list[tuple[Channel, int]]]:
-    for name in ("ManualAssignmentQueueConfigs", "Tags"):
-        if params.get(name):
-            raise unsupported(name)
+) -> tuple[str, str, str, str, list[QueueConfig], list[tuple[Channel, int]], tuple[Tag, ...]]:
+    if params.get("ManualAssignmentQueueConfigs"):
+        raise unsupported("ManualAssignmentQueueConfigs")
     queues = [
         QueueConfig(
             c["QueueReference"]["QueueId"],
@@ -104,6 +106,7 @@ def new_routing_profile(
         params["DefaultOutboundQueueId"],
         queues,
         concurrencies,
+        checked_tags(params.get("Tags")),
     )
 
 
@@ -140,6 +143,7 @@ def status_out(status: AgentStatus, region: str) -> dict[str, Any]:
         "Type": status.type.value,
         "DisplayOrder": status.display_order,
         "State": "ENABLED" if status.enabled else "DISABLED",
+        "Tags": tag_map(status.tags),
         "LastModifiedTime": status.last_modified,
         "LastModifiedRegion": region,
     }
@@ -165,6 +169,7 @@ def queue_out(queue: Queue, region: str) -> dict[str, Any]:
         "HoursOfOperationId": queue.hours_of_operation_id,
         "MaxContacts": queue.max_contacts,
         "Status": "ENABLED" if queue.enabled else "DISABLED",
+        "Tags": tag_map(queue.tags),
         "LastModifiedTime": queue.last_modified,
         "LastModifiedRegion": region,
     }
@@ -190,6 +195,7 @@ def routing_out(profile: RoutingProfile, instance_id: str, region: str) -> dict[
         "NumberOfAssociatedQueues": len(queue_ids),
         "AssociatedQueueIds": queue_ids,
         "AgentAvailabilityTimer": "TIME_SINCE_LAST_ACTIVITY",
+        "Tags": tag_map(profile.tags),
         "LastModifiedTime": profile.last_modified,
         "LastModifiedRegion": region,
     }

@@ -1,5 +1,6 @@
 """Amazon Connect operations (restJson1): GetFederationToken, instances, their profiles and
-users. One call per handler; the shapes are in ``connect_shapes``."""
+users, and the tags of every taggable resource. One call per handler; the shapes are in
+``connect_shapes``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from connectfed.api.context import services
 from connectfed.api.errors import operation
 from connectfed.api.paging import next_token, page_request
 from connectfed.connect.instances import InstanceService, ProfileKind
+from connectfed.connect.resource_tags import checked_tags, tag_map
 from connectfed.wire.registry import Params, RequestContext
 
 
@@ -117,3 +119,23 @@ def update_user_identity_info(ctx: RequestContext, params: Params) -> dict[str, 
         ctx.principal, params["InstanceId"], params["UserId"], params["IdentityInfo"]
     )
     return {}
+
+
+# -- tags ----------------------------------------------------------------------------------------
+@operation("connect", "TagResource")
+def tag_resource(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    tags = checked_tags(params["tags"])
+    services(ctx).connect_tags.tag(ctx.principal, params["resourceArn"], tags)
+    return {}
+
+
+@operation("connect", "UntagResource")
+def untag_resource(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    services(ctx).connect_tags.untag(ctx.principal, params["resourceArn"], params["tagKeys"])
+    return {}
+
+
+@operation("connect", "ListTagsForResource")
+def list_tags_for_resource(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    found = services(ctx).connect_tags.listed(ctx.principal, params["resourceArn"])
+    return {"tags": tag_map(found)}

@@ -11,34 +11,24 @@ from connectfed import arns
 from connectfed.clock import utc
 from connectfed.connect.federation import FederationToken
 from connectfed.connect.instances import NewInstance, NewUser
-from connectfed.errors import client_error
+from connectfed.connect.resource_tags import checked_tags, tag_map
 from connectfed.store.records import ConnectUser, Instance, Profile
 from connectfed.wire.registry import Params
 
 
 # -- requests ------------------------------------------------------------------------------------
-def _refuse_tags(params: Params, code: str) -> None:
-    """Tags are not kept on instances and users (DescribeUser shows none, and no tag-based
-    condition could see them): refused rather than silently dropped, as on queues, statuses
-    and routing profiles."""
-    if params.get("Tags"):
-        raise client_error(code, "Tags is not supported by connectfed.")
-
-
 def new_instance(params: Params) -> NewInstance:
-    # CreateInstance models no InvalidParameterException.
-    _refuse_tags(params, "InvalidRequestException")
     return NewInstance(
         identity_management_type=params["IdentityManagementType"],
         alias=params.get("InstanceAlias"),
         inbound_calls=params["InboundCallsEnabled"],
         outbound_calls=params["OutboundCallsEnabled"],
         client_token=params.get("ClientToken"),
+        tags=checked_tags(params.get("Tags")),
     )
 
 
 def new_user(params: Params) -> NewUser:
-    _refuse_tags(params, "InvalidParameterException")
     return NewUser(
         username=params["Username"],
         security_profile_ids=tuple(params["SecurityProfileIds"]),
@@ -50,6 +40,7 @@ def new_user(params: Params) -> NewUser:
         password=params.get("Password"),
         directory_user_id=params.get("DirectoryUserId"),
         hierarchy_group_id=params.get("HierarchyGroupId"),
+        tags=checked_tags(params.get("Tags")),
     )
 
 
@@ -67,6 +58,7 @@ def instance(record: Instance) -> dict[str, Any]:
         "InboundCallsEnabled": record.inbound_calls,
         "OutboundCallsEnabled": record.outbound_calls,
         "InstanceAccessUrl": f"https://{record.alias}.my.connect.aws",
+        "Tags": tag_map(record.tags),
     }
 
 
@@ -83,7 +75,7 @@ def user(record: ConnectUser, region: str) -> dict[str, Any]:
         "PhoneConfig": json.loads(record.phone_config),
         "SecurityProfileIds": list(record.security_profile_ids),
         "RoutingProfileId": record.routing_profile_id,
-        "Tags": {},
+        "Tags": tag_map(record.tags),
         "LastModifiedTime": utc(record.modified),
         "LastModifiedRegion": region,
     }

@@ -238,16 +238,16 @@ def list_role_policies(ctx: RequestContext, params: Params) -> dict[str, Any]:
 # -- SAML providers ------------------------------------------------------------------------------
 @operation("iam", "CreateSAMLProvider")
 def create_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
-    shapes.refuse_provider_tags(params)
-    return {
-        "SAMLProviderArn": services(ctx).providers.create(
-            ctx.principal,
-            params["Name"],
-            params["SAMLMetadataDocument"],
-            shapes.encryption_mode(params),
-            params.get("AddPrivateKey"),
-        )
-    }
+    tags = shapes.tags(params)
+    arn = services(ctx).providers.create(
+        ctx.principal,
+        params["Name"],
+        params["SAMLMetadataDocument"],
+        shapes.encryption_mode(params),
+        params.get("AddPrivateKey"),
+        tags,
+    )
+    return {"SAMLProviderArn": arn, **({"Tags": shapes.tag_list(tags)} if tags else {})}
 
 
 @operation("iam", "GetSAMLProvider")
@@ -282,3 +282,22 @@ def update_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
 def delete_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
     services(ctx).providers.delete(ctx.principal, params["SAMLProviderArn"])
     return {}
+
+
+@operation("iam", "TagSAMLProvider")
+def tag_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    services(ctx).providers.tag(ctx.principal, params["SAMLProviderArn"], shapes.tags(params))
+    return {}
+
+
+@operation("iam", "UntagSAMLProvider")
+def untag_saml_provider(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    services(ctx).providers.untag(ctx.principal, params["SAMLProviderArn"], params["TagKeys"])
+    return {}
+
+
+@operation("iam", "ListSAMLProviderTags")
+def list_saml_provider_tags(ctx: RequestContext, params: Params) -> dict[str, Any]:
+    held = services(ctx).providers.list_tags(ctx.principal, params["SAMLProviderArn"])
+    chosen, more = marked_page(ctx, held, lambda tag: tag.key, params)
+    return {"Tags": shapes.tag_list(tuple(chosen)), **more}

@@ -23,13 +23,6 @@ def owner_name(kind: OwnerKind, params: Params) -> str:
     return str(params[f"{kind.title}Name"])
 
 
-def refuse_provider_tags(params: Params) -> None:
-    """A SAML provider keeps no tags (GetSAMLProvider would show none, no
-    ``aws:ResourceTag`` condition could see them): refused rather than silently dropped."""
-    if params.get("Tags"):
-        raise InvalidRequest("Tags on SAML providers are not supported by connectfed.")
-
-
 def refuse_permissions_boundary(params: Params) -> None:
     """A ``PermissionsBoundary`` would cap the user's or role's permissions; connectfed has no
     managed policies and evaluates no boundaries, so taking it and ignoring it would grant more
@@ -138,6 +131,8 @@ def saml_provider(p: ProviderDescription) -> dict[str, Any]:
         out["PrivateKeyList"] = [
             {"KeyId": k.key_id, "Timestamp": k.created} for k in p.private_keys
         ]
+    if p.tags:
+        out["Tags"] = tag_list(p.tags)
     return out
 
 

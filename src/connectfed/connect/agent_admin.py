@@ -5,8 +5,9 @@ Amazon Connect (``…:instance/<id>/agent-state/<status-id>``, ``…/queue/<id>`
 ``…/routing-profile/<id>``, ``…/agent/<user-id>``; ``*`` in place of the id for List/Create).
 Operations acting on two resources (PutUserStatus: the user and the status;
 UpdateUserRoutingProfile: the user and the routing profile) need both allowed. Every decision
-carries ``connect:InstanceId``. The caller's instance is looked up after authorisation, so another
-account's instance is "not found", as for the existing operations.
+carries ``connect:InstanceId``; one on a resource its tags (``aws:ResourceTag/<key>``), a
+Create its request's (``aws:RequestTag/<key>``, ``aws:TagKeys``). "Not found" is said only after
+the decision, so another account's instance is "not found", as for the existing operations.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from connectfed.connect.agent_values import (
 )
 from connectfed.connect.agents import AgentService
 from connectfed.connect.instances import InstanceService
+from connectfed.connect.resource_tags import (
+    ConnectTags,
+    Tag,
+    request_context,
+    resource_context,
+)
 from connectfed.identity.authorize import Authorizer
+from connectfed.identity.policy.conditions import ContextValue
 from connectfed.identity.principal import Principal
 
 AGENT = ConnectResource.AGENT
@@ -40,10 +48,17 @@ ROUTING = ConnectResource.ROUTING_PROFILE
 
 
 class AgentAdministration:
-    def __init__(self, authz: Authorizer, instances: InstanceService, agents: AgentService) -> None:
+    def __init__(
+        self,
+        authz: Authorizer,
+        instances: InstanceService,
+        agents: AgentService,
+        tags: ConnectTags,
+    ) -> None:
         self._authz = authz
         self._instances = instances
         self._agents = agents
+        self._tags = tags
 
     def _allow(
         self,
@@ -51,15 +66,24 @@ class AgentAdministration:
         action: str,
         instance_id: str,
         *resources: tuple[ConnectResource, str],
+        request: tuple[Tag, ...] = (),
     ) -> None:
         """``action`` allowed on each of ``resources`` of the instance (none: on the instance
-        itself), then the caller's instance looked up."""
+        itself), each with its tags (``request``: the tags a Create passes), then the caller's
+        instance looked up."""
         base = self._instances.instance_arn(caller.account_id, instance_id)
-        targets = [arns.connect_resource(base, kind, rid) for kind, rid in resources] or [base]
-        for target in targets:
-            self._authz.require(
-                caller, f"connect:{action}", target, {"connect:InstanceId": instance_id}
-            )
+        targets: list[tuple[str, dict[str, ContextValue]]] = []
+        for kind, rid in resources:
+            context: dict[str, ContextValue] = {"connect:InstanceId": instance_id}
+            if rid == "*":
+                context.update(request_context(request))
+            else:
+                context.update(
+                    resource_context(self._tags.held(caller, instance_id, kind, rid) or ())
+                )
+            targets.append((arns.connect_resource(base, kind, rid), context))
+        for target, context in targets or [(base, {"connect:InstanceId": instance_id})]:
+            self._authz.require(caller, f"connect:{action}", target, context)
         self._instances.lookup(caller, instance_id)
 
     # -- agent statuses ---------------------------------------------------------------------------
@@ -71,9 +95,12 @@ class AgentAdministration:
         description: str | None,
         enabled: bool,
         display_order: int | None,
+        tags: tuple[Tag, ...] = (),
     ) -> AgentStatus:
-        self._allow(caller, "CreateAgentStatus", instance_id, (STATUS, "*"))
-        return self._agents.create_status(instance_id, name, description, enabled, display_order)
+        self._allow(caller, "CreateAgentStatus", instance_id, (STATUS, "*"), request=tags)
+        return self._agents.create_status(
+            instance_id, name, description, enabled, display_order, tags
+        )
 
     def list_agent_statuses(
         self, caller: Principal, instance_id: str, types: Sequence[AgentStatusType]
@@ -103,10 +130,11 @@ class AgentAdministration:
         description: str | None,
         hours_of_operation_id: str,
         max_contacts: int | None,
+        tags: tuple[Tag, ...] = (),
     ) -> Queue:
-        self._allow(caller, "CreateQueue", instance_id, (QUEUE, "*"))
+        self._allow(caller, "CreateQueue", instance_id, (QUEUE, "*"), request=tags)
         return self._agents.create_queue(
-            instance_id, name, description, hours_of_operation_id, max_contacts
+            instance_id, name, description, hours_of_operation_id, max_contacts, tags
         )
 
     def list_queues(
@@ -129,10 +157,17 @@ class AgentAdministration:
         default_outbound_queue_id: str,
         queues: Sequence[QueueConfig],
         media_concurrencies: Sequence[tuple[Channel, int]],
+        tags: tuple[Tag, ...] = (),
     ) -> RoutingProfile:
-        self._allow(caller, "CreateRoutingProfile", instance_id, (ROUTING, "*"))
+        self._allow(caller, "CreateRoutingProfile", instance_id, (ROUTING, "*"), request=tags)
         return self._agents.create_routing_profile(
-            instance_id, name, description, default_outbound_queue_id, queues, media_concurrencies
+            instance_id,
+            name,
+            description,
+            default_outbound_queue_id,
+            queues,
+            media_concurrencies,
+            tags,
         )
 
     def describe_routing_profile(

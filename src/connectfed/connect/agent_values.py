@@ -16,6 +16,7 @@ from datetime import datetime
 from connectfed.clock import utc
 from connectfed.connect.errors import InvalidParameter, InvalidReference, ResourceKind
 from connectfed.store.agent_records import AgentStatusRecord, QueueRecord
+from connectfed.store.records import Tag
 
 
 class AgentStatusType(enum.StrEnum):
@@ -46,6 +47,7 @@ class AgentStatus:
     enabled: bool
     display_order: int | None
     last_modified: datetime
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class Queue:
     max_contacts: int | None
     enabled: bool
     last_modified: datetime
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,7 @@ class RoutingProfile:
     queues: tuple[RoutingProfileQueue, ...]
     media_concurrencies: tuple[tuple[Channel, int], ...]
     last_modified: datetime
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +154,7 @@ def status_from(record: AgentStatusRecord) -> AgentStatus:
         record.enabled,
         record.display_order,
         utc(record.modified),
+        record.tags,
     )
 
 
@@ -164,6 +169,7 @@ def queue_from(record: QueueRecord) -> Queue:
         record.max_contacts,
         record.enabled,
         utc(record.modified),
+        record.tags,
     )
 
 

@@ -58,7 +58,7 @@ from connectfed.store.agent_records import (
     RoutingProfileRecord,
     RoutingQueueRecord,
 )
-from connectfed.store.records import ConnectUser, Instance
+from connectfed.store.records import ConnectUser, Instance, Tag
 
 __all__ = [
     "AgentPhone",
@@ -161,6 +161,7 @@ class AgentService:
         description: str | None,
         enabled: bool,
         display_order: int | None,
+        tags: tuple[Tag, ...] = (),
     ) -> AgentStatus:
         instance, _ = self._instance(instance_id)
         sid = str(uuid.uuid4())
@@ -174,6 +175,7 @@ class AgentService:
             enabled,
             display_order,
             self._clock.now().timestamp(),
+            tags,
         )
         try:
             self._store.create_agent_status(record)
@@ -206,6 +208,7 @@ class AgentService:
                 old.enabled if change.enabled is None else change.enabled,
                 None if change.reset_order else order,
                 now,
+                old.tags,
             )
 
         try:
@@ -235,6 +238,7 @@ class AgentService:
         description: str | None,
         hours_of_operation_id: str,
         max_contacts: int | None,
+        tags: tuple[Tag, ...] = (),
     ) -> Queue:
         instance, info = self._instance(instance_id)
         if hours_of_operation_id != info.hours_of_operation_id:
@@ -251,6 +255,7 @@ class AgentService:
             max_contacts,
             True,
             self._clock.now().timestamp(),
+            tags,
         )
         try:
             self._store.create_queue(record)
@@ -275,6 +280,7 @@ class AgentService:
             members,
             tuple((Channel(c), n) for c, n in record.media_concurrencies),
             utc(record.modified),
+            record.tags,
         )
 
     def routing_profile(self, instance_id: str, routing_profile_id: str) -> RoutingProfile:
@@ -292,6 +298,7 @@ class AgentService:
         default_outbound_queue_id: str,
         queues: Sequence[QueueConfig],
         media_concurrencies: Sequence[tuple[Channel, int]],
+        tags: tuple[Tag, ...] = (),
     ) -> RoutingProfile:
         instance, _ = self._instance(instance_id)
         known = {q.queue_id for q in self._store.list_queues(instance_id)}
@@ -306,6 +313,7 @@ class AgentService:
             default_outbound_queue_id,
             tuple((c.value, n) for c, n in media_concurrencies),
             self._clock.now().timestamp(),
+            tags,
         )
         members = [
             RoutingQueueRecord(instance_id, pid, q.queue_id, q.channel.value, q.priority, q.delay)

@@ -24,6 +24,7 @@ class ResourceKind(enum.StrEnum):
     ROUTING_PROFILE = "Routing profile"
     HOURS_OF_OPERATION = "Hours of operation"
     QUICK_CONNECT = "Quick connect"
+    RESOURCE = "Resource"  # one named by its ARN (TagResource…)
 
 
 class ResourceNotFound(ConnectError):

@@ -29,13 +29,15 @@ from connectfed.cache import TtlCache
 from connectfed.clock import Clock
 from connectfed.connect.agent_sessions import AgentSessions
 from connectfed.connect.diagnosis import binding_hints, username_hints
-from connectfed.connect.errors import ConnectError, InvalidRequest, ResourceNotFound
+from connectfed.connect.errors import ConnectError, InvalidRequest, ResourceKind, ResourceNotFound
 from connectfed.connect.instances import InstanceService
+from connectfed.connect.resource_tags import resource_context
 from connectfed.connect.throttle import Throttled, make_throttle
 from connectfed.errors import AwsErrorOf, ExpiredToken, ServiceError
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.explain import Diagnosis, summarize
 from connectfed.identity.policy import Decision
+from connectfed.identity.policy.conditions import ContextValue
 from connectfed.identity.principal import Principal
 from connectfed.settings import Settings
 from connectfed.store import Store
@@ -263,7 +265,13 @@ class FederationService:
         diagnosis.passed("caller", f"{caller.kind} {caller.arn}")
         action = "connect:GetFederationToken"
         resource = arns.connect_resource(instance_arn, FEDERATION_USER, caller.user_id)
-        context = {"connect:InstanceId": instance_id}
+        # The instance's tags are its aws:ResourceTag/<key> (the Service Authorization
+        # Reference's resource type for this action is the instance); it is looked up
+        # before the decision (cached), but "not found" is said only after it.
+        found = self._instances.find(caller, instance_id)
+        context: dict[str, ContextValue] = {"connect:InstanceId": instance_id}
+        if found is not None and found.tags:
+            context.update(resource_context(found.tags))
         if self._authz.decide(caller, action, resource, context) is not Decision.ALLOW:
             evaluation = self._authz.explain(caller, action, resource, context)
             raise diagnosis.failed(
@@ -273,15 +281,14 @@ class FederationService:
                 evaluation,
             )
         diagnosis.passed("authorize", f"{action} allowed on {resource}")
-        try:
-            instance = self._instances.lookup(caller, instance_id)
-        except ResourceNotFound as missing:
+        if found is None:
             raise diagnosis.failed(
                 "instance",
                 f"no instance {instance_id} in account {caller.account_id}, "
                 f"Region {self._settings.region}",
-                missing,
-            ) from None
+                ResourceNotFound(ResourceKind.INSTANCE, instance_id),
+            )
+        instance = found
         if instance.identity_management_type != "SAML":
             raise diagnosis.failed(
                 "instance",

@@ -32,10 +32,12 @@ from connectfed.connect.errors import (
     ResourceNotFound,
 )
 from connectfed.connect.pages import Page, PageRequest, take
+from connectfed.connect.resource_tags import request_context, resource_context
 from connectfed.identity.authorize import Authorizer
+from connectfed.identity.policy.conditions import ContextValue
 from connectfed.identity.principal import Principal
 from connectfed.store import Conflict, NotFound, Store
-from connectfed.store.records import ConnectUser, Instance, Profile
+from connectfed.store.records import ConnectUser, Instance, Profile, Tag
 
 DEFAULT_SECURITY_PROFILES = ("Admin", "Agent", "CallCenterManager", "QualityAnalyst")
 DEFAULT_ROUTING_PROFILE = "Basic Routing Profile"
@@ -62,6 +64,7 @@ class NewInstance:
     # The caller's idempotency token (the SDKs fill one in and keep it across their retries):
     # the same token with the same settings answers the instance it created.
     client_token: str | None = None
+    tags: tuple[Tag, ...] = ()
 
     def made(self, instance: Instance) -> bool:
         """Whether ``instance`` is the one these settings create."""
@@ -85,6 +88,7 @@ class NewUser:
     password: str | None = None  # CONNECT_MANAGED instances only, and never stored
     directory_user_id: str | None = None
     hierarchy_group_id: str | None = None
+    tags: tuple[Tag, ...] = ()
 
 
 class InstanceService:
@@ -109,22 +113,43 @@ class InstanceService:
     def instance_arn(self, account_id: str, instance_id: str) -> str:
         return arns.connect_instance(self._region, account_id, instance_id)
 
-    def lookup(self, caller: Principal, instance_id: str) -> Instance:
-        """The caller's instance, or ResourceNotFound (another account's is not found)."""
+    def find(self, caller: Principal, instance_id: str) -> Instance | None:
+        """The caller's instance, or None (another account's or Region's is none)."""
         instance = self._instances.get(instance_id, lambda: self._store.get_instance(instance_id))
         if (
             instance is None
             or instance.account_id != caller.account_id
             or instance.region != self._region
         ):
+            return None
+        return instance
+
+    def forget(self, instance_id: str) -> None:
+        """Read the instance from the store next time (its tags changed)."""
+        self._instances.invalidate(instance_id)
+
+    def lookup(self, caller: Principal, instance_id: str) -> Instance:
+        """The caller's instance, or ResourceNotFound (another account's is not found)."""
+        instance = self.find(caller, instance_id)
+        if instance is None:
             raise ResourceNotFound(ResourceKind.INSTANCE, instance_id)
         return instance
 
     def _authorize(
-        self, caller: Principal, action: str, resource: str, instance_id: str | None = None
+        self,
+        caller: Principal,
+        action: str,
+        resource: str,
+        instance_id: str | None = None,
+        tags: dict[str, ContextValue] | None = None,
     ) -> None:
-        context = {"connect:InstanceId": instance_id} if instance_id else None
-        self._authz.require(caller, f"connect:{action}", resource, context)
+        """``tags``: the request's (``aws:RequestTag``…) or the resource's (``aws:ResourceTag``)
+        condition keys (:mod:`connectfed.connect.resource_tags`)."""
+        context: dict[str, ContextValue] = (
+            {"connect:InstanceId": instance_id} if instance_id else {}
+        )
+        context.update(tags or {})
+        self._authz.require(caller, f"connect:{action}", resource, context or None)
 
     def _users_arn(self, caller: Principal, instance_id: str, user_id: str = "*") -> str:
         return arns.connect_user(self.instance_arn(caller.account_id, instance_id), user_id)
@@ -134,7 +159,12 @@ class InstanceService:
         self, caller: Principal, new: NewInstance, *, instance_id: str | None = None
     ) -> Instance:
         """CreateInstance; a fixed ``instance_id`` is for declared worlds (connectfed.seed)."""
-        self._authorize(caller, "CreateInstance", self.instance_arn(caller.account_id, "*"))
+        self._authorize(
+            caller,
+            "CreateInstance",
+            self.instance_arn(caller.account_id, "*"),
+            tags=request_context(new.tags),
+        )
         kind = new.identity_management_type
         if kind not in SUPPORTED_TYPES:
             raise InvalidRequest(
@@ -166,6 +196,7 @@ class InstanceService:
             new.inbound_calls,
             new.outbound_calls,
             now,
+            new.tags,
         )
         profiles = [
             Profile(instance_id, "security", pid, name, arns.security_profile(arn, pid))
@@ -201,14 +232,23 @@ class InstanceService:
             )
         return earlier
 
-    def describe_instance(self, caller: Principal, instance_id: str) -> Instance:
+    def _acted_on(self, caller: Principal, action: str, instance_id: str) -> Instance:
+        """``action`` authorised on the instance, with its tags; then the instance, or
+        ResourceNotFound (after the decision: a caller not allowed learns nothing)."""
+        found = self.find(caller, instance_id)
         self._authorize(
             caller,
-            "DescribeInstance",
+            action,
             self.instance_arn(caller.account_id, instance_id),
             instance_id,
+            resource_context(found.tags if found else ()),
         )
-        return self.lookup(caller, instance_id)
+        if found is None:
+            raise ResourceNotFound(ResourceKind.INSTANCE, instance_id)
+        return found
+
+    def describe_instance(self, caller: Principal, instance_id: str) -> Instance:
+        return self._acted_on(caller, "DescribeInstance", instance_id)
 
     def list_instances(self, caller: Principal, page: PageRequest) -> Page[Instance]:
         """The caller's instances in this Region, by id."""
@@ -220,10 +260,7 @@ class InstanceService:
         return take(mine, lambda i: i.instance_id, page)
 
     def delete_instance(self, caller: Principal, instance_id: str) -> None:
-        self._authorize(
-            caller, "DeleteInstance", self.instance_arn(caller.account_id, instance_id), instance_id
-        )
-        self.lookup(caller, instance_id)
+        self._acted_on(caller, "DeleteInstance", instance_id)
         try:
             self._store.delete_instance(instance_id)
         except NotFound:
@@ -281,7 +318,13 @@ class InstanceService:
         self, caller: Principal, instance_id: str, new: NewUser, *, user_id: str | None = None
     ) -> ConnectUser:
         """CreateUser; a fixed ``user_id`` is for declared worlds (:mod:`connectfed.seed`)."""
-        self._authorize(caller, "CreateUser", self._users_arn(caller, instance_id), instance_id)
+        self._authorize(
+            caller,
+            "CreateUser",
+            self._users_arn(caller, instance_id),
+            instance_id,
+            request_context(new.tags),
+        )
         instance = self.lookup(caller, instance_id)
         username = new.username
         if instance.identity_management_type == "SAML":
@@ -322,6 +365,7 @@ class InstanceService:
             hierarchy_group_id=new.hierarchy_group_id,
             created=now,
             modified=now,
+            tags=new.tags,
         )
         try:
             self._store.create_connect_user(user)
@@ -332,9 +376,19 @@ class InstanceService:
     def _user(
         self, caller: Principal, action: str, instance_id: str, user_id: str
     ) -> tuple[Instance, ConnectUser]:
-        self._authorize(caller, action, self._users_arn(caller, instance_id, user_id), instance_id)
-        instance = self.lookup(caller, instance_id)
-        user = self._store.get_connect_user(instance_id, user_id)
+        """``action`` authorised on the user, with its tags; then the instance and the user, or
+        ResourceNotFound (after the decision: a caller not allowed learns nothing)."""
+        instance = self.find(caller, instance_id)
+        user = None if instance is None else self._store.get_connect_user(instance_id, user_id)
+        self._authorize(
+            caller,
+            action,
+            self._users_arn(caller, instance_id, user_id),
+            instance_id,
+            resource_context(user.tags if user else ()),
+        )
+        if instance is None:
+            raise ResourceNotFound(ResourceKind.INSTANCE, instance_id)
         if user is None:
             raise ResourceNotFound(ResourceKind.USER, user_id)
         return instance, user

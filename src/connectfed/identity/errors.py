@@ -88,6 +88,7 @@ class Quota(enum.StrEnum):
     PRIVATE_KEYS_PER_PROVIDER = "PrivateKeysPerSAMLProvider"
     TAGS_PER_USER = "TagsPerUser"
     TAGS_PER_ROLE = "TagsPerRole"
+    TAGS_PER_SAML_PROVIDER = "TagsPerSAMLProvider"
 
 
 class QuotaExceeded(IdentityError):

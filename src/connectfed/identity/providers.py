@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from connectfed import arns
 from connectfed.cache import TtlCache
 from connectfed.clock import Clock, utc
+from connectfed.identity import iam_tags
 from connectfed.identity.authorize import Authorizer
 from connectfed.identity.errors import (
     Entity,
@@ -30,12 +31,14 @@ from connectfed.identity.errors import (
     Quota,
     QuotaExceeded,
 )
+from connectfed.identity.iam_tags import TAGS_PER_OWNER, Tag, checked_tags
+from connectfed.identity.policy.conditions import ContextValue
 from connectfed.identity.principal import Principal
 from connectfed.saml.assertion import VerifiedAssertion, verify_response
 from connectfed.saml.envelope import ParsedResponse, peek
 from connectfed.saml.keys import InvalidPrivateKey, key_id, load_private_key
 from connectfed.saml.metadata import IdpMetadata, InvalidMetadata, parse_metadata
-from connectfed.store import Conflict, NotFound, Store
+from connectfed.store import Conflict, LimitReached, NotFound, Store
 from connectfed.store.records import SamlPrivateKey, SamlProvider
 
 log = logging.getLogger("connectfed.saml")
@@ -73,6 +76,7 @@ class ProviderDescription:
     valid_until: datetime | None
     encryption_mode: EncryptionMode | None
     private_keys: tuple[PrivateKeyInfo, ...]
+    tags: tuple[Tag, ...] = ()  # sorted by key, as GetSAMLProvider answers them
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,9 +210,16 @@ class SamlProviderService:
         document: str,
         encryption_mode: EncryptionMode | None = None,
         add_private_key: str | None = None,
+        tags: Sequence[Tag] = (),
     ) -> str:
+        """CreateSAMLProvider; with tags, TagSAMLProvider is needed too (as CreateUser's and
+        CreateRole's tags need TagUser and TagRole), each seeing them as aws:RequestTag."""
         arn = arns.saml_provider(caller.account_id, name)
-        self._authz.require(caller, "iam:CreateSAMLProvider", arn)
+        checked = checked_tags(tags)
+        request = iam_tags.request_context(checked)
+        self._authz.require(caller, "iam:CreateSAMLProvider", arn, request)
+        if checked:
+            self._authz.require(caller, "iam:TagSAMLProvider", arn, request)
         metadata = _metadata(document)
         now = self._clock.now().timestamp()
         keys = (_new_key(add_private_key, now),) if add_private_key is not None else ()
@@ -225,6 +236,7 @@ class SamlProviderService:
             _provider_uuid(),
             mode,
             keys,
+            checked,
         )
         try:
             self._store.create_saml_provider(provider)
@@ -233,12 +245,25 @@ class SamlProviderService:
         self._parsed.invalidate(arn)
         return arn
 
-    def _get(self, caller: Principal, action: str, arn: str) -> SamlProvider:
-        self._authz.require(caller, f"iam:{action}", arn)
-        provider = self._store.get_saml_provider(arn)
-        if provider is None or provider.account_id != caller.account_id:
+    def _get(
+        self,
+        caller: Principal,
+        action: str,
+        arn: str,
+        request: dict[str, ContextValue] | None = None,
+    ) -> SamlProvider:
+        """``iam:<action>`` on the provider, with its tags as ``aws:ResourceTag/<key>`` (and
+        ``request``'s keys); then the provider, or NoSuchEntity, said only after the decision
+        (a caller not allowed learns nothing of what exists)."""
+        found = self._store.get_saml_provider(arn)
+        if found is not None and found.account_id != caller.account_id:
+            found = None
+        context = iam_tags.resource_context(found.tags if found else ())
+        context.update(request or {})
+        self._authz.require(caller, f"iam:{action}", arn, context)
+        if found is None:
             raise EntityNotFound(Entity.SAML_PROVIDER, arn)
-        return provider
+        return found
 
     def describe(self, caller: Principal, arn: str) -> ProviderDescription:
         provider = self._get(caller, "GetSAMLProvider", arn)
@@ -254,6 +279,7 @@ class SamlProviderService:
             private_keys=tuple(
                 PrivateKeyInfo(k.key_id, utc(k.created)) for k in provider.private_keys
             ),
+            tags=iam_tags.sorted_tags(provider.tags),
         )
 
     def list(self, caller: Principal) -> list[ProviderDescription]:
@@ -333,3 +359,27 @@ class SamlProviderService:
         except NotFound:
             raise EntityNotFound(Entity.SAML_PROVIDER, provider.arn) from None
         self._parsed.invalidate(provider.arn)
+
+    # -- tags (IAM's rules: keys unique regardless of case, at most 50) ----------------------
+    def tag(self, caller: Principal, arn: str, tags: Sequence[Tag]) -> None:
+        """TagSAMLProvider: a tag whose key the provider holds, in any case, replaces it."""
+        checked = checked_tags(tags)
+        provider = self._get(caller, "TagSAMLProvider", arn, iam_tags.request_context(checked))
+        try:
+            self._store.tag_resource("saml-provider", (provider.arn,), checked, TAGS_PER_OWNER)
+        except LimitReached:
+            raise QuotaExceeded(Quota.TAGS_PER_SAML_PROVIDER, TAGS_PER_OWNER) from None
+        except NotFound:  # deleted meanwhile
+            raise EntityNotFound(Entity.SAML_PROVIDER, provider.arn) from None
+
+    def untag(self, caller: Principal, arn: str, keys: Sequence[str]) -> None:
+        """UntagSAMLProvider: keys match regardless of case; one not held is no error."""
+        provider = self._get(caller, "UntagSAMLProvider", arn, iam_tags.untag_context(keys))
+        try:
+            self._store.untag_resource("saml-provider", (provider.arn,), keys)
+        except NotFound:
+            raise EntityNotFound(Entity.SAML_PROVIDER, provider.arn) from None
+
+    def list_tags(self, caller: Principal, arn: str) -> tuple[Tag, ...]:
+        """ListSAMLProviderTags: sorted by key, as IAM answers."""
+        return iam_tags.sorted_tags(self._get(caller, "ListSAMLProviderTags", arn).tags)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connectfed.store.records import Tag
+
 
 @dataclass(frozen=True, slots=True)
 class AgentStatusRecord:
@@ -19,6 +21,7 @@ class AgentStatusRecord:
     enabled: bool
     display_order: int | None
     modified: float
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,7 @@ class QueueRecord:
     max_contacts: int | None
     enabled: bool
     modified: float
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,7 @@ class RoutingProfileRecord:
     default_outbound_queue_id: str
     media_concurrencies: tuple[tuple[str, int], ...]  # (channel, concurrency)
     modified: float
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,6 +147,30 @@ class Store(Protocol):
         does not hold is no error); returns the tags left. :class:`NotFound` as above."""
         ...
 
+    # -- tags of other resources -------------------------------------------------------------
+    # ``kind`` and ``key``: "saml-provider" (arn,); "instance" (instance_id,); below an instance
+    # (instance_id, resource id): "agent" (a Connect user), "agent-state", "queue",
+    # "routing-profile", "security-profile". A SAML provider's tag keys are unique regardless
+    # of case (IAM's rule, as for users and roles); a Connect resource's are case-sensitive.
+    def resource_tags(self, kind: str, key: Sequence[str]) -> tuple[Tag, ...] | None:
+        """The resource's tags, in the order they were first set; None when it does not exist."""
+        ...
+
+    def tag_resource(
+        self, kind: str, key: Sequence[str], tags: Sequence[Tag], limit: int | None = None
+    ) -> tuple[Tag, ...]:
+        """Add ``tags`` to the resource: one whose key it holds already replaces that tag in its
+        place, the others are added after, in order. Returns its tags now. :class:`NotFound`
+        when it does not exist; :class:`LimitReached` (nothing written) when it would hold more
+        than ``limit``, counted in the write's transaction with its row locked: concurrent
+        calls, in any number of processes, never leave more."""
+        ...
+
+    def untag_resource(self, kind: str, key: Sequence[str], keys: Sequence[str]) -> tuple[Tag, ...]:
+        """Remove the resource's tags whose key is one of ``keys`` (a key it does not hold is no
+        error); returns the tags left. :class:`NotFound` as above."""
+        ...
+
     def put_policy(
         self,
         policy: InlinePolicy,

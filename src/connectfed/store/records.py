@@ -18,9 +18,10 @@ class AccessKey:
 
 @dataclass(frozen=True, slots=True)
 class Tag:
-    """A tag of an IAM user or role (CreateUser's and CreateRole's ``Tags``, TagUser, TagRole):
-    its ``aws:ResourceTag/<key>`` when it is acted on, its ``aws:PrincipalTag/<key>`` when it
-    signs. Keys are unique regardless of case, as IAM keeps them, in the case last set."""
+    """A tag of an IAM user, role or SAML provider (keys unique regardless of case, as IAM keeps
+    them, in the case last set), or of a Connect resource (keys case-sensitive, as Connect
+    keeps them): its ``aws:ResourceTag/<key>`` when it is acted on, and a user's or role's
+    ``aws:PrincipalTag/<key>`` when it signs."""
 
     key: str
     value: str
@@ -134,6 +135,7 @@ class Instance:
     inbound_calls: bool
     outbound_calls: bool
     created: float
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +163,7 @@ class ConnectUser:
     hierarchy_group_id: str | None
     created: float
     modified: float
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +247,7 @@ class SamlProvider:
     provider_uuid: str = ""
     encryption_mode: str | None = None  # "Allowed" | "Required"; None when never set
     private_keys: tuple[SamlPrivateKey, ...] = ()
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

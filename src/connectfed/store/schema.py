@@ -432,4 +432,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sts_sessions ADD COLUMN saml_subject TEXT;
     """,
+    # 19: the tags of SAML providers and of Connect instances, users, agent statuses, queues and
+    #     routing and security profiles (JSON: [[key, value], ...]; NULL for none), kept in
+    #     their rows as users' and roles' are (17): read with the resource (an instance's with
+    #     the cached instance GetFederationToken reads anyway), deleted with it
+    """
+    ALTER TABLE saml_providers ADD COLUMN tags TEXT;
+    ALTER TABLE instances ADD COLUMN tags TEXT;
+    ALTER TABLE connect_users ADD COLUMN tags TEXT;
+    ALTER TABLE agent_statuses ADD COLUMN tags TEXT;
+    ALTER TABLE queues ADD COLUMN tags TEXT;
+    ALTER TABLE profiles ADD COLUMN tags TEXT;
+    """,
 )

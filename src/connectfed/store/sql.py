@@ -80,11 +80,12 @@ _SESSION_COLS = (
 )
 _INSTANCE_COLS = (
     "instance_id, account_id, region, arn, alias, identity_management_type, status,"
-    " inbound_calls, outbound_calls, created"
+    " inbound_calls, outbound_calls, created, tags"
 )
 _USER_COLS = (
     "instance_id, user_id, username, arn, security_profile_ids, routing_profile_id,"
-    " identity_info, phone_config, directory_user_id, hierarchy_group_id, created, modified"
+    " identity_info, phone_config, directory_user_id, hierarchy_group_id, created, modified,"
+    " tags"
 )
 _ROLE_COLS = (
     "account_id, role_name, role_id, path, arn, trust_policy, max_session_duration,"
@@ -160,7 +161,7 @@ def session_tags_of(text: str | None) -> tuple[SessionTag, ...]:
 
 
 def tags_text(tags: tuple[Tag, ...]) -> str | None:
-    """A user's or role's tags as stored: JSON ``[[key, value], ...]``, NULL for none."""
+    """A resource's tags as stored: JSON ``[[key, value], ...]``, NULL for none."""
     if not tags:
         return None
     return json.dumps([[tag.key, tag.value] for tag in tags])
@@ -184,12 +185,14 @@ def _instance(row: Row) -> Instance:
     values = list(row)
     values[7] = _bool(values[7])
     values[8] = _bool(values[8])
+    values[10] = tags_of(values[10])
     return Instance(*values)
 
 
 def _connect_user(row: Row) -> ConnectUser:
     values = list(row)
     values[4] = tuple(json.loads(values[4]))
+    values[12] = tags_of(values[12])
     return ConnectUser(*values)
 
 

@@ -22,18 +22,18 @@ from connectfed.store.agent_records import (
     RoutingQueueRecord,
 )
 from connectfed.store.protocol import Conflict, NotFound
-from connectfed.store.sql import Row, SqlBase, Transaction
+from connectfed.store.sql import Row, SqlBase, Transaction, tags_of, tags_text
 
 _STATUS_COLS = (
-    "instance_id, status_id, arn, name, description, type, enabled, display_order, modified"
+    "instance_id, status_id, arn, name, description, type, enabled, display_order, modified, tags"
 )
 _QUEUE_COLS = (
     "instance_id, queue_id, arn, name, description, queue_type, hours_of_operation_id,"
-    " max_contacts, enabled, modified"
+    " max_contacts, enabled, modified, tags"
 )
 _ROUTING_COLS = (
     "p.instance_id, p.profile_id, p.name, p.arn, s.description, s.default_outbound_queue_id,"
-    " s.media_concurrencies, s.modified"
+    " s.media_concurrencies, s.modified, p.tags"
 )
 _ROUTING_QUEUE_COLS = "instance_id, profile_id, queue_id, channel, priority, delay"
 _STATE_COLS = "instance_id, user_id, status_id, started, version"
@@ -42,18 +42,21 @@ _STATE_COLS = "instance_id, user_id, status_id, started, version"
 def _status(row: Row) -> AgentStatusRecord:
     values = list(row)
     values[6] = bool(values[6])
+    values[9] = tags_of(values[9])
     return AgentStatusRecord(*values)
 
 
 def _queue(row: Row) -> QueueRecord:
     values = list(row)
     values[8] = bool(values[8])
+    values[10] = tags_of(values[10])
     return QueueRecord(*values)
 
 
 def _routing(row: Row) -> RoutingProfileRecord:
     values = list(row)
     values[6] = tuple((str(c), int(n)) for c, n in json.loads(values[6]))
+    values[8] = tags_of(values[8])
     return RoutingProfileRecord(*values)
 
 
@@ -68,19 +71,20 @@ def _status_params(status: AgentStatusRecord) -> tuple[Any, ...]:
         int(status.enabled),
         status.display_order,
         status.modified,
+        tags_text(status.tags),
     )
 
 
 def _insert_status(tx: Transaction, status: AgentStatusRecord) -> None:
     tx.execute(
-        f"INSERT INTO agent_statuses ({_STATUS_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO agent_statuses ({_STATUS_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         _status_params(status),
     )
 
 
 def _insert_queue(tx: Transaction, queue: QueueRecord) -> None:
     tx.execute(
-        f"INSERT INTO queues ({_QUEUE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO queues ({_QUEUE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             queue.instance_id,
             queue.queue_id,
@@ -92,6 +96,7 @@ def _insert_queue(tx: Transaction, queue: QueueRecord) -> None:
             queue.max_contacts,
             int(queue.enabled),
             queue.modified,
+            tags_text(queue.tags),
         ),
     )
 
@@ -202,7 +207,7 @@ class AgentStatements(SqlBase):
                 "UPDATE agent_statuses SET arn = ?, name = ?, description = ?, type = ?,"
                 " enabled = ?, display_order = ?, modified = ?"
                 " WHERE instance_id = ? AND status_id = ?",
-                (*_status_params(new)[2:], *key),
+                (*_status_params(new)[2:-1], *key),
             )
             return new
 
@@ -243,9 +248,15 @@ class AgentStatements(SqlBase):
             ):
                 raise Conflict(profile.name)
             tx.execute(
-                "INSERT INTO profiles (instance_id, kind, profile_id, name, arn)"
-                " VALUES (?, 'routing', ?, ?, ?)",
-                (profile.instance_id, profile.profile_id, profile.name, profile.arn),
+                "INSERT INTO profiles (instance_id, kind, profile_id, name, arn, tags)"
+                " VALUES (?, 'routing', ?, ?, ?, ?)",
+                (
+                    profile.instance_id,
+                    profile.profile_id,
+                    profile.name,
+                    profile.arn,
+                    tags_text(profile.tags),
+                ),
             )
             _insert_routing_settings(tx, profile)
             _insert_routing_queues(tx, queues)

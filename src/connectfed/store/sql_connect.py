@@ -18,7 +18,12 @@ from connectfed.store.sql import (
     SqlBase,
     _connect_user,
     _instance,
+    tags_text,
 )
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
 
 
 class ConnectStatements(SqlBase):
@@ -26,7 +31,7 @@ class ConnectStatements(SqlBase):
     def create_instance(self, instance: Instance, profiles: Sequence[Profile]) -> None:
         with self._db.transaction() as tx:
             tx.execute(
-                f"INSERT INTO instances ({_INSTANCE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO instances ({_INSTANCE_COLS}) VALUES ({_marks(11)})",
                 (
                     instance.instance_id,
                     instance.account_id,
@@ -38,6 +43,7 @@ class ConnectStatements(SqlBase):
                     int(instance.inbound_calls),
                     int(instance.outbound_calls),
                     instance.created,
+                    tags_text(instance.tags),
                 ),
             )
             for profile in profiles:
@@ -101,7 +107,7 @@ class ConnectStatements(SqlBase):
     # -- Connect users ---------------------------------------------------------------------------
     def create_connect_user(self, user: ConnectUser) -> None:
         self._write(
-            f"INSERT INTO connect_users ({_USER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO connect_users ({_USER_COLS}) VALUES ({_marks(13)})",
             (
                 user.instance_id,
                 user.user_id,
@@ -115,6 +121,7 @@ class ConnectStatements(SqlBase):
                 user.hierarchy_group_id,
                 user.created,
                 user.modified,
+                tags_text(user.tags),
             ),
         )
 

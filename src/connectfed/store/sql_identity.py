@@ -74,9 +74,19 @@ def merged_tags(held: Sequence[Tag], added: Sequence[Tag]) -> tuple[Tag, ...]:
 
 
 def _provider(row: Sequence[Any], keys: tuple[SamlPrivateKey, ...]) -> SamlProvider:
-    account, name, arn, document, entity_id, created, valid_until, uuid, mode = row
+    account, name, arn, document, entity_id, created, valid_until, uuid, mode, tags = row
     return SamlProvider(
-        account, name, arn, document, entity_id, created, valid_until, uuid or "", mode, keys
+        account,
+        name,
+        arn,
+        document,
+        entity_id,
+        created,
+        valid_until,
+        uuid or "",
+        mode,
+        keys,
+        tags_of(tags),
     )
 
 
@@ -414,7 +424,7 @@ class IdentityStatements(SqlBase):
     # -- SAML providers and used assertions --------------------------------------------------
     _PROVIDER_COLS = (
         "account_id, name, arn, metadata_document, entity_id, created, valid_until,"
-        " provider_uuid, encryption_mode"
+        " provider_uuid, encryption_mode, tags"
     )
     _PRIVATE_KEY_COLS = "provider_arn, key_id, private_key, created"
 
@@ -453,7 +463,7 @@ class IdentityStatements(SqlBase):
         with self._db.transaction() as tx:
             tx.execute(
                 f"INSERT INTO saml_providers ({self._PROVIDER_COLS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     provider.account_id,
                     provider.name,
@@ -464,6 +474,7 @@ class IdentityStatements(SqlBase):
                     provider.valid_until,
                     provider.provider_uuid,
                     provider.encryption_mode,
+                    tags_text(provider.tags),
                 ),
             )
             # A provider deleted and created again must not inherit the old keys.
@@ -526,6 +537,7 @@ class IdentityStatements(SqlBase):
             old.provider_uuid,
             new.encryption_mode,
             new.private_keys,
+            old.tags,
         )
 
     def delete_saml_provider(self, arn: str) -> None:

@@ -8,12 +8,14 @@ from connectfed.store.sql_audit import AuditStatements
 from connectfed.store.sql_connect import ConnectStatements
 from connectfed.store.sql_decisions import DecisionStatements
 from connectfed.store.sql_identity import IdentityStatements
+from connectfed.store.sql_tags import TagStatements
 from connectfed.store.sql_throttle import ThrottleStatements
 from connectfed.store.sql_tokens import TokenStatements
 
 
 class SqlStore(
     IdentityStatements,
+    TagStatements,
     ConnectStatements,
     AgentStatements,
     TokenStatements,

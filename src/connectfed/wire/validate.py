@@ -22,8 +22,9 @@ class _Matcher(Protocol):
 
 
 # One bracketed class of Java's Unicode categories and literal characters, repeated:
-# ``[\p{L}\p{Z}\p{N}_.:/=+\-@]+`` (IAM's and STS's tag keys and values).
-_UNICODE_CLASS = re.compile(r"\[((?:\\p\{[A-Z]\}|\\.|[^\]\\-])*)\]([*+])")
+# ``[\p{L}\p{Z}\p{N}_.:/=+\-@]+`` (IAM's and STS's tag keys and values), anchored or not, and
+# after a negative lookahead of a literal prefix: ``^(?!aws:)[…]*$`` (Connect's tag keys).
+_UNICODE_CLASS = re.compile(r"\^?(?:\(\?!([\w:]+)\))?\[((?:\\p\{[A-Z]\}|\\.|[^\]\\-])*)\]([*+])\$?")
 _CLASS_ITEM = re.compile(r"\\p\{([A-Z])\}|\\(.)|(.)", re.DOTALL)
 
 
@@ -31,7 +32,7 @@ class _UnicodeClass:
     """What Python's ``re`` cannot say: Java's ``\\p{X}`` (a Unicode general category) in a
     character class. Matches text made only of characters in the categories or literals."""
 
-    def __init__(self, body: str, at_least_one: bool) -> None:
+    def __init__(self, body: str, at_least_one: bool, refused_prefix: str | None = None) -> None:
         categories, literals = set(), set()
         for found in _CLASS_ITEM.finditer(body):
             category, escaped, plain = found.groups()
@@ -42,9 +43,12 @@ class _UnicodeClass:
         self._categories = frozenset(categories)
         self._literals = frozenset(literals)
         self._at_least_one = at_least_one
+        self._refused_prefix = refused_prefix  # as Java's lookahead: case-sensitive
 
     def fullmatch(self, text: str) -> bool:
         if self._at_least_one and not text:
+            return False
+        if self._refused_prefix is not None and text.startswith(self._refused_prefix):
             return False
         return all(
             char in self._literals or unicodedata.category(char)[0] in self._categories
@@ -60,7 +64,8 @@ def _pattern(source: str) -> _Matcher | None:
     text = text.replace("\\\\", "\\")  # doubly escaped in a few models (Connect's PhoneNumber)
     unicode_class = _UNICODE_CLASS.fullmatch(text)
     if unicode_class is not None and "\\p{" in text:
-        return _UnicodeClass(unicode_class.group(1), unicode_class.group(2) == "+")
+        prefix, body, repeat = unicode_class.groups()
+        return _UnicodeClass(body, repeat == "+", prefix)
     try:
         return re.compile(text, re.ASCII)
     except re.error:
