@@ -251,3 +251,20 @@ def test_create_instance_is_idempotent_by_client_token(server: Server) -> None:
     with pytest.raises(connect.exceptions.InvalidRequestException) as caught:
         connect.create_instance(**settings)
     assert "already in use" in caught.value.response["Error"]["Message"]
+
+
+def test_an_alias_taken_in_another_case_is_in_use(server: Server) -> None:
+    # The alias is the instance's host name (<alias>.my.connect.aws): Sales-Desk and
+    # sales-desk would be one host for two instances.
+    connect = server.client("connect")
+    settings: dict[str, Any] = {
+        "IdentityManagementType": "SAML",
+        "InboundCallsEnabled": True,
+        "OutboundCallsEnabled": False,
+    }
+    first = connect.create_instance(InstanceAlias="Case-Desk", **settings)
+    with pytest.raises(connect.exceptions.InvalidRequestException) as caught:
+        connect.create_instance(InstanceAlias="case-DESK", **settings)
+    assert caught.value.response["Error"]["Message"] == "The alias case-DESK is already in use."
+    described = connect.describe_instance(InstanceId=first["Id"])["Instance"]
+    assert described["InstanceAlias"] == "Case-Desk"  # kept as given

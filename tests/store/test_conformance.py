@@ -214,6 +214,45 @@ def test_instance_with_profiles_and_unique_alias(store: Store) -> None:
     assert store.list_instances("123456789012") == [_instance()]
 
 
+def test_an_alias_is_taken_in_any_case(store: Store) -> None:
+    # An alias names the instance's host (<alias>.my.connect.aws): DNS knows no case.
+    store.create_instance(_instance("i-1", "Sales-Team"), [])
+    with pytest.raises(Conflict):
+        store.create_instance(_instance("i-2", "sales-TEAM"), [])
+    assert store.get_instance("i-2") is None
+    store.delete_instance("i-1")
+    store.create_instance(_instance("i-2", "sales-team"), [])  # free again once deleted
+    assert store.get_instance("i-2") == _instance("i-2", "sales-team")
+
+
+def test_aliases_stored_in_two_cases_before_the_rule_both_survive_the_upgrade(
+    store_url: str,
+) -> None:
+    # Databases made before aliases were compared without case may hold both; the upgrade
+    # keeps both (neither loses its instance) and the older holds the alias from then on.
+    db = raw_database(store_url)
+    migrate(db, MIGRATIONS[:19])
+    with db.transaction() as tx:
+        for iid, alias, created in (("i-old", "Team", 1.0), ("i-new", "TEAM", 2.0)):
+            tx.execute(
+                "INSERT INTO instances (instance_id, account_id, region, arn, alias,"
+                " identity_management_type, status, inbound_calls, outbound_calls, created)"
+                " VALUES (?, '123456789012', 'us-east-1', 'arn', ?, 'SAML', 'ACTIVE', 1, 0, ?)",
+                (iid, alias, created),
+            )
+    db.close()
+    upgraded = _open(store_url)
+    try:
+        assert {i.alias for i in upgraded.list_instances("123456789012")} == {"Team", "TEAM"}
+        with pytest.raises(Conflict):
+            upgraded.create_instance(_instance("i-3", "team"), [])
+        upgraded.delete_instance("i-old")
+        with pytest.raises(Conflict):  # "TEAM" still holds it
+            upgraded.create_instance(_instance("i-3", "team"), [])
+    finally:
+        upgraded.close()
+
+
 def test_deleting_an_instance_removes_what_it_owns(store: Store) -> None:
     store.create_instance(_instance(), [Profile("i-1", "routing", "rp-1", "Basic", "arn")])
     store.create_connect_user(_user("agent1"))

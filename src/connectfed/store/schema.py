@@ -444,4 +444,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE queues ADD COLUMN tags TEXT;
     ALTER TABLE profiles ADD COLUMN tags TEXT;
     """,
+    # 20: an alias is taken in any case (it names the instance's host, <alias>.my.connect.aws,
+    #     and DNS knows no case): alias_key is the alias in lower case, unique. A database made
+    #     before may hold one alias in several cases: the oldest instance gets the key, the
+    #     others keep theirs without one (none is lost) and the store still refuses their
+    #     alias to a new instance by its lower-case comparison (store/sql_connect.py).
+    """
+    ALTER TABLE instances ADD COLUMN alias_key TEXT;
+    UPDATE instances SET alias_key = lower(alias)
+        WHERE alias IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM instances AS other
+            WHERE lower(other.alias) = lower(instances.alias)
+                AND (other.created, other.instance_id) < (instances.created, instances.instance_id)
+        );
+    CREATE UNIQUE INDEX instances_alias_nocase ON instances (alias_key);
+    """,
 )

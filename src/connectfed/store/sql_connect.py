@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from connectfed.store.protocol import NotFound
+from connectfed.store.protocol import Conflict, NotFound
 from connectfed.store.records import (
     ConnectUser,
     Instance,
@@ -29,9 +29,17 @@ def _marks(count: int) -> str:
 class ConnectStatements(SqlBase):
     # -- Connect instances -----------------------------------------------------------------------
     def create_instance(self, instance: Instance, profiles: Sequence[Profile]) -> None:
+        alias_key = None if instance.alias is None else instance.alias.lower()
         with self._db.transaction() as tx:
+            # The unique alias_key refuses a taken alias in any case, concurrent creates
+            # included; this look covers the aliases an older database holds in several cases
+            # (only the oldest of them has the key: migration 20).
+            if alias_key is not None and tx.query(
+                "SELECT 1 FROM instances WHERE lower(alias) = ?", (alias_key,)
+            ):
+                raise Conflict(f"the alias {instance.alias} is taken")
             tx.execute(
-                f"INSERT INTO instances ({_INSTANCE_COLS}) VALUES ({_marks(11)})",
+                f"INSERT INTO instances ({_INSTANCE_COLS}, alias_key) VALUES ({_marks(12)})",
                 (
                     instance.instance_id,
                     instance.account_id,
@@ -44,6 +52,7 @@ class ConnectStatements(SqlBase):
                     int(instance.outbound_calls),
                     instance.created,
                     tags_text(instance.tags),
+                    alias_key,
                 ),
             )
             for profile in profiles:
