@@ -235,19 +235,27 @@ def test_sync_read_timeout_and_refused_connection() -> None:
 
 
 @pytest.mark.parametrize(
-    ("settings", "status", "code", "attempts"),
+    ("settings", "status", "code", "attempts", "retryable"),
     [
-        ({}, 500, "InternalServiceException", 3),  # boto3's default: standard, 3 attempts
-        ({"retry_mode": "legacy"}, 500, "InternalServiceException", 5),
-        ({"env": {"AWS_RETRY_MODE": "legacy"}}, 509, "BandwidthLimit", 5),
-        ({"env": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "4"}}, 500, "X", 4),
-        ({}, 400, "TooManyRequestsException", 3),
-        ({"retry_mode": "legacy"}, 400, "TooManyRequestsException", 1),
-        ({}, 509, "BandwidthLimit", 1),
+        ({}, 500, "InternalServiceException", 3, True),  # boto3's default: standard, 3 attempts
+        ({"retry_mode": "legacy"}, 500, "InternalServiceException", 5, True),
+        ({"env": {"AWS_RETRY_MODE": "legacy"}}, 509, "BandwidthLimit", 5, True),
+        ({"env": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "4"}}, 500, "X", 4, True),
+        ({}, 400, "TooManyRequestsException", 3, True),
+        ({"retry_mode": "legacy"}, 400, "TooManyRequestsException", 1, False),
+        ({}, 509, "BandwidthLimit", 1, False),
+        # Retried by the mode's codes whatever the status; the error must say so.
+        ({}, 400, "LimitExceededException", 3, True),
+        ({}, 400, "RequestTimeoutException", 3, True),
+        ({"retry_mode": "legacy"}, 400, "LimitExceededException", 1, False),
+        ({}, 501, "NotImplemented", 1, False),  # a 5xx that neither mode retries
+        ({"retry_mode": "legacy"}, 501, "NotImplemented", 1, False),
+        # The mode would retry it; no attempt was left.
+        ({"max_attempts": 1}, 500, "InternalServiceException", 1, True),
     ],
 )
 def test_retries_follow_botocores_modes(
-    settings: dict[str, Any], status: int, code: str, attempts: int
+    settings: dict[str, Any], status: int, code: str, attempts: int, retryable: bool
 ) -> None:
     from connectfed.client import ServiceError
     from tests.support.canned import canned_server
@@ -266,7 +274,9 @@ def test_retries_follow_botocores_modes(
         error = caught.value
         assert (error.code, error.status, error.attempts) == (code, status, attempts)
         assert error.request_id == "11111111-2222-3333-4444-555555555555"
-        assert error.max_attempts_reached == (attempts > 1)
+        assert error.max_attempts_reached == retryable
+        # What the client did, in the error's own words.
+        assert error.retryable == retryable, make
 
 
 def test_an_error_without_a_code_is_botocores_status_and_reason() -> None:

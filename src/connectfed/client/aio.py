@@ -55,5 +55,6 @@ class AsyncConnectClient:
                     if attempt >= self.config.max_attempts or not again:
                         error.attempts = attempt
                         error.max_attempts_reached = again
+                        error.retryable = again
                         raise
                     await asyncio.sleep(backoff(self.config, attempt))

@@ -192,6 +192,7 @@ class ConnectClient:
                 if attempt >= self.config.max_attempts or not again:
                     error.attempts = attempt
                     error.max_attempts_reached = again
+                    error.retryable = again
                     raise
                 time.sleep(backoff(self.config, attempt))
 
