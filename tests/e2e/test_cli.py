@@ -627,6 +627,29 @@ def test_tls_failures_and_bundles_print_as_the_aws_clis(
 
 
 @pytest.mark.parametrize(
+    "bundles",
+    [
+        {"REQUESTS_CA_BUNDLE": "{server}"},
+        {"AWS_CA_BUNDLE": "/nonexistent/ca.pem", "REQUESTS_CA_BUNDLE": "{server}"},
+        {"AWS_CA_BUNDLE": "", "REQUESTS_CA_BUNDLE": "{server}"},
+    ],
+)
+def test_ca_bundles_from_the_environment_as_the_aws_cli_finds_them(
+    tls_server: Server, tmp_path: Path, bundles: dict[str, str]
+) -> None:
+    assert tls_server.ca_bundle
+    values = {k: v.replace("{server}", tls_server.ca_bundle) for k, v in bundles.items()}
+    env = clean_env(tmp_path, **CREDS, AWS_MAX_ATTEMPTS="1") | values
+    args = ["--instance-id", "nope", "--region", "us-east-1", "--endpoint-url", tls_server.url]
+    ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (
+        theirs.returncode,
+        theirs.stdout,
+        theirs.stderr,
+    )
+
+
+@pytest.mark.parametrize(
     "value,content",
     [
         ("file://{dir}/id.txt", b"inst-from-file"),
