@@ -354,3 +354,59 @@ def test_a_429_is_retried_as_boto3_retries_it(
                     asyncio.run(call)
         assert len(seen) == caught.value.attempts == expected, make
         assert caught.value.retryable == (expected > 1)
+
+
+def test_clients_close_as_boto3s_and_aiobotocores_and_refuse_calls_once_closed(
+    world: World,
+) -> None:
+    from connectfed.client import ClientClosedError
+
+    creds = creds_for(world, "agent1")
+    with sync_client(world.server, creds) as client:
+        assert client.get_federation_token(world.instance_id).user_id
+    with pytest.raises(ClientClosedError, match="closed"):
+        client.get_federation_token(world.instance_id)
+    client.close()  # again: nothing happens
+    with pytest.raises(ClientClosedError), client:
+        pass
+    plain = sync_client(world.server, creds)
+    plain.close()
+    with pytest.raises(ClientClosedError):
+        plain.get_federation_token_raw(world.instance_id)
+
+    async def scenario() -> None:
+        async with async_client(world.server, creds) as aclient:
+            token = await aclient.get_federation_token(world.instance_id, timeout=10)
+            assert token.user_id
+        with pytest.raises(ClientClosedError, match="closed"):
+            await aclient.get_federation_token(world.instance_id)
+        await aclient.close()
+        await aclient.close()
+        with pytest.raises(ClientClosedError):
+            async with aclient:
+                pass
+
+    asyncio.run(scenario())
+
+
+def test_a_call_under_way_makes_no_other_attempt_once_its_client_is_closed() -> None:
+    from connectfed.client import ClientClosedError, ServiceError
+    from tests.support.canned import canned_server
+
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": "InternalServiceException"}
+    with canned_server(500, b'{"message":"m"}', headers) as (url, seen):
+        client = AsyncConnectClient(endpoint_url=url, region="us-east-1", sign=False, env={})
+        client.config = dataclasses.replace(client.config, retry_base_seconds=0.5, max_attempts=5)
+
+        async def scenario() -> None:
+            task = asyncio.create_task(client.get_federation_token("i-1", timeout=10))
+            while not seen:
+                await asyncio.sleep(0.01)
+            await client.close()
+            with pytest.raises(ClientClosedError) as caught:
+                await task
+            assert isinstance(caught.value.__cause__, ServiceError)
+
+        # The backoff before a second attempt is up to 0.5 s: closing during it ends the call.
+        asyncio.run(scenario())
+        assert len(seen) < 5

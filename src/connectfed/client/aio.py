@@ -8,7 +8,7 @@ from typing import Any
 
 from connectfed.client.config import ClientConfig, resolve_config
 from connectfed.client.connect import _result, clock_skew, prepare, token
-from connectfed.client.errors import ServiceError, TransportError
+from connectfed.client.errors import ClientClosedError, ServiceError, TransportError
 from connectfed.client.models import FederationToken
 from connectfed.client.retries import backoff, retryable
 from connectfed.client.transport import HttpResponse
@@ -16,11 +16,28 @@ from connectfed.client.transport_async import send_async
 
 
 class AsyncConnectClient:
-    """asyncio client; cancelling the calling task aborts the request and closes its socket."""
+    """asyncio client; cancelling the calling task aborts the request and closes its socket.
+
+    ``async with AsyncConnectClient() as client:`` closes it at the end of the block, as
+    ``await client.close()`` does (as aiobotocore's clients): a closed client refuses every
+    call with :class:`ClientClosedError`, and a call under way makes no other attempt."""
 
     def __init__(self, config: ClientConfig | None = None, **options: Any) -> None:
         self.config = config or resolve_config(**options)
         self.clock_skew = timedelta(0)  # the server's clock minus ours, once corrected
+        self.closed = False
+
+    async def close(self) -> None:
+        """Close the client; closing it again does nothing."""
+        self.closed = True
+
+    async def __aenter__(self) -> AsyncConnectClient:
+        if self.closed:
+            raise ClientClosedError
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
     async def get_federation_token(
         self, instance_id: str, *, timeout: float | None = None
@@ -30,6 +47,8 @@ class AsyncConnectClient:
             attempt = 0
             corrected = False
             while True:
+                if self.closed:
+                    raise ClientClosedError
                 attempt += 1
                 sent_at = datetime.now(UTC)
                 request = prepare(self.config, instance_id, sent_at + self.clock_skew)
@@ -58,3 +77,5 @@ class AsyncConnectClient:
                         error.retryable = again
                         raise
                     await asyncio.sleep(backoff(self.config, attempt))
+                    if self.closed:  # while it waited
+                        raise ClientClosedError from error

@@ -24,7 +24,13 @@ from urllib.parse import quote, urlsplit
 from connectfed import __version__, jsonsafe
 from connectfed.auth import sigv4
 from connectfed.client.config import ClientConfig, resolve_config
-from connectfed.client.errors import ConnectfedError, ServiceError, TransportError, parse_error
+from connectfed.client.errors import (
+    ClientClosedError,
+    ConnectfedError,
+    ServiceError,
+    TransportError,
+    parse_error,
+)
 from connectfed.client.models import FederationToken
 from connectfed.client.retries import backoff, retryable
 from connectfed.client.transport import HttpResponse, send
@@ -152,17 +158,37 @@ class RawResult:
 
 
 class ConnectClient:
-    """Blocking client. ``ConnectClient()`` resolves configuration as the AWS CLI does."""
+    """Blocking client. ``ConnectClient()`` resolves configuration as the AWS CLI does.
+
+    ``with ConnectClient() as client:`` closes it at the end of the block, as ``close()`` does
+    (as boto3's clients): a closed client refuses every call with :class:`ClientClosedError`,
+    and a call under way makes no other attempt. Each request has its own connection, closed
+    when it ends, so closing releases nothing else."""
 
     def __init__(self, config: ClientConfig | None = None, **options: Any) -> None:
         self.config = config or resolve_config(**options)
         self.on_exchange: Callable[[PreparedRequest, HttpResponse], None] | None = None
         self.clock_skew = timedelta(0)  # the server's clock minus ours, once corrected
+        self.closed = False
+
+    def close(self) -> None:
+        """Close the client; closing it again does nothing."""
+        self.closed = True
+
+    def __enter__(self) -> ConnectClient:
+        if self.closed:
+            raise ClientClosedError
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def get_federation_token_raw(self, instance_id: str) -> RawResult:
         attempt = 0
         corrected = False
         while True:
+            if self.closed:
+                raise ClientClosedError
             attempt += 1
             sent_at = datetime.now(UTC)
             request = prepare(self.config, instance_id, sent_at + self.clock_skew)
@@ -195,6 +221,8 @@ class ConnectClient:
                     error.retryable = again
                     raise
                 time.sleep(backoff(self.config, attempt))
+                if self.closed:  # while it waited
+                    raise ClientClosedError from error
 
     def get_federation_token(self, instance_id: str) -> FederationToken:
         raw = self.get_federation_token_raw(instance_id)

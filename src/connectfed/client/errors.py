@@ -120,6 +120,16 @@ class UnknownServiceError(ServiceError):
         super().__init__(message, status=status, request_id=request_id, code=code or "Unknown")
 
 
+class ClientClosedError(ConnectfedError):
+    """The client was closed (``close()``, or the end of its ``with``/``async with`` block): it
+    makes no more requests."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This client is closed (close() was called or its with block ended): make a new one"
+        )
+
+
 class TransportError(ConnectfedError):
     """The request did not get an HTTP response (connection, TLS, timeout)."""
 
