@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from connectfed.client.config import ClientConfig, resolve_config
 from connectfed.client.connect import _result, clock_skew, prepare, token
@@ -13,6 +17,33 @@ from connectfed.client.models import FederationToken
 from connectfed.client.retries import backoff, retryable
 from connectfed.client.transport import HttpResponse
 from connectfed.client.transport_async import send_async
+
+T = TypeVar("T")
+
+
+async def _in_thread(function: Callable[[], T]) -> T:
+    """``function()`` run in a thread of its own, awaited without blocking the loop. Cancelling
+    the awaiting task (or its timeout) returns at once; the thread, a daemon, is left to finish
+    on its own (asyncio's default executor would hold ``asyncio.run`` at exit until it did)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():  # cancelled meanwhile
+            outcome()
+
+    def run() -> None:
+        try:
+            value = function()
+        except BaseException as exc:  # handed to the awaiting task, whatever it is
+            outcome = functools.partial(future.set_exception, exc)
+        else:
+            outcome = functools.partial(future.set_result, value)
+        with contextlib.suppress(RuntimeError):  # the loop was closed meanwhile
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=run, name="connectfed-credentials", daemon=True).start()
+    return await future
 
 
 class AsyncConnectClient:
@@ -51,7 +82,13 @@ class AsyncConnectClient:
                     raise ClientClosedError
                 attempt += 1
                 sent_at = datetime.now(UTC)
-                request = prepare(self.config, instance_id, sent_at + self.clock_skew)
+                credentials = None
+                if self.config.credential_source is not None:
+                    # botocore renews them with a blocking call (STS, a process): off the loop
+                    credentials = await _in_thread(self.config.credential_source)
+                request = prepare(
+                    self.config, instance_id, sent_at + self.clock_skew, credentials=credentials
+                )
                 response: HttpResponse | None = None
                 try:
                     response = await send_async(

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from connectfed import __version__, jsonsafe
 from connectfed.auth import sigv4
+from connectfed.auth.sigv4 import Credentials
 from connectfed.client.config import ClientConfig, resolve_config
 from connectfed.client.errors import (
     ClientClosedError,
@@ -62,7 +63,15 @@ def host_header(url: str) -> str:
     return host
 
 
-def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None) -> PreparedRequest:
+def prepare(
+    config: ClientConfig,
+    instance_id: str,
+    now: datetime | None = None,
+    *,
+    credentials: Credentials | None = None,
+) -> PreparedRequest:
+    """The signed request; ``credentials`` are the ones to sign with when the caller fetched
+    them already (the asyncio client asks renewable ones in a thread), else the config's."""
     if not isinstance(instance_id, str) or not instance_id:
         raise ParamValidationError(
             "Parameter validation failed:\nInvalid length for parameter InstanceId, value: 0, "
@@ -72,7 +81,7 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
     base_path = parts.path.rstrip("/")
     path = f"{base_path}/user/federate/{quote(instance_id, safe='')}"
     headers = {"Host": host_header(config.endpoint_url), "User-Agent": USER_AGENT}
-    credentials = config.current_credentials()
+    credentials = credentials or config.current_credentials()
     if credentials is not None:
         moment = now or datetime.now(UTC)
         headers = sigv4.sign_headers(
