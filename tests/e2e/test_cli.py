@@ -649,6 +649,18 @@ def test_ca_bundles_from_the_environment_as_the_aws_cli_finds_them(
     )
 
 
+def test_an_endpoint_urls_query_is_sent_as_the_aws_clis(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, **CREDS)
+    results = []
+    for tool in ("connectfed", "aws"):
+        with canned_server(200, CANNED) as (url, seen):
+            args = ["--instance-id", "i-1", "--region", "us-east-1"]
+            result = run(tool, [*args, "--endpoint-url", f"{url}/base?tenant=7&a=1"], env)
+        results.append((result.returncode, result.stdout, [s[":path"] for s in seen]))
+    assert results[0] == results[1]
+    assert results[0][2] == ["/base/user/federate/i-1?tenant=7&a=1"]
+
+
 @pytest.mark.parametrize(
     "value,content",
     [

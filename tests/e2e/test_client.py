@@ -410,3 +410,31 @@ def test_a_call_under_way_makes_no_other_attempt_once_its_client_is_closed() -> 
         # The backoff before a second attempt is up to 0.5 s: closing during it ends the call.
         asyncio.run(scenario())
         assert len(seen) < 5
+
+
+@pytest.mark.parametrize("query", ["tenant=7&a=1", "flag", "a=b+c&x=/y", "x=caf\u00e9 1"])
+def test_an_endpoints_query_goes_with_every_request_and_the_server_accepts_its_signature(
+    world: World, query: str
+) -> None:
+    """Sent on the wire and signed (tests/e2e/test_client_endpoints.py holds the signature
+    against botocore's); where botocore signs the query as typed (a ``+``, a ``/``, a space, a
+    non-ASCII letter) rather than as it goes on the wire, its signature is refused and ours
+    is not."""
+    from tests.support.canned import canned_server
+
+    creds = creds_for(world, "agent1")
+    endpoint = f"{world.server.url}/?{query}"
+    for make in (sync_client, async_client):
+        client = make(world.server, creds, max_attempts=1)
+        client.config = dataclasses.replace(client.config, endpoint_url=endpoint)
+        result = client.get_federation_token(world.instance_id)
+        token = asyncio.run(result) if asyncio.iscoroutine(result) else result
+        assert token.user_id, make
+    with canned_server(200, b'{"UserId":"u"}') as (url, seen):
+        for make in (ConnectClient, AsyncConnectClient):
+            unsigned = make(endpoint_url=f"{url}?{query}", region="us-east-1", sign=False, env={})
+            result = unsigned.get_federation_token("i-1")
+            if asyncio.iscoroutine(result):
+                asyncio.run(result)
+    wire = query.replace(" ", "%20").replace("\u00e9", "%C3%A9")
+    assert [s[":path"] for s in seen] == [f"/user/federate/i-1?{wire}"] * 2

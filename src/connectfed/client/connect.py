@@ -63,6 +63,10 @@ def host_header(url: str) -> str:
     return host
 
 
+# RFC 3986's query characters (and ``%``, so escapes already there stay as they are).
+_QUERY_SAFE = "!$&'()*+,;=:@/?%~-._"
+
+
 def prepare(
     config: ClientConfig,
     instance_id: str,
@@ -80,6 +84,9 @@ def prepare(
     parts = urlsplit(config.endpoint_url)
     base_path = parts.path.rstrip("/")
     path = f"{base_path}/user/federate/{quote(instance_id, safe='')}"
+    # The endpoint's query is kept and signed, as botocore keeps it; what may not go on the wire
+    # as it is (a space, non-ASCII) is percent-encoded in UTF-8, as urllib3 sends it.
+    query = quote(parts.query, safe=_QUERY_SAFE)
     headers = {"Host": host_header(config.endpoint_url), "User-Agent": USER_AGENT}
     credentials = credentials or config.current_credentials()
     if credentials is not None:
@@ -87,7 +94,7 @@ def prepare(
         headers = sigv4.sign_headers(
             method="GET",
             raw_path=path,
-            raw_query="",
+            raw_query=query,
             headers=headers,
             body=b"",
             credentials=credentials,
@@ -95,7 +102,8 @@ def prepare(
             service="connect",
             amz_date=moment.strftime("%Y%m%dT%H%M%SZ"),
         )
-    return PreparedRequest("GET", f"{parts.scheme}://{parts.netloc}{path}", headers)
+    url = f"{parts.scheme}://{parts.netloc}{path}" + (f"?{query}" if query else "")
+    return PreparedRequest("GET", url, headers)
 
 
 _SKEW_MESSAGES = ("Signature expired", "Signature not yet current")
