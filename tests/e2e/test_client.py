@@ -302,60 +302,6 @@ def test_an_error_without_a_code_is_botocores_status_and_reason() -> None:
     assert throttled.value.code == "429"
 
 
-@pytest.mark.parametrize(
-    ("mode", "body", "headers"),
-    [
-        ("standard", b"", {}),  # no code at all
-        ("standard", b'{"message":"m"}', {"x-amzn-ErrorType": "SlowDownPlease"}),
-        ("standard", b'{"message":"m"}', {"x-amzn-ErrorType": "InvalidRequestException"}),
-        ("legacy", b'{"message":"m"}', {"x-amzn-ErrorType": "InvalidRequestException"}),
-    ],
-)
-def test_a_429_is_retried_as_boto3_retries_it(
-    mode: str, body: bytes, headers: dict[str, str]
-) -> None:
-    """botocore's standard mode retries a 429 whose code is none of the operation's modelled
-    errors (a modelled one is retried only if the model or the throttling codes say so)."""
-    import boto3
-    import botocore.config
-    import botocore.exceptions
-
-    from connectfed.client import ServiceError
-    from tests.support.canned import canned_server
-
-    headers = {"Content-Type": "application/json"} | headers
-    with canned_server(429, body, headers) as (url, seen):
-        config = botocore.config.Config(retries={"mode": mode, "total_max_attempts": 3})
-        reference = boto3.client(
-            "connect",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="secret",
-            config=config,
-        )
-        with pytest.raises(botocore.exceptions.ClientError):
-            reference.get_federation_token(InstanceId="i-1")
-    expected = len(seen)
-    for make in (ConnectClient, AsyncConnectClient):
-        with canned_server(429, body, headers) as (url, seen):
-            client = make(
-                endpoint_url=url,
-                region="us-east-1",
-                sign=False,
-                env={},
-                retry_mode=mode,
-                max_attempts=3,
-            )
-            client.config = dataclasses.replace(client.config, retry_base_seconds=0.001)
-            with pytest.raises(ServiceError) as caught:
-                call = client.get_federation_token("i-1")
-                if asyncio.iscoroutine(call):
-                    asyncio.run(call)
-        assert len(seen) == caught.value.attempts == expected, make
-        assert caught.value.retryable == (expected > 1)
-
-
 def test_clients_close_as_boto3s_and_aiobotocores_and_refuse_calls_once_closed(
     world: World,
 ) -> None:

@@ -114,14 +114,3 @@ def test_xml_request_id_is_read_from_the_body() -> None:
         b"</Error><RequestId>req-9</RequestId></ErrorResponse>",
     )
     assert error.request_id == "req-9"
-
-
-def test_the_modelled_codes_the_standard_mode_knows_are_botocores() -> None:
-    import botocore.session
-
-    from connectfed.client import retries
-
-    model = botocore.session.get_session().get_service_model("connect")
-    shapes = model.operation_model("GetFederationToken").error_shapes
-    assert {shape.name for shape in shapes} == retries._MODELLED_CODES
-    assert not [shape.name for shape in shapes if shape.metadata.get("retryable")]

@@ -8,9 +8,8 @@ wait before the next attempt.
 before retry *n* is ``rand() * 2**(n-1)`` seconds, uncapped.
 
 ``standard`` (boto3's default, 3 attempts) and ``adaptive``: connection failures, HTTP 500, 502,
-503 and 504, the transient codes and every throttling code botocore knows, whatever the status,
-and HTTP 429 with a code that is none of the operation's modelled errors (none at all included)
-(``botocore.retries.standard``, 1.44); the wait is ``min(rand() * 2**(n-1), 20)``. ``adaptive`` adds
+503 and 504, the transient codes and every throttling code botocore knows, whatever the status
+(``botocore.retries.standard``); the wait is ``min(rand() * 2**(n-1), 20)``. ``adaptive`` adds
 botocore's client-side rate limiter on top, which is not implemented here: it retries as
 ``standard``.
 """
@@ -60,19 +59,6 @@ _STANDARD_CODES = frozenset(
         "EC2ThrottledException",
     }
 )
-# GetFederationToken's errors in botocore's service model: a 429 with one of these codes is
-# retried only if the codes above say so (none of them is modelled as retryable).
-_MODELLED_CODES = frozenset(
-    {
-        "DuplicateResourceException",
-        "InternalServiceException",
-        "InvalidParameterException",
-        "InvalidRequestException",
-        "ResourceNotFoundException",
-        "ThrottlingException",
-        "UserNotFoundException",
-    }
-)
 
 
 def retryable(error: Exception, mode: str) -> bool:
@@ -85,11 +71,7 @@ def retryable(error: Exception, mode: str) -> bool:
         return error.status in _LEGACY_STATUSES or (
             error.status == 400 and error.code in _LEGACY_THROTTLING_AT_400
         )
-    return (
-        error.status in _STANDARD_STATUSES
-        or error.code in _STANDARD_CODES
-        or (error.status == 429 and error.code not in _MODELLED_CODES)
-    )
+    return error.status in _STANDARD_STATUSES or error.code in _STANDARD_CODES
 
 
 def backoff(config: ClientConfig, attempt: int, rng: Callable[[], float] = random.random) -> float:
