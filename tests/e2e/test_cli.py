@@ -627,6 +627,41 @@ def test_tls_failures_and_bundles_print_as_the_aws_clis(
 
 
 @pytest.mark.parametrize(
+    "bundles",
+    [
+        {"REQUESTS_CA_BUNDLE": "{server}"},
+        {"AWS_CA_BUNDLE": "/nonexistent/ca.pem", "REQUESTS_CA_BUNDLE": "{server}"},
+        {"AWS_CA_BUNDLE": "", "REQUESTS_CA_BUNDLE": "{server}"},
+    ],
+)
+def test_ca_bundles_from_the_environment_as_the_aws_cli_finds_them(
+    tls_server: Server, tmp_path: Path, bundles: dict[str, str]
+) -> None:
+    assert tls_server.ca_bundle
+    values = {k: v.replace("{server}", tls_server.ca_bundle) for k, v in bundles.items()}
+    env = clean_env(tmp_path, **CREDS, AWS_MAX_ATTEMPTS="1") | values
+    args = ["--instance-id", "nope", "--region", "us-east-1", "--endpoint-url", tls_server.url]
+    ours, theirs = run("connectfed", args, env), run("aws", args, env)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (
+        theirs.returncode,
+        theirs.stdout,
+        theirs.stderr,
+    )
+
+
+def test_an_endpoint_urls_query_is_sent_as_the_aws_clis(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, **CREDS)
+    results = []
+    for tool in ("connectfed", "aws"):
+        with canned_server(200, CANNED) as (url, seen):
+            args = ["--instance-id", "i-1", "--region", "us-east-1"]
+            result = run(tool, [*args, "--endpoint-url", f"{url}/base?tenant=7&a=1"], env)
+        results.append((result.returncode, result.stdout, [s[":path"] for s in seen]))
+    assert results[0] == results[1]
+    assert results[0][2] == ["/base/user/federate/i-1?tenant=7&a=1"]
+
+
+@pytest.mark.parametrize(
     "value,content",
     [
         ("file://{dir}/id.txt", b"inst-from-file"),

@@ -235,19 +235,27 @@ def test_sync_read_timeout_and_refused_connection() -> None:
 
 
 @pytest.mark.parametrize(
-    ("settings", "status", "code", "attempts"),
+    ("settings", "status", "code", "attempts", "retryable"),
     [
-        ({}, 500, "InternalServiceException", 3),  # boto3's default: standard, 3 attempts
-        ({"retry_mode": "legacy"}, 500, "InternalServiceException", 5),
-        ({"env": {"AWS_RETRY_MODE": "legacy"}}, 509, "BandwidthLimit", 5),
-        ({"env": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "4"}}, 500, "X", 4),
-        ({}, 400, "TooManyRequestsException", 3),
-        ({"retry_mode": "legacy"}, 400, "TooManyRequestsException", 1),
-        ({}, 509, "BandwidthLimit", 1),
+        ({}, 500, "InternalServiceException", 3, True),  # boto3's default: standard, 3 attempts
+        ({"retry_mode": "legacy"}, 500, "InternalServiceException", 5, True),
+        ({"env": {"AWS_RETRY_MODE": "legacy"}}, 509, "BandwidthLimit", 5, True),
+        ({"env": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "4"}}, 500, "X", 4, True),
+        ({}, 400, "TooManyRequestsException", 3, True),
+        ({"retry_mode": "legacy"}, 400, "TooManyRequestsException", 1, False),
+        ({}, 509, "BandwidthLimit", 1, False),
+        # Retried by the mode's codes whatever the status; the error must say so.
+        ({}, 400, "LimitExceededException", 3, True),
+        ({}, 400, "RequestTimeoutException", 3, True),
+        ({"retry_mode": "legacy"}, 400, "LimitExceededException", 1, False),
+        ({}, 501, "NotImplemented", 1, False),  # a 5xx that neither mode retries
+        ({"retry_mode": "legacy"}, 501, "NotImplemented", 1, False),
+        # The mode would retry it; no attempt was left.
+        ({"max_attempts": 1}, 500, "InternalServiceException", 1, True),
     ],
 )
 def test_retries_follow_botocores_modes(
-    settings: dict[str, Any], status: int, code: str, attempts: int
+    settings: dict[str, Any], status: int, code: str, attempts: int, retryable: bool
 ) -> None:
     from connectfed.client import ServiceError
     from tests.support.canned import canned_server
@@ -266,7 +274,9 @@ def test_retries_follow_botocores_modes(
         error = caught.value
         assert (error.code, error.status, error.attempts) == (code, status, attempts)
         assert error.request_id == "11111111-2222-3333-4444-555555555555"
-        assert error.max_attempts_reached == (attempts > 1)
+        assert error.max_attempts_reached == retryable
+        # What the client did, in the error's own words.
+        assert error.retryable == retryable, make
 
 
 def test_an_error_without_a_code_is_botocores_status_and_reason() -> None:
@@ -290,3 +300,87 @@ def test_an_error_without_a_code_is_botocores_status_and_reason() -> None:
         with pytest.raises(ThrottlingException) as throttled:
             client.get_federation_token("i-1")
     assert throttled.value.code == "429"
+
+
+def test_clients_close_as_boto3s_and_aiobotocores_and_refuse_calls_once_closed(
+    world: World,
+) -> None:
+    from connectfed.client import ClientClosedError
+
+    creds = creds_for(world, "agent1")
+    with sync_client(world.server, creds) as client:
+        assert client.get_federation_token(world.instance_id).user_id
+    with pytest.raises(ClientClosedError, match="closed"):
+        client.get_federation_token(world.instance_id)
+    client.close()  # again: nothing happens
+    with pytest.raises(ClientClosedError), client:
+        pass
+    plain = sync_client(world.server, creds)
+    plain.close()
+    with pytest.raises(ClientClosedError):
+        plain.get_federation_token_raw(world.instance_id)
+
+    async def scenario() -> None:
+        async with async_client(world.server, creds) as aclient:
+            token = await aclient.get_federation_token(world.instance_id, timeout=10)
+            assert token.user_id
+        with pytest.raises(ClientClosedError, match="closed"):
+            await aclient.get_federation_token(world.instance_id)
+        await aclient.close()
+        await aclient.close()
+        with pytest.raises(ClientClosedError):
+            async with aclient:
+                pass
+
+    asyncio.run(scenario())
+
+
+def test_a_call_under_way_makes_no_other_attempt_once_its_client_is_closed() -> None:
+    from connectfed.client import ClientClosedError, ServiceError
+    from tests.support.canned import canned_server
+
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": "InternalServiceException"}
+    with canned_server(500, b'{"message":"m"}', headers) as (url, seen):
+        client = AsyncConnectClient(endpoint_url=url, region="us-east-1", sign=False, env={})
+        client.config = dataclasses.replace(client.config, retry_base_seconds=0.5, max_attempts=5)
+
+        async def scenario() -> None:
+            task = asyncio.create_task(client.get_federation_token("i-1", timeout=10))
+            while not seen:
+                await asyncio.sleep(0.01)
+            await client.close()
+            with pytest.raises(ClientClosedError) as caught:
+                await task
+            assert isinstance(caught.value.__cause__, ServiceError)
+
+        # The backoff before a second attempt is up to 0.5 s: closing during it ends the call.
+        asyncio.run(scenario())
+        assert len(seen) < 5
+
+
+@pytest.mark.parametrize("query", ["tenant=7&a=1", "flag", "a=b+c&x=/y", "x=caf\u00e9 1"])
+def test_an_endpoints_query_goes_with_every_request_and_the_server_accepts_its_signature(
+    world: World, query: str
+) -> None:
+    """Sent on the wire and signed (tests/e2e/test_client_endpoints.py holds the signature
+    against botocore's); where botocore signs the query as typed (a ``+``, a ``/``, a space, a
+    non-ASCII letter) rather than as it goes on the wire, its signature is refused and ours
+    is not."""
+    from tests.support.canned import canned_server
+
+    creds = creds_for(world, "agent1")
+    endpoint = f"{world.server.url}/?{query}"
+    for make in (sync_client, async_client):
+        client = make(world.server, creds, max_attempts=1)
+        client.config = dataclasses.replace(client.config, endpoint_url=endpoint)
+        result = client.get_federation_token(world.instance_id)
+        token = asyncio.run(result) if asyncio.iscoroutine(result) else result
+        assert token.user_id, make
+    with canned_server(200, b'{"UserId":"u"}') as (url, seen):
+        for make in (ConnectClient, AsyncConnectClient):
+            unsigned = make(endpoint_url=f"{url}?{query}", region="us-east-1", sign=False, env={})
+            result = unsigned.get_federation_token("i-1")
+            if asyncio.iscoroutine(result):
+                asyncio.run(result)
+    wire = query.replace(" ", "%20").replace("\u00e9", "%C3%A9")
+    assert [s[":path"] for s in seen] == [f"/user/federate/i-1?{wire}"] * 2

@@ -37,11 +37,14 @@ REGIONS = [
 VARIANTS = [(False, False), (True, False), (False, True), (True, True)]
 
 
-def botocore_request(region: str, fips: bool, dual_stack: bool) -> Any:
+def botocore_request(
+    region: str, fips: bool, dual_stack: bool, endpoint_url: str | None = None
+) -> Any:
     """The request boto3 would send, caught before it leaves."""
     client = boto3.session.Session().client(
         "connect",
         region_name=region,
+        endpoint_url=endpoint_url,
         aws_access_key_id=KEY,
         aws_secret_access_key=SECRET,
         aws_session_token=TOKEN,
@@ -102,6 +105,29 @@ def test_url_and_signature_are_botocores(region: str, fips: bool, dual_stack: bo
         region=region,
         credentials=Credentials(KEY, SECRET, TOKEN),
         env=env,
+    )
+    moment = datetime.strptime(theirs.headers["X-Amz-Date"].decode(), "%Y%m%dT%H%M%SZ")
+    ours = prepare(config, "inst/1", moment.replace(tzinfo=UTC))
+    assert ours.url == theirs.url
+    assert ours.headers["Authorization"] == theirs.headers["Authorization"].decode()
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://gateway.example.com/base?tenant=7",
+        "https://gateway.example.com?b=2&a=1&a=0",
+        "https://gateway.example.com/?flag",
+        "http://127.0.0.1:9/p/?a=b%20c&z=%2F&e=",
+    ],
+)
+def test_an_endpoints_query_is_kept_and_signed_as_botocore_does(endpoint: str) -> None:
+    theirs = botocore_request("us-east-1", False, False, endpoint)
+    config = resolve_config(
+        region="us-east-1",
+        endpoint_url=endpoint,
+        credentials=Credentials(KEY, SECRET, TOKEN),
+        env={},
     )
     moment = datetime.strptime(theirs.headers["X-Amz-Date"].decode(), "%Y%m%dT%H%M%SZ")
     ours = prepare(config, "inst/1", moment.replace(tzinfo=UTC))

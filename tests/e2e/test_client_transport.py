@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -151,3 +152,98 @@ def test_timestamps_are_read_as_botocore_reads_them_and_bad_ones_are_typed_error
         with raw_endpoint(head % len(body) + body) as (url, _), pytest.raises(ServiceError) as e:
             _call(make, url)
         assert (e.value.code, e.value.status) == ("InvalidResponse", 200), value
+
+
+FULL = {
+    "Credentials": {
+        "AccessToken": "a",
+        "AccessTokenExpiration": 1700000000,
+        "RefreshToken": "r",
+        "RefreshTokenExpiration": 1700003600,
+    },
+    "SignInUrl": "https://example.com/sign-in",
+    "UserArn": "arn:aws:connect:us-east-1:111122223333:instance/i/agent/u",
+    "UserId": "u",
+}
+FIELDS = {
+    "AccessToken": "access_token",
+    "AccessTokenExpiration": "access_token_expiration",
+    "RefreshToken": "refresh_token",
+    "RefreshTokenExpiration": "refresh_token_expiration",
+    "SignInUrl": "sign_in_url",
+    "UserArn": "user_arn",
+    "UserId": "user_id",
+}
+
+
+def _without(name: str, null: bool) -> dict[str, Any]:
+    document = json.loads(json.dumps(FULL))
+    where = document["Credentials"] if name in document["Credentials"] else document
+    if null:
+        where[name] = None
+    else:
+        del where[name]
+    return document
+
+
+@pytest.mark.parametrize("make", [ConnectClient, AsyncConnectClient])
+@pytest.mark.parametrize("null", [False, True])
+@pytest.mark.parametrize("name", [*FIELDS, "Credentials"])
+def test_a_member_left_out_is_none_as_botocore_leaves_it_out(
+    make: Any, null: bool, name: str
+) -> None:
+    """Every member of GetFederationToken's output is optional in the model: one left out (or
+    null) is missing from botocore's dict, and None in the typed result, never 1970 or ""."""
+    import botocore.parsers
+    import botocore.session
+
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("connect")
+        .operation_model("GetFederationToken")
+        .output_shape
+    )
+    body = json.dumps(_without(name, null)).encode()
+    reference = botocore.parsers.RestJSONParser().parse(
+        {"status_code": 200, "headers": {}, "body": body}, shape
+    )
+    present = reference | reference.get("Credentials", {})
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    with raw_endpoint(head % len(body) + body) as (url, _):
+        token = _call(make, url)
+    for member, attribute in FIELDS.items():
+        value = getattr(token, attribute)
+        assert (value is None) == (member not in present), (member, value)
+        if member in present:
+            assert value == present[member]
+
+
+@pytest.mark.parametrize("make", [ConnectClient, AsyncConnectClient])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"Credentials": "tokens"},
+        {"Credentials": []},
+        {"AccessToken": 5},
+        {"RefreshToken": ["r"]},
+        {"UserId": {"id": "u"}},
+        {"SignInUrl": 1},
+        {"AccessTokenExpiration": True},
+        {"RefreshTokenExpiration": {}},
+    ],
+)
+def test_a_member_of_the_wrong_type_makes_the_answer_an_invalid_response(
+    make: Any, change: dict[str, Any]
+) -> None:
+    from connectfed.client import ServiceError
+
+    document = json.loads(json.dumps(FULL))
+    for name, value in change.items():
+        where = document["Credentials"] if name in document["Credentials"] else document
+        where[name] = value
+    body = json.dumps(document).encode()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    with raw_endpoint(head % len(body) + body) as (url, _), pytest.raises(ServiceError) as caught:
+        _call(make, url)
+    assert (caught.value.code, caught.value.status) == ("InvalidResponse", 200)
+    assert not caught.value.retryable

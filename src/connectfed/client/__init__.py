@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from connectfed.client.errors import (
         AccessDeniedException,
         AuthenticationError,
+        ClientClosedError,
         ConnectfedError,
         ConnectTimeout,
         DuplicateResourceException,
@@ -93,6 +94,7 @@ __all__ = [
     "AsyncAdminClient",
     "AsyncConnectClient",
     "AuthenticationError",
+    "ClientClosedError",
     "ClientConfig",
     "ClockState",
     "ConfigurationError",

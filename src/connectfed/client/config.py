@@ -184,6 +184,17 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() == "true"
 
 
+def _ca_bundle(env: Mapping[str, str], config: Mapping[str, str]) -> bool | str:
+    """The CA bundle botocore verifies TLS with when the caller names none: ``AWS_CA_BUNDLE``,
+    else the profile's ``ca_bundle``, else ``REQUESTS_CA_BUNDLE`` (botocore's endpoint reads it
+    as requests does), else the default trust store (True). The first one set wins, even set
+    to nothing (refused by the caller, as botocore refuses it)."""
+    for value in (env.get("AWS_CA_BUNDLE"), config.get("ca_bundle"), env.get("REQUESTS_CA_BUNDLE")):
+        if value is not None:
+            return value
+    return True
+
+
 def resolve_config(
     *,
     profile: str | None = None,
@@ -268,8 +279,13 @@ def resolve_config(
             creds, source = _botocore_chain(chosen.name if named else None)
 
     if verify is None:
-        bundle = env.get("AWS_CA_BUNDLE") or config.get("ca_bundle")
-        verify = bundle if bundle else True
+        verify = _ca_bundle(env, config)
+    if isinstance(verify, str) and not verify.strip():
+        raise ConfigurationError(
+            "Invalid CA bundle: the configured value (ca_bundle, AWS_CA_BUNDLE, "
+            "REQUESTS_CA_BUNDLE, or verify) resolved to an empty or whitespace-only string. "
+            "Provide a valid path to a CA bundle file."
+        )
     mode = retry_mode or env.get("AWS_RETRY_MODE") or config.get("retry_mode") or default_retry_mode
     if mode not in MODES:
         raise ConfigurationError(

@@ -23,8 +23,15 @@ from urllib.parse import quote, urlsplit
 
 from connectfed import __version__, jsonsafe
 from connectfed.auth import sigv4
+from connectfed.auth.sigv4 import Credentials
 from connectfed.client.config import ClientConfig, resolve_config
-from connectfed.client.errors import ConnectfedError, ServiceError, TransportError, parse_error
+from connectfed.client.errors import (
+    ClientClosedError,
+    ConnectfedError,
+    ServiceError,
+    TransportError,
+    parse_error,
+)
 from connectfed.client.models import FederationToken
 from connectfed.client.retries import backoff, retryable
 from connectfed.client.transport import HttpResponse, send
@@ -56,7 +63,19 @@ def host_header(url: str) -> str:
     return host
 
 
-def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None) -> PreparedRequest:
+# RFC 3986's query characters (and ``%``, so escapes already there stay as they are).
+_QUERY_SAFE = "!$&'()*+,;=:@/?%~-._"
+
+
+def prepare(
+    config: ClientConfig,
+    instance_id: str,
+    now: datetime | None = None,
+    *,
+    credentials: Credentials | None = None,
+) -> PreparedRequest:
+    """The signed request; ``credentials`` are the ones to sign with when the caller fetched
+    them already (the asyncio client asks renewable ones in a thread), else the config's."""
     if not isinstance(instance_id, str) or not instance_id:
         raise ParamValidationError(
             "Parameter validation failed:\nInvalid length for parameter InstanceId, value: 0, "
@@ -65,14 +84,17 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
     parts = urlsplit(config.endpoint_url)
     base_path = parts.path.rstrip("/")
     path = f"{base_path}/user/federate/{quote(instance_id, safe='')}"
+    # The endpoint's query is kept and signed, as botocore keeps it; what may not go on the wire
+    # as it is (a space, non-ASCII) is percent-encoded in UTF-8, as urllib3 sends it.
+    query = quote(parts.query, safe=_QUERY_SAFE)
     headers = {"Host": host_header(config.endpoint_url), "User-Agent": USER_AGENT}
-    credentials = config.current_credentials()
+    credentials = credentials or config.current_credentials()
     if credentials is not None:
         moment = now or datetime.now(UTC)
         headers = sigv4.sign_headers(
             method="GET",
             raw_path=path,
-            raw_query="",
+            raw_query=query,
             headers=headers,
             body=b"",
             credentials=credentials,
@@ -80,7 +102,8 @@ def prepare(config: ClientConfig, instance_id: str, now: datetime | None = None)
             service="connect",
             amz_date=moment.strftime("%Y%m%dT%H%M%SZ"),
         )
-    return PreparedRequest("GET", f"{parts.scheme}://{parts.netloc}{path}", headers)
+    url = f"{parts.scheme}://{parts.netloc}{path}" + (f"?{query}" if query else "")
+    return PreparedRequest("GET", url, headers)
 
 
 _SKEW_MESSAGES = ("Signature expired", "Signature not yet current")
@@ -152,17 +175,37 @@ class RawResult:
 
 
 class ConnectClient:
-    """Blocking client. ``ConnectClient()`` resolves configuration as the AWS CLI does."""
+    """Blocking client. ``ConnectClient()`` resolves configuration as the AWS CLI does.
+
+    ``with ConnectClient() as client:`` closes it at the end of the block, as ``close()`` does
+    (as boto3's clients): a closed client refuses every call with :class:`ClientClosedError`,
+    and a call under way makes no other attempt. Each request has its own connection, closed
+    when it ends, so closing releases nothing else."""
 
     def __init__(self, config: ClientConfig | None = None, **options: Any) -> None:
         self.config = config or resolve_config(**options)
         self.on_exchange: Callable[[PreparedRequest, HttpResponse], None] | None = None
         self.clock_skew = timedelta(0)  # the server's clock minus ours, once corrected
+        self.closed = False
+
+    def close(self) -> None:
+        """Close the client; closing it again does nothing."""
+        self.closed = True
+
+    def __enter__(self) -> ConnectClient:
+        if self.closed:
+            raise ClientClosedError
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def get_federation_token_raw(self, instance_id: str) -> RawResult:
         attempt = 0
         corrected = False
         while True:
+            if self.closed:
+                raise ClientClosedError
             attempt += 1
             sent_at = datetime.now(UTC)
             request = prepare(self.config, instance_id, sent_at + self.clock_skew)
@@ -192,8 +235,11 @@ class ConnectClient:
                 if attempt >= self.config.max_attempts or not again:
                     error.attempts = attempt
                     error.max_attempts_reached = again
+                    error.retryable = again
                     raise
                 time.sleep(backoff(self.config, attempt))
+                if self.closed:  # while it waited
+                    raise ClientClosedError from error
 
     def get_federation_token(self, instance_id: str) -> FederationToken:
         raw = self.get_federation_token_raw(instance_id)

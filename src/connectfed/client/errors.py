@@ -18,13 +18,14 @@ class ConnectfedError(Exception):
 
     attempts = 1  # the requests made, retries included
     max_attempts_reached = False  # retryable, but every allowed attempt was made
+    retryable = False  # whether the client's retry mode tries again after this error
 
 
 class ServiceError(ConnectfedError):
     """An error response from the service."""
 
     code = "Unknown"
-    retryable = False
+    _retryable: bool | None = None
 
     def __init__(
         self, message: str, *, status: int, request_id: str | None, code: str | None = None
@@ -36,6 +37,20 @@ class ServiceError(ConnectfedError):
         if code is not None:
             self.code = code
 
+    @property
+    def retryable(self) -> bool:
+        """Whether the retry mode tries again after this error: the mode of the client that
+        raised it (which set this), else boto3's default mode, ``standard``."""
+        if self._retryable is None:
+            from connectfed.client.retries import retryable  # retries imports this module
+
+            return retryable(self, "standard")
+        return self._retryable
+
+    @retryable.setter
+    def retryable(self, value: bool) -> None:
+        self._retryable = value
+
     def __str__(self) -> str:
         return f"{self.code} ({self.status}): {self.message}"
 
@@ -46,7 +61,6 @@ class DuplicateResourceException(ServiceError):
 
 class InternalServiceException(ServiceError):
     code = "InternalServiceException"
-    retryable = True
 
 
 class InvalidParameterException(ServiceError):
@@ -67,7 +81,6 @@ class UserNotFoundException(ServiceError):
 
 class ThrottlingException(ServiceError):
     code = "ThrottlingException"
-    retryable = True
 
 
 class AuthenticationError(ServiceError):
@@ -105,11 +118,22 @@ class UnknownServiceError(ServiceError):
         self, message: str, *, status: int, request_id: str | None, code: str | None = None
     ) -> None:
         super().__init__(message, status=status, request_id=request_id, code=code or "Unknown")
-        self.retryable = status >= 500
+
+
+class ClientClosedError(ConnectfedError):
+    """The client was closed (``close()``, or the end of its ``with``/``async with`` block): it
+    makes no more requests."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This client is closed (close() was called or its with block ended): make a new one"
+        )
 
 
 class TransportError(ConnectfedError):
     """The request did not get an HTTP response (connection, TLS, timeout)."""
+
+    retryable = True  # in every retry mode
 
 
 class ConnectTimeout(TransportError):

@@ -20,15 +20,37 @@ def _timestamp(value: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _optional_timestamp(value: Any, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):  # JSON true is no time, though Python counts it as 1
+        raise TypeError(f"{name} is not a timestamp: {value!r}")
+    return _timestamp(value)
+
+
+def _optional_string(value: Any, name: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"{name} is not a string: {type(value).__name__}")
+
+
 @dataclass(frozen=True, slots=True)
 class FederationToken:
     """GetFederationToken's result. ``repr`` never shows the tokens, nor the sign-in URL: its
-    one-time code opens a browser session as the agent."""
+    one-time code opens a browser session as the agent.
 
-    access_token: str = field(repr=False)
-    access_token_expiration: datetime
-    refresh_token: str = field(repr=False)
-    refresh_token_expiration: datetime
+    Every member is optional in the service's model (botocore's ``connect`` 2017-08-08: no
+    member of the output or of its ``Credentials`` is required; the typed OCaml bindings among
+    the seeds make each an option): one the answer leaves out, or sends as null (which botocore
+    drops), is None here, never a made-up value. A member of the wrong type (``Credentials``
+    not an object, a token not a string, an expiration that is no time) makes the answer
+    untrustworthy: :meth:`from_response` raises TypeError or ValueError, which the clients
+    raise as their ``InvalidResponse`` :class:`~connectfed.client.ServiceError`."""
+
+    access_token: str | None = field(repr=False)
+    access_token_expiration: datetime | None
+    refresh_token: str | None = field(repr=False)
+    refresh_token_expiration: datetime | None
     sign_in_url: str | None = field(repr=False)
     user_arn: str | None
     user_id: str | None
@@ -36,14 +58,22 @@ class FederationToken:
 
     @classmethod
     def from_response(cls, body: dict[str, Any], request_id: str | None) -> FederationToken:
-        creds = body.get("Credentials") or {}
+        creds = body.get("Credentials")
+        if creds is None:
+            creds = {}
+        elif not isinstance(creds, dict):
+            raise TypeError(f"Credentials is not an object: {type(creds).__name__}")
         return cls(
-            access_token=creds.get("AccessToken", ""),
-            access_token_expiration=_timestamp(creds.get("AccessTokenExpiration", 0)),
-            refresh_token=creds.get("RefreshToken", ""),
-            refresh_token_expiration=_timestamp(creds.get("RefreshTokenExpiration", 0)),
-            sign_in_url=body.get("SignInUrl"),
-            user_arn=body.get("UserArn"),
-            user_id=body.get("UserId"),
+            access_token=_optional_string(creds.get("AccessToken"), "AccessToken"),
+            access_token_expiration=_optional_timestamp(
+                creds.get("AccessTokenExpiration"), "AccessTokenExpiration"
+            ),
+            refresh_token=_optional_string(creds.get("RefreshToken"), "RefreshToken"),
+            refresh_token_expiration=_optional_timestamp(
+                creds.get("RefreshTokenExpiration"), "RefreshTokenExpiration"
+            ),
+            sign_in_url=_optional_string(body.get("SignInUrl"), "SignInUrl"),
+            user_arn=_optional_string(body.get("UserArn"), "UserArn"),
+            user_id=_optional_string(body.get("UserId"), "UserId"),
             request_id=request_id,
         )
