@@ -34,7 +34,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+import weakref
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar, cast
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -93,6 +95,13 @@ class _Corked:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
+
+
+def _body_arrived(cycle: weakref.ref[Any]) -> bool:
+    """Whether the whole body of the request ``cycle`` answers has been read (False once the
+    cycle is gone: nobody asks then, and False only costs a timer)."""
+    alive = cycle()
+    return alive is not None and not alive.more_body
 
 
 class _Refused(Exception):
@@ -185,9 +194,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if cycle is not None and cycle.scope is self.scope:
             # Read by the app before it starts a body timer: a body that arrived with its head
-            # (the usual small request) needs none.
+            # (the usual small request) needs none. The cycle is held weakly: it holds the scope,
+            # so a strong reference from the scope would make every request a reference cycle,
+            # its whole object graph (scope, state, principal, headers: ~19 tracked objects)
+            # left for the garbage collector instead of freed when the response is sent. Those
+            # collections, each rescanning every request in flight, took ~10 µs of a
+            # GetCallerIdentity's ~150 µs of server CPU over the wire (bench.wire_cpu).
             extensions = cast(dict[str, Any], self.scope)["extensions"]
-            extensions[BODY_ARRIVED_EXTENSION] = lambda: not cycle.more_body
+            extensions[BODY_ARRIVED_EXTENSION] = partial(_body_arrived, weakref.ref(cycle))
 
     # -- limits ------------------------------------------------------------------------------
     def _count(self, size: int, fields: int) -> None:
