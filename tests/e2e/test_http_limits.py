@@ -6,6 +6,7 @@ on what the server does, not on how long it takes."""
 from __future__ import annotations
 
 import json
+import select
 from collections.abc import Iterator
 from typing import Any
 
@@ -108,6 +109,34 @@ def test_kept_alive_connection_serves_later_requests_then_is_closed_when_idle(
         data, closed = read_until_closed(sock)
     assert data.count(b"HTTP/1.1 200 OK") == 3
     assert closed  # by the keep-alive timeout, with no answer to a request never made
+
+
+def test_a_later_head_is_timed_from_its_own_first_byte(limited: Server) -> None:
+    """On a kept-alive connection each head has the whole head timeout (1 s here) from its own
+    first byte: one begun late but complete in time is answered, even though the connection's
+    first head was due long before; one trickled on past its time gets 408."""
+    import time
+
+    head = b"GET /_connectfed/health HTTP/1.1\r\nHost: localhost\r\n"
+    with connect(limited) as sock:
+        sock.sendall(head + b"\r\n")
+        time.sleep(0.7)  # the first head was due 1 s after the connection opened
+        for piece in (head, b"X-Slow1: v\r\n", b"X-Slow2: v\r\n", b"\r\n"):
+            sock.sendall(piece)  # done ~0.6 s after its first byte: in time
+            time.sleep(0.2)
+        answered = b""
+        while answered.count(b"HTTP/1.1 200 OK") < 2 and (chunk := sock.recv(65536)):
+            answered += chunk
+        sock.sendall(head)  # a third head, never finished
+        pieces = (b"X-Slow%d: v\r\n" % i for i in range(40))
+        for piece in pieces:
+            sock.sendall(piece)
+            if select.select([sock], [], [], 0.25)[0]:  # answered (or closed)
+                break
+        data, closed = read_until_closed(sock)
+    assert answered.count(b"HTTP/1.1 200 OK") == 2, answered
+    assert data.startswith(b"HTTP/1.1 408 ") and closed, data
+    assert next(pieces, None) is not None  # cut off long before it would have been finished
 
 
 def _signed_client(server: Server, padding: int) -> Any:
