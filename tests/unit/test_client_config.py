@@ -116,3 +116,4 @@ def test_a_configs_repr_shows_no_secret(tmp_path: Path) -> None:
     config = resolve_config(env=env)
     assert config.proxy_url is not None and "the-proxy-password" in config.proxy_url
     assert "the-proxy-password" not in repr(config)
+    assert "the-secret-key" not in repr(config)  # nor the credentials' secret
