@@ -176,14 +176,17 @@ def test_http_proxy_gets_the_absolute_url_and_its_credentials(
     assert proxy.seen == [(target, "Basic dXNAZXI6cDpzcw==")] * 2  # base64 of us@er:p:ss
 
 
+# The second: a password that is also part of the URL before it ("tt" of "http") must not be
+# masked there and left in place.
+@pytest.mark.parametrize("userinfo", ["user:secret", "proxy:tt"])
 def test_a_proxy_that_cannot_be_reached_is_botocores_error_without_its_password(
-    world: World, agent: Credentials
+    world: World, agent: Credentials, userinfo: str
 ) -> None:
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()
-    env = {"HTTPS_PROXY": f"http://user:secret@127.0.0.1:{port}"}
+    env = {"HTTPS_PROXY": f"http://{userinfo}@127.0.0.1:{port}"}
     for make in (ConnectClient, AsyncConnectClient):
         with pytest.raises(TransportError) as caught:
             result = make(

@@ -16,6 +16,7 @@ import pytest
 
 from connectfed.auth.sigv4 import Credentials
 from connectfed.client import AsyncConnectClient, ConnectClient, ReadTimeout, TransportError
+from tests.e2e.test_client import Staller
 
 TOKEN = (
     b'{"Credentials":{"AccessToken":"a","AccessTokenExpiration":1,'
@@ -69,29 +70,6 @@ def test_a_body_shorter_than_its_content_length_is_a_transport_error_and_retried
     ):
         _call(make, url)
     assert caught.value.attempts == 3 and len(connections) == 3
-
-
-class Staller:
-    """Accepts one connection and never answers; ``closed`` is set when the client hangs up."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.closed = threading.Event()
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        conn, _ = self.sock.accept()
-        conn.settimeout(30)
-        try:
-            while conn.recv(4096):
-                pass
-        except OSError:
-            pass
-        self.closed.set()
-        conn.close()
 
 
 def test_a_failed_sync_call_closes_its_connection_while_its_error_is_kept() -> None:

@@ -292,3 +292,34 @@ def test_aws_cli_tags_a_user_and_lists_its_tags(
     aws("connect", "untag-resource", "--resource-arn", arn, "--tag-keys", "Site", *common, env=env)
     listed = aws("connect", "list-tags-for-resource", "--resource-arn", arn, *common, env=env)
     assert json.loads(listed.stdout) == {"tags": {"Team": "agents"}}
+
+
+def test_a_request_tag_is_seen_as_the_resource_will_hold_it(server: Server, world: World) -> None:
+    """Of keys differing only in case, the value a policy sees as ``aws:RequestTag/<key>`` is the
+    one the resource's ``aws:ResourceTag/<key>`` will be (the key sorting last), whatever the
+    order of the request: else ``{"team": "red", "TEAM": "blue"}`` passes a rule for ``blue``
+    and makes a resource that every ``aws:ResourceTag/team`` rule then sees as ``red``."""
+    caller = Caller(server)
+    caller.allow(
+        _allow(
+            ["connect:CreateUser", "connect:CreateQueue", "connect:TagResource"],
+            StringEquals={"aws:RequestTag/team": "blue"},
+        )
+    )
+    iid = world.instance_id
+    smuggled = {"team": "red", "TEAM": "blue"}  # "team" sorts after "TEAM": the resource's is red
+    assert _error(_create_user, caller.connect, world, _name("case-"), Tags=smuggled)["Code"] == (
+        "AccessDeniedException"
+    )
+    hours = _hours(server.client("connect"), iid)
+    error = _error(caller.connect.create_queue, InstanceId=iid, Name=_name("q-"),
+                   HoursOfOperationId=hours, Tags=smuggled)  # fmt: skip
+    assert error["Code"] == "AccessDeniedException"
+    made = _create_user(caller.connect, world, _name("case-"), Tags={"TEAM": "red", "team": "blue"})
+    error = _error(caller.connect.tag_resource, resourceArn=made["UserArn"], tags=smuggled)
+    assert error["Code"] == "AccessDeniedException"
+    root = server.client("connect")
+    assert root.list_tags_for_resource(resourceArn=made["UserArn"])["tags"] == {
+        "TEAM": "red",
+        "team": "blue",
+    }

@@ -31,25 +31,25 @@ def _error(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 @pytest.mark.parametrize(
     ("call", "action", "resource"),
     [
-        (lambda iam: iam.get_user(UserName="qa-ghost"), "GetUser", "user/qa-ghost"),
-        (lambda iam: iam.delete_user(UserName="qa-ghost"), "DeleteUser", "user/qa-ghost"),
+        (lambda iam: iam.get_user(UserName="qa-ghost"), "GetUser", "user qa-ghost"),
+        (lambda iam: iam.delete_user(UserName="qa-ghost"), "DeleteUser", "user qa-ghost"),
         (
             lambda iam: iam.list_access_keys(UserName="qa-ghost"),
             "ListAccessKeys",
-            "user/qa-ghost",
+            "user qa-ghost",
         ),
         (
             lambda iam: iam.list_user_policies(UserName="qa-ghost"),
             "ListUserPolicies",
-            "user/qa-ghost",
+            "user qa-ghost",
         ),
-        (lambda iam: iam.get_role(RoleName="QaGhost"), "GetRole", "role/QaGhost"),
+        (lambda iam: iam.get_role(RoleName="QaGhost"), "GetRole", "role QaGhost"),
         (
             lambda iam: iam.get_role_policy(RoleName="QaGhost", PolicyName="p"),
             "GetRolePolicy",
-            "role/QaGhost",
+            "role QaGhost",
         ),
-        (lambda iam: iam.list_role_tags(RoleName="QaGhost"), "ListRoleTags", "role/QaGhost"),
+        (lambda iam: iam.list_role_tags(RoleName="QaGhost"), "ListRoleTags", "role QaGhost"),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
@@ -67,12 +67,49 @@ def test_a_caller_without_permission_cannot_tell_missing_users_and_roles(
     assert code == "AccessDenied"
     assert message == (
         f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: "
-        f"iam:{action} on resource: arn:aws:iam::{ACCOUNT_ID}:{resource}"
+        f"iam:{action} on resource: {resource}"
     )
     allowed = server.client("iam", *_keyed_user(server, f"{name}-ok", [f"iam:{action}"]))
     with pytest.raises(ClientError) as caught:
         call(allowed)
     assert _error(caught)[0] == "NoSuchEntity"
+
+
+@pytest.mark.parametrize("kind", ["user", "role"])
+def test_a_refusal_names_a_user_or_role_as_asked_never_by_its_arn(
+    server: Server, kind: str
+) -> None:
+    # IAM's message names the entity as "user <name>" / "role <name>". An ARN would tell an
+    # existing one from a missing one: its path ("/division/") and its name's case are the
+    # stored ones, where a missing one's could only be the root path and the case asked.
+    iam = server.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    if kind == "user":
+        iam.create_user(UserName="qa-pathed-user", Path="/division/")
+    else:
+        iam.create_role(
+            RoleName="qa-pathed-role", Path="/division/", AssumeRolePolicyDocument=json.dumps(trust)
+        )
+    denied = server.client(
+        "iam", *_keyed_user(server, f"qa-nosy-{kind}", ["sts:GetCallerIdentity"])
+    )
+    messages = []
+    for name in (f"QA-PATHED-{kind.upper()}", f"QA-MISSING-{kind.upper()}"):
+        with pytest.raises(ClientError) as caught:
+            if kind == "user":
+                denied.get_user(UserName=name)
+            else:
+                denied.get_role(RoleName=name)
+        code, message = _error(caught)
+        assert code == "AccessDenied"
+        messages.append(message.replace(name, "<name>"))
+    assert messages[0] == messages[1]
+    assert messages[0].endswith(f"iam:Get{kind.title()} on resource: {kind} <name>")
 
 
 def test_delete_user_names_what_must_be_deleted_first(server: Server) -> None:

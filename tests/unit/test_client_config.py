@@ -102,3 +102,18 @@ def test_ca_bundle_and_max_attempts_from_environment(tmp_path: Path) -> None:
     }
     config = resolve_config(env=env)
     assert config.verify == "/tmp/ca.pem" and config.max_attempts == 7
+
+
+def test_a_configs_repr_shows_no_secret(tmp_path: Path) -> None:
+    # A config shown in a log line or a traceback's locals must not carry the proxy's password
+    # (the proxy URL is there for the transport alone).
+    env = files(tmp_path) | {
+        "AWS_ACCESS_KEY_ID": "AKIA1",
+        "AWS_SECRET_ACCESS_KEY": "the-secret-key",
+        "AWS_REGION": "eu-west-1",
+        "HTTPS_PROXY": "http://proxyuser:the-proxy-password@proxy.example:3128",
+    }
+    config = resolve_config(env=env)
+    assert config.proxy_url is not None and "the-proxy-password" in config.proxy_url
+    assert "the-proxy-password" not in repr(config)
+    assert "the-secret-key" not in repr(config)  # nor the credentials' secret

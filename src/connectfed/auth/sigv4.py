@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -140,9 +140,12 @@ def signature(key: bytes, sts: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
+    """A key pair and, for temporary ones, the session token; the secrets are out of the repr
+    (a client's config shown in a log line or a traceback)."""
+
     access_key_id: str
-    secret_access_key: str
-    session_token: str | None = None
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
 
 
 # Headers a signer leaves out: they are changed by proxies or added by the transport.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import configparser
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectfed.auth.sigv4 import Credentials
@@ -51,7 +51,9 @@ class ClientConfig:
     # profiles, credential_process with an Expiration, SSO, instance metadata): asked before
     # each request. ``credentials`` is then what they were when the client was made.
     credential_source: Callable[[], Credentials] | None = None
-    proxy_url: str | None = None  # HTTP(S)_PROXY for the endpoint, unless NO_PROXY lists it
+    # HTTP(S)_PROXY for the endpoint, unless NO_PROXY lists it; out of the repr: it may hold
+    # the proxy's password
+    proxy_url: str | None = field(default=None, repr=False)
 
     def current_credentials(self) -> Credentials | None:
         """The credentials to sign the next request with."""

@@ -96,12 +96,16 @@ def _read_body(stream: BinaryIO, headers: dict[str, str]) -> bytes:
 
 
 def masked(proxy: str) -> str:
-    """A proxy URL as errors show it: user and password masked (botocore's mask_proxy_url)."""
+    """A proxy URL as errors show it: user and password masked where they stand, in its
+    netloc (botocore's mask_proxy_url replaces their first occurrence anywhere, so a password
+    such as ``tt`` masked the ``tt`` of ``http`` and was shown)."""
     parts = urlsplit(proxy)
-    for secret in (parts.username, parts.password):
-        if secret:
-            proxy = proxy.replace(secret, "***", 1)
-    return proxy
+    if parts.username is None and parts.password is None:
+        return proxy
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    hidden = ("***" if user else "") + colon + ("***" if password else "")
+    return parts._replace(netloc=f"{hidden}@{host}").geturl()
 
 
 def proxy_error(proxy: str) -> TransportError:

@@ -12,7 +12,8 @@ In policies (Service Authorization Reference, "Amazon Connect"): Create* and Tag
 ``aws:RequestTag/<key>`` and ``aws:TagKeys``, UntagResource ``aws:TagKeys``; an action on a
 tagged resource carries its ``aws:ResourceTag/<key>`` (GetFederationToken: the instance's).
 Condition key names are compared regardless of case, so of two tags whose keys differ only in
-case the one whose key sorts last (``team`` after ``Team``) is the value a policy sees.
+case the one whose key sorts last (``team`` after ``Team``) is the value a policy sees, in a
+request's ``aws:RequestTag`` as in the resource's ``aws:ResourceTag``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from connectfed import arns
 from connectfed.connect.errors import InvalidParameter, ResourceKind, ResourceNotFound
+from connectfed.identity import iam_tags
 from connectfed.identity.authorize import Authorizer
-from connectfed.identity.iam_tags import request_context, untag_context
+from connectfed.identity.iam_tags import untag_context
 from connectfed.identity.policy.conditions import ContextValue
 from connectfed.identity.principal import Principal
 from connectfed.store import LimitReached, NotFound, Store
@@ -68,6 +70,13 @@ def checked_tags(tags: Mapping[str, str] | None) -> tuple[Tag, ...]:
 def tag_map(tags: Iterable[Tag]) -> dict[str, str]:
     """Tags as Connect answers them: a map, in the order they were set."""
     return {tag.key: tag.value for tag in tags}
+
+
+def request_context(tags: Sequence[Tag]) -> dict[str, ContextValue]:
+    """``aws:RequestTag/<key>`` and ``aws:TagKeys`` of a request passing ``tags``: of keys
+    differing only in case, the value the resource's ``aws:ResourceTag/<key>`` will be (keys
+    sorted, as :func:`resource_context`), whatever the request's order."""
+    return iam_tags.request_context(sorted_by_key(tags))
 
 
 def resource_context(tags: Sequence[Tag]) -> dict[str, ContextValue]:

@@ -258,10 +258,14 @@ class Authorizer:
         action: str,
         resource: str,
         context: Mapping[str, ContextValue] | None = None,
+        *,
+        named: str | None = None,
     ) -> None:
+        """``action`` allowed on ``resource``, else AccessDenied naming it (``named``: as the
+        service names it instead of its ARN, e.g. IAM's ``user <name>``)."""
         if self.decide(principal, action, resource, context) is Decision.ALLOW:
             return
-        denied = self.denial(principal, action, resource)
+        denied = self.denial(principal, action, named or resource)
         if principal.origin.request_id and self.explanations is not None:
             evaluation = self.explain(principal, action, resource, context)
             self.record(

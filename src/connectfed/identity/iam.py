@@ -93,6 +93,13 @@ class Owner:
     arn: str
     owner_id: str
     tags: tuple[Tag, ...]
+    asked: str = ""  # the name as the request gave it (IAM's names ignore case)
+
+    @property
+    def named(self) -> str:
+        """As IAM's refusals name it: ``user <name>``, ``role <name>``, as asked. Never its ARN,
+        whose path and case would tell a caller not allowed that it exists."""
+        return f"{self.kind.value} {self.asked or self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +153,9 @@ class IamService:
         action: str,
         resource: str,
         context: dict[str, ContextValue] | None = None,
+        named: str | None = None,
     ) -> None:
-        self._authz.require(caller, f"iam:{action}", resource, context)
+        self._authz.require(caller, f"iam:{action}", resource, context, named=named)
 
     def _require_on(
         self,
@@ -160,7 +168,7 @@ class IamService:
         context = iam_tags.resource_context(owner.tags)
         if request:
             context.update(request)
-        self._require(caller, action, owner.arn, context)
+        self._require(caller, action, owner.arn, context, owner.named)
 
     def _require_create(
         self, caller: Principal, kind: OwnerKind, arn: str, tags: tuple[Tag, ...]
@@ -186,7 +194,9 @@ class IamService:
         the user found (its ARN with its path, its tags)."""
         user = self._store.get_user(caller.account_id, name)
         if user is None:
-            self._require(caller, action, arns.iam_user(caller.account_id, name))
+            self._require(
+                caller, action, arns.iam_user(caller.account_id, name), named=f"user {name}"
+            )
             raise EntityNotFound(Entity.USER, name)
         return user
 
@@ -195,7 +205,9 @@ class IamService:
         (as :meth:`_user`)."""
         role = self._store.get_role(caller.account_id, name)
         if role is None:
-            self._require(caller, action, arns.iam_role(caller.account_id, name))
+            self._require(
+                caller, action, arns.iam_role(caller.account_id, name), named=f"role {name}"
+            )
             raise EntityNotFound(Entity.ROLE, name)
         return role
 
@@ -238,7 +250,7 @@ class IamService:
                 raise UserNameRequired()
             name = caller.name
         user = self._user(caller, "GetUser", name)
-        self._require_on(caller, "GetUser", _user_owner(user))
+        self._require_on(caller, "GetUser", _user_owner(user, name))
         return user
 
     def list_users(self, caller: Principal, *, path_prefix: str = "/") -> list[IamUser]:
@@ -249,7 +261,7 @@ class IamService:
 
     def delete_user(self, caller: Principal, name: str) -> None:
         user = self._user(caller, "DeleteUser", name)
-        self._require_on(caller, "DeleteUser", _user_owner(user))
+        self._require_on(caller, "DeleteUser", _user_owner(user, name))
         try:
             # Atomic in the store: refused while keys or policies remain, as on AWS.
             self._store.delete_user(caller.account_id, user.user_name)
@@ -272,11 +284,13 @@ class IamService:
             raise UserNameRequired()
         return self._user(caller, action, user_name)
 
-    def _require_keys(self, caller: Principal, action: str, owner: IamUser | None) -> None:
+    def _require_keys(
+        self, caller: Principal, action: str, owner: IamUser | None, asked: str | None
+    ) -> None:
         if owner is None:
             self._require(caller, action, arns.iam_root(caller.account_id))
         else:
-            self._require_on(caller, action, _user_owner(owner))
+            self._require_on(caller, action, _user_owner(owner, asked or ""))
 
     def create_access_key(
         self,
@@ -288,7 +302,7 @@ class IamService:
         """CreateAccessKey; ``fixed`` (id, secret) instead of generated ones is for declared
         worlds (:mod:`connectfed.seed`), which let tests hard-code keys."""
         owner = self._key_owner(caller, "CreateAccessKey", user_name)
-        self._require_keys(caller, "CreateAccessKey", owner)
+        self._require_keys(caller, "CreateAccessKey", owner, user_name)
         key_id, secret = fixed or (ids.long_term_access_key_id(), ids.secret_access_key())
         key = AccessKey(
             key_id,
@@ -313,7 +327,7 @@ class IamService:
 
     def list_access_keys(self, caller: Principal, user_name: str | None = None) -> list[AccessKey]:
         owner = self._key_owner(caller, "ListAccessKeys", user_name)
-        self._require_keys(caller, "ListAccessKeys", owner)
+        self._require_keys(caller, "ListAccessKeys", owner, user_name)
         return self._store.list_access_keys(caller.account_id, owner.user_id if owner else None)
 
     def _owned_key(
@@ -323,7 +337,7 @@ class IamService:
         keys for root), once ``iam:<action>`` is allowed on its owner; NoSuchEntity when that
         owner holds no such key."""
         owner = self._key_owner(caller, action, user_name)
-        self._require_keys(caller, action, owner)
+        self._require_keys(caller, action, owner, user_name)
         key = self._store.get_access_key(access_key_id)
         if (
             key is None
@@ -392,7 +406,7 @@ class IamService:
 
     def get_role(self, caller: Principal, name: str) -> Role:
         role = self._role(caller, "GetRole", name)
-        self._require_on(caller, "GetRole", _role_owner(role))
+        self._require_on(caller, "GetRole", _role_owner(role, name))
         return role
 
     def list_roles(self, caller: Principal, *, path_prefix: str = "/") -> list[Role]:
@@ -403,7 +417,7 @@ class IamService:
 
     def delete_role(self, caller: Principal, name: str) -> None:
         role = self._role(caller, "DeleteRole", name)
-        self._require_on(caller, "DeleteRole", _role_owner(role))
+        self._require_on(caller, "DeleteRole", _role_owner(role, name))
         try:
             # Atomic in the store: refused while inline policies remain, as on AWS.
             self._store.delete_role(caller.account_id, role.role_name)
@@ -418,7 +432,7 @@ class IamService:
 
     def update_assume_role_policy(self, caller: Principal, name: str, document: str) -> None:
         role = self._role(caller, "UpdateAssumeRolePolicy", name)
-        self._require_on(caller, "UpdateAssumeRolePolicy", _role_owner(role))
+        self._require_on(caller, "UpdateAssumeRolePolicy", _role_owner(role, name))
         checked = _document(document, PolicyKind.TRUST, self._principal_exists(caller))
         self._store.update_role_trust(caller.account_id, role.role_name, checked)
         self._roles.invalidate()
@@ -427,8 +441,8 @@ class IamService:
     def _owner(self, caller: Principal, action: str, kind: OwnerKind, name: str) -> Owner:
         """The user or role ``name`` (NoSuchEntity to a caller allowed ``iam:<action>``)."""
         if kind is OwnerKind.USER:
-            return _user_owner(self._user(caller, action, name))
-        return _role_owner(self._role(caller, action, name))
+            return _user_owner(self._user(caller, action, name), name)
+        return _role_owner(self._role(caller, action, name), name)
 
     def tag(self, caller: Principal, kind: OwnerKind, name: str, tags: Sequence[Tag]) -> None:
         """TagUser/TagRole: a tag whose key the owner holds, in any case, replaces it; more
@@ -520,9 +534,9 @@ def _dependent(in_use: InUse) -> Dependent:
     return Dependent.ACCESS_KEYS if in_use.dependent == "access_keys" else Dependent.POLICIES
 
 
-def _user_owner(user: IamUser) -> Owner:
-    return Owner(OwnerKind.USER, user.user_name, user.arn, user.user_id, user.tags)
+def _user_owner(user: IamUser, asked: str = "") -> Owner:
+    return Owner(OwnerKind.USER, user.user_name, user.arn, user.user_id, user.tags, asked)
 
 
-def _role_owner(role: Role) -> Owner:
-    return Owner(OwnerKind.ROLE, role.role_name, role.arn, role.role_id, role.tags)
+def _role_owner(role: Role, asked: str = "") -> Owner:
+    return Owner(OwnerKind.ROLE, role.role_name, role.arn, role.role_id, role.tags, asked)
