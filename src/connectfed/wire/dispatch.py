@@ -13,6 +13,7 @@ request (operation, principal, error code) it notes in the request's
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -199,6 +200,21 @@ class Dispatcher:
                 return self._error(service, ServiceUnavailable(), request_id)
         return self._internal(service, request_id)
 
+    def refusal(
+        self,
+        method: str,
+        path: str,
+        headers: Sequence[tuple[str, str]],
+        error: ServiceError,
+        request_id: str,
+    ) -> Response:
+        """``error`` answered to a request refused before it was read whole (a body too large
+        or too slow, a path that is not UTF-8), in the protocol of the service its head
+        addresses: its signature's service, else its content type or ``X-Amz-Target``
+        (an awsQuery client cannot read restJson1's JSON error, nor a JSON one without
+        ``__type``)."""
+        return self._error(_head_service(method, path, headers), error, request_id)
+
     def _internal(self, service: str, request_id: str) -> Response:
         internal = ServiceError(
             "An internal error occurred. Request id " + request_id,
@@ -374,6 +390,27 @@ class Dispatcher:
         status, headers, body = awsjson.serialize_output(operation, result, version)
         headers["x-amzn-RequestId"] = request_id
         return Response(status, headers, body)
+
+
+_SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]*/[0-9]{8}/[^/,\s]*/([^/,\s]+)/aws4_request")
+
+
+def _head_service(method: str, path: str, headers: Sequence[tuple[str, str]]) -> str:
+    """The service a request addresses, from its head alone (an unsigned form posted anywhere
+    but ``/`` is a browser's, answered as restJson1 as before)."""
+    found = {name.lower(): value for name, value in headers}
+    scoped = _SCOPE_SERVICE.search(found.get("authorization", ""))
+    if scoped is not None and scoped.group(1) in PROTOCOL:
+        return scoped.group(1)
+    content_type = found.get("content-type", "").split(";")[0].strip().lower()
+    if method == "POST" and path == "/" and content_type == "application/x-www-form-urlencoded":
+        return "sts"
+    target = found.get("x-amz-target")
+    if method == "POST" and target:
+        for name in JSON_SERVICES:
+            if awsjson.targets(service_model(name), target):
+                return name
+    return "connect"
 
 
 def _query_service(form: dict[str, str]) -> str:
