@@ -4,6 +4,9 @@ keeps every event written beside the refused ones."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -124,4 +127,29 @@ def test_the_server_logged_no_error(
     for call, _ in calls.values():
         aws_error(call)
     world.server.client("cloudtrail").lookup_events(MaxResults=1)  # the trail is written first
+    assert not any(" ERROR " in line for line in nul_server.output), nul_server.output
+
+
+def _forged_token(instance_id: str, after: str) -> str:
+    """A NextToken for ListUsers of ``instance_id`` that resumes after ``after``, made as the
+    server makes them (their format is no secret: base64 of JSON and a digest of the listing)."""
+    listing = json.dumps(["connect", "ListUsers", {"InstanceId": instance_id}], sort_keys=True)
+    document = {"after": after, "for": hashlib.sha256(listing.encode()).hexdigest()[:16]}
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode()
+
+
+@pytest.mark.parametrize("after", ["agent1\x00", "\ud800"], ids=["nul", "lone-surrogate"])
+def test_a_page_token_resuming_after_what_no_key_holds_is_invalid(
+    nul_server: Server, world: World, after: str
+) -> None:
+    """The key a NextToken resumes after reaches the store: one holding a NUL (PostgreSQL's
+    text cannot hold it) or a lone surrogate (not text: no driver encodes it) was never issued,
+    and is refused as any token not issued is, on every backend."""
+    root = world.server.client("connect")
+    genuine = root.list_users(InstanceId=world.instance_id, MaxResults=1)["NextToken"]
+    assert root.list_users(InstanceId=world.instance_id, NextToken=genuine)["UserSummaryList"]
+    token = _forged_token(world.instance_id, after)
+    error = aws_error(root.list_users, InstanceId=world.instance_id, NextToken=token)
+    assert (error["Status"], error["Code"]) == (400, "InvalidParameterException"), error
+    assert error["Message"] == "The NextToken is not valid."
     assert not any(" ERROR " in line for line in nul_server.output), nul_server.output
