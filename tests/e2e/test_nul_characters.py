@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -153,3 +156,35 @@ def test_a_page_token_resuming_after_what_no_key_holds_is_invalid(
     assert (error["Status"], error["Code"]) == (400, "InvalidParameterException"), error
     assert error["Message"] == "The NextToken is not valid."
     assert not any(" ERROR " in line for line in nul_server.output), nul_server.output
+
+
+@pytest.mark.parametrize(
+    ("path", "service", "status", "code"),
+    [
+        ("/instance?", "connect", 403, "UnrecognizedClientException"),
+        ("/?Action=GetCallerIdentity&Version=2011-06-15&", "sts", 403, "InvalidClientTokenId"),
+    ],
+    ids=["connect", "sts"],
+)
+@pytest.mark.parametrize("key_id", ["AKIA%00EXAMPLE", "AKIA%ED%A0%80"], ids=["nul", "not-utf8"])
+def test_a_presigned_access_key_id_no_key_holds_is_an_unknown_key(
+    nul_server: Server, path: str, service: str, status: int, code: str, key_id: str
+) -> None:
+    """A presigned URL's X-Amz-Credential names the key looked up in the store: one holding a
+    NUL is a key no one has (it was a 500 on PostgreSQL), as any unknown key is."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    query = (
+        f"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={key_id}%2F{stamp[:8]}%2F"
+        f"us-east-1%2F{service}%2Faws4_request&X-Amz-Date={stamp}&X-Amz-Expires=60"
+        f"&X-Amz-SignedHeaders=host&X-Amz-Signature={'0' * 64}"
+    )
+    logged = len(nul_server.output)
+    parts = urlsplit(nul_server.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request("GET", path + query)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    said = response.getheader("x-amzn-ErrorType") or data.decode()
+    assert (response.status, code in said) == (status, True), data
+    assert not any(" ERROR " in line for line in nul_server.output[logged:]), nul_server.output
