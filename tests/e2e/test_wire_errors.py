@@ -307,3 +307,21 @@ def test_a_credential_scoped_to_another_service_is_the_auth_layers_error(
         status, out, body = send(server, "GET", "/instance", headers)
         assert (status, out["x-amzn-errortype"]) == (403, code)
         assert json.loads(body) == {"message": error["Message"]}
+
+
+@pytest.mark.parametrize("service", ["iam", "sts", "cloudtrail", "connect"])
+def test_oversized_head_is_refused_in_the_services_own_protocol(
+    server: Server, service: str
+) -> None:
+    """A head past --max-header-bytes (here a 40 KB session token) is refused before the app
+    sees it, in the protocol its signature names, as the 413 is."""
+    client = server.client(service, token="t" * 40_000)
+    call = {
+        "iam": lambda: client.list_users(),
+        "sts": lambda: client.get_caller_identity(),
+        "cloudtrail": lambda: client.lookup_events(),
+        "connect": lambda: client.list_instances(),
+    }[service]
+    error = aws_error(call)
+    assert (error["Status"], error["Code"]) == (431, "RequestHeaderFieldsTooLargeException"), error
+    assert error["Message"] == "Request Header Fields Too Large"
