@@ -23,8 +23,9 @@ connections by uvicorn's ``timeout_keep_alive``, which here also runs while a bo
 answered without reading is still arriving; TLS handshakes by asyncio's 60 s default.
 Refusals are AWS errors in the protocol of the service the head read so far addresses (XML for
 IAM and STS, see :func:`~connectfed.wire.dispatch.refusal_response`), like the app's own 413
-and 408; so is the ``400`` for a request the HTTP parser cannot read (``BadRequestException``). (uvicorn also
-logs "Invalid HTTP request received." for a refusal made inside a parser callback.)
+and 408; so is the ``400`` for a request the HTTP parser cannot read
+(``BadRequestException``). (uvicorn also logs "Invalid HTTP request received." for a refusal
+made inside a parser callback.)
 
 Each request's scope offers the app :data:`~connectfed.server.edge.ABORT_EXTENSION`, closing the
 connection without an answer (the admin API's "drop" fault).
