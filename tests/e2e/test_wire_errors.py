@@ -6,6 +6,7 @@ import http.client
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -188,6 +189,27 @@ def test_oversized_body_is_refused_before_parsing(server: Server) -> None:
     assert status == 413 and headers["x-amzn-requestid"]
 
 
+@pytest.mark.parametrize(
+    ("service", "call"),
+    [
+        ("iam", lambda c, big: c.create_saml_provider(Name="big", SAMLMetadataDocument=big)),
+        ("sts", lambda c, big: c.assume_role(RoleArn=big, RoleSessionName="s")),
+        ("cloudtrail", lambda c, big: c.lookup_events(NextToken=big)),
+        ("connect", lambda c, big: c.create_agent_status(InstanceId="i", Name=big, State="x")),
+    ],
+    ids=["iam", "sts", "cloudtrail", "connect"],
+)
+def test_oversized_body_is_refused_in_the_services_own_protocol(
+    server: Server, service: str, call: Any
+) -> None:
+    """The 413 comes before the body is read, yet in the protocol the request's head names
+    (its signature's service): XML for IAM and STS, which botocore could not parse as JSON."""
+    client = server.client(service, parameter_validation=False)
+    error = aws_error(call, client, "x" * (1024 * 1024 + 10))
+    assert (error["Status"], error["Code"]) == (413, "RequestEntityTooLargeException"), error
+    assert error["Message"] == "Request Entity Too Large"
+
+
 def test_presigned_url_works_and_dies_with_expiry(server: Server) -> None:
     from botocore.auth import SigV4QueryAuth
 
@@ -285,3 +307,21 @@ def test_a_credential_scoped_to_another_service_is_the_auth_layers_error(
         status, out, body = send(server, "GET", "/instance", headers)
         assert (status, out["x-amzn-errortype"]) == (403, code)
         assert json.loads(body) == {"message": error["Message"]}
+
+
+@pytest.mark.parametrize("service", ["iam", "sts", "cloudtrail", "connect"])
+def test_oversized_head_is_refused_in_the_services_own_protocol(
+    server: Server, service: str
+) -> None:
+    """A head past --max-header-bytes (here a 40 KB session token) is refused before the app
+    sees it, in the protocol its signature names, as the 413 is."""
+    client = server.client(service, token="t" * 40_000)
+    call = {
+        "iam": lambda: client.list_users(),
+        "sts": lambda: client.get_caller_identity(),
+        "cloudtrail": lambda: client.lookup_events(),
+        "connect": lambda: client.list_instances(),
+    }[service]
+    error = aws_error(call)
+    assert (error["Status"], error["Code"]) == (431, "RequestHeaderFieldsTooLargeException"), error
+    assert error["Message"] == "Request Header Fields Too Large"

@@ -61,9 +61,17 @@ def _decode(ctx: RequestContext, params: dict[str, Any], token: str | None) -> s
         after, listing = document["after"], document["for"]
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise _invalid_token(ctx) from None
-    if not isinstance(after, str) or listing != _listing(ctx, params):
+    if not isinstance(after, str) or listing != _listing(ctx, params) or not _a_key(after):
         raise _invalid_token(ctx)
     return after
+
+
+def _a_key(text: str) -> bool:
+    """Whether ``text`` could be a key a token was issued with: keys are ids and names the
+    validator let in, so never a NUL (which PostgreSQL's text cannot hold) nor a lone
+    surrogate (not text: no database driver encodes it). The token's format is no secret, so
+    the key it resumes after is input like any other before it reaches the store."""
+    return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
 
 
 def page_request(ctx: RequestContext, params: dict[str, Any], default_max: int) -> PageRequest:

@@ -59,6 +59,10 @@ class CredentialResolver:
         """The secret and the principal of the key ``claim`` was signed with; with
         ``cached_only``, from memory or not at all (:class:`~connectfed.cache.NotCached`)."""
         key_id = claim.access_key_id
+        if "\x00" in key_id:
+            # No key holds one (ids are generated, or seeded through IAM's [\w]+), and
+            # PostgreSQL's text cannot: a presigned URL's %00 would be a store error.
+            raise UnrecognizedClient()
         if key_id.startswith("ASIA"):
             return self._temporary(claim, cached_only)
         if claim.security_token:

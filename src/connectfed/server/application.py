@@ -36,6 +36,7 @@ from connectfed.auth.verify import (
     check_scope,
     verify,
 )
+from connectfed.errors import ServiceError, client_error
 from connectfed.identity.principal import Origin, Principal
 from connectfed.server.edge import BODY_ARRIVED_EXTENSION, Receive, Scope, Send, request_id_of
 from connectfed.store import Unavailable, deferred
@@ -193,18 +194,8 @@ class ConnectfedApp:
                 secure=scope.get("scheme") == "https",
             )
         except UnicodeDecodeError:
-            await self._send(
-                send,
-                request_id,
-                Response(
-                    400,
-                    {
-                        "Content-Type": "application/json",
-                        "x-amzn-ErrorType": "SerializationException",
-                    },
-                    b'{"message":"The request URI is not valid UTF-8"}',
-                ),
-            )
+            refused = client_error("SerializationException", "The request URI is not valid UTF-8")
+            await self._send(send, request_id, self._refusal(scope, refused, request_id))
             return
         await self._send(send, request_id, await self._answer(request, scope["path"], request_id))
 
@@ -264,19 +255,20 @@ class ConnectfedApp:
         if arrived is not None and arrived():
             # All of it came with the head (the usual small request): nothing to wait for, so
             # no timer (an asyncio.timeout costs ~3 % of a GetCallerIdentity).
-            return await self._collect_body(receive, send, request_id)
+            return await self._collect_body(scope, receive, send, request_id)
         try:
             async with asyncio.timeout(self._body_timeout):
-                return await self._collect_body(receive, send, request_id)
+                return await self._collect_body(scope, receive, send, request_id)
         except TimeoutError:
-            await self._send(
-                send,
-                request_id,
-                _plain_error(408, "RequestTimeoutException", "Request body not received in time"),
+            refused = client_error(
+                "RequestTimeoutException", "Request body not received in time", 408
             )
+            await self._send(send, request_id, self._refusal(scope, refused, request_id))
             return None
 
-    async def _collect_body(self, receive: Any, send: Any, request_id: str) -> bytes | None:
+    async def _collect_body(
+        self, scope: Scope, receive: Any, send: Any, request_id: str
+    ) -> bytes | None:
         body = bytearray()
         more = True
         while more:
@@ -286,13 +278,18 @@ class ConnectfedApp:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self._max_body:
-                await self._send(
-                    send,
-                    request_id,
-                    _plain_error(413, "RequestEntityTooLargeException", "Request Entity Too Large"),
+                refused = client_error(
+                    "RequestEntityTooLargeException", "Request Entity Too Large", 413
                 )
+                await self._send(send, request_id, self._refusal(scope, refused, request_id))
                 return None
         return bytes(body)
+
+    def _refusal(self, scope: Scope, error: ServiceError, request_id: str) -> Response:
+        """``error`` for a request refused before it was read whole, in the protocol of the
+        service its head addresses (the dispatcher's :meth:`~Dispatcher.refusal`)."""
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        return self.dispatcher.refusal(scope["method"], scope["path"], headers, error, request_id)
 
     async def _run(self, function: Any, *args: Any) -> Any:
         """``function(*args)`` off the event loop, in the request's context (offload.py)."""

@@ -21,9 +21,11 @@ few seconds keeps its connection, and a task, for good. This subclass adds what 
 The body is bounded by the ASGI app (413, and 408 after ``--body-timeout``); idle kept-alive
 connections by uvicorn's ``timeout_keep_alive``, which here also runs while a body the app
 answered without reading is still arriving; TLS handshakes by asyncio's 60 s default.
-Refusals carry a JSON body with ``x-amzn-ErrorType``, like the app's own 413 and 408; so does
-the ``400`` for a request the HTTP parser cannot read (``BadRequestException``). (uvicorn also
-logs "Invalid HTTP request received." for a refusal made inside a parser callback.)
+Refusals are AWS errors in the protocol of the service the head read so far addresses (XML for
+IAM and STS, see :func:`~connectfed.wire.dispatch.refusal_response`), like the app's own 413
+and 408; so is the ``400`` for a request the HTTP parser cannot read
+(``BadRequestException``). (uvicorn also logs "Invalid HTTP request received." for a refusal
+made inside a parser callback.)
 
 Each request's scope offers the app :data:`~connectfed.server.edge.ABORT_EXTENSION`, closing the
 connection without an answer (the admin API's "drop" fault).
@@ -32,7 +34,6 @@ connection without an answer (the admin API's "drop" fault).
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 import weakref
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ from typing import Any, ClassVar, NoReturn, cast
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from connectfed.errors import client_error
 from connectfed.server.edge import ABORT_EXTENSION, BODY_ARRIVED_EXTENSION
+from connectfed.wire.dispatch import refusal_response
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,19 +276,39 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             # dropped) and this refusal is the answer.
             cycle.disconnected = True
             cycle.message_event.set()
-        body = json.dumps({"message": message}).encode()
+        answer = refusal_response(
+            *self._head_so_far(),
+            client_error(code, message, status),
+            str(uuid.uuid4()),
+        )
+        fields = [
+            name.lower().encode("latin-1") + b": " + value.encode("latin-1") + b"\r\n"
+            for name, value in answer.headers.items()
+        ]
         head = b"".join(
             [
                 STATUS_LINE[status],
-                b"content-type: application/json\r\n",
-                b"x-amzn-errortype: " + code.encode() + b"\r\n",
-                b"x-amzn-requestid: " + str(uuid.uuid4()).encode() + b"\r\n",
-                b"content-length: " + str(len(body)).encode() + b"\r\n",
+                *fields,
+                b"content-length: " + str(len(answer.body)).encode() + b"\r\n",
                 b"connection: close\r\n\r\n",
             ]
         )
-        self.transport.write(head + body)
+        self.transport.write(head + answer.body)
         self._linger()
+
+    def _head_so_far(self) -> tuple[str, str, list[tuple[str, str]]]:
+        """The method, path and header fields of the request head read so far (what the
+        refusal's protocol is chosen by: an IAM or STS client reads only XML errors)."""
+        try:
+            method = self.parser.get_method().decode("latin-1")
+        except Exception:  # the parser has not read a method (or cannot: a malformed line)
+            method = ""
+        url = (getattr(self, "url", None) or b"").decode("latin-1")
+        fields = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in (getattr(self, "headers", None) or [])
+        ]
+        return method, url.split("?", 1)[0], fields
 
     def _linger(self) -> None:
         """Close without destroying the answer (RFC 9112 §9.6): closing with unread input makes

@@ -13,6 +13,7 @@ request (operation, principal, error code) it notes in the request's
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -199,6 +200,21 @@ class Dispatcher:
                 return self._error(service, ServiceUnavailable(), request_id)
         return self._internal(service, request_id)
 
+    def refusal(
+        self,
+        method: str,
+        path: str,
+        headers: Sequence[tuple[str, str]],
+        error: ServiceError,
+        request_id: str,
+    ) -> Response:
+        """``error`` answered to a request refused before it was read whole (a body too large
+        or too slow, a path that is not UTF-8), in the protocol of the service its head
+        addresses: its signature's service, else its content type or ``X-Amz-Target``
+        (an awsQuery client cannot read restJson1's JSON error, nor a JSON one without
+        ``__type``)."""
+        return refusal_response(method, path, headers, error, request_id)
+
     def _internal(self, service: str, request_id: str) -> Response:
         internal = ServiceError(
             "An internal error occurred. Request id " + request_id,
@@ -208,22 +224,7 @@ class Dispatcher:
         return self._error(service, internal, request_id)
 
     def _error(self, service: str, error: ServiceError, request_id: str) -> Response:
-        if PROTOCOL[service] == "json":
-            version = service_model(service).metadata.get("jsonVersion", "1.0")
-            status, headers, body = awsjson.serialize_error(error, version)
-        elif PROTOCOL[service] == "query":
-            # Only the auth layer's errors (and policy denials) take the query spellings; an
-            # operation's own modelled error such as STS's ExpiredTokenException keeps its code.
-            if error.code in _QUERY_ERRORS and isinstance(error, AuthError | AccessDenied):
-                code, status = _QUERY_ERRORS[error.code]
-                error = ServiceError(error.message, code=code, status=status, sender_fault=True)
-            namespace = service_model(service).metadata["xmlNamespace"]
-            status, headers, body = query.serialize_error(error, namespace, request_id)
-        else:
-            status, headers, body = restjson.serialize_error(error)
-        request_scope.note_error(error.code, error.message)
-        headers["x-amzn-RequestId"] = request_id
-        return Response(status, headers, body)
+        return error_response(service, error, request_id)
 
     def _context(
         self, request: ReceivedRequest, request_id: str, service: str, name: str, principal: Any
@@ -374,6 +375,62 @@ class Dispatcher:
         status, headers, body = awsjson.serialize_output(operation, result, version)
         headers["x-amzn-RequestId"] = request_id
         return Response(status, headers, body)
+
+
+def error_response(service: str, error: ServiceError, request_id: str) -> Response:
+    """``error`` answered in ``service``'s protocol, noted in the request's scope."""
+    if PROTOCOL[service] == "json":
+        version = service_model(service).metadata.get("jsonVersion", "1.0")
+        status, headers, body = awsjson.serialize_error(error, version)
+    elif PROTOCOL[service] == "query":
+        # Only the auth layer's errors (and policy denials) take the query spellings; an
+        # operation's own modelled error such as STS's ExpiredTokenException keeps its code.
+        if error.code in _QUERY_ERRORS and isinstance(error, AuthError | AccessDenied):
+            code, status = _QUERY_ERRORS[error.code]
+            error = ServiceError(error.message, code=code, status=status, sender_fault=True)
+        namespace = service_model(service).metadata["xmlNamespace"]
+        status, headers, body = query.serialize_error(error, namespace, request_id)
+    else:
+        status, headers, body = restjson.serialize_error(error)
+    request_scope.note_error(error.code, error.message)
+    headers["x-amzn-RequestId"] = request_id
+    return Response(status, headers, body)
+
+
+def refusal_response(
+    method: str,
+    path: str,
+    headers: Sequence[tuple[str, str]],
+    error: ServiceError,
+    request_id: str,
+) -> Response:
+    """``error`` for a request refused before it was read whole (see
+    :meth:`Dispatcher.refusal`), in the protocol of the service its head (as far as it was
+    read) addresses. In restJson1 its message is ``message``, as the auth layer's: AWS's
+    front ends answer these, not the service."""
+    error.message_key = "message"
+    return error_response(_head_service(method, path, headers), error, request_id)
+
+
+_SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]*/[0-9]{8}/[^/,\s]*/([^/,\s]+)/aws4_request")
+
+
+def _head_service(method: str, path: str, headers: Sequence[tuple[str, str]]) -> str:
+    """The service a request addresses, from its head alone (an unsigned form posted anywhere
+    but ``/`` is a browser's, answered as restJson1 as before)."""
+    found = {name.lower(): value for name, value in headers}
+    scoped = _SCOPE_SERVICE.search(found.get("authorization", ""))
+    if scoped is not None and scoped.group(1) in PROTOCOL:
+        return scoped.group(1)
+    content_type = found.get("content-type", "").split(";")[0].strip().lower()
+    if method == "POST" and path == "/" and content_type == "application/x-www-form-urlencoded":
+        return "sts"
+    target = found.get("x-amz-target")
+    if method == "POST" and target:
+        for name in JSON_SERVICES:
+            if awsjson.targets(service_model(name), target):
+                return name
+    return "connect"
 
 
 def _query_service(form: dict[str, str]) -> str:
