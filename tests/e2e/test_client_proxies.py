@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +16,7 @@ import pytest
 
 from connectfed.auth.sigv4 import Credentials
 from connectfed.client import AsyncConnectClient, ConnectClient, TransportError
-from tests.support.server import Server, start_server
+from tests.support.server import Server
 from tests.support.world import World, build_world
 
 
@@ -84,31 +83,6 @@ class Proxy:
         other.join(10)
 
 
-@pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(
-        tmp_path_factory.mktemp("proxied"),
-        "--tls-self-signed",
-        "--throttle-rate",
-        "0",
-        scheme="https",
-    )
-    srv.follow_output()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def world(tls_server: Server) -> World:
-    return build_world(tls_server, "proxied")
-
-
-@pytest.fixture
-def agent(world: World) -> Credentials:
-    c = world.assume("agent1")
-    return Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
-
-
 def _both(url: str, instance_id: str, creds: Credentials, env: dict[str, str]) -> list[Any]:
     options: dict[str, Any] = {
         "endpoint_url": url,
@@ -134,31 +108,37 @@ def _boto3(url: str, instance_id: str, creds: Credentials) -> Any:
 
 
 def test_https_proxy_tunnels_to_the_endpoint_as_for_boto3(
-    world: World, agent: Credentials, monkeypatch: pytest.MonkeyPatch
+    tls_world: World, tls_agent: Credentials, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     proxy = Proxy()
-    assert world.server.ca_bundle
-    env = {"HTTPS_PROXY": proxy.url, "AWS_CA_BUNDLE": world.server.ca_bundle}
+    assert tls_world.server.ca_bundle
+    env = {"HTTPS_PROXY": proxy.url, "AWS_CA_BUNDLE": tls_world.server.ca_bundle}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    _boto3(world.server.url, world.instance_id, agent)
-    tunnel = f"CONNECT {urlsplit(world.server.url).netloc}"
+    _boto3(tls_world.server.url, tls_world.instance_id, tls_agent)
+    tunnel = f"CONNECT {urlsplit(tls_world.server.url).netloc}"
     assert proxy.seen == [(tunnel, None)]
-    assert all(token.user_id for token in _both(world.server.url, world.instance_id, agent, env))
+    assert all(
+        token.user_id
+        for token in _both(tls_world.server.url, tls_world.instance_id, tls_agent, env)
+    )
     assert proxy.seen == [(tunnel, None)] * 3
 
 
-def test_no_proxy_bypasses_the_proxy(world: World, agent: Credentials) -> None:
+def test_no_proxy_bypasses_the_proxy(tls_world: World, tls_agent: Credentials) -> None:
     proxy = Proxy()
-    assert world.server.ca_bundle
+    assert tls_world.server.ca_bundle
     env = {
         "https_proxy": proxy.url,
         "no_proxy": "localhost,.example.com,127.0.0.1",
-        "AWS_CA_BUNDLE": world.server.ca_bundle,
+        "AWS_CA_BUNDLE": tls_world.server.ca_bundle,
     }
-    assert all(token.user_id for token in _both(world.server.url, world.instance_id, agent, env))
+    assert all(
+        token.user_id
+        for token in _both(tls_world.server.url, tls_world.instance_id, tls_agent, env)
+    )
     assert proxy.seen == []
 
 
@@ -180,7 +160,7 @@ def test_http_proxy_gets_the_absolute_url_and_its_credentials(
 # masked there and left in place.
 @pytest.mark.parametrize("userinfo", ["user:secret", "proxy:tt"])
 def test_a_proxy_that_cannot_be_reached_is_botocores_error_without_its_password(
-    world: World, agent: Credentials, userinfo: str
+    tls_world: World, tls_agent: Credentials, userinfo: str
 ) -> None:
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
@@ -190,12 +170,12 @@ def test_a_proxy_that_cannot_be_reached_is_botocores_error_without_its_password(
     for make in (ConnectClient, AsyncConnectClient):
         with pytest.raises(TransportError) as caught:
             result = make(
-                endpoint_url=world.server.url,
+                endpoint_url=tls_world.server.url,
                 region="us-east-1",
-                credentials=agent,
+                credentials=tls_agent,
                 env=env,
                 max_attempts=1,
-            ).get_federation_token(world.instance_id)
+            ).get_federation_token(tls_world.instance_id)
             if asyncio.iscoroutine(result):
                 asyncio.run(result)
         assert (

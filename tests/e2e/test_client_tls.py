@@ -5,7 +5,6 @@ over TLS; boto3 with the same environment is the reference."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,35 +20,9 @@ from connectfed.client import (
     ConnectfedError,
     TransportError,
 )
-from tests.support.server import Server, start_server
-from tests.support.world import World, build_world
+from tests.support.world import World
 
 MISSING = "/nonexistent/ca.pem"
-
-
-@pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(
-        tmp_path_factory.mktemp("tls-client"),
-        "--tls-self-signed",
-        "--throttle-rate",
-        "0",
-        scheme="https",
-    )
-    srv.follow_output()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def world(tls_server: Server) -> World:
-    return build_world(tls_server, "tls")
-
-
-@pytest.fixture
-def agent(world: World) -> Credentials:
-    c = world.assume("agent1")
-    return Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
 
 
 def _environment(
@@ -103,15 +76,15 @@ def _outcome(call: Any) -> str:
     ],
 )
 def test_the_ca_bundle_is_found_as_botocore_finds_it(
-    world: World,
-    agent: Credentials,
+    tls_world: World,
+    tls_agent: Credentials,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     values: dict[str, str],
     profile_bundle: str,
     expected: str,
 ) -> None:
-    good = world.server.ca_bundle
+    good = tls_world.server.ca_bundle
     assert good
     values = {name: value.replace("{good}", good) for name, value in values.items()}
     _environment(monkeypatch, tmp_path, values, profile_bundle.replace("{good}", good))
@@ -122,13 +95,13 @@ def test_the_ca_bundle_is_found_as_botocore_finds_it(
             boto3.session.Session()
             .client(
                 "connect",
-                endpoint_url=world.server.url,
+                endpoint_url=tls_world.server.url,
                 region_name="us-east-1",
-                aws_access_key_id=agent.access_key_id,
-                aws_secret_access_key=agent.secret_access_key,
-                aws_session_token=agent.session_token,
+                aws_access_key_id=tls_agent.access_key_id,
+                aws_secret_access_key=tls_agent.secret_access_key,
+                aws_session_token=tls_agent.session_token,
             )
-            .get_federation_token(InstanceId=world.instance_id)
+            .get_federation_token(InstanceId=tls_world.instance_id)
         )
 
     outcomes = [_outcome(reference)]
@@ -136,12 +109,12 @@ def test_the_ca_bundle_is_found_as_botocore_finds_it(
 
         def ours(make: Any = make) -> Any:
             client = make(
-                endpoint_url=world.server.url,
+                endpoint_url=tls_world.server.url,
                 region="us-east-1",
-                credentials=agent,
+                credentials=tls_agent,
                 max_attempts=1,
             )
-            return client.get_federation_token(world.instance_id)
+            return client.get_federation_token(tls_world.instance_id)
 
         outcomes.append(_outcome(ours))
     assert outcomes[0].startswith(expected), outcomes
@@ -149,19 +122,19 @@ def test_the_ca_bundle_is_found_as_botocore_finds_it(
 
 
 def test_an_explicit_verify_beats_every_bundle_in_the_environment(
-    world: World, agent: Credentials, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tls_world: World, tls_agent: Credentials, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    assert world.server.ca_bundle
+    assert tls_world.server.ca_bundle
     _environment(monkeypatch, tmp_path, {"AWS_CA_BUNDLE": MISSING}, MISSING)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", MISSING)
     client = ConnectClient(
-        endpoint_url=world.server.url,
+        endpoint_url=tls_world.server.url,
         region="us-east-1",
-        credentials=agent,
-        verify=world.server.ca_bundle,
+        credentials=tls_agent,
+        verify=tls_world.server.ca_bundle,
     )
-    assert client.get_federation_token(world.instance_id).user_id
+    assert client.get_federation_token(tls_world.instance_id).user_id
     with pytest.raises(ConnectfedError):
         ConnectClient(
-            endpoint_url=world.server.url, region="us-east-1", credentials=agent, verify=""
+            endpoint_url=tls_world.server.url, region="us-east-1", credentials=tls_agent, verify=""
         )
