@@ -289,9 +289,9 @@ connect:
 )
 
 
-def federates(srv: Any, role: str, agent: str) -> bool:
+def federates(srv: Any, role: str, agent: str, instance: str = INSTANCE) -> bool:
     """Whether a session of ``role`` for the Connect user ``agent`` (assumed by the seeded user
-    through boto3) may call GetFederationToken."""
+    through boto3) may call GetFederationToken on ``instance``."""
     creds = srv.client("sts", USER_KEY, USER_SECRET).assume_role(
         RoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", RoleSessionName=agent
     )["Credentials"]
@@ -299,7 +299,7 @@ def federates(srv: Any, role: str, agent: str) -> bool:
         "connect", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
     )
     try:
-        connect.get_federation_token(InstanceId=INSTANCE)
+        connect.get_federation_token(InstanceId=instance)
     except ClientError as exc:
         assert exc.response["Error"]["Code"] == "AccessDeniedException", exc.response
         return False
@@ -359,3 +359,171 @@ def test_seeded_role_tags_decide_get_federation_token_by_principal_tag(tmp_path:
         assert federates(srv, "Supervisors", "agent2")
     finally:
         srv.stop()
+
+
+OTHER_INSTANCE = "0c8f1b52-7a3e-4d11-9b7e-2a6f1c9d3e02"
+CONNECT_TAGGED_WORLD = (
+    """\
+iam:
+  users:
+    - name: backend
+      access_keys: [{access_key_id: KEY, secret_access_key: SECRET}]
+      policies:
+        assume:
+          Version: "2012-10-17"
+          Statement: [{Effect: Allow, Action: sts:AssumeRole, Resource: "*"}]
+  roles:
+    - name: Agents
+      trust:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: "arn:aws:iam::{{ account_id }}:user/backend"}
+            Action: sts:AssumeRole
+      policies:
+        federate:
+          Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Action: connect:GetFederationToken
+              Resource: "*"
+              Condition: {StringEquals: {"aws:ResourceTag/team": agents}}
+connect:
+  instances:
+    - id: INSTANCE
+      alias: tagged
+      tags: {team: agents, Team: Agents}
+      agent_statuses: [{name: Lunch, tags: {kind: break}}]
+      queues: [{name: Sales, tags: {line: sales}}]
+      routing_profiles:
+        - name: Sales agents
+          default_outbound_queue: Sales
+          queues: [{queue: Sales}]
+          tags: {line: sales}
+      users:
+        - username: alice
+          tags: {team: agents, cost-center: "1234"}
+    - id: OTHER
+      alias: other
+      tags: {team: support}
+      users: [{username: bob}]
+""".replace("OTHER", OTHER_INSTANCE)
+    .replace("INSTANCE", INSTANCE)
+    .replace("KEY", USER_KEY)
+    .replace("SECRET", USER_SECRET)
+)
+
+
+def connect_tag_lines(output: str) -> dict[str, str]:
+    """``{"instance tags tagged": "unchanged", ...}``: the tag entries of ``connectfed seed``'s
+    report (``<outcome> <kind> tags <name> (line N)``)."""
+    found = {}
+    for line in output.splitlines():
+        words = line.split()
+        if " tags " in line and "(line" in line and words[1] != "role":
+            found[" ".join(words[1:-2])] = words[0]
+    return found
+
+
+def tags_of(connect: Any, arn: str) -> dict[str, str]:
+    found: dict[str, str] = connect.list_tags_for_resource(resourceArn=arn)["tags"]
+    return found
+
+
+def test_seeded_connect_tags_are_kept_listed_and_decide_federation_by_resource_tag(
+    tmp_path: Path,
+) -> None:
+    world = write(tmp_path / "world.yaml", CONNECT_TAGGED_WORLD)
+    data = tmp_path / "data"
+    srv = start_server(data, "--seed", str(world), "--throttle-rate", "0")
+    try:
+        connect = srv.client("connect")
+        (alice,) = connect.list_users(InstanceId=INSTANCE)["UserSummaryList"]
+        described = connect.describe_user(InstanceId=INSTANCE, UserId=alice["Id"])["User"]
+        assert described["Tags"] == {"team": "agents", "cost-center": "1234"}
+        assert tags_of(connect, alice["Arn"]) == {"team": "agents", "cost-center": "1234"}
+        instance_arn = connect.describe_instance(InstanceId=INSTANCE)["Instance"]["Arn"]
+        assert tags_of(connect, instance_arn) == {"team": "agents", "Team": "Agents"}
+        (queue,) = [
+            q
+            for q in connect.list_queues(InstanceId=INSTANCE)["QueueSummaryList"]
+            if q.get("Name") == "Sales"
+        ]
+        assert tags_of(connect, queue["Arn"]) == {"line": "sales"}
+        (status,) = [
+            s
+            for s in connect.list_agent_statuses(InstanceId=INSTANCE)["AgentStatusSummaryList"]
+            if s["Name"] == "Lunch"
+        ]
+        assert tags_of(connect, status["Arn"]) == {"kind": "break"}
+        (profile,) = [
+            p
+            for p in connect.list_routing_profiles(InstanceId=INSTANCE)["RoutingProfileSummaryList"]
+            if p["Name"] == "Sales agents"
+        ]
+        assert tags_of(connect, profile["Arn"]) == {"line": "sales"}
+        # The instance's aws:ResourceTag/team decides GetFederationToken.
+        assert federates(srv, "Agents", "alice", INSTANCE)
+        assert not federates(srv, "Agents", "bob", OTHER_INSTANCE)
+        # A tag set through the API, which the file does not declare, stays.
+        connect.tag_resource(resourceArn=alice["Arn"], tags={"extra": "kept"})
+    finally:
+        srv.stop()
+
+    again = seed_cli(str(world), "--data-dir", str(data))
+    assert again.returncode == 0, again.stderr
+    unchanged = {
+        "instance tags tagged": "unchanged",
+        "agent status tags Lunch": "unchanged",
+        "queue tags Sales": "unchanged",
+        "routing profile tags Sales agents": "unchanged",
+        "Connect user tags alice": "unchanged",
+        "instance tags other": "unchanged",
+    }
+    assert connect_tag_lines(again.stdout) == unchanged, again.stdout
+    assert again.stdout.rstrip().endswith(": unchanged"), again.stdout
+
+    write(
+        world,
+        CONNECT_TAGGED_WORLD.replace("team: support", "team: agents, shift: night").replace(
+            'cost-center: "1234"', 'cost-center: "5678"'
+        ),
+    )
+    changed = seed_cli(str(world), "--data-dir", str(data))
+    assert changed.returncode == 0, changed.stderr
+    assert connect_tag_lines(changed.stdout) == unchanged | {
+        "Connect user tags alice": "updated",
+        "instance tags other": "updated",
+    }, changed.stdout
+    srv = start_server(data, "--throttle-rate", "0")
+    try:
+        connect = srv.client("connect")
+        other_arn = connect.describe_instance(InstanceId=OTHER_INSTANCE)["Instance"]["Arn"]
+        assert tags_of(connect, other_arn) == {"team": "agents", "shift": "night"}
+        (alice,) = connect.list_users(InstanceId=INSTANCE)["UserSummaryList"]
+        assert tags_of(connect, alice["Arn"]) == {
+            "team": "agents",
+            "cost-center": "5678",
+            "extra": "kept",
+        }
+        assert federates(srv, "Agents", "bob", OTHER_INSTANCE)
+    finally:
+        srv.stop()
+
+
+@pytest.mark.postgres
+def test_connect_tags_on_postgresql_are_idempotent_and_updated(tmp_path: Path) -> None:
+    url = postgres_or_skip()
+    world = write(tmp_path / "world.yaml", CONNECT_TAGGED_WORLD)
+    args = (str(world), "--database-url", url, "--data-dir", str(tmp_path))
+    env = {"CONNECTFED_MASTER_KEY": SHARED_MASTER_KEY}
+    first = seed_cli(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    assert set(connect_tag_lines(first.stdout).values()) == {"created"}, first.stdout
+    again = seed_cli(*args, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.rstrip().endswith(": unchanged"), again.stdout
+    write(world, CONNECT_TAGGED_WORLD.replace("kind: break", "kind: break, paid: unpaid"))
+    changed = seed_cli(*args, env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert connect_tag_lines(changed.stdout)["agent status tags Lunch"] == "updated"

@@ -10,6 +10,7 @@ import pytest
 
 from connectfed.demo import demo_world
 from connectfed.seed import WorldInvalid, parse, parse_file
+from connectfed.seed.schema import TagsSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -340,6 +341,93 @@ INVALID = [
         "at most 50 tags",
     ),
     (
+        "a Connect tag key reserved for AWS, in any case",
+        """\
+        connect:
+          instances:
+            - alias: a
+              tags:
+                team: agents
+                "Aws:team": agents
+        """,
+        6,
+        "connect.instances[0].tags.Aws:team",
+        "Tag keys beginning with 'aws:' are reserved for AWS use: Aws:team",
+    ),
+    (
+        "a Connect tag key outside the model's pattern",
+        """\
+        connect:
+          instances:
+            - alias: a
+              users:
+                - username: alice
+                  tags: {"team#1": agents}
+        """,
+        6,
+        "connect.instances[0].users[0].tags.team#1",
+        "Member must satisfy regular expression pattern",
+    ),
+    (
+        "a Connect tag key longer than the model allows",
+        "connect:\n  instances:\n    - alias: a\n      agent_statuses:\n"
+        + f"        - {{name: Lunch, tags: {{{'k' * 129}: v}}}}\n",
+        5,
+        "connect.instances[0].agent_statuses[0].tags." + "k" * 129,
+        "Member must have length less than or equal to 128",
+    ),
+    (
+        "a Connect tag value longer than the model allows",
+        """\
+        connect:
+          instances:
+            - alias: a
+              queues:
+                - name: Sales
+                  tags:
+                    team: agents
+                    note: "VALUE"
+        """.replace("VALUE", "v" * 257),
+        8,
+        "connect.instances[0].queues[0].tags.note",
+        "Member must have length less than or equal to 256",
+    ),
+    (
+        "a Connect tag value that is no string",
+        """\
+        connect:
+          instances:
+            - alias: a
+              routing_profiles:
+                - name: Sales agents
+                  tags: {enabled: true}
+        """,
+        6,
+        "connect.instances[0].routing_profiles[0].tags.enabled",
+        "must be a string",
+    ),
+    (
+        "Connect tags that are no mapping",
+        """\
+        connect:
+          instances:
+            - alias: a
+              tags: [team]
+        """,
+        4,
+        "connect.instances[0].tags",
+        "must map tag keys to values",
+    ),
+    (
+        "more tags than a Connect resource keeps",
+        "connect:\n  instances:\n    - alias: a\n      tags: {"
+        + ", ".join(f"k{i}: v" for i in range(51))
+        + "}\n",
+        4,
+        "connect.instances[0].tags",
+        "a Connect resource has at most 50 tags",
+    ),
+    (
         "an account id that is not 12 digits",
         """\
         accounts:
@@ -407,3 +495,35 @@ def test_tags_are_read_in_the_files_order_as_strings() -> None:
         ("note", ""),
     ]
     assert world.accounts[0].roles[0].tags is None  # none declared: the role's are left alone
+
+
+def test_connect_tags_are_read_for_each_taggable_kind_with_case_sensitive_keys() -> None:
+    world = parse(
+        textwrap.dedent("""\
+        connect:
+          instances:
+            - alias: a
+              tags: {Team: Agents, team: agents, note: ""}
+              agent_statuses: [{name: Lunch, tags: {kind: break}}]
+              queues: [{name: Sales, tags: {line: sales}}]
+              routing_profiles:
+                - {name: Sales agents, default_outbound_queue: Sales, tags: {line: sales}}
+              users:
+                - username: alice
+                  tags: {team: agents, cost-center: "1234"}
+                - username: bob
+        """),
+        "world.yaml",
+    )
+    (instance,) = world.accounts[0].instances
+
+    def pairs(tags: TagsSpec | None) -> list[tuple[str, str]]:
+        assert tags is not None
+        return [(t.key, t.value) for t in tags.tags]
+
+    assert pairs(instance.tags) == [("Team", "Agents"), ("team", "agents"), ("note", "")]
+    assert pairs(instance.agent_statuses[0].tags) == [("kind", "break")]
+    assert pairs(instance.queues[0].tags) == [("line", "sales")]
+    assert pairs(instance.routing_profiles[0].tags) == [("line", "sales")]
+    assert pairs(instance.users[0].tags) == [("team", "agents"), ("cost-center", "1234")]
+    assert instance.users[1].tags is None  # none declared: the user's are left alone

@@ -36,6 +36,7 @@ __all__ = [
     "Tag",
     "checked_tags",
     "request_context",
+    "reserved_key_error",
     "resource_context",
     "tag_map",
 ]
@@ -60,11 +61,18 @@ def checked_tags(tags: Mapping[str, str] | None) -> tuple[Tag, ...]:
     checked by the wire."""
     checked = tuple(Tag(key, value) for key, value in (tags or {}).items())
     for tag in checked:
-        if tag.key.lower().startswith(RESERVED_PREFIX):
-            raise InvalidParameter(
-                f"Tag keys beginning with '{RESERVED_PREFIX}' are reserved for AWS use: {tag.key}"
-            )
+        problem = reserved_key_error(tag.key)
+        if problem is not None:
+            raise InvalidParameter(problem)
     return checked
+
+
+def reserved_key_error(key: str) -> str | None:
+    """Why Connect refuses ``key`` beyond the model's constraints (a prefix AWS reserves, in
+    any case), or None."""
+    if key.lower().startswith(RESERVED_PREFIX):
+        return f"Tag keys beginning with '{RESERVED_PREFIX}' are reserved for AWS use: {key}"
+    return None
 
 
 def tag_map(tags: Iterable[Tag]) -> dict[str, str]:

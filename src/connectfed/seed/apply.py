@@ -2,9 +2,9 @@
 
 Each declared entry is looked up by its natural key (a user's or role's name, an instance's
 fixed id or alias, a key's id) and created when missing, brought to the declared state when a
-service can change it (trust and inline policies, a user's or role's declared tags, provider
-metadata, a fixed key's secret, an agent status, a Connect user's routing profile and
-identity), and otherwise left alone:
+service can change it (trust and inline policies, the declared tags of a user, role or
+Connect resource, provider metadata, a fixed key's secret, an agent status, a Connect user's
+routing profile and identity), and otherwise left alone:
 re-applying a world reports every entry "unchanged". What the services cannot change (a role's
 path, a queue's limits) is an error naming the line, never a silent difference. Nothing that
 the world does not declare is deleted.

@@ -1,5 +1,9 @@
 """Applying a declared Connect instance: the instance, its agent statuses, queues, routing
-profiles and users (see :mod:`connectfed.seed.apply` for the rules every entry follows)."""
+profiles and users (see :mod:`connectfed.seed.apply` for the rules every entry follows).
+
+Declared tags are made with a new resource (its Create's ``Tags``); on one that exists, each
+declared tag it does not hold with that key and value is set (TagResource: ``updated``); tags
+it holds and the file does not declare stay, as for IAM users and roles."""
 
 from __future__ import annotations
 
@@ -16,9 +20,10 @@ from connectfed.seed.schema import (
     InstanceSpec,
     QueueSpec,
     RoutingProfileSpec,
+    TagsSpec,
 )
 from connectfed.seed.source import Where
-from connectfed.store.records import ConnectUser, Instance
+from connectfed.store.records import ConnectUser, Instance, Tag
 
 if TYPE_CHECKING:
     from connectfed.seed.apply import Run
@@ -30,6 +35,7 @@ class ConnectSteps:
         self.store = run.store
         self.instances = run.services.instances
         self.admin = run.services.agent_admin
+        self.tagging = run.services.connect_tags
 
     def instance(self, root: Principal, spec: InstanceSpec) -> None:
         run = self.run
@@ -58,24 +64,28 @@ class ConnectSteps:
             outcome = Outcome.UNCHANGED
             if found is None:
                 new = NewInstance(
-                    spec.identity_management_type, alias, spec.inbound_calls, spec.outbound_calls
+                    spec.identity_management_type,
+                    alias,
+                    spec.inbound_calls,
+                    spec.outbound_calls,
+                    tags=_declared(spec.tags),
                 )
                 found = self.instances.create_instance(root, new, instance_id=spec.instance_id)
                 outcome = Outcome.CREATED
         instance: Instance = found
         run.record("instance", alias, outcome, spec.where)
+        self.tags(root, "instance", alias, instance.arn, instance.tags, spec.tags, outcome)
         applied = run.account(root.account_id)
         applied.instances[alias] = instance
         if spec.ref is not None:
             applied.instances[spec.ref] = instance
             run.instance_refs[spec.ref] = (instance.instance_id, instance.arn)
-        iid = instance.instance_id
         for status in spec.agent_statuses:
-            self.agent_status(root, iid, status)
+            self.agent_status(root, instance, status)
         for queue in spec.queues:
             self.queue(root, instance, queue)
         for profile in spec.routing_profiles:
-            self.routing_profile(root, iid, profile)
+            self.routing_profile(root, instance, profile)
         for user in spec.users:
             self.user(root, instance, user)
 
@@ -93,16 +103,47 @@ class ConnectSteps:
         """An instance's profiles of ``kind``: id by name."""
         return {p.name: p.profile_id for p in self.store.list_profiles(iid, kind.value)}
 
-    def agent_status(self, root: Principal, iid: str, spec: AgentStatusSpec) -> None:
-        run = self.run
+    def tags(
+        self,
+        root: Principal,
+        kind: str,
+        name: str,
+        arn: str,
+        held: tuple[Tag, ...],
+        spec: TagsSpec | None,
+        made: Outcome,
+    ) -> None:
+        """The declared tags of the resource ``arn`` (made with it when ``made`` is CREATED):
+        each one it does not hold with that key and value is set; tags it holds and the file
+        does not declare stay."""
+        if spec is None:
+            return
+        outcome = Outcome.CREATED if made is Outcome.CREATED else Outcome.UNCHANGED
+        if outcome is Outcome.UNCHANGED:
+            have = {(tag.key, tag.value) for tag in held}
+            missing = [tag for tag in spec.tags if (tag.key, tag.value) not in have]
+            if missing:
+                with self.run.at(spec.where):
+                    self.tagging.tag(root, arn, missing)
+                outcome = Outcome.UPDATED
+        self.run.record(f"{kind} tags", name, outcome, spec.where)
+
+    def agent_status(self, root: Principal, instance: Instance, spec: AgentStatusSpec) -> None:
+        run, iid = self.run, instance.instance_id
         with run.at(spec.where):
             found = next(
                 (s for s in self.admin.list_agent_statuses(root, iid, ()) if s.name == spec.name),
                 None,
             )
             if found is None:
-                self.admin.create_agent_status(
-                    root, iid, spec.name, spec.description, spec.enabled, spec.display_order
+                found = self.admin.create_agent_status(
+                    root,
+                    iid,
+                    spec.name,
+                    spec.description,
+                    spec.enabled,
+                    spec.display_order,
+                    _declared(spec.tags),
                 )
                 outcome = Outcome.CREATED
             elif (found.description, found.enabled, found.display_order) == (
@@ -125,6 +166,7 @@ class ConnectSteps:
                 )
                 outcome = Outcome.UPDATED
         run.record("agent status", spec.name, outcome, spec.where)
+        self.tags(root, "agent status", spec.name, found.arn, found.tags, spec.tags, outcome)
 
     def queue(self, root: Principal, instance: Instance, spec: QueueSpec) -> None:
         run, iid = self.run, instance.instance_id
@@ -134,8 +176,14 @@ class ConnectSteps:
             )
             if found is None:
                 hours = run.services.agents.ensure_defaults(instance).hours_of_operation_id
-                self.admin.create_queue(
-                    root, iid, spec.name, spec.description, hours, spec.max_contacts
+                found = self.admin.create_queue(
+                    root,
+                    iid,
+                    spec.name,
+                    spec.description,
+                    hours,
+                    spec.max_contacts,
+                    _declared(spec.tags),
                 )
                 outcome = Outcome.CREATED
             else:
@@ -147,6 +195,7 @@ class ConnectSteps:
                     )
                 outcome = Outcome.UNCHANGED
         run.record("queue", spec.name, outcome, spec.where)
+        self.tags(root, "queue", spec.name, found.arn, found.tags, spec.tags, outcome)
 
     def _queue_id(self, root: Principal, iid: str, name: str, where: Where) -> str:
         queues = {q.name: q.queue_id for q in self.admin.list_queues(root, iid, ())}
@@ -157,8 +206,10 @@ class ConnectSteps:
             )
         return queues[name]
 
-    def routing_profile(self, root: Principal, iid: str, spec: RoutingProfileSpec) -> None:
-        run = self.run
+    def routing_profile(
+        self, root: Principal, instance: Instance, spec: RoutingProfileSpec
+    ) -> None:
+        run, iid = self.run, instance.instance_id
         with run.at(spec.where):
             outbound = self._queue_id(root, iid, spec.default_outbound_queue, spec.where)
             members = [
@@ -169,7 +220,7 @@ class ConnectSteps:
             ]
             found = self._profiles(iid, ProfileKind.ROUTING).get(spec.name)
             if found is None:
-                self.admin.create_routing_profile(
+                have = self.admin.create_routing_profile(
                     root,
                     iid,
                     spec.name,
@@ -177,6 +228,7 @@ class ConnectSteps:
                     outbound,
                     members,
                     spec.media_concurrencies,
+                    _declared(spec.tags),
                 )
                 outcome = Outcome.CREATED
             else:
@@ -197,6 +249,7 @@ class ConnectSteps:
                     )
                 outcome = Outcome.UNCHANGED
         run.record("routing profile", spec.name, outcome, spec.where)
+        self.tags(root, "routing profile", spec.name, have.arn, have.tags, spec.tags, outcome)
 
     def user(self, root: Principal, instance: Instance, spec: ConnectUserSpec) -> None:
         run, iid = self.run, instance.instance_id
@@ -229,6 +282,7 @@ class ConnectSteps:
                     spec.phone,
                     spec.identity,
                     password=spec.password,
+                    tags=_declared(spec.tags),
                 )
                 user = self.instances.create_user(root, iid, new, user_id=spec.user_id)
                 outcome = Outcome.CREATED
@@ -248,6 +302,11 @@ class ConnectSteps:
                     outcome = Outcome.UPDATED
         run.account(root.account_id).connect_users[(iid, spec.username)] = user.user_id
         run.record("Connect user", spec.username, outcome, spec.where)
+        self.tags(root, "Connect user", spec.username, user.arn, user.tags, spec.tags, outcome)
+
+
+def _declared(spec: TagsSpec | None) -> tuple[Tag, ...]:
+    return spec.tags if spec is not None else ()
 
 
 def _identity_of(user: ConnectUser) -> dict[str, str]:

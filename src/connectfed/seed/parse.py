@@ -13,7 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from botocore.model import MapShape
+
 from connectfed.connect.agent_values import Channel
+from connectfed.connect.resource_tags import TAGS_PER_RESOURCE, reserved_key_error
 from connectfed.identity.iam_tags import TAGS_PER_OWNER, Tag, tag_error
 from connectfed.seed import template
 from connectfed.seed.fields import Fields, Findings
@@ -37,6 +40,8 @@ from connectfed.seed.schema import (
     World,
 )
 from connectfed.seed.source import Located, SeedError, Where, WorldInvalid, load
+from connectfed.wire.model import operation_model
+from connectfed.wire.validate import constraints_failed
 
 ACCOUNT_ID = re.compile(r"\d{12}")
 ACCESS_KEY_ID = re.compile(r"AKIA[A-Z0-9]{16}")
@@ -51,6 +56,14 @@ CONNECT_NAME = re.compile(r"[^\n]{1,127}")
 USERNAME = re.compile(r"[^\s]{1,100}")
 
 T = TypeVar("T")
+
+
+def _connect_tag_map() -> MapShape:
+    """The model's shape of the ``Tags`` that Connect's Create operations and TagResource take
+    (its key and value constraints are what the wire checks them by)."""
+    shape = operation_model("connect", "TagResource").input_shape.members["tags"]
+    assert isinstance(shape, MapShape)
+    return shape
 
 
 def _unique(
@@ -119,21 +132,21 @@ class _Parser:
                 out.append(PolicySpec(name, document, value.where))
         return tuple(out)
 
-    def tags(self, fields: Fields) -> TagsSpec | None:
-        """A user's or role's ``tags``: a mapping of key to value, checked as IAM checks the
-        tags of CreateUser/CreateRole and TagUser/TagRole (each error at its key or value)."""
+    def _tag_entries(
+        self, fields: Fields, limit: int, holder: str
+    ) -> tuple[Located, list[tuple[str, Located, str]]] | None:
+        """The ``tags`` mapping and its (key, value node, value text) entries whose value is a
+        string; None when no tags are declared (or they are no mapping)."""
         node = fields.get("tags")
         if node is None:
             return None
         if not node.is_mapping:
             fields.error(node.where, "must map tag keys to values")
             return None
-        if len(node.value) > TAGS_PER_OWNER:
-            fields.error(node.where, f"a user or role has at most {TAGS_PER_OWNER} tags")
-        out = []
-        first: dict[str, str] = {}  # folded key -> the key as first declared
+        if len(node.value) > limit:
+            fields.error(node.where, f"{holder} has at most {limit} tags")
+        entries = []
         for key, value in node.items():
-            key_where = node.key_where[key]
             if not isinstance(value.value, str):
                 fields.error(
                     value.where,
@@ -141,7 +154,21 @@ class _Parser:
                     "for an empty value)",
                 )
                 continue
-            tag = Tag(key, value.value)
+            entries.append((key, value, value.value))
+        return node, entries
+
+    def tags(self, fields: Fields) -> TagsSpec | None:
+        """A user's or role's ``tags``: a mapping of key to value, checked as IAM checks the
+        tags of CreateUser/CreateRole and TagUser/TagRole (each error at its key or value)."""
+        found = self._tag_entries(fields, TAGS_PER_OWNER, "a user or role")
+        if found is None:
+            return None
+        node, entries = found
+        out = []
+        first: dict[str, str] = {}  # folded key -> the key as first declared
+        for key, value, text in entries:
+            key_where = node.key_where[key]
+            tag = Tag(key, text)
             key_problem = tag_error(Tag(key, ""))  # the key alone (an empty value is valid)
             problem = key_problem or tag_error(tag)
             if problem is not None:
@@ -158,6 +185,31 @@ class _Parser:
                 continue
             first[folded] = key
             out.append(tag)
+        return TagsSpec(tuple(out), node.where)
+
+    def connect_tags(self, fields: Fields) -> TagsSpec | None:
+        """A Connect resource's ``tags``: a mapping of key to value, checked by the rules
+        Connect's Create operations and TagResource apply (the model's constraints on keys and
+        values, as the wire checks them, and the reserved ``aws:`` prefix in any case; keys are
+        case-sensitive). Each error at its key or value."""
+        found = self._tag_entries(fields, TAGS_PER_RESOURCE, "a Connect resource")
+        if found is None:
+            return None
+        node, entries = found
+        shape = _connect_tag_map()
+        out = []
+        for key, value, text in entries:
+            key_problem = reserved_key_error(key) or next(
+                iter(constraints_failed(shape.key, key)), None
+            )
+            if key_problem is not None:
+                fields.error(node.key_where[key], f"tag key {key!r} is not valid: {key_problem}")
+                continue
+            value_problem = next(iter(constraints_failed(shape.value, text)), None)
+            if value_problem is not None:
+                fields.error(value.where, f"tag value is not valid: {value_problem}")
+                continue
+            out.append(Tag(key, text))
         return TagsSpec(tuple(out), node.where)
 
     def iam_user(self, node: Located) -> IamUserSpec:
@@ -282,6 +334,7 @@ class _Parser:
                 "queues",
                 "routing_profiles",
                 "users",
+                "tags",
             ),
         )
         ref = fields.text("ref", pattern=REF, rule="up to 64 of A-Z a-z 0-9 _-")
@@ -315,27 +368,32 @@ class _Parser:
             queues,
             routing,
             users,
+            self.connect_tags(fields),
             node.where,
         )
 
     def agent_status(self, node: Located) -> AgentStatusSpec:
-        fields = Fields(node, self.found, ("name", "description", "enabled", "display_order"))
+        fields = Fields(
+            node, self.found, ("name", "description", "enabled", "display_order", "tags")
+        )
         return AgentStatusSpec(
             fields.text("name", required=True, pattern=CONNECT_NAME, rule="1 to 127 characters")
             or "",
             fields.text("description"),
             fields.flag("enabled", True),
             fields.integer("display_order", default=None, minimum=1, maximum=50),
+            self.connect_tags(fields),
             node.where,
         )
 
     def queue(self, node: Located) -> QueueSpec:
-        fields = Fields(node, self.found, ("name", "description", "max_contacts"))
+        fields = Fields(node, self.found, ("name", "description", "max_contacts", "tags"))
         return QueueSpec(
             fields.text("name", required=True, pattern=CONNECT_NAME, rule="1 to 127 characters")
             or "",
             fields.text("description"),
             fields.integer("max_contacts", default=None, minimum=0, maximum=10_000),
+            self.connect_tags(fields),
             node.where,
         )
 
@@ -343,7 +401,14 @@ class _Parser:
         fields = Fields(
             node,
             self.found,
-            ("name", "description", "default_outbound_queue", "queues", "media_concurrencies"),
+            (
+                "name",
+                "description",
+                "default_outbound_queue",
+                "queues",
+                "media_concurrencies",
+                "tags",
+            ),
         )
         name = (
             fields.text("name", required=True, pattern=CONNECT_NAME, rule="1 to 127 characters")
@@ -374,6 +439,7 @@ class _Parser:
             fields.text("default_outbound_queue", default="BasicQueue") or "BasicQueue",
             tuple(members),
             tuple(concurrency) or ((Channel.VOICE, 1),),
+            self.connect_tags(fields),
             node.where,
         )
 
@@ -400,6 +466,7 @@ class _Parser:
                 "security_profiles",
                 "routing_profile",
                 "password",
+                "tags",
             ),
         )
         identity = {
@@ -437,6 +504,7 @@ class _Parser:
             fields.text("routing_profile", default="Basic Routing Profile")
             or "Basic Routing Profile",
             fields.text("password"),
+            self.connect_tags(fields),
             node.where,
         )
 

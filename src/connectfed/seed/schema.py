@@ -44,8 +44,9 @@ class PolicySpec:
 
 @dataclass(frozen=True, slots=True)
 class TagsSpec:
-    """The tags declared for a user or role, in the file's order (keys unique regardless of
-    case). Tags the user or role holds and the file does not declare are left alone."""
+    """The tags declared for an IAM user or role (keys unique regardless of case) or a Connect
+    resource (keys case-sensitive), in the file's order. Tags the user, role or resource holds
+    and the file does not declare are left alone."""
 
     tags: tuple[Tag, ...]
     where: Where
@@ -103,6 +104,7 @@ class AgentStatusSpec:
     description: str | None
     enabled: bool
     display_order: int | None
+    tags: TagsSpec | None  # None: no tags declared
     where: Where
 
 
@@ -111,6 +113,7 @@ class QueueSpec:
     name: str
     description: str | None
     max_contacts: int | None
+    tags: TagsSpec | None  # None: no tags declared
     where: Where
 
 
@@ -130,6 +133,7 @@ class RoutingProfileSpec:
     default_outbound_queue: str  # a queue's name
     queues: tuple[RoutingQueueSpec, ...]
     media_concurrencies: tuple[tuple[Channel, int], ...]
+    tags: TagsSpec | None  # None: no tags declared
     where: Where
 
 
@@ -142,6 +146,7 @@ class ConnectUserSpec:
     security_profiles: tuple[str, ...]  # names
     routing_profile: str  # a name
     password: str | None
+    tags: TagsSpec | None  # None: no tags declared
     where: Where
 
 
@@ -157,6 +162,7 @@ class InstanceSpec:
     queues: tuple[QueueSpec, ...]
     routing_profiles: tuple[RoutingProfileSpec, ...]
     users: tuple[ConnectUserSpec, ...]
+    tags: TagsSpec | None  # None: no tags declared
     where: Where
 
 

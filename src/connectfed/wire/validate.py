@@ -85,8 +85,10 @@ def _show(value: Any) -> str:
 class _Collector:
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.constraints: list[str] = []
 
     def fail(self, shape: Shape, value: Any, path: str, constraint: str) -> None:
+        self.constraints.append(constraint)
         if value is None:
             shown = "Value null"
         elif shape.metadata.get("sensitive"):
@@ -176,6 +178,15 @@ def _check(shape: Shape, value: Any, path: str, out: _Collector) -> None:
             for key, item in value.items():
                 _check(shape.key, key, f"{path}.{key}.key", out)
                 _check(shape.value, item, f"{path}.{key}.value", out)
+
+
+def constraints_failed(shape: Shape, value: Any) -> list[str]:
+    """The constraints of ``shape`` (and of its members) that ``value`` fails, each as the
+    validation message words it ("Member must have length less than or equal to 128"); empty
+    when it satisfies them. For callers checking one value as the wire would (a seed file)."""
+    out = _Collector()
+    _check(shape, value, "", out)
+    return out.constraints
 
 
 def validation_message(shape: StructureShape, params: dict[str, Any]) -> str | None:
