@@ -4,11 +4,14 @@ not exist, conflicts, key status and the parameters STS cannot honour."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.server import ACCOUNT_ID, Server
+from tests.e2e.test_awscli import aws
+from tests.support.aws_env import clean_env
+from tests.support.server import ACCOUNT_ID, ROOT_KEY, ROOT_SECRET, Server
 
 
 def _keyed_user(server: Server, name: str, actions: list[str] | None = None) -> tuple[str, str]:
@@ -175,6 +178,29 @@ def test_update_access_key_acts_on_the_callers_own_keys_and_no_one_elses(server:
     with pytest.raises(ClientError) as caught:
         iam.update_access_key(UserName="qa-self-rotating", AccessKeyId=key, Status="Expired")
     assert _error(caught)[0] == "InvalidInput"
+
+
+def test_aws_cli_deactivates_a_key_that_then_signs_nothing(server: Server, tmp_path: Path) -> None:
+    key, secret = _keyed_user(server, "qa-cli-rotating")
+    admin = clean_env(tmp_path, AWS_ACCESS_KEY_ID=ROOT_KEY, AWS_SECRET_ACCESS_KEY=ROOT_SECRET)
+    own = clean_env(tmp_path, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret)
+    common = ["--endpoint-url", server.url, "--region", "us-east-1"]
+    status = ["iam", "update-access-key", "--user-name", "qa-cli-rotating", "--access-key-id", key]
+    aws(*status, "--status", "Inactive", *common, env=admin)
+    listed = aws("iam", "list-access-keys", "--user-name", "qa-cli-rotating",
+                 "--query", "AccessKeyMetadata[].Status", *common, env=admin)  # fmt: skip
+    assert json.loads(listed.stdout) == ["Inactive"]
+    refused = aws("sts", "get-caller-identity", *common, env=own, check=False)
+    assert refused.returncode == 255
+    assert (
+        "(InvalidClientTokenId) when calling the GetCallerIdentity operation: "
+        "The security token included in the request is invalid."
+    ) in refused.stderr
+    expired = aws(*status, "--status", "Expired", *common, env=admin, check=False)
+    assert (expired.returncode, "(InvalidInput)" in expired.stderr) == (255, True)
+    aws(*status, "--status", "Active", *common, env=admin)
+    arn = json.loads(aws("sts", "get-caller-identity", *common, env=own).stdout)["Arn"]
+    assert arn == f"arn:aws:iam::{ACCOUNT_ID}:user/qa-cli-rotating"
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,15 @@ acted on.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from connectfed.saml.testidp import TestIdp
+from tests.e2e.test_awscli import aws
 from tests.e2e.test_connect_tags import Caller
 from tests.e2e.test_iam_tags import DUPLICATE, _allow, _error, _name, _tags
-from tests.support.server import Server
+from tests.support.aws_env import clean_env
+from tests.support.server import ROOT_KEY, ROOT_SECRET, Server
 
 
 def _provider(server: Server, **kw: object) -> str:
@@ -107,3 +112,33 @@ def test_tags_decide_who_acts_on_a_provider(server: Server) -> None:
         Tags=_tags(team="red"),
     )
     assert error["Code"] == "AccessDenied"
+
+
+def test_aws_cli_tags_a_provider_and_pages_its_tags(server: Server, tmp_path: Path) -> None:
+    arn = _provider(server, Tags=_tags(team="agents"))
+    env = clean_env(tmp_path, AWS_ACCESS_KEY_ID=ROOT_KEY, AWS_SECRET_ACCESS_KEY=ROOT_SECRET)
+    common = ["--endpoint-url", server.url, "--region", "us-east-1"]
+    aws("iam", "tag-saml-provider", "--saml-provider-arn", arn, "--tags", "Key=Env,Value=prod",
+        "Key=Empty,Value=", *common, env=env)  # fmt: skip
+    listing = ["iam", "list-saml-provider-tags", "--saml-provider-arn", arn, *common]
+    everything = _tags(Empty="", Env="prod", team="agents")
+    # The CLI follows IsTruncated/Marker by itself: one page a tag, merged.
+    assert json.loads(aws(*listing, "--page-size", "1", env=env).stdout) == {"Tags": everything}
+    first = json.loads(aws(*listing, "--page-size", "1", "--max-items", "2", env=env).stdout)
+    assert first["Tags"] == everything[:2]
+    rest = aws(*listing, "--page-size", "1", "--starting-token", first["NextToken"], env=env)
+    assert json.loads(rest.stdout) == {"Tags": everything[2:]}
+    aws("iam", "untag-saml-provider", "--saml-provider-arn", arn, "--tag-keys", "TEAM", "Empty",
+        *common, env=env)  # fmt: skip
+    got = json.loads(
+        aws("iam", "get-saml-provider", "--saml-provider-arn", arn, *common, env=env).stdout
+    )
+    assert got["Tags"] == _tags(Env="prod")
+    missing = arn.rsplit("/", 1)[0] + "/NoSuchIdp"
+    refused = aws("iam", "list-saml-provider-tags", "--saml-provider-arn", missing, *common,
+                  env=env, check=False)  # fmt: skip
+    assert refused.returncode == 255
+    assert (
+        "(NoSuchEntity) when calling the ListSAMLProviderTags operation: "
+        f"SAMLProvider {missing} does not exist." in refused.stderr
+    )
