@@ -4,6 +4,7 @@ does not do, and the token rules on every operation of the model shipped with St
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import postgres_or_skip
-from tests.support import cti
+from tests.support import cti, raw_http
 from tests.support.browser import Browser
 from tests.support.server import Server, start_server
 from tests.support.world import World, build_world
@@ -405,3 +406,43 @@ def test_every_operation_refuses_bad_tokens(
     for case, (token, path, status, error) in refused.items():
         answer = cti.call(world.server.url, path, operation, ANY_BODY, token=token)
         assert (answer.status, answer.error) == (status, error), case
+
+
+def _head(world: World, tokens: dict[str, Any], extra: bytes) -> bytes:
+    return (
+        f"POST {_api(world)} HTTP/1.1\r\nHost: localhost\r\n"
+        f"Content-Type: application/x-amz-json-1.0\r\n"
+        f"X-Amz-Target: AmazonConnectCTIService.GetAgentSnapshot\r\n"
+        f"X-Amz-Bearer: {tokens['AccessToken']}\r\nConnection: close\r\n"
+    ).encode() + extra
+
+
+REFUSED_BEFORE_READ = {
+    # Past the body limit (1 MiB): the app's 413.
+    "body too large": (
+        b"Content-Length: 2097152\r\n\r\n" + b" " * 2097152,
+        413,
+        "RequestEntityTooLargeException",
+    ),
+    # Past the head limit: the edge's 431.
+    "head too large": (b"X-Pad: " + b"a" * 70000 + b"\r\n\r\n", 431, None),
+    # A chunk size that is not one: the parser's 400.
+    "unreadable": (b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "BadRequestException"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_BEFORE_READ))
+def test_a_request_refused_before_it_is_read_gets_a_cti_error(
+    world: World, tokens: dict[str, Any], case: str
+) -> None:
+    """Refusals made before the request is read whole are in the CTI API's own JSON 1.0
+    form, as every other CTI error (the JS SDK's JSON protocol reads ``__type``)."""
+    extra, status, code = REFUSED_BEFORE_READ[case]
+    answer = raw_http.exchange(world.server, [_head(world, tokens, extra)])
+    assert answer.status == status, answer.data[:300]
+    assert answer.header("content-type") == "application/x-amz-json-1.0"
+    body = json.loads(answer.body)
+    assert body["__type"] == answer.header("x-amzn-errortype")
+    assert code is None or body["__type"] == code
+    assert body["message"]
+    assert answer.header("x-amzn-requestid")

@@ -9,7 +9,11 @@ characters, URL-significant ones (``%``, ``+``, ``&``, ``=``), NUL, normalisatio
 surrogates, lengths at and past the model's bounds and far past them. Numbers at and past the
 32/64-bit bounds, negative, floats and non-numbers where integers go; timestamps out of every
 range; lists and maps empty, past their bounds and of the wrong item type; required members
-left out; unknown members added."""
+left out; unknown members added. :func:`mutation` changes one member of an input the operation
+takes, so that the rest passes validation and the value reaches the operation itself.
+
+:func:`json_body` writes a drawn input as a JSON body by itself, for services no SDK knows
+(the CTI API)."""
 
 from __future__ import annotations
 
@@ -282,6 +286,69 @@ def operation_input(operation: OperationModel, pool: Pool) -> st.SearchStrategy[
     return structure(shape, pool)
 
 
+def _paths(
+    shape: Shape, document: Any, path: tuple[Any, ...] = ()
+) -> list[tuple[tuple[Any, ...], Shape]]:
+    """Every place in ``document`` (valid for ``shape``) a value can be put, with its shape:
+    each member of a structure, present or not, and each item of a list or map."""
+    found: list[tuple[tuple[Any, ...], Shape]] = [(path, shape)]
+    if isinstance(shape, StructureShape) and isinstance(document, dict):
+        for name, member in shape.members.items():
+            found += _paths(member, document.get(name), (*path, name))
+    elif isinstance(shape, ListShape) and isinstance(document, list):
+        for index, item in enumerate(document):
+            found += _paths(shape.member, item, (*path, index))
+    elif isinstance(shape, MapShape) and isinstance(document, dict):
+        for key, item in document.items():
+            found += _paths(shape.value, item, (*path, key))
+    return found
+
+
+_LEFT_OUT = object()
+
+
+def _put(document: Any, path: tuple[Any, ...], new: Any) -> Any:
+    """``document`` with ``new`` at ``path`` (``_LEFT_OUT``: the member removed)."""
+    if not path:
+        return new
+    copy: Any = list(document) if isinstance(document, list) else dict(document or {})
+    head = path[0]
+    if len(path) == 1 and new is _LEFT_OUT:
+        if isinstance(copy, dict):
+            copy.pop(head, None)
+        else:
+            del copy[head]
+        return copy
+    inner = copy[head] if isinstance(copy, list) else copy.get(head)
+    copy[head] = _put(inner, path[1:], new)
+    return copy
+
+
+def mutation(
+    operation: OperationModel, valid: dict[str, Any], pool: Pool
+) -> st.SearchStrategy[dict[str, Any]]:
+    """``valid`` (an input the operation takes) with one member, anywhere in it and present
+    or not, replaced by a value drawn for its shape, or left out (1 in 10): input that
+    passes validation everywhere else, so it reaches the operation itself."""
+    shape = operation.input_shape
+    assert isinstance(shape, StructureShape)
+    places = [(path, member) for path, member in _paths(shape, valid) if path]
+
+    @st.composite
+    def build(draw: Callable[..., Any]) -> dict[str, Any]:
+        path, member = draw(st.sampled_from(places))
+        name = next((p for p in reversed(path) if isinstance(p, str)), "")
+        if draw(st.integers(0, 9)) == 0:
+            new: Any = _LEFT_OUT
+        else:
+            new = draw(value(member, name, pool, len(path)))
+        result = _put(valid, path, new)
+        assert isinstance(result, dict)
+        return result
+
+    return build()
+
+
 # -- sending ---------------------------------------------------------------------------------
 
 
@@ -308,16 +375,27 @@ class Overlay:
                 f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in self.form_fields
             )
             body = (body + b"&" if body else b"") + extra.encode()
-        body = body or b""
-        # The stand-in becomes a lone surrogate: a JSON escape, or UTF-8's bytes for U+D800 as
-        # an encoder with "surrogatepass" writes them (not UTF-8: the server must refuse it).
-        body = body.replace(_JSON_STANDIN.encode(), b"\\ud800").replace(
-            _URL_STANDIN.encode(), b"%ED%A0%80"
-        )
+        body = with_lone_surrogates(body or b"")
         request.data = body
         request.url = request.url.replace(_URL_STANDIN, "%ED%A0%80")
         if "Content-Length" in request.headers:
             request.headers.replace_header("Content-Length", str(len(body)))
+
+
+def with_lone_surrogates(body: bytes) -> bytes:
+    """``body`` with each stand-in made a lone surrogate: a JSON escape, or UTF-8's bytes for
+    U+D800 as an encoder with "surrogatepass" writes them (not UTF-8: the server must refuse
+    it)."""
+    return body.replace(_JSON_STANDIN.encode(), b"\\ud800").replace(
+        _URL_STANDIN.encode(), b"%ED%A0%80"
+    )
+
+
+def json_body(document: Any) -> bytes:
+    """``document`` as a JSON request body, whatever was drawn: values JSON has no type for
+    (timestamps, bytes) as text, NaN and infinities as Python writes them (not JSON: the server
+    must refuse them), the lone-surrogate stand-in as a lone surrogate."""
+    return with_lone_surrogates(json.dumps(document, default=str).encode())
 
 
 def _scrub(value: Any) -> Any:

@@ -53,10 +53,6 @@ if TYPE_CHECKING:
     from connectfed.admin.bundle import Admin
     from connectfed.app import Services
 
-# Streams' worker posts to <baseUrl>/api (or /connect/api on awsapps.com domains); the instance
-# origin path comes first here: <public>/connect/<instance-id>/api.
-_CTI_PATH = re.compile(r"^(?:/connect/([A-Za-z0-9_.:-]{1,100}))?(?:/connect)?/api/?$")
-
 
 def make_authenticate(services: Services) -> Any:
     keys = SigningKeyCache()
@@ -206,7 +202,7 @@ class ConnectfedApp:
                 return await self._run(self.ccp.handle, path)  # type: ignore[no-any-return]
             except Exception as exc:
                 return _page_error("the CCP", exc)
-        cti = _CTI_PATH.match(path) if request.method == "POST" else None
+        cti = cti_model.PATH.match(path) if request.method == "POST" else None
         if cti is not None:
             return await self.cti.handle(cti.group(1), request.headers, request.body, request_id)
         if self.web.handles(request.method, path, request.headers, request.raw_query):

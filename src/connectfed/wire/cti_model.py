@@ -17,6 +17,7 @@ works on it unchanged.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ TARGET_PREFIX = "AmazonConnectCTIService"
 BUNDLE = Path("release") / "connect-streams.js"
 _MARKER = f'"targetPrefix":"{TARGET_PREFIX}"'
 _EXPORTS = "module.exports="
+# Where Streams' worker posts (<baseUrl>/api, or /connect/api on awsapps.com domains); the
+# instance origin path comes first here: <public>/connect/<instance-id>/api. Every POST to it is
+# the CTI API's, answered in its JSON 1.0 (refusals before the request is read whole included).
+PATH = re.compile(r"^(?:/connect/([A-Za-z0-9_.:-]{1,100}))?(?:/connect)?/api/?$")
 
 
 class ModelNotFound(Exception):

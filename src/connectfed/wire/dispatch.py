@@ -33,7 +33,7 @@ from connectfed.errors import (
     ServiceUnavailable,
     client_error,
 )
-from connectfed.wire import awsjson, query, restjson
+from connectfed.wire import awsjson, cti_model, query, restjson
 from connectfed.wire.faults import FaultGate
 from connectfed.wire.model import service_model
 from connectfed.wire.registry import Registry, RequestContext
@@ -408,6 +408,12 @@ def refusal_response(
     :meth:`Dispatcher.refusal`), in the protocol of the service its head (as far as it was
     read) addresses. In restJson1 its message is ``message``, as the auth layer's: AWS's
     front ends answer these, not the service."""
+    if method == "POST" and cti_model.PATH.match(path):
+        # The CTI API's (Streams' AWS SDK reads JSON 1.0 with ``__type``), as its other errors.
+        status, fields, body = awsjson.serialize_error(error, "1.0")
+        request_scope.note_error(error.code, error.message)
+        fields["x-amzn-RequestId"] = request_id
+        return Response(status, fields, body)
     error.message_key = "message"
     return error_response(_head_service(method, path, headers), error, request_id)
 
