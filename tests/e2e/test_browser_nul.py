@@ -14,11 +14,11 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import postgres_or_skip
 from tests.support import raw_http
+from tests.support.backends import BACKENDS, logged_errors, server_on
 from tests.support.browser import Browser
 from tests.support.saml_world import SamlWorld, build_saml_world
-from tests.support.server import Server, start_server
+from tests.support.server import Server
 
 SURROGATE = "%ED%A0%80"  # U+D800 as "surrogatepass" writes it: not UTF-8
 NOT_UTF8 = "%FF%FE"
@@ -33,17 +33,12 @@ BAD_TOKENS = [
 ]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    url = postgres_or_skip() if request.param == "postgres" else None
-    server = start_server(
-        tmp_path_factory.mktemp("nulweb"), "--throttle-rate", "0", database_url=url
-    )
-    server.follow_output()
-    yield server
-    server.stop()
+    with server_on(request.param, tmp_path_factory.mktemp("nulweb")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +47,7 @@ def saml(backend: Server) -> SamlWorld:
 
 
 def _errors(server: Server) -> list[str]:
-    return [line for line in server.output if " ERROR " in line or "Traceback" in line]
+    return logged_errors(server.output)
 
 
 def _raw(server: Server, method: str, target: str, headers: dict[str, bytes], body: bytes) -> int:

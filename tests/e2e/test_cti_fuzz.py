@@ -25,12 +25,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectfed.wire import cti_model
-from tests.conftest import postgres_or_skip
 from tests.support import cti
+from tests.support.backends import BACKENDS, logged_errors, server_on
 from tests.support.browser import Browser
 from tests.support.fuzz_shapes import Pool, json_body, mutation, operation_input
 from tests.support.saml_world import SamlWorld, build_saml_world
-from tests.support.server import Server, start_server
+from tests.support.server import Server
 
 EXAMPLES = int(os.environ.get("CONNECTFED_FUZZ_EXAMPLES", "50"))
 RANDOM = os.environ.get("CONNECTFED_FUZZ_RANDOM", "") not in ("", "0")
@@ -75,7 +75,7 @@ class Agent:
     def new_errors(self) -> list[str]:
         lines = self.server.output[self.seen :]
         self.seen += len(lines)
-        return [line for line in lines if " ERROR " in line or "Traceback" in line]
+        return logged_errors(lines)
 
 
 def _federate(saml: SamlWorld, session_name: str) -> dict[str, Any]:
@@ -201,16 +201,11 @@ class Target:
     valid: dict[str, dict[str, Any]]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Target]:
-    url = postgres_or_skip() if request.param == "postgres" else None
-    server = start_server(
-        tmp_path_factory.mktemp("cti-fuzz"), "--throttle-rate", "0", database_url=url
-    )
-    server.follow_output()
-    try:
+    with server_on(request.param, tmp_path_factory.mktemp("cti-fuzz")) as server:
         saml = build_saml_world(server, "ctifuzz")
         instance_id = saml.world.instance_id
         users = {
@@ -225,8 +220,6 @@ def target(
         assert _canary(server, instance_id, users["agent2"]) == before
         time.sleep(0.3)
         assert agent.new_errors() == []
-    finally:
-        server.stop()
 
 
 def _bounded(operation: str, params: dict[str, Any]) -> dict[str, Any]:

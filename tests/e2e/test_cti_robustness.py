@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import postgres_or_skip
 from tests.support import cti
-from tests.support.server import Server, start_server
+from tests.support.backends import BACKENDS, logged_errors, server_on
+from tests.support.server import Server
 from tests.support.world import World, build_world
 
 OPERATIONS = cti.model_operations()
@@ -49,17 +49,12 @@ members = st.sampled_from(
 )
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    url = postgres_or_skip() if request.param == "postgres" else None
-    server = start_server(
-        tmp_path_factory.mktemp("cti-robust"), "--throttle-rate", "0", database_url=url
-    )
-    server.follow_output()
-    yield server
-    server.stop()
+    with server_on(request.param, tmp_path_factory.mktemp("cti-robust")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -127,5 +122,5 @@ def test_random_cti_requests_never_get_a_500(
         assert isinstance(answer.body["message"], str)
     else:
         json.dumps(answer.body)
-    errors = [line for line in world.server.output if " ERROR " in line or "Traceback" in line]
+    errors = logged_errors(world.server.output)
     assert errors == []

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 
 import connectfed.api  # noqa: F401  (registers every operation)
 from connectfed.wire.registry import REGISTRY
-from tests.conftest import postgres_or_skip
+from tests.support.backends import BACKENDS, logged_errors, server_on
 from tests.support.fuzz_shapes import (
     Overlay,
     Pool,
@@ -32,7 +32,7 @@ from tests.support.fuzz_shapes import (
     split_for_botocore,
 )
 from tests.support.saml_world import build_saml_world
-from tests.support.server import ACCOUNT_ID, Server, start_server
+from tests.support.server import ACCOUNT_ID, Server
 
 EXAMPLES = int(os.environ.get("CONNECTFED_FUZZ_EXAMPLES", "12"))
 RANDOM = os.environ.get("CONNECTFED_FUZZ_RANDOM", "") not in ("", "0")
@@ -90,7 +90,7 @@ class Target:
     def new_errors(self) -> list[str]:
         lines = self.server.output[self.seen :]
         self.seen += len(lines)
-        return [line for line in lines if " ERROR " in line or "Traceback" in line]
+        return logged_errors(lines)
 
 
 def _forged_token(instance_id: str, after: str) -> str:
@@ -198,16 +198,11 @@ def _snapshot(server: Server, canary: dict[str, Any]) -> Any:
     )
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Target]:
-    url = postgres_or_skip() if request.param == "postgres" else None
-    server = start_server(
-        tmp_path_factory.mktemp("fuzz"), "--throttle-rate", "0", "--audit-reads", database_url=url
-    )
-    server.follow_output()
-    try:
+    with server_on(request.param, tmp_path_factory.mktemp("fuzz"), "--audit-reads") as server:
         canary = _canary(server)
         before = _snapshot(server, canary)
         fuzzed = Target(server, _pool(server))
@@ -225,8 +220,6 @@ def target(
         server.client("cloudtrail").lookup_events(MaxResults=50)
         time.sleep(0.3)
         assert fuzzed.new_errors() == []
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize(("service", "name"), OPERATIONS, ids=[f"{s}.{n}" for s, n in OPERATIONS])

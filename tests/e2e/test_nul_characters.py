@@ -15,21 +15,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import postgres_or_skip
+from tests.support.backends import BACKENDS, server_on
 from tests.support.errors import aws_error
-from tests.support.server import Server, start_server
+from tests.support.server import Server
 from tests.support.world import World, build_world, federate_policy, make_role
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def nul_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    url = postgres_or_skip() if request.param == "postgres" else None
-    server = start_server(tmp_path_factory.mktemp("nul"), "--throttle-rate", "0", database_url=url)
-    server.follow_output()
-    yield server
-    server.stop()
+    with server_on(request.param, tmp_path_factory.mktemp("nul")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
