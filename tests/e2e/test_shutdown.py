@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -55,3 +57,25 @@ def test_a_stopped_server_answers_what_it_began_and_refuses_what_comes_after(
         server.stop()
     output = "".join(server.output)
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+
+
+def test_a_command_interrupted_by_ctrl_c_exits_130_without_a_traceback() -> None:
+    # `connectfed admin` waiting on a server that never answers, stopped by Ctrl-C: the
+    # shell's convention (128 + SIGINT) and one line, as the AWS CLI does; it was a
+    # KeyboardInterrupt traceback and death by the signal.
+    binary = Path(sys.executable).with_name("connectfed")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        process = subprocess.Popen(
+            [str(binary), "admin", "--endpoint-url", url, "--admin-token", "t", "clock"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(1.5)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    assert process.returncode == 130, (process.returncode, err)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err

@@ -356,6 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from connectfed.cli.seed import seed
 
             return seed(args)
+    except KeyboardInterrupt:  # Ctrl-C: the shell's 128 + SIGINT, no traceback (as above)
+        sys.stdout.write("\n")
+        return 130
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in SERVER_MODULES:
             raise
